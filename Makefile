@@ -1,0 +1,60 @@
+# The two quick-start commands (see README):
+#   make run    install dependencies, build, start the embedded demo
+#   make test   install dependencies, build, run every test
+# Both work from a clean clone on Debian 12 as root.
+
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+JOBS ?= $(shell nproc)
+RUN_ARGS ?=
+
+.PHONY: all deps test-deps build run test unit format format-check asan bench clean
+
+all: build
+
+deps:
+	@sh tools/install-deps.sh build
+
+test-deps:
+	@sh tools/install-deps.sh test
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMH_WERROR=ON
+
+build: deps $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+run: build
+	./$(BUILD)/machine-health run $(RUN_ARGS)
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+format-check:
+	@clang-format --dry-run --Werror $$(git ls-files '*.cc' '*.h') && echo "format-check: ok"
+
+$(ASAN_BUILD)/build.ninja:
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMH_WERROR=ON \
+	  -DMH_SANITIZE=address,undefined -DMH_BUILD_BENCHMARKS=OFF
+
+# The sanitizer build runs the unit tests (label "unit").
+asan: test-deps $(ASAN_BUILD)/build.ninja
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest -L unit --output-on-failure -j $(JOBS)
+
+# Every test: format, -Werror build, sanitizer build over the unit tests,
+# benchmark smoke, then all tests (unit, integration, e2e) of the main build;
+# the last line is CTest's summary.
+test: test-deps format-check build asan
+	./tools/bench-smoke.sh $(BUILD)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+unit: build
+	cd $(BUILD) && ctest -L unit --output-on-failure -j $(JOBS)
+
+bench: build
+	./tools/bench.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

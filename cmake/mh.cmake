@@ -1,0 +1,54 @@
+# Helpers shared by every component: warnings, sanitizers, libraries, tests.
+
+set(MH_WARNINGS -Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor)
+if(MH_WERROR)
+  list(APPEND MH_WARNINGS -Werror)
+endif()
+
+if(MH_SANITIZE)
+  add_compile_options(-fsanitize=${MH_SANITIZE} -fno-omit-frame-pointer
+                      -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${MH_SANITIZE})
+endif()
+
+# mh_add_library(NAME SOURCES ... DEPS ...): static library mh_NAME, includes
+# rooted at src/.
+function(mh_add_library name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(mh_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(mh_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_compile_options(mh_${name} PRIVATE ${MH_WARNINGS})
+  target_link_libraries(mh_${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# mh_add_test(NAME SOURCES ... DEPS ... [LABELS ...]): one GoogleTest binary,
+# its tests discovered into CTest. Tests run from the source root so that
+# ../shared resolves as documented.
+function(mh_add_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  target_compile_options(${name} PRIVATE ${MH_WARNINGS})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} mh_testing GTest::gtest
+                                        GTest::gmock GTest::gtest_main)
+  gtest_discover_tests(${name}
+    WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
+    PROPERTIES LABELS "${ARG_LABELS}"
+               ENVIRONMENT "MH_BINARY=$<TARGET_FILE:machine-health>;MH_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+    DISCOVERY_TIMEOUT 60)
+endfunction()
+
+# mh_embed_files(OUT_CC NAMESPACE FILES...): turns files into a C++ source
+# defining `const EmbeddedFile kEmbeddedFiles[]` (path relative to the source
+# root's web/ folder, bytes, size). Regenerated when any input changes.
+function(mh_embed_files out_cc)
+  set(inputs ${ARGN})
+  add_custom_command(
+    OUTPUT ${out_cc}
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out_cc} -DBASE=${PROJECT_SOURCE_DIR}/web
+            "-DINPUTS=${inputs}" -P ${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake
+    DEPENDS ${inputs} ${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake
+    COMMENT "Embedding web assets")
+endfunction()

@@ -1,0 +1,55 @@
+#include "app/command.h"
+
+#include <ostream>
+
+#include <CLI/CLI.hpp>
+
+namespace mh::app {
+
+int ReportError(CommandIo& io, const std::string& command, const Status& status) {
+  io.err << "machine-health " << command << ": " << status.message() << "\n";
+  return status.IsInvalidArgument() ? kExitUsage : kExitFailure;
+}
+
+int UsageError(CommandIo& io, const std::string& command, const std::string& message) {
+  io.err << "machine-health " << command << ": " << message << "\n";
+  return kExitUsage;
+}
+
+int RunMain(const std::vector<std::string>& args, CommandIo& io) {
+  CLI::App app{
+      "machine-health: real-time machine-health monitoring for industrial IoT.\n"
+      "Turns vibration into features, scores them with an Isolation Forest and raises alerts.",
+      "machine-health"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "machine-health 0.1.0");
+  Action action;
+  AddRunCommand(app, io, action);
+  AddSimulateCommand(app, io, action);
+  AddServeCommand(app, io, action);
+  AddFeaturesCommand(app, io, action);
+  AddTrainCommand(app, io, action);
+  try {
+    // CLI11 wants the arguments in reverse order.
+    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp& e) {
+    io.out << app.help();
+    return kExitOk;
+  } catch (const CLI::CallForAllHelp& e) {
+    io.out << app.help("", CLI::AppFormatMode::All);
+    return kExitOk;
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) {  // --version and the like
+      app.exit(e, io.out, io.err);
+      return kExitOk;
+    }
+    io.err << "machine-health: " << e.what() << "\n";
+    io.err << "run 'machine-health --help' or 'machine-health <command> --help' for usage\n";
+    return kExitUsage;
+  }
+  if (!action) return kExitUsage;
+  return action();
+}
+
+}  // namespace mh::app

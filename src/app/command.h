@@ -1,0 +1,53 @@
+// The CLI's shape: every subcommand is registered on the root CLI11 app by an
+// Add*Command function and, when chosen, runs as a function of its parsed
+// options and the given streams, so that tests can run it in-process.
+//
+// Exit codes: kExitOk (0) success, kExitFailure (1) runtime failure,
+// kExitUsage (2) usage error (bad option value or combination).
+#ifndef MH_APP_COMMAND_H_
+#define MH_APP_COMMAND_H_
+
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace CLI {
+class App;
+}
+
+namespace mh::app {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+struct CommandIo {
+  std::ostream& out;
+  std::ostream& err;
+};
+
+// Set by a subcommand's parse callback; run after parsing succeeded.
+using Action = std::function<int()>;
+
+// Prints "machine-health <command>: <message>" to io.err and returns the exit
+// code for `status`: kExitUsage for InvalidArgument, else kExitFailure.
+int ReportError(CommandIo& io, const std::string& command, const Status& status);
+// The same for a usage error found after parsing (exit 2).
+int UsageError(CommandIo& io, const std::string& command, const std::string& message);
+
+// Runs the CLI on `args` (without the program name).
+int RunMain(const std::vector<std::string>& args, CommandIo& io);
+
+// One per subcommand (cmd_<name>.cc).
+void AddRunCommand(CLI::App& root, CommandIo& io, Action& action);
+void AddSimulateCommand(CLI::App& root, CommandIo& io, Action& action);
+void AddServeCommand(CLI::App& root, CommandIo& io, Action& action);
+void AddFeaturesCommand(CLI::App& root, CommandIo& io, Action& action);
+void AddTrainCommand(CLI::App& root, CommandIo& io, Action& action);
+
+}  // namespace mh::app
+
+#endif  // MH_APP_COMMAND_H_

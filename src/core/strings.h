@@ -1,0 +1,27 @@
+// Strict text-to-number conversion and small string helpers. Parsers accept
+// the whole string or fail: "12abc" is an error, never 12.
+#ifndef MH_CORE_STRINGS_H_
+#define MH_CORE_STRINGS_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+
+namespace mh {
+
+// A finite or non-finite double in C locale syntax; InvalidArgument otherwise.
+Result<double> ParseDouble(std::string_view text);
+// A base-10 integer that fits in int64; InvalidArgument otherwise.
+Result<std::int64_t> ParseInt(std::string_view text);
+// Splits on `sep`, keeping empty fields.
+std::vector<std::string> Split(std::string_view text, char sep);
+// Shortest decimal text that reads back to the same double ("NaN",
+// "Infinity", "-Infinity" for non-finite values).
+std::string FormatDouble(double value);
+
+}  // namespace mh
+
+#endif  // MH_CORE_STRINGS_H_

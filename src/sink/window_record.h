@@ -1,0 +1,38 @@
+// WindowRecord: everything the pipeline knows about one window of one
+// machine after scoring; the unit that sinks store. Plain value type.
+#ifndef MH_SINK_WINDOW_RECORD_H_
+#define MH_SINK_WINDOW_RECORD_H_
+
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mh::sink {
+
+// Serialized (as text) in the database: values are fixed.
+enum class MachineState : std::uint8_t { kLearning = 0, kNormal = 1, kAnomalous = 2 };
+const char* MachineStateName(MachineState state);  // "learning", "normal", "anomalous"
+
+struct WindowRecord {
+  std::string machine_id;            // e.g. "m1"
+  std::int64_t window_start_ns = 0;  // event time of the window's first sample
+  // Feature names, shared by all records of one pipeline (never null).
+  std::shared_ptr<const std::vector<std::string>> feature_names;
+  std::vector<double> features;  // same order and length as *feature_names
+  double rms = 0;                // RMS of the acceleration vector, g
+  // Scores in scikit-learn's convention (lower = more anomalous). NaN while
+  // the machine is learning (no model yet).
+  double score = NAN;          // decision_function
+  double score_samples = NAN;  // score_samples
+  bool anomaly = false;        // predict == -1 for this window
+  // Machine state after this window (smoothed over recent windows).
+  MachineState state = MachineState::kLearning;
+  double state_score = NAN;  // smoothed score that decided `state`
+  double threshold = 0;      // decision_function value below which a window is anomalous
+};
+
+}  // namespace mh::sink
+
+#endif  // MH_SINK_WINDOW_RECORD_H_

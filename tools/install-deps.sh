@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs what machine-health needs from Debian 12's packages, only if missing.
+#   tools/install-deps.sh build   compiler, CMake and libraries
+#   tools/install-deps.sh test    the above plus test references (numpy, scipy,
+#                                 scikit-learn), sanitizer runtimes, clang-format
+set -eu
+mode="${1:-build}"
+pkgs="g++ cmake ninja-build pkg-config make
+  libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
+  nlohmann-json3-dev libcli11-dev libkissfft-dev libsqlite3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev"
+if [ "$mode" = test ]; then
+  pkgs="$pkgs clang-format python3 python3-numpy python3-scipy python3-sklearn
+    python3-pandas python3-joblib sqlite3 curl chromium"
+fi
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+    missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  echo "install-deps: installing$missing"
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: need root to apt-get install:$missing" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # shellcheck disable=SC2086
+  apt-get install -y -qq --no-install-recommends $missing
+fi
