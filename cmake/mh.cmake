@@ -40,7 +40,7 @@ function(mh_add_test name)
     DISCOVERY_TIMEOUT 60)
 endfunction()
 
-# mh_embed_files(OUT_CC NAMESPACE FILES...): turns files into a C++ source
+# mh_embed_files(OUT_CC FILES...): turns files (absolute paths under web/) into a C++ source
 # defining `const EmbeddedFile kEmbeddedFiles[]` (path relative to the source
 # root's web/ folder, bytes, size). Regenerated when any input changes.
 function(mh_embed_files out_cc)
@@ -50,5 +50,8 @@ function(mh_embed_files out_cc)
     COMMAND ${CMAKE_COMMAND} -DOUT=${out_cc} -DBASE=${PROJECT_SOURCE_DIR}/web
             "-DINPUTS=${inputs}" -P ${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake
     DEPENDS ${inputs} ${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake
-    COMMENT "Embedding web assets")
+    COMMENT "Embedding web assets"
+    # VERBATIM: without it the ';' separating INPUTS reaches the shell unquoted
+    # and ends the command after the first file.
+    VERBATIM)
 endfunction()

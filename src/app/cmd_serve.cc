@@ -1,18 +1,99 @@
-// machine-health serve (placeholder until implemented).
+// machine-health serve: the web dashboard over a machine-health database.
+//
+//   machine-health serve --db FILE [--http ADDR:PORT]
+//
+// Serves until SIGINT or SIGTERM, then stops cleanly (exit 0). The database
+// may be written by `machine-health run` in another process meanwhile.
+#include <signal.h>
+
+#include <ostream>
+#include <string>
+
 #include <CLI/CLI.hpp>
 
 #include "app/command.h"
+#include "core/strings.h"
+#include "http/dashboard_server.h"
+#include "log/log.h"
 
 namespace mh::app {
+namespace {
+
+struct ServeOptions {
+  std::string db;
+  std::string http = "127.0.0.1:8080";
+};
+
+// "HOST:PORT" or "[IPv6]:PORT" into host and port in [0, 65535].
+Result<http::ServerOptions> ParseHttpAddress(const std::string& text) {
+  auto bad = [&](const std::string& why) {
+    return Status::InvalidArgument("--http: '" + text + "' " + why +
+                                   " (expected ADDR:PORT, e.g. 127.0.0.1:8080)");
+  };
+  std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return bad("has no port");
+  std::string host = text.substr(0, colon);
+  std::string port_text = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string::npos) {
+    return bad("has an IPv6 address without [brackets]");
+  }
+  if (host.empty()) return bad("has no address");
+  auto port = ParseInt(port_text);
+  if (!port.ok() || *port < 0 || *port > 65535) return bad("has no valid port");
+  http::ServerOptions options;
+  options.host = host;
+  options.port = static_cast<int>(*port);
+  return options;
+}
+
+int Serve(const ServeOptions& opts, CommandIo& io) {
+  auto server_options = ParseHttpAddress(opts.http);
+  if (!server_options.ok()) return UsageError(io, "serve", server_options.status().message());
+  server_options->db_path = opts.db;
+
+  // Block SIGINT/SIGTERM before the server starts its threads (they inherit
+  // the mask), then wait for one of them synchronously: no async handler,
+  // and the signal is never delivered to a server thread.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  sigset_t old_mask;
+  pthread_sigmask(SIG_BLOCK, &stop_signals, &old_mask);
+
+  auto server = http::DashboardServer::Start(*server_options);
+  if (!server.ok()) {
+    pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+    Status s = server.status();
+    // Every start failure is a runtime failure here (exit 1), not a usage error.
+    io.err << "machine-health serve: " << s.message() << "\n";
+    return kExitFailure;
+  }
+  io.out << "dashboard: " << (*server)->url() << std::endl;
+  log::Info("serve", "serving " + opts.db + " at " + (*server)->url());
+
+  int signal_number = 0;
+  while (sigwait(&stop_signals, &signal_number) != 0) {
+  }
+  log::Info("serve", std::string("stopping on ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM"));
+  (*server)->Stop();
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  return kExitOk;
+}
+
+}  // namespace
 
 void AddServeCommand(CLI::App& root, CommandIo& io, Action& action) {
-  CLI::App* sub = root.add_subcommand("serve", "(not yet implemented)");
-  sub->callback([&io, &action] {
-    action = [&io] {
-      io.err << "machine-health serve: not yet implemented\n";
-      return kExitFailure;
-    };
-  });
+  auto opts = std::make_shared<ServeOptions>();
+  CLI::App* sub = root.add_subcommand(
+      "serve", "Serve the web dashboard and JSON API over a machine-health database");
+  sub->add_option("--db", opts->db, "SQLite database written by 'machine-health run'")
+      ->required();
+  sub->add_option("--http", opts->http, "Address to listen on, ADDR:PORT")
+      ->capture_default_str();
+  sub->callback([opts, &io, &action] { action = [opts, &io] { return Serve(*opts, io); }; });
 }
 
 }  // namespace mh::app

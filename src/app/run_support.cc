@@ -1,0 +1,53 @@
+#include "app/run_support.h"
+
+#include <csignal>
+#include <fstream>
+#include <string>
+
+#include "core/strings.h"
+
+namespace mh::app {
+namespace {
+volatile std::sig_atomic_t g_stop = 0;
+extern "C" void OnStopSignal(int) { g_stop = 1; }
+}  // namespace
+
+Result<ListenAddress> ParseListenAddress(std::string_view option, std::string_view text) {
+  auto bad = [&] {
+    return Status::InvalidArgument(std::string(option) + ": expected ADDR:PORT (e.g. " +
+                                   "127.0.0.1:8080), got '" + std::string(text) + "'");
+  };
+  std::size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return bad();
+  std::string_view host = text.substr(0, colon);
+  if (host.front() == '[') {
+    if (host.back() != ']' || host.size() < 3) return bad();
+    host = host.substr(1, host.size() - 2);
+  }
+  auto port = ParseInt(text.substr(colon + 1));
+  if (!port.ok() || *port < 0 || *port > 65535) return bad();
+  return ListenAddress{std::string(host), static_cast<int>(*port)};
+}
+
+void InstallStopSignalHandlers() {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+bool StopRequested() { return g_stop != 0; }
+
+std::int64_t PeakRssBytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) {
+      return std::stoll(line.substr(6)) * 1024;
+    }
+  }
+  return 0;
+}
+
+}  // namespace mh::app

@@ -1,0 +1,102 @@
+// WindowFeatureExtractor: the fixed list of vibration features computed for
+// one window of every channel (time-domain statistics, spectral peak, band
+// energy and band RMS). Formulas: docs/features.md.
+//
+// Thread safety: an extractor is not thread-safe; use one per thread. All
+// buffers (FFT plan, scratch) are allocated in Create; Compute does not
+// allocate.
+#ifndef MH_FEATURES_WINDOW_FEATURES_H_
+#define MH_FEATURES_WINDOW_FEATURES_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/status.h"
+#include "features/velocity.h"
+
+namespace mh::features {
+
+// A frequency band in Hz; bins with lo_hz <= f_k <= hi_hz (inclusive).
+struct Band {
+  double lo_hz = 0;
+  double hi_hz = 200;
+};
+
+// Which features per channel. Serialized in options: explicit values.
+enum class FeatureSet : std::uint8_t {
+  kBasic = 0,  // the list in WindowFeatureExtractor::names()
+  kFull = 1,   // basic, then spectral_centroid, spectral_spread, spectral_flatness,
+               // shape_factor, impulse_factor, clearance_factor,
+               // zero_crossing_rate, velocity_rms (mm/s, 10..min(1000, fs/2) Hz)
+};
+
+// What the extractor computes.
+struct FeatureOptions {
+  // Sampling rate of every channel, Hz (> 0).
+  double sample_rate_hz = 25600;
+  // Samples per window and channel (>= 4); also the FFT length.
+  std::size_t window_samples = 2560;
+  // Channel names, used as feature name suffixes; non-empty, distinct.
+  std::vector<std::string> channels = {"ax", "ay", "az"};
+  // Bands for band_energy_* and band_rms_*; 0 <= lo <= hi <= fs/2.
+  std::vector<Band> bands = {{0, 200}};
+  // Feature list; kBasic is what the pipeline uses.
+  FeatureSet set = FeatureSet::kBasic;
+  // Unit of the samples (acceleration), used by velocity_rms (full set).
+  AccelUnit unit = AccelUnit::kG;
+};
+
+class WindowFeatureExtractor {
+ public:
+  // Validates `options` and plans the FFT. InvalidArgument (naming the
+  // option) for fs <= 0 or non-finite, window < 4, no channels, an empty or
+  // duplicate channel name, a band with a negative or non-finite edge,
+  // lo > hi, or hi > fs/2.
+  static Result<std::unique_ptr<WindowFeatureExtractor>> Create(const FeatureOptions& options);
+
+  ~WindowFeatureExtractor();
+  WindowFeatureExtractor(const WindowFeatureExtractor&) = delete;
+  WindowFeatureExtractor& operator=(const WindowFeatureExtractor&) = delete;
+
+  // "<feature>_<channel>" in a fixed order: for each channel (contiguous):
+  // mean, rms, rms_ac, peak, peak_to_peak, crest_factor, skewness, kurtosis,
+  // peak_freq, peak_amp, then for each band band_energy_LO_HI and
+  // band_rms_LO_HI (LO/HI printed as integers when integral, e.g.
+  // band_energy_0_200_ax). The full set appends its features (FeatureSet)
+  // after the bands, still per channel.
+  const std::vector<std::string>& names() const { return names_; }
+  // Number of features per channel (names().size() / channels).
+  std::size_t features_per_channel() const { return per_channel_; }
+  // The options this extractor was created with.
+  const FeatureOptions& options() const { return options_; }
+
+  // Computes names().size() values into `out`, in names() order.
+  // `channels[c]` is the window of options().channels[c]. InvalidArgument
+  // when channels.size() != options().channels.size(), a span is not
+  // window_samples long, out.size() != names().size(), or a sample is NaN or
+  // infinite (the message names the channel and the 0-based sample index).
+  // On error `out` is unspecified.
+  Status Compute(std::span<const std::span<const double>> channels, std::span<double> out);
+
+ private:
+  struct Scratch;
+  WindowFeatureExtractor(FeatureOptions options, std::unique_ptr<Scratch> scratch);
+  void ComputeChannel(std::span<const double> x, std::span<double> out);
+
+  FeatureOptions options_;
+  std::vector<std::string> names_;
+  std::size_t per_channel_ = 0;
+  std::unique_ptr<Scratch> scratch_;
+};
+
+// "0", "200", "2.5": a band edge as printed in feature names.
+std::string FormatBandEdge(double hz);
+
+}  // namespace mh::features
+
+#endif  // MH_FEATURES_WINDOW_FEATURES_H_

@@ -1,0 +1,180 @@
+#include "http/api.h"
+
+#include <cmath>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "core/strings.h"
+#include "core/time_util.h"
+#include "http/embedded_files.h"
+
+namespace mh::http {
+namespace {
+
+using nlohmann::json;
+
+std::string Dump(const json& j) {
+  // Replace invalid UTF-8 (e.g. in a machine id) instead of throwing.
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Response JsonResponse(int status, const json& body) {
+  Response r;
+  r.status = status;
+  r.body = Dump(body);
+  return r;
+}
+
+Response ErrorResponse(int status, const std::string& message) {
+  return JsonResponse(status, json{{"error", message}});
+}
+
+// Maps a reader error to an HTTP status.
+Response StatusResponse(const Status& status) {
+  if (status.IsNotFound()) return ErrorResponse(404, status.message());
+  if (status.IsInvalidArgument()) return ErrorResponse(400, status.message());
+  if (status.IsUnavailable()) return ErrorResponse(503, status.message());
+  return ErrorResponse(500, status.message());
+}
+
+// A finite number, or null (JSON has no NaN/Infinity).
+json Number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+// ns since epoch as epoch milliseconds: an integer when exact, else fractional.
+json EpochMs(std::int64_t ns) {
+  if (ns % 1'000'000 == 0) return json(ns / 1'000'000);
+  return json(static_cast<double>(ns) / 1e6);
+}
+
+// Floor division of ns to ms for "updated_ms".
+std::int64_t FloorMs(std::int64_t ns) {
+  std::int64_t q = ns / 1'000'000;
+  if (ns % 1'000'000 < 0) --q;
+  return q;
+}
+
+const std::string* Param(const Params& params, const std::string& name) {
+  auto it = params.values.find(name);
+  return it == params.values.end() ? nullptr : &it->second;
+}
+
+}  // namespace
+
+Response HealthResponse() { return JsonResponse(200, json{{"status", "ok"}}); }
+
+Response MachinesResponse(sink::SqliteReader& reader) {
+  auto machines = reader.Machines();
+  if (!machines.ok()) return StatusResponse(machines.status());
+  json out = json::array();
+  for (const sink::MachineSummary& m : *machines) {
+    out.push_back(json{{"id", m.id},
+                       {"state", m.state},
+                       {"score", Number(m.score)},
+                       {"threshold", Number(m.threshold)},
+                       {"updated", FormatRfc3339(m.updated_ns, 3)},
+                       {"updated_ms", FloorMs(m.updated_ns)},
+                       {"windows", m.windows}});
+  }
+  return JsonResponse(200, out);
+}
+
+Response SeriesResponse(sink::SqliteReader& reader, const Params& params) {
+  if (!params.repeated.empty()) {
+    return ErrorResponse(400, "parameter '" + params.repeated + "' given more than once");
+  }
+  const std::string* machine = Param(params, "machine");
+  if (machine == nullptr || machine->empty()) {
+    return ErrorResponse(400, "missing parameter 'machine'");
+  }
+  const std::string* metric_param = Param(params, "metric");
+  std::string metric = metric_param ? *metric_param : "score";
+  if (metric.empty()) return ErrorResponse(400, "parameter 'metric' is empty");
+
+  std::size_t max_points = kDefaultMaxPoints;
+  if (const std::string* max = Param(params, "max")) {
+    auto n = ParseInt(*max);
+    if (!n.ok() || *n < 1 || static_cast<std::uint64_t>(*n) > kLargestMaxPoints) {
+      return ErrorResponse(400, "bad parameter 'max': '" + *max + "' is not an integer in [1, " +
+                                    std::to_string(kLargestMaxPoints) + "]");
+    }
+    max_points = static_cast<std::size_t>(*n);
+  }
+  std::optional<std::int64_t> from_ns;
+  std::optional<std::int64_t> to_ns;
+  for (const char* name : {"from", "to"}) {
+    const std::string* text = Param(params, name);
+    if (text == nullptr) continue;
+    auto t = ParseInstant(*text);
+    if (!t.ok()) {
+      return ErrorResponse(400, std::string("bad parameter '") + name + "': " + t.status().message());
+    }
+    (std::string_view(name) == "from" ? from_ns : to_ns) = *t;
+  }
+  auto summary = reader.Machine(*machine);
+  if (!summary.ok()) return StatusResponse(summary.status());
+  if (!to_ns) to_ns = summary->updated_ns + 1;
+  if (!from_ns) from_ns = *to_ns - kDefaultSeriesSpanNs;
+  if (*from_ns > *to_ns) return ErrorResponse(400, "bad parameter 'from': after 'to'");
+
+  auto series = reader.GetSeries(*machine, metric, *from_ns, *to_ns, max_points);
+  if (!series.ok()) return StatusResponse(series.status());
+  json t = json::array();
+  json v = json::array();
+  for (std::size_t i = 0; i < series->t_ns.size(); ++i) {
+    t.push_back(EpochMs(series->t_ns[i]));
+    v.push_back(Number(series->v[i]));
+  }
+  return JsonResponse(200, json{{"machine", *machine},
+                                {"metric", metric},
+                                {"from", EpochMs(*from_ns)},
+                                {"to", EpochMs(*to_ns)},
+                                {"t", std::move(t)},
+                                {"v", std::move(v)}});
+}
+
+Response MetricsResponse(sink::SqliteReader& reader, const Params& params) {
+  const std::string* machine = Param(params, "machine");
+  if (machine == nullptr || machine->empty()) {
+    return ErrorResponse(400, "missing parameter 'machine'");
+  }
+  auto names = reader.FeatureNames(*machine);
+  if (!names.ok()) return StatusResponse(names.status());
+  json metrics = json::array({"score", "rms", "state_score"});
+  for (const std::string& n : *names) metrics.push_back(n);
+  return JsonResponse(200, json{{"machine", *machine}, {"metrics", std::move(metrics)}});
+}
+
+Response StaticResponse(std::string_view path) {
+  if (path == "/") path = "/index.html";
+  const EmbeddedFile* file = FindEmbeddedFile(path);
+  if (file == nullptr) return NotFoundResponse(path);
+  Response r;
+  r.content_type = ContentTypeFor(path);
+  // Revalidate every time: a rebuilt binary must never serve a stale app.js.
+  r.cache_control = "no-cache";
+  r.body.assign(file->data, file->size);
+  return r;
+}
+
+Response NotFoundResponse(std::string_view path) {
+  return ErrorResponse(404, "not found: " + std::string(path));
+}
+
+std::string ContentTypeFor(std::string_view path) {
+  auto ends = [&](std::string_view ext) {
+    return path.size() >= ext.size() && path.substr(path.size() - ext.size()) == ext;
+  };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".js")) return "text/javascript; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".json")) return "application/json";
+  if (ends(".svg")) return "image/svg+xml";
+  if (ends(".png")) return "image/png";
+  if (ends(".ico")) return "image/x-icon";
+  return "application/octet-stream";
+}
+
+}  // namespace mh::http

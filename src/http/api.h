@@ -1,0 +1,69 @@
+// The dashboard's HTTP API as plain functions from a request's path and
+// parameters to a response, independent of the HTTP library (the server in
+// dashboard_server.cc only adapts). Endpoints are documented in
+// docs/http-api.md.
+//
+// Thread safety: the functions may run concurrently (SqliteReader is
+// thread-safe).
+#ifndef MH_HTTP_API_H_
+#define MH_HTTP_API_H_
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include "sink/sqlite/sqlite_reader.h"
+
+namespace mh::http {
+
+// An HTTP response: status code, Content-Type, Cache-Control and body.
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string cache_control = "no-store";
+  std::string body;
+};
+
+// Query parameters; a parameter given more than once is marked by
+// `repeated` holding its name (the API rejects it).
+struct Params {
+  std::map<std::string, std::string> values;
+  std::string repeated;
+};
+
+// Default span of /api/series when `from` is not given: 10 minutes.
+inline constexpr std::int64_t kDefaultSeriesSpanNs = 600'000'000'000;
+// Default and largest `max` of /api/series.
+inline constexpr std::size_t kDefaultMaxPoints = 1000;
+inline constexpr std::size_t kLargestMaxPoints = 100000;
+
+// GET /healthz: 200 {"status":"ok"}.
+Response HealthResponse();
+
+// GET /api/machines: 200 with a JSON array of machines sorted by id; 500/503
+// {"error": ...} if the database cannot be read.
+Response MachinesResponse(sink::SqliteReader& reader);
+
+// GET /api/series?machine=ID&metric=M&from=T&to=T&max=N: 200
+// {"machine","metric","from","to","t":[ms...],"v":[...]} (NaN as null);
+// 400 {"error"} naming a missing or bad parameter or an unknown metric; 404
+// for an unknown machine.
+Response SeriesResponse(sink::SqliteReader& reader, const Params& params);
+
+// GET /api/features?machine=ID: 200 {"machine","metrics":[...]} listing the
+// metrics GetSeries accepts for the machine; 400/404 as for series.
+Response MetricsResponse(sink::SqliteReader& reader, const Params& params);
+
+// A static asset: "/" is "/index.html"; 404 for a path that is not embedded.
+Response StaticResponse(std::string_view path);
+
+// 404 {"error": "not found: <path>"}.
+Response NotFoundResponse(std::string_view path);
+
+// Content-Type for a file name by extension ("application/octet-stream" if
+// unknown); text types carry "; charset=utf-8".
+std::string ContentTypeFor(std::string_view path);
+
+}  // namespace mh::http
+
+#endif  // MH_HTTP_API_H_

@@ -1,0 +1,187 @@
+#include "http/dashboard_server.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+
+#include <httplib.h>
+
+#include "http/api.h"
+#include "log/log.h"
+#include "sink/sqlite/sqlite_reader.h"
+
+namespace mh::http {
+namespace {
+
+std::string HostPort(const std::string& host, int port) {
+  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
+  return host + ":" + std::to_string(port);
+}
+
+// Why binding host:port fails, found by trying it ourselves (httplib only
+// reports failure): "address already in use", "cannot assign requested
+// address", "unknown host ...".
+std::string BindFailureReason(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* result = nullptr;
+  int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &result);
+  if (rc != 0) return std::string("unknown host: ") + ::gai_strerror(rc);
+  std::string reason = "bind failed";
+  for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
+    int fd = ::socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    if (fd < 0) {
+      reason = std::strerror(errno);
+      continue;
+    }
+    int yes = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    int bound = ::bind(fd, ai->ai_addr, ai->ai_addrlen);
+    int err = errno;
+    bool listening = bound == 0 && ::listen(fd, 1) == 0;
+    if (!listening && bound == 0) err = errno;
+    ::close(fd);
+    if (listening) continue;  // free now: it was taken only briefly
+    reason = std::strerror(err);
+    break;
+  }
+  ::freeaddrinfo(result);
+  if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(reason[0]));
+  return reason;
+}
+
+Params ToParams(const httplib::Request& req) {
+  Params p;
+  for (const auto& [key, value] : req.params) {
+    if (!p.values.emplace(key, value).second && p.repeated.empty()) p.repeated = key;
+  }
+  return p;
+}
+
+void Send(const Response& r, httplib::Response& res) {
+  res.status = r.status;
+  res.set_header("Cache-Control", r.cache_control);
+  res.set_header("X-Content-Type-Options", "nosniff");
+  res.set_content(r.body, r.content_type.c_str());
+}
+
+}  // namespace
+
+struct DashboardServer::Impl {
+  std::string host;
+  int port = 0;
+  std::unique_ptr<sink::SqliteReader> reader;
+  httplib::Server server;
+  std::thread thread;
+  std::mutex stop_mu;
+  bool stopped = false;
+
+  void Routes() {
+    sink::SqliteReader* r = reader.get();
+    // Handlers never let an exception reach httplib: they answer 500.
+    auto guard = [](auto handler) {
+      return [handler](const httplib::Request& req, httplib::Response& res) {
+        try {
+          Send(handler(req), res);
+        } catch (const std::exception& e) {
+          log::Error("http", std::string("handler failed: ") + e.what());
+          Response err;
+          err.status = 500;
+          err.body = R"({"error":"internal error"})";
+          Send(err, res);
+        }
+      };
+    };
+    server.Get("/healthz", guard([](const httplib::Request&) { return HealthResponse(); }));
+    server.Get("/api/machines",
+               guard([r](const httplib::Request&) { return MachinesResponse(*r); }));
+    server.Get("/api/series", guard([r](const httplib::Request& req) {
+                 return SeriesResponse(*r, ToParams(req));
+               }));
+    server.Get("/api/metrics", guard([r](const httplib::Request& req) {
+                 return MetricsResponse(*r, ToParams(req));
+               }));
+    server.Get("/api/.*",
+               guard([](const httplib::Request& req) { return NotFoundResponse(req.path); }));
+    server.Get(".*", guard([](const httplib::Request& req) { return StaticResponse(req.path); }));
+  }
+};
+
+DashboardServer::DashboardServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+DashboardServer::~DashboardServer() { Stop(); }
+
+Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const ServerOptions& options) {
+  if (options.port < 0 || options.port > 65535) {
+    return Status::InvalidArgument("port " + std::to_string(options.port) +
+                                   " is outside [0, 65535]");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->host = options.host;
+  MH_ASSIGN_OR_RETURN(impl->reader, sink::SqliteReader::Open(options.db_path));
+  impl->Routes();
+  // httplib's default also sets SO_REUSEPORT, which lets a second server
+  // bind a port already in use; keep only SO_REUSEADDR (restart after close).
+  impl->server.set_socket_options([](int sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  impl->server.set_read_timeout(5, 0);
+  impl->server.set_write_timeout(5, 0);
+  int port = options.port;
+  bool bound;
+  if (port == 0) {
+    port = impl->server.bind_to_any_port(options.host);
+    bound = port > 0;
+  } else {
+    bound = impl->server.bind_to_port(options.host, port);
+  }
+  if (!bound) {
+    return Status::IOError("cannot listen on " + HostPort(options.host, options.port) + ": " +
+                           BindFailureReason(options.host, options.port));
+  }
+  impl->port = port;
+  httplib::Server* server = &impl->server;
+  impl->thread = std::thread([server] { server->listen_after_bind(); });
+  // Stop() before the loop runs would be lost (httplib ignores it), so wait
+  // until the accept loop is up.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!server->is_running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  auto result = std::unique_ptr<DashboardServer>(new DashboardServer(std::move(impl)));
+  if (!server->is_running()) {
+    result->Stop();
+    return Status::IOError("cannot listen on " + HostPort(options.host, port) +
+                           ": server did not start");
+  }
+  return result;
+}
+
+int DashboardServer::port() const { return impl_->port; }
+
+std::string DashboardServer::url() const {
+  return "http://" + HostPort(impl_->host, impl_->port) + "/";
+}
+
+void DashboardServer::Stop() {
+  std::lock_guard<std::mutex> lock(impl_->stop_mu);
+  if (impl_->stopped) return;
+  impl_->stopped = true;
+  impl_->server.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+}  // namespace mh::http

@@ -1,0 +1,56 @@
+// DashboardServer: serves the web dashboard and its JSON API (docs/http-api.md)
+// over a machine-health SQLite database, which it opens read-only; a pipeline
+// may write the database at the same time.
+//
+// Thread safety: Start() returns a server already serving from background
+// threads; port(), url() and Stop() may be called from any thread.
+#ifndef MH_HTTP_DASHBOARD_SERVER_H_
+#define MH_HTTP_DASHBOARD_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+
+namespace mh::http {
+
+struct ServerOptions {
+  // Address to listen on (IPv4/IPv6 literal or host name).
+  std::string host = "127.0.0.1";
+  // TCP port; 0 picks a free ephemeral port (see DashboardServer::port()).
+  int port = 8080;
+  // The machine-health database to serve (see sink/sqlite/sqlite_reader.h).
+  std::string db_path;
+};
+
+class DashboardServer {
+ public:
+  // Opens the database, binds and starts serving in background threads.
+  // Errors: those of SqliteReader::Open (NotFound "<path>: no such
+  // database", Corruption); InvalidArgument for a port outside [0, 65535];
+  // IOError "cannot listen on 127.0.0.1:8080: address already in use" (the
+  // system's reason) if binding fails.
+  static Result<std::unique_ptr<DashboardServer>> Start(const ServerOptions& options);
+
+  DashboardServer(const DashboardServer&) = delete;
+  DashboardServer& operator=(const DashboardServer&) = delete;
+  // Stops serving (as Stop()).
+  ~DashboardServer();
+
+  // The port actually bound (differs from options.port when that was 0).
+  int port() const;
+  // "http://HOST:PORT/" ("http://[::1]:PORT/" for IPv6 literals).
+  std::string url() const;
+  // Stops accepting, finishes in-flight requests and joins the threads.
+  // Idempotent.
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit DashboardServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mh::http
+
+#endif  // MH_HTTP_DASHBOARD_SERVER_H_

@@ -1,0 +1,104 @@
+// PlantPipeline: the embedded pipeline of `machine-health run`, in one
+// process: simulated machines -> windows -> features -> per-machine
+// StandardScaler + Isolation Forest -> machine state -> sink.
+//
+// Threads: `threads` workers each own a fixed subset of the machines and do
+// simulation, features and scoring for them; one writer thread takes scored
+// windows from a bounded queue and writes them to the sink in batches (one
+// transaction each). A full queue blocks the workers (backpressure), so a
+// slow sink slows the simulation instead of losing windows. Stop drains the
+// queue before the sink is closed. See docs/architecture.md.
+//
+// Thread safety: RequestStop() and stats() may be called from any thread;
+// Start() and Wait() from the owning thread only.
+#ifndef MH_PIPELINE_PLANT_PIPELINE_H_
+#define MH_PIPELINE_PLANT_PIPELINE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "core/result.h"
+#include "features/window_features.h"
+#include "iforest/model.h"
+#include "pipeline/machine_monitor.h"
+#include "sim/plant.h"
+#include "sink/sink.h"
+
+namespace mh::pipeline {
+
+struct PlantPipelineOptions {
+  // --- what is simulated
+  sim::PlantOptions plant;
+  // Simulated seconds per wall-clock second; 0 = as fast as possible.
+  double speed = 1.0;
+  // Simulated time after which the pipeline stops by itself; 0 = never.
+  std::chrono::nanoseconds duration{0};
+  // Event time of the first sample, ns since the epoch; 0 = wall clock at Start().
+  std::int64_t start_ns = 0;
+
+  // --- features
+  std::size_t window_samples = 2560;
+  std::vector<features::Band> bands = {{0, 200}, {200, 1000}, {1000, 5000}, {5000, 12800}};
+
+  // --- scoring
+  MonitorOptions monitor;
+  // A trained model used for every machine (no learning); null = learn per machine.
+  std::shared_ptr<const iforest::Model> model;
+
+  // --- performance
+  int threads = 1;                    // worker threads (machines are split among them)
+  std::size_t queue_capacity = 8192;  // scored windows waiting for the writer
+  std::size_t batch_max = 1024;       // windows per sink transaction
+};
+
+struct PipelineStats {
+  std::int64_t windows = 0;           // windows scored and queued
+  std::int64_t windows_written = 0;   // windows the sink accepted
+  double simulated_seconds = 0;       // simulated time covered by every machine
+  double wall_seconds = 0;            // since Start()
+  std::int64_t batches = 0;           // sink transactions
+  std::int64_t write_retries = 0;     // batches retried after Unavailable
+  std::size_t queue_high_water = 0;
+  std::int64_t lagging_ms = 0;        // how far the slowest worker is behind real time
+};
+
+class PlantPipeline {
+ public:
+  // Validates options (InvalidArgument naming the option) and builds the
+  // plant, feature extractors and monitors. Takes ownership of `sink`.
+  static Result<std::unique_ptr<PlantPipeline>> Create(const PlantPipelineOptions& options,
+                                                       std::unique_ptr<sink::Sink> sink);
+  ~PlantPipeline();
+
+  // The names of the features computed per window, and of those scored.
+  const std::vector<std::string>& feature_names() const;
+  const std::vector<std::string>& model_feature_names() const;
+  const std::vector<sim::MachineConfig>& machines() const;
+
+  // Starts the worker and writer threads.
+  Status Start();
+  // Asks every thread to finish: workers stop after their current window,
+  // the writer drains the queue. Safe from any thread; idempotent.
+  void RequestStop();
+  // True once the pipeline finished (duration reached, stop, or error).
+  bool Done() const;
+  // Joins all threads, closes the sink, and returns the first error.
+  Status Wait();
+  PipelineStats stats() const;
+
+  struct Impl;
+
+ private:
+  explicit PlantPipeline(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The model columns the pipeline scores by default: per axis rms,
+// peak_to_peak, crest_factor, skewness, kurtosis and every band_rms.
+bool IsDefaultModelFeature(const std::string& feature_name);
+
+}  // namespace mh::pipeline
+
+#endif  // MH_PIPELINE_PLANT_PIPELINE_H_

@@ -1,0 +1,103 @@
+// Private helpers shared by the SQLite sink and reader: RAII handles for a
+// connection and a prepared statement, Status conversion and the schema.
+// Only src/sink/sqlite/ may include this header.
+//
+// Thread safety: a Db or Stmt is used by one thread at a time.
+#ifndef MH_SINK_SQLITE_INTERNAL_SQLITE_UTIL_H_
+#define MH_SINK_SQLITE_INTERNAL_SQLITE_UTIL_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace mh::sink::internal {
+
+// The schema version this build writes and reads (meta.schema_version).
+inline constexpr int kSchemaVersion = 1;
+// meta.application of every machine-health database.
+inline constexpr std::string_view kApplication = "machine-health";
+// How long a statement waits for a lock held by another connection.
+inline constexpr int kBusyTimeoutMs = 5000;
+
+// Owns an open sqlite3 connection; closes it on destruction.
+class Db {
+ public:
+  Db() = default;
+  explicit Db(sqlite3* db) : db_(db) {}
+  Db(Db&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  Db& operator=(Db&& other) noexcept;
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+  ~Db();
+
+  sqlite3* get() const { return db_; }
+  // Gives up ownership (after the caller closed the connection itself).
+  sqlite3* Release() {
+    sqlite3* db = db_;
+    db_ = nullptr;
+    return db;
+  }
+  // Runs one or more statements without results. IOError with context.
+  Status Exec(const char* sql, std::string_view context);
+  // The connection's last error message ("" if none).
+  std::string ErrorMessage() const;
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// Owns a prepared statement; finalizes it on destruction.
+class Stmt {
+ public:
+  Stmt() = default;
+  Stmt(Stmt&& other) noexcept : stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Stmt& operator=(Stmt&& other) noexcept;
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+  ~Stmt();
+
+  // Prepares `sql` on `db` (persistent). IOError naming the statement.
+  static Result<Stmt> Prepare(const Db& db, const char* sql);
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// Resets a statement (and clears its bindings) when it goes out of scope, so
+// that no read transaction stays open between calls.
+class StmtResetter {
+ public:
+  explicit StmtResetter(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  StmtResetter(const StmtResetter&) = delete;
+  StmtResetter& operator=(const StmtResetter&) = delete;
+  ~StmtResetter();
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+// Status for SQLite result code `rc` on `db`: Corruption for SQLITE_CORRUPT
+// and SQLITE_NOTADB, Unavailable for SQLITE_BUSY/LOCKED, IOError otherwise.
+// The message is "<context>: <sqlite message>".
+Status SqliteError(sqlite3* db, int rc, std::string_view context);
+
+// Checks that `db` holds a machine-health database of kSchemaVersion.
+// `path` is used in messages. Corruption if it does not (another
+// application's or an empty database, or another schema version).
+Status CheckSchema(const Db& db, const std::string& path);
+
+// Creates the schema (tables and meta rows) in the current transaction.
+Status CreateSchema(Db& db, const std::string& path);
+
+// True if the database has no tables at all (a new file).
+Result<bool> IsEmptyDatabase(const Db& db, const std::string& path);
+
+}  // namespace mh::sink::internal
+
+#endif  // MH_SINK_SQLITE_INTERNAL_SQLITE_UTIL_H_

@@ -1,0 +1,84 @@
+// SqliteReader: the read side of the SQLite sink's database, used by the HTTP
+// API. Opens the database read-only; a pipeline may write it at the same time
+// from another process (WAL), and every call sees the latest committed
+// batches.
+//
+// Thread safety: all methods may be called from several threads at once
+// (calls are serialized on one connection; each is a short query).
+#ifndef MH_SINK_SQLITE_SQLITE_READER_H_
+#define MH_SINK_SQLITE_SQLITE_READER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace mh::sink {
+
+// One row of the `machines` table: a machine's state after its latest window.
+struct MachineSummary {
+  std::string id;           // machine id, e.g. "m1"
+  std::string state;        // "learning", "normal" or "anomalous"
+  double score = 0;         // latest state_score (NaN while learning / unknown)
+  double threshold = 0;     // decision_function threshold (NaN if unknown)
+  std::int64_t updated_ns;  // event time (window start) of the latest window, ns since epoch
+  std::int64_t windows;     // number of windows stored for the machine
+};
+
+// A time series: t_ns[i] (ns since epoch, increasing) and v[i] (NaN where the
+// stored value is NULL, e.g. the score of a window scored while learning).
+struct Series {
+  std::vector<std::int64_t> t_ns;
+  std::vector<double> v;
+};
+
+class SqliteReader {
+ public:
+  // Opens the database at `path` read-only. NotFound ("<path>: no such
+  // database") if the file does not exist; Corruption if it is not a
+  // machine-health database or has another schema version; IOError if it
+  // cannot be opened.
+  static Result<std::unique_ptr<SqliteReader>> Open(const std::string& path);
+
+  SqliteReader(const SqliteReader&) = delete;
+  SqliteReader& operator=(const SqliteReader&) = delete;
+  ~SqliteReader();
+
+  // Every machine, sorted by id (byte order). IOError/Unavailable on failure.
+  Result<std::vector<MachineSummary>> Machines();
+
+  // One machine. NotFound if no machine has this id.
+  Result<MachineSummary> Machine(const std::string& id);
+
+  // The points of `metric` for `machine` with from_ns <= t < to_ns, ordered
+  // by time. metric: "score" (decision_function), "rms" (vector RMS, g),
+  // "state_score", or a stored feature name (e.g. "kurtosis_ax").
+  //
+  // If more than max_points points fall in the range, they are evenly
+  // decimated to exactly max_points: the first and the latest point are
+  // always kept, the others taken at equal index steps in between (all
+  // points of the range are read, so ask for bounded ranges).
+  //
+  // Errors: NotFound for an unknown machine; InvalidArgument for an unknown
+  // metric (not one of the three above and not a feature stored for this
+  // machine), for max_points == 0 or from_ns > to_ns; IOError/Unavailable if
+  // SQLite fails.
+  Result<Series> GetSeries(const std::string& machine, const std::string& metric,
+                           std::int64_t from_ns, std::int64_t to_ns, std::size_t max_points);
+
+  // Names of the features stored for `machine` (sorted). NotFound for an
+  // unknown machine.
+  Result<std::vector<std::string>> FeatureNames(const std::string& machine);
+
+ private:
+  struct Impl;
+  explicit SqliteReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mh::sink
+
+#endif  // MH_SINK_SQLITE_SQLITE_READER_H_

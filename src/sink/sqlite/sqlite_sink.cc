@@ -1,0 +1,278 @@
+#include "sink/sqlite/sqlite_sink.h"
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "sink/sqlite/internal/sqlite_util.h"
+
+namespace mh::sink {
+namespace {
+
+using internal::Db;
+using internal::SqliteError;
+using internal::Stmt;
+using internal::StmtResetter;
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// Binds a double, or NULL for NaN (SQLite would do the same; explicit here).
+void BindReal(sqlite3_stmt* stmt, int index, double value) {
+  if (std::isnan(value)) {
+    sqlite3_bind_null(stmt, index);
+  } else {
+    sqlite3_bind_double(stmt, index, value);
+  }
+}
+
+void BindText(sqlite3_stmt* stmt, int index, const std::string& text) {
+  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+class SqliteSink final : public Sink {
+ public:
+  SqliteSink(std::string path, Db db) : path_(std::move(path)), db_(std::move(db)) {}
+  ~SqliteSink() override { (void)Close(); }
+
+  Status Prepare() {
+    MH_ASSIGN_OR_RETURN(begin_, Stmt::Prepare(db_, "BEGIN IMMEDIATE"));
+    MH_ASSIGN_OR_RETURN(commit_, Stmt::Prepare(db_, "COMMIT"));
+    MH_ASSIGN_OR_RETURN(rollback_, Stmt::Prepare(db_, "ROLLBACK"));
+    MH_ASSIGN_OR_RETURN(insert_score_,
+                        Stmt::Prepare(db_,
+                                      "INSERT OR IGNORE INTO scores(machine_id, t_ns, score, "
+                                      "score_samples, anomaly, state, state_score, rms) "
+                                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+    MH_ASSIGN_OR_RETURN(update_score_,
+                        Stmt::Prepare(db_,
+                                      "UPDATE scores SET score = ?3, score_samples = ?4, "
+                                      "anomaly = ?5, state = ?6, state_score = ?7, rms = ?8 "
+                                      "WHERE machine_id = ?1 AND t_ns = ?2"));
+    MH_ASSIGN_OR_RETURN(insert_feature_,
+                        Stmt::Prepare(db_,
+                                      "INSERT OR REPLACE INTO features(machine_id, t_ns, name, "
+                                      "value) VALUES(?1, ?2, ?3, ?4)"));
+    MH_ASSIGN_OR_RETURN(
+        upsert_machine_,
+        Stmt::Prepare(db_,
+                      "INSERT INTO machines(id, state, state_score, threshold, updated_ns, "
+                      "windows) VALUES(?1, ?2, ?3, ?4, ?5, ?6) "
+                      "ON CONFLICT(id) DO UPDATE SET "
+                      "windows = machines.windows + excluded.windows, "
+                      "state = iif(excluded.updated_ns >= machines.updated_ns, excluded.state, "
+                      "machines.state), "
+                      "state_score = iif(excluded.updated_ns >= machines.updated_ns, "
+                      "excluded.state_score, machines.state_score), "
+                      "threshold = iif(excluded.updated_ns >= machines.updated_ns, "
+                      "excluded.threshold, machines.threshold), "
+                      "updated_ns = max(machines.updated_ns, excluded.updated_ns)"));
+    return Status::OK();
+  }
+
+  Status Write(std::span<const WindowRecord> batch) override {
+    if (closed_) return Status::Internal(path_ + ": write after close");
+    if (batch.empty()) return Status::OK();
+    MH_RETURN_IF_ERROR(Validate(batch));
+    MH_RETURN_IF_ERROR(Step(begin_.get(), "begin transaction"));
+    Status status = WriteInTransaction(batch);
+    if (status.ok()) status = Step(commit_.get(), "commit");
+    if (!status.ok()) {
+      // Roll back whatever part of the batch was written; the batch is all
+      // or nothing. ROLLBACK fails harmlessly if no transaction is open.
+      (void)Step(rollback_.get(), "rollback");
+    }
+    return status;
+  }
+
+  Status Close() override {
+    if (closed_) return Status::OK();
+    closed_ = true;
+    begin_ = Stmt();
+    commit_ = Stmt();
+    rollback_ = Stmt();
+    insert_score_ = Stmt();
+    update_score_ = Stmt();
+    insert_feature_ = Stmt();
+    upsert_machine_ = Stmt();
+    int rc = sqlite3_close(db_.get());
+    if (rc != SQLITE_OK) return SqliteError(db_.get(), rc, path_ + ": close");
+    (void)db_.Release();
+    return Status::OK();
+  }
+
+ private:
+  struct Latest {
+    const WindowRecord* record = nullptr;
+    std::int64_t new_windows = 0;
+  };
+
+  Status Validate(std::span<const WindowRecord> batch) const {
+    for (const WindowRecord& r : batch) {
+      std::string where = path_ + ": machine '" + r.machine_id + "' window " +
+                          std::to_string(r.window_start_ns);
+      if (r.machine_id.empty()) return Status::InvalidArgument(where + ": empty machine id");
+      std::size_t names = r.feature_names ? r.feature_names->size() : 0;
+      if (names != r.features.size()) {
+        return Status::InvalidArgument(where + ": " + std::to_string(r.features.size()) +
+                                       " feature values for " + std::to_string(names) + " names");
+      }
+      for (std::size_t i = 0; i < r.features.size(); ++i) {
+        if (!std::isfinite(r.features[i])) {
+          return Status::InvalidArgument(where + ": feature '" + (*r.feature_names)[i] +
+                                         "' is not finite");
+        }
+      }
+    }
+    return Status::OK();
+  }
+
+  Status Step(sqlite3_stmt* stmt, const char* what) {
+    StmtResetter reset(stmt);
+    int rc = sqlite3_step(stmt);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+      return SqliteError(db_.get(), rc, path_ + ": " + what);
+    }
+    return Status::OK();
+  }
+
+  Status WriteInTransaction(std::span<const WindowRecord> batch) {
+    std::map<std::string_view, Latest> latest;
+    for (const WindowRecord& r : batch) {
+      MH_ASSIGN_OR_RETURN(bool inserted, WriteScore(r));
+      const auto& names = *r.feature_names;
+      sqlite3_stmt* f = insert_feature_.get();
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        BindText(f, 1, r.machine_id);
+        sqlite3_bind_int64(f, 2, r.window_start_ns);
+        BindText(f, 3, names[i]);
+        sqlite3_bind_double(f, 4, r.features[i]);
+        MH_RETURN_IF_ERROR(Step(f, "insert into features"));
+      }
+      Latest& l = latest[r.machine_id];
+      if (l.record == nullptr || r.window_start_ns >= l.record->window_start_ns) l.record = &r;
+      if (inserted) ++l.new_windows;
+    }
+    sqlite3_stmt* m = upsert_machine_.get();
+    for (const auto& [id, l] : latest) {
+      const WindowRecord& r = *l.record;
+      BindText(m, 1, r.machine_id);
+      sqlite3_bind_text(m, 2, MachineStateName(r.state), -1, SQLITE_STATIC);
+      BindReal(m, 3, r.state_score);
+      BindReal(m, 4, r.threshold);
+      sqlite3_bind_int64(m, 5, r.window_start_ns);
+      sqlite3_bind_int64(m, 6, l.new_windows);
+      MH_RETURN_IF_ERROR(Step(m, "upsert into machines"));
+    }
+    return Status::OK();
+  }
+
+  // Inserts the scores row; replaces an existing one for the same window.
+  // Returns whether the row is new.
+  Result<bool> WriteScore(const WindowRecord& r) {
+    auto bind = [&](sqlite3_stmt* s) {
+      BindText(s, 1, r.machine_id);
+      sqlite3_bind_int64(s, 2, r.window_start_ns);
+      BindReal(s, 3, r.score);
+      BindReal(s, 4, r.score_samples);
+      if (std::isnan(r.score)) {
+        sqlite3_bind_null(s, 5);  // no verdict while learning
+      } else {
+        sqlite3_bind_int(s, 5, r.anomaly ? 1 : 0);
+      }
+      sqlite3_bind_text(s, 6, MachineStateName(r.state), -1, SQLITE_STATIC);
+      BindReal(s, 7, r.state_score);
+      BindReal(s, 8, r.rms);
+    };
+    bind(insert_score_.get());
+    MH_RETURN_IF_ERROR(Step(insert_score_.get(), "insert into scores"));
+    if (sqlite3_changes(db_.get()) == 1) return true;
+    bind(update_score_.get());
+    MH_RETURN_IF_ERROR(Step(update_score_.get(), "update scores"));
+    return false;
+  }
+
+  std::string path_;
+  Db db_;
+  bool closed_ = false;
+  Stmt begin_, commit_, rollback_;
+  Stmt insert_score_, update_score_, insert_feature_, upsert_machine_;
+};
+
+// Removes `path` and its WAL/SHM companions (after a failed create).
+void RemoveDatabaseFiles(const std::string& path) {
+  ::unlink(path.c_str());
+  ::unlink((path + "-wal").c_str());
+  ::unlink((path + "-shm").c_str());
+  ::unlink((path + "-journal").c_str());
+}
+
+Result<std::unique_ptr<Sink>> OpenExisting(const std::string& path, bool created) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  Db db(raw);
+  if (rc != SQLITE_OK) {
+    return Status::IOError(path + ": cannot open database: " +
+                           (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  }
+  sqlite3_busy_timeout(db.get(), internal::kBusyTimeoutMs);
+  sqlite3_extended_result_codes(db.get(), 1);
+  // The first statement reads the file header: a non-SQLite file fails here.
+  MH_ASSIGN_OR_RETURN(bool empty, internal::IsEmptyDatabase(db, path));
+  if (!empty || !created) {
+    // An existing file, even empty of tables, must already be ours: we never
+    // add our schema to someone else's database.
+    MH_RETURN_IF_ERROR(internal::CheckSchema(db, path));
+  }
+  {
+    sqlite3_stmt* s = nullptr;
+    rc = sqlite3_prepare_v2(db.get(), "PRAGMA journal_mode=WAL", -1, &s, nullptr);
+    std::string mode;
+    if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(s, 0);
+      if (text != nullptr) mode = reinterpret_cast<const char*>(text);
+    }
+    sqlite3_finalize(s);
+    if (mode != "wal") {
+      return Status::IOError(path + ": cannot enable WAL journal: " + db.ErrorMessage());
+    }
+  }
+  MH_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=NORMAL", path + ": setting synchronous"));
+  if (empty && created) {
+    MH_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE", path + ": creating schema"));
+    Status s = internal::CreateSchema(db, path);
+    if (s.ok()) s = db.Exec("COMMIT", path + ": creating schema");
+    if (!s.ok()) {
+      (void)db.Exec("ROLLBACK", path);
+      return s;
+    }
+  }
+  auto sink = std::make_unique<SqliteSink>(path, std::move(db));
+  MH_RETURN_IF_ERROR(sink->Prepare());
+  return std::unique_ptr<Sink>(std::move(sink));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Sink>> OpenSqliteSink(const SqliteOptions& options) {
+  const std::string& path = options.path;
+  if (path.empty()) return Status::InvalidArgument("sqlite: empty database path");
+  const bool created = !FileExists(path);
+  auto result = OpenExisting(path, created);
+  if (!result.ok() && created) {
+    RemoveDatabaseFiles(path);
+    if (result.status().IsIOError() || result.status().IsUnavailable()) {
+      return Status::IOError(result.status().message());
+    }
+  }
+  return result;
+}
+
+}  // namespace mh::sink

@@ -1,0 +1,159 @@
+#include "http/api.h"
+
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "http/embedded_files.h"
+#include "test_db.h"
+#include "testing/test_paths.h"
+
+namespace mh::http {
+namespace {
+
+using nlohmann::json;
+using testing::kStepNs;
+using testing::kT0Ns;
+
+constexpr std::int64_t kT0Ms = kT0Ns / 1'000'000;
+
+class ApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = mh::testing::MakeTempDir("mh-api-test");
+    ASSERT_FALSE(dir_.empty());
+    ASSERT_EQ(testing::FillTestDb(dir_ + "/m.db"), "");
+    auto reader = sink::SqliteReader::Open(dir_ + "/m.db");
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    reader_ = std::move(reader).value();
+  }
+  void TearDown() override {
+    reader_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  Response Series(std::map<std::string, std::string> values) {
+    Params p;
+    p.values = std::move(values);
+    return SeriesResponse(*reader_, p);
+  }
+
+  std::string dir_;
+  std::unique_ptr<sink::SqliteReader> reader_;
+};
+
+TEST_F(ApiTest, Health) {
+  Response r = HealthResponse();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body), json({{"status", "ok"}}));
+}
+
+TEST_F(ApiTest, MachinesShape) {
+  Response r = MachinesResponse(*reader_);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "application/json");
+  json j = json::parse(r.body);
+  ASSERT_TRUE(j.is_array());
+  ASSERT_EQ(j.size(), 3u);
+  EXPECT_EQ(j[0]["id"], "m1");
+  EXPECT_EQ(j[0]["state"], "normal");
+  EXPECT_DOUBLE_EQ(j[0]["score"].get<double>(), 19 / 16.0);
+  EXPECT_EQ(j[0]["windows"], 20);
+  EXPECT_EQ(j[0]["updated_ms"], kT0Ms + 19 * 100);
+  EXPECT_EQ(j[1]["state"], "anomalous");
+  EXPECT_TRUE(j[2]["score"].is_null());  // learning: NaN -> null
+  EXPECT_EQ(j[2]["state"], "learning");
+}
+
+TEST_F(ApiTest, SeriesDefaultsToTenMinutesBeforeLatest) {
+  Response r = Series({{"machine", "m1"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["metric"], "score");
+  ASSERT_EQ(j["t"].size(), 20u);
+  ASSERT_EQ(j["v"].size(), 20u);
+  EXPECT_EQ(j["t"][0], kT0Ms);
+  EXPECT_EQ(j["t"][19], kT0Ms + 1900);
+  EXPECT_TRUE(j["v"][0].is_null());
+  EXPECT_DOUBLE_EQ(j["v"][19].get<double>(), 19 / 16.0);
+  EXPECT_NEAR(j["to"].get<double>() - j["from"].get<double>(), 600'000, 1e-3);
+}
+
+TEST_F(ApiTest, SeriesRangeInRfc3339AndEpochMs) {
+  // 2026-09-21T14:13:20Z is kT0; [t0 + 0.5 s, t0 + 1 s) holds windows 5..9.
+  Response r = Series({{"machine", "m1"},
+                       {"metric", "rms"},
+                       {"from", "2026-09-21T14:13:20.500Z"},
+                       {"to", std::to_string(kT0Ms + 1000)}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  ASSERT_EQ(j["t"].size(), 5u);
+  EXPECT_EQ(j["t"][0], kT0Ms + 500);
+  EXPECT_DOUBLE_EQ(j["v"][0].get<double>(), 5 / 4.0);
+  Response f = Series({{"machine", "m1"}, {"metric", "rms_ax"}, {"max", "2"}});
+  ASSERT_EQ(f.status, 200) << f.body;
+  json jf = json::parse(f.body);
+  ASSERT_EQ(jf["v"].size(), 2u);
+  EXPECT_DOUBLE_EQ(jf["v"][1].get<double>(), 19 / 8.0);  // the latest point is kept
+}
+
+TEST_F(ApiTest, SeriesErrorsNameTheParameter) {
+  struct Case {
+    std::map<std::string, std::string> params;
+    int status;
+    std::string needle;
+  };
+  const Case cases[] = {
+      {{}, 400, "'machine'"},
+      {{{"machine", "m1"}, {"from", "yesterday"}}, 400, "'from'"},
+      {{{"machine", "m1"}, {"to", "12:00"}}, 400, "'to'"},
+      {{{"machine", "m1"}, {"max", "0"}}, 400, "'max'"},
+      {{{"machine", "m1"}, {"max", "ten"}}, 400, "'max'"},
+      {{{"machine", "m1"}, {"metric", "nope"}}, 400, "nope"},
+      {{{"machine", "m1"}, {"from", "2000"}, {"to", "1000"}}, 400, "'from'"},
+      {{{"machine", "m9"}}, 404, "m9"},
+  };
+  for (const Case& c : cases) {
+    Response r = Series(c.params);
+    EXPECT_EQ(r.status, c.status) << r.body;
+    json j = json::parse(r.body);
+    ASSERT_TRUE(j.contains("error")) << r.body;
+    EXPECT_NE(j["error"].get<std::string>().find(c.needle), std::string::npos) << r.body;
+  }
+  Params repeated;
+  repeated.values = {{"machine", "m1"}};
+  repeated.repeated = "machine";
+  EXPECT_EQ(SeriesResponse(*reader_, repeated).status, 400);
+}
+
+TEST_F(ApiTest, Metrics) {
+  Params p;
+  p.values = {{"machine", "m2"}};
+  Response r = MetricsResponse(*reader_, p);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body)["metrics"],
+            json::array({"score", "rms", "state_score", "crest_ax", "rms_ax"}));
+  p.values = {{"machine", "zz"}};
+  EXPECT_EQ(MetricsResponse(*reader_, p).status, 404);
+}
+
+TEST_F(ApiTest, StaticAssets) {
+  ASSERT_GE(kEmbeddedFileCount, 3u);
+  Response index = StaticResponse("/");
+  ASSERT_EQ(index.status, 200);
+  EXPECT_EQ(index.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(index.body.find("<title>machine-health</title>"), std::string::npos);
+  EXPECT_EQ(StaticResponse("/app.js").content_type, "text/javascript; charset=utf-8");
+  EXPECT_EQ(StaticResponse("/style.css").content_type, "text/css; charset=utf-8");
+  EXPECT_EQ(StaticResponse("/nope.js").status, 404);
+  EXPECT_EQ(StaticResponse("/../CMakeLists.txt").status, 404);
+  // The embedded bytes are the files under web/.
+  std::string on_disk;
+  ASSERT_EQ(mh::testing::RunCommand("cat '" + mh::testing::SourceDir() + "/web/app.js'", &on_disk),
+            0);
+  EXPECT_EQ(StaticResponse("/app.js").body, on_disk);
+}
+
+}  // namespace
+}  // namespace mh::http

@@ -1,0 +1,208 @@
+#include "http/dashboard_server.h"
+
+#include <time.h>
+
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "sink/sqlite/sqlite_sink.h"
+#include "test_db.h"
+#include "testing/test_paths.h"
+
+namespace mh::http {
+namespace {
+
+using nlohmann::json;
+using testing::kStepNs;
+using testing::kT0Ns;
+
+// Parses "YYYY-MM-DDTHH:MM:SS.mmmZ" with libc (independent of core's
+// FormatRfc3339) into epoch ms; -1 if malformed.
+std::int64_t ParseRfc3339Ms(const std::string& text) {
+  std::tm tm{};
+  const char* rest = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (rest == nullptr) return -1;
+  int ms = 0;
+  if (std::sscanf(rest, ".%3dZ", &ms) != 1 || std::string(rest).size() != 5) return -1;
+  return static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
+}
+
+class DashboardServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = mh::testing::MakeTempDir("mh-server-test");
+    ASSERT_FALSE(dir_.empty());
+    db_ = dir_ + "/m.db";
+    ASSERT_EQ(testing::FillTestDb(db_), "");
+    ServerOptions options;
+    options.port = 0;
+    options.db_path = db_;
+    auto server = DashboardServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_read_timeout(10, 0);
+  }
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  // GET `path`; expects a response and returns it.
+  httplib::Result Get(const std::string& path) {
+    auto res = client_->Get(path);
+    EXPECT_TRUE(res) << path << ": " << httplib::to_string(res.error());
+    return res;
+  }
+
+  std::string dir_;
+  std::string db_;
+  std::unique_ptr<DashboardServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(DashboardServerTest, UrlAndHealth) {
+  EXPECT_GT(server_->port(), 0);
+  EXPECT_EQ(server_->url(), "http://127.0.0.1:" + std::to_string(server_->port()) + "/");
+  auto res = Get("/healthz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(json::parse(res->body), json({{"status", "ok"}}));
+}
+
+TEST_F(DashboardServerTest, Machines) {
+  auto res = Get("/api/machines");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(res->get_header_value("Cache-Control"), "no-store");
+  json j = json::parse(res->body);
+  ASSERT_EQ(j.size(), 3u);
+  std::vector<std::string> ids;
+  for (const json& m : j) {
+    ids.push_back(m["id"]);
+    for (const char* key : {"id", "state", "score", "threshold", "updated", "windows"}) {
+      EXPECT_TRUE(m.contains(key)) << key;
+    }
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"m1", "m2", "m3"}));
+  EXPECT_EQ(ParseRfc3339Ms(j[0]["updated"]), (kT0Ns + 19 * kStepNs) / 1'000'000);
+  EXPECT_EQ(ParseRfc3339Ms(j[1]["updated"]), (kT0Ns + 4 * kStepNs) / 1'000'000);
+  EXPECT_EQ(j[1]["state"], "anomalous");
+  EXPECT_DOUBLE_EQ(j[1]["score"].get<double>(), -4 / 32.0);
+  EXPECT_TRUE(j[2]["score"].is_null());
+}
+
+TEST_F(DashboardServerTest, Series) {
+  auto res = Get("/api/series?machine=m2&metric=score");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  json j = json::parse(res->body);
+  ASSERT_EQ(j["t"].size(), 5u);
+  EXPECT_EQ(j["t"][4], (kT0Ns + 4 * kStepNs) / 1'000'000);
+  EXPECT_TRUE(j["v"][0].is_null());
+  EXPECT_TRUE(j["v"][1].is_null());
+  EXPECT_DOUBLE_EQ(j["v"][2].get<double>(), -2 / 32.0);
+
+  auto range = Get("/api/series?machine=m1&metric=crest_ax&from=2026-09-21T14:13:21Z&to=" +
+                   std::to_string(kT0Ns / 1'000'000 + 1500) + "&max=100");
+  ASSERT_TRUE(range);
+  ASSERT_EQ(range->status, 200) << range->body;
+  EXPECT_EQ(json::parse(range->body)["v"], json::array({10.0, 11.0, 12.0, 13.0, 14.0}));
+}
+
+TEST_F(DashboardServerTest, ErrorCodes) {
+  struct Case {
+    const char* path;
+    int status;
+    const char* needle;
+  };
+  const Case cases[] = {
+      {"/api/series?metric=score", 400, "machine"},
+      {"/api/series?machine=m1&from=soon", 400, "from"},
+      {"/api/series?machine=m1&max=-1", 400, "max"},
+      {"/api/series?machine=m1&metric=unknown_feature", 400, "unknown_feature"},
+      {"/api/series?machine=m1&machine=m2", 400, "machine"},
+      {"/api/series?machine=nosuch", 404, "nosuch"},
+      {"/api/nothing", 404, "/api/nothing"},
+      {"/no/such/page", 404, "/no/such/page"},
+  };
+  for (const Case& c : cases) {
+    auto res = Get(c.path);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, c.status) << c.path;
+    json j = json::parse(res->body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << c.path << ": " << res->body;
+    EXPECT_NE(j.value("error", "").find(c.needle), std::string::npos) << c.path << ": " << res->body;
+  }
+}
+
+TEST_F(DashboardServerTest, StaticFiles) {
+  auto index = Get("/");
+  ASSERT_TRUE(index);
+  EXPECT_EQ(index->status, 200);
+  EXPECT_EQ(index->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(index->get_header_value("Cache-Control"), "no-cache");
+  EXPECT_NE(index->body.find("<title>machine-health</title>"), std::string::npos);
+  auto js = Get("/app.js");
+  ASSERT_TRUE(js);
+  EXPECT_EQ(js->status, 200);
+  EXPECT_EQ(js->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  auto css = Get("/style.css");
+  ASSERT_TRUE(css);
+  EXPECT_EQ(css->get_header_value("Content-Type"), "text/css; charset=utf-8");
+}
+
+TEST_F(DashboardServerTest, SeesWindowsWrittenWhileServing) {
+  auto sink = sink::OpenSqliteSink({db_});
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  sink::WindowRecord r;
+  r.machine_id = "m4";
+  r.window_start_ns = kT0Ns;
+  r.feature_names = std::make_shared<const std::vector<std::string>>();
+  std::vector<sink::WindowRecord> batch = {r};
+  ASSERT_TRUE((*sink)->Write(batch).ok());
+  auto res = Get("/api/machines");
+  ASSERT_TRUE(res);
+  json j = json::parse(res->body);
+  ASSERT_EQ(j.size(), 4u);
+  EXPECT_EQ(j[3]["id"], "m4");
+}
+
+TEST_F(DashboardServerTest, PortInUseNamesTheAddress) {
+  ServerOptions options;
+  options.port = server_->port();
+  options.db_path = db_;
+  auto second = DashboardServer::Start(options);
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(second.status().IsIOError());
+  EXPECT_EQ(second.status().message(), "cannot listen on 127.0.0.1:" +
+                                           std::to_string(server_->port()) +
+                                           ": address already in use");
+}
+
+TEST_F(DashboardServerTest, MissingDatabaseIsNotFound) {
+  ServerOptions options;
+  options.port = 0;
+  options.db_path = dir_ + "/none.db";
+  auto server = DashboardServer::Start(options);
+  ASSERT_FALSE(server.ok());
+  EXPECT_TRUE(server.status().IsNotFound());
+  EXPECT_EQ(server.status().message(), dir_ + "/none.db: no such database");
+}
+
+TEST_F(DashboardServerTest, StopIsIdempotent) {
+  const int port = server_->port();
+  server_->Stop();
+  server_->Stop();
+  httplib::Client c("127.0.0.1", port);
+  c.set_connection_timeout(1, 0);
+  EXPECT_FALSE(c.Get("/healthz"));
+}
+
+}  // namespace
+}  // namespace mh::http

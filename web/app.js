@@ -1,0 +1,397 @@
+// machine-health dashboard: polls the JSON API (docs/http-api.md) and draws
+// machine cards and SVG charts. Plain JavaScript, no libraries.
+'use strict';
+
+(function () {
+  const MACHINES_EVERY_MS = 1000;
+  const SERIES_EVERY_MS = 2000;
+  const INLINE_CHARTS_MAX = 6;   // up to this many machines: charts in every card
+  const SERIES_POINTS = 600;
+  const SVG_NS = 'http://www.w3.org/2000/svg';
+
+  const state = {
+    machines: [],          // last /api/machines answer
+    filter: 'all',
+    selected: null,        // machine id shown in the detail panel (compact mode)
+    cards: new Map(),      // id -> card element
+    series: new Map(),     // "id|metric" -> {t, v}
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  function svg(tag, attrs) {
+    const e = document.createElementNS(SVG_NS, tag);
+    for (const k in attrs) e.setAttribute(k, attrs[k]);
+    return e;
+  }
+
+  function fmt(v, digits) {
+    if (v === null || v === undefined || !isFinite(v)) return '–';
+    return Number(v).toFixed(digits === undefined ? 3 : digits);
+  }
+
+  function pad(n, w) { return String(n).padStart(w || 2, '0'); }
+
+  function clock(ms) {
+    const d = new Date(ms);
+    return pad(d.getUTCHours()) + ':' + pad(d.getUTCMinutes()) + ':' + pad(d.getUTCSeconds());
+  }
+
+  function byNaturalId(a, b) {
+    return a.id.localeCompare(b.id, undefined, { numeric: true, sensitivity: 'base' });
+  }
+
+  async function getJson(url) {
+    const res = await fetch(url, { cache: 'no-store' });
+    const body = await res.json();
+    if (!res.ok) throw new Error(body && body.error ? body.error : 'HTTP ' + res.status);
+    return body;
+  }
+
+  function setConnection(ok, text) {
+    $('conn').dataset.ok = ok ? 'true' : 'false';
+    $('conn-text').textContent = text;
+  }
+
+  // ---- charts --------------------------------------------------------------
+
+  // Draws a line chart of {t, v} into `host` (an element). Options:
+  //   threshold: number, draws a dashed line and shades the region below it;
+  //   zeroBased: y axis starts at 0; unit: label suffix; cls: line class.
+  function drawChart(host, data, opt) {
+    const width = Math.max(200, Math.floor(host.clientWidth || 300));
+    const height = opt.height || 120;
+    const m = { l: 46, r: 8, t: 8, b: 18 };
+    const root = svg('svg', { width: width, height: height, viewBox: '0 0 ' + width + ' ' + height,
+                              class: 'chart', role: 'img', 'aria-label': opt.label });
+    const pts = [];
+    if (data) {
+      for (let i = 0; i < data.t.length; i++) {
+        if (data.v[i] !== null && isFinite(data.v[i])) pts.push([data.t[i], data.v[i]]);
+      }
+    }
+    if (!data || data.t.length === 0) {
+      const msg = svg('text', { x: width / 2, y: height / 2, class: 'chart-msg', 'text-anchor': 'middle' });
+      msg.textContent = data ? 'no data' : 'loading…';
+      root.appendChild(msg);
+      host.replaceChildren(root);
+      return;
+    }
+    const t0 = data.t[0];
+    const t1 = Math.max(data.t[data.t.length - 1], t0 + 1);
+    let lo = Infinity, hi = -Infinity;
+    for (const p of pts) { lo = Math.min(lo, p[1]); hi = Math.max(hi, p[1]); }
+    const thr = opt.threshold;
+    const hasThr = thr !== null && thr !== undefined && isFinite(thr);
+    if (hasThr) { lo = Math.min(lo, thr); hi = Math.max(hi, thr); }
+    if (opt.zeroBased) lo = Math.min(0, lo);
+    if (!isFinite(lo)) { lo = hasThr ? thr - 0.1 : 0; hi = hasThr ? thr + 0.1 : 1; }
+    if (hi - lo < 1e-9) { hi += 0.05; lo -= opt.zeroBased ? 0 : 0.05; }
+    const span = hi - lo;
+    hi += span * 0.08;
+    if (!opt.zeroBased) lo -= span * 0.08;
+    const x = (t) => m.l + (t - t0) / (t1 - t0) * (width - m.l - m.r);
+    const y = (v) => m.t + (hi - v) / (hi - lo) * (height - m.t - m.b);
+
+    if (hasThr) {
+      const yt = y(thr);
+      root.appendChild(svg('rect', { x: m.l, y: yt, width: width - m.l - m.r,
+                                     height: Math.max(0, height - m.b - yt), class: 'anomaly-zone' }));
+    }
+    // Frame and labels.
+    root.appendChild(svg('line', { x1: m.l, y1: height - m.b, x2: width - m.r, y2: height - m.b, class: 'axis' }));
+    const labels = [[hi, 'start'], [lo, 'start']];
+    for (const [v] of labels) {
+      const tx = svg('text', { x: m.l - 4, y: y(v) + 4, 'text-anchor': 'end', class: 'tick' });
+      tx.textContent = fmt(v, Math.abs(hi - lo) < 0.5 ? 3 : 2);
+      root.appendChild(tx);
+    }
+    const left = svg('text', { x: m.l, y: height - 4, class: 'tick' });
+    left.textContent = clock(t0);
+    const right = svg('text', { x: width - m.r, y: height - 4, 'text-anchor': 'end', class: 'tick' });
+    right.textContent = clock(t1);
+    root.appendChild(left);
+    root.appendChild(right);
+    if (hasThr) {
+      root.appendChild(svg('line', { x1: m.l, y1: y(thr), x2: width - m.r, y2: y(thr), class: 'threshold' }));
+      const tl = svg('text', { x: width - m.r - 2, y: y(thr) - 3, 'text-anchor': 'end', class: 'tick thr-label' });
+      tl.textContent = 'threshold ' + fmt(thr, 3);
+      root.appendChild(tl);
+    }
+    // The line, broken where values are missing (e.g. while learning).
+    let d = '';
+    let pen = false;
+    for (let i = 0; i < data.t.length; i++) {
+      const v = data.v[i];
+      if (v === null || !isFinite(v)) { pen = false; continue; }
+      d += (pen ? 'L' : 'M') + x(data.t[i]).toFixed(1) + ' ' + y(v).toFixed(1);
+      pen = true;
+    }
+    if (opt.zeroBased && pts.length > 1) {
+      const area = d + 'L' + x(pts[pts.length - 1][0]).toFixed(1) + ' ' + y(lo) + 'L' +
+                   x(pts[0][0]).toFixed(1) + ' ' + y(lo) + 'Z';
+      if (pts.length === data.t.length) root.appendChild(svg('path', { d: area, class: 'area ' + opt.cls }));
+    }
+    root.appendChild(svg('path', { d: d, class: 'line ' + opt.cls }));
+    if (hasThr) {
+      for (const p of pts) {
+        if (p[1] < thr) root.appendChild(svg('circle', { cx: x(p[0]), cy: y(p[1]), r: 1.8, class: 'below' }));
+      }
+    }
+    if (pts.length === 0) {
+      const msg = svg('text', { x: (m.l + width) / 2, y: height / 2, class: 'chart-msg', 'text-anchor': 'middle' });
+      msg.textContent = 'learning: no score yet';
+      root.appendChild(msg);
+    }
+    host.replaceChildren(root);
+  }
+
+  function chartBlock(title) {
+    const box = el('div', 'chart-box');
+    box.appendChild(el('div', 'chart-title', title));
+    const host = el('div', 'chart-host');
+    box.appendChild(host);
+    return { box, host };
+  }
+
+  // ---- cards ---------------------------------------------------------------
+
+  function buildCard(m) {
+    const card = el('article', 'card');
+    card.dataset.machine = m.id;
+    card.tabIndex = 0;
+    const head = el('div', 'card-head');
+    head.appendChild(el('h2', 'machine-id', m.id));
+    head.appendChild(el('span', 'badge'));
+    card.appendChild(head);
+    const stats = el('div', 'stats');
+    stats.innerHTML =
+      '<div><span class="k">score</span><span class="v score"></span></div>' +
+      '<div><span class="k">threshold</span><span class="v threshold"></span></div>' +
+      '<div><span class="k">windows</span><span class="v windows"></span></div>';
+    card.appendChild(stats);
+    const meter = el('div', 'meter');
+    meter.appendChild(el('div', 'meter-fill'));
+    meter.appendChild(el('div', 'meter-thr'));
+    card.appendChild(meter);
+    card.appendChild(el('div', 'updated'));
+    const charts = el('div', 'card-charts');
+    card.appendChild(charts);
+    card.addEventListener('click', () => select(m.id));
+    card.addEventListener('keydown', (e) => { if (e.key === 'Enter') select(m.id); });
+    return card;
+  }
+
+  // The meter: the state score on a scale from -0.3 to +0.3 around the
+  // threshold; the fill is red when below.
+  function updateMeter(card, m) {
+    const fill = card.querySelector('.meter-fill');
+    const thr = isFinite(m.threshold) && m.threshold !== null ? m.threshold : 0;
+    if (m.score === null || !isFinite(m.score)) {
+      fill.style.width = '0%';
+      return;
+    }
+    const frac = Math.max(0, Math.min(1, (m.score - thr + 0.3) / 0.6));
+    fill.style.width = (frac * 100).toFixed(1) + '%';
+    fill.dataset.below = m.score < thr ? 'true' : 'false';
+  }
+
+  function updateCard(card, m, inline) {
+    card.dataset.state = m.state;
+    card.querySelector('.badge').textContent = m.state;
+    card.querySelector('.score').textContent = fmt(m.score);
+    card.querySelector('.threshold').textContent = fmt(m.threshold);
+    card.querySelector('.windows').textContent = m.windows.toLocaleString('en');
+    card.querySelector('.updated').textContent = 'updated ' + m.updated.replace('T', ' ').replace('Z', ' UTC');
+    updateMeter(card, m);
+    card.classList.toggle('selected', !inline && state.selected === m.id);
+    const charts = card.querySelector('.card-charts');
+    if (inline && !charts.firstChild) {
+      const s = chartBlock('anomaly score');
+      const r = chartBlock('RMS (g)');
+      s.host.dataset.metric = 'score';
+      r.host.dataset.metric = 'rms';
+      charts.append(s.box, r.box);
+    } else if (!inline && charts.firstChild) {
+      charts.replaceChildren();
+    }
+  }
+
+  function visible(m) { return state.filter === 'all' || m.state === state.filter; }
+
+  function renderMachines() {
+    const list = state.machines;
+    const inline = list.length <= INLINE_CHARTS_MAX;
+    document.body.classList.toggle('compact', !inline);
+    $('empty').hidden = list.length > 0;
+    const counts = { all: list.length, normal: 0, anomalous: 0, learning: 0 };
+    for (const m of list) if (m.state in counts) counts[m.state]++;
+    for (const k in counts) $('count-' + k).textContent = counts[k];
+
+    const grid = $('grid');
+    const seen = new Set();
+    let prev = null;
+    for (const m of list) {
+      seen.add(m.id);
+      let card = state.cards.get(m.id);
+      if (!card) { card = buildCard(m); state.cards.set(m.id, card); }
+      updateCard(card, m, inline);
+      card.hidden = !visible(m);
+      // Keep DOM order equal to the sorted order without re-adding every node.
+      const want = prev ? prev.nextSibling : grid.firstChild;
+      if (want !== card) grid.insertBefore(card, want);
+      prev = card;
+    }
+    for (const [id, card] of state.cards) {
+      if (!seen.has(id)) { card.remove(); state.cards.delete(id); }
+    }
+    renderDetail(inline);
+  }
+
+  function renderDetail(inline) {
+    const panel = $('detail');
+    const m = state.machines.find((x) => x.id === state.selected);
+    if (inline || !m) {
+      panel.hidden = true;
+      panel.replaceChildren();
+      panel.dataset.machine = '';
+      return;
+    }
+    if (panel.dataset.machine !== m.id) {
+      panel.dataset.machine = m.id;
+      panel.replaceChildren();
+      const head = el('div', 'detail-head');
+      head.appendChild(el('h2', 'machine-id', m.id));
+      head.appendChild(el('span', 'badge'));
+      head.appendChild(el('span', 'detail-stats'));
+      const close = el('button', 'close', 'close');
+      close.type = 'button';
+      close.addEventListener('click', () => select(null));
+      head.appendChild(close);
+      panel.appendChild(head);
+      const charts = el('div', 'detail-charts');
+      const s = chartBlock('anomaly score (last 10 min)');
+      const r = chartBlock('RMS (g)');
+      s.host.dataset.metric = 'score';
+      r.host.dataset.metric = 'rms';
+      s.host.dataset.height = '180';
+      r.host.dataset.height = '180';
+      charts.append(s.box, r.box);
+      panel.appendChild(charts);
+    }
+    panel.dataset.state = m.state;
+    panel.querySelector('.badge').textContent = m.state;
+    panel.querySelector('.detail-stats').textContent =
+      'score ' + fmt(m.score) + ' · threshold ' + fmt(m.threshold) + ' · ' +
+      m.windows.toLocaleString('en') + ' windows · updated ' + m.updated.replace('T', ' ').replace('Z', ' UTC');
+    panel.hidden = false;
+  }
+
+  function select(id) {
+    if (state.machines.length <= INLINE_CHARTS_MAX) return;
+    state.selected = state.selected === id ? null : id;
+    renderMachines();
+    drawAllCharts();
+    pollSeries();
+    if (state.selected) $('detail').scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+  }
+
+  // Chart hosts currently on screen: [{host, id, metric}].
+  function chartHosts() {
+    const out = [];
+    const inline = state.machines.length <= INLINE_CHARTS_MAX;
+    if (inline) {
+      for (const [id, card] of state.cards) {
+        if (card.hidden) continue;
+        for (const h of card.querySelectorAll('.chart-host')) out.push({ host: h, id, metric: h.dataset.metric });
+      }
+    } else if (state.selected && !$('detail').hidden) {
+      for (const h of $('detail').querySelectorAll('.chart-host')) {
+        out.push({ host: h, id: state.selected, metric: h.dataset.metric });
+      }
+    }
+    return out;
+  }
+
+  function drawAllCharts() {
+    for (const { host, id, metric } of chartHosts()) {
+      const m = state.machines.find((x) => x.id === id);
+      const data = state.series.get(id + '|' + metric);
+      drawChart(host, data, {
+        threshold: metric === 'score' && m ? m.threshold : null,
+        zeroBased: metric === 'rms',
+        cls: metric,
+        height: Number(host.dataset.height || 110),
+        label: metric + ' of ' + id,
+      });
+    }
+  }
+
+  // ---- polling -------------------------------------------------------------
+
+  async function pollMachines() {
+    try {
+      const list = await getJson('api/machines');
+      list.sort(byNaturalId);
+      state.machines = list;
+      setConnection(true, 'live · ' + new Date().toLocaleTimeString());
+      renderMachines();
+    } catch (e) {
+      setConnection(false, 'disconnected: ' + e.message);
+    }
+  }
+
+  let seriesBusy = false;
+  async function pollSeries() {
+    if (seriesBusy) return;
+    seriesBusy = true;
+    try {
+      const wanted = chartHosts();
+      await Promise.all(wanted.map(async ({ id, metric }) => {
+        const url = 'api/series?machine=' + encodeURIComponent(id) + '&metric=' + metric +
+                    '&max=' + SERIES_POINTS;
+        try {
+          state.series.set(id + '|' + metric, await getJson(url));
+        } catch (e) {
+          state.series.set(id + '|' + metric, { t: [], v: [] });
+        }
+      }));
+      drawAllCharts();
+    } finally {
+      seriesBusy = false;
+    }
+  }
+
+  function initFilters() {
+    for (const b of $('filters').querySelectorAll('button')) {
+      b.addEventListener('click', () => {
+        state.filter = b.dataset.filter;
+        for (const o of $('filters').querySelectorAll('button')) o.classList.toggle('active', o === b);
+        renderMachines();
+        pollSeries();
+      });
+    }
+  }
+
+  async function start() {
+    initFilters();
+    await pollMachines();
+    await pollSeries();
+    setInterval(pollMachines, MACHINES_EVERY_MS);
+    setInterval(pollSeries, SERIES_EVERY_MS);
+    let resizeTimer = null;
+    window.addEventListener('resize', () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(drawAllCharts, 150);
+    });
+  }
+
+  start();
+})();
