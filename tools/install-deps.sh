@@ -8,7 +8,8 @@ mode="${1:-build}"
 pkgs="g++ cmake ninja-build pkg-config make
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
   nlohmann-json3-dev libcli11-dev libkissfft-dev libsqlite3-dev
-  libgtest-dev libgmock-dev libbenchmark-dev"
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libsnappy-dev libzstd-dev liblz4-dev"
 if [ "$mode" = test ]; then
   pkgs="$pkgs clang-format python3 python3-numpy python3-scipy python3-sklearn
     python3-pandas python3-joblib sqlite3 curl chromium"

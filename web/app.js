@@ -146,7 +146,7 @@
       }
     }
     if (pts.length === 0) {
-      const msg = svg('text', { x: (m.l + width) / 2, y: height / 2, class: 'chart-msg', 'text-anchor': 'middle' });
+      const msg = svg('text', { x: (m.l + width) / 2, y: m.t + 14, class: 'chart-msg', 'text-anchor': 'middle' });
       msg.textContent = 'learning: no score yet';
       root.appendChild(msg);
     }
@@ -209,7 +209,11 @@
     card.querySelector('.score').textContent = fmt(m.score);
     card.querySelector('.threshold').textContent = fmt(m.threshold);
     card.querySelector('.windows').textContent = m.windows.toLocaleString('en');
-    card.querySelector('.updated').textContent = 'updated ' + m.updated.replace('T', ' ').replace('Z', ' UTC');
+    card.querySelector('.updated').textContent = inline
+      ? 'updated ' + m.updated.replace('T', ' ').replace('Z', ' UTC')
+      : m.updated.slice(11, 19);
+    card.title = m.id + ': ' + m.state + ', score ' + fmt(m.score) + ', threshold ' +
+                 fmt(m.threshold) + ', updated ' + m.updated;
     updateMeter(card, m);
     card.classList.toggle('selected', !inline && state.selected === m.id);
     const charts = card.querySelector('.card-charts');
@@ -297,6 +301,7 @@
   function select(id) {
     if (state.machines.length <= INLINE_CHARTS_MAX) return;
     state.selected = state.selected === id ? null : id;
+    history.replaceState(null, '', state.selected ? '#' + encodeURIComponent(state.selected) : '#');
     renderMachines();
     drawAllCharts();
     pollSeries();
@@ -328,7 +333,7 @@
         threshold: metric === 'score' && m ? m.threshold : null,
         zeroBased: metric === 'rms',
         cls: metric,
-        height: Number(host.dataset.height || 110),
+        height: Number(host.dataset.height || 96),
         label: metric + ' of ' + id,
       });
     }
@@ -382,6 +387,8 @@
 
   async function start() {
     initFilters();
+    // A machine to open can be given in the URL: http://host:port/#m17
+    if (location.hash.length > 1) state.selected = decodeURIComponent(location.hash.slice(1));
     await pollMachines();
     await pollSeries();
     setInterval(pollMachines, MACHINES_EVERY_MS);

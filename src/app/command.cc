@@ -29,6 +29,10 @@ int RunMain(const std::vector<std::string>& args, CommandIo& io) {
   AddServeCommand(app, io, action);
   AddFeaturesCommand(app, io, action);
   AddTrainCommand(app, io, action);
+  AddScoreCommand(app, io, action);
+  AddModelCommand(app, io, action);
+  AddCatCommand(app, io, action);
+  AddReplayCommand(app, io, action);
   try {
     // CLI11 wants the arguments in reverse order.
     std::vector<std::string> reversed(args.rbegin(), args.rend());

@@ -47,6 +47,10 @@ void AddSimulateCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddServeCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddFeaturesCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddTrainCommand(CLI::App& root, CommandIo& io, Action& action);
+void AddScoreCommand(CLI::App& root, CommandIo& io, Action& action);
+void AddModelCommand(CLI::App& root, CommandIo& io, Action& action);
+void AddCatCommand(CLI::App& root, CommandIo& io, Action& action);
+void AddReplayCommand(CLI::App& root, CommandIo& io, Action& action);
 
 }  // namespace mh::app
 

@@ -28,7 +28,7 @@ struct SqliteReader::Impl {
   Stmt series_state_score;
   Stmt series_feature;
   Stmt has_feature;
-  Stmt next_feature;
+  Stmt latest_features;
 
   Status Prepare() {
     MH_ASSIGN_OR_RETURN(machines, Stmt::Prepare(db,
@@ -52,11 +52,16 @@ struct SqliteReader::Impl {
                                       "AND name = ?4 AND t_ns >= ?2 AND t_ns < ?3 ORDER BY t_ns"));
     MH_ASSIGN_OR_RETURN(
         has_feature,
-        Stmt::Prepare(db, "SELECT 1 FROM features WHERE machine_id = ?1 AND name = ?2 LIMIT 1"));
-    MH_ASSIGN_OR_RETURN(next_feature,
+        Stmt::Prepare(db,
+                      "SELECT 1 FROM features WHERE machine_id = ?1 AND name = ?2 AND t_ns = "
+                      "(SELECT max(t_ns) FROM features WHERE machine_id = ?1)"));
+    // Feature names come from the machine's latest window: with the primary
+    // key (machine_id, t_ns, name) that is one index seek, not a scan.
+    MH_ASSIGN_OR_RETURN(latest_features,
                         Stmt::Prepare(db,
-                                      "SELECT name FROM features WHERE machine_id = ?1 AND "
-                                      "name > ?2 ORDER BY name LIMIT 1"));
+                                      "SELECT name FROM features WHERE machine_id = ?1 AND t_ns = "
+                                      "(SELECT max(t_ns) FROM features WHERE machine_id = ?1) "
+                                      "ORDER BY name"));
     return Status::OK();
   }
 
@@ -151,6 +156,20 @@ Result<Series> SqliteReader::GetSeries(const std::string& machine, const std::st
     s = impl_->series_feature.get();
     feature = true;
   }
+  if (feature) {
+    sqlite3_stmt* h = impl_->has_feature.get();
+    StmtResetter reset(h);
+    sqlite3_bind_text(h, 1, machine.data(), static_cast<int>(machine.size()), SQLITE_STATIC);
+    sqlite3_bind_text(h, 2, metric.data(), static_cast<int>(metric.size()), SQLITE_STATIC);
+    int rc = sqlite3_step(h);
+    if (rc == SQLITE_DONE) {
+      return Status::InvalidArgument("unknown metric '" + metric + "' for machine '" + machine +
+                                     "' (expected score, rms, state_score or a feature name)");
+    }
+    if (rc != SQLITE_ROW) {
+      return SqliteError(impl_->db.get(), rc, impl_->path + ": reading features");
+    }
+  }
   Series all;
   {
     StmtResetter reset(s);
@@ -167,20 +186,6 @@ Result<Series> SqliteReader::GetSeries(const std::string& machine, const std::st
     }
     if (rc != SQLITE_DONE) {
       return SqliteError(impl_->db.get(), rc, impl_->path + ": reading " + metric);
-    }
-  }
-  if (feature && all.t_ns.empty()) {
-    sqlite3_stmt* h = impl_->has_feature.get();
-    StmtResetter reset(h);
-    sqlite3_bind_text(h, 1, machine.data(), static_cast<int>(machine.size()), SQLITE_STATIC);
-    sqlite3_bind_text(h, 2, metric.data(), static_cast<int>(metric.size()), SQLITE_STATIC);
-    int rc = sqlite3_step(h);
-    if (rc == SQLITE_DONE) {
-      return Status::InvalidArgument("unknown metric '" + metric + "' for machine '" + machine +
-                                     "' (expected score, rms, state_score or a feature name)");
-    }
-    if (rc != SQLITE_ROW) {
-      return SqliteError(impl_->db.get(), rc, impl_->path + ": reading features");
     }
   }
   const std::size_t n = all.t_ns.size();
@@ -207,20 +212,13 @@ Result<std::vector<std::string>> SqliteReader::FeatureNames(const std::string& m
   std::lock_guard<std::mutex> lock(impl_->mu);
   MH_RETURN_IF_ERROR(impl_->MachineLocked(machine).status());
   std::vector<std::string> names;
-  std::string last;
-  sqlite3_stmt* s = impl_->next_feature.get();
-  // One index seek per name instead of a scan over every stored value.
-  for (;;) {
-    StmtResetter reset(s);
-    sqlite3_bind_text(s, 1, machine.data(), static_cast<int>(machine.size()), SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, last.data(), static_cast<int>(last.size()), SQLITE_TRANSIENT);
-    int rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE) break;
-    if (rc != SQLITE_ROW) {
-      return SqliteError(impl_->db.get(), rc, impl_->path + ": reading features");
-    }
-    last = Impl::ColumnText(s, 0);
-    names.push_back(last);
+  sqlite3_stmt* s = impl_->latest_features.get();
+  StmtResetter reset(s);
+  sqlite3_bind_text(s, 1, machine.data(), static_cast<int>(machine.size()), SQLITE_STATIC);
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) names.push_back(Impl::ColumnText(s, 0));
+  if (rc != SQLITE_DONE) {
+    return SqliteError(impl_->db.get(), rc, impl_->path + ": reading features");
   }
   return names;
 }

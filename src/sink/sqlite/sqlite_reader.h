@@ -63,13 +63,14 @@ class SqliteReader {
   // points of the range are read, so ask for bounded ranges).
   //
   // Errors: NotFound for an unknown machine; InvalidArgument for an unknown
-  // metric (not one of the three above and not a feature stored for this
-  // machine), for max_points == 0 or from_ns > to_ns; IOError/Unavailable if
-  // SQLite fails.
+  // metric (not one of the three above and not a feature of the machine's
+  // latest window), for max_points == 0 or from_ns > to_ns; IOError/Unavailable
+  // if SQLite fails.
   Result<Series> GetSeries(const std::string& machine, const std::string& metric,
                            std::int64_t from_ns, std::int64_t to_ns, std::size_t max_points);
 
-  // Names of the features stored for `machine` (sorted). NotFound for an
+  // Names of the features of `machine`'s latest window (sorted; the
+  // pipeline stores the same features for every window). NotFound for an
   // unknown machine.
   Result<std::vector<std::string>> FeatureNames(const std::string& machine);
 

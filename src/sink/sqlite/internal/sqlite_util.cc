@@ -152,7 +152,7 @@ CREATE TABLE features(
   t_ns INTEGER NOT NULL,
   name TEXT NOT NULL,
   value REAL NOT NULL,
-  PRIMARY KEY(machine_id, name, t_ns)) WITHOUT ROWID;
+  PRIMARY KEY(machine_id, t_ns, name)) WITHOUT ROWID;
 INSERT INTO meta(key, value) VALUES('application', 'machine-health');
 )sql";
   MH_RETURN_IF_ERROR(db.Exec(kSchema, path + ": creating schema"));

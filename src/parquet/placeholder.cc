@@ -1,0 +1,4 @@
+// Placeholder so that the component library exists before its first source.
+namespace mh {
+int parquet_placeholder = 0;
+}
