@@ -1,0 +1,68 @@
+// Tables read from data files (CSV, Parquet): a column-oriented batch of rows
+// and the interface every file reader implements, so that replay, train,
+// score and features read any format the same way.
+//
+// Thread safety: a TableReader is used by one thread at a time.
+#ifndef MH_CORE_TABLE_H_
+#define MH_CORE_TABLE_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace mh {
+
+// The value kinds a reader hands out. Serialized nowhere; values fixed anyway.
+enum class ValueKind : std::uint8_t {
+  kBool = 0,       // ints: 0 or 1
+  kInt = 1,        // ints (int8..int64, and unsigned up to 2^63-1)
+  kDouble = 2,     // doubles (float16/32/64)
+  kString = 3,     // strings: UTF-8 text (string, enum, json)
+  kTimestamp = 4,  // ints: ns since the Unix epoch, UTC
+  kDate = 5,       // ints: days since 1970-01-01
+  kTime = 6,       // ints: ns since midnight
+  kBinary = 7,     // strings: raw bytes
+  kDecimal = 8,    // strings: exact decimal text, e.g. "-12.340"
+  kUInt64 = 9,     // ints: the bits of a uint64 (values >= 2^63 wrap negative)
+};
+
+struct TableColumnInfo {
+  std::string name;
+  ValueKind kind = ValueKind::kDouble;
+  // For kTimestamp/kTime: 3, 6 or 9 digits of the source unit (ms, us, ns),
+  // so that printers keep the file's precision.
+  int fraction_digits = 9;
+};
+
+// One column of a batch. Exactly one of the value vectors is used, chosen by
+// kind (see ValueKind); it has `rows` entries, with nulls marked in `valid`.
+struct TableColumn {
+  TableColumnInfo info;
+  std::vector<std::uint8_t> valid;   // 1 = value present, 0 = null
+  std::vector<std::int64_t> ints;
+  std::vector<double> doubles;
+  std::vector<std::string> strings;
+};
+
+struct TableBatch {
+  std::int64_t first_row = 0;  // 0-based index in the file of this batch's first row
+  std::size_t rows = 0;
+  std::vector<TableColumn> columns;  // in the reader's column order (after projection)
+};
+
+class TableReader {
+ public:
+  virtual ~TableReader() = default;
+  // The columns every batch holds, in order.
+  virtual const std::vector<TableColumnInfo>& columns() const = 0;
+  // Fills `batch` with the next rows (batch->rows == 0 and true at the end).
+  // Errors (Corruption, InvalidArgument, IOError) name the file and the row,
+  // column or byte offset.
+  virtual Result<bool> Next(TableBatch* batch) = 0;
+};
+
+}  // namespace mh
+
+#endif  // MH_CORE_TABLE_H_
