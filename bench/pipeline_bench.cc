@@ -2,10 +2,10 @@
 // simulate 2560 tri-axial samples, compute the window's features, score them.
 // One window is 0.1 s of a 25.6 kHz machine, so windows/s / 10 = machines one
 // core keeps up with (before storage; tools/bench.sh measures the whole run).
-#include <benchmark/benchmark.h>
-
 #include <memory>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "features/window_features.h"
 #include "iforest/scorer.h"
@@ -46,8 +46,8 @@ void BM_SimulateWindow(benchmark::State& state) {
     benchmark::DoNotOptimize(s.ax.data());
   }
   state.SetItemsProcessed(state.iterations());
-  state.counters["machines_realtime"] =
-      benchmark::Counter(static_cast<double>(state.iterations()) / 10.0, benchmark::Counter::kIsRate);
+  state.counters["machines_realtime"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) / 10.0, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_SimulateWindow);
 
@@ -59,8 +59,8 @@ void BM_FeaturesWindow(benchmark::State& state) {
     benchmark::DoNotOptimize(s.features.data());
   }
   state.SetItemsProcessed(state.iterations());
-  state.counters["machines_realtime"] =
-      benchmark::Counter(static_cast<double>(state.iterations()) / 10.0, benchmark::Counter::kIsRate);
+  state.counters["machines_realtime"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) / 10.0, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_FeaturesWindow);
 

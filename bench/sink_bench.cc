@@ -28,8 +28,8 @@ constexpr std::int64_t kT0Ns = 1'790'000'000'000'000'000;
 
 std::shared_ptr<const std::vector<std::string>> FeatureNames() {
   auto names = std::make_shared<std::vector<std::string>>();
-  const char* stats[] = {"rms", "kurtosis", "crest", "peak", "skew", "std", "band1", "band2",
-                         "band3", "band4", "band5", "band6", "band7"};
+  const char* stats[] = {"rms",   "kurtosis", "crest", "peak",  "skew",  "std",  "band1",
+                         "band2", "band3",    "band4", "band5", "band6", "band7"};
   for (int i = 0; names->size() < kFeatures; ++i) {
     names->push_back(std::string(stats[i % 13]) + "_" + "xyz"[i / 13 % 3] +
                      (i >= 39 ? "_extra" : ""));
@@ -46,8 +46,8 @@ std::vector<WindowRecord> OneSecond(int second,
     for (int m = 0; m < kMachines; ++m) {
       WindowRecord r;
       r.machine_id = "m" + std::to_string(m + 1);
-      r.window_start_ns =
-          kT0Ns + (std::int64_t{second} * kWindowsPerSecond + w) * (1'000'000'000 / kWindowsPerSecond);
+      r.window_start_ns = kT0Ns + (std::int64_t{second} * kWindowsPerSecond + w) *
+                                      (1'000'000'000 / kWindowsPerSecond);
       r.feature_names = names;
       r.features.resize(kFeatures);
       for (int f = 0; f < kFeatures; ++f) r.features[f] = 0.001 * (second + w + m + f);
@@ -90,10 +90,9 @@ void BM_WriteOneSecond(benchmark::State& state) {
     Status s = (*sink)->Write(batch);
     if (!s.ok()) state.SkipWithError(s.ToString().c_str());
   }
-  state.counters["feature_values/s"] =
-      benchmark::Counter(static_cast<double>(state.iterations()) * kMachines * kWindowsPerSecond *
-                             kFeatures,
-                         benchmark::Counter::kIsRate);
+  state.counters["feature_values/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * kMachines * kWindowsPerSecond * kFeatures,
+      benchmark::Counter::kIsRate);
   (void)(*sink)->Close();
   std::filesystem::remove_all(dir);
 }

@@ -4,12 +4,11 @@
 //
 // Serves until SIGINT or SIGTERM, then stops cleanly (exit 0). The database
 // may be written by `machine-health run` in another process meanwhile.
-#include <signal.h>
-
 #include <ostream>
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <signal.h>
 
 #include "app/command.h"
 #include "core/strings.h"
@@ -77,7 +76,8 @@ int Serve(const ServeOptions& opts, CommandIo& io) {
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) != 0) {
   }
-  log::Info("serve", std::string("stopping on ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM"));
+  log::Info("serve",
+            std::string("stopping on ") + (signal_number == SIGINT ? "SIGINT" : "SIGTERM"));
   (*server)->Stop();
   pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
   return kExitOk;
@@ -89,10 +89,8 @@ void AddServeCommand(CLI::App& root, CommandIo& io, Action& action) {
   auto opts = std::make_shared<ServeOptions>();
   CLI::App* sub = root.add_subcommand(
       "serve", "Serve the web dashboard and JSON API over a machine-health database");
-  sub->add_option("--db", opts->db, "SQLite database written by 'machine-health run'")
-      ->required();
-  sub->add_option("--http", opts->http, "Address to listen on, ADDR:PORT")
-      ->capture_default_str();
+  sub->add_option("--db", opts->db, "SQLite database written by 'machine-health run'")->required();
+  sub->add_option("--http", opts->http, "Address to listen on, ADDR:PORT")->capture_default_str();
   sub->callback([opts, &io, &action] { action = [opts, &io] { return Serve(*opts, io); }; });
 }
 

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <string>
 
+#include <sys/resource.h>
+
 #include "core/strings.h"
 
 namespace mh::app {
@@ -38,6 +40,15 @@ void InstallStopSignalHandlers() {
 }
 
 bool StopRequested() { return g_stop != 0; }
+
+double ProcessCpuSeconds() {
+  struct rusage usage {};
+  if (getrusage(RUSAGE_SELF, &usage) != 0) return 0;
+  auto seconds = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
 
 std::int64_t PeakRssBytes() {
   std::ifstream in("/proc/self/status");

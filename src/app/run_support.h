@@ -24,6 +24,9 @@ Result<ListenAddress> ParseListenAddress(std::string_view option, std::string_vi
 void InstallStopSignalHandlers();
 bool StopRequested();
 
+// User + system CPU time this process has used, in seconds.
+double ProcessCpuSeconds();
+
 // Peak resident set size of this process in bytes (VmHWM), 0 if unknown.
 std::int64_t PeakRssBytes();
 

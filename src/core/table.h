@@ -40,7 +40,7 @@ struct TableColumnInfo {
 // kind (see ValueKind); it has `rows` entries, with nulls marked in `valid`.
 struct TableColumn {
   TableColumnInfo info;
-  std::vector<std::uint8_t> valid;   // 1 = value present, 0 = null
+  std::vector<std::uint8_t> valid;  // 1 = value present, 0 = null
   std::vector<std::int64_t> ints;
   std::vector<double> doubles;
   std::vector<std::string> strings;

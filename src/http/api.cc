@@ -109,7 +109,8 @@ Response SeriesResponse(sink::SqliteReader& reader, const Params& params) {
     if (text == nullptr) continue;
     auto t = ParseInstant(*text);
     if (!t.ok()) {
-      return ErrorResponse(400, std::string("bad parameter '") + name + "': " + t.status().message());
+      return ErrorResponse(400,
+                           std::string("bad parameter '") + name + "': " + t.status().message());
     }
     (std::string_view(name) == "from" ? from_ns : to_ns) = *t;
   }

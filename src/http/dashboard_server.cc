@@ -1,9 +1,5 @@
 #include "http/dashboard_server.h"
 
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <cctype>
 #include <cerrno>
 #include <chrono>
@@ -15,6 +11,9 @@
 #include <utility>
 
 #include <httplib.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "http/api.h"
 #include "log/log.h"

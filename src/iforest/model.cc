@@ -8,6 +8,17 @@
 
 namespace mh::iforest {
 
+const char* FeatureGranularityName(FeatureGranularity granularity) {
+  switch (granularity) {
+    case FeatureGranularity::kPerSample:
+      return "per-sample";
+    case FeatureGranularity::kPerWindow:
+      return "per-window";
+    default:
+      return "unknown";
+  }
+}
+
 double AveragePathLength(double n) {
   if (n <= 1.0) return 0.0;
   if (n == 2.0) return 1.0;
@@ -82,6 +93,12 @@ Status ValidateModel(Model& model) {
   }
   if (model.max_samples < 1) return Status::Corruption("max_samples < 1");
   if (!std::isfinite(model.offset)) return Status::Corruption("offset is not finite");
+  if (model.has_threshold && !std::isfinite(model.threshold)) {
+    return Status::Corruption("threshold is not finite");
+  }
+  if (static_cast<std::uint8_t>(model.granularity) > 2) {
+    return Status::Corruption("unknown feature granularity");
+  }
   if (model.trees.empty()) return Status::Corruption("model has no trees");
   if (!model.tree_features.empty() && model.tree_features.size() != model.trees.size()) {
     return Status::Corruption("tree feature subsets differ in number from the trees");

@@ -56,6 +56,17 @@ struct ModelCard {
   std::string metrics;  // "train_outlier_fraction=0.03 ..."
 };
 
+// Whether the model's features describe single samples or windows of samples
+// (the feature contract). Serialized: explicit values.
+enum class FeatureGranularity : std::uint8_t {
+  kUnknown = 0,    // not recorded (e.g. imported from scikit-learn)
+  kPerSample = 1,  // one row per sensor sample (the prototype's ax, ay, mag, ...)
+  kPerWindow = 2,  // one row per window (machine-health's features)
+};
+
+// "unknown", "per-sample" or "per-window".
+const char* FeatureGranularityName(FeatureGranularity granularity);
+
 struct Model {
   std::vector<std::string> feature_names;  // input columns, in order (d = size())
   bool has_scaler = false;                 // if true, rows are standardized first
@@ -67,6 +78,13 @@ struct Model {
   std::vector<std::vector<std::int32_t>> tree_features;
   std::int64_t max_samples = 256;  // sklearn max_samples_: c(max_samples) normalises path lengths
   double offset = -0.5;            // sklearn offset_: decision_function = score_samples - offset
+  // An alert threshold on the anomaly score -score_samples, as stored by the
+  // prototype's {"pipeline", "features", "threshold"} dict (it set it to the
+  // 95th percentile of the training anomaly scores). Informational: predict
+  // and `anomaly` use offset. Finite when has_threshold.
+  bool has_threshold = false;
+  double threshold = 0.0;
+  FeatureGranularity granularity = FeatureGranularity::kUnknown;
   ModelCard card;
 };
 
@@ -79,7 +97,7 @@ double AveragePathLength(double n);
 // values with scale != 0, max_samples >= 1, finite offset, at least one tree,
 // child indices in range and greater than the parent's (so no cycles), each
 // non-root node with exactly one parent, feature indices in range, finite
-// thresholds, leaf n_node_samples >= 1. Fills Tree::depth. Returns
+// thresholds, a finite model threshold when has_threshold, a known granularity, leaf n_node_samples >= 1. Fills Tree::depth. Returns
 // Corruption naming the tree and node on the first violation.
 Status ValidateModel(Model& model);
 

@@ -124,7 +124,7 @@ class Reader {
   std::size_t pos_ = 0;
 };
 
-Result<Model> ParsePayload(Reader& r) {
+Result<Model> ParsePayload(Reader& r, std::uint32_t version) {
   Model m;
   MH_ASSIGN_OR_RETURN(m.card.source, r.Str("card source"));
   MH_ASSIGN_OR_RETURN(m.card.rows, r.I64("card rows"));
@@ -160,6 +160,17 @@ Result<Model> ParsePayload(Reader& r) {
   }
   MH_ASSIGN_OR_RETURN(m.max_samples, r.I64("max_samples"));
   MH_ASSIGN_OR_RETURN(m.offset, r.F64("offset"));
+  if (version >= 2) {
+    at = r.pos();
+    MH_ASSIGN_OR_RETURN(std::uint8_t has_threshold, r.U8("threshold flag"));
+    if (has_threshold > 1) return r.ErrorAt(at, "threshold flag is not 0 or 1");
+    m.has_threshold = has_threshold == 1;
+    MH_ASSIGN_OR_RETURN(m.threshold, r.F64("threshold"));
+    at = r.pos();
+    MH_ASSIGN_OR_RETURN(std::uint8_t granularity, r.U8("feature granularity"));
+    if (granularity > 2) return r.ErrorAt(at, "unknown feature granularity");
+    m.granularity = static_cast<FeatureGranularity>(granularity);
+  }
   at = r.pos();
   MH_ASSIGN_OR_RETURN(std::uint32_t n_trees, r.U32("tree count"));
   // Each tree needs at least 8 + kNodeBytes bytes.
@@ -240,6 +251,9 @@ std::string SerializeModel(const Model& model) {
   }
   p.I64(model.max_samples);
   p.F64(model.offset);
+  p.U8(model.has_threshold ? 1 : 0);
+  p.F64(model.has_threshold ? model.threshold : 0.0);
+  p.U8(static_cast<std::uint8_t>(model.granularity));
   p.U32(static_cast<std::uint32_t>(model.trees.size()));
   for (std::size_t t = 0; t < model.trees.size(); ++t) {
     const Tree& tree = model.trees[t];
@@ -282,7 +296,7 @@ Result<Model> ParseModel(std::string_view bytes, const std::string& name) {
   Reader header(bytes.substr(0, kHeaderSize), 0, name);
   (void)header.U64("magic");
   MH_ASSIGN_OR_RETURN(std::uint32_t version, header.U32("version"));
-  if (version != kModelFormatVersion) {
+  if (version != 1 && version != kModelFormatVersion) {
     return corrupt(8, "unsupported format version " + std::to_string(version));
   }
   MH_ASSIGN_OR_RETURN(std::uint8_t double_size, header.U8("double size"));
@@ -305,7 +319,7 @@ Result<Model> ParseModel(std::string_view bytes, const std::string& name) {
   }
   if (Crc32(bytes.substr(0, crc_at)) != stored) return corrupt(crc_at, "checksum mismatch");
   Reader r(bytes.substr(kHeaderSize, static_cast<std::size_t>(payload_size)), kHeaderSize, name);
-  MH_ASSIGN_OR_RETURN(Model model, ParsePayload(r));
+  MH_ASSIGN_OR_RETURN(Model model, ParsePayload(r, version));
   Status valid = ValidateModel(model);
   if (!valid.ok()) return corrupt(kHeaderSize, "inconsistent model: " + valid.message());
   return model;

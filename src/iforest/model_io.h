@@ -16,8 +16,10 @@
 
 namespace mh::iforest {
 
-// Current (and only) format version written by SaveModel.
-inline constexpr std::uint32_t kModelFormatVersion = 1;
+// Format version written by SaveModel. Version 2 added the threshold and the
+// feature granularity; ParseModel also reads version 1 files (threshold
+// absent, granularity unknown).
+inline constexpr std::uint32_t kModelFormatVersion = 2;
 
 // Writes `model` to "<path>.tmp", flushes it to disk, then renames it to
 // `path`, so readers never see a partial file. InvalidArgument if the model

@@ -63,8 +63,8 @@ class MachineMonitor {
   std::unique_ptr<iforest::Scorer> scorer_;
   std::vector<double> learned_;  // learning rows, row-major, model columns only
   std::size_t learned_rows_ = 0;
-  std::vector<double> row_;      // scratch: one model row
-  std::deque<double> recent_;    // recent decision_function values
+  std::vector<double> row_;    // scratch: one model row
+  std::deque<double> recent_;  // recent decision_function values
   double recent_sum_ = 0;
   sink::MachineState state_ = sink::MachineState::kLearning;
 };

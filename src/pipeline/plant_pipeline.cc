@@ -123,8 +123,8 @@ Result<std::unique_ptr<PlantPipeline>> PlantPipeline::Create(const PlantPipeline
       impl->model_feature_names.push_back(want);
     }
     if (!missing.empty()) {
-      return Status::InvalidArgument("--model: the model needs features that run does not compute: " +
-                                     missing);
+      return Status::InvalidArgument(
+          "--model: the model needs features that run does not compute: " + missing);
     }
   } else {
     for (std::size_t i = 0; i < names.size(); ++i) {
@@ -134,12 +134,10 @@ Result<std::unique_ptr<PlantPipeline>> PlantPipeline::Create(const PlantPipeline
       }
     }
   }
-  impl->window_seconds =
-      static_cast<double>(options.window_samples) / options.plant.sample_rate_hz;
+  impl->window_seconds = static_cast<double>(options.window_samples) / options.plant.sample_rate_hz;
   if (options.duration.count() > 0) {
-    impl->max_windows = static_cast<std::int64_t>(
-        std::floor(static_cast<double>(options.duration.count()) * 1e-9 / impl->window_seconds +
-                   1e-9));
+    impl->max_windows = static_cast<std::int64_t>(std::floor(
+        static_cast<double>(options.duration.count()) * 1e-9 / impl->window_seconds + 1e-9));
     if (impl->max_windows < 1) {
       return Status::InvalidArgument("--duration: shorter than one window");
     }
@@ -230,10 +228,9 @@ void PlantPipeline::Impl::WorkerLoop(std::size_t worker, std::size_t worker_coun
       slot.simulator->Generate(window, ax.data(), ay.data(), az.data());
       sink::WindowRecord record;
       record.machine_id = configs[m].machine_id;
-      record.window_start_ns =
-          start_ns + static_cast<std::int64_t>(std::llround(
-                         static_cast<double>(slot.windows_done) * static_cast<double>(window) *
-                         1e9 / fs));
+      record.window_start_ns = start_ns + static_cast<std::int64_t>(
+                                              std::llround(static_cast<double>(slot.windows_done) *
+                                                           static_cast<double>(window) * 1e9 / fs));
       record.feature_names = feature_names;
       record.features.resize(feature_names->size());
       Status st = extractor->Compute(channels, record.features);

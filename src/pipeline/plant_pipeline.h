@@ -54,14 +54,14 @@ struct PlantPipelineOptions {
 };
 
 struct PipelineStats {
-  std::int64_t windows = 0;           // windows scored and queued
-  std::int64_t windows_written = 0;   // windows the sink accepted
-  double simulated_seconds = 0;       // simulated time covered by every machine
-  double wall_seconds = 0;            // since Start()
-  std::int64_t batches = 0;           // sink transactions
-  std::int64_t write_retries = 0;     // batches retried after Unavailable
+  std::int64_t windows = 0;          // windows scored and queued
+  std::int64_t windows_written = 0;  // windows the sink accepted
+  double simulated_seconds = 0;      // simulated time covered by every machine
+  double wall_seconds = 0;           // since Start()
+  std::int64_t batches = 0;          // sink transactions
+  std::int64_t write_retries = 0;    // batches retried after Unavailable
   std::size_t queue_high_water = 0;
-  std::int64_t lagging_ms = 0;        // how far the slowest worker is behind real time
+  std::int64_t lagging_ms = 0;  // how far the slowest worker is behind real time
 };
 
 class PlantPipeline {

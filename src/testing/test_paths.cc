@@ -1,13 +1,13 @@
 #include "testing/test_paths.h"
 
-#include <sys/stat.h>
-#include <sys/wait.h>
-
 #include <array>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
 
 namespace mh::testing {
 

@@ -2,12 +2,6 @@
 // and a high speed; while it runs, the HTTP API must show the two faulty demo
 // machines anomalous and the two healthy ones normal; afterwards the database
 // must hold every window.
-#include <fcntl.h>
-#include <signal.h>
-#include <sqlite3.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -15,9 +9,14 @@
 #include <string>
 #include <thread>
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "testing/test_paths.h"
 
@@ -134,8 +133,8 @@ TEST(RunE2ETest, DemoFlagsTheFaultyMachinesAndStoresEveryWindow) {
   const std::string dir = testing::MakeTempDir("mh-e2e");
   const std::string db = dir + "/demo.db";
   // 240 simulated seconds at 24x: about 10 s of wall time.
-  Child child({bin, "run", "--duration", "240s", "--speed", "24", "--http", "127.0.0.1:0",
-               "--db", db, "--quiet"});
+  Child child({bin, "run", "--duration", "240s", "--speed", "24", "--http", "127.0.0.1:0", "--db",
+               db, "--quiet"});
   const std::string url = DashboardUrl(child);
   ASSERT_FALSE(url.empty()) << "run did not print its dashboard address";
   httplib::Client client(url);
@@ -191,15 +190,18 @@ TEST(RunE2ETest, DemoFlagsTheFaultyMachinesAndStoresEveryWindow) {
   EXPECT_EQ(CountRows(db, "SELECT count(*) FROM scores"), 4 * 2400);
   EXPECT_EQ(CountRows(db, "SELECT count(DISTINCT machine_id) FROM scores"), 4);
   EXPECT_EQ(CountRows(db, "SELECT count(*) FROM scores WHERE score IS NULL"), 4 * 300);
-  EXPECT_EQ(CountRows(db, "SELECT count(*) FROM machines WHERE id IN ('m3','m4') AND "
-                          "state = 'anomalous'"),
+  EXPECT_EQ(CountRows(db,
+                      "SELECT count(*) FROM machines WHERE id IN ('m3','m4') AND "
+                      "state = 'anomalous'"),
             2);
-  EXPECT_EQ(CountRows(db, "SELECT count(*) FROM machines WHERE id IN ('m1','m2') AND "
-                          "state = 'normal'"),
+  EXPECT_EQ(CountRows(db,
+                      "SELECT count(*) FROM machines WHERE id IN ('m1','m2') AND "
+                      "state = 'normal'"),
             2);
   // Window starts are 100 ms apart in event time.
-  EXPECT_EQ(CountRows(db, "SELECT (max(t_ns) - min(t_ns)) / 100000000 FROM scores WHERE "
-                          "machine_id = 'm2'"),
+  EXPECT_EQ(CountRows(db,
+                      "SELECT (max(t_ns) - min(t_ns)) / 100000000 FROM scores WHERE "
+                      "machine_id = 'm2'"),
             2399);
   std::filesystem::remove_all(dir);
 }
@@ -217,8 +219,9 @@ TEST(RunE2ETest, SigtermStopsCleanlyWithAConsistentDatabase) {
   EXPECT_GT(CountRows(db, "SELECT count(*) FROM scores"), 0);
   EXPECT_EQ(QueryText(db, "PRAGMA integrity_check"), "ok");
   // Every stored window has its features.
-  EXPECT_EQ(CountRows(db, "SELECT count(*) FROM scores s WHERE NOT EXISTS (SELECT 1 FROM "
-                          "features f WHERE f.machine_id = s.machine_id AND f.t_ns = s.t_ns)"),
+  EXPECT_EQ(CountRows(db,
+                      "SELECT count(*) FROM scores s WHERE NOT EXISTS (SELECT 1 FROM "
+                      "features f WHERE f.machine_id = s.machine_id AND f.t_ns = s.t_ns)"),
             0);
   std::filesystem::remove_all(dir);
 }
@@ -228,14 +231,14 @@ TEST(RunE2ETest, BadOptionsExitTwoNamingTheOption) {
   ASSERT_FALSE(bin.empty());
   struct Case {
     std::string args, option;
-  } cases[] = {{"--machines 0", "--machines"},   {"--speed -1", "--speed"},
-               {"--duration abc", "--duration"}, {"--http nowhere", "--http"},
+  } cases[] = {{"--machines 0", "--machines"},      {"--speed -1", "--speed"},
+               {"--duration abc", "--duration"},    {"--http nowhere", "--http"},
                {"--fault 9:outer-race", "--fault"}, {"--fault 1:rust", "--fault"},
                {"--machines many", "--machines"}};
   for (const auto& c : cases) {
     std::string out;
-    int code = testing::RunCommand(bin + " run --http off --db /tmp/never.db " + c.args + " 2>&1",
-                                   &out);
+    int code =
+        testing::RunCommand(bin + " run --http off --db /tmp/never.db " + c.args + " 2>&1", &out);
     EXPECT_EQ(code, 2) << c.args << ": " << out;
     EXPECT_NE(out.find(c.option), std::string::npos) << c.args << ": " << out;
   }
@@ -258,8 +261,8 @@ TEST(RunE2ETest, UnusableResourcesExitOneWithoutLeavingFiles) {
     std::fputs("not a model", f);
     std::fclose(f);
   }
-  code = testing::RunCommand(bin + " run --http off --duration 1s --db " + dir +
-                                 "/m.db --model " + dir + "/bad.model 2>&1",
+  code = testing::RunCommand(bin + " run --http off --duration 1s --db " + dir + "/m.db --model " +
+                                 dir + "/bad.model 2>&1",
                              &out);
   EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find("--model"), std::string::npos) << out;
@@ -269,8 +272,8 @@ TEST(RunE2ETest, UnusableResourcesExitOneWithoutLeavingFiles) {
   int port = blocker.bind_to_any_port("127.0.0.1");
   ASSERT_GT(port, 0);
   out.clear();
-  code = testing::RunCommand(bin + " run --duration 1s --db " + dir + "/p.db --http 127.0.0.1:" +
-                                 std::to_string(port) + " 2>&1",
+  code = testing::RunCommand(bin + " run --duration 1s --db " + dir +
+                                 "/p.db --http 127.0.0.1:" + std::to_string(port) + " 2>&1",
                              &out);
   EXPECT_EQ(code, 1) << out;
   EXPECT_NE(out.find(std::to_string(port)), std::string::npos) << out;

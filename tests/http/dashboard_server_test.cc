@@ -1,13 +1,12 @@
 #include "http/dashboard_server.h"
 
-#include <time.h>
-
 #include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
+#include <time.h>
 
 #include "sink/sqlite/sqlite_sink.h"
 #include "test_db.h"
@@ -137,7 +136,8 @@ TEST_F(DashboardServerTest, ErrorCodes) {
     EXPECT_EQ(res->status, c.status) << c.path;
     json j = json::parse(res->body, nullptr, false);
     ASSERT_TRUE(j.is_object()) << c.path << ": " << res->body;
-    EXPECT_NE(j.value("error", "").find(c.needle), std::string::npos) << c.path << ": " << res->body;
+    EXPECT_NE(j.value("error", "").find(c.needle), std::string::npos)
+        << c.path << ": " << res->body;
   }
 }
 
@@ -180,9 +180,9 @@ TEST_F(DashboardServerTest, PortInUseNamesTheAddress) {
   auto second = DashboardServer::Start(options);
   ASSERT_FALSE(second.ok());
   EXPECT_TRUE(second.status().IsIOError());
-  EXPECT_EQ(second.status().message(), "cannot listen on 127.0.0.1:" +
-                                           std::to_string(server_->port()) +
-                                           ": address already in use");
+  EXPECT_EQ(
+      second.status().message(),
+      "cannot listen on 127.0.0.1:" + std::to_string(server_->port()) + ": address already in use");
 }
 
 TEST_F(DashboardServerTest, MissingDatabaseIsNotFound) {

@@ -1,10 +1,5 @@
 // End-to-end tests of `machine-health serve` (the built binary), and of the
 // dashboard rendered by headless Chromium when it is installed.
-#include <signal.h>
-#include <sys/types.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +10,10 @@
 
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "test_db.h"
 #include "testing/test_paths.h"
@@ -76,8 +75,10 @@ class ServeProcess {
   int Wait(std::chrono::seconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!exited_ && std::chrono::steady_clock::now() < deadline) {
-      if (waitpid(pid_, &status_, WNOHANG) == pid_) exited_ = true;
-      else std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      if (waitpid(pid_, &status_, WNOHANG) == pid_)
+        exited_ = true;
+      else
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (!exited_) return -1;
     return WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;

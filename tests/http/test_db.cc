@@ -11,8 +11,8 @@ namespace mh::http::testing {
 std::string FillTestDb(const std::string& path) {
   using sink::MachineState;
   using sink::WindowRecord;
-  auto names =
-      std::make_shared<const std::vector<std::string>>(std::vector<std::string>{"crest_ax", "rms_ax"});
+  auto names = std::make_shared<const std::vector<std::string>>(
+      std::vector<std::string>{"crest_ax", "rms_ax"});
   auto record = [&](const std::string& id, int i) {
     WindowRecord r;
     r.machine_id = id;

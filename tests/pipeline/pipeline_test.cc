@@ -1,10 +1,10 @@
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <map>
 #include <mutex>
 #include <random>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "pipeline/bounded_queue.h"
 #include "pipeline/machine_monitor.h"
@@ -111,7 +111,7 @@ PlantPipelineOptions SmallPlant() {
   options.plant.machines = 3;
   options.plant.sample_rate_hz = 6400;
   options.window_samples = 640;  // 0.1 s
-  options.speed = 0;              // as fast as possible
+  options.speed = 0;             // as fast as possible
   options.duration = std::chrono::seconds(6);
   options.monitor.learning_windows = 20;
   options.monitor.train.n_estimators = 20;
@@ -189,14 +189,12 @@ TEST(PlantPipelineTest, FailingSinkStopsThePipelineWithTheError) {
 TEST(PlantPipelineTest, RejectsBadOptions) {
   auto options = SmallPlant();
   options.threads = 0;
-  EXPECT_TRUE(PlantPipeline::Create(options, std::make_unique<MemorySink>())
-                  .status()
-                  .IsInvalidArgument());
+  EXPECT_TRUE(
+      PlantPipeline::Create(options, std::make_unique<MemorySink>()).status().IsInvalidArgument());
   options = SmallPlant();
   options.speed = -1;
-  EXPECT_TRUE(PlantPipeline::Create(options, std::make_unique<MemorySink>())
-                  .status()
-                  .IsInvalidArgument());
+  EXPECT_TRUE(
+      PlantPipeline::Create(options, std::make_unique<MemorySink>()).status().IsInvalidArgument());
   options = SmallPlant();
   options.plant.machines = 0;
   EXPECT_FALSE(PlantPipeline::Create(options, std::make_unique<MemorySink>()).ok());

@@ -18,8 +18,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const auto kNames =
-    std::make_shared<const std::vector<std::string>>(std::vector<std::string>{"crest_ax", "rms_ax"});
+const auto kNames = std::make_shared<const std::vector<std::string>>(
+    std::vector<std::string>{"crest_ax", "rms_ax"});
 
 // Window i of machine `id`: starts at i * 100 ms; score = i / 8 (exact in
 // binary), learning (NaN score) for the first 4 windows.
@@ -127,7 +127,8 @@ TEST_F(SqliteReaderTest, SeriesRangeIsHalfOpenAndOrdered) {
 
   auto feature = reader->GetSeries("m1", "crest_ax", 1'000'000'000, 1'200'000'001, 1000);
   ASSERT_TRUE(feature.ok());
-  EXPECT_EQ(feature->t_ns, (std::vector<std::int64_t>{1'000'000'000, 1'100'000'000, 1'200'000'000}));
+  EXPECT_EQ(feature->t_ns,
+            (std::vector<std::int64_t>{1'000'000'000, 1'100'000'000, 1'200'000'000}));
   EXPECT_EQ(feature->v, (std::vector<double>{20, 22, 24}));
 
   // A known feature with no points in range is an empty series, not an error.

@@ -1,9 +1,5 @@
 #include "sink/sqlite/sqlite_sink.h"
 
-#include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -11,6 +7,9 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sink/sqlite/sqlite_reader.h"
 #include "testing/test_paths.h"
@@ -20,8 +19,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-const auto kNames =
-    std::make_shared<const std::vector<std::string>>(std::vector<std::string>{"rms_ax", "kurtosis_ax"});
+const auto kNames = std::make_shared<const std::vector<std::string>>(
+    std::vector<std::string>{"rms_ax", "kurtosis_ax"});
 
 WindowRecord Learning(const std::string& id, std::int64_t t_ns, double rms) {
   WindowRecord r;
@@ -130,8 +129,8 @@ TEST_F(SqliteSinkTest, WritesLearningAndScoredRecords) {
   ASSERT_EQ(scores.size(), 4u);
   EXPECT_EQ(scores[0], (std::vector<std::string>{"m1", "1000", "NULL", "NULL", "NULL", "learning",
                                                  "NULL", "0.25"}));
-  EXPECT_EQ(scores[1], (std::vector<std::string>{"m1", "2000", "-0.125", "-0.625", "1",
-                                                 "anomalous", "0.125", "0.5"}));
+  EXPECT_EQ(scores[1], (std::vector<std::string>{"m1", "2000", "-0.125", "-0.625", "1", "anomalous",
+                                                 "0.125", "0.5"}));
   EXPECT_EQ(scores[3][5], "normal");
   EXPECT_EQ(scores[3][4], "0");
   auto features = Query(
@@ -139,10 +138,11 @@ TEST_F(SqliteSinkTest, WritesLearningAndScoredRecords) {
   ASSERT_EQ(features.size(), 2u);
   EXPECT_EQ(features[0], (std::vector<std::string>{"kurtosis_ax", "3.75"}));
   EXPECT_EQ(features[1], (std::vector<std::string>{"rms_ax", "0.375"}));
-  auto machines =
-      Query("SELECT id, state, state_score, threshold, updated_ns, windows FROM machines ORDER BY id");
+  auto machines = Query(
+      "SELECT id, state, state_score, threshold, updated_ns, windows FROM machines ORDER BY id");
   ASSERT_EQ(machines.size(), 2u);
-  EXPECT_EQ(machines[0], (std::vector<std::string>{"m1", "anomalous", "0.125", "0.0", "2000", "2"}));
+  EXPECT_EQ(machines[0],
+            (std::vector<std::string>{"m1", "anomalous", "0.125", "0.0", "2000", "2"}));
   EXPECT_EQ(machines[1][1], "normal");
   EXPECT_TRUE(sink->Close().ok());
 
@@ -176,7 +176,8 @@ TEST_F(SqliteSinkTest, ReopenAppendsAndCountsWindows) {
   auto sink = OpenOrDie();
   ASSERT_NE(sink, nullptr);
   // A repeated window replaces its row and is not counted twice.
-  std::vector<WindowRecord> batch = {Scored("m1", 2000, 0.5, false), Scored("m1", 3000, 0.25, false)};
+  std::vector<WindowRecord> batch = {Scored("m1", 2000, 0.5, false),
+                                     Scored("m1", 3000, 0.25, false)};
   ASSERT_TRUE(sink->Write(batch).ok());
   EXPECT_EQ(Query("SELECT count(*) FROM scores")[0][0], "3");
   EXPECT_EQ(Query("SELECT score FROM scores WHERE t_ns = 2000")[0][0], "0.5");
@@ -214,8 +215,9 @@ TEST_F(SqliteSinkTest, FailedTransactionRollsBack) {
   ASSERT_TRUE(sink->Write(first).ok());
   // A trigger makes the machines upsert fail after scores/features rows of
   // the batch were written: all of the batch must be rolled back.
-  Exec("CREATE TRIGGER no_m2 BEFORE INSERT ON machines WHEN NEW.id = 'm2' "
-       "BEGIN SELECT RAISE(ABORT, 'refused'); END");
+  Exec(
+      "CREATE TRIGGER no_m2 BEFORE INSERT ON machines WHEN NEW.id = 'm2' "
+      "BEGIN SELECT RAISE(ABORT, 'refused'); END");
   std::vector<WindowRecord> batch = {Learning("m1", 2000, 0.25), Learning("m2", 2000, 0.5)};
   Status s = sink->Write(batch);
   EXPECT_FALSE(s.ok());

@@ -1,12 +1,12 @@
 #include "sink/sqlite/sqlite_reader.h"
 
-#include <sqlite3.h>
-#include <sys/stat.h>
-
 #include <cmath>
 #include <mutex>
 #include <string>
 #include <utility>
+
+#include <sqlite3.h>
+#include <sys/stat.h>
 
 #include "sink/sqlite/internal/sqlite_util.h"
 
@@ -111,8 +111,8 @@ Result<std::unique_ptr<SqliteReader>> SqliteReader::Open(const std::string& path
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
   impl->db = Db(raw);
   if (rc != SQLITE_OK) {
-    return Status::IOError(path + ": cannot open database: " +
-                           (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    return Status::IOError(
+        path + ": cannot open database: " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
   sqlite3_busy_timeout(raw, internal::kBusyTimeoutMs);
   sqlite3_extended_result_codes(raw, 1);
@@ -128,7 +128,8 @@ Result<std::vector<MachineSummary>> SqliteReader::Machines() {
   std::vector<MachineSummary> out;
   int rc;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) out.push_back(Impl::ReadMachine(s));
-  if (rc != SQLITE_DONE) return SqliteError(impl_->db.get(), rc, impl_->path + ": reading machines");
+  if (rc != SQLITE_DONE)
+    return SqliteError(impl_->db.get(), rc, impl_->path + ": reading machines");
   return out;
 }
 

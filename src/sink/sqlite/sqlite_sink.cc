@@ -1,13 +1,13 @@
 #include "sink/sqlite/sqlite_sink.h"
 
-#include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <map>
 #include <string>
 #include <utility>
+
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "sink/sqlite/internal/sqlite_util.h"
 
@@ -116,8 +116,8 @@ class SqliteSink final : public Sink {
 
   Status Validate(std::span<const WindowRecord> batch) const {
     for (const WindowRecord& r : batch) {
-      std::string where = path_ + ": machine '" + r.machine_id + "' window " +
-                          std::to_string(r.window_start_ns);
+      std::string where =
+          path_ + ": machine '" + r.machine_id + "' window " + std::to_string(r.window_start_ns);
       if (r.machine_id.empty()) return Status::InvalidArgument(where + ": empty machine id");
       std::size_t names = r.feature_names ? r.feature_names->size() : 0;
       if (names != r.features.size()) {
@@ -219,8 +219,8 @@ Result<std::unique_ptr<Sink>> OpenExisting(const std::string& path, bool created
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   Db db(raw);
   if (rc != SQLITE_OK) {
-    return Status::IOError(path + ": cannot open database: " +
-                           (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+    return Status::IOError(
+        path + ": cannot open database: " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
   sqlite3_busy_timeout(db.get(), internal::kBusyTimeoutMs);
   sqlite3_extended_result_codes(db.get(), 1);

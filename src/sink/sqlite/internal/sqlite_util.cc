@@ -1,8 +1,8 @@
 #include "sink/sqlite/internal/sqlite_util.h"
 
-#include <sqlite3.h>
-
 #include <string>
+
+#include <sqlite3.h>
 
 namespace mh::sink::internal {
 
@@ -121,8 +121,9 @@ Status CheckSchema(const Db& db, const std::string& path) {
     return Status::Corruption(not_ours + " (meta.application is '" + application + "')");
   }
   if (!have_version || version != std::to_string(kSchemaVersion)) {
-    return Status::Corruption(path + ": schema version '" + version + "' is not supported (expected " +
-                              std::to_string(kSchemaVersion) + ")");
+    return Status::Corruption(path + ": schema version '" + version +
+                              "' is not supported (expected " + std::to_string(kSchemaVersion) +
+                              ")");
   }
   return Status::OK();
 }

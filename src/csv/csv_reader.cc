@@ -1,0 +1,771 @@
+#include "csv/csv_reader.h"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <cmath>
+#include <deque>
+#include <fstream>
+#include <limits>
+#include <string_view>
+
+#include "csv/datetime_parse.h"
+
+namespace mh::csv {
+namespace {
+
+// One parsed record. Fields view either the input text or `owned` (fields
+// whose doubled quotes had to be undone).
+struct Record {
+  std::vector<std::string_view> fields;
+  std::deque<std::string> owned;
+  std::int64_t line = 0;  // 1-based physical line where the record starts
+};
+
+// RFC 4180 record splitter over the whole text.
+class RecordParser {
+ public:
+  RecordParser(std::string_view text, char delimiter, const std::string* source)
+      : text_(text), delimiter_(delimiter), source_(source) {}
+
+  std::size_t pos() const { return pos_; }
+  std::int64_t line() const { return line_; }
+  void Reset(std::size_t pos, std::int64_t line) {
+    pos_ = pos;
+    line_ = line;
+  }
+
+  // Reads the next non-blank record: true, or false at the end of the text.
+  // InvalidArgument for broken quoting (names line and column).
+  Result<bool> Next(Record* rec) {
+    const std::size_t size = text_.size();
+    while (pos_ < size) {  // skip blank lines
+      if (text_[pos_] == '\n') {
+        ++pos_;
+        ++line_;
+      } else if (text_[pos_] == '\r' && (pos_ + 1 == size || text_[pos_ + 1] == '\n')) {
+        pos_ += (pos_ + 1 == size) ? 1 : 2;
+        ++line_;
+      } else {
+        break;
+      }
+    }
+    if (pos_ >= size) return false;
+    rec->fields.clear();
+    rec->owned.clear();
+    rec->line = line_;
+    while (true) {
+      if (pos_ < size && text_[pos_] == '"') {
+        const std::int64_t field_line = line_;
+        std::size_t seg = pos_ + 1;
+        std::size_t p = seg;
+        std::string* buf = nullptr;
+        while (true) {
+          const std::size_t q = text_.find('"', p);
+          if (q == std::string_view::npos) {
+            return Error(field_line, rec->fields.size() + 1,
+                         "quoted field is not closed before the end of the file");
+          }
+          line_ += std::count(text_.begin() + static_cast<std::ptrdiff_t>(p),
+                              text_.begin() + static_cast<std::ptrdiff_t>(q), '\n');
+          if (q + 1 < size && text_[q + 1] == '"') {
+            if (buf == nullptr) buf = &rec->owned.emplace_back();
+            buf->append(text_.substr(seg, q + 1 - seg));
+            p = q + 2;
+            seg = p;
+            continue;
+          }
+          if (buf != nullptr) {
+            buf->append(text_.substr(seg, q - seg));
+            rec->fields.push_back(*buf);
+          } else {
+            rec->fields.push_back(text_.substr(seg, q - seg));
+          }
+          pos_ = q + 1;
+          break;
+        }
+        if (pos_ >= size) return true;
+        const char c = text_[pos_];
+        if (c == delimiter_) {
+          ++pos_;
+          continue;
+        }
+        if (c == '\n') {
+          ++pos_;
+          ++line_;
+          return true;
+        }
+        if (c == '\r' && (pos_ + 1 == size || text_[pos_ + 1] == '\n')) {
+          pos_ += (pos_ + 1 == size) ? 1 : 2;
+          ++line_;
+          return true;
+        }
+        return Error(line_, rec->fields.size(),
+                     "unexpected character after the closing quote of a quoted field");
+      }
+      std::size_t p = pos_;
+      while (p < size) {
+        const char c = text_[p];
+        if (c == delimiter_ || c == '\n') break;
+        ++p;
+      }
+      std::size_t end = p;
+      if ((p == size || text_[p] == '\n') && end > pos_ && text_[end - 1] == '\r') --end;
+      rec->fields.push_back(text_.substr(pos_, end - pos_));
+      if (p >= size) {
+        pos_ = size;
+        return true;
+      }
+      pos_ = p + 1;
+      if (text_[p] != delimiter_) {
+        ++line_;
+        return true;
+      }
+    }
+  }
+
+ private:
+  Status Error(std::int64_t line, std::size_t column, const std::string& what) const {
+    return Status::InvalidArgument(*source_ + ": line " + std::to_string(line) + ", column " +
+                                   std::to_string(column) + ": " + what);
+  }
+
+  std::string_view text_;
+  char delimiter_;
+  const std::string* source_;
+  std::size_t pos_ = 0;
+  std::int64_t line_ = 1;
+};
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// Matches [+-]digits<mark>digits[(e|E)[+-]digits] (mark required).
+bool LooksLikeDecimal(std::string_view s, char mark) {
+  std::size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  std::size_t d0 = i;
+  while (i < s.size() && IsDigit(s[i])) ++i;
+  const bool int_digits = i > d0;
+  if (i >= s.size() || s[i] != mark) return false;
+  ++i;
+  d0 = i;
+  while (i < s.size() && IsDigit(s[i])) ++i;
+  if (!int_digits && i == d0) return false;
+  if (mark == ',' && (!int_digits || i == d0)) return false;  // "1," is not 1.0
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    d0 = i;
+    while (i < s.size() && IsDigit(s[i])) ++i;
+    if (i == d0) return false;
+  }
+  return i == s.size();
+}
+
+bool ParseIntCell(std::string_view s, std::int64_t* out) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (s.empty()) return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+bool ParseDoubleCell(std::string_view s, char mark, double* out) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (s.empty()) return false;
+  if (mark == ',') {
+    if (s.find('.') != std::string_view::npos || s.size() > 400) return false;
+    char buf[400];
+    std::size_t n = 0;
+    for (char c : s) buf[n++] = c == ',' ? '.' : c;
+    auto [ptr, ec] = std::from_chars(buf, buf + n, *out);
+    return ec == std::errc() && ptr == buf + n;
+  }
+  if (s.find(',') != std::string_view::npos) return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+bool ParseBoolCell(std::string_view s, std::int64_t* out) {
+  auto eq = [](std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const char c = (a[i] >= 'A' && a[i] <= 'Z') ? static_cast<char>(a[i] + 32) : a[i];
+      if (c != b[i]) return false;
+    }
+    return true;
+  };
+  if (eq(s, "true")) {
+    *out = 1;
+    return true;
+  }
+  if (eq(s, "false")) {
+    *out = 0;
+    return true;
+  }
+  return false;
+}
+
+const char* KindWord(ValueKind kind) {
+  switch (kind) {
+    case ValueKind::kBool:
+      return "a boolean (true/false)";
+    case ValueKind::kInt:
+      return "an integer";
+    case ValueKind::kDouble:
+      return "a number";
+    case ValueKind::kTimestamp:
+      return "a timestamp";
+    case ValueKind::kDate:
+      return "a date";
+    case ValueKind::kTime:
+      return "a time of day";
+    default:
+      return "a value of the column's type";
+  }
+}
+
+// Picks the delimiter whose first records have the most consistent field
+// count (at least two fields), preferring more fields, then ',' ';' tab.
+char DetectDelimiter(std::string_view text, const std::string& source) {
+  char best = ',';
+  std::size_t best_consistent = 0, best_fields = 0;
+  for (char d : {',', ';', '\t'}) {
+    RecordParser parser(text, d, &source);
+    Record rec;
+    std::size_t first = 0, consistent = 0;
+    for (int i = 0; i < 30; ++i) {
+      auto got = parser.Next(&rec);
+      if (!got.ok() || !*got) break;
+      if (i == 0) first = rec.fields.size();
+      if (rec.fields.size() == first) ++consistent;
+    }
+    if (first < 2) continue;
+    if (consistent > best_consistent ||
+        (consistent == best_consistent && first > best_fields)) {
+      best = d;
+      best_consistent = consistent;
+      best_fields = first;
+    }
+  }
+  return best;
+}
+
+struct ColumnPlan {
+  ValueKind kind = ValueKind::kString;
+  int source = -1;       // field index; -1 for the combined date-time column
+  int date_source = -1;  // combined: field of the date
+  int time_source = -1;  // combined: field of the time
+  bool given = false;    // kind given by the caller (epoch numbers allowed)
+};
+
+class CsvReader final : public TableReader {
+ public:
+  CsvReader(std::string text, const CsvOptions& options)
+      : text_(std::move(text)), options_(options) {
+    source_ = options.source_name.empty() ? "<buffer>" : options.source_name;
+  }
+
+  Status Open();
+  const std::vector<TableColumnInfo>& columns() const override { return infos_; }
+  Result<bool> Next(TableBatch* batch) override;
+  std::int64_t bad_cells() const { return bad_cells_; }
+
+ private:
+  Status CellError(std::int64_t line, int field, std::string_view cell, ValueKind kind) const {
+    std::string name = field >= 0 && static_cast<std::size_t>(field) < names_.size()
+                           ? names_[static_cast<std::size_t>(field)]
+                           : "";
+    return Status::InvalidArgument(source_ + ": line " + std::to_string(line) + ", column " +
+                                   std::to_string(field + 1) + " ('" + name + "'): '" +
+                                   std::string(cell.substr(0, 80)) + "' is not " +
+                                   KindWord(kind));
+  }
+  bool IsNull(std::string_view trimmed) const {
+    if (trimmed.empty()) return true;
+    for (const std::string& n : options_.null_values) {
+      if (trimmed == n) return true;
+    }
+    return false;
+  }
+  // Local civil ns -> UTC ns in the configured zone.
+  Result<std::int64_t> LocalNsToUtc(std::int64_t local_ns) const {
+    std::int64_t sec = local_ns / kNanosPerSecond;
+    std::int64_t sub = local_ns % kNanosPerSecond;
+    if (sub < 0) {
+      sub += kNanosPerSecond;
+      --sec;
+    }
+    MH_ASSIGN_OR_RETURN(std::int64_t utc, zone_.LocalToUtc(sec, options_.ambiguous,
+                                                           options_.nonexistent));
+    return utc * kNanosPerSecond + sub;
+  }
+  // Converts one trimmed, non-null cell; false if it does not parse.
+  Result<bool> Convert(const ColumnPlan& plan, std::string_view cell, TableColumn* out);
+  Status ValidateOptions() const;
+
+  std::string text_;
+  CsvOptions options_;
+  std::string source_;
+  TimeZone zone_;
+  char delimiter_ = ',';
+  char decimal_ = '.';
+  std::vector<std::string> names_;  // one per field
+  std::vector<ColumnPlan> plans_;
+  std::vector<TableColumnInfo> infos_;
+  std::unique_ptr<RecordParser> parser_;
+  Record rec_;
+  std::int64_t rows_read_ = 0;
+  std::int64_t bad_cells_ = 0;
+};
+
+Status CsvReader::ValidateOptions() const {
+  const CsvOptions& o = options_;
+  if (o.delimiter != '\0' && o.delimiter != ',' && o.delimiter != ';' && o.delimiter != '\t') {
+    return Status::InvalidArgument("csv delimiter: expected ',', ';' or tab");
+  }
+  if (o.decimal_mark != '\0' && o.decimal_mark != '.' && o.decimal_mark != ',') {
+    return Status::InvalidArgument("csv decimal mark: expected '.' or ','");
+  }
+  if (o.decimal_mark == ',' && o.delimiter == ',') {
+    return Status::InvalidArgument("csv decimal mark ',' needs a delimiter other than ','");
+  }
+  if (o.batch_rows == 0) return Status::InvalidArgument("csv batch rows: expected >= 1");
+  if (o.infer_rows == 0) return Status::InvalidArgument("csv infer rows: expected >= 1");
+  for (const auto& [name, kind] : o.column_types) {
+    switch (kind) {
+      case ValueKind::kBool:
+      case ValueKind::kInt:
+      case ValueKind::kDouble:
+      case ValueKind::kString:
+      case ValueKind::kTimestamp:
+      case ValueKind::kDate:
+      case ValueKind::kTime:
+        break;
+      default:
+        return Status::InvalidArgument("csv column type for '" + name +
+                                       "': csv supports bool, int, double, string, timestamp, "
+                                       "date and time");
+    }
+  }
+  return Status::OK();
+}
+
+Status CsvReader::Open() {
+  MH_RETURN_IF_ERROR(ValidateOptions());
+  if (text_.size() > options_.max_bytes) {
+    return Status::InvalidArgument(source_ + ": larger than the limit of " +
+                                   std::to_string(options_.max_bytes) + " bytes");
+  }
+  {
+    auto zone = TimeZone::Load(options_.time_zone);
+    if (!zone.ok()) return zone.status();
+    zone_ = std::move(zone).value();
+  }
+  std::size_t start = 0;
+  if (text_.size() >= 3 && text_.compare(0, 3, "\xEF\xBB\xBF") == 0) start = 3;
+  const std::string_view body = std::string_view(text_).substr(start);
+  delimiter_ = options_.delimiter != '\0' ? options_.delimiter : DetectDelimiter(body, source_);
+  parser_ = std::make_unique<RecordParser>(std::string_view(text_), delimiter_, &source_);
+  parser_->Reset(start, 1);
+
+  // Header (or the first record's width).
+  MH_ASSIGN_OR_RETURN(bool got, parser_->Next(&rec_));
+  if (!got) {
+    if (options_.header) return Status::InvalidArgument(source_ + ": empty file (no header)");
+    return Status::OK();  // no columns, no rows
+  }
+  const std::size_t nfields = rec_.fields.size();
+  std::size_t data_pos = parser_->pos();
+  std::int64_t data_line = parser_->line();
+  for (std::size_t i = 0; i < nfields; ++i) {
+    std::string name =
+        options_.header ? std::string(Trim(rec_.fields[i])) : "column_" + std::to_string(i + 1);
+    if (name.empty()) name = "column_" + std::to_string(i + 1);
+    // Duplicate names get ".1", ".2"... (as pandas does).
+    std::string unique = name;
+    for (int k = 1; std::find(names_.begin(), names_.end(), unique) != names_.end(); ++k) {
+      unique = name + "." + std::to_string(k);
+    }
+    names_.push_back(unique);
+  }
+  if (!options_.header) {
+    data_pos = start;
+    data_line = 1;
+    parser_->Reset(start, 1);
+  }
+
+  // Sample for inference.
+  std::vector<std::vector<std::string>> sample;
+  while (sample.size() < options_.infer_rows) {
+    MH_ASSIGN_OR_RETURN(bool more, parser_->Next(&rec_));
+    if (!more) break;
+    if (rec_.fields.size() != nfields) {
+      return Status::InvalidArgument(source_ + ": line " + std::to_string(rec_.line) + ": " +
+                                     std::to_string(rec_.fields.size()) + " fields, expected " +
+                                     std::to_string(nfields));
+    }
+    auto& row = sample.emplace_back();
+    row.reserve(nfields);
+    for (std::string_view f : rec_.fields) row.emplace_back(Trim(f));
+  }
+  parser_->Reset(data_pos, data_line);
+
+  // Decimal mark.
+  decimal_ = options_.decimal_mark;
+  if (decimal_ == '\0') {
+    decimal_ = '.';
+    if (delimiter_ != ',') {
+      std::size_t commas = 0, points = 0;
+      for (const auto& row : sample) {
+        for (const std::string& cell : row) {
+          if (LooksLikeDecimal(cell, ',')) ++commas;
+          if (LooksLikeDecimal(cell, '.')) ++points;
+        }
+      }
+      if (commas > 0 && points == 0) decimal_ = ',';
+    }
+  }
+
+  // Kinds: given, else inferred.
+  plans_.resize(nfields);
+  std::vector<int> fraction_digits(nfields, 0);
+  for (std::size_t j = 0; j < nfields; ++j) {
+    ColumnPlan& plan = plans_[j];
+    plan.source = static_cast<int>(j);
+    const auto given = std::find_if(options_.column_types.begin(), options_.column_types.end(),
+                                    [&](const auto& p) { return p.first == names_[j]; });
+    if (given != options_.column_types.end()) {
+      plan.kind = given->second;
+      plan.given = true;
+      continue;
+    }
+    bool b = true, i = true, d = true, ts = true, date = true, tod = true, any = false;
+    for (const auto& row : sample) {
+      const std::string& cell = row[j];
+      if (IsNull(cell)) continue;
+      any = true;
+      std::int64_t iv = 0;
+      double dv = 0;
+      if (b && !ParseBoolCell(cell, &iv)) b = false;
+      if (i && !ParseIntCell(cell, &iv)) i = false;
+      if (d && !ParseDoubleCell(cell, decimal_, &dv)) d = false;
+      if (ts) {
+        auto p = ParseDateTime(cell);
+        if (!p) {
+          ts = false;
+        } else {
+          fraction_digits[j] = std::max(fraction_digits[j], p->fraction_digits);
+        }
+      }
+      if (date && !ParseDate(cell)) date = false;
+      if (tod) {
+        int digits = 0;
+        if (!ParseTimeOfDay(cell, &digits)) {
+          tod = false;
+        } else {
+          fraction_digits[j] = std::max(fraction_digits[j], digits);
+        }
+      }
+      if (!(b || i || d || ts || date || tod)) break;
+    }
+    if (!any) {
+      plan.kind = ValueKind::kString;
+    } else if (b) {
+      plan.kind = ValueKind::kBool;
+    } else if (i) {
+      plan.kind = ValueKind::kInt;
+    } else if (d) {
+      plan.kind = ValueKind::kDouble;
+    } else if (ts) {
+      plan.kind = ValueKind::kTimestamp;
+    } else if (date) {
+      plan.kind = ValueKind::kDate;
+    } else if (tod) {
+      plan.kind = ValueKind::kTime;
+    } else {
+      plan.kind = ValueKind::kString;
+    }
+  }
+  for (const auto& [name, kind] : options_.column_types) {
+    if (std::find(names_.begin(), names_.end(), name) == names_.end()) {
+      return Status::InvalidArgument(source_ + ": column type given for '" + name +
+                                     "', which is not a column");
+    }
+  }
+  auto digits_for = [](int d) { return d <= 3 ? 3 : (d <= 6 ? 6 : 9); };
+  for (std::size_t j = 0; j < nfields; ++j) {
+    TableColumnInfo info;
+    info.name = names_[j];
+    info.kind = plans_[j].kind;
+    info.fraction_digits = digits_for(fraction_digits[j]);
+    if (plans_[j].given && info.kind == ValueKind::kTimestamp) {
+      switch (options_.epoch_unit) {
+        case EpochUnit::kSeconds:
+        case EpochUnit::kMillis:
+          info.fraction_digits = 3;
+          break;
+        case EpochUnit::kMicros:
+          info.fraction_digits = 6;
+          break;
+        default:
+          info.fraction_digits = 9;
+      }
+    }
+    infos_.push_back(info);
+  }
+  if (options_.combine_date_time) {
+    int date_col = -1, time_col = -1, dates = 0, times = 0;
+    for (std::size_t j = 0; j < nfields; ++j) {
+      if (plans_[j].kind == ValueKind::kDate) {
+        ++dates;
+        date_col = static_cast<int>(j);
+      } else if (plans_[j].kind == ValueKind::kTime) {
+        ++times;
+        time_col = static_cast<int>(j);
+      }
+    }
+    if (dates == 1 && times == 1) {
+      ColumnPlan plan;
+      plan.kind = ValueKind::kTimestamp;
+      plan.date_source = date_col;
+      plan.time_source = time_col;
+      std::string name = options_.date_time_column;
+      for (int k = 2; std::find(names_.begin(), names_.end(), name) != names_.end(); ++k) {
+        name = options_.date_time_column + "_" + std::to_string(k);
+      }
+      TableColumnInfo info;
+      info.name = name;
+      info.kind = ValueKind::kTimestamp;
+      info.fraction_digits = digits_for(fraction_digits[static_cast<std::size_t>(time_col)]);
+      plans_.push_back(plan);
+      infos_.push_back(info);
+    }
+  }
+  return Status::OK();
+}
+
+Result<bool> CsvReader::Convert(const ColumnPlan& plan, std::string_view cell, TableColumn* out) {
+  std::int64_t iv = 0;
+  double dv = 0;
+  switch (plan.kind) {
+    case ValueKind::kBool:
+      if (!ParseBoolCell(cell, &iv)) return false;
+      out->ints.push_back(iv);
+      return true;
+    case ValueKind::kInt:
+      if (!ParseIntCell(cell, &iv)) return false;
+      out->ints.push_back(iv);
+      return true;
+    case ValueKind::kDouble:
+      if (!ParseDoubleCell(cell, decimal_, &dv)) return false;
+      out->doubles.push_back(dv);
+      return true;
+    case ValueKind::kDate: {
+      auto days = ParseDate(cell);
+      if (!days) return false;
+      out->ints.push_back(*days);
+      return true;
+    }
+    case ValueKind::kTime: {
+      auto t = ParseTimeOfDay(cell);
+      if (!t) return false;
+      out->ints.push_back(*t);
+      return true;
+    }
+    case ValueKind::kTimestamp: {
+      if (auto p = ParseDateTime(cell)) {
+        if (p->has_zone) {
+          out->ints.push_back(p->ns);
+        } else {
+          MH_ASSIGN_OR_RETURN(std::int64_t utc, LocalNsToUtc(p->ns));
+          out->ints.push_back(utc);
+        }
+        return true;
+      }
+      if (!plan.given) return false;
+      if (auto days = ParseDate(cell)) {
+        MH_ASSIGN_OR_RETURN(std::int64_t utc, LocalNsToUtc(*days * kNanosPerDay));
+        out->ints.push_back(utc);
+        return true;
+      }
+      // Epoch numbers.
+      double v = 0;
+      const bool is_int = ParseIntCell(cell, &iv);
+      if (is_int) {
+        v = static_cast<double>(iv);
+      } else if (!ParseDoubleCell(cell, decimal_, &v) || !std::isfinite(v)) {
+        return false;
+      }
+      std::int64_t mult = 1;
+      switch (options_.epoch_unit) {
+        case EpochUnit::kSeconds:
+          mult = kNanosPerSecond;
+          break;
+        case EpochUnit::kMillis:
+          mult = 1'000'000;
+          break;
+        case EpochUnit::kMicros:
+          mult = 1'000;
+          break;
+        case EpochUnit::kNanos:
+          mult = 1;
+          break;
+        case EpochUnit::kAuto:
+          mult = v > 1e12 ? 1 : (v > 1e9 ? 1'000'000 : (v > 1e6 ? 1'000 : kNanosPerSecond));
+          break;
+      }
+      if (is_int) {
+        std::int64_t ns = 0;
+        if (__builtin_mul_overflow(iv, mult, &ns)) return false;
+        out->ints.push_back(ns);
+      } else {
+        const double ns = std::round(v * static_cast<double>(mult));
+        if (!(std::fabs(ns) < 9.2e18)) return false;
+        out->ints.push_back(static_cast<std::int64_t>(ns));
+      }
+      return true;
+    }
+    default:
+      out->strings.emplace_back(cell);
+      return true;
+  }
+}
+
+Result<bool> CsvReader::Next(TableBatch* batch) {
+  batch->first_row = rows_read_;
+  batch->rows = 0;
+  batch->columns.resize(plans_.size());
+  for (std::size_t j = 0; j < plans_.size(); ++j) {
+    TableColumn& c = batch->columns[j];
+    c.info = infos_[j];
+    c.valid.clear();
+    c.ints.clear();
+    c.doubles.clear();
+    c.strings.clear();
+  }
+  if (!parser_) return true;
+  const std::size_t nfields = names_.size();
+  while (batch->rows < options_.batch_rows) {
+    MH_ASSIGN_OR_RETURN(bool got, parser_->Next(&rec_));
+    if (!got) break;
+    if (rec_.fields.size() != nfields) {
+      return Status::InvalidArgument(source_ + ": line " + std::to_string(rec_.line) + ": " +
+                                     std::to_string(rec_.fields.size()) + " fields, expected " +
+                                     std::to_string(nfields));
+    }
+    for (std::size_t j = 0; j < plans_.size(); ++j) {
+      const ColumnPlan& plan = plans_[j];
+      TableColumn& col = batch->columns[j];
+      auto push_null = [&] {
+        col.valid.push_back(0);
+        switch (plan.kind) {
+          case ValueKind::kDouble:
+            col.doubles.push_back(std::numeric_limits<double>::quiet_NaN());
+            break;
+          case ValueKind::kString:
+            col.strings.emplace_back();
+            break;
+          default:
+            col.ints.push_back(0);
+        }
+      };
+      if (plan.source < 0) {  // combined date + time
+        const auto ds = static_cast<std::size_t>(plan.date_source);
+        const auto ts = static_cast<std::size_t>(plan.time_source);
+        const std::string_view dcell = Trim(rec_.fields[ds]);
+        const std::string_view tcell = Trim(rec_.fields[ts]);
+        if (IsNull(dcell) || IsNull(tcell)) {
+          push_null();
+          continue;
+        }
+        auto days = ParseDate(dcell);
+        auto tod = ParseTimeOfDay(tcell);
+        if (!days || !tod) {
+          push_null();  // the date or time column itself reports the cell
+          continue;
+        }
+        auto utc = LocalNsToUtc(*days * kNanosPerDay + *tod);
+        if (!utc.ok()) {
+          return utc.status().WithContext(source_ + ": line " + std::to_string(rec_.line) +
+                                          ", columns '" + names_[ds] + "' and '" + names_[ts] +
+                                          "'");
+        }
+        col.valid.push_back(1);
+        col.ints.push_back(*utc);
+        continue;
+      }
+      const std::string_view raw = rec_.fields[static_cast<std::size_t>(plan.source)];
+      const std::string_view trimmed = Trim(raw);
+      if (IsNull(trimmed)) {
+        push_null();
+        continue;
+      }
+      const std::string_view cell = plan.kind == ValueKind::kString ? raw : trimmed;
+      auto ok = Convert(plan, cell, &col);
+      if (!ok.ok()) {
+        if (options_.bad_cells_as_null) {
+          ++bad_cells_;
+          push_null();
+          continue;
+        }
+        return ok.status().WithContext(source_ + ": line " + std::to_string(rec_.line) +
+                                       ", column " + std::to_string(plan.source + 1) + " ('" +
+                                       names_[static_cast<std::size_t>(plan.source)] + "')");
+      }
+      if (!*ok) {
+        if (options_.bad_cells_as_null) {
+          ++bad_cells_;
+          push_null();
+          continue;
+        }
+        return CellError(rec_.line, plan.source, cell, plan.kind);
+      }
+      col.valid.push_back(1);
+    }
+    ++batch->rows;
+  }
+  rows_read_ += static_cast<std::int64_t>(batch->rows);
+  return true;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<TableReader>> OpenCsvTableFromBuffer(std::string bytes,
+                                                            const CsvOptions& options) {
+  auto reader = std::make_unique<CsvReader>(std::move(bytes), options);
+  MH_RETURN_IF_ERROR(reader->Open());
+  return std::unique_ptr<TableReader>(std::move(reader));
+}
+
+Result<std::unique_ptr<TableReader>> OpenCsvTable(const std::string& path,
+                                                  const CsvOptions& options) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound(path + ": cannot open file");
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  if (size < 0) return Status::IOError(path + ": cannot read file");
+  if (static_cast<std::uint64_t>(size) > options.max_bytes) {
+    return Status::InvalidArgument(path + ": " + std::to_string(size) +
+                                   " bytes is larger than the limit of " +
+                                   std::to_string(options.max_bytes));
+  }
+  in.seekg(0, std::ios::beg);
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  if (size > 0 && !in.read(bytes.data(), size)) return Status::IOError(path + ": read failed");
+  CsvOptions named = options;
+  if (named.source_name.empty()) named.source_name = path;
+  return OpenCsvTableFromBuffer(std::move(bytes), named);
+}
+
+std::int64_t CsvBadCells(const TableReader& reader) {
+  const auto* csv = dynamic_cast<const CsvReader*>(&reader);
+  return csv != nullptr ? csv->bad_cells() : 0;
+}
+
+}  // namespace mh::csv

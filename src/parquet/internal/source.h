@@ -1,0 +1,34 @@
+// Random-access byte sources for the reader: a file (pread) or a buffer.
+//
+// Thread safety: one thread at a time.
+#ifndef MH_PARQUET_INTERNAL_SOURCE_H_
+#define MH_PARQUET_INTERNAL_SOURCE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+
+namespace mh::parquet::internal {
+
+class Source {
+ public:
+  virtual ~Source() = default;
+  // Total size in bytes.
+  virtual std::int64_t size() const = 0;
+  // Reads exactly n bytes at offset into *out (the caller checked the range
+  // lies inside the source); IOError on failure.
+  virtual Status Read(std::int64_t offset, std::size_t n, std::string* out) = 0;
+  // The name used in messages (path or source name).
+  virtual const std::string& name() const = 0;
+};
+
+// NotFound when the file does not exist, IOError otherwise.
+Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path);
+std::unique_ptr<Source> MakeBufferSource(std::string bytes, std::string name);
+
+}  // namespace mh::parquet::internal
+
+#endif  // MH_PARQUET_INTERNAL_SOURCE_H_

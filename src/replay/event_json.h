@@ -1,0 +1,51 @@
+// JSON encoding of replayed events, shared by every publisher (stdout now,
+// Kafka/MQTT later). Pure functions: no I/O, no allocation beyond `out`.
+//
+// Feature event:  {"sensor_id":"sim-1","timestamp":1761519890.5,
+//                  "feature_1":0.12,...}
+// Waveform event: {"sensor_id":"sim-1","timestamp":1761519890.5,"fs":25600,
+//                  "ax":[0.1,...],"ay":[...]}
+// Numbers are the shortest decimal text that reads back to the same double
+// (std::to_chars); keys appear in the order given. Encoders require finite
+// numbers (checked): callers reject NaN and infinities as bad data first.
+//
+// Thread safety: pure functions.
+#ifndef MH_REPLAY_EVENT_JSON_H_
+#define MH_REPLAY_EVENT_JSON_H_
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mh::replay {
+
+// A feature row. `keys` and `values` have the same length.
+struct FeatureEvent {
+  std::string_view sensor_id;
+  double timestamp_s = 0;  // seconds since the Unix epoch
+  std::span<const std::string> keys;
+  std::span<const double> values;
+};
+
+// A window of raw samples: one array per channel, all of the same length.
+struct WaveformEvent {
+  std::string_view sensor_id;
+  double timestamp_s = 0;  // seconds since the epoch of the window's first sample
+  double fs_hz = 0;        // sampling rate
+  std::span<const std::string> channels;
+  std::span<const std::vector<double>> samples;  // samples[i] belongs to channels[i]
+};
+
+// Appends `text` as a JSON string literal (quotes, escapes; UTF-8 passed through).
+void AppendJsonString(std::string_view text, std::string* out);
+// Appends a finite double as a JSON number (checked: non-finite is a bug).
+void AppendJsonNumber(double value, std::string* out);
+
+// Appends one event as a single-line JSON object (no trailing newline).
+void AppendFeatureEventJson(const FeatureEvent& event, std::string* out);
+void AppendWaveformEventJson(const WaveformEvent& event, std::string* out);
+
+}  // namespace mh::replay
+
+#endif  // MH_REPLAY_EVENT_JSON_H_

@@ -1,0 +1,547 @@
+#include "replay/replayer.h"
+
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <thread>
+#include <unordered_map>
+
+#include "core/strings.h"
+#include "csv/datetime_parse.h"
+#include "replay/event_json.h"
+
+namespace mh::replay {
+namespace {
+
+constexpr double kNsPerS = 1e9;
+
+bool IsNumericKind(ValueKind k) {
+  return k == ValueKind::kBool || k == ValueKind::kInt || k == ValueKind::kDouble ||
+         k == ValueKind::kUInt64;
+}
+
+const char* KindName(ValueKind k) {
+  switch (k) {
+    case ValueKind::kBool:
+      return "bool";
+    case ValueKind::kInt:
+      return "int";
+    case ValueKind::kDouble:
+      return "double";
+    case ValueKind::kString:
+      return "string";
+    case ValueKind::kTimestamp:
+      return "timestamp";
+    case ValueKind::kDate:
+      return "date";
+    case ValueKind::kTime:
+      return "time";
+    case ValueKind::kBinary:
+      return "binary";
+    case ValueKind::kDecimal:
+      return "decimal";
+    case ValueKind::kUInt64:
+      return "uint64";
+  }
+  return "unknown";
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// A number written as text: C syntax, or with a decimal comma and no point.
+bool ParseNumberText(std::string_view s, double* out) {
+  s = Trim(s);
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (s.empty() || s.size() > 300) return false;
+  char buf[300];
+  const bool comma = s.find(',') != std::string_view::npos;
+  if (comma && s.find('.') != std::string_view::npos) return false;
+  std::size_t n = 0;
+  for (char c : s) buf[n++] = c == ',' ? '.' : c;
+  auto [ptr, ec] = std::from_chars(buf, buf + n, *out);
+  return ec == std::errc() && ptr == buf + n;
+}
+
+// The numeric value of cell i, or false with the reason in *why.
+bool CellNumber(const TableColumn& c, std::size_t i, double* out, std::string* why) {
+  if (!c.valid[i]) {
+    *why = "value is missing";
+    return false;
+  }
+  switch (c.info.kind) {
+    case ValueKind::kDouble:
+      *out = c.doubles[i];
+      break;
+    case ValueKind::kInt:
+    case ValueKind::kBool:
+      *out = static_cast<double>(c.ints[i]);
+      break;
+    case ValueKind::kUInt64:
+      *out = static_cast<double>(static_cast<std::uint64_t>(c.ints[i]));
+      break;
+    case ValueKind::kString:
+    case ValueKind::kDecimal:
+      if (!ParseNumberText(c.strings[i], out)) {
+        *why = "'" + c.strings[i].substr(0, 80) + "' is not a number";
+        return false;
+      }
+      break;
+    default:
+      *why = std::string("a ") + KindName(c.info.kind) + " value is not a number";
+      return false;
+  }
+  if (!std::isfinite(*out)) {
+    *why = "'" + FormatDouble(*out) + "' is not a finite number";
+    return false;
+  }
+  return true;
+}
+
+double ApplyUnit(double v, TimestampUnit unit) {
+  switch (unit) {
+    case TimestampUnit::kSeconds:
+      return v;
+    case TimestampUnit::kMillis:
+      return v / 1e3;
+    case TimestampUnit::kMicros:
+      return v / 1e6;
+    case TimestampUnit::kNanos:
+      return v / 1e9;
+    case TimestampUnit::kAuto:
+      break;
+  }
+  // The prototype's guess, value by value.
+  if (v > 1e12) return v / 1e9;
+  if (v > 1e9) return v / 1e3;
+  if (v > 1e6) return v / 1e6;
+  return v;
+}
+
+double NsToSeconds(std::int64_t ns) {
+  // Split so that whole seconds stay exact before the fraction is added.
+  const std::int64_t s = ns / 1'000'000'000;
+  const std::int64_t rem = ns % 1'000'000'000;
+  return static_cast<double>(s) + static_cast<double>(rem) / kNsPerS;
+}
+
+// Event time of cell i in seconds since the epoch, or false with *why.
+bool CellTimestamp(const TableColumn& c, std::size_t i, TimestampUnit unit, double* out,
+                   std::string* why) {
+  if (!c.valid[i]) {
+    *why = "timestamp is missing";
+    return false;
+  }
+  switch (c.info.kind) {
+    case ValueKind::kTimestamp:
+      *out = NsToSeconds(c.ints[i]);
+      return true;
+    case ValueKind::kDate:
+      *out = static_cast<double>(c.ints[i]) * 86400.0;
+      return true;
+    case ValueKind::kString:
+      if (auto dt = csv::ParseDateTime(Trim(c.strings[i])); dt && dt->has_zone) {
+        *out = NsToSeconds(dt->ns);
+        return true;
+      }
+      break;
+    default:
+      break;
+  }
+  double v = 0;
+  if (!CellNumber(c, i, &v, why)) {
+    if (c.info.kind == ValueKind::kString) {
+      *why = "'" + c.strings[i].substr(0, 80) + "' is not a timestamp (number or rfc 3339)";
+    }
+    return false;
+  }
+  *out = ApplyUnit(v, unit);
+  return true;
+}
+
+bool CellText(const TableColumn& c, std::size_t i, std::string* out, std::string* why) {
+  if (!c.valid[i]) {
+    *why = "sensor id is missing";
+    return false;
+  }
+  switch (c.info.kind) {
+    case ValueKind::kString:
+    case ValueKind::kDecimal:
+      *out = c.strings[i];
+      return true;
+    case ValueKind::kInt:
+      *out = std::to_string(c.ints[i]);
+      return true;
+    case ValueKind::kUInt64:
+      *out = std::to_string(static_cast<std::uint64_t>(c.ints[i]));
+      return true;
+    case ValueKind::kDouble:
+      *out = FormatDouble(c.doubles[i]);
+      return true;
+    case ValueKind::kBool:
+      *out = c.ints[i] != 0 ? "true" : "false";
+      return true;
+    default:
+      *why = std::string("a ") + KindName(c.info.kind) + " value cannot be a sensor id";
+      return false;
+  }
+}
+
+// Column indices resolved against the table.
+struct Plan {
+  std::vector<std::size_t> features;
+  std::vector<std::string> keys;
+  std::vector<std::size_t> channels;
+  int sensor = -1;
+  int timestamp = -1;
+};
+
+Result<int> FindColumn(const std::vector<TableColumnInfo>& cols, const std::string& name,
+                       const std::string& option) {
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (cols[i].name == name) return static_cast<int>(i);
+  }
+  std::string list;
+  for (const auto& c : cols) list += (list.empty() ? "" : ", ") + c.name;
+  return Status::InvalidArgument(option + ": no column '" + name + "' (columns: " + list + ")");
+}
+
+Result<Plan> MakePlan(const std::vector<TableColumnInfo>& cols, const ReplayOptions& o) {
+  Plan plan;
+  if (!o.sensor_id_column.empty()) {
+    MH_ASSIGN_OR_RETURN(plan.sensor, FindColumn(cols, o.sensor_id_column, "--sensor-id-column"));
+  }
+  if (!o.timestamp_column.empty()) {
+    MH_ASSIGN_OR_RETURN(plan.timestamp,
+                        FindColumn(cols, o.timestamp_column, "--timestamp-column"));
+  }
+  auto check_numeric = [&](std::size_t i, const std::string& option) -> Status {
+    const ValueKind k = cols[i].kind;
+    if (IsNumericKind(k) || k == ValueKind::kString || k == ValueKind::kDecimal) {
+      return Status::OK();
+    }
+    return Status::InvalidArgument(option + ": column '" + cols[i].name + "' holds " +
+                                   KindName(k) + " values, not numbers");
+  };
+  if (!o.waveform_channels.empty()) {
+    for (const std::string& name : o.waveform_channels) {
+      MH_ASSIGN_OR_RETURN(int i, FindColumn(cols, name, "--channels"));
+      MH_RETURN_IF_ERROR(check_numeric(static_cast<std::size_t>(i), "--channels"));
+      plan.channels.push_back(static_cast<std::size_t>(i));
+    }
+    return plan;
+  }
+  if (!o.feature_keys.empty()) {
+    for (const std::string& name : o.feature_keys) {
+      MH_ASSIGN_OR_RETURN(int i, FindColumn(cols, name, "--feature-keys"));
+      MH_RETURN_IF_ERROR(check_numeric(static_cast<std::size_t>(i), "--feature-keys"));
+      plan.features.push_back(static_cast<std::size_t>(i));
+    }
+  } else {
+    std::vector<std::size_t> numeric;
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (static_cast<int>(i) == plan.sensor || static_cast<int>(i) == plan.timestamp) continue;
+      if (IsNumericKind(cols[i].kind)) numeric.push_back(i);
+    }
+    if (o.feature_count > 0) {
+      if (numeric.size() < static_cast<std::size_t>(o.feature_count)) {
+        return Status::InvalidArgument("--feature-count: found only " +
+                                       std::to_string(numeric.size()) +
+                                       " numeric columns but " + std::to_string(o.feature_count) +
+                                       " were asked for");
+      }
+      numeric.resize(static_cast<std::size_t>(o.feature_count));
+    }
+    if (numeric.empty()) {
+      return Status::InvalidArgument(
+          "no numeric columns found; name them with --feature-keys");
+    }
+    plan.features = std::move(numeric);
+  }
+  for (std::size_t k = 0; k < plan.features.size(); ++k) {
+    plan.keys.push_back(o.keep_names ? cols[plan.features[k]].name
+                                     : "feature_" + std::to_string(k + 1));
+  }
+  return plan;
+}
+
+}  // namespace
+
+Status ValidateReplayOptions(const ReplayOptions& o) {
+  if (o.batch < 1) return Status::InvalidArgument("--batch: expected an integer >= 1");
+  if (!(o.delay_s >= 0) || !std::isfinite(o.delay_s)) {
+    return Status::InvalidArgument("--delay: expected seconds >= 0");
+  }
+  if (!(o.rate >= 0) || !std::isfinite(o.rate)) {
+    return Status::InvalidArgument("--rate: expected events per second > 0");
+  }
+  if (!(o.speed >= 0) || !std::isfinite(o.speed)) {
+    return Status::InvalidArgument("--speed: expected a factor > 0");
+  }
+  if (o.rate > 0 && o.speed > 0) {
+    return Status::InvalidArgument("--rate and --speed cannot be used together");
+  }
+  if (o.speed > 0 && o.timestamp_column.empty()) {
+    return Status::InvalidArgument("--speed needs --timestamp-column");
+  }
+  if (o.feature_count < 0) return Status::InvalidArgument("--feature-count: expected >= 0");
+  if (o.sensor_id_column.empty() && o.sensor_ids.empty()) {
+    return Status::InvalidArgument("--sensor-ids: expected at least one id");
+  }
+  for (const std::string& id : o.sensor_ids) {
+    if (id.empty()) return Status::InvalidArgument("--sensor-ids: empty id");
+  }
+  if (o.max_events < 0) return Status::InvalidArgument("--limit: expected >= 0");
+  if (!o.waveform_channels.empty()) {
+    if (!(o.fs_hz > 0) || !std::isfinite(o.fs_hz)) {
+      return Status::InvalidArgument("--fs: expected a sampling rate in hz > 0");
+    }
+    if (o.window_samples < 1) return Status::InvalidArgument("--window: expected >= 1");
+    if (!o.feature_keys.empty() || o.feature_count > 0) {
+      return Status::InvalidArgument("--channels (waveforms) excludes --feature-keys/--feature-count");
+    }
+  }
+  return Status::OK();
+}
+
+namespace {
+
+// Batches, paces and publishes encoded events.
+class Emitter {
+ public:
+  Emitter(const ReplayOptions& o, EventPublisher& publisher, ReplayClock& clock,
+          ReplayStats* stats)
+      : o_(o), publisher_(publisher), clock_(clock), stats_(stats), events_(o.batch) {
+    start_ns_ = clock_.MonotonicNs();
+  }
+
+  bool done() const { return o_.max_events > 0 && emitted_ >= o_.max_events; }
+
+  // The string to encode the next event into (cleared). Then call Commit.
+  Result<std::string*> Begin(double event_time_s) {
+    std::int64_t due = -1;
+    if (o_.rate > 0) {
+      due = start_ns_ + static_cast<std::int64_t>(static_cast<double>(emitted_) * kNsPerS / o_.rate);
+    } else if (o_.speed > 0) {
+      if (!pass_started_) {
+        pass_started_ = true;
+        pass_first_s_ = event_time_s;
+        pass_start_ns_ = std::max(clock_.MonotonicNs(), last_publish_ns_);
+      }
+      const double offset_ns = (event_time_s - pass_first_s_) * kNsPerS / o_.speed;
+      due = pass_start_ns_ + static_cast<std::int64_t>(std::clamp(offset_ns, -9e18, 9e18));
+      if (n_ > 0 && due > batch_due_) MH_RETURN_IF_ERROR(Flush());
+    }
+    if (n_ == 0) batch_due_ = due;
+    std::string* s = &events_[n_];
+    s->clear();
+    return s;
+  }
+
+  Status Commit() {
+    ++n_;
+    ++emitted_;
+    if (n_ == events_.size() || done()) return Flush();
+    return Status::OK();
+  }
+
+  Status Flush() {
+    if (n_ == 0) return Status::OK();
+    if (batch_due_ >= 0) {
+      clock_.SleepUntil(batch_due_);
+    } else if (o_.rate <= 0 && o_.speed <= 0 && o_.delay_s > 0 && published_any_) {
+      clock_.SleepUntil(last_publish_ns_ + static_cast<std::int64_t>(o_.delay_s * kNsPerS));
+    }
+    MH_RETURN_IF_ERROR(publisher_.Publish(std::span<const std::string>(events_.data(), n_)));
+    stats_->events += static_cast<std::int64_t>(n_);
+    n_ = 0;
+    batch_due_ = -1;
+    published_any_ = true;
+    last_publish_ns_ = clock_.MonotonicNs();
+    return Status::OK();
+  }
+
+  // A new pass restarts --speed's time base.
+  void NewPass() { pass_started_ = false; }
+
+ private:
+  const ReplayOptions& o_;
+  EventPublisher& publisher_;
+  ReplayClock& clock_;
+  ReplayStats* stats_;
+  std::vector<std::string> events_;
+  std::size_t n_ = 0;
+  std::int64_t emitted_ = 0;
+  std::int64_t start_ns_ = 0;
+  std::int64_t batch_due_ = -1;
+  bool published_any_ = false;
+  std::int64_t last_publish_ns_ = 0;
+  bool pass_started_ = false;
+  double pass_first_s_ = 0;
+  std::int64_t pass_start_ns_ = 0;
+};
+
+// One window being filled for one sensor.
+struct Window {
+  std::string sensor_id;
+  double timestamp_s = 0;
+  bool has_timestamp = false;
+  std::size_t count = 0;
+  std::vector<std::vector<double>> samples;
+};
+
+class SystemClock final : public ReplayClock {
+ public:
+  std::int64_t WallNs() override {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+  std::int64_t MonotonicNs() override {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+  }
+  void SleepUntil(std::int64_t deadline_ns) override {
+    const std::int64_t now = MonotonicNs();
+    if (deadline_ns > now) std::this_thread::sleep_for(std::chrono::nanoseconds(deadline_ns - now));
+  }
+};
+
+}  // namespace
+
+ReplayClock& SystemReplayClock() {
+  static SystemClock clock;
+  return clock;
+}
+
+Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
+                           EventPublisher& publisher, ReplayClock& clock) {
+  MH_RETURN_IF_ERROR(ValidateReplayOptions(o));
+  ReplayStats stats;
+  Emitter emitter(o, publisher, clock, &stats);
+  const bool waveform = !o.waveform_channels.empty();
+  TableBatch batch;
+  std::vector<double> values;
+  std::string sensor, why;
+  while (!emitter.done()) {
+    MH_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader, open());
+    MH_ASSIGN_OR_RETURN(Plan plan, MakePlan(reader->columns(), o));
+    emitter.NewPass();
+    values.assign(plan.features.size(), 0.0);
+    std::unordered_map<std::string, Window> windows;
+    std::int64_t windows_done = 0;
+    const std::int64_t events_before = stats.events;
+    while (!emitter.done()) {
+      MH_ASSIGN_OR_RETURN(bool ok, reader->Next(&batch));
+      (void)ok;  // the end is batch.rows == 0 (see core/table.h)
+      if (batch.rows == 0) break;
+      for (std::size_t i = 0; i < batch.rows && !emitter.done(); ++i) {
+        ++stats.rows;
+        const std::int64_t row = batch.first_row + static_cast<std::int64_t>(i) + 1;
+        // Returns the bad-value error, or counts the skip.
+        auto bad = [&](std::size_t col) -> Status {
+          if (o.on_bad == OnBad::kSkip) {
+            ++stats.skipped_rows;
+            return Status::OK();
+          }
+          return Status::InvalidArgument(o.source_name + ": row " + std::to_string(row) +
+                                         ", column '" + batch.columns[col].info.name +
+                                         "': " + why);
+        };
+        double ts = 0;
+        bool has_ts = false;
+        if (plan.timestamp >= 0) {
+          const auto c = static_cast<std::size_t>(plan.timestamp);
+          if (!CellTimestamp(batch.columns[c], i, o.timestamp_unit, &ts, &why)) {
+            MH_RETURN_IF_ERROR(bad(c));
+            continue;
+          }
+          has_ts = true;
+        }
+        bool have_sensor = false;
+        if (plan.sensor >= 0) {
+          const auto c = static_cast<std::size_t>(plan.sensor);
+          if (!CellText(batch.columns[c], i, &sensor, &why)) {
+            MH_RETURN_IF_ERROR(bad(c));
+            continue;
+          }
+          have_sensor = true;
+        }
+        if (!waveform) {
+          bool good = true;
+          for (std::size_t k = 0; k < plan.features.size() && good; ++k) {
+            if (!CellNumber(batch.columns[plan.features[k]], i, &values[k], &why)) {
+              MH_RETURN_IF_ERROR(bad(plan.features[k]));
+              good = false;
+            }
+          }
+          if (!good) continue;
+          if (!have_sensor) {
+            sensor = o.sensor_ids[static_cast<std::size_t>(row - 1) % o.sensor_ids.size()];
+          }
+          const double event_ts = has_ts ? ts : static_cast<double>(clock.WallNs()) / kNsPerS;
+          MH_ASSIGN_OR_RETURN(std::string * out, emitter.Begin(event_ts));
+          AppendFeatureEventJson({sensor, event_ts, plan.keys, values}, out);
+          MH_RETURN_IF_ERROR(emitter.Commit());
+          continue;
+        }
+        // Waveform: one sample per row.
+        const std::string key = have_sensor ? sensor : std::string();
+        Window& w = windows[key];
+        if (w.samples.size() != plan.channels.size()) {
+          w.samples.assign(plan.channels.size(), {});
+          for (auto& s : w.samples) s.reserve(o.window_samples);
+        }
+        bool good = true;
+        for (std::size_t k = 0; k < plan.channels.size() && good; ++k) {
+          double v = 0;
+          if (!CellNumber(batch.columns[plan.channels[k]], i, &v, &why)) {
+            MH_RETURN_IF_ERROR(bad(plan.channels[k]));
+            good = false;
+          } else {
+            w.samples[k].push_back(v);
+          }
+        }
+        if (!good) {
+          // A gap breaks the time base: the partial window is dropped.
+          stats.dropped_samples += static_cast<std::int64_t>(w.count);
+          w.count = 0;
+          for (auto& s : w.samples) s.clear();
+          continue;
+        }
+        if (w.count == 0) {
+          w.has_timestamp = has_ts;
+          w.timestamp_s = ts;
+        }
+        if (++w.count < o.window_samples) continue;
+        w.sensor_id = have_sensor
+                          ? sensor
+                          : o.sensor_ids[static_cast<std::size_t>(windows_done) %
+                                         o.sensor_ids.size()];
+        ++windows_done;
+        const double event_ts =
+            w.has_timestamp ? w.timestamp_s : static_cast<double>(clock.WallNs()) / kNsPerS;
+        MH_ASSIGN_OR_RETURN(std::string * out, emitter.Begin(event_ts));
+        AppendWaveformEventJson({w.sensor_id, event_ts, o.fs_hz, o.waveform_channels, w.samples},
+                                out);
+        MH_RETURN_IF_ERROR(emitter.Commit());
+        w.count = 0;
+        for (auto& s : w.samples) s.clear();
+      }
+    }
+    for (const auto& [key, w] : windows) stats.dropped_samples += static_cast<std::int64_t>(w.count);
+    if (emitter.done()) break;
+    ++stats.passes;
+    MH_RETURN_IF_ERROR(emitter.Flush());
+    if (!o.loop || stats.events == events_before) break;  // an empty pass would spin
+  }
+  MH_RETURN_IF_ERROR(emitter.Flush());
+  return stats;
+}
+
+}  // namespace mh::replay
