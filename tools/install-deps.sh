@@ -5,7 +5,7 @@
 #                                 scikit-learn), sanitizer runtimes, clang-format
 set -eu
 mode="${1:-build}"
-pkgs="g++ cmake ninja-build pkg-config make
+pkgs="g++ cmake ninja-build pkg-config make tzdata
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
   nlohmann-json3-dev libcli11-dev libkissfft-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
@@ -29,4 +29,12 @@ if [ -n "$missing" ]; then
   apt-get update -qq
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing
+fi
+if [ "$mode" = test ] && command -v npm >/dev/null 2>&1; then
+  # DuckDB (@duckdb/node-api) as the independent reader of our Parquet files.
+  root="$(cd "$(dirname "$0")/.." && pwd)"
+  if [ ! -d "$root/tools/duckdb/node_modules/@duckdb/node-api" ]; then
+    echo "install-deps: npm ci --prefix tools/duckdb"
+    npm ci --prefix "$root/tools/duckdb" --no-audit --no-fund
+  fi
 fi

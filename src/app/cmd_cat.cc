@@ -1,18 +1,243 @@
-// machine-health cat (placeholder until implemented).
+// machine-health cat: prints a data file like parquet-tools does.
+//
+//   machine-health cat FILE [--schema] [--columns a,b] [--limit N]
+//                           [--format jsonl|csv]
+//       Parquet files (recognised by their "PAR1" magic) are read with the
+//       project's Parquet reader; other files with the CSV reader.
+//       jsonl: one JSON object per row, keys = column names; integers as
+//       integers, FLOAT/DOUBLE as the shortest round-trip decimal, NaN and
+//       infinities as "NaN"/"Infinity"/"-Infinity", timestamps as RFC 3339
+//       UTC with 3/6/9 fractional digits by unit, dates YYYY-MM-DD, binary as
+//       lowercase hex, decimals as exact strings, null as null.
+//       csv: a header line, then the same texts (RFC 4180 quoting; null is
+//       an empty cell).
+//       --schema prints the columns (physical and logical types), the row
+//       groups, codecs and encodings instead of the rows.
+//
+// Exit codes: 0 ok, 1 unreadable or refused file, 2 usage error.
+#include <fstream>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
 #include <CLI/CLI.hpp>
 
 #include "app/command.h"
+#include "core/strings.h"
+#include "csv/csv_reader.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/table_text.h"
 
 namespace mh::app {
+namespace {
+
+struct CatArgs {
+  std::string file;
+  bool schema = false;
+  std::string columns;
+  long long limit = -1;
+  std::string format = "jsonl";
+};
+
+bool IsParquet(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[4] = {};
+  in.read(head, 4);
+  return in.gcount() == 4 && std::string(head, 4) == "PAR1";
+}
+
+const char* KindName(ValueKind k) {
+  switch (k) {
+    case ValueKind::kBool:
+      return "bool";
+    case ValueKind::kInt:
+      return "int";
+    case ValueKind::kDouble:
+      return "double";
+    case ValueKind::kString:
+      return "string";
+    case ValueKind::kTimestamp:
+      return "timestamp";
+    case ValueKind::kDate:
+      return "date";
+    case ValueKind::kTime:
+      return "time";
+    case ValueKind::kBinary:
+      return "binary";
+    case ValueKind::kDecimal:
+      return "decimal";
+    case ValueKind::kUInt64:
+      return "uint64";
+  }
+  return "?";
+}
+
+void PrintParquetSchema(const parquet::ParquetFileInfo& info, const std::string& path,
+                        std::ostream& out) {
+  out << "file: " << path << "\n";
+  out << "created_by: " << info.created_by << "\n";
+  out << "format_version: " << info.format_version << "\n";
+  out << "num_rows: " << info.num_rows << "\n";
+  out << "num_row_groups: " << info.row_groups.size() << "\n";
+  out << "columns:\n";
+  for (const auto& c : info.columns) {
+    out << "  " << c.name << ": " << c.physical_type;
+    if (c.type_length > 0) out << "(" << c.type_length << ")";
+    out << " " << c.repetition;
+    if (!c.logical_type.empty()) out << " logical=" << c.logical_type;
+    if (!c.converted_type.empty()) out << " converted=" << c.converted_type;
+    if (c.nested) out << " (nested: not readable)";
+    out << "\n";
+  }
+  for (std::size_t g = 0; g < info.row_groups.size(); ++g) {
+    const auto& rg = info.row_groups[g];
+    out << "row_group " << g << ": rows=" << rg.num_rows << "\n";
+    for (const auto& ch : rg.chunks) {
+      out << "  " << ch.column << ": codec=" << ch.codec << " encodings=";
+      for (std::size_t i = 0; i < ch.encodings.size(); ++i) {
+        out << (i ? "," : "") << ch.encodings[i];
+      }
+      out << " values=" << ch.num_values << " compressed_bytes=" << ch.compressed_bytes
+          << " uncompressed_bytes=" << ch.uncompressed_bytes;
+      if (ch.has_null_count) out << " nulls=" << ch.null_count;
+      out << "\n";
+    }
+  }
+  for (const auto& [k, v] : info.key_value_metadata) {
+    out << "metadata " << k << ": " << (v.size() > 200 ? v.substr(0, 200) + "..." : v) << "\n";
+  }
+}
+
+int RunCat(const CatArgs& args, CommandIo& io) {
+  const std::string command = "cat";
+  if (args.format != "jsonl" && args.format != "csv") {
+    return UsageError(io, command, "--format must be jsonl or csv, not '" + args.format + "'");
+  }
+  std::vector<std::string> columns;
+  if (!args.columns.empty()) {
+    columns = Split(args.columns, ',');
+    for (const std::string& c : columns) {
+      if (c.empty()) return UsageError(io, command, "--columns has an empty name");
+    }
+  }
+  const bool parquet = IsParquet(args.file);
+  if (args.schema) {
+    if (parquet) {
+      Result<parquet::ParquetFileInfo> info = parquet::ReadParquetInfo(args.file);
+      if (!info.ok()) return ReportError(io, command, info.status());
+      PrintParquetSchema(*info, args.file, io.out);
+      return kExitOk;
+    }
+  }
+  std::unique_ptr<TableReader> reader;
+  parquet::TextOptions text;
+  if (parquet) {
+    parquet::ParquetReadOptions options;
+    options.columns = columns;
+    options.keep_time_unit = true;
+    options.batch_rows = 8192;
+    Result<std::unique_ptr<TableReader>> r = parquet::OpenParquetTable(args.file, options);
+    if (!r.ok()) {
+      return ReportError(io, command, r.status());
+    }
+    reader = std::move(*r);
+    text.times_in_ns = false;
+  } else {
+    csv::CsvOptions options;
+    Result<std::unique_ptr<TableReader>> r = csv::OpenCsvTable(args.file, options);
+    if (!r.ok()) return ReportError(io, command, r.status());
+    reader = std::move(*r);
+  }
+  // Column selection (Parquet projects while reading; CSV here).
+  const auto& infos = reader->columns();
+  std::vector<std::size_t> pick;
+  if (parquet || columns.empty()) {
+    for (std::size_t i = 0; i < infos.size(); ++i) pick.push_back(i);
+  } else {
+    for (const std::string& c : columns) {
+      std::size_t i = 0;
+      while (i < infos.size() && infos[i].name != c) ++i;
+      if (i == infos.size())
+        return UsageError(io, command, args.file + ": no column named '" + c + "'");
+      pick.push_back(i);
+    }
+  }
+  if (args.schema) {
+    io.out << "file: " << args.file << "\ncolumns:\n";
+    for (std::size_t i : pick)
+      io.out << "  " << infos[i].name << ": " << KindName(infos[i].kind) << "\n";
+    return kExitOk;
+  }
+  std::vector<std::string> keys;
+  for (std::size_t i : pick) {
+    std::string k;
+    parquet::AppendJsonString(infos[i].name, &k);
+    keys.push_back(k + ":");
+  }
+  std::string buf;
+  if (args.format == "csv") {
+    for (std::size_t j = 0; j < pick.size(); ++j) {
+      TableColumn header;
+      header.info.kind = ValueKind::kString;
+      header.valid = {1};
+      header.strings = {infos[pick[j]].name};
+      if (j) buf += ',';
+      parquet::AppendCsvValue(header, 0, text, &buf);
+    }
+    buf += '\n';
+  }
+  long long printed = 0;
+  TableBatch batch;
+  while (args.limit < 0 || printed < args.limit) {
+    Result<bool> got = reader->Next(&batch);
+    if (!got.ok()) {
+      io.out << buf;
+      return ReportError(io, command,
+                         got.status().IsInvalidArgument()
+                             ? Status::Corruption(got.status().message())
+                             : got.status());
+    }
+    if (batch.rows == 0) break;
+    for (std::size_t r = 0; r < batch.rows && (args.limit < 0 || printed < args.limit);
+         ++r, ++printed) {
+      if (args.format == "jsonl") {
+        buf += '{';
+        for (std::size_t j = 0; j < pick.size(); ++j) {
+          if (j) buf += ',';
+          buf += keys[j];
+          parquet::AppendJsonValue(batch.columns[pick[j]], r, text, &buf);
+        }
+        buf += "}\n";
+      } else {
+        for (std::size_t j = 0; j < pick.size(); ++j) {
+          if (j) buf += ',';
+          parquet::AppendCsvValue(batch.columns[pick[j]], r, text, &buf);
+        }
+        buf += '\n';
+      }
+    }
+    io.out << buf;
+    buf.clear();
+  }
+  io.out << buf;
+  io.out.flush();
+  return kExitOk;
+}
+
+}  // namespace
 
 void AddCatCommand(CLI::App& root, CommandIo& io, Action& action) {
-  CLI::App* sub = root.add_subcommand("cat", "(not yet implemented)");
-  sub->callback([&io, &action] {
-    action = [&io] {
-      io.err << "machine-health cat: not yet implemented\n";
-      return kExitFailure;
-    };
-  });
+  auto args = std::make_shared<CatArgs>();
+  CLI::App* sub = root.add_subcommand(
+      "cat", "Print a Parquet or CSV file as JSON lines or CSV (or its schema)");
+  sub->add_option("file", args->file, "Parquet or CSV file")->required();
+  sub->add_flag("--schema", args->schema,
+                "Print columns (physical/logical types), row groups, codecs and encodings");
+  sub->add_option("--columns", args->columns, "Comma-separated columns to print, in this order");
+  sub->add_option("--limit", args->limit, "Print at most N rows")->check(CLI::NonNegativeNumber);
+  sub->add_option("--format", args->format, "jsonl (default) or csv");
+  sub->callback([args, &io, &action] { action = [args, &io] { return RunCat(*args, io); }; });
 }
 
 }  // namespace mh::app

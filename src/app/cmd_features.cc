@@ -1,15 +1,21 @@
-// machine-health features: computes window features from a CSV of samples.
+// machine-health features: computes window features from a CSV (or Parquet)
+// file of samples.
 //
-//   machine-health features --input FILE.csv --fs HZ [--channels ax,ay,az]
+//   machine-health features --input FILE.csv|FILE.parquet --fs HZ [--channels ax,ay,az]
 //       [--window 2560] [--hop N] [--bands 0-200,200-1000] [--set basic|full]
-//       [--unit g|m/s2] --out FILE|-
+//       [--unit g|m/s2] [--rpm R] [--bearing NAME|Z,d,D,ANGLE]
+//       [--env-band LO-HI] [--iso-group 1|2 [--foundation rigid|flexible]]
+//       [--names default|prototype] --out FILE.csv|FILE.jsonl|FILE.parquet|-
 //
-// Input: a header row, then one row per sample; one column per channel
+// Input (CSV): a header row, then one row per sample; one column per channel
 // (other columns are ignored). With a `machine_id` column, windows are cut per
 // machine; with a `timestamp` column, window_start is its text for the
 // window's first sample instead of the sample index. The CSV dialect is
 // deliberately minimal (comma separated, no quoting, header required): a full
-// reader is another component's job.
+// reader is another component's job. A .parquet input is read with
+// parquet::OpenParquetTable (same columns). Output format by --out extension
+// (docs/features.md).
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -25,7 +31,12 @@
 
 #include "app/command.h"
 #include "core/strings.h"
+#include "core/table.h"
+#include "core/time_util.h"
+#include "features/bearing.h"
 #include "features/window_features.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/parquet_writer.h"
 
 namespace mh::app {
 namespace {
@@ -43,7 +54,34 @@ struct FeaturesArgs {
   std::string out;
   std::string set = "basic";
   std::string unit = "g";
+  double rpm = 0;
+  std::string bearing;
+  std::string env_band;
+  std::int64_t iso_group = 0;  // 0 = no iso_zone columns
+  std::string foundation = "rigid";
+  bool foundation_given = false;
+  std::string names = "default";
 };
+
+// Output file formats, chosen by the --out extension.
+enum class OutFormat : std::uint8_t { kCsv = 0, kJsonLines = 1, kParquet = 2 };
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+// "-" and .csv: CSV; .jsonl/.ndjson: JSON lines; .parquet: Parquet.
+// InvalidArgument for anything else.
+Result<OutFormat> FormatForPath(const std::string& path) {
+  std::string lower = path;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (path == "-" || EndsWith(lower, ".csv")) return OutFormat::kCsv;
+  if (EndsWith(lower, ".jsonl") || EndsWith(lower, ".ndjson")) return OutFormat::kJsonLines;
+  if (EndsWith(lower, ".parquet")) return OutFormat::kParquet;
+  return Status::InvalidArgument("--out: cannot tell the format of '" + path +
+                                 "' (expected .csv, .jsonl, .ndjson, .parquet or - for csv on "
+                                 "standard output)");
+}
 
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -88,6 +126,31 @@ Result<std::vector<features::Band>> ParseBands(const std::string& text) {
   return bands;
 }
 
+// "--bearing": a built-in name or "Z,d,D,ANGLE" (balls, ball and pitch
+// diameter in one unit, contact angle in degrees).
+Result<features::BearingGeometry> ParseBearing(const std::string& text) {
+  if (text.find(',') == std::string::npos) {
+    auto g = features::LookupBearing(Trim(text));
+    if (!g.ok()) {
+      return Status::InvalidArgument("--bearing: unknown bearing '" + text +
+                                     "' (expected 6205, za2115, femto or Z,d,D,ANGLE)");
+    }
+    return *g;
+  }
+  const std::vector<std::string> parts = Split(text, ',');
+  if (parts.size() != 4) {
+    return Status::InvalidArgument("--bearing: '" + text + "' is not Z,d,D,ANGLE");
+  }
+  auto z = ParseInt(Trim(parts[0]));
+  auto d = ParseDouble(Trim(parts[1]));
+  auto pitch = ParseDouble(Trim(parts[2]));
+  auto angle = ParseDouble(Trim(parts[3]));
+  if (!z.ok() || !d.ok() || !pitch.ok() || !angle.ok() || *z < 1 || *z > 1000) {
+    return Status::InvalidArgument("--bearing: '" + text + "' is not Z,d,D,ANGLE");
+  }
+  return features::BearingGeometry{static_cast<int>(*z), *d, *pitch, *angle};
+}
+
 // Builds and validates the extractor options (InvalidArgument -> exit 2).
 Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   features::FeatureOptions o;
@@ -117,6 +180,40 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   auto unit = features::ParseAccelUnit(a.unit);
   if (!unit.ok()) return Status::InvalidArgument("--unit: " + unit.status().message());
   o.unit = *unit;
+  if (!(a.rpm >= 0) || !std::isfinite(a.rpm)) {
+    return Status::InvalidArgument("--rpm: expected a shaft speed in rev/min > 0");
+  }
+  o.shaft_rpm = a.rpm;
+  if (!a.bearing.empty()) {
+    if (!(a.rpm > 0)) return Status::InvalidArgument("--bearing needs --rpm");
+    auto g = ParseBearing(a.bearing);
+    if (!g.ok()) return g.status();
+    o.bearing = *g;
+  }
+  if (!a.env_band.empty()) {
+    if (o.bearing == std::nullopt) return Status::InvalidArgument("--env-band needs --bearing");
+    auto band = ParseBands(a.env_band);
+    if (!band.ok() || band->size() != 1) {
+      return Status::InvalidArgument("--env-band: '" + a.env_band + "' is not LO-HI in hz");
+    }
+    o.envelope_band = band->front();
+  }
+  if (a.iso_group != 0 && a.iso_group != 1 && a.iso_group != 2) {
+    return Status::InvalidArgument("--iso-group: expected 1 or 2");
+  }
+  if (a.foundation != "rigid" && a.foundation != "flexible") {
+    return Status::InvalidArgument("--foundation: expected rigid or flexible, got '" +
+                                   a.foundation + "'");
+  }
+  if (a.foundation_given && a.iso_group == 0) {
+    return Status::InvalidArgument("--foundation needs --iso-group");
+  }
+  if (a.iso_group != 0 && o.set != features::FeatureSet::kFull) {
+    return Status::InvalidArgument("--iso-group needs --set full (iso_zone judges velocity_rms)");
+  }
+  if (a.names != "default" && a.names != "prototype") {
+    return Status::InvalidArgument("--names: expected default or prototype, got '" + a.names + "'");
+  }
   return o;
 }
 
@@ -126,40 +223,346 @@ struct MachineState {
   std::vector<std::string> timestamps;       // per sample, if a timestamp column exists
   std::uint64_t first_index = 0;             // index (in this machine) of samples[c][0]
   std::uint64_t skip = 0;                    // samples still to drop (hop > window)
+  std::uint64_t windows = 0;                 // windows written
 };
 
-class FeatureCsvWriter {
- public:
-  FeatureCsvWriter(std::ostream& out, bool with_machine) : out_(out), machine_(with_machine) {}
+// One output column: a feature value, or the ISO zone letter of a
+// velocity_rms feature.
+struct OutColumn {
+  std::string name;
+  std::size_t source = 0;  // index into the extractor's values
+  bool zone = false;       // true: IsoZoneName(zone of values[source])
+};
 
-  void Header(const std::vector<std::string>& names) {
+// Writes feature rows in one format. Window starts are sample indices
+// (numbers) or, with a timestamp column, text.
+class FeatureWriter {
+ public:
+  virtual ~FeatureWriter() = default;
+  // Called once, before any Row.
+  virtual Status Begin(const std::vector<OutColumn>& columns, bool with_machine,
+                       bool text_start) = 0;
+  // `zones[i]` is the zone letter for zone columns (else unused).
+  virtual Status Row(const std::string& start, const std::string& machine,
+                     const std::vector<double>& values, const std::vector<const char*>& zones) = 0;
+  // Flushes; a file is complete only after Finish returns OK.
+  virtual Status Finish() = 0;
+};
+
+class CsvFeatureWriter : public FeatureWriter {
+ public:
+  explicit CsvFeatureWriter(std::ostream& out) : out_(out) {}
+  Status Begin(const std::vector<OutColumn>& columns, bool with_machine, bool) override {
+    columns_ = &columns;
+    machine_ = with_machine;
     out_ << "window_start";
     if (machine_) out_ << ",machine_id";
-    for (const auto& n : names) out_ << "," << n;
+    for (const OutColumn& c : columns) out_ << "," << c.name;
     out_ << "\n";
+    return Status::OK();
   }
-  void Row(const std::string& start, const std::string& machine, const std::vector<double>& v) {
+  Status Row(const std::string& start, const std::string& machine,
+             const std::vector<double>& values, const std::vector<const char*>& zones) override {
     out_ << start;
     if (machine_) out_ << "," << machine;
-    for (double x : v) out_ << "," << FormatDouble(x);
+    for (std::size_t i = 0; i < columns_->size(); ++i) {
+      const OutColumn& c = (*columns_)[i];
+      out_ << "," << (c.zone ? std::string(zones[i]) : FormatDouble(values[c.source]));
+    }
     out_ << "\n";
+    return Status::OK();
+  }
+  Status Finish() override {
+    out_.flush();
+    return out_ ? Status::OK() : Status::IOError("write failed");
   }
 
  private:
   std::ostream& out_;
-  bool machine_;
+  const std::vector<OutColumn>* columns_ = nullptr;
+  bool machine_ = false;
 };
 
-// Reads `a.input` and writes one row per full window to `out`. IOError for an
-// unreadable file, Corruption (naming file, line and column) for bad data.
-Status ComputeFeatures(const FeaturesArgs& a, features::WindowFeatureExtractor& ex,
-                       std::ostream& out) {
+// A JSON string literal.
+std::string JsonString(std::string_view s) {
+  std::string out = "\"";
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    switch (ch) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += ch;
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+// One JSON object per line; doubles in shortest round-trip form, NaN and
+// infinities as the strings "NaN", "Infinity", "-Infinity".
+class JsonLinesFeatureWriter : public FeatureWriter {
+ public:
+  explicit JsonLinesFeatureWriter(std::ostream& out) : out_(out) {}
+  Status Begin(const std::vector<OutColumn>& columns, bool with_machine, bool text_start) override {
+    columns_ = &columns;
+    machine_ = with_machine;
+    text_start_ = text_start;
+    for (const OutColumn& c : columns) keys_.push_back("," + JsonString(c.name) + ":");
+    return Status::OK();
+  }
+  Status Row(const std::string& start, const std::string& machine,
+             const std::vector<double>& values, const std::vector<const char*>& zones) override {
+    out_ << "{\"window_start\":" << (text_start_ ? JsonString(start) : start);
+    if (machine_) out_ << ",\"machine_id\":" << JsonString(machine);
+    for (std::size_t i = 0; i < columns_->size(); ++i) {
+      const OutColumn& c = (*columns_)[i];
+      out_ << keys_[i];
+      if (c.zone) {
+        out_ << JsonString(zones[i]);
+      } else {
+        const double v = values[c.source];
+        out_ << (std::isfinite(v) ? FormatDouble(v) : JsonString(FormatDouble(v)));
+      }
+    }
+    out_ << "}\n";
+    return Status::OK();
+  }
+  Status Finish() override {
+    out_.flush();
+    return out_ ? Status::OK() : Status::IOError("write failed");
+  }
+
+ private:
+  std::ostream& out_;
+  const std::vector<OutColumn>* columns_ = nullptr;
+  std::vector<std::string> keys_;
+  bool machine_ = false;
+  bool text_start_ = false;
+};
+
+// Parquet via parquet::ParquetWriter: window_start INT64 (sample index) or
+// STRING (timestamp text), machine_id STRING, features DOUBLE, iso zones
+// STRING. Rows are buffered and written in batches.
+class ParquetFeatureWriter : public FeatureWriter {
+ public:
+  explicit ParquetFeatureWriter(std::string path) : path_(std::move(path)) {}
+  Status Begin(const std::vector<OutColumn>& columns, bool with_machine, bool text_start) override {
+    columns_ = &columns;
+    machine_ = with_machine;
+    text_start_ = text_start;
+    std::vector<TableColumnInfo> schema;
+    schema.push_back({"window_start", text_start ? ValueKind::kString : ValueKind::kInt, 9});
+    if (machine_) schema.push_back({"machine_id", ValueKind::kString, 9});
+    for (const OutColumn& c : columns) {
+      schema.push_back({c.name, c.zone ? ValueKind::kString : ValueKind::kDouble, 9});
+    }
+    batch_.columns.clear();
+    for (const TableColumnInfo& info : schema)
+      batch_.columns.push_back(TableColumn{info, {}, {}, {}, {}});
+    auto w = parquet::ParquetWriter::Create(path_, schema, parquet::ParquetWriteOptions{});
+    if (!w.ok()) return w.status();
+    writer_ = std::move(*w);
+    return Status::OK();
+  }
+  Status Row(const std::string& start, const std::string& machine,
+             const std::vector<double>& values, const std::vector<const char*>& zones) override {
+    std::size_t col = 0;
+    TableColumn& s = batch_.columns[col++];
+    s.valid.push_back(1);
+    if (text_start_) {
+      s.strings.push_back(start);
+    } else {
+      auto v = ParseInt(start);
+      if (!v.ok()) return Status::Internal("bad window start " + start);
+      s.ints.push_back(*v);
+    }
+    if (machine_) {
+      TableColumn& m = batch_.columns[col++];
+      m.valid.push_back(1);
+      m.strings.push_back(machine);
+    }
+    for (std::size_t i = 0; i < columns_->size(); ++i) {
+      const OutColumn& c = (*columns_)[i];
+      TableColumn& t = batch_.columns[col++];
+      t.valid.push_back(1);
+      if (c.zone) {
+        t.strings.emplace_back(zones[i]);
+      } else {
+        t.doubles.push_back(values[c.source]);
+      }
+    }
+    if (++batch_.rows >= kBatchRows) return Flush();
+    return Status::OK();
+  }
+  Status Finish() override {
+    MH_RETURN_IF_ERROR(Flush());
+    return writer_->Close();
+  }
+
+ private:
+  static constexpr std::size_t kBatchRows = 4096;
+  Status Flush() {
+    if (batch_.rows == 0) return Status::OK();
+    MH_RETURN_IF_ERROR(writer_->Write(batch_));
+    batch_.first_row += static_cast<std::int64_t>(batch_.rows);
+    batch_.rows = 0;
+    for (TableColumn& c : batch_.columns) {
+      c.valid.clear();
+      c.ints.clear();
+      c.doubles.clear();
+      c.strings.clear();
+    }
+    return Status::OK();
+  }
+
+  std::string path_;
+  const std::vector<OutColumn>* columns_ = nullptr;
+  bool machine_ = false;
+  bool text_start_ = false;
+  TableBatch batch_;
+  std::unique_ptr<parquet::ParquetWriter> writer_;
+};
+
+// The output columns: the extractor's names (renamed for --names prototype),
+// with iso_zone_<ch> after each velocity_rms_<ch> when --iso-group is given.
+std::vector<OutColumn> OutputColumns(const FeaturesArgs& a,
+                                     const features::WindowFeatureExtractor& ex) {
+  std::vector<OutColumn> cols;
+  const std::vector<std::string>& names = ex.names();
+  const std::size_t per = ex.features_per_channel();
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string name =
+        a.names == "prototype" ? features::PrototypeFeatureName(names[i]) : names[i];
+    cols.push_back({name, i, false});
+    const std::string channel = ex.options().channels[i / per];
+    if (a.iso_group != 0 && names[i] == "velocity_rms_" + channel) {
+      cols.push_back({"iso_zone_" + channel, i, true});
+    }
+  }
+  return cols;
+}
+
+// Cuts the samples of each machine into windows, computes their features
+// and hands the rows to a FeatureWriter. Shared by the CSV and Parquet input
+// paths; `where` strings name the file and the line or row.
+class Windower {
+ public:
+  Windower(const FeaturesArgs& a, features::WindowFeatureExtractor& ex, FeatureWriter& writer)
+      : a_(a),
+        ex_(ex),
+        writer_(writer),
+        window_(ex.options().window_samples),
+        hop_(a.hop_given ? static_cast<std::size_t>(a.hop) : window_),
+        columns_(OutputColumns(a, ex)),
+        zones_(columns_.size(), ""),
+        spans_(ex.options().channels.size()),
+        values_(ex.names().size()) {}
+
+  Status Begin(bool with_machine, bool with_timestamp) {
+    machine_ = with_machine;
+    timestamp_ = with_timestamp;
+    return writer_.Begin(columns_, with_machine, with_timestamp);
+  }
+
+  // One sample row: `row[c]` is channel c (finite, checked by the caller).
+  Status Add(const std::string& where, const std::string& machine, std::string_view timestamp,
+             std::span<const double> row) {
+    MachineState& m = machines_[machine];
+    if (m.samples.empty()) m.samples.resize(row.size());
+    if (m.skip > 0) {
+      --m.skip;
+      ++m.first_index;
+      return Status::OK();
+    }
+    for (std::size_t c = 0; c < row.size(); ++c) m.samples[c].push_back(row[c]);
+    if (timestamp_) m.timestamps.emplace_back(timestamp);
+    if (m.samples[0].size() < window_) return Status::OK();
+
+    for (std::size_t c = 0; c < spans_.size(); ++c) spans_[c] = m.samples[c];
+    Status s = ex_.Compute(spans_, values_);
+    if (!s.ok()) return Status::Internal(where + ": " + s.message());
+    const auto group = static_cast<features::IsoGroup>(a_.iso_group);
+    const features::Foundation foundation = a_.foundation == "flexible"
+                                                ? features::Foundation::kFlexible
+                                                : features::Foundation::kRigid;
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      if (!columns_[i].zone) continue;
+      auto zone = features::Iso20816Zone(values_[columns_[i].source], group, foundation);
+      if (!zone.ok()) return Status::Corruption(where + ": " + zone.status().message());
+      zones_[i] = features::IsoZoneName(*zone);
+    }
+    ++m.windows;
+    MH_RETURN_IF_ERROR(
+        writer_.Row(timestamp_ ? m.timestamps.front() : std::to_string(m.first_index), machine,
+                    values_, zones_));
+    const std::size_t drop = std::min(hop_, window_);
+    for (auto& ch : m.samples) ch.erase(ch.begin(), ch.begin() + static_cast<std::ptrdiff_t>(drop));
+    if (timestamp_) {
+      m.timestamps.erase(m.timestamps.begin(),
+                         m.timestamps.begin() + static_cast<std::ptrdiff_t>(drop));
+    }
+    m.first_index += drop;
+    m.skip = hop_ - drop;
+    return Status::OK();
+  }
+
+  // Corruption when there was no sample, or a machine had fewer samples than
+  // one window; else finishes the writer.
+  Status End(const std::string& file) {
+    if (machines_.empty()) return Status::Corruption(file + ": no samples after the header");
+    for (const auto& [machine, m] : machines_) {
+      if (m.windows > 0) continue;
+      return Status::Corruption(file + ": " +
+                                (machine_ ? "machine '" + machine + "': " : std::string()) +
+                                "only " + std::to_string(m.first_index + m.samples[0].size()) +
+                                " samples, fewer than one window of " + std::to_string(window_));
+    }
+    return writer_.Finish();
+  }
+
+ private:
+  const FeaturesArgs& a_;
+  features::WindowFeatureExtractor& ex_;
+  FeatureWriter& writer_;
+  const std::size_t window_;
+  const std::size_t hop_;
+  const std::vector<OutColumn> columns_;
+  std::vector<const char*> zones_;
+  std::vector<std::span<const double>> spans_;
+  std::vector<double> values_;
+  bool machine_ = false;
+  bool timestamp_ = false;
+  std::map<std::string, MachineState> machines_;
+};
+
+// Reads the CSV `a.input`. IOError for an unreadable file, Corruption
+// (naming file, line and column) for bad data.
+Status ComputeFeaturesCsv(const FeaturesArgs& a, features::WindowFeatureExtractor& ex,
+                          FeatureWriter& writer) {
   const std::string& file = a.input;
   std::ifstream in(file);
   if (!in) return Status::IOError(file + ": cannot open for reading");
   const features::FeatureOptions& o = ex.options();
-  const std::size_t window = o.window_samples;
-  const std::size_t hop = a.hop_given ? static_cast<std::size_t>(a.hop) : window;
 
   std::string line;
   if (!std::getline(in, line)) return Status::Corruption(file + ": empty file (header expected)");
@@ -182,12 +585,8 @@ Status ComputeFeatures(const FeaturesArgs& a, features::WindowFeatureExtractor& 
   const std::ptrdiff_t ts_col = column("timestamp");
   const std::ptrdiff_t machine_col = column("machine_id");
 
-  FeatureCsvWriter writer(out, machine_col >= 0);
-  writer.Header(ex.names());
-
-  std::map<std::string, MachineState> machines;
-  std::vector<std::span<const double>> spans(o.channels.size());
-  std::vector<double> values(ex.names().size());
+  Windower windower(a, ex, writer);
+  MH_RETURN_IF_ERROR(windower.Begin(machine_col >= 0, ts_col >= 0));
   std::vector<double> row_values(o.channels.size());
   std::uint64_t line_no = 1;
   while (std::getline(in, line)) {
@@ -199,9 +598,6 @@ Status ComputeFeatures(const FeaturesArgs& a, features::WindowFeatureExtractor& 
       return Status::Corruption(where + ": expected " + std::to_string(header.size()) +
                                 " fields as in the header, got " + std::to_string(fields.size()));
     }
-    const std::string machine = machine_col >= 0 ? std::string(fields[machine_col]) : "";
-    MachineState& m = machines[machine];
-    if (m.samples.empty()) m.samples.resize(o.channels.size());
     // Validate every channel of the row even when it is skipped (hop > window).
     for (std::size_t c = 0; c < channel_col.size(); ++c) {
       const std::string_view text = fields[channel_col[c]];
@@ -212,30 +608,111 @@ Status ComputeFeatures(const FeaturesArgs& a, features::WindowFeatureExtractor& 
       }
       row_values[c] = *v;
     }
-    if (m.skip > 0) {
-      --m.skip;
-      ++m.first_index;
-      continue;
-    }
-    for (std::size_t c = 0; c < channel_col.size(); ++c) m.samples[c].push_back(row_values[c]);
-    if (ts_col >= 0) m.timestamps.emplace_back(fields[ts_col]);
-    if (m.samples[0].size() < window) continue;
-
-    for (std::size_t c = 0; c < spans.size(); ++c) spans[c] = m.samples[c];
-    Status s = ex.Compute(spans, values);
-    if (!s.ok()) return Status::Internal(where + ": " + s.message());
-    writer.Row(ts_col >= 0 ? m.timestamps.front() : std::to_string(m.first_index), machine, values);
-    const std::size_t drop = std::min(hop, window);
-    for (auto& ch : m.samples) ch.erase(ch.begin(), ch.begin() + static_cast<std::ptrdiff_t>(drop));
-    if (ts_col >= 0) {
-      m.timestamps.erase(m.timestamps.begin(),
-                         m.timestamps.begin() + static_cast<std::ptrdiff_t>(drop));
-    }
-    m.first_index += drop;
-    m.skip = hop - drop;
+    const std::string machine = machine_col >= 0 ? std::string(fields[machine_col]) : "";
+    MH_RETURN_IF_ERROR(windower.Add(where, machine, ts_col >= 0 ? fields[ts_col] : "", row_values));
   }
   if (in.bad()) return Status::IOError(file + ": read error");
-  return Status::OK();
+  return windower.End(file);
+}
+
+// The text of a machine_id or timestamp cell of a Parquet row.
+std::string CellText(const TableColumn& col, std::size_t r) {
+  switch (col.info.kind) {
+    case ValueKind::kString:
+    case ValueKind::kDecimal:
+    case ValueKind::kBinary:
+      return col.strings[r];
+    case ValueKind::kTimestamp:
+      return FormatRfc3339(col.ints[r], col.info.fraction_digits);
+    case ValueKind::kDouble:
+      return FormatDouble(col.doubles[r]);
+    default:
+      return std::to_string(col.ints[r]);
+  }
+}
+
+// Reads the Parquet file `a.input` (channels DOUBLE or integer columns,
+// optional machine_id and timestamp). Errors name the file, the 1-based row
+// and the column.
+Status ComputeFeaturesParquet(const FeaturesArgs& a, features::WindowFeatureExtractor& ex,
+                              FeatureWriter& writer) {
+  const std::string& file = a.input;
+  const features::FeatureOptions& o = ex.options();
+  auto opened = parquet::OpenParquetTable(file, {});
+  if (!opened.ok()) return opened.status();
+  TableReader& reader = **opened;
+  const std::vector<TableColumnInfo>& cols = reader.columns();
+  auto column = [&](const std::string& name) -> std::ptrdiff_t {
+    for (std::size_t i = 0; i < cols.size(); ++i) {
+      if (cols[i].name == name) return static_cast<std::ptrdiff_t>(i);
+    }
+    return -1;
+  };
+  std::vector<std::size_t> channel_col;
+  for (const std::string& c : o.channels) {
+    const std::ptrdiff_t i = column(c);
+    if (i < 0) return Status::Corruption(file + ": no column '" + c + "' in the schema");
+    const ValueKind k = cols[static_cast<std::size_t>(i)].kind;
+    if (k != ValueKind::kDouble && k != ValueKind::kInt) {
+      return Status::Corruption(file + ": column '" + c + "' is not numeric");
+    }
+    channel_col.push_back(static_cast<std::size_t>(i));
+  }
+  const std::ptrdiff_t ts_col = column("timestamp");
+  const std::ptrdiff_t machine_col = column("machine_id");
+
+  Windower windower(a, ex, writer);
+  MH_RETURN_IF_ERROR(windower.Begin(machine_col >= 0, ts_col >= 0));
+  std::vector<double> row_values(o.channels.size());
+  TableBatch batch;
+  while (true) {
+    auto more = reader.Next(&batch);
+    if (!more.ok()) return more.status();
+    if (batch.rows == 0) break;
+    for (std::size_t r = 0; r < batch.rows; ++r) {
+      const std::string where =
+          file + ": row " + std::to_string(batch.first_row + static_cast<std::int64_t>(r) + 1);
+      for (std::size_t c = 0; c < channel_col.size(); ++c) {
+        const TableColumn& col = batch.columns[channel_col[c]];
+        if (!col.valid[r]) {
+          return Status::Corruption(where + ": column '" + o.channels[c] + "' is null");
+        }
+        const double v =
+            col.info.kind == ValueKind::kDouble ? col.doubles[r] : static_cast<double>(col.ints[r]);
+        if (!std::isfinite(v)) {
+          return Status::Corruption(where + ": column '" + o.channels[c] + "': '" +
+                                    FormatDouble(v) + "' is not a finite number");
+        }
+        row_values[c] = v;
+      }
+      // machine_id and timestamp as text; a null cell is an error.
+      auto text = [&](std::ptrdiff_t index, std::string* out) -> Status {
+        if (index < 0) return Status::OK();
+        const TableColumn& col = batch.columns[static_cast<std::size_t>(index)];
+        if (!col.valid[r]) {
+          return Status::Corruption(where + ": column '" + col.info.name + "' is null");
+        }
+        *out = CellText(col, r);
+        return Status::OK();
+      };
+      std::string machine;
+      std::string ts;
+      MH_RETURN_IF_ERROR(text(machine_col, &machine));
+      MH_RETURN_IF_ERROR(text(ts_col, &ts));
+      MH_RETURN_IF_ERROR(windower.Add(where, machine, ts, row_values));
+    }
+  }
+  return windower.End(file);
+}
+
+// Reads `a.input` (Parquet by its .parquet extension, else CSV) and writes
+// one row per full window to `writer`.
+Status ComputeFeatures(const FeaturesArgs& a, features::WindowFeatureExtractor& ex,
+                       FeatureWriter& writer) {
+  std::string lower = a.input;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (EndsWith(lower, ".parquet")) return ComputeFeaturesParquet(a, ex, writer);
+  return ComputeFeaturesCsv(a, ex, writer);
 }
 
 int RunFeatures(const FeaturesArgs& a, CommandIo& io) {
@@ -244,13 +721,30 @@ int RunFeatures(const FeaturesArgs& a, CommandIo& io) {
   auto ex = features::WindowFeatureExtractor::Create(*options);
   if (!ex.ok()) {
     const std::string& m = ex.status().message();
-    return UsageError(io, kCommand, (m.rfind("band", 0) == 0 ? "--bands: " : "") + m);
+    std::string option;
+    if (m.rfind("band", 0) == 0) option = "--bands: ";
+    if (m.rfind("envelope", 0) == 0) option = "--env-band: ";
+    if (m.rfind("shaft", 0) == 0) option = "--rpm: ";
+    if (m.rfind("bearing", 0) == 0) option = "--bearing: ";
+    return UsageError(io, kCommand, option + m);
   }
 
+  auto format = FormatForPath(a.out);
+  if (!format.ok()) return UsageError(io, kCommand, format.status().message());
+
   if (a.out == "-") {
-    Status s = ComputeFeatures(a, **ex, io.out);
+    CsvFeatureWriter writer(io.out);
+    Status s = ComputeFeatures(a, **ex, writer);
     io.out.flush();
     return s.ok() ? kExitOk : ReportError(io, kCommand, s);
+  }
+  if (*format == OutFormat::kParquet) {
+    // The Parquet writer writes a temporary file and renames it on Finish;
+    // on error the temporary file is removed when the writer is destroyed.
+    ParquetFeatureWriter writer(a.out);
+    Status s = ComputeFeatures(a, **ex, writer);
+    if (!s.ok()) return ReportError(io, kCommand, s);
+    return kExitOk;
   }
   // Write next to the target and rename, so a failed run leaves no half file.
   const std::string tmp = a.out + ".tmp";
@@ -260,9 +754,16 @@ int RunFeatures(const FeaturesArgs& a, CommandIo& io) {
     if (!file) {
       return ReportError(io, kCommand, Status::IOError(a.out + ": cannot open for writing"));
     }
-    s = ComputeFeatures(a, **ex, file);
-    file.flush();
-    if (s.ok() && !file) s = Status::IOError(a.out + ": write failed");
+    std::unique_ptr<FeatureWriter> writer;
+    if (*format == OutFormat::kJsonLines) {
+      writer = std::make_unique<JsonLinesFeatureWriter>(file);
+    } else {
+      writer = std::make_unique<CsvFeatureWriter>(file);
+    }
+    s = ComputeFeatures(a, **ex, *writer);
+    if (!s.ok() && s.IsIOError() && s.message() == "write failed") {
+      s = Status::IOError(a.out + ": write failed");
+    }
   }
   std::error_code ec;
   if (!s.ok()) {
@@ -285,7 +786,8 @@ void AddFeaturesCommand(CLI::App& root, CommandIo& io, Action& action) {
       "features",
       "Compute window features (RMS, kurtosis, spectral peak, band energy...) from a "
       "CSV of vibration samples");
-  sub->add_option("--input", args->input, "CSV with a header and one column per channel")
+  sub->add_option("--input", args->input,
+                  "CSV with a header (or .parquet) and one column per channel")
       ->required();
   sub->add_option("--fs", args->fs, "Sampling rate in Hz")->required();
   sub->add_option("--channels", args->channels, "Comma-separated channel columns")
@@ -298,9 +800,27 @@ void AddFeaturesCommand(CLI::App& root, CommandIo& io, Action& action) {
   sub->add_option("--set", args->set, "Feature set: basic or full")->capture_default_str();
   sub->add_option("--unit", args->unit, "Unit of the samples for velocity_rms: g or m/s2")
       ->capture_default_str();
-  sub->add_option("--out", args->out, "Output CSV file, or - for standard output")->required();
-  sub->callback([args, hop, &io, &action] {
+  sub->add_option("--rpm", args->rpm,
+                  "Shaft speed in rev/min: adds order1x..order3x (and, with --bearing, env_*)");
+  sub->add_option("--bearing", args->bearing,
+                  "Bearing for envelope features: 6205, za2115, femto, or Z,d,D,ANGLE");
+  sub->add_option("--env-band", args->env_band,
+                  "Envelope band-pass LO-HI in Hz (default fs/16-fs/4)");
+  sub->add_option("--iso-group", args->iso_group,
+                  "ISO 20816-3 machine group 1 or 2: adds iso_zone_<ch> (needs --set full)");
+  CLI::Option* foundation =
+      sub->add_option("--foundation", args->foundation, "ISO 20816-3 foundation: rigid or flexible")
+          ->capture_default_str();
+  sub->add_option("--names", args->names,
+                  "Column names: default, or prototype (band_energy_0_200_ax -> bandE0_200_ax)")
+      ->capture_default_str();
+  sub->add_option("--out", args->out,
+                  "Output file by extension: .csv, .jsonl/.ndjson, .parquet; - for CSV on "
+                  "standard output")
+      ->required();
+  sub->callback([args, hop, foundation, &io, &action] {
     args->hop_given = hop->count() > 0;
+    args->foundation_given = foundation->count() > 0;
     action = [args, &io] { return RunFeatures(*args, io); };
   });
 }

@@ -44,8 +44,8 @@ std::string FormatOf(const std::string& path) {
   char head[12] = {};
   in.read(head, sizeof(head));
   if (in.gcount() >= 12 && std::string_view(head, 8) == "MHIFORST") {
-    const unsigned version = static_cast<unsigned char>(head[8]) |
-                             (static_cast<unsigned char>(head[9]) << 8);
+    const unsigned version =
+        static_cast<unsigned char>(head[8]) | (static_cast<unsigned char>(head[9]) << 8);
     return "machine-health model file, version " + std::to_string(version);
   }
   if (in.gcount() >= 2 && static_cast<unsigned char>(head[0]) == 0x80) {
@@ -86,9 +86,8 @@ int RunInfo(const ModelArgs& args, CommandIo& io) {
     nlohmann::json j;
     j["path"] = args.input;
     j["format"] = FormatOf(args.input);
-    j["card"] = {{"source", m.card.source},   {"rows", m.card.rows},
-                 {"created", m.card.created}, {"seed", m.card.seed},
-                 {"params", m.card.params},   {"metrics", m.card.metrics}};
+    j["card"] = {{"source", m.card.source}, {"rows", m.card.rows},     {"created", m.card.created},
+                 {"seed", m.card.seed},     {"params", m.card.params}, {"metrics", m.card.metrics}};
     j["features"] = m.feature_names;
     j["feature_granularity"] = granularity;
     j["scaler"] = m.has_scaler;
@@ -119,14 +118,13 @@ int RunInfo(const ModelArgs& args, CommandIo& io) {
          << "features:    " << m.feature_names.size() << " (" << granularity << "): " << names
          << "\n"
          << "scaler:      " << (m.has_scaler ? "StandardScaler" : "none") << "\n"
-         << "trees:       " << m.trees.size() << " (" << nodes << " nodes, max depth "
-         << max_depth << (m.tree_features.empty() ? "" : ", per-tree feature subsets") << ")\n"
+         << "trees:       " << m.trees.size() << " (" << nodes << " nodes, max depth " << max_depth
+         << (m.tree_features.empty() ? "" : ", per-tree feature subsets") << ")\n"
          << "max_samples: " << m.max_samples << "\n"
          << "offset:      " << FormatDouble(m.offset)
          << " (decision_function = score_samples - offset; anomaly iff < 0)\n"
          << "threshold:   "
-         << (m.has_threshold ? FormatDouble(m.threshold) + " (on -score_samples)" : "none")
-         << "\n";
+         << (m.has_threshold ? FormatDouble(m.threshold) + " (on -score_samples)" : "none") << "\n";
   return kExitOk;
 }
 
@@ -151,9 +149,8 @@ void AddModelCommand(CLI::App& root, CommandIo& io, Action& action) {
   info->add_option("model", info_args->input, "model file or scikit-learn .joblib/.pkl")
       ->required();
   info->add_flag("--json", info_args->json, "print JSON instead of text");
-  info->callback([&io, &action, info_args] {
-    action = [&io, info_args] { return RunInfo(*info_args, io); };
-  });
+  info->callback(
+      [&io, &action, info_args] { action = [&io, info_args] { return RunInfo(*info_args, io); }; });
 }
 
 }  // namespace mh::app

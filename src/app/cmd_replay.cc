@@ -13,6 +13,7 @@
 // FEATURE_KEYS, FEATURE_COUNT, SENSOR_ID_COLUMN, SENSOR_IDS,
 // TIMESTAMP_COLUMN) supply defaults for options not given. See
 // docs/replay.md.
+#include <cctype>
 #include <cstdlib>
 #include <ostream>
 #include <string>
@@ -245,8 +246,7 @@ int RunReplay(CommandIo& io, const CLI::App& sub, ReplayArgs a) {
     return usage ? kExitUsage : kExitFailure;
   }
   if (!closed.ok()) return ReportError(io, kCommand, closed);
-  io.err << "machine-health replay: " << stats->events << " events from " << stats->rows
-         << " rows";
+  io.err << "machine-health replay: " << stats->events << " events from " << stats->rows << " rows";
   if (stats->skipped_rows > 0 || options.on_bad == replay::OnBad::kSkip) {
     io.err << ", " << stats->skipped_rows << " rows skipped (bad values)";
   }

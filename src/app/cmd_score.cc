@@ -90,8 +90,8 @@ int RunScore(const ScoreArgs& args, CommandIo& io) {
     if (wanted.size() != d) {
       return UsageError(io, kCommand,
                         "--features lists " + std::to_string(wanted.size()) +
-                            " columns but the model has " + std::to_string(d) +
-                            " features (" + JoinQuoted(model->feature_names) + ")");
+                            " columns but the model has " + std::to_string(d) + " features (" +
+                            JoinQuoted(model->feature_names) + ")");
     }
   }
 
@@ -140,8 +140,8 @@ int RunScore(const ScoreArgs& args, CommandIo& io) {
     const std::string where =
         args.input + ":" + std::to_string(number) + ": row " + std::to_string(row);
     if (fields.size() != header.size()) {
-      return DataError(io, where + ": expected " + std::to_string(header.size()) +
-                               " fields, got " + std::to_string(fields.size()));
+      return DataError(io, where + ": expected " + std::to_string(header.size()) + " fields, got " +
+                               std::to_string(fields.size()));
     }
     for (std::size_t j = 0; j < d; ++j) {
       const std::string& cell = fields[feature_col[j]];
@@ -169,8 +169,8 @@ int RunScore(const ScoreArgs& args, CommandIo& io) {
   for (std::size_t i = 0; i < x.rows; ++i) {
     for (const std::string& v : ids[i]) text << v << ",";
     const double decision = ss[i] - scorer.offset();
-    text << FormatDouble(decision) << "," << FormatDouble(ss[i]) << ","
-         << (decision < 0.0 ? 1 : 0) << "\n";
+    text << FormatDouble(decision) << "," << FormatDouble(ss[i]) << "," << (decision < 0.0 ? 1 : 0)
+         << "\n";
   }
   if (args.out == "-") {
     io.out << text.str();

@@ -57,7 +57,8 @@ class TableReader {
   virtual ~TableReader() = default;
   // The columns every batch holds, in order.
   virtual const std::vector<TableColumnInfo>& columns() const = 0;
-  // Fills `batch` with the next rows (batch->rows == 0 and true at the end).
+  // Fills `batch` with the next rows. Returns true on success (the bool does
+  // not mean "more rows"): the end of the table is a batch with rows == 0.
   // Errors (Corruption, InvalidArgument, IOError) name the file and the row,
   // column or byte offset.
   virtual Result<bool> Next(TableBatch* batch) = 0;

@@ -246,8 +246,7 @@ char DetectDelimiter(std::string_view text, const std::string& source) {
       if (rec.fields.size() == first) ++consistent;
     }
     if (first < 2) continue;
-    if (consistent > best_consistent ||
-        (consistent == best_consistent && first > best_fields)) {
+    if (consistent > best_consistent || (consistent == best_consistent && first > best_fields)) {
       best = d;
       best_consistent = consistent;
       best_fields = first;
@@ -283,8 +282,7 @@ class CsvReader final : public TableReader {
                            : "";
     return Status::InvalidArgument(source_ + ": line " + std::to_string(line) + ", column " +
                                    std::to_string(field + 1) + " ('" + name + "'): '" +
-                                   std::string(cell.substr(0, 80)) + "' is not " +
-                                   KindWord(kind));
+                                   std::string(cell.substr(0, 80)) + "' is not " + KindWord(kind));
   }
   bool IsNull(std::string_view trimmed) const {
     if (trimmed.empty()) return true;
@@ -301,8 +299,8 @@ class CsvReader final : public TableReader {
       sub += kNanosPerSecond;
       --sec;
     }
-    MH_ASSIGN_OR_RETURN(std::int64_t utc, zone_.LocalToUtc(sec, options_.ambiguous,
-                                                           options_.nonexistent));
+    MH_ASSIGN_OR_RETURN(std::int64_t utc,
+                        zone_.LocalToUtc(sec, options_.ambiguous, options_.nonexistent));
     return utc * kNanosPerSecond + sub;
   }
   // Converts one trimmed, non-null cell; false if it does not parse.
@@ -590,7 +588,9 @@ Result<bool> CsvReader::Convert(const ColumnPlan& plan, std::string_view cell, T
       }
       if (!plan.given) return false;
       if (auto days = ParseDate(cell)) {
-        MH_ASSIGN_OR_RETURN(std::int64_t utc, LocalNsToUtc(*days * kNanosPerDay));
+        auto local = DateTimeNs(*days, 0);
+        if (!local) return false;
+        MH_ASSIGN_OR_RETURN(std::int64_t utc, LocalNsToUtc(*local));
         out->ints.push_back(utc);
         return true;
       }
@@ -616,9 +616,13 @@ Result<bool> CsvReader::Convert(const ColumnPlan& plan, std::string_view cell, T
         case EpochUnit::kNanos:
           mult = 1;
           break;
-        case EpochUnit::kAuto:
-          mult = v > 1e12 ? 1 : (v > 1e9 ? 1'000'000 : (v > 1e6 ? 1'000 : kNanosPerSecond));
+        case EpochUnit::kAuto: {
+          // By magnitude: right for instants between 1973 and 5138 in any
+          // unit (the prototype's replay guess is not: see replay).
+          const double a = std::fabs(v);
+          mult = a >= 1e17 ? 1 : (a >= 1e14 ? 1'000 : (a >= 1e11 ? 1'000'000 : kNanosPerSecond));
           break;
+        }
       }
       if (is_int) {
         std::int64_t ns = 0;
@@ -690,7 +694,18 @@ Result<bool> CsvReader::Next(TableBatch* batch) {
           push_null();  // the date or time column itself reports the cell
           continue;
         }
-        auto utc = LocalNsToUtc(*days * kNanosPerDay + *tod);
+        auto local = DateTimeNs(*days, *tod);
+        if (!local) {
+          if (options_.bad_cells_as_null) {
+            ++bad_cells_;
+            push_null();
+            continue;
+          }
+          return Status::InvalidArgument(source_ + ": line " + std::to_string(rec_.line) +
+                                         ", columns '" + names_[ds] + "' and '" + names_[ts] +
+                                         "': date-time out of range (years 1680 to 2260)");
+        }
+        auto utc = LocalNsToUtc(*local);
         if (!utc.ok()) {
           return utc.status().WithContext(source_ + ": line " + std::to_string(rec_.line) +
                                           ", columns '" + names_[ds] + "' and '" + names_[ts] +

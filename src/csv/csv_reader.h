@@ -37,8 +37,8 @@ namespace mh::csv {
 
 // Unit of epoch numbers in a column whose type is given as kTimestamp.
 enum class EpochUnit : std::uint8_t {
-  kAuto = 0,  // per value, as the prototype guessed: > 1e12 ns, > 1e9 ms,
-              // > 1e6 us, else s
+  kAuto = 0,  // per value by magnitude: |v| >= 1e17 ns, >= 1e14 us,
+              // >= 1e11 ms, else s (unambiguous for 1973..5138)
   kSeconds = 1,
   kMillis = 2,
   kMicros = 3,
@@ -85,7 +85,7 @@ struct CsvOptions {
   bool bad_cells_as_null = false;
 
   // --- Resources ---
-  std::size_t batch_rows = 8192;              // rows per TableBatch (>= 1)
+  std::size_t batch_rows = 8192;                 // rows per TableBatch (>= 1)
   std::size_t max_bytes = std::size_t{1} << 32;  // larger inputs are refused
 
   // Name used in messages for OpenCsvTableFromBuffer ("<buffer>" if empty).

@@ -36,8 +36,7 @@ bool TakeUpTo(std::string_view* s, int max_n, int* out) {
 std::optional<std::int64_t> CivilDays(int y, int m, int d) {
   using namespace std::chrono;
   if (y < 1 || y > 9999 || m < 1 || m > 12 || d < 1) return std::nullopt;
-  const year_month_day ymd{year{y}, month{static_cast<unsigned>(m)},
-                           day{static_cast<unsigned>(d)}};
+  const year_month_day ymd{year{y}, month{static_cast<unsigned>(m)}, day{static_cast<unsigned>(d)}};
   if (!ymd.ok()) return std::nullopt;
   return sys_days{ymd}.time_since_epoch().count();
 }
@@ -60,13 +59,13 @@ int MonthFromName(std::string_view w) {
     int month;
   };
   static constexpr Name kNames[] = {
-      {"januari", 1},  {"februari", 2}, {"mars", 3},     {"april", 4},      {"maj", 5},
-      {"juni", 6},     {"juli", 7},     {"augusti", 8},  {"september", 9},  {"oktober", 10},
+      {"januari", 1},   {"februari", 2},  {"mars", 3},    {"april", 4},     {"maj", 5},
+      {"juni", 6},      {"juli", 7},      {"augusti", 8}, {"september", 9}, {"oktober", 10},
       {"november", 11}, {"december", 12}, {"january", 1}, {"february", 2},  {"march", 3},
-      {"may", 5},      {"june", 6},     {"july", 7},     {"august", 8},     {"october", 10},
-      {"jan", 1},      {"feb", 2},      {"mar", 3},      {"apr", 4},        {"jun", 6},
-      {"jul", 7},      {"aug", 8},      {"sep", 9},      {"sept", 9},       {"okt", 10},
-      {"oct", 10},     {"nov", 11},     {"dec", 12},
+      {"may", 5},       {"june", 6},      {"july", 7},    {"august", 8},    {"october", 10},
+      {"jan", 1},       {"feb", 2},       {"mar", 3},     {"apr", 4},       {"jun", 6},
+      {"jul", 7},       {"aug", 8},       {"sep", 9},     {"sept", 9},      {"okt", 10},
+      {"oct", 10},      {"nov", 11},      {"dec", 12},
   };
   for (const Name& n : kNames) {
     if (EqualsIgnoreCase(w, n.name)) return n.month;
@@ -77,9 +76,9 @@ int MonthFromName(std::string_view w) {
 bool IsWeekdayName(std::string_view w) {
   if (!w.empty() && w.back() == ',') w.remove_suffix(1);
   static constexpr std::array<const char*, 14> kDays = {
-      "m\xc3\xa5ndag", "tisdag",   "onsdag",    "torsdag",  "fredag", "l\xc3\xb6rdag",
-      "s\xc3\xb6ndag", "monday",   "tuesday",   "wednesday", "thursday", "friday",
-      "saturday",      "sunday"};
+      "m\xc3\xa5ndag", "tisdag",        "onsdag",   "torsdag", "fredag",
+      "l\xc3\xb6rdag", "s\xc3\xb6ndag", "monday",   "tuesday", "wednesday",
+      "thursday",      "friday",        "saturday", "sunday"};
   for (const char* d : kDays) {
     if (EqualsIgnoreCase(w, d)) return true;
   }
@@ -160,6 +159,11 @@ std::optional<std::int64_t> TakeTime(std::string_view* s, int* fraction_digits) 
 
 }  // namespace
 
+std::optional<std::int64_t> DateTimeNs(std::int64_t days, std::int64_t time_of_day_ns) {
+  if (days < -kMaxDateTimeDays || days > kMaxDateTimeDays) return std::nullopt;
+  return days * kNanosPerDay + time_of_day_ns;
+}
+
 std::optional<std::int64_t> ParseDate(std::string_view text) {
   if (text.empty()) return std::nullopt;
   if (IsDigit(text.front()) && text.size() == 10) {
@@ -188,7 +192,9 @@ std::optional<ParsedDateTime> ParseDateTime(std::string_view text) {
   ParsedDateTime out;
   auto tod = TakeTime(&s, &out.fraction_digits);
   if (!tod) return std::nullopt;
-  out.ns = *days * kNanosPerDay + *tod;
+  auto ns = DateTimeNs(*days, *tod);
+  if (!ns) return std::nullopt;
+  out.ns = *ns;
   if (s.empty()) return out;
   if (s.front() == ' ') s.remove_prefix(1);
   if (s == "Z" || s == "z" || s == "UTC") {

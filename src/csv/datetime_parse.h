@@ -23,6 +23,13 @@ namespace mh::csv {
 
 inline constexpr std::int64_t kNanosPerSecond = 1'000'000'000;
 inline constexpr std::int64_t kNanosPerDay = 86'400 * kNanosPerSecond;
+// Date-times are int64 ns since the epoch; dates further than this many days
+// from 1970-01-01 (about 290 years: 1680..2260) are refused as date-times.
+inline constexpr std::int64_t kMaxDateTimeDays = 106'000;
+
+// days * kNanosPerDay + time_of_day_ns, or nullopt when |days| is beyond
+// kMaxDateTimeDays.
+std::optional<std::int64_t> DateTimeNs(std::int64_t days, std::int64_t time_of_day_ns);
 
 // Days since 1970-01-01 for a valid date in years 1..9999, else nullopt.
 std::optional<std::int64_t> ParseDate(std::string_view text);
@@ -40,7 +47,7 @@ struct ParsedDateTime {
 };
 
 // An ISO 8601 / RFC 3339 date-time (see above), else nullopt. A date alone is
-// not a date-time.
+// not a date-time; dates beyond kMaxDateTimeDays are refused.
 std::optional<ParsedDateTime> ParseDateTime(std::string_view text);
 
 }  // namespace mh::csv

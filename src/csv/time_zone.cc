@@ -80,7 +80,8 @@ bool ParseAbbrev(std::string_view* s) {
     return true;
   }
   std::size_t n = 0;
-  while (n < s->size() && (((*s)[n] >= 'A' && (*s)[n] <= 'Z') || ((*s)[n] >= 'a' && (*s)[n] <= 'z'))) {
+  while (n < s->size() &&
+         (((*s)[n] >= 'A' && (*s)[n] <= 'Z') || ((*s)[n] >= 'a' && (*s)[n] <= 'z'))) {
     ++n;
   }
   if (n < 3) return false;

@@ -56,9 +56,9 @@ class TimeZone {
   // The UTC instant (seconds since the epoch) of a local civil time given as
   // seconds since 1970-01-01T00:00 local. InvalidArgument when the policy is
   // kError and the local time is ambiguous or nonexistent.
-  Result<std::int64_t> LocalToUtc(std::int64_t local_seconds,
-                                  AmbiguousTime ambiguous = AmbiguousTime::kEarlier,
-                                  NonexistentTime nonexistent = NonexistentTime::kShiftForward) const;
+  Result<std::int64_t> LocalToUtc(
+      std::int64_t local_seconds, AmbiguousTime ambiguous = AmbiguousTime::kEarlier,
+      NonexistentTime nonexistent = NonexistentTime::kShiftForward) const;
 
  private:
   // A POSIX TZ rule (the TZif footer), e.g. "CET-1CEST,M3.5.0,M10.5.0/3".
@@ -80,10 +80,10 @@ class TimeZone {
   std::int64_t PosixOffsetAt(std::int64_t utc_seconds) const;
 
   std::string name_;
-  std::vector<std::int64_t> transitions_;      // UTC seconds, ascending
-  std::vector<std::int64_t> offset_after_;     // offset from each transition on
-  std::int64_t initial_offset_ = 0;            // before the first transition
-  PosixRule rule_;                              // after the last transition
+  std::vector<std::int64_t> transitions_;   // UTC seconds, ascending
+  std::vector<std::int64_t> offset_after_;  // offset from each transition on
+  std::int64_t initial_offset_ = 0;         // before the first transition
+  PosixRule rule_;                          // after the last transition
 };
 
 }  // namespace mh::csv

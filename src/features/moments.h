@@ -1,7 +1,8 @@
 // Time-domain statistics of one window of samples: mean, RMS, peak values
-// and the biased (population) central moments, computed in float64 with a
-// compensated first pass and an exact second pass so that results agree with
-// numpy/scipy to ~1e-12 relative.
+// and the biased (population) central moments, computed in float64 in two
+// passes (sums and extremes, then central moments about the mean) with
+// multi-lane accumulators, so that results agree with numpy/scipy to ~1e-12
+// relative.
 //
 // Thread safety: pure functions, safe from any thread.
 #ifndef MH_FEATURES_MOMENTS_H_

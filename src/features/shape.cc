@@ -1,6 +1,10 @@
 #include "features/shape.h"
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#include <numbers>
 
 #include "core/check.h"
 #include "features/spectrum.h"
@@ -31,18 +35,60 @@ ShapeStats ComputeShapeStats(std::span<const double> x, double mean, double rms,
   return s;
 }
 
+namespace {
+
+// Accumulates log(p) for positive normal doubles without a log per value:
+// mantissas (in [1, 2)) are multiplied together and exponents summed, one
+// log at the end. Relative error ~1e-16 per product, far below the 1e-6
+// spectral tolerance.
+class LogSum {
+ public:
+  void Add(double p) {
+    const auto bits = std::bit_cast<std::uint64_t>(p);
+    exponent_ += static_cast<std::int64_t>(bits >> 52) - 1023;
+    product_ *= std::bit_cast<double>((bits & kMantissa) | kOne);
+    if (++pending_ == 256) Renormalize();  // product_ < 2^256: no overflow
+  }
+  double Get() {
+    Renormalize();
+    return std::log(product_) + static_cast<double>(exponent_) * std::numbers::ln2;
+  }
+
+ private:
+  static constexpr std::uint64_t kMantissa = 0x000fffffffffffffULL;
+  static constexpr std::uint64_t kOne = 0x3ff0000000000000ULL;
+  void Renormalize() {
+    const auto bits = std::bit_cast<std::uint64_t>(product_);
+    exponent_ += static_cast<std::int64_t>(bits >> 52) - 1023;
+    product_ = std::bit_cast<double>((bits & kMantissa) | kOne);
+    pending_ = 0;
+  }
+  double product_ = 1.0;
+  std::int64_t exponent_ = 0;
+  int pending_ = 0;
+};
+
+}  // namespace
+
 SpectralShape ComputeSpectralShape(std::span<const double> power, std::size_t n,
                                    double sample_rate_hz) {
   MH_CHECK(n >= 2 && power.size() == n / 2 + 1);
+  // f_k = k * df with df = BinFrequencyHz(1, ...): the same product as
+  // BinFrequencyHz(k, ...), hoisted.
+  const double df = BinFrequencyHz(1, n, sample_rate_hz);
   double total = 0;
   double weighted = 0;
-  double log_sum = 0;
+  LogSum logs;
+  double slow_log_sum = 0;  // subnormal powers
   bool any_zero = false;
   for (std::size_t k = 1; k < power.size(); ++k) {
-    total += power[k];
-    weighted += BinFrequencyHz(k, n, sample_rate_hz) * power[k];
-    if (power[k] > 0) {
-      log_sum += std::log(power[k]);
+    const double p = power[k];
+    total += p;
+    weighted += static_cast<double>(k) * df * p;
+    if (p >= std::numeric_limits<double>::min()) {
+      logs.Add(p);
+    } else if (p > 0) {
+      slow_log_sum += std::log(p);
     } else {
       any_zero = true;
     }
@@ -52,11 +98,12 @@ SpectralShape ComputeSpectralShape(std::span<const double> power, std::size_t n,
   s.centroid_hz = weighted / total;
   double var = 0;
   for (std::size_t k = 1; k < power.size(); ++k) {
-    const double d = BinFrequencyHz(k, n, sample_rate_hz) - s.centroid_hz;
+    const double d = static_cast<double>(k) * df - s.centroid_hz;
     var += d * d * power[k];
   }
   s.spread_hz = std::sqrt(var / total);
   const double bins = static_cast<double>(power.size() - 1);
+  const double log_sum = logs.Get() + slow_log_sum;
   s.flatness = any_zero ? 0.0 : std::exp(log_sum / bins) / (total / bins);
   return s;
 }

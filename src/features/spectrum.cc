@@ -1,5 +1,6 @@
 #include "features/spectrum.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/check.h"
@@ -62,6 +63,30 @@ std::size_t PeakBinExcludingDc(std::span<const double> power) {
 
 double SingleSidedAmplitude(double power_k, std::size_t k, std::size_t n) {
   return OneSidedWeight(k, n) * std::sqrt(power_k) / static_cast<double>(n);
+}
+
+BinRange BinsNear(double hz, std::size_t n, double sample_rate_hz) {
+  const double df = BinFrequencyHz(1, n, sample_rate_hz);
+  const double center = std::round(hz / df);
+  const std::size_t top = n / 2;
+  BinRange r;
+  if (!(center >= 0) || center - 1 > static_cast<double>(top)) return r;
+  const auto c = static_cast<std::size_t>(center);
+  r.first = c > 1 ? c - 1 : 1;
+  r.last = std::min(c + 1, top) + 1;
+  if (r.first >= r.last) r = BinRange{};
+  return r;
+}
+
+double AmplitudeNear(std::span<const double> power, double hz, std::size_t n,
+                     double sample_rate_hz) {
+  MH_CHECK(power.size() == n / 2 + 1);
+  const BinRange r = BinsNear(hz, n, sample_rate_hz);
+  double best = 0;
+  for (std::size_t k = r.first; k < r.last; ++k) {
+    best = std::max(best, SingleSidedAmplitude(power[k], k, n));
+  }
+  return best;
 }
 
 }  // namespace mh::features

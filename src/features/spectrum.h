@@ -12,6 +12,12 @@
 
 namespace mh::features {
 
+// A frequency band in Hz; bins with lo_hz <= f_k <= hi_hz (inclusive).
+struct Band {
+  double lo_hz = 0;
+  double hi_hz = 200;
+};
+
 // Frequency of bin k in Hz, computed exactly as numpy.fft.rfftfreq(n, 1/fs)
 // does (k * (1 / (n * (1 / fs)))), so that band edges select the same bins.
 double BinFrequencyHz(std::size_t k, std::size_t n, double sample_rate_hz);
@@ -46,6 +52,18 @@ std::size_t PeakBinExcludingDc(std::span<const double> power);
 // Single-sided amplitude of a sinusoid in bin k: 2|X_k|/n, or |X_k|/n for DC
 // and the Nyquist bin.
 double SingleSidedAmplitude(double power_k, std::size_t k, std::size_t n);
+
+// The bins "within one bin" of `hz`: k_c = round(hz / df) (df = fs/n), then
+// [k_c - 1, k_c + 1] clipped to 1..n/2 (DC never included). Empty when
+// k_c - 1 > n/2. Used for amplitudes at a given frequency (orders, bearing
+// frequencies): the maximum over these bins tolerates a frequency between
+// two bins and a shaft speed off by up to one bin.
+BinRange BinsNear(double hz, std::size_t n, double sample_rate_hz);
+
+// max over BinsNear(hz) of SingleSidedAmplitude(power[k], k, n); 0 when the
+// range is empty. Precondition (checked): power.size() == n/2 + 1.
+double AmplitudeNear(std::span<const double> power, double hz, std::size_t n,
+                     double sample_rate_hz);
 
 }  // namespace mh::features
 

@@ -1,12 +1,15 @@
 #include "features/window_features.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <complex>
+#include <cstdint>
 #include <set>
 #include <utility>
 
 #include "core/strings.h"
+#include "features/envelope.h"
 #include "features/moments.h"
 #include "features/real_fft.h"
 #include "features/shape.h"
@@ -25,6 +28,14 @@ constexpr const char* kTimeFeatures[] = {"mean",         "rms",          "rms_ac
 constexpr const char* kFullFeatures[] = {
     "spectral_centroid", "spectral_spread",  "spectral_flatness",  "shape_factor",
     "impulse_factor",    "clearance_factor", "zero_crossing_rate", "velocity_rms"};
+
+// Appended per channel when shaft_rpm > 0: amplitude at h x shaft frequency.
+constexpr const char* kOrderFeatures[] = {"order1x", "order2x", "order3x"};
+
+// Appended per channel when a bearing is given: envelope spectrum amplitude
+// at each defect frequency, then at twice each.
+constexpr const char* kEnvelopeFeatures[] = {"env_bpfo",  "env_bpfi",  "env_bsf",  "env_ftf",
+                                             "env_2bpfo", "env_2bpfi", "env_2bsf", "env_2ftf"};
 
 // ISO 20816 velocity band, limited by Nyquist.
 constexpr double kVelocityLoHz = 10;
@@ -60,10 +71,48 @@ Status ValidateOptions(const FeatureOptions& o) {
                                      " hz");
     }
   }
+  if (!std::isfinite(o.shaft_rpm) || o.shaft_rpm < 0) {
+    return Status::InvalidArgument("shaft speed must be a finite number of rpm >= 0, got " +
+                                   FormatDouble(o.shaft_rpm));
+  }
+  const double shaft_hz = o.shaft_rpm / 60;
+  if (shaft_hz > 0 && 3 * shaft_hz > nyquist) {
+    return Status::InvalidArgument("shaft speed " + FormatDouble(o.shaft_rpm) +
+                                   " rpm: order 3x above nyquist " + FormatDouble(nyquist) + " hz");
+  }
+  if (o.bearing.has_value()) {
+    if (!(shaft_hz > 0)) return Status::InvalidArgument("a bearing needs the shaft speed (rpm)");
+    auto f = ComputeBearingFrequencies(*o.bearing, shaft_hz);
+    if (!f.ok()) return f.status();
+    const double top = 2 * std::max({f->bpfo_hz, f->bpfi_hz, f->bsf_hz, f->ftf_hz});
+    if (top > nyquist) {
+      return Status::InvalidArgument("bearing: 2x defect frequency " + FormatDouble(top) +
+                                     " hz above nyquist " + FormatDouble(nyquist) + " hz");
+    }
+  }
   return Status::OK();
 }
 
+// True when no sample is NaN or infinite: a branch-free scan of the exponent
+// bits that the compiler vectorises.
+bool AllFinite(std::span<const double> x) {
+  constexpr std::uint64_t kExponent = 0x7ff0000000000000ULL;
+  std::uint64_t bad = 0;
+  for (const double v : x) {
+    bad |= static_cast<std::uint64_t>((std::bit_cast<std::uint64_t>(v) & kExponent) == kExponent);
+  }
+  return bad == 0;
+}
+
 }  // namespace
+
+std::string PrototypeFeatureName(std::string_view name) {
+  constexpr std::string_view kPrefix = "band_energy_";
+  if (name.substr(0, kPrefix.size()) == kPrefix) {
+    return "bandE" + std::string(name.substr(kPrefix.size()));
+  }
+  return std::string(name);
+}
 
 std::string FormatBandEdge(double hz) {
   if (std::isfinite(hz) && hz == std::floor(hz) && std::fabs(hz) < 1e15) {
@@ -77,6 +126,9 @@ struct WindowFeatureExtractor::Scratch {
   std::vector<std::complex<double>> spectrum;
   std::vector<double> power;
   std::vector<BinRange> band_bins;
+  std::vector<double> order_hz;                // 1x, 2x, 3x shaft frequency (or empty)
+  std::vector<double> defect_hz;               // bpfo bpfi bsf ftf, then 2x each (or empty)
+  std::unique_ptr<EnvelopeAnalyzer> envelope;  // when defect_hz is not empty
 };
 
 WindowFeatureExtractor::WindowFeatureExtractor(FeatureOptions options,
@@ -96,6 +148,17 @@ Result<std::unique_ptr<WindowFeatureExtractor>> WindowFeatureExtractor::Create(
   for (const Band& b : options.bands) {
     scratch->band_bins.push_back(BandBins(b.lo_hz, b.hi_hz, n, options.sample_rate_hz));
   }
+  const double shaft_hz = options.shaft_rpm / 60;
+  if (shaft_hz > 0) scratch->order_hz = {shaft_hz, 2 * shaft_hz, 3 * shaft_hz};
+  if (options.bearing.has_value()) {
+    MH_ASSIGN_OR_RETURN(const BearingFrequencies f,
+                        ComputeBearingFrequencies(*options.bearing, shaft_hz));
+    scratch->defect_hz = {f.bpfo_hz, f.bpfi_hz, f.bsf_hz, f.ftf_hz};
+    for (std::size_t i = 0; i < 4; ++i) scratch->defect_hz.push_back(2 * scratch->defect_hz[i]);
+    const Band band = options.envelope_band.value_or(DefaultEnvelopeBand(options.sample_rate_hz));
+    MH_ASSIGN_OR_RETURN(scratch->envelope,
+                        EnvelopeAnalyzer::Create(n, options.sample_rate_hz, band));
+  }
   std::unique_ptr<WindowFeatureExtractor> ex(
       new WindowFeatureExtractor(options, std::move(scratch)));
 
@@ -107,6 +170,10 @@ Result<std::unique_ptr<WindowFeatureExtractor>> WindowFeatureExtractor::Create(
   }
   if (options.set == FeatureSet::kFull) {
     base.insert(base.end(), std::begin(kFullFeatures), std::end(kFullFeatures));
+  }
+  if (shaft_hz > 0) base.insert(base.end(), std::begin(kOrderFeatures), std::end(kOrderFeatures));
+  if (options.bearing.has_value()) {
+    base.insert(base.end(), std::begin(kEnvelopeFeatures), std::end(kEnvelopeFeatures));
   }
   ex->per_channel_ = base.size();
   for (const std::string& c : options.channels) {
@@ -133,10 +200,12 @@ Status WindowFeatureExtractor::Compute(std::span<const std::span<const double>> 
                                      std::to_string(x.size()) + " samples, expected " +
                                      std::to_string(n));
     }
-    for (std::size_t i = 0; i < n; ++i) {
-      if (!std::isfinite(x[i])) {
-        return Status::InvalidArgument("channel '" + options_.channels[c] + "': sample " +
-                                       std::to_string(i) + " is " + FormatDouble(x[i]));
+    if (!AllFinite(x)) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(x[i])) {
+          return Status::InvalidArgument("channel '" + options_.channels[c] + "': sample " +
+                                         std::to_string(i) + " is " + FormatDouble(x[i]));
+        }
       }
     }
   }
@@ -171,18 +240,24 @@ void WindowFeatureExtractor::ComputeChannel(std::span<const double> x, std::span
     out[i++] = BandEnergy(s.power, r);
     out[i++] = BandRms(s.power, r, n);
   }
-  if (options_.set != FeatureSet::kFull) return;
-  const SpectralShape spec = ComputeSpectralShape(s.power, n, options_.sample_rate_hz);
-  const ShapeStats shape = ComputeShapeStats(x, t.mean, t.rms, t.peak);
-  out[i++] = spec.centroid_hz;
-  out[i++] = spec.spread_hz;
-  out[i++] = spec.flatness;
-  out[i++] = shape.shape_factor;
-  out[i++] = shape.impulse_factor;
-  out[i++] = shape.clearance_factor;
-  out[i++] = shape.zero_crossing_rate;
-  out[i++] = VelocityRmsMmPerS(s.power, n, options_.sample_rate_hz, options_.unit, kVelocityLoHz,
-                               std::min(kVelocityHiHz, options_.sample_rate_hz / 2));
+  if (options_.set == FeatureSet::kFull) {
+    const SpectralShape spec = ComputeSpectralShape(s.power, n, options_.sample_rate_hz);
+    const ShapeStats shape = ComputeShapeStats(x, t.mean, t.rms, t.peak);
+    out[i++] = spec.centroid_hz;
+    out[i++] = spec.spread_hz;
+    out[i++] = spec.flatness;
+    out[i++] = shape.shape_factor;
+    out[i++] = shape.impulse_factor;
+    out[i++] = shape.clearance_factor;
+    out[i++] = shape.zero_crossing_rate;
+    out[i++] = VelocityRmsMmPerS(s.power, n, options_.sample_rate_hz, options_.unit, kVelocityLoHz,
+                                 std::min(kVelocityHiHz, options_.sample_rate_hz / 2));
+  }
+  for (double hz : s.order_hz) out[i++] = AmplitudeNear(s.power, hz, n, options_.sample_rate_hz);
+  if (s.envelope != nullptr) {
+    s.envelope->Compute(s.spectrum);
+    for (double hz : s.defect_hz) out[i++] = s.envelope->AmplitudeAt(hz);
+  }
 }
 
 }  // namespace mh::features

@@ -1,6 +1,7 @@
 // WindowFeatureExtractor: the fixed list of vibration features computed for
 // one window of every channel (time-domain statistics, spectral peak, band
-// energy and band RMS). Formulas: docs/features.md.
+// energy and band RMS; optionally spectral shape, velocity, shaft orders and
+// bearing envelope amplitudes). Formulas: docs/features.md.
 //
 // Thread safety: an extractor is not thread-safe; use one per thread. All
 // buffers (FFT plan, scratch) are allocated in Create; Compute does not
@@ -11,21 +12,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
 #include "core/status.h"
+#include "features/bearing.h"
+#include "features/spectrum.h"
 #include "features/velocity.h"
 
 namespace mh::features {
-
-// A frequency band in Hz; bins with lo_hz <= f_k <= hi_hz (inclusive).
-struct Band {
-  double lo_hz = 0;
-  double hi_hz = 200;
-};
 
 // Which features per channel. Serialized in options: explicit values.
 enum class FeatureSet : std::uint8_t {
@@ -49,6 +48,17 @@ struct FeatureOptions {
   FeatureSet set = FeatureSet::kBasic;
   // Unit of the samples (acceleration), used by velocity_rms (full set).
   AccelUnit unit = AccelUnit::kG;
+
+  // --- Machine speed and bearing (any set) ---
+  // Shaft speed in rev/min; 0 = unknown. When > 0, order1x, order2x and
+  // order3x are appended (3 x shaft frequency must be <= fs/2).
+  double shaft_rpm = 0;
+  // Bearing geometry (see LookupBearing); needs shaft_rpm > 0. When set, the
+  // envelope amplitudes env_bpfo, env_bpfi, env_bsf, env_ftf, env_2bpfo,
+  // env_2bpfi, env_2bsf, env_2ftf are appended (2 x BPFI must be <= fs/2).
+  std::optional<BearingGeometry> bearing;
+  // Envelope band-pass band; nullopt = DefaultEnvelopeBand(fs) (fs/16..fs/4).
+  std::optional<Band> envelope_band;
 };
 
 class WindowFeatureExtractor {
@@ -68,14 +78,16 @@ class WindowFeatureExtractor {
   // peak_freq, peak_amp, then for each band band_energy_LO_HI and
   // band_rms_LO_HI (LO/HI printed as integers when integral, e.g.
   // band_energy_0_200_ax). The full set appends its features (FeatureSet)
-  // after the bands, still per channel.
+  // after the bands, then order1x order2x order3x (shaft_rpm > 0), then the
+  // eight env_* features (bearing given), still per channel.
   const std::vector<std::string>& names() const { return names_; }
   // Number of features per channel (names().size() / channels).
   std::size_t features_per_channel() const { return per_channel_; }
   // The options this extractor was created with.
   const FeatureOptions& options() const { return options_; }
 
-  // Computes names().size() values into `out`, in names() order.
+  // Computes names().size() values into `out`, in names() order. Does not
+  // allocate.
   // `channels[c]` is the window of options().channels[c]. InvalidArgument
   // when channels.size() != options().channels.size(), a span is not
   // window_samples long, out.size() != names().size(), or a sample is NaN or
@@ -93,6 +105,12 @@ class WindowFeatureExtractor {
   std::size_t per_channel_ = 0;
   std::unique_ptr<Scratch> scratch_;
 };
+
+// The Python prototype's raw-event name of a feature, for its InfluxDB
+// schema: band_energy_LO_HI_<ch> becomes bandELO_HI_<ch>
+// (band_energy_0_200_ax -> bandE0_200_ax); every other name (rms_ax,
+// peak_freq_ax, ...) is already the prototype's and is returned unchanged.
+std::string PrototypeFeatureName(std::string_view name);
 
 // "0", "200", "2.5": a band edge as printed in feature names.
 std::string FormatBandEdge(double hz);

@@ -97,8 +97,8 @@ double AveragePathLength(double n);
 // values with scale != 0, max_samples >= 1, finite offset, at least one tree,
 // child indices in range and greater than the parent's (so no cycles), each
 // non-root node with exactly one parent, feature indices in range, finite
-// thresholds, a finite model threshold when has_threshold, a known granularity, leaf n_node_samples >= 1. Fills Tree::depth. Returns
-// Corruption naming the tree and node on the first violation.
+// thresholds, a finite model threshold when has_threshold, a known granularity, leaf n_node_samples
+// >= 1. Fills Tree::depth. Returns Corruption naming the tree and node on the first violation.
 Status ValidateModel(Model& model);
 
 }  // namespace mh::iforest

@@ -252,7 +252,7 @@ std::string SerializeModel(const Model& model) {
   p.I64(model.max_samples);
   p.F64(model.offset);
   p.U8(model.has_threshold ? 1 : 0);
-  p.F64(model.has_threshold ? model.threshold : 0.0);
+  p.F64(model.threshold);
   p.U8(static_cast<std::uint8_t>(model.granularity));
   p.U32(static_cast<std::uint32_t>(model.trees.size()));
   for (std::size_t t = 0; t < model.trees.size(); ++t) {

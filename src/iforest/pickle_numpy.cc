@@ -23,7 +23,8 @@ Status ParseTypeCode(std::string_view code, char* kind, int* itemsize, bool* big
     *big_endian = code[0] == '>';
     code.remove_prefix(1);
   }
-  if (code.size() < 2 || code.size() > 8) return Bad("unsupported dtype '" + std::string(code) + "'");
+  if (code.size() < 2 || code.size() > 8)
+    return Bad("unsupported dtype '" + std::string(code) + "'");
   *kind = code[0];
   Result<std::int64_t> size = ParseInt(code.substr(1));
   if (!size.ok() || *size < 1 || *size > (1 << 20)) {
@@ -115,7 +116,8 @@ Result<Column> SelectColumn(const NumpyArray& a, std::string_view field) {
   }
   const NumpyDtype::Field* f = a.dtype.FindField(field);
   if (f == nullptr) return Bad("record dtype has no field '" + std::string(field) + "'");
-  if (f->kind == 'O' || f->kind == 'V') return Bad("field '" + std::string(field) + "' is not numeric");
+  if (f->kind == 'O' || f->kind == 'V')
+    return Bad("field '" + std::string(field) + "' is not numeric");
   return Column{f->kind, f->itemsize, f->big_endian, f->offset};
 }
 
@@ -186,7 +188,8 @@ Result<NumpyDtype> DtypeFromPickle(const PickleValue& value) {
     }
     NumpyDtype::Field f;
     f.name = name->text;
-    MH_RETURN_IF_ERROR(ParseTypeCode(sub->args->items[0]->text, &f.kind, &f.itemsize, &f.big_endian));
+    MH_RETURN_IF_ERROR(
+        ParseTypeCode(sub->args->items[0]->text, &f.kind, &f.itemsize, &f.big_endian));
     if (f.kind == 'V' || f.kind == 'O') {
       return Status::NotSupported("numpy: record field '" + f.name + "' is not a plain number");
     }
@@ -217,7 +220,8 @@ Result<NumpyArray> ArrayFromPickle(const PickleValue& value) {
     a.shape = value.shape;
     a.fortran_order = value.fortran_order;
     a.data = value.text;
-  } else if (value.kind == PickleKind::kObject && IsNumpyGlobal(value.callable, "multiarray", "_reconstruct")) {
+  } else if (value.kind == PickleKind::kObject &&
+             IsNumpyGlobal(value.callable, "multiarray", "_reconstruct")) {
     // ndarray.__setstate__((version, shape, dtype, is_fortran, data)).
     const PickleValue* st = value.state;
     if (st == nullptr || st->kind != PickleKind::kTuple || st->items.size() != 5) {
@@ -228,7 +232,8 @@ Result<NumpyArray> ArrayFromPickle(const PickleValue& value) {
     if (st->items[3]->kind != PickleKind::kBool) return Bad("ndarray is_fortran is not a bool");
     a.fortran_order = st->items[3]->boolean;
     data_value = st->items[4];
-  } else if (value.kind == PickleKind::kObject && IsNumpyGlobal(value.callable, "numeric", "_frombuffer")) {
+  } else if (value.kind == PickleKind::kObject &&
+             IsNumpyGlobal(value.callable, "numeric", "_frombuffer")) {
     // _frombuffer(buffer, dtype, shape, order).
     const PickleValue* args = value.args;
     if (args == nullptr || args->items.size() != 4 || args->items[3]->kind != PickleKind::kString) {
@@ -296,8 +301,8 @@ Result<std::vector<std::int64_t>> ArrayInts(const NumpyArray& array, std::string
   std::vector<std::int64_t> out(array.count);
   const std::size_t stride = static_cast<std::size_t>(array.dtype.itemsize);
   for (std::size_t i = 0; i < array.count; ++i) {
-    MH_ASSIGN_OR_RETURN(out[i], LoadInt(array.data.data() + i * stride + c.offset, c.kind, c.size,
-                                        c.big_endian));
+    MH_ASSIGN_OR_RETURN(
+        out[i], LoadInt(array.data.data() + i * stride + c.offset, c.kind, c.size, c.big_endian));
   }
   return out;
 }
@@ -317,7 +322,8 @@ Result<std::pair<NumpyDtype, std::string_view>> ScalarParts(const PickleValue& v
   MH_ASSIGN_OR_RETURN(NumpyDtype d, DtypeFromPickle(*args->items[0]));
   if (d.kind == 'V' || d.kind == 'O') return Bad("numpy scalar is not a number");
   std::string_view bytes = args->items[1]->text;
-  if (bytes.size() != static_cast<std::size_t>(d.itemsize)) return Bad("numpy scalar size mismatch");
+  if (bytes.size() != static_cast<std::size_t>(d.itemsize))
+    return Bad("numpy scalar size mismatch");
   return std::make_pair(d, bytes);
 }
 

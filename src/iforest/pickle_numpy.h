@@ -22,8 +22,8 @@ namespace mh::iforest {
 // A numpy dtype: either a plain number type or a structured record of plain
 // number fields (sklearn's tree node dtype).
 struct NumpyDtype {
-  char kind = 'f';        // 'f' float, 'i' signed, 'u' unsigned, 'b' bool, 'O' object, 'V' record
-  int itemsize = 8;       // bytes per element
+  char kind = 'f';   // 'f' float, 'i' signed, 'u' unsigned, 'b' bool, 'O' object, 'V' record
+  int itemsize = 8;  // bytes per element
   bool big_endian = false;
   struct Field {
     std::string name;
@@ -51,7 +51,7 @@ struct NumpyArray {
   std::vector<std::int64_t> shape;
   std::size_t count = 1;  // product of shape
   bool fortran_order = false;
-  std::string_view data;                  // count * itemsize bytes (non-object dtypes)
+  std::string_view data;                    // count * itemsize bytes (non-object dtypes)
   std::vector<const PickleValue*> objects;  // the elements of an object array
 };
 

@@ -41,8 +41,8 @@ enum class PickleKind : std::uint8_t {
   kBytes = 5,   // bytes / bytearray
   kTuple = 6,
   kList = 7,
-  kDict = 8,  // items: key0, value0, key1, value1, ... in insertion order
-  kSet = 9,   // set or frozenset
+  kDict = 8,     // items: key0, value0, key1, value1, ... in insertion order
+  kSet = 9,      // set or frozenset
   kGlobal = 10,  // an allow-listed class/function reference: module, name
   kObject = 11,  // built by REDUCE / NEWOBJ / NEWOBJ_EX, then optionally BUILD
   kArray = 12,   // a numpy array stored inline by joblib (raw bytes)

@@ -69,6 +69,29 @@ class Scorer {
   // Rows scored together per tree by ScoreSamplesBatch, so that a tree stays
   // in cache while it is used.
   static constexpr std::size_t kBlock = 64;
+  // The fast layout: every tree of depth <= kMaxPerfectDepth is expanded to a
+  // complete binary tree of its depth D in heap order (children of i at
+  // 2i + 1 and 2i + 2), a leaf above depth D being replicated into both
+  // subtrees, so that a row takes exactly D branch-free steps. Thresholds
+  // are stored as the largest float <= the double threshold, which makes
+  // `float x <= float t` equal to sklearn's `(double)x <= t` for every float
+  // x (NaN included: it goes right in both). Used when the expanded forest
+  // stays under kMaxPerfectNodes; otherwise the pointer layout below.
+  static constexpr int kMaxPerfectDepth = 12;
+  static constexpr std::size_t kMaxPerfectNodes = std::size_t{1} << 22;
+  struct PerfectNode {
+    float threshold;
+    std::int32_t feature;
+  };
+  struct PerfectTree {
+    std::size_t nodes;   // index of the tree's root in pnodes_
+    std::size_t leaves;  // index of its first leaf in pleaves_
+    int depth;           // D
+  };
+  // Builds the fast layout; false if a tree is too deep or the forest too big.
+  bool BuildPerfect(const Model& model);
+  // Sum over trees of the leaf path lengths, fast layout.
+  double PerfectPathLengthSum(const float* x) const;
 
   // Scales row into dst (num_features_ floats).
   void ScaleRow(std::span<const double> row, float* dst) const;
@@ -84,6 +107,10 @@ class Scorer {
   double offset_;
   double denominator_;               // n_trees * c(max_samples)
   std::vector<Node> nodes_;          // all trees, each contiguous
+  bool perfect_ = false;             // the fast layout is in use
+  std::vector<PerfectNode> pnodes_;  // internal nodes of every expanded tree
+  std::vector<double> pleaves_;      // 2^D leaf path lengths per expanded tree
+  std::vector<PerfectTree> ptrees_;
   std::vector<std::int32_t> roots_;  // index of each tree's root in nodes_
   std::vector<float> scratch_;       // kBlock rows, scaled and cast to float
   std::vector<double> depths_;       // kBlock path length sums

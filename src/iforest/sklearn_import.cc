@@ -52,8 +52,11 @@ std::string ParamText(const PickleValue* v) {
       return v->boolean ? "True" : "False";
     case PickleKind::kInt:
       return std::to_string(v->integer);
-    case PickleKind::kFloat:
-      return FormatDouble(v->number);
+    case PickleKind::kFloat: {
+      std::string t = FormatDouble(v->number);  // Python's repr: 1.0, not 1
+      if (t.find_first_of(".eEnI") == std::string::npos) t += ".0";
+      return t;
+    }
     case PickleKind::kString:
       return v->text.size() <= 64 ? v->text : v->text.substr(0, 64);
     default: {
@@ -85,8 +88,9 @@ Status FromEstimator(const PickleValue* est, Parts* parts) {
     return Status::OK();
   }
   if (!IsClass(est, "sklearn.pipeline", "Pipeline")) {
-    return Status::NotSupported("expected a Pipeline or an IsolationForest, got " +
-                                (est == nullptr ? std::string("nothing") : DescribePickleValue(*est)));
+    return Status::NotSupported(
+        "expected a Pipeline or an IsolationForest, got " +
+        (est == nullptr ? std::string("nothing") : DescribePickleValue(*est)));
   }
   MH_ASSIGN_OR_RETURN(const PickleValue* st, StateDict(*est, "Pipeline"));
   MH_ASSIGN_OR_RETURN(const PickleValue* steps, Field(*st, "steps", "Pipeline"));
@@ -99,7 +103,8 @@ Status FromEstimator(const PickleValue* est, Parts* parts) {
       return Bad("Pipeline: step " + std::to_string(i) + " is not a (name, estimator) pair");
     }
     const PickleValue* e = step->items[1];
-    if (e->kind == PickleKind::kNone || (e->kind == PickleKind::kString && e->text == "passthrough")) {
+    if (e->kind == PickleKind::kNone ||
+        (e->kind == PickleKind::kString && e->text == "passthrough")) {
       continue;
     }
     if (IsClass(e, "sklearn.preprocessing._data", "StandardScaler") && parts->scaler == nullptr &&
@@ -145,19 +150,20 @@ Status FindParts(const PickleValue& root, Parts* parts) {
   }
   std::string keys;
   for (std::size_t i = 0; i < root.items.size() && i < 40; i += 2) {
-    keys += (keys.empty() ? "" : ", ") +
-            (root.items[i]->kind == PickleKind::kString ? "'" + root.items[i]->text + "'"
-                                                        : DescribePickleValue(*root.items[i]));
+    keys += (keys.empty() ? "" : ", ") + (root.items[i]->kind == PickleKind::kString
+                                              ? "'" + root.items[i]->text + "'"
+                                              : DescribePickleValue(*root.items[i]));
   }
-  return Status::NotSupported("a dict without the keys 'pipeline', 'model' or 'scaler'+'clf' (keys: " +
-                              keys + ")");
+  return Status::NotSupported(
+      "a dict without the keys 'pipeline', 'model' or 'scaler'+'clf' (keys: " + keys + ")");
 }
 
 Status ImportScaler(const PickleValue& obj, Model* m) {
   MH_ASSIGN_OR_RETURN(const PickleValue* st, StateDict(obj, "StandardScaler"));
   const PickleValue* mean = st->Get("mean_");
   const PickleValue* scale = st->Get("scale_");
-  if (mean == nullptr || scale == nullptr) return Bad("StandardScaler: not fitted (no mean_/scale_)");
+  if (mean == nullptr || scale == nullptr)
+    return Bad("StandardScaler: not fitted (no mean_/scale_)");
   const std::size_t d = m->feature_names.size();
   if (mean->kind == PickleKind::kNone) {
     m->scaler.mean.assign(d, 0.0);
@@ -215,7 +221,8 @@ Result<Tree> ImportTree(const PickleValue& estimator, std::size_t t, std::size_t
     out->resize(v->size());
     for (std::size_t i = 0; i < v->size(); ++i) {
       const std::int64_t x = (*v)[i];
-      if (x < std::numeric_limits<std::int32_t>::min() || x > std::numeric_limits<std::int32_t>::max()) {
+      if (x < std::numeric_limits<std::int32_t>::min() ||
+          x > std::numeric_limits<std::int32_t>::max()) {
         return Bad(what + ": node " + std::to_string(i) + ": " + field + " out of range");
       }
       (*out)[i] = static_cast<std::int32_t>(x);
@@ -256,7 +263,8 @@ Status ImportForest(const PickleValue& obj, Model* m, std::size_t* d_out) {
   }
   MH_ASSIGN_OR_RETURN(const PickleValue* ms, Field(*st, "max_samples_", "IsolationForest"));
   Result<std::int64_t> max_samples = IntFromPickle(*ms);
-  if (!max_samples.ok()) return Bad("IsolationForest: max_samples_: " + max_samples.status().message());
+  if (!max_samples.ok())
+    return Bad("IsolationForest: max_samples_: " + max_samples.status().message());
   m->max_samples = *max_samples;
   MH_ASSIGN_OR_RETURN(const PickleValue* off, Field(*st, "offset_", "IsolationForest"));
   Result<double> offset = NumberFromPickle(*off);
@@ -292,8 +300,8 @@ Status ImportForest(const PickleValue& obj, Model* m, std::size_t* d_out) {
   if (const PickleValue* rows = st->Get("_n_samples"); rows != nullptr && m->card.rows == 0) {
     if (Result<std::int64_t> r = IntFromPickle(*rows); r.ok()) m->card.rows = *r;
   }
-  if (const PickleValue* rs = st->Get("random_state"); rs != nullptr && rs->kind == PickleKind::kInt &&
-                                                       rs->integer >= 0) {
+  if (const PickleValue* rs = st->Get("random_state");
+      rs != nullptr && rs->kind == PickleKind::kInt && rs->integer >= 0) {
     m->card.seed = static_cast<std::uint64_t>(rs->integer);
   }
   std::string params;
@@ -337,10 +345,12 @@ Result<Model> Import(const PickleValue& root) {
     }
     m.feature_names = std::move(*names);
   } else {
-    for (std::size_t j = 0; j < d; ++j) m.feature_names.push_back("feature_" + std::to_string(j + 1));
+    for (std::size_t j = 0; j < d; ++j)
+      m.feature_names.push_back("feature_" + std::to_string(j + 1));
   }
   for (std::size_t j = 0; j < d; ++j) {
-    if (m.feature_names[j].empty()) return Bad("feature names: name " + std::to_string(j) + " is empty");
+    if (m.feature_names[j].empty())
+      return Bad("feature names: name " + std::to_string(j) + " is empty");
     for (std::size_t k = 0; k < j; ++k) {
       if (m.feature_names[k] == m.feature_names[j]) {
         return Bad("feature names: '" + m.feature_names[j] + "' appears twice");

@@ -144,7 +144,8 @@ std::string DecimalText(const std::uint8_t* be, std::size_t len, std::int32_t sc
 
 std::string DecimalText64(std::int64_t v, std::int32_t scale) {
   std::uint8_t be[8];
-  for (int i = 0; i < 8; ++i) be[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(v) >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i)
+    be[i] = static_cast<std::uint8_t>(static_cast<std::uint64_t>(v) >> (56 - 8 * i));
   return DecimalText(be, 8, scale);
 }
 
@@ -221,8 +222,8 @@ Status MakePlan(const SchemaElement& e, bool keep_unit, ColumnPlan* p) {
       break;
   }
   const LogicalType& lt = e.logical;
-  bool known_logical = lt.kind != kLtNone && lt.kind != kLtNull &&
-                       (lt.kind <= kLtFloat16 && lt.kind != 9);
+  bool known_logical =
+      lt.kind != kLtNone && lt.kind != kLtNull && (lt.kind <= kLtFloat16 && lt.kind != 9);
   bool is_bytes = e.type == kByteArray || e.type == kFixedLenByteArray;
   if (known_logical) {
     switch (lt.kind) {
@@ -247,13 +248,18 @@ Status MakePlan(const SchemaElement& e, bool keep_unit, ColumnPlan* p) {
         kind = ValueKind::kDouble;
         break;
       case kLtDecimal:
-        if (lt.scale < 0 || lt.scale > 1000) return unsupported("DECIMAL with scale " + std::to_string(lt.scale));
+        if (lt.scale < 0 || lt.scale > 1000)
+          return unsupported("DECIMAL with scale " + std::to_string(lt.scale));
         p->scale = lt.scale;
         kind = ValueKind::kDecimal;
-        if (e.type == kInt32) p->conv = Conv::kDecimal32;
-        else if (e.type == kInt64) p->conv = Conv::kDecimal64;
-        else if (is_bytes) p->conv = Conv::kDecimalBytes;
-        else return unsupported("DECIMAL");
+        if (e.type == kInt32)
+          p->conv = Conv::kDecimal32;
+        else if (e.type == kInt64)
+          p->conv = Conv::kDecimal64;
+        else if (is_bytes)
+          p->conv = Conv::kDecimalBytes;
+        else
+          return unsupported("DECIMAL");
         break;
       case kLtDate:
         if (e.type != kInt32) return unsupported("DATE");
@@ -311,13 +317,18 @@ Status MakePlan(const SchemaElement& e, bool keep_unit, ColumnPlan* p) {
         if (!is_bytes) return unsupported("BSON");
         break;
       case kCtDecimal:
-        if (e.scale < 0 || e.scale > 1000) return unsupported("DECIMAL with scale " + std::to_string(e.scale));
+        if (e.scale < 0 || e.scale > 1000)
+          return unsupported("DECIMAL with scale " + std::to_string(e.scale));
         p->scale = e.scale;
         kind = ValueKind::kDecimal;
-        if (e.type == kInt32) p->conv = Conv::kDecimal32;
-        else if (e.type == kInt64) p->conv = Conv::kDecimal64;
-        else if (is_bytes) p->conv = Conv::kDecimalBytes;
-        else return unsupported("DECIMAL");
+        if (e.type == kInt32)
+          p->conv = Conv::kDecimal32;
+        else if (e.type == kInt64)
+          p->conv = Conv::kDecimal64;
+        else if (is_bytes)
+          p->conv = Conv::kDecimalBytes;
+        else
+          return unsupported("DECIMAL");
         break;
       case kCtDate:
         if (e.type != kInt32) return unsupported("DATE");
@@ -370,11 +381,11 @@ Status MakePlan(const SchemaElement& e, bool keep_unit, ColumnPlan* p) {
         break;  // unknown converted type: physical default
     }
   }
-  p->store = (kind == ValueKind::kDouble) ? Store::kDoubles
-             : (kind == ValueKind::kString || kind == ValueKind::kBinary ||
-                kind == ValueKind::kDecimal)
-                 ? Store::kStrings
-                 : Store::kInts;
+  p->store =
+      (kind == ValueKind::kDouble) ? Store::kDoubles
+      : (kind == ValueKind::kString || kind == ValueKind::kBinary || kind == ValueKind::kDecimal)
+          ? Store::kStrings
+          : Store::kInts;
   return Status::OK();
 }
 
@@ -425,13 +436,20 @@ class ColumnReader {
         AppendValues(value_pos_, k, out);
         value_pos_ += k;
       } else {
-        for (std::size_t i = 0; i < k; ++i) {
-          std::uint8_t v = page_valid_[page_pos_ + i];
-          out->valid.push_back(v);
-          if (v) {
-            AppendValues(value_pos_++, 1, out);
-          } else {
+        const std::uint8_t* valid = page_valid_.data() + page_pos_;
+        out->valid.insert(out->valid.end(), valid, valid + k);
+        std::size_t i = 0;
+        while (i < k) {
+          std::size_t run = i;
+          while (run < k && valid[run]) ++run;
+          if (run > i) {  // a run of present values: one bulk copy
+            AppendValues(value_pos_, run - i, out);
+            value_pos_ += run - i;
+            i = run;
+          }
+          while (i < k && !valid[i]) {
             AppendNull(out);
+            ++i;
           }
         }
       }
@@ -509,13 +527,13 @@ class ColumnReader {
       std::int64_t page_offset = chunk_offset_ + static_cast<std::int64_t>(chunk_pos_);
       if (chunk_pos_ >= chunk_.size()) {
         return Status::Corruption("column chunk ends at offset " + std::to_string(page_offset) +
-                                  " with " + std::to_string(rows_left_in_chunk_) +
-                                  " rows missing");
+                                  " with " + std::to_string(rows_left_in_chunk_) + " rows missing");
       }
       PageHeader h;
       std::size_t hlen = 0;
-      MH_RETURN_IF_ERROR(ParsePageHeader(reinterpret_cast<const std::uint8_t*>(chunk_.data()) + chunk_pos_,
-                                         chunk_.size() - chunk_pos_, page_offset, &h, &hlen));
+      MH_RETURN_IF_ERROR(
+          ParsePageHeader(reinterpret_cast<const std::uint8_t*>(chunk_.data()) + chunk_pos_,
+                          chunk_.size() - chunk_pos_, page_offset, &h, &hlen));
       if (h.type < 0 || h.compressed_page_size < 0 || h.uncompressed_page_size < 0) {
         return PageError(page_offset, "page header misses type or sizes");
       }
@@ -573,8 +591,8 @@ class ColumnReader {
     if (!h.has_dictionary) return PageError(page_offset, "dictionary page without its header");
     if (has_dict_) return PageError(page_offset, "second dictionary page in a column chunk");
     if (h.num_values < 0) {
-      return PageError(page_offset, "dictionary page with negative num_values " +
-                                        std::to_string(h.num_values));
+      return PageError(page_offset,
+                       "dictionary page with negative num_values " + std::to_string(h.num_values));
     }
     if (h.encoding != kPlain && h.encoding != kPlainDictionary) {
       return Status::NotSupported("dictionary page encoding " + EncodingName(h.encoding) +
@@ -600,7 +618,7 @@ class ColumnReader {
                                         " rows left in the row group)");
     }
     const std::size_t n = static_cast<std::size_t>(h.num_values);
-    std::string page;
+    std::string& page = page_buf_;
     const std::uint8_t* levels = nullptr;
     std::size_t levels_size = 0;
     const std::uint8_t* values = nullptr;
@@ -614,7 +632,8 @@ class ColumnReader {
         if (h.definition_level_encoding == kRle) {
           if (page.size() < 4) return PageError(page_offset, "truncated definition levels");
           std::uint32_t len = static_cast<std::uint32_t>(LoadI32(p));
-          if (len > page.size() - 4) return PageError(page_offset, "definition levels past the page");
+          if (len > page.size() - 4)
+            return PageError(page_offset, "definition levels past the page");
           levels = p + 4;
           levels_size = len;
           pos = 4 + len;
@@ -632,22 +651,28 @@ class ColumnReader {
       values = p + pos;
       values_size = page.size() - pos;
     } else {
-      if (h.repetition_levels_byte_length != 0) {
-        return PageError(page_offset, "repetition levels in a flat column");
+      // A flat column has max repetition level 0 (and a REQUIRED one max
+      // definition level 0): such level sections carry no information and
+      // are skipped (some writers emit them as zero-width runs).
+      if (h.repetition_levels_byte_length < 0 || h.definition_levels_byte_length < 0 ||
+          static_cast<std::int64_t>(h.repetition_levels_byte_length) +
+                  h.definition_levels_byte_length >
+              static_cast<std::int64_t>(body_size) ||
+          static_cast<std::int64_t>(h.uncompressed_page_size) <
+              static_cast<std::int64_t>(h.repetition_levels_byte_length) +
+                  h.definition_levels_byte_length) {
+        return PageError(page_offset, "invalid level lengths");
       }
-      if (h.definition_levels_byte_length < 0 ||
-          static_cast<std::size_t>(h.definition_levels_byte_length) > body_size ||
-          h.uncompressed_page_size < h.definition_levels_byte_length) {
-        return PageError(page_offset, "invalid definition levels length");
-      }
+      std::size_t rl = static_cast<std::size_t>(h.repetition_levels_byte_length);
       std::size_t dl = static_cast<std::size_t>(h.definition_levels_byte_length);
-      if (dl > 0 && !plan_.optional) {
-        return PageError(page_offset, "definition levels in a REQUIRED column");
-      }
+      body += rl;
+      body_size -= rl;
+      std::int64_t values_uncompressed = static_cast<std::int64_t>(h.uncompressed_page_size) -
+                                         static_cast<std::int64_t>(rl) -
+                                         static_cast<std::int64_t>(dl);
       levels = body;
       levels_size = dl;
-      MH_RETURN_IF_ERROR(Decompressed(page_offset, body + dl, body_size - dl,
-                                      h.uncompressed_page_size - h.definition_levels_byte_length,
+      MH_RETURN_IF_ERROR(Decompressed(page_offset, body + dl, body_size - dl, values_uncompressed,
                                       h.is_compressed, &page));
       values = reinterpret_cast<const std::uint8_t*>(page.data());
       values_size = page.size();
@@ -665,7 +690,8 @@ class ColumnReader {
         RleDecoder dec(levels, levels_size, 1);
         Status s = dec.Get(level_buf_.data(), n);
         if (!s.ok()) return PageError(page_offset, "definition levels: " + s.message());
-        for (std::size_t i = 0; i < n; ++i) page_valid_[i] = static_cast<std::uint8_t>(level_buf_[i]);
+        for (std::size_t i = 0; i < n; ++i)
+          page_valid_[i] = static_cast<std::uint8_t>(level_buf_[i]);
       }
       non_null = 0;
       for (std::size_t i = 0; i < n; ++i) non_null += page_valid_[i];
@@ -733,16 +759,20 @@ class ColumnReader {
     std::int64_t r;
     bool overflow;
     if (options_.keep_time_unit) {
-      overflow = __builtin_mul_overflow(days, std::int64_t{86400000000}, &r) ||
-                 __builtin_add_overflow(r, nanos / 1000, &r);
+      // Spark's definition, Java long arithmetic (wrapping):
+      // (julian_day - 2440588) * 86400000000 + nanos_of_day / 1000.
+      std::uint64_t us = static_cast<std::uint64_t>(days) * 86400000000ULL +
+                         static_cast<std::uint64_t>(nanos / 1000);
+      r = static_cast<std::int64_t>(us);
+      overflow = false;
     } else {
       overflow = __builtin_mul_overflow(days, std::int64_t{86400000000000}, &r) ||
                  __builtin_add_overflow(r, nanos, &r);
     }
     if (overflow) {
-      return Status::InvalidArgument("INT96 timestamp (julian day " + std::to_string(days + kJulianEpochDay) +
-                                     ") is outside int64 " +
-                                     (options_.keep_time_unit ? "microseconds" : "nanoseconds"));
+      return Status::InvalidArgument(
+          "INT96 timestamp (julian day " + std::to_string(days + kJulianEpochDay) +
+          ") is outside int64 " + (options_.keep_time_unit ? "microseconds" : "nanoseconds"));
     }
     out->ints.push_back(r);
     return Status::OK();
@@ -770,6 +800,7 @@ class ColumnReader {
 
   // n fixed-width values laid out as PLAIN.
   Status EmitFixed(const std::uint8_t* p, std::size_t n, Values* out) {
+    if (n == 0) return Status::OK();  // p may be null (empty buffers)
     switch (plan_.physical) {
       case kInt32:
         if (plan_.conv == Conv::kI32 || plan_.conv == Conv::kDate) {
@@ -845,8 +876,8 @@ class ColumnReader {
     return EmitFixed(p, n, out);
   }
 
-  Status DecodeValues(std::int32_t encoding, const std::uint8_t* p, std::size_t size,
-                      std::size_t n, Values* out) {
+  Status DecodeValues(std::int32_t encoding, const std::uint8_t* p, std::size_t size, std::size_t n,
+                      Values* out) {
     auto unsupported = [&] {
       return Status::NotSupported("column '" + plan_.name + "': encoding " +
                                   EncodingName(encoding) + " on " +
@@ -877,10 +908,12 @@ class ColumnReader {
             for (std::size_t i = 0; i < n; ++i) out->ints.push_back(dict_.ints[index_buf_[i]]);
             break;
           case Store::kDoubles:
-            for (std::size_t i = 0; i < n; ++i) out->doubles.push_back(dict_.doubles[index_buf_[i]]);
+            for (std::size_t i = 0; i < n; ++i)
+              out->doubles.push_back(dict_.doubles[index_buf_[i]]);
             break;
           case Store::kStrings:
-            for (std::size_t i = 0; i < n; ++i) out->strings.push_back(dict_.strings[index_buf_[i]]);
+            for (std::size_t i = 0; i < n; ++i)
+              out->strings.push_back(dict_.strings[index_buf_[i]]);
             break;
         }
         return Status::OK();
@@ -1011,6 +1044,7 @@ class ColumnReader {
   std::vector<std::uint32_t> level_buf_, index_buf_;
   std::vector<std::int64_t> delta_buf_, lengths_;
   std::vector<std::uint8_t> split_buf_;
+  std::string page_buf_;
 };
 
 // A top-level field of the schema.
@@ -1075,8 +1109,7 @@ Status ReadFooter(OpenFile* f) {
       static_cast<std::uint32_t>(LoadI32(reinterpret_cast<const std::uint8_t*>(tail.data())));
   if (footer_len > size - 12 || footer_len > kMaxFooterBytes) {
     return Status::Corruption(name + ": footer length " + std::to_string(footer_len) +
-                              " at offset " + std::to_string(size - 8) +
-                              " exceeds the file");
+                              " at offset " + std::to_string(size - 8) + " exceeds the file");
   }
   f->footer_start = size - 8 - footer_len;
   std::string footer;
@@ -1169,7 +1202,8 @@ class ParquetTableReader : public TableReader {
       plan.leaf = t.first_leaf;
       // Check every chunk of this column up front.
       for (std::size_t g = 0; g < file_->meta.row_groups.size(); ++g) {
-        const ColumnChunk& cc = file_->meta.row_groups[g].columns[static_cast<std::size_t>(plan.leaf)];
+        const ColumnChunk& cc =
+            file_->meta.row_groups[g].columns[static_cast<std::size_t>(plan.leaf)];
         std::string where = name + ": row group " + std::to_string(g) + ": column '" + e.name + "'";
         if (cc.encrypted || file_->meta.encrypted) {
           return Status::NotSupported(where + ": encrypted column chunks are not supported");
@@ -1186,11 +1220,13 @@ class ParquetTableReader : public TableReader {
         }
         if (m.codec != kUncompressed && m.codec != kSnappy && m.codec != kGzip &&
             m.codec != kZstd && m.codec != kLz4Raw) {
-          std::string extra = m.codec == kLz4 ? " (the deprecated Hadoop LZ4; LZ4_RAW is supported)" : "";
+          std::string extra =
+              m.codec == kLz4 ? " (the deprecated Hadoop LZ4; LZ4_RAW is supported)" : "";
           return Status::NotSupported(where + ": unsupported codec " + CodecName(m.codec) + extra);
         }
         std::int64_t start, end;
         ChunkRange(m, &start, &end);
+        if (file_->meta.row_groups[g].num_rows == 0) continue;  // nothing is read
         if (m.total_compressed_size < 0 || start < 4 || end < start || end > file_->footer_start) {
           return Status::Corruption(where + ": column chunk [" + std::to_string(start) + ", " +
                                     std::to_string(end) + ") lies outside the data of the file");
@@ -1253,6 +1289,8 @@ class ParquetTableReader : public TableReader {
 
   Status StartRowGroup(std::size_t g) {
     const RowGroup& rg = file_->meta.row_groups[g];
+    rg_rows_left_ = rg.num_rows;
+    if (rg.num_rows == 0) return Status::OK();
     for (auto& r : readers_) {
       const ColumnMetaData& m = rg.columns[static_cast<std::size_t>(r->plan().leaf)].meta_data;
       std::int64_t start, end;
@@ -1358,8 +1396,7 @@ Result<ParquetFileInfo> ReadParquetInfo(const std::string& path) {
 }
 
 Result<ParquetFileInfo> ReadParquetInfoFromBuffer(std::string bytes, const std::string& name) {
-  MH_ASSIGN_OR_RETURN(std::unique_ptr<OpenFile> f,
-                      Open(MakeBufferSource(std::move(bytes), name)));
+  MH_ASSIGN_OR_RETURN(std::unique_ptr<OpenFile> f, Open(MakeBufferSource(std::move(bytes), name)));
   return MakeInfo(*f);
 }
 

@@ -69,44 +69,47 @@ Result<std::unique_ptr<TableReader>> OpenParquetTableFromBuffer(std::string byte
 
 // One column of the file's schema, as `cat --schema` prints it.
 struct ParquetColumnSchema {
-  std::string name;           // top-level field name
-  std::string physical_type;  // "INT64", "BYTE_ARRAY", ... ("GROUP" for groups)
-  std::int32_t type_length = 0;   // FIXED_LEN_BYTE_ARRAY only
-  std::string repetition;         // "REQUIRED", "OPTIONAL", "REPEATED"
-  std::string logical_type;       // e.g. "TIMESTAMP(MICROS,UTC)", "" if none
-  std::string converted_type;     // e.g. "UTF8", "" if none
-  bool nested = false;            // a group or REPEATED field (not readable)
+  std::string name;              // top-level field name
+  std::string physical_type;     // "INT64", "BYTE_ARRAY", ... ("GROUP" for groups)
+  std::int32_t type_length = 0;  // FIXED_LEN_BYTE_ARRAY only
+  std::string repetition;        // "REQUIRED", "OPTIONAL", "REPEATED"
+  std::string logical_type;      // e.g. "TIMESTAMP(MICROS,UTC)", "" if none
+  std::string converted_type;    // e.g. "UTF8", "" if none
+  bool nested = false;           // a group or REPEATED field (not readable)
 };
 
 // One column chunk of a row group.
 struct ParquetChunkInfo {
-  std::string column;      // dotted path in the schema
-  std::string codec;       // "SNAPPY", ...
-  std::vector<std::string> encodings;  // as listed in the footer
-  std::int64_t num_values = 0;
-  std::int64_t compressed_bytes = 0;
-  std::int64_t uncompressed_bytes = 0;
-  bool has_null_count = false;
+  std::string column;                   // dotted path in the schema
+  std::string codec;                    // "SNAPPY", ...
+  std::vector<std::string> encodings;   // as listed in the footer
+  std::int64_t num_values = 0;          // values (rows, for flat columns)
+  std::int64_t compressed_bytes = 0;    // total_compressed_size from the footer
+  std::int64_t uncompressed_bytes = 0;  // total_uncompressed_size from the footer
+  bool has_null_count = false;          // statistics carry a null count
   std::int64_t null_count = 0;
 };
 
+// One row group: its row count and one chunk per leaf column (file order).
 struct ParquetRowGroupInfo {
   std::int64_t num_rows = 0;
   std::vector<ParquetChunkInfo> chunks;
 };
 
+// The footer of a file, decoded.
 struct ParquetFileInfo {
-  std::string created_by;
-  std::int32_t format_version = 0;
-  std::int64_t num_rows = 0;
-  std::vector<ParquetColumnSchema> columns;
-  std::vector<ParquetRowGroupInfo> row_groups;
-  std::vector<std::pair<std::string, std::string>> key_value_metadata;
+  std::string created_by;                       // writer identification, "" if absent
+  std::int32_t format_version = 0;              // FileMetaData.version
+  std::int64_t num_rows = 0;                    // rows in the file, per the footer
+  std::vector<ParquetColumnSchema> columns;     // top-level fields, file order
+  std::vector<ParquetRowGroupInfo> row_groups;  // file order
+  std::vector<std::pair<std::string, std::string>> key_value_metadata;  // (key, value)
 };
 
 // Reads and decodes the footer only. Errors as for OpenParquetTable, except
 // that nested columns and unsupported codecs are described, not refused.
 Result<ParquetFileInfo> ReadParquetInfo(const std::string& path);
+// The same over bytes in memory; messages name `name`.
 Result<ParquetFileInfo> ReadParquetInfoFromBuffer(std::string bytes, const std::string& name);
 
 }  // namespace mh::parquet

@@ -1,13 +1,13 @@
 #include "parquet/parquet_writer.h"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <set>
 #include <unordered_map>
+
+#include <unistd.h>
 
 #include "parquet/internal/codec.h"
 #include "parquet/internal/encoding.h"
@@ -123,10 +123,12 @@ class ParquetWriter::Impl {
         b.valid.insert(b.valid.end(), c.valid.begin() + done, c.valid.begin() + done + k);
         switch (b.info.kind) {
           case ValueKind::kDouble:
-            b.doubles.insert(b.doubles.end(), c.doubles.begin() + done, c.doubles.begin() + done + k);
+            b.doubles.insert(b.doubles.end(), c.doubles.begin() + done,
+                             c.doubles.begin() + done + k);
             break;
           case ValueKind::kString:
-            b.strings.insert(b.strings.end(), c.strings.begin() + done, c.strings.begin() + done + k);
+            b.strings.insert(b.strings.end(), c.strings.begin() + done,
+                             c.strings.begin() + done + k);
             break;
           default:
             b.ints.insert(b.ints.end(), c.ints.begin() + done, c.ints.begin() + done + k);
@@ -167,15 +169,15 @@ class ParquetWriter::Impl {
     file_ = nullptr;
     if (rc != 0) return Status::IOError(tmp_path_ + ": close failed: " + std::strerror(errno));
     if (std::rename(tmp_path_.c_str(), path_.c_str()) != 0) {
-      return Status::IOError(path_ + ": rename from " + tmp_path_ + " failed: " +
-                             std::strerror(errno));
+      return Status::IOError(path_ + ": rename from " + tmp_path_ +
+                             " failed: " + std::strerror(errno));
     }
     closed_ = true;
     return Status::OK();
   }
 
  private:
-  static SchemaElement SchemaFor(const TableColumnInfo& c) {
+  SchemaElement SchemaFor(const TableColumnInfo& c) const {
     SchemaElement e;
     e.name = c.name;
     e.has_type = true;
@@ -200,9 +202,9 @@ class ParquetWriter::Impl {
       case ValueKind::kTimestamp:
         e.type = kInt64;
         e.logical.kind = kLtTimestamp;
-        e.logical.utc = true;
+        e.logical.utc = options_.timestamps_adjusted_to_utc;
         e.logical.unit = c.fraction_digits == 6 ? kMicros : kNanos;
-        if (c.fraction_digits == 6) {
+        if (c.fraction_digits == 6 && options_.timestamps_adjusted_to_utc) {
           e.has_converted_type = true;
           e.converted_type = kCtTimestampMicros;
         }
@@ -349,7 +351,8 @@ class ParquetWriter::Impl {
     m.data_page_offset = offset_;
     int index_width = BitWidth(dict.empty() ? 0 : dict.size() - 1);
     std::size_t next_index = 0;
-    for (std::size_t start = 0; start < rows || (rows == 0 && start == 0); start += options_.page_rows) {
+    for (std::size_t start = 0; start < rows || (rows == 0 && start == 0);
+         start += options_.page_rows) {
       if (rows == 0) break;
       std::size_t end = std::min(rows, start + options_.page_rows);
       std::string body;

@@ -34,9 +34,15 @@ struct ParquetWriteOptions {
   std::size_t row_group_rows = 1 << 20;  // rows per row group (>= 1)
   std::size_t page_rows = 1 << 16;       // rows per data page (>= 1)
   // --- Encoding ---
-  bool dictionary = true;                    // dictionary-encode string columns
+  bool dictionary = true;                        // dictionary-encode string columns
   std::size_t max_dictionary_entries = 1 << 16;  // above this, a chunk falls back to PLAIN
-  bool page_crc = true;                      // write page CRC-32s
+  bool page_crc = true;                          // write page CRC-32s
+  // --- Types ---
+  // isAdjustedToUTC of TIMESTAMP columns. true (instants in UTC) is what
+  // machine-health means; note that DuckDB reads TIMESTAMP(NANOS, UTC) as
+  // TIMESTAMP WITH TIME ZONE and so truncates it to microseconds, while
+  // false keeps nanoseconds there (TIMESTAMP_NS).
+  bool timestamps_adjusted_to_utc = true;
   // --- Metadata ---
   std::string created_by = "machine-health";
 };

@@ -1,8 +1,10 @@
 #include "parquet/table_text.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 
 namespace mh::parquet {
 
@@ -91,14 +93,69 @@ std::string FormatTimeOfDay(std::int64_t value, int digits) {
   return s;
 }
 
+namespace {
+
+// Writes the text of a finite double (see FormatJsonDouble) to buf (>= 40
+// bytes); returns the length.
+std::size_t FiniteDoubleText(double value, char* buf) {
+  // Shortest round-trip digits (scientific form gives the digits alone),
+  // laid out as Python's repr: fixed for exponents -4..15, else d.ddde+XX.
+  char sci[40];
+  auto [ptr, ec] = std::to_chars(sci, sci + sizeof(sci) - 1, value, std::chars_format::scientific);
+  (void)ec;
+  *ptr = '\0';
+  const char* p = sci;
+  char* o = buf;
+  if (*p == '-') {
+    *o++ = '-';
+    ++p;
+  }
+  char digits[24] = {};
+  int n = 0;
+  while (p < ptr && *p != 'e') {
+    if (*p != '.') digits[n++] = *p;
+    ++p;
+  }
+  int exp = std::atoi(p + 1);
+  if (exp >= -4 && exp < 16) {
+    if (exp < 0) {
+      *o++ = '0';
+      *o++ = '.';
+      for (int i = 0; i < -exp - 1; ++i) *o++ = '0';
+      for (int i = 0; i < n; ++i) *o++ = digits[i];
+    } else if (exp + 1 >= n) {
+      for (int i = 0; i < n; ++i) *o++ = digits[i];
+      for (int i = n; i < exp + 1; ++i) *o++ = '0';
+      *o++ = '.';
+      *o++ = '0';
+    } else {
+      for (int i = 0; i <= exp; ++i) *o++ = digits[i];
+      *o++ = '.';
+      for (int i = exp + 1; i < n; ++i) *o++ = digits[i];
+    }
+  } else {
+    *o++ = digits[0];
+    if (n > 1) {
+      *o++ = '.';
+      for (int i = 1; i < n; ++i) *o++ = digits[i];
+    }
+    *o++ = 'e';
+    *o++ = exp < 0 ? '-' : '+';
+    int a = exp < 0 ? -exp : exp;
+    if (a >= 100) *o++ = static_cast<char>('0' + a / 100);
+    *o++ = static_cast<char>('0' + a / 10 % 10);
+    *o++ = static_cast<char>('0' + a % 10);
+  }
+  return static_cast<std::size_t>(o - buf);
+}
+
+}  // namespace
+
 std::string FormatJsonDouble(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
-  char buf[40];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), value);
-  std::string s(buf, ptr);
-  if (s.find_first_of(".e") == std::string::npos) s += ".0";
-  return s;
+  char buf[48];
+  return std::string(buf, FiniteDoubleText(value, buf));
 }
 
 std::string HexString(const std::string& bytes) {
@@ -174,7 +231,8 @@ void AppendJsonValue(const TableColumn& c, std::size_t row, const TextOptions& o
     case ValueKind::kDouble: {
       double v = c.doubles[row];
       if (std::isfinite(v)) {
-        out->append(FormatJsonDouble(v));
+        char buf[48];
+        out->append(buf, FiniteDoubleText(v, buf));
       } else {
         AppendJsonString(FormatJsonDouble(v), out);
       }
@@ -200,8 +258,7 @@ void AppendJsonValue(const TableColumn& c, std::size_t row, const TextOptions& o
   }
 }
 
-void AppendCsvValue(const TableColumn& c, std::size_t row, const TextOptions& o,
-                    std::string* out) {
+void AppendCsvValue(const TableColumn& c, std::size_t row, const TextOptions& o, std::string* out) {
   if (!c.valid[row]) return;
   std::string text;
   switch (c.info.kind) {

@@ -216,16 +216,15 @@ Result<Plan> MakePlan(const std::vector<TableColumnInfo>& cols, const ReplayOpti
     MH_ASSIGN_OR_RETURN(plan.sensor, FindColumn(cols, o.sensor_id_column, "--sensor-id-column"));
   }
   if (!o.timestamp_column.empty()) {
-    MH_ASSIGN_OR_RETURN(plan.timestamp,
-                        FindColumn(cols, o.timestamp_column, "--timestamp-column"));
+    MH_ASSIGN_OR_RETURN(plan.timestamp, FindColumn(cols, o.timestamp_column, "--timestamp-column"));
   }
   auto check_numeric = [&](std::size_t i, const std::string& option) -> Status {
     const ValueKind k = cols[i].kind;
     if (IsNumericKind(k) || k == ValueKind::kString || k == ValueKind::kDecimal) {
       return Status::OK();
     }
-    return Status::InvalidArgument(option + ": column '" + cols[i].name + "' holds " +
-                                   KindName(k) + " values, not numbers");
+    return Status::InvalidArgument(option + ": column '" + cols[i].name + "' holds " + KindName(k) +
+                                   " values, not numbers");
   };
   if (!o.waveform_channels.empty()) {
     for (const std::string& name : o.waveform_channels) {
@@ -250,15 +249,13 @@ Result<Plan> MakePlan(const std::vector<TableColumnInfo>& cols, const ReplayOpti
     if (o.feature_count > 0) {
       if (numeric.size() < static_cast<std::size_t>(o.feature_count)) {
         return Status::InvalidArgument("--feature-count: found only " +
-                                       std::to_string(numeric.size()) +
-                                       " numeric columns but " + std::to_string(o.feature_count) +
-                                       " were asked for");
+                                       std::to_string(numeric.size()) + " numeric columns but " +
+                                       std::to_string(o.feature_count) + " were asked for");
       }
       numeric.resize(static_cast<std::size_t>(o.feature_count));
     }
     if (numeric.empty()) {
-      return Status::InvalidArgument(
-          "no numeric columns found; name them with --feature-keys");
+      return Status::InvalidArgument("no numeric columns found; name them with --feature-keys");
     }
     plan.features = std::move(numeric);
   }
@@ -302,7 +299,8 @@ Status ValidateReplayOptions(const ReplayOptions& o) {
     }
     if (o.window_samples < 1) return Status::InvalidArgument("--window: expected >= 1");
     if (!o.feature_keys.empty() || o.feature_count > 0) {
-      return Status::InvalidArgument("--channels (waveforms) excludes --feature-keys/--feature-count");
+      return Status::InvalidArgument(
+          "--channels (waveforms) excludes --feature-keys/--feature-count");
     }
   }
   return Status::OK();
@@ -313,8 +311,7 @@ namespace {
 // Batches, paces and publishes encoded events.
 class Emitter {
  public:
-  Emitter(const ReplayOptions& o, EventPublisher& publisher, ReplayClock& clock,
-          ReplayStats* stats)
+  Emitter(const ReplayOptions& o, EventPublisher& publisher, ReplayClock& clock, ReplayStats* stats)
       : o_(o), publisher_(publisher), clock_(clock), stats_(stats), events_(o.batch) {
     start_ns_ = clock_.MonotonicNs();
   }
@@ -325,7 +322,8 @@ class Emitter {
   Result<std::string*> Begin(double event_time_s) {
     std::int64_t due = -1;
     if (o_.rate > 0) {
-      due = start_ns_ + static_cast<std::int64_t>(static_cast<double>(emitted_) * kNsPerS / o_.rate);
+      due =
+          start_ns_ + static_cast<std::int64_t>(static_cast<double>(emitted_) * kNsPerS / o_.rate);
     } else if (o_.speed > 0) {
       if (!pass_started_) {
         pass_started_ = true;
@@ -450,8 +448,7 @@ Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
             return Status::OK();
           }
           return Status::InvalidArgument(o.source_name + ": row " + std::to_string(row) +
-                                         ", column '" + batch.columns[col].info.name +
-                                         "': " + why);
+                                         ", column '" + batch.columns[col].info.name + "': " + why);
         };
         double ts = 0;
         bool has_ts = false;
@@ -519,10 +516,10 @@ Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
           w.timestamp_s = ts;
         }
         if (++w.count < o.window_samples) continue;
-        w.sensor_id = have_sensor
-                          ? sensor
-                          : o.sensor_ids[static_cast<std::size_t>(windows_done) %
-                                         o.sensor_ids.size()];
+        w.sensor_id =
+            have_sensor
+                ? sensor
+                : o.sensor_ids[static_cast<std::size_t>(windows_done) % o.sensor_ids.size()];
         ++windows_done;
         const double event_ts =
             w.has_timestamp ? w.timestamp_s : static_cast<double>(clock.WallNs()) / kNsPerS;
@@ -534,7 +531,8 @@ Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
         for (auto& s : w.samples) s.clear();
       }
     }
-    for (const auto& [key, w] : windows) stats.dropped_samples += static_cast<std::int64_t>(w.count);
+    for (const auto& [key, w] : windows)
+      stats.dropped_samples += static_cast<std::int64_t>(w.count);
     if (emitter.done()) break;
     ++stats.passes;
     MH_RETURN_IF_ERROR(emitter.Flush());

@@ -59,15 +59,15 @@ struct ReplayOptions {
   // When non-empty: rows are samples; these columns are channels, and every
   // window_samples rows of one sensor become one event with "fs".
   std::vector<std::string> waveform_channels;
-  double fs_hz = 0;                 // sampling rate, required with waveforms
-  std::size_t window_samples = 0;   // samples per event, required with waveforms
+  double fs_hz = 0;                // sampling rate, required with waveforms
+  std::size_t window_samples = 0;  // samples per event, required with waveforms
 
   // --- Batching and pacing ---
-  std::size_t batch = 100;  // events per Publish call (>= 1)
-  double delay_s = 0.5;     // pause after each batch (not with rate/speed)
-  bool loop = false;        // replay the table again and again
-  double rate = 0;          // > 0: events per second (batch k due at k*batch/rate)
-  double speed = 0;         // > 0: follow the table's timestamps, X times faster
+  std::size_t batch = 100;      // events per Publish call (>= 1)
+  double delay_s = 0.5;         // pause after each batch (not with rate/speed)
+  bool loop = false;            // replay the table again and again
+  double rate = 0;              // > 0: events per second (batch k due at k*batch/rate)
+  double speed = 0;             // > 0: follow the table's timestamps, X times faster
   std::int64_t max_events = 0;  // > 0: stop after this many events (tests, demos)
 
   OnBad on_bad = OnBad::kError;
@@ -76,11 +76,11 @@ struct ReplayOptions {
 };
 
 struct ReplayStats {
-  std::int64_t events = 0;        // events published
-  std::int64_t rows = 0;          // table rows read (all passes)
-  std::int64_t skipped_rows = 0;  // rows skipped by OnBad::kSkip
+  std::int64_t events = 0;           // events published
+  std::int64_t rows = 0;             // table rows read (all passes)
+  std::int64_t skipped_rows = 0;     // rows skipped by OnBad::kSkip
   std::int64_t dropped_samples = 0;  // waveform samples in incomplete windows
-  std::int64_t passes = 0;        // completed passes over the table
+  std::int64_t passes = 0;           // completed passes over the table
 };
 
 // Time for the replayer: the wall clock stamps events without a timestamp

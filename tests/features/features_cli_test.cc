@@ -9,8 +9,14 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "core/strings.h"
+#include "core/table.h"
+#include "features/bearing.h"
+#include "features/velocity.h"
+#include "parquet/parquet_reader.h"
+#include "parquet/parquet_writer.h"
 #include "reference.h"
 #include "testing/test_paths.h"
 
@@ -81,8 +87,28 @@ class FeaturesCliTest : public ::testing::Test {
     *err = ss.str();
     return rc;
   }
+  std::string Read(const std::string& path) {
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+  }
   std::string dir_;
 };
+
+// A 3-channel-free single-column CSV "ax" of an impulsive, noisy signal.
+std::string ImpulsiveCsv(int n, double fs, bool with_timestamp) {
+  std::ostringstream csv;
+  csv << (with_timestamp ? "timestamp,ax\n" : "ax\n");
+  for (int i = 0; i < n; ++i) {
+    const double t = i / fs;
+    const double v = 0.3 * std::sin(2 * std::numbers::pi * 30 * t) + 0.1 * std::sin(0.77 * i * i) +
+                     (i % 97 == 0 ? 2.0 : 0.0);
+    if (with_timestamp) csv << "2024-01-01T00:00:" << i << "Z,";
+    csv << FormatDouble(v) << "\n";
+  }
+  return csv.str();
+}
 
 TEST_F(FeaturesCliTest, WindowsPerMachineWithTimestamps) {
   // Two machines interleaved, sine of amplitude 2 at 100 Hz (fs 1000) on ax;
@@ -209,6 +235,247 @@ TEST_F(FeaturesCliTest, BadOptionsAreUsageErrors) {
   EXPECT_EQ(Run("--input " + in + " --fs 1000 --out -  --channels ax,,ay", &out, &err), 2);
   EXPECT_EQ(Run("--input " + in + " --fs 1000", &out, &err), 2);  // --out missing
   EXPECT_EQ(Run(base + "--fs 1000 --window 4", &out, &err), 0) << err;
+}
+
+TEST_F(FeaturesCliTest, OutputFormatsAgree) {
+  const std::string in = Write("in.csv", ImpulsiveCsv(1000, 2000, false));
+  const std::string args = "--input " + in +
+                           " --fs 2000 --channels ax --window 256 --hop 128 --set full "
+                           "--rpm 1800 --bearing 6205 --out ";
+  std::string out, err;
+  ASSERT_EQ(Run(args + "-", &out, &err), 0) << err;
+  const Csv csv = ParseCsv(out);
+  ASSERT_EQ(csv.rows.size(), 6u);  // starts 0, 128, ..., 640
+
+  // JSON lines: same keys in the same order, numbers equal to the CSV text.
+  for (const char* ext : {".jsonl", ".ndjson", ".JSONL"}) {
+    const std::string path = dir_ + "/out" + ext;
+    ASSERT_EQ(Run(args + path, &out, &err), 0) << err;
+    std::istringstream lines(Read(path));
+    std::string line;
+    std::size_t r = 0;
+    while (std::getline(lines, line)) {
+      ASSERT_LT(r, csv.rows.size());
+      const nlohmann::json j = nlohmann::json::parse(line);
+      ASSERT_TRUE(j.is_object());
+      ASSERT_EQ(j.size(), csv.header.size());
+      EXPECT_TRUE(j["window_start"].is_number_integer());
+      EXPECT_EQ(j["window_start"].get<std::int64_t>(), static_cast<std::int64_t>(r * 128));
+      for (std::size_t c = 1; c < csv.header.size(); ++c) {
+        ASSERT_TRUE(j.contains(csv.header[c])) << csv.header[c];
+        // Shortest round-trip text reads back to the identical double.
+        EXPECT_EQ(j[csv.header[c]].get<double>(), Num(csv.rows[r][c])) << csv.header[c];
+      }
+      ++r;
+    }
+    EXPECT_EQ(r, csv.rows.size()) << ext;
+  }
+
+  // Parquet: read back with the project's reader.
+  const std::string pq = dir_ + "/out.parquet";
+  ASSERT_EQ(Run(args + pq, &out, &err), 0) << err;
+  auto reader = mh::parquet::OpenParquetTable(pq, {});
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  const auto& cols = (*reader)->columns();
+  ASSERT_EQ(cols.size(), csv.header.size());
+  EXPECT_EQ(cols[0].kind, ValueKind::kInt);
+  TableBatch batch;
+  std::size_t rows = 0;
+  while (true) {
+    auto more = (*reader)->Next(&batch);
+    ASSERT_TRUE(more.ok()) << more.status().ToString();
+    if (batch.rows == 0) break;
+    for (std::size_t r = 0; r < batch.rows; ++r, ++rows) {
+      ASSERT_LT(rows, csv.rows.size());
+      EXPECT_EQ(batch.columns[0].ints[r], static_cast<std::int64_t>(rows * 128));
+      for (std::size_t c = 1; c < cols.size(); ++c) {
+        EXPECT_EQ(cols[c].name, csv.header[c]);
+        EXPECT_EQ(batch.columns[c].doubles[r], Num(csv.rows[rows][c])) << cols[c].name;
+      }
+    }
+  }
+  EXPECT_EQ(rows, csv.rows.size());
+
+  // Unknown extension: usage error naming --out.
+  EXPECT_EQ(Run(args + dir_ + "/out.txt", &out, &err), 2);
+  EXPECT_THAT(err, HasSubstr("--out"));
+}
+
+TEST_F(FeaturesCliTest, ParquetInputMatchesCsvInput) {
+  // The same samples as CSV and as Parquet (ax DOUBLE, ay INT64, machine_id
+  // STRING) give the same output; a null sample names row and column.
+  const int n = 300;
+  std::ostringstream csv;
+  csv << "machine_id,ax,ay\n";
+  TableBatch batch;
+  batch.rows = n;
+  batch.columns = {TableColumn{{"machine_id", ValueKind::kString, 9}, {}, {}, {}, {}},
+                   TableColumn{{"ax", ValueKind::kDouble, 9}, {}, {}, {}, {}},
+                   TableColumn{{"ay", ValueKind::kInt, 9}, {}, {}, {}, {}}};
+  for (int i = 0; i < n; ++i) {
+    const std::string machine = i % 3 == 0 ? "m1" : "m2";
+    const double ax = std::sin(0.21 * i) + 0.05 * std::cos(1.3 * i * i);
+    const std::int64_t ay = (i * 37) % 11 - 5;
+    csv << machine << "," << FormatDouble(ax) << "," << ay << "\n";
+    batch.columns[0].strings.push_back(machine);
+    batch.columns[1].doubles.push_back(ax);
+    batch.columns[2].ints.push_back(ay);
+    for (auto& c : batch.columns) c.valid.push_back(1);
+  }
+  const std::string csv_in = Write("in.csv", csv.str());
+  const std::string pq_in = dir_ + "/in.parquet";
+  std::vector<TableColumnInfo> schema;
+  for (const auto& c : batch.columns) schema.push_back(c.info);
+  {
+    auto w = mh::parquet::ParquetWriter::Create(pq_in, schema, {});
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    ASSERT_TRUE((*w)->Write(batch).ok());
+    ASSERT_TRUE((*w)->Close().ok());
+  }
+  const std::string opts = " --fs 1000 --channels ax,ay --window 64 --hop 32 --set full --out -";
+  std::string from_csv, from_pq, err;
+  ASSERT_EQ(Run("--input " + csv_in + opts, &from_csv, &err), 0) << err;
+  ASSERT_EQ(Run("--input " + pq_in + opts, &from_pq, &err), 0) << err;
+  EXPECT_GT(ParseCsv(from_csv).rows.size(), 4u);
+  EXPECT_EQ(from_pq, from_csv);
+
+  // A null sample.
+  batch.columns[1].valid[150] = 0;
+  const std::string bad = dir_ + "/null.parquet";
+  {
+    auto w = mh::parquet::ParquetWriter::Create(bad, schema, {});
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Write(batch).ok());
+    ASSERT_TRUE((*w)->Close().ok());
+  }
+  EXPECT_EQ(Run("--input " + bad + opts, &from_pq, &err), 1);
+  EXPECT_THAT(err, HasSubstr("null.parquet: row 151: column 'ax' is null"));
+  EXPECT_EQ(
+      Run("--input " + pq_in + " --fs 1000 --channels ax,az --window 64 --out -", &from_pq, &err),
+      1);
+  EXPECT_THAT(err, HasSubstr("no column 'az'"));
+}
+
+TEST_F(FeaturesCliTest, JsonLinesTimestampsAndNonFiniteValues) {
+  // 1e200 squared overflows: rms is +Infinity and kurtosis NaN although
+  // every sample is finite. JSON has no such numbers: they are strings.
+  std::ostringstream csv;
+  csv << "timestamp,ax\n";
+  for (int i = 0; i < 8; ++i) csv << "t\"" << i << "," << (i % 2 ? "1e200" : "-1e200") << "\n";
+  const std::string in = Write("big.csv", csv.str());
+  const std::string path = dir_ + "/big.jsonl";
+  std::string out, err;
+  ASSERT_EQ(Run("--input " + in + " --fs 1000 --channels ax --window 8 --out " + path, &out, &err),
+            0)
+      << err;
+  const nlohmann::json j = nlohmann::json::parse(Read(path));
+  EXPECT_EQ(j["window_start"], "t\"0");
+  EXPECT_EQ(j["rms_ax"], "Infinity");  // numpy: sqrt(mean(x**2)) = inf
+  EXPECT_EQ(j["kurtosis_ax"], "NaN");  // inf / inf
+  EXPECT_EQ(j["peak_ax"].get<double>(), 1e200);
+}
+
+TEST_F(FeaturesCliTest, OrdersEnvelopeIsoZoneAndPrototypeNames) {
+  const std::string in = Write("in.csv", ImpulsiveCsv(1024, 2000, true));
+  std::string out, err;
+  ASSERT_EQ(Run("--input " + in +
+                    " --fs 2000 --channels ax --window 512 --set full --rpm 1800 "
+                    "--bearing 9,0.3126,1.537,0 --env-band 200-900 --iso-group 2 "
+                    "--foundation flexible --names prototype --out -",
+                &out, &err),
+            0)
+      << err;
+  const Csv csv = ParseCsv(out);
+  ASSERT_EQ(csv.rows.size(), 2u);
+  EXPECT_EQ(csv.rows[1][0], "2024-01-01T00:00:512Z");
+  // Prototype names; the rest unchanged.
+  Col(csv, "bandE0_200_ax");
+  Col(csv, "rms_ax");
+  Col(csv, "peak_freq_ax");
+  for (const std::string& h : csv.header) EXPECT_EQ(h.find("band_energy"), std::string::npos);
+  // The 30 Hz sine of amplitude 0.3 lies exactly on bin 30 / (2000/512).
+  // Not on a bin: amplitude 0.3 is spread, but order1x picks the largest of
+  // the three bins around 30 Hz, which must be well above the noise.
+  EXPECT_GT(Num(csv.rows[0][Col(csv, "order1x_ax")]), 0.15);
+  const std::size_t zone_col = Col(csv, "iso_zone_ax");
+  EXPECT_EQ(csv.header[zone_col - 1], "velocity_rms_ax");
+  for (const auto& row : csv.rows) {
+    const double v = Num(row[zone_col - 1]);
+    const char* expected = v < 2.3 ? "A" : v < 4.5 ? "B" : v < 7.1 ? "C" : "D";
+    EXPECT_EQ(row[zone_col], expected) << v;
+    for (const char* f : {"env_bpfo_ax", "env_bpfi_ax", "env_bsf_ax", "env_ftf_ax", "env_2bpfo_ax",
+                          "env_2bpfi_ax", "env_2bsf_ax", "env_2ftf_ax"}) {
+      EXPECT_GE(Num(row[Col(csv, f)]), 0) << f;
+    }
+  }
+}
+
+TEST_F(FeaturesCliTest, MachineOptionErrors) {
+  const std::string in = Write("in.csv", ImpulsiveCsv(600, 2000, false));
+  const std::string base = "--input " + in + " --fs 2000 --channels ax --window 256 --out - ";
+  std::string out, err;
+  EXPECT_EQ(Run(base + "--bearing 6205", &out, &err), 2);
+  EXPECT_THAT(err, HasSubstr("--rpm"));
+  EXPECT_EQ(Run(base + "--rpm 1800 --bearing 6999", &out, &err), 2);
+  EXPECT_THAT(err, HasSubstr("--bearing"));
+  EXPECT_EQ(Run(base + "--rpm 1800 --bearing 9,1,1", &out, &err), 2);
+  EXPECT_THAT(err, HasSubstr("--bearing"));
+  EXPECT_EQ(Run(base + "--rpm 1800 --bearing 6205 --env-band 900-1200", &out, &err), 2);
+  EXPECT_THAT(err, HasSubstr("nyquist"));
+  EXPECT_EQ(Run(base + "--rpm 30000", &out, &err), 2);  // 3x = 1500 Hz > 1000 Hz
+  EXPECT_THAT(err, HasSubstr("--rpm"));
+  EXPECT_EQ(Run(base + "--rpm -1", &out, &err), 2);
+  EXPECT_EQ(Run(base + "--iso-group 2", &out, &err), 2);  // needs --set full
+  EXPECT_THAT(err, HasSubstr("--set full"));
+  EXPECT_EQ(Run(base + "--set full --iso-group 3", &out, &err), 2);
+  EXPECT_EQ(Run(base + "--set full --iso-group 1 --foundation soft", &out, &err), 2);
+  EXPECT_EQ(Run(base + "--names influx", &out, &err), 2);
+  EXPECT_EQ(Run(base + "--rpm 1800 --bearing 6205", &out, &err), 0) << err;
+}
+
+TEST_F(FeaturesCliTest, BadInputNamesFileRowAndColumn) {
+  std::string out, err;
+  // Infinite and NaN samples.
+  const std::string inf = Write("inf.csv", "ax,ay\n1,2\n3,inf\n");
+  EXPECT_EQ(Run("--input " + inf + " --fs 1000 --channels ax,ay --window 4 --out -", &out, &err),
+            1);
+  EXPECT_THAT(err, HasSubstr("inf.csv: line 3: column 'ay'"));
+  const std::string nan = Write("nan.csv", "ax,ay\n-nan,2\n");
+  EXPECT_EQ(Run("--input " + nan + " --fs 1000 --channels ax,ay --window 4 --out -", &out, &err),
+            1);
+  EXPECT_THAT(err, HasSubstr("nan.csv: line 2: column 'ax'"));
+  const std::string empty_field = Write("empty.csv", "ax,ay\n1,\n");
+  EXPECT_EQ(
+      Run("--input " + empty_field + " --fs 1000 --channels ax,ay --window 4 --out -", &out, &err),
+      1);
+  EXPECT_THAT(err, HasSubstr("line 2: column 'ay'"));
+  // Too short: fewer samples than one window, per machine.
+  const std::string short_in = Write("short.csv", "ax\n1\n2\n3\n");
+  EXPECT_EQ(Run("--input " + short_in + " --fs 1000 --channels ax --window 4 --out -", &out, &err),
+            1);
+  EXPECT_THAT(err, HasSubstr("short.csv"));
+  EXPECT_THAT(err, HasSubstr("fewer than one window of 4"));
+  const std::string two = Write("two.csv", "machine_id,ax\na,1\nb,1\na,2\na,3\na,4\nb,2\n");
+  EXPECT_EQ(Run("--input " + two + " --fs 1000 --channels ax --window 4 --out -", &out, &err), 1);
+  EXPECT_THAT(err, HasSubstr("machine 'b': only 2 samples"));
+  const std::string header_only = Write("header.csv", "ax\n");
+  EXPECT_EQ(
+      Run("--input " + header_only + " --fs 1000 --channels ax --window 4 --out -", &out, &err), 1);
+  EXPECT_THAT(err, HasSubstr("no samples"));
+  // A failed run leaves no output file behind.
+  const std::string target = dir_ + "/never.csv";
+  EXPECT_EQ(Run("--input " + short_in + " --fs 1000 --channels ax --window 4 --out " + target, &out,
+                &err),
+            1);
+  EXPECT_FALSE(std::filesystem::exists(target));
+  EXPECT_FALSE(std::filesystem::exists(target + ".tmp"));
+  // fs <= 0 and a missing channel.
+  EXPECT_EQ(Run("--input " + short_in + " --fs -5 --channels ax --window 2 --out -", &out, &err),
+            2);
+  EXPECT_THAT(err, HasSubstr("--fs"));
+  EXPECT_EQ(
+      Run("--input " + short_in + " --fs 1000 --channels ax,az --window 4 --out -", &out, &err), 1);
+  EXPECT_THAT(err, HasSubstr("short.csv: line 1: no column 'az'"));
 }
 
 }  // namespace

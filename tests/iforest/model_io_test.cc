@@ -200,8 +200,8 @@ TEST_F(ModelIoTest, HeaderProblemsAreNamed) {
   magic[0] = 'X';
   EXPECT_NE(ParseModel(magic, "m").status().message().find("bad magic"), std::string::npos);
   std::string version = bytes;
-  version[8] = 2;
-  EXPECT_NE(ParseModel(Reseal(version), "m").status().message().find("version 2"),
+  version[8] = 3;
+  EXPECT_NE(ParseModel(Reseal(version), "m").status().message().find("version 3"),
             std::string::npos);
   // An absurd tree count with a valid checksum fails without allocating it.
   std::string absurd = bytes;
@@ -219,6 +219,55 @@ TEST_F(ModelIoTest, HeaderProblemsAreNamed) {
   EXPECT_NE(r.status().message().find("offset " + std::to_string(24 + card) + ": feature count"),
             std::string::npos)
       << r.status().message();
+}
+
+TEST_F(ModelIoTest, Version2KeepsThresholdAndGranularity) {
+  Model m = SmallModel(false);
+  m.has_threshold = true;
+  m.threshold = 0.56932965336144;
+  m.granularity = FeatureGranularity::kPerSample;
+  const std::string bytes = SerializeModel(m);
+  EXPECT_EQ(static_cast<unsigned char>(bytes[8]), 2u);
+  Result<Model> r = ParseModel(bytes, "m");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->has_threshold);
+  EXPECT_EQ(r->threshold, m.threshold);
+  EXPECT_EQ(r->granularity, FeatureGranularity::kPerSample);
+  // A bad granularity byte (resealed) is corruption, not a default.
+  std::string bad = bytes;
+  const std::size_t card = 4 + m.card.source.size() + 8 + 4 + m.card.created.size() + 8 + 4 +
+                           m.card.params.size() + 4 + m.card.metrics.size();
+  std::size_t names = 4;
+  for (const auto& n : m.feature_names) names += 4 + n.size();
+  const std::size_t after_offset = 24 + card + names + 1 + 16 * m.feature_names.size() + 16;
+  ASSERT_EQ(static_cast<unsigned char>(bad[after_offset]), 1u);  // has_threshold
+  bad[after_offset + 9] = 7;
+  EXPECT_TRUE(ParseModel(Reseal(bad), "m").status().IsCorruption());
+}
+
+TEST_F(ModelIoTest, ReadsVersion1Files) {
+  // A version 1 file is the version 2 layout without the 10 bytes of
+  // has_threshold, threshold and granularity after the offset.
+  const Model m = SmallModel(true);
+  std::string bytes = SerializeModel(m);
+  const std::size_t card = 4 + m.card.source.size() + 8 + 4 + m.card.created.size() + 8 + 4 +
+                           m.card.params.size() + 4 + m.card.metrics.size();
+  std::size_t names = 4;
+  for (const auto& n : m.feature_names) names += 4 + n.size();
+  const std::size_t after_offset = 24 + card + names + 1 + 16 * m.feature_names.size() + 16;
+  bytes.erase(after_offset, 10);
+  bytes[8] = 1;
+  const std::uint64_t payload = bytes.size() - 28;
+  for (int i = 0; i < 8; ++i) bytes[16 + i] = static_cast<char>(payload >> (8 * i));
+  Result<Model> r = ParseModel(Reseal(bytes), "v1");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_FALSE(r->has_threshold);
+  EXPECT_EQ(r->granularity, FeatureGranularity::kUnknown);
+  EXPECT_EQ(r->feature_names, m.feature_names);
+  EXPECT_EQ(r->offset, m.offset);
+  ASSERT_EQ(r->trees.size(), m.trees.size());
+  for (std::size_t t = 0; t < m.trees.size(); ++t)
+    EXPECT_EQ(r->trees[t].threshold, m.trees[t].threshold);
 }
 
 TEST_F(ModelIoTest, FileSystemErrors) {

@@ -1,12 +1,12 @@
 #include "parquet/internal/codec.h"
 
+#include <climits>
+#include <memory>
+
 #include <lz4.h>
 #include <snappy.h>
 #include <zlib.h>
 #include <zstd.h>
-
-#include <climits>
-#include <memory>
 
 #include "parquet/internal/format.h"
 
@@ -55,8 +55,8 @@ Status Inflate(const std::uint8_t* data, std::size_t size, std::size_t expected_
     if (out_pos == expected_size) break;  // trailing padding after the last member
   }
   if (out_pos != expected_size) {
-    return Status::Corruption("gzip: decompressed " + std::to_string(out_pos) + " bytes, expected " +
-                              std::to_string(expected_size));
+    return Status::Corruption("gzip: decompressed " + std::to_string(out_pos) +
+                              " bytes, expected " + std::to_string(expected_size));
   }
   return Status::OK();
 }
@@ -102,7 +102,8 @@ Status Decompress(std::int32_t codec, const std::uint8_t* data, std::size_t size
       return Status::OK();
     }
     case kLz4Raw: {
-      if (size > INT_MAX || expected_size > INT_MAX) return Status::Corruption("lz4: page too large");
+      if (size > INT_MAX || expected_size > INT_MAX)
+        return Status::Corruption("lz4: page too large");
       out->resize(expected_size);
       int n = LZ4_decompress_safe(reinterpret_cast<const char*>(data), out->data(),
                                   static_cast<int>(size), static_cast<int>(expected_size));

@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "core/status.h"
+#include "core/result.h"
 
 namespace mh::parquet::internal {
 

@@ -4,6 +4,12 @@
 
 namespace mh::parquet::internal {
 
+#define MH_PARQUET_RETURN_IF_ERROR_(expr)          \
+  do {                                             \
+    ::mh::Status outer_status_ = (expr);           \
+    if (!outer_status_.ok()) return outer_status_; \
+  } while (0)
+
 namespace {
 
 // Runs `on_field(field)` for every field of the struct at the reader's
@@ -104,7 +110,7 @@ Status ParseSchemaElement(ThriftReader& r, SchemaElement* e) {
 Status ParseStatistics(ThriftReader& r, Statistics* s) {
   std::string legacy_min, legacy_max;
   bool has_legacy_min = false, has_legacy_max = false;
-  MH_RETURN_IF_ERROR(ForEachField(r, [&](const ThriftField& f) -> Status {
+  MH_PARQUET_RETURN_IF_ERROR_(ForEachField(r, [&](const ThriftField& f) -> Status {
     switch (f.id) {
       case 1:
         has_legacy_max = true;
@@ -227,7 +233,7 @@ Status ParseFileMetaData(const std::uint8_t* data, std::size_t size, std::int64_
                          FileMetaData* out) {
   ThriftReader r(data, size, base_offset);
   bool has_schema = false, has_num_rows = false, has_row_groups = false;
-  MH_RETURN_IF_ERROR(ForEachField(r, [&](const ThriftField& f) -> Status {
+  MH_PARQUET_RETURN_IF_ERROR_(ForEachField(r, [&](const ThriftField& f) -> Status {
     switch (f.id) {
       case 1:
         return r.ReadI32(f, &out->version);
@@ -287,7 +293,7 @@ Status ParseFileMetaData(const std::uint8_t* data, std::size_t size, std::int64_
 Status ParsePageHeader(const std::uint8_t* data, std::size_t size, std::int64_t base_offset,
                        PageHeader* out, std::size_t* header_size) {
   ThriftReader r(data, size, base_offset);
-  MH_RETURN_IF_ERROR(ForEachField(r, [&](const ThriftField& f) -> Status {
+  MH_PARQUET_RETURN_IF_ERROR_(ForEachField(r, [&](const ThriftField& f) -> Status {
     switch (f.id) {
       case 1:
         return r.ReadI32(f, &out->type);
@@ -446,8 +452,7 @@ void SerializeFileMetaData(const FileMetaData& meta, std::string* out) {
     w.EndStruct();
   }
   if (!meta.key_value_metadata.empty()) {
-    w.FieldList(5, ThriftType::kStruct,
-                static_cast<std::uint32_t>(meta.key_value_metadata.size()));
+    w.FieldList(5, ThriftType::kStruct, static_cast<std::uint32_t>(meta.key_value_metadata.size()));
     for (const KeyValue& kv : meta.key_value_metadata) {
       w.BeginStruct();
       w.FieldBinary(1, kv.key);
@@ -514,26 +519,37 @@ std::string CodecName(std::int32_t codec) {
 }
 
 std::string EncodingName(std::int32_t encoding) {
-  static const char* const kNames[] = {"PLAIN",
-                                       "GROUP_VAR_INT",
-                                       "PLAIN_DICTIONARY",
-                                       "RLE",
-                                       "BIT_PACKED",
-                                       "DELTA_BINARY_PACKED",
-                                       "DELTA_LENGTH_BYTE_ARRAY",
-                                       "DELTA_BYTE_ARRAY",
-                                       "RLE_DICTIONARY",
-                                       "BYTE_STREAM_SPLIT"};
+  static const char* const kNames[] = {
+      "PLAIN",          "GROUP_VAR_INT",       "PLAIN_DICTIONARY",        "RLE",
+      "BIT_PACKED",     "DELTA_BINARY_PACKED", "DELTA_LENGTH_BYTE_ARRAY", "DELTA_BYTE_ARRAY",
+      "RLE_DICTIONARY", "BYTE_STREAM_SPLIT"};
   if (encoding >= 0 && encoding < 10) return kNames[encoding];
   return Unknown(encoding);
 }
 
 std::string ConvertedTypeName(std::int32_t ct) {
-  static const char* const kNames[] = {
-      "UTF8",      "MAP",         "MAP_KEY_VALUE", "LIST",    "ENUM",    "DECIMAL",
-      "DATE",      "TIME_MILLIS", "TIME_MICROS",   "TIMESTAMP_MILLIS",   "TIMESTAMP_MICROS",
-      "UINT_8",    "UINT_16",     "UINT_32",       "UINT_64", "INT_8",   "INT_16",
-      "INT_32",    "INT_64",      "JSON",          "BSON",    "INTERVAL"};
+  static const char* const kNames[] = {"UTF8",
+                                       "MAP",
+                                       "MAP_KEY_VALUE",
+                                       "LIST",
+                                       "ENUM",
+                                       "DECIMAL",
+                                       "DATE",
+                                       "TIME_MILLIS",
+                                       "TIME_MICROS",
+                                       "TIMESTAMP_MILLIS",
+                                       "TIMESTAMP_MICROS",
+                                       "UINT_8",
+                                       "UINT_16",
+                                       "UINT_32",
+                                       "UINT_64",
+                                       "INT_8",
+                                       "INT_16",
+                                       "INT_32",
+                                       "INT_64",
+                                       "JSON",
+                                       "BSON",
+                                       "INTERVAL"};
   if (ct >= 0 && ct < 22) return kNames[ct];
   return Unknown(ct);
 }

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "core/status.h"
+#include "core/result.h"
 
 namespace mh::parquet::internal {
 
@@ -28,33 +28,80 @@ enum PhysicalType : std::int32_t {
 };
 enum Repetition : std::int32_t { kRequired = 0, kOptional = 1, kRepeated = 2 };
 enum ConvertedType : std::int32_t {
-  kCtUtf8 = 0, kCtMap = 1, kCtMapKeyValue = 2, kCtList = 3, kCtEnum = 4, kCtDecimal = 5,
-  kCtDate = 6, kCtTimeMillis = 7, kCtTimeMicros = 8, kCtTimestampMillis = 9,
-  kCtTimestampMicros = 10, kCtUint8 = 11, kCtUint16 = 12, kCtUint32 = 13, kCtUint64 = 14,
-  kCtInt8 = 15, kCtInt16 = 16, kCtInt32 = 17, kCtInt64 = 18, kCtJson = 19, kCtBson = 20,
+  kCtUtf8 = 0,
+  kCtMap = 1,
+  kCtMapKeyValue = 2,
+  kCtList = 3,
+  kCtEnum = 4,
+  kCtDecimal = 5,
+  kCtDate = 6,
+  kCtTimeMillis = 7,
+  kCtTimeMicros = 8,
+  kCtTimestampMillis = 9,
+  kCtTimestampMicros = 10,
+  kCtUint8 = 11,
+  kCtUint16 = 12,
+  kCtUint32 = 13,
+  kCtUint64 = 14,
+  kCtInt8 = 15,
+  kCtInt16 = 16,
+  kCtInt32 = 17,
+  kCtInt64 = 18,
+  kCtJson = 19,
+  kCtBson = 20,
   kCtInterval = 21,
 };
 enum Codec : std::int32_t {
-  kUncompressed = 0, kSnappy = 1, kGzip = 2, kLzo = 3, kBrotli = 4, kLz4 = 5, kZstd = 6,
+  kUncompressed = 0,
+  kSnappy = 1,
+  kGzip = 2,
+  kLzo = 3,
+  kBrotli = 4,
+  kLz4 = 5,
+  kZstd = 6,
   kLz4Raw = 7,
 };
 enum Encoding : std::int32_t {
-  kPlain = 0, kGroupVarInt = 1, kPlainDictionary = 2, kRle = 3, kBitPacked = 4,
-  kDeltaBinaryPacked = 5, kDeltaLengthByteArray = 6, kDeltaByteArray = 7, kRleDictionary = 8,
+  kPlain = 0,
+  kGroupVarInt = 1,
+  kPlainDictionary = 2,
+  kRle = 3,
+  kBitPacked = 4,
+  kDeltaBinaryPacked = 5,
+  kDeltaLengthByteArray = 6,
+  kDeltaByteArray = 7,
+  kRleDictionary = 8,
   kByteStreamSplit = 9,
 };
-enum PageType : std::int32_t { kDataPage = 0, kIndexPage = 1, kDictionaryPage = 2, kDataPageV2 = 3 };
+enum PageType : std::int32_t {
+  kDataPage = 0,
+  kIndexPage = 1,
+  kDictionaryPage = 2,
+  kDataPageV2 = 3
+};
 // Members of the LogicalType union (field ids), 0 = absent.
 enum LogicalKind : std::int32_t {
-  kLtNone = 0, kLtString = 1, kLtMap = 2, kLtList = 3, kLtEnum = 4, kLtDecimal = 5, kLtDate = 6,
-  kLtTime = 7, kLtTimestamp = 8, kLtInteger = 10, kLtNull = 11, kLtJson = 12, kLtBson = 13,
-  kLtUuid = 14, kLtFloat16 = 15,
+  kLtNone = 0,
+  kLtString = 1,
+  kLtMap = 2,
+  kLtList = 3,
+  kLtEnum = 4,
+  kLtDecimal = 5,
+  kLtDate = 6,
+  kLtTime = 7,
+  kLtTimestamp = 8,
+  kLtInteger = 10,
+  kLtNull = 11,
+  kLtJson = 12,
+  kLtBson = 13,
+  kLtUuid = 14,
+  kLtFloat16 = 15,
 };
 // TimeUnit union members.
 enum TimeUnit : std::int32_t { kUnitNone = 0, kMillis = 1, kMicros = 2, kNanos = 3 };
 
 struct LogicalType {
-  std::int32_t kind = kLtNone;  // a LogicalKind, or an unknown field id
+  std::int32_t kind = kLtNone;            // a LogicalKind, or an unknown field id
   std::int32_t scale = 0, precision = 0;  // decimal
   bool utc = false;                       // time, timestamp
   std::int32_t unit = kUnitNone;          // time, timestamp
@@ -136,7 +183,7 @@ struct PageHeader {
   std::int32_t encoding = -1;
   std::int32_t definition_level_encoding = kRle;
   std::int32_t repetition_level_encoding = kRle;
-  std::int32_t num_nulls = 0, num_rows = 0;  // v2
+  std::int32_t num_nulls = 0, num_rows = 0;                                           // v2
   std::int32_t definition_levels_byte_length = 0, repetition_levels_byte_length = 0;  // v2
   bool is_compressed = true;                                                          // v2
 };

@@ -1,11 +1,11 @@
 #include "parquet/internal/source.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
 
 namespace mh::parquet::internal {
 

@@ -97,7 +97,8 @@ Status ThriftReader::ReadI32(const ThriftField& field, std::int32_t* out) {
   }
   std::int64_t v = 0;
   MH_RETURN_IF_ERROR(ReadIntValue(field.type, &v));
-  if (v < std::numeric_limits<std::int32_t>::min() || v > std::numeric_limits<std::int32_t>::max()) {
+  if (v < std::numeric_limits<std::int32_t>::min() ||
+      v > std::numeric_limits<std::int32_t>::max()) {
     return Error("thrift: field " + std::to_string(field.id) + " out of i32 range");
   }
   *out = static_cast<std::int32_t>(v);
@@ -133,7 +134,8 @@ Status ThriftReader::ReadListBinary(ThriftType elem_type, std::string* out) {
   if (elem_type != ThriftType::kBinary) return Error("thrift: list element is not binary");
   std::uint64_t len = 0;
   MH_RETURN_IF_ERROR(ReadVarint(&len));
-  if (len > size_ - pos_) return Error("thrift: binary length " + std::to_string(len) + " past end");
+  if (len > size_ - pos_)
+    return Error("thrift: binary length " + std::to_string(len) + " past end");
   out->assign(reinterpret_cast<const char*>(data_ + pos_), static_cast<std::size_t>(len));
   pos_ += static_cast<std::size_t>(len);
   return Status::OK();
@@ -162,7 +164,8 @@ Status ThriftReader::ReadListI32(ThriftType elem_type, std::int32_t* out) {
   if (!IsIntType(elem_type)) return Error("thrift: list element is not an integer");
   std::int64_t v = 0;
   MH_RETURN_IF_ERROR(ReadIntValue(elem_type, &v));
-  if (v < std::numeric_limits<std::int32_t>::min() || v > std::numeric_limits<std::int32_t>::max()) {
+  if (v < std::numeric_limits<std::int32_t>::min() ||
+      v > std::numeric_limits<std::int32_t>::max()) {
     return Error("thrift: list element out of i32 range");
   }
   *out = static_cast<std::int32_t>(v);

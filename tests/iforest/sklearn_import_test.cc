@@ -1,0 +1,177 @@
+// Import of scikit-learn pickles: models saved now by Debian's scikit-learn
+// (tools/iforest_pickle_cases.py: every shape, pickle protocols 2-5) must
+// score exactly as scikit-learn does, and the prototype's scikit-learn 1.7.2
+// model must import and match the independent numpy reference
+// (tools/iforest_seed_reference.py, which reads it without scikit-learn).
+#include "iforest/sklearn_import.h"
+
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/strings.h"
+#include "iforest/model_io.h"
+#include "iforest/scorer.h"
+#include "test_util.h"
+
+namespace mh::iforest {
+namespace {
+
+using nlohmann::json;
+
+class SklearnImportTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(mh::testing::MakeTempDir("iforest-import"));
+    std::string ignored;
+    ASSERT_EQ(test::RunPython("iforest_pickle_cases.py", *dir_, &ignored), 0)
+        << "tools/iforest_pickle_cases.py failed";
+    doc_ = new json(json::parse(test::ReadFile(*dir_ + "/cases.json")));
+  }
+  static void TearDownTestSuite() {
+    std::filesystem::remove_all(*dir_);
+    delete dir_;
+    delete doc_;
+  }
+  static std::string* dir_;
+  static json* doc_;
+};
+std::string* SklearnImportTest::dir_ = nullptr;
+json* SklearnImportTest::doc_ = nullptr;
+
+TEST_F(SklearnImportTest, ScoresMatchSklearnForEveryShapeAndProtocol) {
+  ASSERT_NE(doc_, nullptr);
+  const json& cases = (*doc_)["cases"];
+  ASSERT_GE(cases.size(), 12u);
+  int at_offset = 0, outliers = 0;
+  bool saw_subsets = false, saw_threshold = false;
+  for (const json& c : cases) {
+    const std::string name = c["name"];
+    SCOPED_TRACE(name);
+    Result<Model> model = ImportSklearnFile(c["file"]);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    EXPECT_EQ(model->feature_names, c["features"].get<std::vector<std::string>>());
+    if (c["threshold"].is_null()) {
+      EXPECT_FALSE(model->has_threshold);
+    } else {
+      saw_threshold = true;
+      EXPECT_TRUE(model->has_threshold);
+      EXPECT_EQ(model->threshold, c["threshold"].get<double>());
+    }
+    saw_subsets = saw_subsets || !model->tree_features.empty();
+    // Through the model file too: version 2 keeps names and threshold.
+    const std::string path = *dir_ + "/" + name + ".mhm";
+    ASSERT_TRUE(SaveModel(*model, path).ok());
+    Result<Model> reloaded = LoadAnyModel(path);
+    ASSERT_TRUE(reloaded.ok()) << reloaded.status().ToString();
+    EXPECT_EQ(reloaded->feature_names, model->feature_names);
+    EXPECT_EQ(reloaded->has_threshold, model->has_threshold);
+
+    Scorer scorer(*reloaded);
+    const auto rows = c["rows"].get<std::vector<std::vector<double>>>();
+    const auto ss = c["score_samples"].get<std::vector<double>>();
+    const auto df = c["decision_function"].get<std::vector<double>>();
+    const auto pred = c["predict"].get<std::vector<int>>();
+    ASSERT_EQ(rows.size(), ss.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_NEAR(scorer.ScoreSamples(rows[i]), ss[i], 1e-12) << "row " << i;
+      const double ours = scorer.DecisionFunction(rows[i]);
+      EXPECT_NEAR(ours, df[i], 1e-12) << "row " << i;
+      EXPECT_EQ(scorer.Predict(rows[i]), pred[i]) << "row " << i;
+      if (df[i] == 0.0) {
+        ++at_offset;
+        EXPECT_EQ(ours, 0.0) << "row " << i;
+      }
+      outliers += pred[i] == -1;
+    }
+  }
+  EXPECT_TRUE(saw_subsets);
+  EXPECT_TRUE(saw_threshold);
+  EXPECT_GT(outliers, 0);
+  RecordProperty("rows_on_offset", at_offset);
+}
+
+TEST_F(SklearnImportTest, CardRecordsSklearnParameters) {
+  Result<Model> m = ImportSklearnFile(*dir_ + "/pipeline_c003_p4.joblib");
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  EXPECT_TRUE(m->has_scaler);
+  EXPECT_EQ(m->card.rows, 500);
+  EXPECT_EQ(m->card.seed, 2001u);
+  EXPECT_NE(m->card.params.find("contamination=0.03"), std::string::npos) << m->card.params;
+  EXPECT_NE(m->card.params.find("n_estimators=50"), std::string::npos) << m->card.params;
+  EXPECT_NE(m->card.params.find("sklearn_version="), std::string::npos) << m->card.params;
+}
+
+TEST(SeedModelTest, ImportsAndMatchesTheIndependentReference) {
+  MH_REQUIRE_SHARED_DATA();
+  const std::string seed = mh::testing::SharedDir() + "/data/seed/iforest_final.joblib";
+  Result<Model> m = ImportSklearnFile(seed);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+
+  std::string info_text;
+  ASSERT_EQ(test::RunPython("iforest_seed_reference.py", "info " + seed, &info_text), 0);
+  const json info = json::parse(info_text);
+  EXPECT_EQ(m->feature_names, info["features"].get<std::vector<std::string>>());
+  EXPECT_EQ(m->trees.size(), info["n_estimators"].get<std::size_t>());
+  EXPECT_EQ(m->offset, info["offset"].get<double>());
+  EXPECT_EQ(m->max_samples, info["max_samples"].get<std::int64_t>());
+  ASSERT_TRUE(m->has_threshold);
+  EXPECT_EQ(m->threshold, info["threshold"].get<double>());
+  EXPECT_EQ(m->scaler.mean, info["scaler_mean"].get<std::vector<double>>());
+  EXPECT_EQ(m->scaler.scale, info["scaler_scale"].get<std::vector<double>>());
+
+  // Rows around the training distribution (the scaler's mean and scale), some far out.
+  const std::string dir = mh::testing::MakeTempDir("iforest-seed");
+  std::ostringstream csv;
+  for (std::size_t j = 0; j < m->feature_names.size(); ++j) {
+    csv << (j ? "," : "") << m->feature_names[j];
+  }
+  csv << "\n";
+  std::vector<std::vector<double>> rows;
+  std::uint64_t state = 12345;
+  auto uniform = [&state] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<double>(state >> 11) / 9007199254740992.0;
+  };
+  for (int i = 0; i < 400; ++i) {
+    std::vector<double> row;
+    const double spread = i < 40 ? 8.0 : 2.0;
+    for (std::size_t j = 0; j < m->feature_names.size(); ++j) {
+      row.push_back(m->scaler.mean[j] + spread * (2.0 * uniform() - 1.0) * m->scaler.scale[j]);
+      csv << (j ? "," : "") << FormatDouble(row.back());
+    }
+    csv << "\n";
+    rows.push_back(row);
+  }
+  test::WriteFile(dir + "/in.csv", csv.str());
+  std::string ignored;
+  ASSERT_EQ(test::RunPython("iforest_seed_reference.py",
+                            "score " + seed + " " + dir + "/in.csv " + dir + "/ref.csv", &ignored),
+            0);
+  std::istringstream ref(test::ReadFile(dir + "/ref.csv"));
+  std::string line;
+  std::getline(ref, line);
+  ASSERT_EQ(line, "score,score_samples,anomaly");
+  Scorer scorer(*m);
+  int anomalies = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    ASSERT_TRUE(std::getline(ref, line));
+    const std::vector<std::string> f = Split(line, ',');
+    ASSERT_EQ(f.size(), 3u);
+    EXPECT_NEAR(scorer.DecisionFunction(rows[i]), *ParseDouble(f[0]), 1e-12) << "row " << i;
+    EXPECT_NEAR(scorer.ScoreSamples(rows[i]), *ParseDouble(f[1]), 1e-12) << "row " << i;
+    EXPECT_EQ(scorer.Predict(rows[i]) == -1 ? "1" : "0", f[2]) << "row " << i;
+    anomalies += f[2] == "1";
+  }
+  EXPECT_GT(anomalies, 0);
+  EXPECT_LT(anomalies, 400);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace mh::iforest
