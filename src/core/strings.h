@@ -21,6 +21,9 @@ std::vector<std::string> Split(std::string_view text, char sep);
 // Shortest decimal text that reads back to the same double ("NaN",
 // "Infinity", "-Infinity" for non-finite values).
 std::string FormatDouble(double value);
+// Appends `text` as a JSON string literal (quotes added; '"', '\\', \n, \r,
+// \t escaped by name, other control bytes as \u00XX; UTF-8 passed through).
+void AppendJsonString(std::string_view text, std::string* out);
 
 }  // namespace mh
 

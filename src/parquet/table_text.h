@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/strings.h"
 #include "core/table.h"
 
 namespace mh::parquet {
@@ -27,8 +28,8 @@ struct TextOptions {
 // Appends the JSON value of cell `row` of `column` (null when not valid).
 void AppendJsonValue(const TableColumn& column, std::size_t row, const TextOptions& options,
                      std::string* out);
-// Appends `text` as a JSON string literal (quotes and escapes).
-void AppendJsonString(const std::string& text, std::string* out);
+// JSON string literals: the one escaper in core/strings.h.
+using ::mh::AppendJsonString;
 // Appends the CSV cell text of cell `row` of `column`.
 void AppendCsvValue(const TableColumn& column, std::size_t row, const TextOptions& options,
                     std::string* out);

@@ -7,41 +7,6 @@
 
 namespace mh::replay {
 
-void AppendJsonString(std::string_view text, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  std::size_t run = 0;  // start of the pending run of plain bytes
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out->append(text.substr(run, i - run));
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out->append("\\\"");
-        break;
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '\r':
-        out->append("\\r");
-        break;
-      case '\t':
-        out->append("\\t");
-        break;
-      default: {
-        const char esc[] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-        out->append(esc, sizeof(esc));
-      }
-    }
-  }
-  out->append(text.substr(run));
-  out->push_back('"');
-}
-
 void AppendJsonNumber(double value, std::string* out) {
   MH_CHECK(std::isfinite(value));
   char buf[32];

@@ -18,6 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/strings.h"
+
 namespace mh::replay {
 
 // A feature row. `keys` and `values` have the same length.
@@ -37,8 +39,8 @@ struct WaveformEvent {
   std::span<const std::vector<double>> samples;  // samples[i] belongs to channels[i]
 };
 
-// Appends `text` as a JSON string literal (quotes, escapes; UTF-8 passed through).
-void AppendJsonString(std::string_view text, std::string* out);
+// JSON string literals: the one escaper in core/strings.h.
+using ::mh::AppendJsonString;
 // Appends a finite double as a JSON number (checked: non-finite is a bug).
 void AppendJsonNumber(double value, std::string* out);
 
