@@ -10,6 +10,12 @@ per-channel order (mean rms rms_ac peak peak_to_peak crest_factor skewness
 kurtosis peak_freq peak_amp, then band_energy band_rms per band), as repr().
 With argv[2] == "full" (argv[3] = "g" or "m/s2"), the full set's extra
 features follow.
+Further optional words after argv[1], in any order:
+  float32       each window is rounded to float32 (np.float32) and upcast to
+                float64 before anything else, as a float32 logger's data.
+  magnitude=K   windows come in groups of K lines (the K channels of one
+                window); each group prints K + 1 lines: the K channels, then
+                the vector magnitude np.sqrt(x0**2 + x1**2 + ...).
 """
 import sys
 import warnings
@@ -93,8 +99,15 @@ def features(x, fs, bands, full=False, unit_to_si=G):
 
 
 def main():
-    full = len(sys.argv) > 2 and sys.argv[2] == "full"
-    unit_to_si = G if len(sys.argv) <= 3 or sys.argv[3] == "g" else 1.0
+    words = sys.argv[2:]
+    full = "full" in words
+    unit_to_si = 1.0 if "m/s2" in words else G
+    float32 = "float32" in words
+    group = 1
+    for w in words:
+        if w.startswith("magnitude="):
+            group = int(w.split("=", 1)[1])
+    pending = []
     # scipy warns about cancellation on (nearly) constant windows.
     warnings.simplefilter("ignore", RuntimeWarning)
     with open(sys.argv[1]) as fh:
@@ -108,7 +121,21 @@ def main():
                 continue
             x = np.array([float(v) for v in line.split()], dtype=np.float64)
             assert x.size == n, (x.size, n)
-            print(" ".join(repr(float(v)) for v in features(x, fs, bands, full, unit_to_si)))
+            if float32:
+                x = x.astype(np.float32).astype(np.float64)
+            pending.append(x)
+            if len(pending) < group:
+                continue
+            channels = pending
+            pending = []
+            if group > 1:
+                square_sum = channels[0] ** 2
+                for c in channels[1:]:
+                    square_sum = square_sum + c ** 2
+                channels = channels + [np.sqrt(square_sum)]
+            for c in channels:
+                print(" ".join(repr(float(v)) for v in features(c, fs, bands, full, unit_to_si)))
+        assert not pending, "incomplete channel group"
 
 
 if __name__ == "__main__":

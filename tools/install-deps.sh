@@ -9,10 +9,12 @@ pkgs="g++ cmake ninja-build pkg-config make tzdata
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
   nlohmann-json3-dev libcli11-dev libkissfft-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libsnappy-dev libzstd-dev liblz4-dev"
+  libsnappy-dev libzstd-dev liblz4-dev
+  libsimdjson-dev libcurl4-openssl-dev librdkafka-dev libmosquitto-dev"
 if [ "$mode" = test ]; then
   pkgs="$pkgs clang-format python3 python3-numpy python3-scipy python3-sklearn
-    python3-pandas python3-joblib sqlite3 curl chromium"
+    python3-pandas python3-joblib sqlite3 curl chromium
+    mosquitto mosquitto-clients influxdb influxdb-client victoria-metrics kcat openssl"
 fi
 missing=""
 for p in $pkgs; do
@@ -28,7 +30,7 @@ if [ -n "$missing" ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   # shellcheck disable=SC2086
-  apt-get install -y -qq --no-install-recommends $missing
+  apt-get install -y -qq -o DPkg::Lock::Timeout=600 --no-install-recommends $missing
 fi
 if [ "$mode" = test ] && command -v npm >/dev/null 2>&1; then
   # DuckDB (@duckdb/node-api) as the independent reader of our Parquet files.

@@ -1,7 +1,8 @@
-// machine-health features: computes window features from a CSV (or Parquet)
+// machine-health features: computes window features from a CSV or Parquet
 // file of samples.
 //
-//   machine-health features --input FILE.csv|FILE.parquet --fs HZ [--channels ax,ay,az]
+//   machine-health features --input FILE.csv|FILE.parquet|URL --fs HZ [--channels ax,ay,az]
+//       [--no-mag] [--dtype float64|float32]
 //       [--window 2560] [--hop N] [--bands 0-200,200-1000] [--set basic|full]
 //       [--unit g|m/s2] [--rpm R] [--bearing NAME|Z,d,D,ANGLE]
 //       [--env-band LO-HI] [--iso-group 1|2 [--foundation rigid|flexible]]
@@ -10,11 +11,14 @@
 // Input (CSV): a header row, then one row per sample; one column per channel
 // (other columns are ignored). With a `machine_id` column, windows are cut per
 // machine; with a `timestamp` column, window_start is its text for the
-// window's first sample instead of the sample index. The CSV dialect is
-// deliberately minimal (comma separated, no quoting, header required): a full
-// reader is another component's job. A .parquet input is read with
-// parquet::OpenParquetTable (same columns). Output format by --out extension
-// (docs/features.md).
+// window's first sample instead of the sample index. A local CSV is streamed
+// with a deliberately minimal dialect (comma separated, no quoting, header
+// required) so that errors name the exact line. A Parquet file (by its
+// "PAR1" magic or .parquet extension) or an http(s) URL is opened with
+// replay::OpenTableFile (same columns). With 2+ channels the vector
+// magnitude is added as channel "mag" unless --no-mag. --dtype float32 rounds
+// every sample to float32 first (as a float32 logger would have stored it).
+// Output format by --out extension (docs/features.md).
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -35,8 +39,8 @@
 #include "core/time_util.h"
 #include "features/bearing.h"
 #include "features/window_features.h"
-#include "parquet/parquet_reader.h"
 #include "parquet/parquet_writer.h"
+#include "replay/table_file.h"
 
 namespace mh::app {
 namespace {
@@ -61,6 +65,8 @@ struct FeaturesArgs {
   std::string foundation = "rigid";
   bool foundation_given = false;
   std::string names = "default";
+  bool no_mag = false;
+  std::string dtype = "float64";
 };
 
 // Output file formats, chosen by the --out extension.
@@ -166,6 +172,19 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
     const std::string_view name = Trim(c);
     if (name.empty()) return Status::InvalidArgument("--channels: empty channel name");
     o.channels.emplace_back(name);
+  }
+  o.magnitude = !a.no_mag && o.channels.size() >= 2;
+  if (o.magnitude) {
+    for (const std::string& c : o.channels) {
+      if (c == features::kMagnitudeChannel) {
+        return Status::InvalidArgument(
+            "--channels: channel 'mag' clashes with the vector magnitude channel 'mag' (add "
+            "--no-mag to read a 'mag' column as a channel)");
+      }
+    }
+  }
+  if (a.dtype != "float64" && a.dtype != "float32") {
+    return Status::InvalidArgument("--dtype: expected float64 or float32, got '" + a.dtype + "'");
   }
   auto bands = ParseBands(a.bands);
   if (!bands.ok()) return bands.status();
@@ -444,7 +463,8 @@ class ParquetFeatureWriter : public FeatureWriter {
 };
 
 // The output columns: the extractor's names (renamed for --names prototype),
-// with iso_zone_<ch> after each velocity_rms_<ch> when --iso-group is given.
+// with iso_zone_<ch> after each velocity_rms_<ch> of an input channel when
+// --iso-group is given.
 std::vector<OutColumn> OutputColumns(const FeaturesArgs& a,
                                      const features::WindowFeatureExtractor& ex) {
   std::vector<OutColumn> cols;
@@ -454,8 +474,10 @@ std::vector<OutColumn> OutputColumns(const FeaturesArgs& a,
     const std::string name =
         a.names == "prototype" ? features::PrototypeFeatureName(names[i]) : names[i];
     cols.push_back({name, i, false});
-    const std::string channel = ex.options().channels[i / per];
-    if (a.iso_group != 0 && names[i] == "velocity_rms_" + channel) {
+    const std::string channel = ex.output_channels()[i / per];
+    // ISO 20816-3 judges a measurement direction: no zone for the magnitude.
+    const bool magnitude = ex.options().magnitude && channel == features::kMagnitudeChannel;
+    if (a.iso_group != 0 && !magnitude && names[i] == "velocity_rms_" + channel) {
       cols.push_back({"iso_zone_" + channel, i, true});
     }
   }
@@ -473,9 +495,11 @@ class Windower {
         writer_(writer),
         window_(ex.options().window_samples),
         hop_(a.hop_given ? static_cast<std::size_t>(a.hop) : window_),
+        float32_(a.dtype == "float32"),
         columns_(OutputColumns(a, ex)),
         zones_(columns_.size(), ""),
         spans_(ex.options().channels.size()),
+        rounded_(ex.options().channels.size()),
         values_(ex.names().size()) {}
 
   Status Begin(bool with_machine, bool with_timestamp) {
@@ -485,8 +509,22 @@ class Windower {
   }
 
   // One sample row: `row[c]` is channel c (finite, checked by the caller).
+  // With --dtype float32 each value is first rounded to the nearest float32;
+  // one outside the float32 range is an error.
   Status Add(const std::string& where, const std::string& machine, std::string_view timestamp,
              std::span<const double> row) {
+    if (float32_) {
+      for (std::size_t c = 0; c < row.size(); ++c) {
+        const auto f = static_cast<float>(row[c]);
+        if (!std::isfinite(f)) {
+          return Status::Corruption(where + ": column '" + ex_.options().channels[c] + "': '" +
+                                    FormatDouble(row[c]) +
+                                    "' is outside the float32 range (--dtype float32)");
+        }
+        rounded_[c] = static_cast<double>(f);
+      }
+      row = rounded_;
+    }
     MachineState& m = machines_[machine];
     if (m.samples.empty()) m.samples.resize(row.size());
     if (m.skip > 0) {
@@ -546,9 +584,11 @@ class Windower {
   FeatureWriter& writer_;
   const std::size_t window_;
   const std::size_t hop_;
+  const bool float32_;
   const std::vector<OutColumn> columns_;
   std::vector<const char*> zones_;
   std::vector<std::span<const double>> spans_;
+  std::vector<double> rounded_;  // --dtype float32: the row rounded
   std::vector<double> values_;
   bool machine_ = false;
   bool timestamp_ = false;
@@ -631,17 +671,19 @@ std::string CellText(const TableColumn& col, std::size_t r) {
   }
 }
 
-// Reads the Parquet file `a.input` (channels DOUBLE or integer columns,
-// optional machine_id and timestamp). Errors name the file, the 1-based row
-// and the column.
-Status ComputeFeaturesParquet(const FeaturesArgs& a, features::WindowFeatureExtractor& ex,
-                              FeatureWriter& writer) {
+// Reads `a.input` with replay::OpenTableFile: a Parquet file, or a URL of a
+// Parquet or CSV file (channels DOUBLE, FLOAT or integer columns, optional
+// machine_id and timestamp). Errors name the file, the 1-based row and the
+// column.
+Status ComputeFeaturesTable(const FeaturesArgs& a, features::WindowFeatureExtractor& ex,
+                            FeatureWriter& writer) {
   const std::string& file = a.input;
   const features::FeatureOptions& o = ex.options();
-  auto opened = parquet::OpenParquetTable(file, {});
+  auto opened = replay::OpenTableFile(file, replay::TableFileOptions{});
   if (!opened.ok()) return opened.status();
   TableReader& reader = **opened;
   const std::vector<TableColumnInfo>& cols = reader.columns();
+  const std::string shown = replay::RedactUrl(file);
   auto column = [&](const std::string& name) -> std::ptrdiff_t {
     for (std::size_t i = 0; i < cols.size(); ++i) {
       if (cols[i].name == name) return static_cast<std::ptrdiff_t>(i);
@@ -651,10 +693,10 @@ Status ComputeFeaturesParquet(const FeaturesArgs& a, features::WindowFeatureExtr
   std::vector<std::size_t> channel_col;
   for (const std::string& c : o.channels) {
     const std::ptrdiff_t i = column(c);
-    if (i < 0) return Status::Corruption(file + ": no column '" + c + "' in the schema");
+    if (i < 0) return Status::Corruption(shown + ": no column '" + c + "' in the schema");
     const ValueKind k = cols[static_cast<std::size_t>(i)].kind;
     if (k != ValueKind::kDouble && k != ValueKind::kInt) {
-      return Status::Corruption(file + ": column '" + c + "' is not numeric");
+      return Status::Corruption(shown + ": column '" + c + "' is not numeric");
     }
     channel_col.push_back(static_cast<std::size_t>(i));
   }
@@ -671,7 +713,7 @@ Status ComputeFeaturesParquet(const FeaturesArgs& a, features::WindowFeatureExtr
     if (batch.rows == 0) break;
     for (std::size_t r = 0; r < batch.rows; ++r) {
       const std::string where =
-          file + ": row " + std::to_string(batch.first_row + static_cast<std::int64_t>(r) + 1);
+          shown + ": row " + std::to_string(batch.first_row + static_cast<std::int64_t>(r) + 1);
       for (std::size_t c = 0; c < channel_col.size(); ++c) {
         const TableColumn& col = batch.columns[channel_col[c]];
         if (!col.valid[r]) {
@@ -702,16 +744,28 @@ Status ComputeFeaturesParquet(const FeaturesArgs& a, features::WindowFeatureExtr
       MH_RETURN_IF_ERROR(windower.Add(where, machine, ts, row_values));
     }
   }
-  return windower.End(file);
+  return windower.End(shown);
 }
 
-// Reads `a.input` (Parquet by its .parquet extension, else CSV) and writes
-// one row per full window to `writer`.
+// True for a Parquet file: the "PAR1" magic, or a .parquet extension (so that
+// a truncated Parquet file is reported by the Parquet reader).
+bool IsParquetFile(const std::string& path) {
+  std::string lower = path;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (EndsWith(lower, ".parquet")) return true;
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {0, 0, 0, 0};
+  in.read(magic, 4);
+  return in.gcount() == 4 && std::string_view(magic, 4) == "PAR1";
+}
+
+// Reads `a.input` (a URL or a Parquet file through OpenTableFile, else a
+// local CSV) and writes one row per full window to `writer`.
 Status ComputeFeatures(const FeaturesArgs& a, features::WindowFeatureExtractor& ex,
                        FeatureWriter& writer) {
-  std::string lower = a.input;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (EndsWith(lower, ".parquet")) return ComputeFeaturesParquet(a, ex, writer);
+  if (replay::IsHttpUrl(a.input) || IsParquetFile(a.input)) {
+    return ComputeFeaturesTable(a, ex, writer);
+  }
   return ComputeFeaturesCsv(a, ex, writer);
 }
 
@@ -785,12 +839,20 @@ void AddFeaturesCommand(CLI::App& root, CommandIo& io, Action& action) {
   CLI::App* sub = root.add_subcommand(
       "features",
       "Compute window features (RMS, kurtosis, spectral peak, band energy...) from a "
-      "CSV of vibration samples");
+      "CSV or Parquet file of vibration samples");
   sub->add_option("--input", args->input,
-                  "CSV with a header (or .parquet) and one column per channel")
+                  "CSV with a header, Parquet file, or http(s) URL; one column per channel")
       ->required();
   sub->add_option("--fs", args->fs, "Sampling rate in Hz")->required();
   sub->add_option("--channels", args->channels, "Comma-separated channel columns")
+      ->capture_default_str();
+  sub->add_flag("--no-mag", args->no_mag,
+                "Do not add the vector magnitude channel 'mag' (sqrt(ax^2+ay^2+az^2) per "
+                "sample: rms_mag, kurtosis_mag, ...), which is on by default with 2+ channels");
+  sub->add_option("--dtype", args->dtype,
+                  "Sample precision: float64, or float32 to round every sample to float32 "
+                  "first, as a float32 logger stores it (Parquet FLOAT columns are float32 "
+                  "already)")
       ->capture_default_str();
   sub->add_option("--window", args->window, "Samples per window")->capture_default_str();
   CLI::Option* hop =

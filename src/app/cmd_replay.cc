@@ -21,9 +21,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/builtin_plugins.h"
 #include "app/command.h"
 #include "core/strings.h"
-#include "replay/event_publisher.h"
+#include "core/uri.h"
 #include "replay/replayer.h"
 #include "replay/table_file.h"
 
@@ -49,6 +50,7 @@ struct ReplayArgs {
   double speed = 0;
   std::int64_t limit = 0;
   std::string on_bad = "error";
+  double retry_timeout_s = 60;
   std::string channels;
   double fs = 0;
   std::int64_t window = 0;
@@ -135,10 +137,7 @@ Result<ValueKind> ParseKind(const std::string& s) {
 
 // Builds the replay and table options (InvalidArgument -> exit 2).
 Status MakeOptions(const ReplayArgs& a, replay::ReplayOptions* r, replay::TableFileOptions* t) {
-  if (a.to != "-") {
-    return Status::InvalidArgument("--to: only '-' (json lines on stdout) is supported, got '" +
-                                   a.to + "'");
-  }
+  if (auto to = ParseUri(a.to); !to.ok()) return to.status().WithContext("--to");
   r->feature_keys = SplitList(a.feature_keys);
   r->feature_count = a.feature_count;
   r->keep_names = a.keep_names;
@@ -165,6 +164,7 @@ Status MakeOptions(const ReplayArgs& a, replay::ReplayOptions* r, replay::TableF
   r->rate = a.rate;
   r->speed = a.speed;
   r->max_events = a.limit;
+  r->retry_timeout_s = a.retry_timeout_s;
   if (a.on_bad == "error") {
     r->on_bad = replay::OnBad::kError;
   } else if (a.on_bad == "skip") {
@@ -236,7 +236,10 @@ int RunReplay(CommandIo& io, const CLI::App& sub, ReplayArgs a) {
     if (url) return replay::OpenTableBytes(body, options.source_name, table_options);
     return replay::OpenTableFile(a.input, table_options);
   };
-  auto publisher = replay::NewJsonLinesPublisher(io.out);
+  auto publisher_or = OpenPublisher(ParseUri(a.to).value(), io.out);
+  if (!publisher_or.ok())
+    return ReportError(io, kCommand, publisher_or.status().WithContext("--to"));
+  std::unique_ptr<transport::Publisher> publisher = std::move(publisher_or).value();
   auto stats = replay::Replay(open, options, *publisher, replay::SystemReplayClock());
   Status closed = publisher->Close();
   if (!stats.ok()) {
@@ -264,7 +267,10 @@ void AddReplayCommand(CLI::App& root, CommandIo& io, Action& action) {
   CLI::App* sub = root.add_subcommand(
       "replay", "Publish the rows of a CSV or Parquet table (file or http(s) url) as events");
   sub->add_option("--input", args->input, "CSV or Parquet file, or http(s) url")->required();
-  sub->add_option("--to", args->to, "target: '-' for json lines on stdout")->required();
+  sub->add_option("--to", args->to,
+                  "target address: '-' (json lines on stdout), jsonl:PATH, "
+                  "kafka://HOST:PORT/TOPIC, eventhubs://NS/HUB, mqtt://HOST:PORT/TOPIC")
+      ->required();
   sub->add_option("--feature-keys", args->feature_keys, "feature columns, comma separated");
   sub->add_option("--feature-count", args->feature_count, "use the first N numeric columns");
   sub->add_flag("--keep-names", args->keep_names, "use column names as keys, not feature_N");
@@ -281,6 +287,10 @@ void AddReplayCommand(CLI::App& root, CommandIo& io, Action& action) {
   sub->add_option("--speed", args->speed, "pace by the table's timestamps, X times faster");
   sub->add_option("--limit", args->limit, "stop after N events (0: no limit)");
   sub->add_option("--on-bad", args->on_bad, "error or skip")->capture_default_str();
+  sub->add_option("--retry-timeout", args->retry_timeout_s,
+                  "seconds to keep retrying a target that is down (0: fail at once)")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
   sub->add_option("--channels", args->channels, "waveform replay: sample columns, e.g. ax,ay,az");
   sub->add_option("--fs", args->fs, "waveform replay: sampling rate in hz");
   sub->add_option("--window", args->window, "waveform replay: samples per event");

@@ -1,10 +1,11 @@
 // machine-health score: batch scoring of a feature table.
 //
-//   machine-health score --model MODEL|FILE.joblib --input FILE.csv --out FILE|-
-//       [--features a,b,...]
+//   machine-health score --model MODEL|FILE.joblib --input FILE.csv|FILE.parquet|URL
+//       --out FILE|- [--features a,b,...]
 //
-// Input: a CSV with a header line and comma-separated fields (no quoting).
-// The model's features are matched by name (a model without names uses
+// Input: a feature table, CSV (header line; dialect as docs/csv.md) or
+// Parquet, or an http(s) URL of either, read by app/feature_table.h. The
+// model's features are matched by name (a model without names uses
 // feature_1..feature_N); --features maps them instead: its i-th name is the
 // input column for the model's i-th feature. Output (CSV): the input's id
 // columns when present (machine_id, sensor_id, timestamp, window_start, in
@@ -14,8 +15,9 @@
 // renamed when complete.
 //
 // Errors: an empty, non-numeric or non-finite feature cell names the file,
-// line, row and column (exit 1); feature columns missing from the input are
-// all listed (exit 1); a bad --features list is a usage error (exit 2).
+// the row (CSV: the line, for a cell that is not a number) and the column
+// (exit 1); feature columns missing from the input are all listed (exit 1); a
+// bad --features list is a usage error (exit 2).
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -32,6 +34,8 @@
 #include <CLI/CLI.hpp>
 
 #include "app/command.h"
+#include "app/feature_table.h"
+#include "app/score_stream.h"
 #include "core/strings.h"
 #include "iforest/matrix.h"
 #include "iforest/scorer.h"
@@ -58,12 +62,6 @@ std::string_view Trim(std::string_view s) {
     s.remove_suffix(1);
   }
   return s;
-}
-
-std::vector<std::string> SplitCsvLine(std::string_view line) {
-  std::vector<std::string> fields = Split(line, ',');
-  for (std::string& f : fields) f = std::string(Trim(f));
-  return fields;
 }
 
 int DataError(CommandIo& io, const std::string& message) {
@@ -95,79 +93,40 @@ int RunScore(const ScoreArgs& args, CommandIo& io) {
     }
   }
 
-  std::ifstream in(args.input, std::ios::binary);
-  if (!in) return DataError(io, args.input + ": cannot open: " + std::strerror(errno));
-  std::string line;
-  if (!std::getline(in, line) || Trim(line).empty()) {
-    return DataError(io, args.input + ":1: missing header line");
-  }
-  const std::vector<std::string> header = SplitCsvLine(line);
-  std::vector<std::size_t> feature_col(d);
+  Result<FeatureTableFile> file = FeatureTableFile::Open(args.input);
+  if (!file.ok()) return DataError(io, file.status().message());
   {
     std::vector<std::string> missing;
-    for (std::size_t j = 0; j < d; ++j) {
-      std::size_t found = header.size();
-      for (std::size_t c = 0; c < header.size(); ++c) {
-        if (header[c] == wanted[j]) {
-          if (found != header.size()) {
-            return DataError(io, args.input + ":1: column '" + wanted[j] + "' appears twice");
-          }
-          found = c;
-        }
-      }
-      if (found == header.size()) missing.push_back(wanted[j]);
-      feature_col[j] = found;
+    for (const std::string& w : wanted) {
+      if (file->Find(w) < 0) missing.push_back(w);
     }
     if (!missing.empty()) {
-      return DataError(io, args.input + ": missing feature column(s) " + JoinQuoted(missing) +
+      std::vector<std::string> columns;
+      for (const TableColumnInfo& c : file->columns()) columns.push_back(c.name);
+      return DataError(io, file->name() + ": missing feature column(s) " + JoinQuoted(missing) +
                                " (model features: " + JoinQuoted(model->feature_names) +
-                               "; input columns: " + JoinQuoted(header) + ")");
+                               "; input columns: " + JoinQuoted(columns) + ")");
     }
   }
-  std::vector<std::size_t> id_cols;
-  for (std::size_t c = 0; c < header.size(); ++c) {
-    if (kIdColumns.count(header[c])) id_cols.push_back(c);
+  std::vector<std::string> id_names;
+  for (const TableColumnInfo& c : file->columns()) {
+    if (kIdColumns.count(c.name)) id_names.push_back(c.name);
   }
-
-  iforest::Matrix x;
-  x.cols = d;
-  std::vector<std::vector<std::string>> ids;
-  std::size_t row = 0;
-  for (std::size_t number = 2; std::getline(in, line); ++number) {
-    if (Trim(line).empty()) continue;
-    ++row;
-    std::vector<std::string> fields = SplitCsvLine(line);
-    const std::string where =
-        args.input + ":" + std::to_string(number) + ": row " + std::to_string(row);
-    if (fields.size() != header.size()) {
-      return DataError(io, where + ": expected " + std::to_string(header.size()) + " fields, got " +
-                               std::to_string(fields.size()));
-    }
-    for (std::size_t j = 0; j < d; ++j) {
-      const std::string& cell = fields[feature_col[j]];
-      const std::string col = ", column '" + header[feature_col[j]] + "'";
-      if (cell.empty()) return DataError(io, where + col + ": missing value");
-      Result<double> v = ParseDouble(cell);
-      if (!v.ok()) return DataError(io, where + col + ": not a number: '" + cell + "'");
-      if (!std::isfinite(*v)) return DataError(io, where + col + ": not finite: '" + cell + "'");
-      x.data.push_back(*v);
-    }
-    std::vector<std::string> id;
-    for (std::size_t c : id_cols) id.push_back(fields[c]);
-    ids.push_back(std::move(id));
-  }
-  if (in.bad()) return DataError(io, args.input + ": read failed");
-  x.rows = row;
+  Result<FeatureTable> table = file->Read(wanted, id_names);
+  if (!table.ok()) return DataError(io, table.status().message());
+  const iforest::Matrix& x = table->x;
 
   std::vector<double> ss(x.rows);
   iforest::Scorer scorer(*model);
   if (x.rows > 0) scorer.ScoreSamplesBatch(x, ss);
 
   std::ostringstream text;
-  for (std::size_t c : id_cols) text << header[c] << ",";
+  for (const std::string& name : id_names) text << name << ",";
   text << "score,score_samples,anomaly\n";
   for (std::size_t i = 0; i < x.rows; ++i) {
-    for (const std::string& v : ids[i]) text << v << ",";
+    if (!id_names.empty()) {
+      for (const std::string& v : table->ids[i]) text << v << ",";
+    }
     const double decision = ss[i] - scorer.offset();
     text << FormatDouble(decision) << "," << FormatDouble(ss[i]) << "," << (decision < 0.0 ? 1 : 0)
          << "\n";
@@ -201,14 +160,34 @@ int RunScore(const ScoreArgs& args, CommandIo& io) {
 
 void AddScoreCommand(CLI::App& root, CommandIo& io, Action& action) {
   auto args = std::make_shared<ScoreArgs>();
+  auto stream = std::make_shared<ScoreStreamArgs>();
   CLI::App* sub = root.add_subcommand(
-      "score", "Score a feature CSV with a model file or a scikit-learn .joblib");
+      "score",
+      "Score a feature table (--input/--out) or a stream of events (--from/--to) with a model "
+      "file or a scikit-learn .joblib");
   sub->add_option("--model", args->model, "model file or scikit-learn .joblib/.pkl")->required();
-  sub->add_option("--input", args->input, "feature CSV with a header line")->required();
-  sub->add_option("--out", args->out, "output CSV, or - for stdout")->required();
+  CLI::Option* input = sub->add_option(
+      "--input", args->input, "feature table: CSV with a header line, Parquet, or an http(s) URL");
+  CLI::Option* out = sub->add_option("--out", args->out, "output CSV, or - for stdout");
   sub->add_option("--features", args->features,
-                  "comma-separated input columns for the model's features, in model order");
-  sub->callback([&io, &action, args] { action = [&io, args] { return RunScore(*args, io); }; });
+                  "comma-separated input columns (or event keys) for the model's features, in "
+                  "model order");
+  AddScoreStreamOptions(*sub, *stream);
+  sub->callback([&io, &action, args, stream, input, out] {
+    action = [&io, args, stream, input, out] {
+      if (!stream->from.empty()) {
+        if (input->count() > 0 || out->count() > 0) {
+          return UsageError(io, kCommand, "--from (streaming) excludes --input/--out (batch)");
+        }
+        return RunScoreStream(args->model, args->features, *stream, io);
+      }
+      if (input->count() == 0 || out->count() == 0) {
+        return UsageError(io, kCommand,
+                          "--input and --out are required (or --from to score a stream)");
+      }
+      return RunScore(*args, io);
+    };
+  });
 }
 
 }  // namespace mh::app

@@ -1,18 +1,21 @@
 // machine-health train: fits a StandardScaler + Isolation Forest on a feature
-// CSV and writes a model file (iforest/model_io.h).
+// table and writes a model file (iforest/model_io.h).
 //
-//   machine-health train --input features.csv [--features a,b,c] [--trees 100]
-//       [--max-samples auto] [--max-features 1.0] [--contamination auto]
-//       [--seed 42] [--threads N] [--no-scaler] --out model.mhm
+//   machine-health train --input features.csv|features.parquet|URL [--features a,b,c]
+//       [--trees 100] [--max-samples auto] [--max-features 1.0] [--contamination auto]
+//       [--seed 42] [--threads N] [--no-scaler] [--granularity window|sample]
+//       --out model.mhm
 //
-// The CSV has a header line and comma-separated fields (no quoting). Every
-// selected cell must be a finite number: an empty or non-numeric cell is an
-// error naming the file, line and column (exit 1). Unknown feature names and
-// bad option values are usage errors (exit 2).
-#include <algorithm>
+// The input is a CSV (header line; dialect as docs/csv.md) or Parquet file,
+// or an http(s) URL of either, read by app/feature_table.h. Every selected
+// cell must be a finite number: an empty, non-numeric, NaN or infinite cell
+// is an error naming the file, the row (CSV: the line, for a cell that is not
+// a number) and the column (exit 1). Unknown feature names and bad option
+// values are usage errors (exit 2). --granularity records in the model whether
+// a row describes a window of samples (the default: `features` output) or one
+// sample.
 #include <charconv>
 #include <cmath>
-#include <fstream>
 #include <memory>
 #include <ostream>
 #include <set>
@@ -23,6 +26,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/command.h"
+#include "app/feature_table.h"
 #include "core/strings.h"
 #include "core/time_util.h"
 #include "iforest/model_io.h"
@@ -48,6 +52,7 @@ struct TrainArgs {
   std::string seed = "42";  // parsed strictly: CLI11 wraps "-4" into a uint64
   int threads = 0;
   bool no_scaler = false;
+  std::string granularity = "window";
   std::string out;
 };
 
@@ -59,29 +64,9 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// The tiny CSV splitter: fields separated by commas, surrounding blanks and a
-// trailing CR removed. No quoting (feature files have none).
-std::vector<std::string> SplitCsvLine(std::string_view line) {
-  std::vector<std::string> fields = Split(line, ',');
-  for (std::string& f : fields) f = std::string(Trim(f));
-  return fields;
-}
-
 int DataError(CommandIo& io, const std::string& message) {
   io.err << "machine-health " << kCommand << ": " << message << "\n";
   return kExitFailure;
-}
-
-// Parses one selected cell; the message names file, line and column.
-Result<double> ParseCell(const std::string& file, std::size_t line, std::size_t column,
-                         const std::string& name, const std::string& cell) {
-  const std::string where = file + ":" + std::to_string(line) + ": column " +
-                            std::to_string(column + 1) + " (" + name + ")";
-  if (cell.empty()) return Status::InvalidArgument(where + " is empty");
-  Result<double> v = ParseDouble(cell);
-  if (!v.ok()) return Status::InvalidArgument(where + " is not a number: '" + cell + "'");
-  if (!std::isfinite(*v)) return Status::InvalidArgument(where + " is not finite: '" + cell + "'");
-  return *v;
 }
 
 int RunTrain(const TrainArgs& args, CommandIo& io) {
@@ -112,86 +97,55 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
     return UsageError(io, kCommand,
                       "--max-features must be a fraction in (0, 1] or an integer count");
   }
+  iforest::FeatureGranularity granularity = iforest::FeatureGranularity::kPerWindow;
+  if (args.granularity == "sample") {
+    granularity = iforest::FeatureGranularity::kPerSample;
+  } else if (args.granularity != "window") {
+    return UsageError(io, kCommand,
+                      "--granularity must be 'window' or 'sample', got '" + args.granularity + "'");
+  }
 
-  std::ifstream in(args.input);
-  if (!in) return DataError(io, args.input + ": cannot open");
-  std::string line;
-  if (!std::getline(in, line) || Trim(line).empty()) {
-    return DataError(io, args.input + ":1: missing header line");
-  }
-  const std::vector<std::string> header = SplitCsvLine(line);
-  {
-    std::set<std::string> seen;
-    for (std::size_t c = 0; c < header.size(); ++c) {
-      if (header[c].empty() || !seen.insert(header[c]).second) {
-        return DataError(io, args.input + ":1: column " + std::to_string(c + 1) +
-                                 " has an empty or duplicate name");
-      }
-    }
-  }
-  // Data lines (blank lines are skipped), with their line numbers.
-  std::vector<std::pair<std::size_t, std::vector<std::string>>> rows;
-  for (std::size_t number = 2; std::getline(in, line); ++number) {
-    if (Trim(line).empty()) continue;
-    std::vector<std::string> fields = SplitCsvLine(line);
-    if (fields.size() != header.size()) {
-      return DataError(io, args.input + ":" + std::to_string(number) + ": expected " +
-                               std::to_string(header.size()) + " fields, got " +
-                               std::to_string(fields.size()));
-    }
-    rows.emplace_back(number, std::move(fields));
-  }
-  if (in.bad()) return DataError(io, args.input + ": read failed");
-  if (rows.empty()) return DataError(io, args.input + ": no data rows");
+  Result<FeatureTableFile> file = FeatureTableFile::Open(args.input);
+  if (!file.ok()) return DataError(io, file.status().message());
+  if (file->empty()) return DataError(io, file->name() + ": no data rows");
+  const std::vector<TableColumnInfo>& columns = file->columns();
 
   // Feature selection: the named columns, or every column that is not an
   // identifier and holds a number in the first data row.
-  std::vector<std::size_t> selected;
+  std::vector<std::string> names;
   if (!args.features.empty()) {
     std::vector<std::string> unknown;
     for (const std::string& raw : Split(args.features, ',')) {
       const std::string name(Trim(raw));
-      auto it = std::find(header.begin(), header.end(), name);
-      if (it == header.end()) {
+      if (file->Find(name) < 0) {
         unknown.push_back("'" + name + "'");
       } else {
-        selected.push_back(static_cast<std::size_t>(it - header.begin()));
+        names.push_back(name);
       }
     }
     if (!unknown.empty()) {
-      std::string list, columns;
+      std::string list, known;
       for (const auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
-      for (const auto& h : header) columns += (columns.empty() ? "" : ", ") + h;
+      for (const auto& c : columns) known += (known.empty() ? "" : ", ") + c.name;
       return UsageError(io, kCommand,
-                        "--features: unknown column(s) " + list + " (columns: " + columns + ")");
+                        "--features: unknown column(s) " + list + " (columns: " + known + ")");
     }
   } else {
-    for (std::size_t c = 0; c < header.size(); ++c) {
-      if (kNonFeatureColumns.count(header[c])) continue;
-      Result<double> v = ParseDouble(rows.front().second[c]);
-      if (v.ok()) selected.push_back(c);
+    for (std::size_t c = 0; c < columns.size(); ++c) {
+      if (kNonFeatureColumns.count(columns[c].name)) continue;
+      if (file->FirstRowNumeric(c)) names.push_back(columns[c].name);
     }
-    if (selected.empty()) return DataError(io, args.input + ": no numeric feature columns");
+    if (names.empty()) return DataError(io, file->name() + ": no numeric feature columns");
   }
-  if (args.max_features > 1.0 && args.max_features > static_cast<double>(selected.size())) {
+  if (args.max_features > 1.0 && args.max_features > static_cast<double>(names.size())) {
     return UsageError(io, kCommand,
                       "--max-features " + FormatDouble(args.max_features) + " exceeds the " +
-                          std::to_string(selected.size()) + " selected features");
+                          std::to_string(names.size()) + " selected features");
   }
 
-  iforest::Matrix x;
-  x.rows = rows.size();
-  x.cols = selected.size();
-  x.data.reserve(x.rows * x.cols);
-  for (const auto& [number, fields] : rows) {
-    for (std::size_t c : selected) {
-      Result<double> v = ParseCell(args.input, number, c, header[c], fields[c]);
-      if (!v.ok()) return DataError(io, v.status().message());
-      x.data.push_back(*v);
-    }
-  }
-  std::vector<std::string> names;
-  for (std::size_t c : selected) names.push_back(header[c]);
+  Result<FeatureTable> table = file->Read(names, {});
+  if (!table.ok()) return DataError(io, table.status().message());
+  const iforest::Matrix& x = table->x;
 
   iforest::TrainOptions options;
   options.n_estimators = args.trees;
@@ -203,6 +157,7 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
   options.standardize = !args.no_scaler;
   Result<iforest::Model> model = iforest::Train(x, std::move(names), options);
   if (!model.ok()) return ReportError(io, kCommand, model.status());
+  model->granularity = granularity;
 
   std::size_t outliers = 0;
   {
@@ -210,7 +165,7 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
     for (std::size_t i = 0; i < x.rows; ++i) outliers += scorer.Predict(x.Row(i)) < 0;
   }
   const double outlier_fraction = static_cast<double>(outliers) / static_cast<double>(x.rows);
-  model->card.source = args.input;
+  model->card.source = file->name();  // a URL without its query (may be a secret)
   model->card.created = FormatRfc3339(WallNowNs(), 0);
   model->card.metrics = "train_outlier_fraction=" + FormatDouble(outlier_fraction);
   Status saved = iforest::SaveModel(*model, args.out);
@@ -226,8 +181,10 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
 void AddTrainCommand(CLI::App& root, CommandIo& io, Action& action) {
   auto args = std::make_shared<TrainArgs>();
   CLI::App* sub = root.add_subcommand(
-      "train", "Fit a StandardScaler + Isolation Forest on a feature CSV and write a model file");
-  sub->add_option("--input", args->input, "feature CSV with a header line")->required();
+      "train", "Fit a StandardScaler + Isolation Forest on a feature table and write a model file");
+  sub->add_option("--input", args->input,
+                  "feature table: CSV with a header line, Parquet, or an http(s) URL")
+      ->required();
   sub->add_option("--features", args->features,
                   "comma-separated feature columns (default: every numeric column except "
                   "window_start, timestamp, machine_id, sensor_id)");
@@ -246,6 +203,11 @@ void AddTrainCommand(CLI::App& root, CommandIo& io, Action& action) {
   sub->add_option("--threads", args->threads, "training threads, 0 = all cores")
       ->capture_default_str();
   sub->add_flag("--no-scaler", args->no_scaler, "do not standardize features first");
+  sub->add_option("--granularity", args->granularity,
+                  "what a row describes, stored in the model's feature contract: 'window' (one "
+                  "row per window of samples, as `features` writes) or 'sample' (one row per "
+                  "sensor sample)")
+      ->capture_default_str();
   sub->add_option("--out", args->out, "model file to write")->required();
   sub->callback([&io, &action, args] { action = [&io, args] { return RunTrain(*args, io); }; });
 }

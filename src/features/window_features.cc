@@ -56,6 +56,17 @@ Status ValidateOptions(const FeatureOptions& o) {
     if (c.empty()) return Status::InvalidArgument("empty channel name");
     if (!seen.insert(c).second) return Status::InvalidArgument("duplicate channel '" + c + "'");
   }
+  if (o.magnitude) {
+    if (o.channels.size() < 2) {
+      return Status::InvalidArgument("the vector magnitude needs at least 2 channels, got " +
+                                     std::to_string(o.channels.size()));
+    }
+    if (seen.count(std::string(kMagnitudeChannel)) != 0) {
+      return Status::InvalidArgument(
+          "channel 'mag' clashes with the vector magnitude channel (rename it or turn the "
+          "magnitude off)");
+    }
+  }
   const double nyquist = o.sample_rate_hz / 2;
   for (std::size_t i = 0; i < o.bands.size(); ++i) {
     const Band& b = o.bands[i];
@@ -104,6 +115,18 @@ bool AllFinite(std::span<const double> x) {
   return bad == 0;
 }
 
+// m_n = sqrt(x_0,n^2 + x_1,n^2 + ...), summed in channel order: the same
+// operations, in the same order, as numpy's np.sqrt(ax**2 + ay**2 + az**2).
+void VectorMagnitude(std::span<const std::span<const double>> channels, std::span<double> m) {
+  const std::span<const double> first = channels[0];
+  for (std::size_t i = 0; i < m.size(); ++i) m[i] = first[i] * first[i];
+  for (std::size_t c = 1; c < channels.size(); ++c) {
+    const std::span<const double> x = channels[c];
+    for (std::size_t i = 0; i < m.size(); ++i) m[i] += x[i] * x[i];
+  }
+  for (double& v : m) v = std::sqrt(v);
+}
+
 }  // namespace
 
 std::string PrototypeFeatureName(std::string_view name) {
@@ -129,6 +152,9 @@ struct WindowFeatureExtractor::Scratch {
   std::vector<double> order_hz;                // 1x, 2x, 3x shaft frequency (or empty)
   std::vector<double> defect_hz;               // bpfo bpfi bsf ftf, then 2x each (or empty)
   std::unique_ptr<EnvelopeAnalyzer> envelope;  // when defect_hz is not empty
+  std::vector<double> magnitude;               // N samples when options.magnitude
+  std::vector<double> widened;                 // channels x N: float32 input as float64
+  std::vector<std::span<const double>> widened_channels;  // views into `widened`
 };
 
 WindowFeatureExtractor::WindowFeatureExtractor(FeatureOptions options,
@@ -145,6 +171,11 @@ Result<std::unique_ptr<WindowFeatureExtractor>> WindowFeatureExtractor::Create(
   MH_ASSIGN_OR_RETURN(scratch->fft, RealFft::Create(n));
   scratch->spectrum.assign(n / 2 + 1, {0.0, 0.0});
   scratch->power.assign(n / 2 + 1, 0.0);
+  if (options.magnitude) scratch->magnitude.assign(n, 0.0);
+  scratch->widened.assign(options.channels.size() * n, 0.0);
+  for (std::size_t c = 0; c < options.channels.size(); ++c) {
+    scratch->widened_channels.emplace_back(scratch->widened.data() + c * n, n);
+  }
   for (const Band& b : options.bands) {
     scratch->band_bins.push_back(BandBins(b.lo_hz, b.hi_hz, n, options.sample_rate_hz));
   }
@@ -176,14 +207,17 @@ Result<std::unique_ptr<WindowFeatureExtractor>> WindowFeatureExtractor::Create(
     base.insert(base.end(), std::begin(kEnvelopeFeatures), std::end(kEnvelopeFeatures));
   }
   ex->per_channel_ = base.size();
-  for (const std::string& c : options.channels) {
+  ex->output_channels_ = options.channels;
+  if (options.magnitude) ex->output_channels_.emplace_back(kMagnitudeChannel);
+  for (const std::string& c : ex->output_channels_) {
     for (const std::string& f : base) ex->names_.push_back(f + "_" + c);
   }
   return ex;
 }
 
-Status WindowFeatureExtractor::Compute(std::span<const std::span<const double>> channels,
-                                       std::span<double> out) {
+template <typename T>
+Status WindowFeatureExtractor::CheckShapes(std::span<const std::span<const T>> channels,
+                                           std::span<double> out) const {
   const std::size_t n = options_.window_samples;
   if (channels.size() != options_.channels.size()) {
     return Status::InvalidArgument("expected " + std::to_string(options_.channels.size()) +
@@ -194,12 +228,21 @@ Status WindowFeatureExtractor::Compute(std::span<const std::span<const double>> 
                                    " slots, expected " + std::to_string(names_.size()));
   }
   for (std::size_t c = 0; c < channels.size(); ++c) {
-    const std::span<const double> x = channels[c];
-    if (x.size() != n) {
+    if (channels[c].size() != n) {
       return Status::InvalidArgument("channel '" + options_.channels[c] + "': window has " +
-                                     std::to_string(x.size()) + " samples, expected " +
+                                     std::to_string(channels[c].size()) + " samples, expected " +
                                      std::to_string(n));
     }
+  }
+  return Status::OK();
+}
+
+Status WindowFeatureExtractor::Compute(std::span<const std::span<const double>> channels,
+                                       std::span<double> out) {
+  MH_RETURN_IF_ERROR(CheckShapes(channels, out));
+  const std::size_t n = options_.window_samples;
+  for (std::size_t c = 0; c < channels.size(); ++c) {
+    const std::span<const double> x = channels[c];
     if (!AllFinite(x)) {
       for (std::size_t i = 0; i < n; ++i) {
         if (!std::isfinite(x[i])) {
@@ -209,10 +252,37 @@ Status WindowFeatureExtractor::Compute(std::span<const std::span<const double>> 
       }
     }
   }
+  if (options_.magnitude) {
+    const std::span<double> m = scratch_->magnitude;
+    VectorMagnitude(channels, m);
+    if (!AllFinite(m)) {
+      for (std::size_t i = 0; i < n; ++i) {
+        if (!std::isfinite(m[i])) {
+          return Status::InvalidArgument("channel 'mag': sample " + std::to_string(i) + " is " +
+                                         FormatDouble(m[i]) + " (the vector magnitude overflows)");
+        }
+      }
+    }
+  }
   for (std::size_t c = 0; c < channels.size(); ++c) {
     ComputeChannel(channels[c], out.subspan(c * per_channel_, per_channel_));
   }
+  if (options_.magnitude) {
+    ComputeChannel(scratch_->magnitude, out.subspan(channels.size() * per_channel_, per_channel_));
+  }
   return Status::OK();
+}
+
+Status WindowFeatureExtractor::Compute(std::span<const std::span<const float>> channels,
+                                       std::span<double> out) {
+  MH_RETURN_IF_ERROR(CheckShapes(channels, out));
+  const std::size_t n = options_.window_samples;
+  for (std::size_t c = 0; c < channels.size(); ++c) {
+    const std::span<const float> x = channels[c];
+    double* dst = scratch_->widened.data() + c * n;
+    for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<double>(x[i]);
+  }
+  return Compute(std::span<const std::span<const double>>(scratch_->widened_channels), out);
 }
 
 void WindowFeatureExtractor::ComputeChannel(std::span<const double> x, std::span<double> out) {

@@ -3,9 +3,14 @@
 // energy and band RMS; optionally spectral shape, velocity, shaft orders and
 // bearing envelope amplitudes). Formulas: docs/features.md.
 //
+// Input samples are float64 or float32 (the Compute overloads); float32
+// samples are widened exactly to float64 and every computation is float64.
+// With FeatureOptions::magnitude the vector magnitude of the channels is
+// computed per sample and analysed as one more channel ("mag").
+//
 // Thread safety: an extractor is not thread-safe; use one per thread. All
-// buffers (FFT plan, scratch) are allocated in Create; Compute does not
-// allocate.
+// buffers (FFT plan, scratch, the magnitude and float32 conversion buffers)
+// are allocated in Create; Compute does not allocate.
 #ifndef MH_FEATURES_WINDOW_FEATURES_H_
 #define MH_FEATURES_WINDOW_FEATURES_H_
 
@@ -26,6 +31,10 @@
 
 namespace mh::features {
 
+// Name of the vector magnitude channel (FeatureOptions::magnitude): its
+// features are named like any channel's, e.g. rms_mag, kurtosis_mag.
+inline constexpr std::string_view kMagnitudeChannel = "mag";
+
 // Which features per channel. Serialized in options: explicit values.
 enum class FeatureSet : std::uint8_t {
   kBasic = 0,  // the list in WindowFeatureExtractor::names()
@@ -42,6 +51,13 @@ struct FeatureOptions {
   std::size_t window_samples = 2560;
   // Channel names, used as feature name suffixes; non-empty, distinct.
   std::vector<std::string> channels = {"ax", "ay", "az"};
+  // Also compute the features of the vector magnitude
+  // m_n = sqrt(x_0,n^2 + x_1,n^2 + ...) of all channels (summed in channel
+  // order), as one more channel named kMagnitudeChannel after the others.
+  // Needs at least 2 channels, none of them named "mag". Off by default here
+  // (the pipeline's feature vector is unchanged); `machine-health features`
+  // turns it on for 2+ channels unless --no-mag.
+  bool magnitude = false;
   // Bands for band_energy_* and band_rms_*; 0 <= lo <= hi <= fs/2.
   std::vector<Band> bands = {{0, 200}};
   // Feature list; kBasic is what the pipeline uses.
@@ -65,7 +81,8 @@ class WindowFeatureExtractor {
  public:
   // Validates `options` and plans the FFT. InvalidArgument (naming the
   // option) for fs <= 0 or non-finite, window < 4, no channels, an empty or
-  // duplicate channel name, a band with a negative or non-finite edge,
+  // duplicate channel name, magnitude with fewer than 2 channels or with a
+  // channel named "mag", a band with a negative or non-finite edge,
   // lo > hi, or hi > fs/2.
   static Result<std::unique_ptr<WindowFeatureExtractor>> Create(const FeatureOptions& options);
 
@@ -73,7 +90,9 @@ class WindowFeatureExtractor {
   WindowFeatureExtractor(const WindowFeatureExtractor&) = delete;
   WindowFeatureExtractor& operator=(const WindowFeatureExtractor&) = delete;
 
-  // "<feature>_<channel>" in a fixed order: for each channel (contiguous):
+  // "<feature>_<channel>" in a fixed order: for each output channel
+  // (output_channels(): the input channels, then "mag" if enabled;
+  // contiguous):
   // mean, rms, rms_ac, peak, peak_to_peak, crest_factor, skewness, kurtosis,
   // peak_freq, peak_amp, then for each band band_energy_LO_HI and
   // band_rms_LO_HI (LO/HI printed as integers when integral, e.g.
@@ -85,22 +104,35 @@ class WindowFeatureExtractor {
   std::size_t features_per_channel() const { return per_channel_; }
   // The options this extractor was created with.
   const FeatureOptions& options() const { return options_; }
+  // The channels whose features names() lists, in order: options().channels,
+  // then kMagnitudeChannel when options().magnitude.
+  const std::vector<std::string>& output_channels() const { return output_channels_; }
 
   // Computes names().size() values into `out`, in names() order. Does not
   // allocate.
   // `channels[c]` is the window of options().channels[c]. InvalidArgument
   // when channels.size() != options().channels.size(), a span is not
   // window_samples long, out.size() != names().size(), or a sample is NaN or
-  // infinite (the message names the channel and the 0-based sample index).
-  // On error `out` is unspecified.
+  // infinite (the message names the channel and the 0-based sample index;
+  // for "mag", a magnitude that overflows to infinity). On error `out` is
+  // unspecified.
   Status Compute(std::span<const std::span<const double>> channels, std::span<double> out);
+  // The same for float32 samples (a float32 logger, a Parquet FLOAT column):
+  // each sample is widened exactly to float64 into a buffer allocated in
+  // Create, so the result equals Compute on the float32 values upcast to
+  // float64 (numpy: x.astype(np.float64)). Does not allocate.
+  Status Compute(std::span<const std::span<const float>> channels, std::span<double> out);
 
  private:
   struct Scratch;
   WindowFeatureExtractor(FeatureOptions options, std::unique_ptr<Scratch> scratch);
   void ComputeChannel(std::span<const double> x, std::span<double> out);
+  // Count and length checks shared by both Compute overloads.
+  template <typename T>
+  Status CheckShapes(std::span<const std::span<const T>> channels, std::span<double> out) const;
 
   FeatureOptions options_;
+  std::vector<std::string> output_channels_;
   std::vector<std::string> names_;
   std::size_t per_channel_ = 0;
   std::unique_ptr<Scratch> scratch_;

@@ -8,6 +8,10 @@
 // where c() is AveragePathLength (model.h). When c(max_samples) = 0 (one
 // training sample) the score is -0.5, as in sklearn.
 //
+// Batch scoring runs an AVX-512 kernel when the CPU has it (checked at run
+// time; ScorerOptions turns it off) and a portable one otherwise; both give
+// the single-row results bit for bit.
+//
 // Thread safety: a Scorer holds a scratch buffer, so it is not thread-safe;
 // use one per thread. The model is only read and may be shared.
 #ifndef MH_IFOREST_SCORER_H_
@@ -29,12 +33,19 @@ namespace mh::iforest {
 // values itself: callers validate untrusted rows with this first.
 Status CheckRow(const Model& model, std::span<const double> row);
 
+struct ScorerOptions {
+  // Batch scoring with AVX-512 when the CPU has it (checked at run time) and
+  // the model fits the kernel (trees of depth <= 8, at most 8 features);
+  // false forces the portable code. Both give the same bits.
+  bool simd = true;
+};
+
 class Scorer {
  public:
   // `model` must satisfy ValidateModel (as Train, LoadModel and the importers
   // guarantee) and must outlive the scorer. Copies the trees into a compact
   // node array; this is the only allocation.
-  explicit Scorer(const Model& model);
+  explicit Scorer(const Model& model, ScorerOptions options = {});
 
   Scorer(const Scorer&) = delete;
   Scorer& operator=(const Scorer&) = delete;
@@ -54,6 +65,8 @@ class Scorer {
 
   std::size_t num_features() const { return num_features_; }
   double offset() const { return offset_; }
+  // True when ScoreSamplesBatch uses the AVX-512 kernel.
+  bool uses_simd() const { return simd_; }
 
  private:
   // A node of the flattened forest, 16 bytes. Internal nodes: feature >= 0
@@ -66,9 +79,14 @@ class Scorer {
     std::int32_t feature;
     std::int32_t left;  // absolute index of the left child; right is left + 1
   };
-  // Rows scored together per tree by ScoreSamplesBatch, so that a tree stays
-  // in cache while it is used.
-  static constexpr std::size_t kBlock = 64;
+  // Scaled rows are held feature-major in a block of block_ rows
+  // (scratch_[feature * block_ + row], float32), so that the rows of a block
+  // can walk each tree together while the tree stays in cache. block_ is
+  // kMaxBlock rows, fewer for wide models (the block stays under
+  // kScratchFloats floats), and a multiple of kLanes.
+  static constexpr std::size_t kMaxBlock = 256;
+  static constexpr std::size_t kLanes = 8;
+  static constexpr std::size_t kScratchFloats = std::size_t{1} << 16;
   // The fast layout: every tree of depth <= kMaxPerfectDepth is expanded to a
   // complete binary tree of its depth D in heap order (children of i at
   // 2i + 1 and 2i + 2), a leaf above depth D being replicated into both
@@ -76,12 +94,15 @@ class Scorer {
   // are stored as the largest float <= the double threshold, which makes
   // `float x <= float t` equal to sklearn's `(double)x <= t` for every float
   // x (NaN included: it goes right in both). Used when the expanded forest
-  // stays under kMaxPerfectNodes; otherwise the pointer layout below.
+  // stays under kMaxPerfectNodes; otherwise the pointer layout above. In a
+  // batch, kLanes rows descend a tree side by side (independent loads that
+  // overlap), and each row adds its trees' path lengths in tree order, so
+  // batch and single-row results are equal bit for bit.
   static constexpr int kMaxPerfectDepth = 12;
   static constexpr std::size_t kMaxPerfectNodes = std::size_t{1} << 22;
   struct PerfectNode {
     float threshold;
-    std::int32_t feature;
+    std::uint32_t x_offset;  // feature * block_: where the feature's values are in scratch_
   };
   struct PerfectTree {
     std::size_t nodes;   // index of the tree's root in pnodes_
@@ -90,13 +111,31 @@ class Scorer {
   };
   // Builds the fast layout; false if a tree is too deep or the forest too big.
   bool BuildPerfect(const Model& model);
-  // Sum over trees of the leaf path lengths, fast layout.
-  double PerfectPathLengthSum(const float* x) const;
+  // Sum over trees of the leaf path lengths of the row at xs[f * block_],
+  // fast layout.
+  double PerfectPathLengthSum(const float* xs) const;
+  // Adds tree pt's leaf path lengths of kLanes rows, xs[f * block_ + l] for
+  // lane l, to depths[0..kLanes).
+  void PerfectLanes(const PerfectTree& pt, const float* xs, double* depths) const;
+  // ScoreSamplesBatch's loop over the trees for the first `rows` rows of the
+  // block (fast layout; rows are taken in groups of kLanes or kSimdLanes, the
+  // lanes past `rows` computed and ignored): portable, or the AVX-512 kernel, which
+  // walks 16 rows per tree in the lanes of a register and looks nodes and
+  // row values up with two-register permutes (no gathers but for the
+  // leaves). Its tables (per tree, kSimdTable entries): sthr_, the node
+  // thresholds, and sfeat_, 16 x the node features (zero past the tree's
+  // internal nodes).
+  void PerfectBlock(std::size_t rows);
+  void PerfectBlockAvx512(std::size_t rows);
+  static constexpr int kSimdMaxDepth = 8;
+  static constexpr std::size_t kSimdMaxFeatures = 8;
+  static constexpr std::size_t kSimdLanes = 16;
+  static constexpr std::size_t kSimdTable = 256 + 16;
 
-  // Scales row into dst (num_features_ floats).
-  void ScaleRow(std::span<const double> row, float* dst) const;
-  // Sum over trees of the leaf path lengths for the scaled row x.
-  double PathLengthSum(const float* x) const;
+  // Scales row into dst[j * stride] (num_features_ floats).
+  void ScaleRow(std::span<const double> row, float* dst, std::size_t stride) const;
+  // Sum over trees of the leaf path lengths for the scaled row at xs[f * block_].
+  double PathLengthSum(const float* xs) const;
   // -2^(-depths / denominator).
   double ScoreFromDepths(double depths) const;
 
@@ -106,14 +145,18 @@ class Scorer {
   const double* scale_;
   double offset_;
   double denominator_;               // n_trees * c(max_samples)
+  std::size_t block_;                // rows per block (see kMaxBlock)
   std::vector<Node> nodes_;          // all trees, each contiguous
   bool perfect_ = false;             // the fast layout is in use
   std::vector<PerfectNode> pnodes_;  // internal nodes of every expanded tree
   std::vector<double> pleaves_;      // 2^D leaf path lengths per expanded tree
   std::vector<PerfectTree> ptrees_;
+  bool simd_ = false;        // PerfectBlockAvx512 is used
+  std::vector<float> sthr_;  // see PerfectBlockAvx512
+  std::vector<std::int32_t> sfeat_;
   std::vector<std::int32_t> roots_;  // index of each tree's root in nodes_
-  std::vector<float> scratch_;       // kBlock rows, scaled and cast to float
-  std::vector<double> depths_;       // kBlock path length sums
+  std::vector<float> scratch_;       // block_ rows, scaled, cast to float, feature-major
+  std::vector<double> depths_;       // block_ path length sums
 };
 
 }  // namespace mh::iforest

@@ -9,6 +9,7 @@
 
 #include "core/strings.h"
 #include "csv/datetime_parse.h"
+#include "log/log.h"
 #include "replay/event_json.h"
 
 namespace mh::replay {
@@ -311,7 +312,8 @@ namespace {
 // Batches, paces and publishes encoded events.
 class Emitter {
  public:
-  Emitter(const ReplayOptions& o, EventPublisher& publisher, ReplayClock& clock, ReplayStats* stats)
+  Emitter(const ReplayOptions& o, transport::Publisher& publisher, ReplayClock& clock,
+          ReplayStats* stats)
       : o_(o), publisher_(publisher), clock_(clock), stats_(stats), events_(o.batch) {
     start_ns_ = clock_.MonotonicNs();
   }
@@ -319,7 +321,7 @@ class Emitter {
   bool done() const { return o_.max_events > 0 && emitted_ >= o_.max_events; }
 
   // The string to encode the next event into (cleared). Then call Commit.
-  Result<std::string*> Begin(double event_time_s) {
+  Result<std::string*> Begin(double event_time_s, std::string_view sensor_id) {
     std::int64_t due = -1;
     if (o_.rate > 0) {
       due =
@@ -335,9 +337,10 @@ class Emitter {
       if (n_ > 0 && due > batch_due_) MH_RETURN_IF_ERROR(Flush());
     }
     if (n_ == 0) batch_due_ = due;
-    std::string* s = &events_[n_];
-    s->clear();
-    return s;
+    transport::OutgoingMessage* m = &events_[n_];
+    m->key.assign(sensor_id);
+    m->payload.clear();
+    return &m->payload;
   }
 
   Status Commit() {
@@ -354,7 +357,25 @@ class Emitter {
     } else if (o_.rate <= 0 && o_.speed <= 0 && o_.delay_s > 0 && published_any_) {
       clock_.SleepUntil(last_publish_ns_ + static_cast<std::int64_t>(o_.delay_s * kNsPerS));
     }
-    MH_RETURN_IF_ERROR(publisher_.Publish(std::span<const std::string>(events_.data(), n_)));
+    // A target that is down (Unavailable) is retried with backoff for up to
+    // retry_timeout_s; the batch is published whole again (at-least-once).
+    const std::int64_t give_up_ns =
+        clock_.MonotonicNs() + static_cast<std::int64_t>(o_.retry_timeout_s * kNsPerS);
+    std::int64_t backoff_ns = 100'000'000;
+    while (true) {
+      Status s =
+          publisher_.Publish(std::span<const transport::OutgoingMessage>(events_.data(), n_));
+      if (s.ok()) break;
+      if (!s.IsUnavailable() || clock_.MonotonicNs() + backoff_ns > give_up_ns) return s;
+      if (!warned_retry_) {
+        log::Warn("replay",
+                  s.message() + "; retrying for up to " + FormatDouble(o_.retry_timeout_s) + " s");
+        warned_retry_ = true;
+      }
+      ++stats_->publish_retries;
+      clock_.SleepUntil(clock_.MonotonicNs() + backoff_ns);
+      backoff_ns = std::min<std::int64_t>(backoff_ns * 2, 5'000'000'000);
+    }
     stats_->events += static_cast<std::int64_t>(n_);
     n_ = 0;
     batch_due_ = -1;
@@ -368,15 +389,16 @@ class Emitter {
 
  private:
   const ReplayOptions& o_;
-  EventPublisher& publisher_;
+  transport::Publisher& publisher_;
   ReplayClock& clock_;
   ReplayStats* stats_;
-  std::vector<std::string> events_;
+  std::vector<transport::OutgoingMessage> events_;
   std::size_t n_ = 0;
   std::int64_t emitted_ = 0;
   std::int64_t start_ns_ = 0;
   std::int64_t batch_due_ = -1;
   bool published_any_ = false;
+  bool warned_retry_ = false;
   std::int64_t last_publish_ns_ = 0;
   bool pass_started_ = false;
   double pass_first_s_ = 0;
@@ -418,7 +440,7 @@ ReplayClock& SystemReplayClock() {
 }
 
 Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
-                           EventPublisher& publisher, ReplayClock& clock) {
+                           transport::Publisher& publisher, ReplayClock& clock) {
   MH_RETURN_IF_ERROR(ValidateReplayOptions(o));
   ReplayStats stats;
   Emitter emitter(o, publisher, clock, &stats);
@@ -482,7 +504,7 @@ Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
             sensor = o.sensor_ids[static_cast<std::size_t>(row - 1) % o.sensor_ids.size()];
           }
           const double event_ts = has_ts ? ts : static_cast<double>(clock.WallNs()) / kNsPerS;
-          MH_ASSIGN_OR_RETURN(std::string * out, emitter.Begin(event_ts));
+          MH_ASSIGN_OR_RETURN(std::string * out, emitter.Begin(event_ts, sensor));
           AppendFeatureEventJson({sensor, event_ts, plan.keys, values}, out);
           MH_RETURN_IF_ERROR(emitter.Commit());
           continue;
@@ -523,7 +545,7 @@ Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
         ++windows_done;
         const double event_ts =
             w.has_timestamp ? w.timestamp_s : static_cast<double>(clock.WallNs()) / kNsPerS;
-        MH_ASSIGN_OR_RETURN(std::string * out, emitter.Begin(event_ts));
+        MH_ASSIGN_OR_RETURN(std::string * out, emitter.Begin(event_ts, w.sensor_id));
         AppendWaveformEventJson({w.sensor_id, event_ts, o.fs_hz, o.waveform_channels, w.samples},
                                 out);
         MH_RETURN_IF_ERROR(emitter.Commit());

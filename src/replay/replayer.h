@@ -16,7 +16,7 @@
 
 #include "core/result.h"
 #include "core/table.h"
-#include "replay/event_publisher.h"
+#include "transport/transport.h"
 
 namespace mh::replay {
 
@@ -71,6 +71,10 @@ struct ReplayOptions {
   std::int64_t max_events = 0;  // > 0: stop after this many events (tests, demos)
 
   OnBad on_bad = OnBad::kError;
+  // A target that is down (Publish returns Unavailable) is retried with
+  // backoff (0.1 s doubling to 5 s) for up to this many seconds; then the
+  // replay stops with the error. 0: no retry.
+  double retry_timeout_s = 60;
   // Name of the input for messages (a path or a redacted URL).
   std::string source_name = "input";
 };
@@ -81,6 +85,7 @@ struct ReplayStats {
   std::int64_t skipped_rows = 0;     // rows skipped by OnBad::kSkip
   std::int64_t dropped_samples = 0;  // waveform samples in incomplete windows
   std::int64_t passes = 0;           // completed passes over the table
+  std::int64_t publish_retries = 0;  // Publish calls retried (target unavailable)
 };
 
 // Time for the replayer: the wall clock stamps events without a timestamp
@@ -108,9 +113,10 @@ using TableOpener = std::function<Result<std::unique_ptr<TableReader>>()>;
 // InvalidArgument for bad options or columns (naming the option) and, with
 // OnBad::kError, for a bad value ("<source>: row R, column 'C': ...", rows
 // 1-based among data rows); the opener's and publisher's errors otherwise.
-// The publisher is not closed.
+// Each event is published with its sensor id as the message key. The
+// publisher is not closed.
 Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& options,
-                           EventPublisher& publisher, ReplayClock& clock);
+                           transport::Publisher& publisher, ReplayClock& clock);
 
 }  // namespace mh::replay
 

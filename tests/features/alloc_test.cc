@@ -92,6 +92,42 @@ TEST_P(NoAllocationTest, ComputeDoesNotAllocate) {
   EXPECT_EQ(allocations, 0);
 }
 
+// The vector magnitude channel and the float32 overload use buffers made in
+// Create: neither allocates per window.
+TEST(NoAllocation, MagnitudeAndFloat32InputDoNotAllocate) {
+  FeatureOptions o;
+  o.set = FeatureSet::kFull;
+  o.magnitude = true;
+  o.bands = {{0, 200}, {200, 1000}};
+  auto ex = WindowFeatureExtractor::Create(o);
+  ASSERT_TRUE(ex.ok()) << ex.status().ToString();
+  const std::size_t n = o.window_samples;
+  std::mt19937_64 rng(7);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<std::vector<float>> fdata(o.channels.size(), std::vector<float>(n));
+  std::vector<std::vector<double>> ddata(o.channels.size(), std::vector<double>(n));
+  for (std::size_t c = 0; c < fdata.size(); ++c) {
+    for (std::size_t i = 0; i < n; ++i) ddata[c][i] = fdata[c][i] = dist(rng);
+  }
+  std::vector<std::span<const float>> fspans(fdata.begin(), fdata.end());
+  std::vector<std::span<const double>> dspans(ddata.begin(), ddata.end());
+  std::vector<double> out((*ex)->names().size());
+  ASSERT_TRUE((*ex)->Compute(fspans, out).ok());  // warm-up
+  ASSERT_TRUE((*ex)->Compute(dspans, out).ok());
+
+  const long before = g_allocations.load();
+  bool ok = true;
+  for (int i = 0; i < 10; ++i) {
+    fdata[1][static_cast<std::size_t>(i)] += 1.0f;
+    ddata[2][static_cast<std::size_t>(i)] += 1.0;
+    ok = ok && (*ex)->Compute(fspans, out).ok();
+    ok = ok && (*ex)->Compute(dspans, out).ok();
+  }
+  const long allocations = g_allocations.load() - before;
+  EXPECT_TRUE(ok);
+  EXPECT_EQ(allocations, 0);
+}
+
 INSTANTIATE_TEST_SUITE_P(Sets, NoAllocationTest,
                          ::testing::Values(AllocCase{FeatureSet::kBasic, 2560, false},
                                            AllocCase{FeatureSet::kFull, 2560, false},

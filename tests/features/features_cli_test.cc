@@ -78,6 +78,7 @@ class FeaturesCliTest : public ::testing::Test {
   }
   // Runs the binary; returns its exit code, stdout in *out, stderr in *err.
   int Run(const std::string& args, std::string* out, std::string* err) {
+    out->clear();  // RunCommand appends
     const std::string err_path = dir_ + "/stderr.txt";
     const int rc = mh::testing::RunCommand(
         mh::testing::BinaryPath() + " features " + args + " 2>" + err_path, out);
@@ -476,6 +477,212 @@ TEST_F(FeaturesCliTest, BadInputNamesFileRowAndColumn) {
   EXPECT_EQ(
       Run("--input " + short_in + " --fs 1000 --channels ax,az --window 4 --out -", &out, &err), 1);
   EXPECT_THAT(err, HasSubstr("short.csv: line 1: no column 'az'"));
+}
+
+// Columns of `csv` whose name ends with `suffix`.
+std::vector<std::string> ColumnsEndingWith(const Csv& csv, const std::string& suffix) {
+  std::vector<std::string> out;
+  for (const std::string& h : csv.header) {
+    if (h.size() >= suffix.size() &&
+        h.compare(h.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      out.push_back(h);
+    }
+  }
+  return out;
+}
+
+TEST_F(FeaturesCliTest, MagnitudeIsOnByDefaultAndMatchesNumpy) {
+  // Three channels: ax noise-like, ay a tone, az gravity plus a tone.
+  const double fs = 2560;
+  const std::size_t n = 256;
+  std::vector<std::vector<double>> ch(3);
+  std::ostringstream csv;
+  csv << "ax,ay,az\n";
+  for (std::size_t i = 0; i < 2 * n; ++i) {
+    const double t = static_cast<double>(i) / fs;
+    const double ax = 0.3 * std::sin(0.77 * static_cast<double>(i * i)) + (i % 41 == 0 ? 1.5 : 0);
+    const double ay = 0.8 * std::sin(2 * std::numbers::pi * 120 * t);
+    const double az = 1.0 + 0.2 * std::cos(2 * std::numbers::pi * 310 * t);
+    ch[0].push_back(ax);
+    ch[1].push_back(ay);
+    ch[2].push_back(az);
+    csv << FormatDouble(ax) << "," << FormatDouble(ay) << "," << FormatDouble(az) << "\n";
+  }
+  const std::string in = Write("in.csv", csv.str());
+  const std::string opts = " --fs 2560 --channels ax,ay,az --window 256 --bands 0-200,200-1280";
+  std::string out, err;
+  ASSERT_EQ(Run("--input " + in + opts + " --out -", &out, &err), 0) << err;
+  const Csv with_mag = ParseCsv(out);
+  ASSERT_EQ(with_mag.rows.size(), 2u);
+  const std::vector<std::string> mag_cols = ColumnsEndingWith(with_mag, "_mag");
+  ASSERT_EQ(mag_cols.size(), 14u);  // 10 + 2 bands x 2
+  EXPECT_EQ(mag_cols.front(), "mean_mag");
+  EXPECT_EQ(with_mag.header.back(), "band_rms_200_1280_mag");
+  Col(with_mag, "rms_mag");
+  Col(with_mag, "kurtosis_mag");
+
+  // numpy: the magnitude from the same samples, then its features.
+  std::vector<std::vector<double>> lines;
+  for (std::size_t w = 0; w < 2; ++w) {
+    for (std::size_t c = 0; c < 3; ++c) {
+      lines.emplace_back(ch[c].begin() + static_cast<std::ptrdiff_t>(w * n),
+                         ch[c].begin() + static_cast<std::ptrdiff_t>((w + 1) * n));
+    }
+  }
+  std::string error;
+  const auto ref =
+      testref::PythonReference(fs, {{0, 200}, {200, 1280}}, lines, &error, "magnitude=3");
+  ASSERT_TRUE(error.empty()) << error;
+  ASSERT_EQ(ref.size(), 8u);
+  for (std::size_t w = 0; w < 2; ++w) {
+    const std::vector<double>& r = ref[4 * w + 3];  // the magnitude's row
+    ASSERT_EQ(r.size(), mag_cols.size());
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      const double tol = i < 8 ? 1e-9 * std::fabs(r[i]) + 1e-12 : 1e-6 * std::fabs(r[i]) + 1e-9;
+      EXPECT_NEAR(Num(with_mag.rows[w][Col(with_mag, mag_cols[i])]), r[i], tol)
+          << mag_cols[i] << " window " << w;
+    }
+  }
+
+  // --no-mag: the same columns minus the magnitude's, with the same values.
+  ASSERT_EQ(Run("--input " + in + opts + " --no-mag --out -", &out, &err), 0) << err;
+  const Csv no_mag = ParseCsv(out);
+  EXPECT_TRUE(ColumnsEndingWith(no_mag, "_mag").empty());
+  ASSERT_EQ(no_mag.header.size() + mag_cols.size(), with_mag.header.size());
+  for (std::size_t r = 0; r < 2; ++r) {
+    for (std::size_t i = 0; i < no_mag.header.size(); ++i) {
+      EXPECT_EQ(no_mag.header[i], with_mag.header[i]);
+      EXPECT_EQ(no_mag.rows[r][i], with_mag.rows[r][i]) << no_mag.header[i];
+    }
+  }
+
+  // One channel: no magnitude.
+  ASSERT_EQ(Run("--input " + in + " --fs 2560 --channels ay --window 256 --out -", &out, &err), 0)
+      << err;
+  EXPECT_TRUE(ColumnsEndingWith(ParseCsv(out), "_mag").empty());
+  // The full set with an ISO zone: velocity_rms_mag, but no iso_zone_mag.
+  ASSERT_EQ(Run("--input " + in + opts + " --set full --iso-group 2 --out -", &out, &err), 0)
+      << err;
+  const Csv full = ParseCsv(out);
+  Col(full, "velocity_rms_mag");
+  Col(full, "iso_zone_az");
+  for (const std::string& h : full.header) EXPECT_NE(h, "iso_zone_mag");
+}
+
+TEST_F(FeaturesCliTest, AMagColumnNeedsNoMag) {
+  // The prototype's per-sample tables have a "mag" column of their own.
+  std::ostringstream csv;
+  csv << "ax,mag\n";
+  for (int i = 0; i < 8; ++i) csv << i % 3 << "," << i % 5 << "\n";
+  const std::string in = Write("mag.csv", csv.str());
+  std::string out, err;
+  const std::string base = "--input " + in + " --fs 1000 --channels ax,mag --window 8 --out -";
+  EXPECT_EQ(Run(base, &out, &err), 2);
+  EXPECT_THAT(err, HasSubstr("--no-mag"));
+  ASSERT_EQ(Run(base + " --no-mag", &out, &err), 0) << err;
+  const Csv result = ParseCsv(out);
+  EXPECT_DOUBLE_EQ(Num(result.rows.at(0)[Col(result, "mean_mag")]), 1.625);  // 0 1 2 3 4 0 1 2
+}
+
+TEST_F(FeaturesCliTest, Float32DtypeRoundsSamplesLikeNumpy) {
+  // Samples with 17 significant digits: float32 rounding changes them.
+  const double fs = 1000;
+  const std::size_t n = 200;
+  std::vector<double> ax, ay;
+  std::ostringstream csv;
+  csv << "ax,ay\n";
+  for (std::size_t i = 0; i < n; ++i) {
+    ax.push_back(0.1234567890123 * std::sin(0.3 * static_cast<double>(i)) + 9.80665);
+    ay.push_back(std::cos(1.7 * static_cast<double>(i * i)) / 3);
+    csv << FormatDouble(ax.back()) << "," << FormatDouble(ay.back()) << "\n";
+  }
+  const std::string in = Write("in.csv", csv.str());
+  const std::string opts = " --fs 1000 --channels ax,ay --window 200 --bands 0-100,100-500 --out -";
+  std::string out32, out64, err;
+  ASSERT_EQ(Run("--input " + in + opts + " --dtype float32", &out32, &err), 0) << err;
+  ASSERT_EQ(Run("--input " + in + opts + " --dtype float64", &out64, &err), 0) << err;
+  const Csv f32 = ParseCsv(out32), f64 = ParseCsv(out64);
+  ASSERT_EQ(f32.rows.size(), 1u);
+  ASSERT_EQ(f32.header, f64.header);
+  EXPECT_NE(f32.rows[0][Col(f32, "mean_ax")], f64.rows[0][Col(f64, "mean_ax")]);
+  // numpy rounds the float64 samples to np.float32 and upcasts them.
+  std::string error;
+  const auto ref =
+      testref::PythonReference(fs, {{0, 100}, {100, 500}}, {ax, ay}, &error, "magnitude=2 float32");
+  ASSERT_TRUE(error.empty()) << error;
+  ASSERT_EQ(ref.size(), 3u);
+  const std::size_t per = ref[0].size();
+  ASSERT_EQ(f32.header.size(), 1 + 3 * per);
+  for (std::size_t c = 0; c < 3; ++c) {
+    for (std::size_t i = 0; i < per; ++i) {
+      const double want = ref[c][i];
+      const double tol = i < 8 ? 1e-9 * std::fabs(want) + 1e-12 : 1e-6 * std::fabs(want) + 1e-9;
+      EXPECT_NEAR(Num(f32.rows[0][1 + c * per + i]), want, tol) << f32.header[1 + c * per + i];
+    }
+  }
+  // Bad dtype; a value beyond float32's range names file, line and column.
+  EXPECT_EQ(Run("--input " + in + opts + " --dtype float16", &out32, &err), 2);
+  EXPECT_THAT(err, HasSubstr("--dtype"));
+  const std::string big = Write("big.csv", "ax,ay\n1,2\n3,1e39\n5,6\n7,8\n");
+  EXPECT_EQ(Run("--input " + big + " --fs 1000 --channels ax,ay --window 4 --dtype float32 --out -",
+                &out32, &err),
+            1);
+  EXPECT_THAT(err, HasSubstr("big.csv: line 3: column 'ay': '1e+39' is outside the float32 range"));
+}
+
+TEST_F(FeaturesCliTest, ParquetFloatColumnsAreReadExactly) {
+  // parquet-testing's alltypes_tiny_pages.parquet has a FLOAT column
+  // (float_col) and a DOUBLE column (double_col), 7300 rows.
+  const std::string file =
+      mh::testing::SharedDir() + "/testdata/parquet/alltypes_tiny_pages.parquet";
+  ASSERT_TRUE(std::filesystem::exists(file)) << file << " missing (../shared/testdata)";
+  // Our reader's values (float32 widened exactly) as the oracle's input.
+  std::vector<double> fcol;
+  {
+    auto reader = mh::parquet::OpenParquetTable(file, {});
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    std::size_t idx = 0;
+    for (std::size_t i = 0; i < (*reader)->columns().size(); ++i) {
+      if ((*reader)->columns()[i].name == "float_col") idx = i;
+    }
+    TableBatch batch;
+    while (true) {
+      auto more = (*reader)->Next(&batch);
+      ASSERT_TRUE(more.ok()) << more.status().ToString();
+      if (batch.rows == 0) break;
+      for (std::size_t r = 0; r < batch.rows; ++r) fcol.push_back(batch.columns[idx].doubles[r]);
+    }
+  }
+  ASSERT_EQ(fcol.size(), 7300u);
+  for (double v : fcol) ASSERT_EQ(static_cast<double>(static_cast<float>(v)), v);
+
+  // Copied without its extension: recognised by the PAR1 magic.
+  const std::string copy = dir_ + "/alltypes.dat";
+  std::filesystem::copy_file(file, copy);
+  const std::string opts = " --fs 1000 --channels float_col --window 1000 --bands 0-100 --out -";
+  std::string out, out32, err;
+  ASSERT_EQ(Run("--input " + copy + opts, &out, &err), 0) << err;
+  ASSERT_EQ(Run("--input " + file + opts + " --dtype float32", &out32, &err), 0) << err;
+  EXPECT_EQ(out, out32);  // float32 values round to themselves
+  const Csv csv = ParseCsv(out);
+  ASSERT_EQ(csv.rows.size(), 7u);
+  std::vector<std::vector<double>> windows;
+  for (std::size_t w = 0; w < 7; ++w) {
+    windows.emplace_back(fcol.begin() + static_cast<std::ptrdiff_t>(w * 1000),
+                         fcol.begin() + static_cast<std::ptrdiff_t>((w + 1) * 1000));
+  }
+  std::string error;
+  const auto ref = testref::PythonReference(1000, {{0, 100}}, windows, &error, "float32");
+  ASSERT_TRUE(error.empty()) << error;
+  ASSERT_EQ(ref.size(), 7u);
+  for (std::size_t w = 0; w < 7; ++w) {
+    ASSERT_EQ(csv.rows[w].size(), ref[w].size() + 1);
+    for (std::size_t i = 0; i < ref[w].size(); ++i) {
+      const double want = ref[w][i];
+      const double tol = i < 8 ? 1e-9 * std::fabs(want) + 1e-12 : 1e-6 * std::fabs(want) + 1e-9;
+      EXPECT_NEAR(Num(csv.rows[w][i + 1]), want, tol) << csv.header[i + 1] << " window " << w;
+    }
+  }
 }
 
 }  // namespace

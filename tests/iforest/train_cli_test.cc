@@ -99,18 +99,20 @@ TEST_F(TrainCliTest, BadCellsExitOneNamingLineAndColumn) {
   const std::string csv = "window_start,rms,kurtosis\n0,1.0,2.0\n1,1.5,oops\n2,,2.0\n";
   test::WriteFile(dir_ + "/bad.csv", csv);
   EXPECT_EQ(Train("--input " + dir_ + "/bad.csv --out " + dir_ + "/m.mhm", &out, &err), 1);
-  EXPECT_NE(err.find(dir_ + "/bad.csv:3: column 3 (kurtosis) is not a number: 'oops'"),
+  // A cell that is not a number: the CSV reader names line and column.
+  EXPECT_NE(err.find(dir_ + "/bad.csv: line 3, column 3 ('kurtosis'): 'oops' is not a number"),
             std::string::npos)
       << err;
   test::WriteFile(dir_ + "/empty.csv", "window_start,rms\n0,1.0\n1,\n");
   EXPECT_EQ(Train("--input " + dir_ + "/empty.csv --out " + dir_ + "/m.mhm", &out, &err), 1);
-  EXPECT_NE(err.find("empty.csv:3: column 2 (rms) is empty"), std::string::npos) << err;
+  // Empty, NaN and infinite cells: the 1-based data row and the column.
+  EXPECT_NE(err.find("empty.csv: row 2, column 'rms': missing value"), std::string::npos) << err;
   test::WriteFile(dir_ + "/nan.csv", "rms\n1.0\nnan\n");
   EXPECT_EQ(Train("--input " + dir_ + "/nan.csv --out " + dir_ + "/m.mhm", &out, &err), 1);
-  EXPECT_NE(err.find("nan.csv:3: column 1 (rms) is not finite"), std::string::npos) << err;
+  EXPECT_NE(err.find("nan.csv: row 2, column 'rms': not finite (NaN)"), std::string::npos) << err;
   test::WriteFile(dir_ + "/short.csv", "rms,kurtosis\n1.0,2.0\n3.0\n");
   EXPECT_EQ(Train("--input " + dir_ + "/short.csv --out " + dir_ + "/m.mhm", &out, &err), 1);
-  EXPECT_NE(err.find("short.csv:3: expected 2 fields, got 1"), std::string::npos) << err;
+  EXPECT_NE(err.find("short.csv: line 3: 1 fields, expected 2"), std::string::npos) << err;
   EXPECT_EQ(Train("--input " + dir_ + "/missing.csv --out " + dir_ + "/m.mhm", &out, &err), 1);
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/m.mhm"));
 }

@@ -9,8 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "replay/event_publisher.h"
 #include "replay/replayer.h"
+#include "transport/transport.h"
 
 namespace mh::replay::testing {
 
@@ -27,10 +27,15 @@ class FakeClock final : public ReplayClock {
   std::vector<std::int64_t> sleeps;  // deadlines asked for
 };
 
-class CapturePublisher final : public EventPublisher {
+class CapturePublisher final : public transport::Publisher {
  public:
-  Status Publish(std::span<const std::string> events) override {
-    batches.emplace_back(events.begin(), events.end());
+  Status Publish(std::span<const transport::OutgoingMessage> events) override {
+    std::vector<std::string> payloads;
+    for (const auto& e : events) {
+      payloads.push_back(e.payload);
+      keys.push_back(e.key);
+    }
+    batches.push_back(std::move(payloads));
     publish_times.push_back(clock != nullptr ? clock->MonotonicNs() : 0);
     return Status::OK();
   }
@@ -44,6 +49,7 @@ class CapturePublisher final : public EventPublisher {
   }
   FakeClock* clock = nullptr;
   std::vector<std::vector<std::string>> batches;
+  std::vector<std::string> keys;  // message key of every event, in order
   std::vector<std::int64_t> publish_times;
 };
 

@@ -437,3 +437,77 @@ TEST(ReplayParquet, FeatureTableMatchesDuckdb) {
 
 }  // namespace
 }  // namespace mh::replay
+
+namespace mh::replay {
+namespace {
+
+// Fails with `fail_with` for the first `failures` Publish calls.
+class FlakyPublisher final : public transport::Publisher {
+ public:
+  Status Publish(std::span<const transport::OutgoingMessage> events) override {
+    ++calls;
+    if (failures > 0) {
+      --failures;
+      return fail_with;
+    }
+    delivered += events.size();
+    for (const auto& e : events) keys.push_back(e.key);
+    return Status::OK();
+  }
+  Status Close() override { return Status::OK(); }
+  int failures = 0;
+  Status fail_with = Status::Unavailable("broker down");
+  int calls = 0;
+  std::size_t delivered = 0;
+  std::vector<std::string> keys;
+};
+
+class ReplayRetryTest : public ReplayerTest {};
+
+TEST_F(ReplayRetryTest, UnavailableTargetIsRetriedWithBackoffThenDeliveredWhole) {
+  ReplayOptions o;
+  o.batch = 100;
+  o.delay_s = 0;
+  o.sensor_ids = {"a", "b"};
+  FakeClock clock;
+  FlakyPublisher pub;
+  pub.failures = 3;
+  auto stats = Replay(Opener(kTable), o, pub, clock);
+  ASSERT_TRUE(stats.ok()) << stats.status().ToString();
+  EXPECT_EQ(stats->publish_retries, 3);
+  EXPECT_EQ(static_cast<std::int64_t>(pub.delivered), stats->events);
+  // Backoff 0.1 s, 0.2 s, 0.4 s.
+  ASSERT_GE(clock.sleeps.size(), 3u);
+  EXPECT_EQ(clock.sleeps[1] - clock.sleeps[0], 200'000'000);
+  EXPECT_EQ(clock.sleeps[2] - clock.sleeps[1], 400'000'000);
+  // Keys are the sensor ids (round robin).
+  ASSERT_GE(pub.keys.size(), 2u);
+  EXPECT_EQ(pub.keys[0], "a");
+  EXPECT_EQ(pub.keys[1], "b");
+}
+
+TEST_F(ReplayRetryTest, GivesUpAfterTheRetryTimeoutAndOnPermanentErrors) {
+  ReplayOptions o;
+  o.delay_s = 0;
+  o.retry_timeout_s = 2;
+  FakeClock clock;
+  FlakyPublisher pub;
+  pub.failures = 1000;
+  auto stats = Replay(Opener(kTable), o, pub, clock);
+  ASSERT_FALSE(stats.ok());
+  EXPECT_TRUE(stats.status().IsUnavailable());
+  EXPECT_LE(clock.mono_ns - 1'000'000'000, 2'000'000'000);
+  EXPECT_GE(pub.calls, 4);  // 0.1 + 0.2 + 0.4 + 0.8 s fit in 2 s
+
+  FlakyPublisher bad;
+  bad.failures = 1;
+  bad.fail_with = Status::InvalidArgument("message too large");
+  FakeClock clock2;
+  auto stats2 = Replay(Opener(kTable), o, bad, clock2);
+  ASSERT_FALSE(stats2.ok());
+  EXPECT_TRUE(stats2.status().IsInvalidArgument());
+  EXPECT_EQ(bad.calls, 1);
+}
+
+}  // namespace
+}  // namespace mh::replay

@@ -1,0 +1,471 @@
+// stream-bench: end-to-end speed of the streaming scorer against real servers
+// started here on loopback (librdkafka's mock Kafka cluster, InfluxDB 1.6),
+// with the prototype's pattern (one synchronous InfluxDB write per event)
+// measured against the same InfluxDB in the same run.
+//
+//   stream-bench [--bin build/machine-health] [--events 150000]
+//                [--waveform-events 1000] [--latency-seconds 10]
+//                [--prototype-events 2000] [--cpu 1]
+//
+// Scenarios (docs/benchmarks.md):
+//  1. feature events: N events pre-loaded into a 6-partition topic (the
+//     mock cluster retains about 5 MB per partition: ~240,000 such events
+//     in all, older ones are deleted; keep N well below that); one
+//     `score` process pinned to one core (taskset) reads them and writes to
+//     InfluxDB in batches. Rate = events / time from the first stored point
+//     to the last (group join excluded); also events per CPU-second of the
+//     scorer process.
+//  2. raw tri-axial waveforms: W events of 3 x 2560 samples (fs 25.6 kHz),
+//     windowed, featured, scored and written. Samples per second as above.
+//  3. latency: events published at half the rate measured in 1, each
+//     stamped with its publish time; the scorer writes to InfluxDB and then
+//     to a Kafka scores topic (targets are written in order, so a score on
+//     that topic is already stored in InfluxDB); latency = arrival on the
+//     scores topic - publish time. p50, p99, max.
+//  4. the prototype's pattern: one synchronous HTTP write per event.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include "core/time_util.h"
+#include "core/uri.h"
+#include "replay/event_json.h"
+#include "sink/influxdb/influxdb_config.h"
+#include "sink/influxdb/influxdb_writer.h"
+#include "testing/influxdb_service.h"
+#include "testing/kafka_mock.h"
+#include "testing/process.h"
+#include "testing/test_paths.h"
+#include "transport/kafka/kafka_transport.h"
+
+namespace mh {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+struct Args {
+  std::string bin;
+  long events = 150000;  // the mock cluster keeps ~5 MB per partition
+  long waveform_events = 1000;
+  int latency_seconds = 10;
+  long prototype_events = 2000;
+  int cpu = 1;
+};
+
+// Thrown to end the run; unwinding stops the servers and scorers started.
+struct Failure {
+  std::string what;
+};
+
+[[noreturn]] void Die(const std::string& what) { throw Failure{what}; }
+
+template <typename T>
+T Check(Result<T> r, const std::string& what) {
+  if (!r.ok()) Die(what + ": " + r.status().ToString());
+  return std::move(r).value();
+}
+
+void Check(const Status& s, const std::string& what) {
+  if (!s.ok()) Die(what + ": " + s.ToString());
+}
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// utime + stime of a process, seconds.
+double ProcessCpu(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stod(field);
+    if (i == 15) stime = std::stod(field);
+  }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+class Bench {
+ public:
+  explicit Bench(Args a) : a_(std::move(a)) {}
+
+  void Run() {
+    dir_ = testing::MakeTempDir("stream-bench");
+    testing::KafkaMockCluster::Options ko;
+    ko.brokers = 3;
+    ko.topics = {{"telemetry", 6}, {"wave", 6}, {"lat", 6}, {"scores", 6}};
+    kafka_ = Check(testing::KafkaMockCluster::Start(ko), "kafka mock");
+    influx_ = Check(testing::InfluxdbService::Launch(), "influxd");
+    for (const char* db : {"features", "wave", "lat", "proto"}) {
+      Check(influx_->CreateDatabase(db), "create database");
+    }
+    TrainModels();
+    std::printf(
+        "stream-bench: %u cores; scorer pinned to cpu %d; influxd and the mock cluster "
+        "unpinned\n\n",
+        std::thread::hardware_concurrency(), a_.cpu);
+    const double rate = FeatureEvents();
+    Waveforms();
+    Latency(rate / 2);
+    Prototype(rate);
+  }
+
+ private:
+  int Sh(const std::string& args) {
+    std::string ignored;
+    return testing::RunCommand("cd '" + dir_ + "' && '" + a_.bin + "' " + args + " >sh.log 2>&1",
+                               &ignored);
+  }
+
+  void TrainModels() {
+    std::mt19937_64 rng(1);
+    std::normal_distribution<double> g(0, 1);
+    std::ofstream f(dir_ + "/train.csv");
+    f << "f1,f2,f3,f4,f5,f6\n";
+    for (int i = 0; i < 5000; ++i) {
+      for (int j = 0; j < 6; ++j) f << g(rng) << (j < 5 ? "," : "\n");
+    }
+    f.close();
+    if (Sh("train --input train.csv --features f1,f2,f3,f4,f5,f6 --trees 100 --out f.mhm") != 0) {
+      Die("train: " + testing::ReadFileText(dir_ + "/sh.log"));
+    }
+    std::ofstream w(dir_ + "/wtrain.csv");
+    w << "rms_ax,rms_ay,rms_az,kurtosis_ax,kurtosis_ay,kurtosis_az\n";
+    for (int i = 0; i < 5000; ++i) {
+      for (int j = 0; j < 6; ++j) w << (j < 3 ? 0.7 : 3.0) + 0.05 * g(rng) << (j < 5 ? "," : "\n");
+    }
+    w.close();
+    if (Sh("train --input wtrain.csv --features "
+           "rms_ax,rms_ay,rms_az,kurtosis_ax,kurtosis_ay,kurtosis_az --trees 100 --out w.mhm") !=
+        0) {
+      Die("train: " + testing::ReadFileText(dir_ + "/sh.log"));
+    }
+  }
+
+  std::unique_ptr<transport::Publisher> Publisher(const std::string& topic) {
+    return Check(transport::kafka::NewKafkaPublisher(
+                     Check(ParseUri(kafka_->Address(topic) + "?linger_ms=20"), "uri")),
+                 "kafka publisher");
+  }
+
+  std::unique_ptr<testing::ChildProcess> StartScorer(const std::string& model,
+                                                     const std::string& topic,
+                                                     const std::string& db,
+                                                     const std::vector<std::string>& extra_to,
+                                                     const std::string& log) {
+    std::vector<std::string> argv = {
+        "taskset",
+        "-c",
+        std::to_string(a_.cpu),
+        a_.bin,
+        "score",
+        "--model",
+        dir_ + "/" + model,
+        "--from",
+        kafka_->Address(topic) + "?group=bench-" + topic,
+        "--to",
+        "influxdb://127.0.0.1:" + std::to_string(influx_->port()) + "/" + db,
+        "--stats-interval",
+        "1"};
+    for (const std::string& t : extra_to) {
+      argv.push_back("--to");
+      argv.push_back(t);
+    }
+    return Check(testing::ChildProcess::Start(argv, dir_ + "/" + log), "start scorer");
+  }
+
+  std::int64_t Count(const std::string& db) {
+    auto q = influx_->Query(db, "SELECT COUNT(score) FROM anomaly_score");
+    if (!q.ok()) return -1;
+    auto j = nlohmann::json::parse(q.value(), nullptr, false);
+    try {
+      return j["results"][0]["series"][0]["values"][0][1].get<std::int64_t>();
+    } catch (...) {
+      return 0;
+    }
+  }
+
+  // The scorer's own count of stored records, from its progress lines
+  // (--stats-interval 1): polling InfluxDB instead would cost the server more
+  // CPU than the writes being measured.
+  std::int64_t LoggedRecords(const std::string& log) {
+    const std::string text = testing::ReadFileText(dir_ + "/" + log);
+    const std::size_t at = text.rfind("records=");
+    return at == std::string::npos ? 0 : std::stoll(text.substr(at + 8));
+  }
+
+  // Waits until InfluxDB holds n scores in `db`, polling every 250 ms (more
+  // often would cost the server noticeable CPU); returns (first scores seen,
+  // all seen).
+  std::pair<Clock::time_point, Clock::time_point> WaitStored(const std::string& db, long n,
+                                                             testing::ChildProcess& scorer,
+                                                             const std::string& log) {
+    Clock::time_point first{};
+    const auto deadline = Clock::now() + seconds(900);
+    while (Clock::now() < deadline) {
+      const std::int64_t c = Count(db);
+      if (c > 0 && first == Clock::time_point{}) first = Clock::now();
+      if (c >= n) return {first, Clock::now()};
+      if (!scorer.Running()) Die("scorer exited: " + testing::ReadFileText(dir_ + "/" + log));
+      std::this_thread::sleep_for(milliseconds(250));
+    }
+    Die("timed out waiting for " + std::to_string(n) + " scores in " + db + " (have " +
+        std::to_string(Count(db)) + ", scorer reported " + std::to_string(LoggedRecords(log)) +
+        ")");
+  }
+
+  double FeatureEvents() {
+    auto pub = Publisher("telemetry");
+    std::mt19937_64 rng(2);
+    std::normal_distribution<double> g(0, 1);
+    const std::vector<std::string> keys = {"feature_1", "feature_2", "feature_3",
+                                           "feature_4", "feature_5", "feature_6"};
+    std::vector<transport::OutgoingMessage> batch;
+    std::vector<double> v(6);
+    const auto t0 = Clock::now();
+    for (long i = 0; i < a_.events; ++i) {
+      for (double& x : v) x = g(rng);
+      const std::string id = "s" + std::to_string(i % 100);
+      transport::OutgoingMessage m;
+      m.key = id;
+      replay::AppendFeatureEventJson({id, 1761519890.0 + static_cast<double>(i) * 1e-3, keys, v},
+                                     &m.payload);
+      batch.push_back(std::move(m));
+      if (batch.size() == 10000 || i + 1 == a_.events) {
+        Check(pub->Publish(batch), "publish");
+        batch.clear();
+      }
+    }
+    const double pub_s = Seconds(Clock::now() - t0);
+    Check(pub->Close(), "close");
+    std::printf("1. feature events: %ld pre-loaded into Kafka in %.2f s (%.0f events/s publish)\n",
+                a_.events, pub_s, static_cast<double>(a_.events) / pub_s);
+
+    auto scorer = StartScorer("f.mhm", "telemetry", "features", {}, "score-features.log");
+    const auto [first, last] = WaitStored("features", a_.events, *scorer, "score-features.log");
+    const double cpu = ProcessCpu(scorer->pid());
+    scorer->Stop();
+    const double wall = Seconds(last - first);
+    const double rate = static_cast<double>(a_.events) / wall;
+    std::printf(
+        "   Kafka -> score -> InfluxDB (2 points/event: anomaly_score + signal_features):\n"
+        "   %.0f events/s wall (first to last batch stored, %.2f s, +-1 s); scorer CPU %.2f s = "
+        "%.0f "
+        "events per CPU-second\n\n",
+        rate, wall, cpu, static_cast<double>(a_.events) / cpu);
+    return rate;
+  }
+
+  // Waveform events are ~150 kB of JSON each and the mock cluster keeps only
+  // ~30 MB in all, so they are published in rounds of kRound events, each
+  // consumed before the next is published; the rate counts the time from
+  // the end of a round's publishing to its last score stored.
+  void Waveforms() {
+    constexpr long kRound = 100;
+    auto pub = Publisher("wave");
+    const std::vector<std::string> channels = {"ax", "ay", "az"};
+    std::vector<std::vector<double>> samples(3, std::vector<double>(2560));
+    std::mt19937_64 rng(3);
+    std::normal_distribution<double> g(0, 0.3);
+    std::size_t bytes = 0;
+    auto scorer = StartScorer("w.mhm", "wave", "wave", {}, "score-wave.log");
+    double consume_s = 0;
+    long done = 0;
+    while (done < a_.waveform_events) {
+      std::vector<transport::OutgoingMessage> batch;
+      const long n = std::min(kRound, a_.waveform_events - done);
+      for (long i = done; i < done + n; ++i) {
+        for (std::size_t c = 0; c < 3; ++c) {
+          for (std::size_t k = 0; k < 2560; ++k) {
+            samples[c][k] = std::sin(2 * M_PI * 50 * static_cast<double>(k) / 25600.0) + g(rng);
+          }
+        }
+        const std::string id = "m" + std::to_string(i % 20);
+        transport::OutgoingMessage m;
+        m.key = id;
+        replay::AppendWaveformEventJson(
+            {id, 1761519890.0 + static_cast<double>(i) * 0.1, 25600, channels, samples},
+            &m.payload);
+        bytes += m.payload.size();
+        batch.push_back(std::move(m));
+      }
+      Check(pub->Publish(batch), "publish");
+      const auto t0 = Clock::now();
+      done += n;
+      WaitStored("wave", done, *scorer, "score-wave.log");
+      consume_s += Seconds(Clock::now() - t0);
+    }
+    Check(pub->Close(), "close");
+    const double cpu = ProcessCpu(scorer->pid());
+    scorer->Stop();
+    const double total_samples = static_cast<double>(a_.waveform_events) * 3 * 2560;
+    std::printf(
+        "2. raw waveforms: %ld events x 3 channels x 2560 samples (%.1f M samples, %.0f "
+        "MB of JSON), in rounds of %ld\n",
+        a_.waveform_events, total_samples / 1e6, static_cast<double>(bytes) / 1e6, kRound);
+    std::printf(
+        "   Kafka -> decode -> features -> score -> InfluxDB: %.1f M samples/s wall "
+        "(%.2f s, 250 ms polling granularity per round); scorer CPU %.2f s (incl. group "
+        "join) = %.1f M samples per CPU-second\n\n",
+        total_samples / consume_s / 1e6, consume_s, cpu, total_samples / cpu / 1e6);
+  }
+
+  void Latency(double rate) {
+    auto scorer =
+        StartScorer("f.mhm", "lat", "lat", {kafka_->Address("scores")}, "score-latency.log");
+    auto scores = Check(transport::kafka::NewKafkaSubscriber(Check(
+                            ParseUri(kafka_->Address("scores") + "?group=latency-reader"), "uri")),
+                        "scores subscriber");
+    auto pub = Publisher("lat");
+    // Warm up: one event, wait until its score arrives (group joins done).
+    std::vector<double> v = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6};
+    const std::vector<std::string> keys = {"feature_1", "feature_2", "feature_3",
+                                           "feature_4", "feature_5", "feature_6"};
+    auto event = [&](long i) {
+      transport::OutgoingMessage m;
+      m.key = "s" + std::to_string(i % 100);
+      const double now_s = static_cast<double>(WallNowNs() / 1000) / 1e6;
+      replay::AppendFeatureEventJson({m.key, now_s, keys, v}, &m.payload);
+      return m;
+    };
+    std::vector<transport::OutgoingMessage> warm = {event(0)};
+    Check(pub->Publish(warm), "publish");
+    const auto warm_deadline = Clock::now() + seconds(60);
+    bool warmed = false;
+    while (!warmed && Clock::now() < warm_deadline) {
+      auto got = scores->Poll(100, milliseconds(200));
+      warmed = got.ok() && !got.value().empty();
+    }
+    if (!warmed)
+      Die("latency: no score arrived: " + testing::ReadFileText(dir_ + "/score-latency.log"));
+
+    std::atomic<bool> done{false};
+    std::vector<double> latencies;
+    std::thread reader([&] {
+      while (!done.load() || latencies.size() < 1) {
+        auto got = scores->Poll(10000, milliseconds(100));
+        if (!got.ok()) continue;
+        const std::int64_t now = WallNowNs();
+        for (const auto& m : got.value()) {
+          const auto j = nlohmann::json::parse(m.payload, nullptr, false);
+          if (j.is_discarded()) continue;
+          latencies.push_back(static_cast<double>(now) / 1e9 - j["timestamp"].get<double>());
+        }
+        if (done.load()) break;
+      }
+    });
+    const long total = static_cast<long>(rate * a_.latency_seconds);
+    const long per_tick = std::max(1L, static_cast<long>(rate / 100));  // every 10 ms
+    const auto start = Clock::now();
+    long sent = 0;
+    for (long tick = 0; sent < total; ++tick) {
+      std::this_thread::sleep_until(start + milliseconds(10 * tick));
+      std::vector<transport::OutgoingMessage> batch;
+      for (long k = 0; k < per_tick && sent < total; ++k) batch.push_back(event(++sent));
+      Check(pub->Publish(batch), "publish");
+    }
+    const double send_s = Seconds(Clock::now() - start);
+    // Wait for the last scores.
+    testing::WaitUntil([&] { return static_cast<long>(latencies.size()) >= total; }, seconds(60));
+    done = true;
+    reader.join();
+    scorer->Stop();
+    std::sort(latencies.begin(), latencies.end());
+    auto pct = [&](double p) {
+      return latencies.empty()
+                 ? NAN
+                 : latencies[std::min(
+                       latencies.size() - 1,
+                       static_cast<std::size_t>(p * static_cast<double>(latencies.size())))];
+    };
+    std::printf(
+        "3. latency at %.0f events/s (half of 1.) for %.1f s, %zu of %ld scores seen:\n"
+        "   publish -> stored in InfluxDB (and on the scores topic): p50 %.0f ms, p99 %.0f "
+        "ms, max %.0f ms\n\n",
+        static_cast<double>(sent) / send_s, send_s, latencies.size(), total, pct(0.5) * 1e3,
+        pct(0.99) * 1e3, latencies.empty() ? NAN : latencies.back() * 1e3);
+  }
+
+  void Prototype(double batched_rate) {
+    auto config =
+        Check(sink::influxdb::ConfigFromUri(
+                  Check(ParseUri("influxdb://127.0.0.1:" + std::to_string(influx_->port()) +
+                                 "/proto?gzip=false"),
+                        "uri"),
+                  sink::influxdb::ProcessEnvironment()),
+              "config");
+    auto writer = Check(sink::influxdb::InfluxdbWriter::Open(config), "writer");
+    const auto t0 = Clock::now();
+    for (long i = 0; i < a_.prototype_events; ++i) {
+      const std::string line = "anomaly_score,sensor_id=s" + std::to_string(i % 100) +
+                               " score=" + std::to_string(0.01 * static_cast<double>(i % 50)) +
+                               " " + std::to_string(1761519890000000000LL + i * 1000000LL) + "\n";
+      Check(writer->Write(line), "prototype write");
+    }
+    const double s = Seconds(Clock::now() - t0);
+    const double proto_rate = static_cast<double>(a_.prototype_events) / s;
+    std::printf(
+        "4. the prototype's pattern (one synchronous InfluxDB write per event, keep-alive): "
+        "%.0f events/s (%ld events in %.2f s)\n"
+        "   batched scorer of 1. vs prototype pattern: %.0fx\n",
+        proto_rate, a_.prototype_events, s, batched_rate / proto_rate);
+  }
+
+  Args a_;
+  std::string dir_;
+  std::unique_ptr<testing::KafkaMockCluster> kafka_;
+  std::unique_ptr<testing::InfluxdbService> influx_;
+};
+
+}  // namespace
+}  // namespace mh
+
+int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
+  mh::Args a;
+  if (const char* b = std::getenv("MH_BINARY")) a.bin = b;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--bin")
+      a.bin = v;
+    else if (k == "--events")
+      a.events = std::stol(v);
+    else if (k == "--waveform-events")
+      a.waveform_events = std::stol(v);
+    else if (k == "--latency-seconds")
+      a.latency_seconds = std::stoi(v);
+    else if (k == "--prototype-events")
+      a.prototype_events = std::stol(v);
+    else if (k == "--cpu")
+      a.cpu = std::stoi(v);
+    else
+      mh::Die("unknown option " + k);
+  }
+  if (a.bin.empty()) a.bin = MH_BINARY_PATH;
+  try {
+    mh::Bench(a).Run();
+  } catch (const mh::Failure& f) {
+    std::cerr << "stream-bench: " << f.what << "\n";
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,34 @@
+// The one list of transports and sinks machine-health knows, chosen by
+// address scheme (style: explicit registration, no static self-registration;
+// optional plugins behind MH_WITH_KAFKA / MH_WITH_MQTT).
+//
+//   sources (--from)          kafka:// eventhubs:// mqtt:// mqtts:// jsonl:PATH inproc:NAME
+//   publishers (replay --to,  kafka:// eventhubs:// mqtt:// mqtts:// jsonl:PATH inproc:NAME -
+//     --dead-letter)
+//   sinks (score --to)        influxdb:// influxdb2:// influxdbs:// influxdb2s:// sqlite:PATH
+//                             kafka:// eventhubs:// mqtt:// mqtts:// jsonl:PATH -
+//
+// Thread safety: the factories may be called from any thread.
+#ifndef MH_APP_BUILTIN_PLUGINS_H_
+#define MH_APP_BUILTIN_PLUGINS_H_
+
+#include <iosfwd>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "core/uri.h"
+#include "sink/sink.h"
+#include "transport/transport.h"
+
+namespace mh::app {
+
+// "-" publishes to `stdout_stream`.
+Result<std::unique_ptr<transport::Publisher>> OpenPublisher(const Uri& uri,
+                                                            std::ostream& stdout_stream);
+Result<std::unique_ptr<transport::Subscriber>> OpenSubscriber(const Uri& uri);
+Result<std::unique_ptr<sink::Sink>> OpenSink(const Uri& uri, std::ostream& stdout_stream);
+
+}  // namespace mh::app
+
+#endif  // MH_APP_BUILTIN_PLUGINS_H_

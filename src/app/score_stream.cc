@@ -1,0 +1,178 @@
+#include "app/score_stream.h"
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "app/builtin_plugins.h"
+#include "app/run_support.h"
+#include "core/strings.h"
+#include "core/uri.h"
+#include "features/spectrum.h"
+#include "iforest/sklearn_import.h"
+#include "log/log.h"
+#include "pipeline/stream_scorer.h"
+#include "sink/influxdb/influxdb_sink.h"
+#include "sink/running_sink.h"
+
+namespace mh::app {
+namespace {
+
+constexpr const char* kCommand = "score";
+
+Result<std::vector<features::Band>> ParseBands(const std::string& text) {
+  std::vector<features::Band> bands;
+  for (const std::string& item : Split(text, ',')) {
+    const std::size_t dash = item.find('-');
+    if (dash == std::string::npos) return Status::InvalidArgument("--bands: expected LO-HI");
+    auto lo = ParseDouble(item.substr(0, dash));
+    auto hi = ParseDouble(item.substr(dash + 1));
+    if (!lo.ok() || !hi.ok() || lo.value() < 0 || hi.value() < lo.value()) {
+      return Status::InvalidArgument("--bands: bad band '" + item + "'");
+    }
+    bands.push_back({lo.value(), hi.value()});
+  }
+  return bands;
+}
+
+std::string StatsLine(const pipeline::StreamScorerStats& s) {
+  return "messages=" + std::to_string(s.messages) +
+         " feature_events=" + std::to_string(s.feature_events) +
+         " waveform_events=" + std::to_string(s.waveform_events) +
+         " windows=" + std::to_string(s.windows) + " scored=" + std::to_string(s.scored) +
+         " records=" + std::to_string(s.records) +
+         " dead_letters=" + std::to_string(s.dead_letters) +
+         " batches=" + std::to_string(s.batches) +
+         " commit_failures=" + std::to_string(s.commit_failures);
+}
+
+}  // namespace
+
+void AddScoreStreamOptions(CLI::App& score, ScoreStreamArgs& a) {
+  score.add_option("--from", a.from,
+                   "Score a stream: source address (kafka://HOST:PORT/TOPIC?group=G, "
+                   "eventhubs://NS/HUB?group=G, mqtt://HOST:PORT/TOPIC, jsonl:PATH)");
+  score.add_option("--to", a.to,
+                   "Streaming: target address, repeatable (influxdb://HOST:PORT/DB, "
+                   "influxdb2://HOST:PORT/BUCKET?org=O, sqlite:PATH, kafka://..., mqtt://..., "
+                   "jsonl:PATH, -); default from INFLUXDB_URL/ORG/BUCKET/TOKEN when set");
+  score.add_option("--dead-letter", a.dead_letter,
+                   "Streaming: where undecodable or invalid events go with the reason "
+                   "(jsonl:PATH, kafka://..., mqtt://...); default: logged and counted");
+  score.add_option("--batch", a.batch, "Streaming: events per poll/write/commit cycle")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));
+  score.add_option("--linger-ms", a.linger_ms, "Streaming: longest wait to fill a batch, ms")
+      ->check(CLI::Range(0, 60000));
+  score.add_option("--window", a.window,
+                   "Streaming, waveform events: window in samples (default: one event = one "
+                   "window)");
+  score.add_option("--hop", a.hop, "Streaming, waveform events: hop in samples (default: window)");
+  score.add_option("--bands", a.bands, "Streaming, waveform events: bands LO-HI,... in Hz");
+  score
+      .add_option("--feature-names", a.feature_names,
+                  "Streaming, waveform events: 'prototype' (bandE0_200_ax) or 'library' "
+                  "(band_energy_0_200_ax)")
+      ->check(CLI::IsMember({"prototype", "library"}));
+  score
+      .add_option("--stats-interval", a.stats_interval_s,
+                  "Streaming: seconds between progress lines on stderr (0: off)")
+      ->check(CLI::Range(0, 86400));
+}
+
+int RunScoreStream(const std::string& model_path, const std::string& feature_keys,
+                   const ScoreStreamArgs& a, CommandIo& io) {
+  pipeline::StreamScorerOptions options;
+  options.max_batch = a.batch;
+  options.linger = std::chrono::milliseconds(a.linger_ms);
+  options.window_samples = a.window;
+  options.hop_samples = a.hop;
+  options.prototype_feature_names = a.feature_names == "prototype";
+  auto bands = ParseBands(a.bands);
+  if (!bands.ok()) return ReportError(io, kCommand, bands.status());
+  options.bands = bands.value();
+  std::string keys = feature_keys;
+  if (keys.empty()) {
+    if (const char* env = std::getenv("FEATURE_KEYS")) keys = env;
+  }
+  for (const std::string& k : Split(keys, ',')) {
+    if (!k.empty()) options.feature_keys.push_back(k);
+  }
+
+  auto model = iforest::LoadAnyModel(model_path);
+  if (!model.ok()) return ReportError(io, kCommand, model.status());
+
+  auto from_uri = ParseUri(a.from);
+  if (!from_uri.ok()) return ReportError(io, kCommand, from_uri.status().WithContext("--from"));
+
+  // Targets: --to, else the prototype's INFLUXDB_* environment.
+  std::vector<std::unique_ptr<sink::RunningSink>> sinks;
+  for (const std::string& t : a.to) {
+    auto uri = ParseUri(t);
+    if (!uri.ok()) return ReportError(io, kCommand, uri.status().WithContext("--to"));
+    auto s = OpenSink(uri.value(), io.out);
+    if (!s.ok()) return ReportError(io, kCommand, s.status().WithContext("--to " + t));
+    sinks.push_back(std::make_unique<sink::RunningSink>(t, std::move(s).value()));
+  }
+  if (sinks.empty() && std::getenv("INFLUXDB_URL") != nullptr) {
+    auto s = sink::influxdb::NewInfluxdbSinkFromEnvironment();
+    if (!s.ok()) return ReportError(io, kCommand, s.status().WithContext("INFLUXDB_URL"));
+    sinks.push_back(
+        std::make_unique<sink::RunningSink>("influxdb (INFLUXDB_URL)", std::move(s).value()));
+  }
+  if (sinks.empty()) {
+    return UsageError(io, kCommand, "--from needs at least one --to (or INFLUXDB_URL)");
+  }
+  std::unique_ptr<transport::Publisher> dead;
+  if (!a.dead_letter.empty()) {
+    auto uri = ParseUri(a.dead_letter);
+    if (!uri.ok()) return ReportError(io, kCommand, uri.status().WithContext("--dead-letter"));
+    auto p = OpenPublisher(uri.value(), io.out);
+    if (!p.ok()) return ReportError(io, kCommand, p.status().WithContext("--dead-letter"));
+    dead = std::move(p).value();
+  }
+  auto source = OpenSubscriber(from_uri.value());
+  if (!source.ok()) return ReportError(io, kCommand, source.status().WithContext("--from"));
+
+  std::vector<sink::RunningSink*> sink_ptrs;
+  for (auto& s : sinks) sink_ptrs.push_back(s.get());
+  auto scorer = pipeline::StreamScorer::Create(model.value(), *source.value(), sink_ptrs,
+                                               dead.get(), options);
+  if (!scorer.ok()) return ReportError(io, kCommand, scorer.status());
+
+  InstallStopSignalHandlers();
+  std::atomic<bool> stop{false};
+  std::atomic<bool> done{false};
+  // Watches the signal flag and logs progress; the scorer finishes its batch.
+  std::thread watcher([&] {
+    auto next = std::chrono::steady_clock::now() + std::chrono::seconds(a.stats_interval_s);
+    while (!done.load()) {
+      if (StopRequested()) stop.store(true);
+      if (a.stats_interval_s > 0 && std::chrono::steady_clock::now() >= next) {
+        log::Info(kCommand, StatsLine(scorer.value()->stats()));
+        next += std::chrono::seconds(a.stats_interval_s);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  log::Info(kCommand, "scoring " + from_uri.value().text + " with " +
+                          std::to_string(model.value().feature_names.size()) + " features");
+  Status run = scorer.value()->Run(stop);
+  done.store(true);
+  watcher.join();
+  Status closed = source.value()->Close();
+  for (auto& s : sinks) {
+    Status c = s->Close();
+    if (!c.ok() && run.ok()) run = c;
+  }
+  if (dead != nullptr) {
+    Status c = dead->Close();
+    if (!c.ok() && run.ok()) run = c.WithContext("--dead-letter");
+  }
+  log::Info(kCommand, "stopped: " + StatsLine(scorer.value()->stats()));
+  if (!run.ok()) return ReportError(io, kCommand, run);
+  if (!closed.ok()) log::Warn(kCommand, "closing the source: " + closed.message());
+  return kExitOk;
+}
+
+}  // namespace mh::app

@@ -1,0 +1,39 @@
+// The streaming mode of `machine-health score` (--from URI): options and the
+// service loop around pipeline::StreamScorer. See docs/streaming.md.
+#ifndef MH_APP_SCORE_STREAM_H_
+#define MH_APP_SCORE_STREAM_H_
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "app/command.h"
+
+namespace mh::app {
+
+struct ScoreStreamArgs {
+  std::string from;             // source address; empty = batch mode
+  std::vector<std::string> to;  // sink addresses (repeatable --to)
+  std::string dead_letter;      // dead-letter target address
+  std::size_t batch = 5000;     // events per cycle
+  int linger_ms = 100;          // longest wait to fill a batch
+  std::size_t window = 0;       // waveform window (0: one event = one window)
+  std::size_t hop = 0;
+  std::string bands = "0-200";
+  std::string feature_names = "prototype";  // prototype | library
+  int stats_interval_s = 10;                // progress log period (0: off)
+};
+
+// Adds the streaming options to the `score` subcommand.
+void AddScoreStreamOptions(CLI::App& score, ScoreStreamArgs& args);
+
+// Runs the service until SIGINT/SIGTERM (or a finite source ends). `model_path`
+// and `feature_keys` (comma list, may be empty: then FEATURE_KEYS from the
+// environment) as for batch scoring. Exit code as for every command.
+int RunScoreStream(const std::string& model_path, const std::string& feature_keys,
+                   const ScoreStreamArgs& args, CommandIo& io);
+
+}  // namespace mh::app
+
+#endif  // MH_APP_SCORE_STREAM_H_

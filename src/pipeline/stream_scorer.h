@@ -1,0 +1,101 @@
+// StreamScorer: the long-running scoring service behind
+// `machine-health score --from URI --to URI ...`. It takes events from a
+// transport, turns waveform events into window features, scores feature rows
+// with the model, writes the records to every sink and only then commits the
+// source (at-least-once; see docs/streaming.md):
+//
+//   loop: poll up to max_batch events (waiting at most `linger`)
+//         decode + validate each; bad ones -> dead letters (with the reason)
+//         features -> StandardScaler + Isolation Forest -> WindowRecord
+//         dead letters published, then every sink accepts the batch (retried
+//         with backoff while a sink is down: nothing more is fetched)
+//         commit the source
+//
+// Event time is the event's "timestamp", else the transport's message
+// timestamp; an event with neither is a dead letter (its score could not be
+// stored idempotently). Feature rows are matched to the model by
+// `feature_keys` when given (the prototype's FEATURE_KEYS), else by the
+// model's feature names, else positionally as feature_1..feature_N (the
+// prototype's events). A missing or non-numeric feature is a dead letter,
+// never 0.0.
+//
+// Thread safety: Run on one thread; RequestStop-style stopping through the
+// atomic passed to Run; stats() from any thread.
+#ifndef MH_PIPELINE_STREAM_SCORER_H_
+#define MH_PIPELINE_STREAM_SCORER_H_
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "features/spectrum.h"
+#include "features/window_features.h"
+#include "iforest/model.h"
+#include "sink/running_sink.h"
+#include "transport/transport.h"
+
+namespace mh::pipeline {
+
+struct StreamScorerOptions {
+  std::size_t max_batch = 5000;           // events per poll/write/commit cycle
+  std::chrono::milliseconds linger{100};  // longest wait to fill a batch
+  std::vector<std::string> feature_keys;  // event keys of the model's features, in order
+  // Waveform events: 0 = each event is one window; else windows of this many
+  // samples every hop_samples (0 = no overlap) within each event; samples
+  // left over at an event's end are dropped and counted.
+  std::size_t window_samples = 0;
+  std::size_t hop_samples = 0;
+  std::vector<features::Band> bands = {{0, 200}};
+  features::FeatureSet feature_set = features::FeatureSet::kBasic;
+  // Waveform features are named as the prototype's feature service did
+  // (bandE0_200_ax); false: the library's names (band_energy_0_200_ax).
+  bool prototype_feature_names = true;
+};
+
+struct StreamScorerStats {
+  std::int64_t messages = 0;         // messages taken from the source
+  std::int64_t feature_events = 0;   // valid feature events
+  std::int64_t waveform_events = 0;  // valid waveform events
+  std::int64_t windows = 0;          // waveform windows turned into features
+  std::int64_t scored = 0;           // records with a score
+  std::int64_t records = 0;          // records written to the sinks
+  std::int64_t dead_letters = 0;     // events set aside with a reason
+  std::int64_t batches = 0;          // committed batches
+  std::int64_t commit_failures = 0;  // commits that failed (events will come again)
+  std::int64_t dropped_samples = 0;  // waveform samples that filled no window
+};
+
+class StreamScorer {
+ public:
+  // `model`, `source`, the sinks and `dead_letters` (may be null: dead
+  // letters are then only logged and counted) must outlive the scorer.
+  // InvalidArgument for inconsistent options (feature_keys count differs
+  // from the model's features, hop > window, no sink).
+  static Result<std::unique_ptr<StreamScorer>> Create(const iforest::Model& model,
+                                                      transport::Subscriber& source,
+                                                      std::vector<sink::RunningSink*> sinks,
+                                                      transport::Publisher* dead_letters,
+                                                      StreamScorerOptions options);
+  ~StreamScorer();
+
+  // Runs until `stop` is set (the batch in hand is finished and committed
+  // first) or a finite source ends. OK, or the error that stopped it: a sink
+  // or dead-letter target failing permanently, or `stop` while a sink was
+  // still down (that batch is not committed and comes again next time).
+  Status Run(const std::atomic<bool>& stop);
+
+  StreamScorerStats stats() const;
+
+ private:
+  struct Impl;
+  explicit StreamScorer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mh::pipeline
+
+#endif  // MH_PIPELINE_STREAM_SCORER_H_

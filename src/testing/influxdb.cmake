@@ -1,0 +1,4 @@
+# Test-only harness for real InfluxDB 1.x (influxd) and VictoriaMetrics servers.
+mh_add_library(testing_influxdb
+  SOURCES influxdb_service.cc victoria_metrics_service.cc
+  DEPS mh_testing mh_core CURL::libcurl)

@@ -1,0 +1,438 @@
+// Integration tests of the Kafka transport against librdkafka's mock cluster
+// (3 brokers, topic "telemetry" with 6 partitions) in a child process
+// (testing/kafka_mock.h). Consumer groups take seconds to form: joins and
+// rebalances are waited for with deadlines, never with sleeps.
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "core/strings.h"
+#include "core/uri.h"
+#include "testing/kafka_mock.h"
+#include "transport/kafka/kafka_transport.h"
+
+namespace mh::transport::kafka {
+namespace {
+
+using ::testing::HasSubstr;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+constexpr char kTopic[] = "telemetry";
+constexpr int kPartitions = 6;
+// Low session timeout so that rebalances after a member leaves are quick.
+constexpr char kGroupOptions[] = "&session_timeout_ms=3000";
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+class KafkaIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    mh::testing::KafkaMockCluster::Options options;
+    options.brokers = 3;
+    options.topics = {{kTopic, kPartitions}};
+    auto mock = mh::testing::KafkaMockCluster::Start(options);
+    ASSERT_TRUE(mock.ok()) << mock.status().ToString();
+    mock_ = std::move(*mock);
+  }
+
+  std::unique_ptr<Publisher> NewPublisher(const std::string& query = "") {
+    auto uri = ParseUri(mock_->Address(kTopic) + query);
+    EXPECT_TRUE(uri.ok()) << uri.status().ToString();
+    auto p = NewKafkaPublisher(*uri);
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    return p.ok() ? std::move(*p) : nullptr;
+  }
+
+  std::unique_ptr<Subscriber> NewSubscriber(const std::string& group,
+                                            const std::string& extra = "") {
+    auto uri = ParseUri(mock_->Address(kTopic) + "?group=" + group + kGroupOptions + extra);
+    EXPECT_TRUE(uri.ok()) << uri.status().ToString();
+    auto s = NewKafkaSubscriber(*uri);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return s.ok() ? std::move(*s) : nullptr;
+  }
+
+  // Publishes `count` messages "KEY:SEQ" over `keys` keys "sensor-K" with
+  // payload prefix `tag`, in batches of `batch`; SEQ counts per key.
+  void PublishKeyed(Publisher& p, const std::string& tag, int count, int keys, int batch = 1000) {
+    std::map<int, int> seq;
+    std::vector<OutgoingMessage> out;
+    for (int i = 0; i < count; ++i) {
+      const int k = i % keys;
+      out.push_back({"sensor-" + std::to_string(k),
+                     tag + ":sensor-" + std::to_string(k) + ":" + std::to_string(seq[k]++)});
+      if (static_cast<int>(out.size()) == batch || i + 1 == count) {
+        const Status s = p.Publish(out);
+        ASSERT_TRUE(s.ok()) << s.ToString();
+        out.clear();
+      }
+    }
+  }
+
+  // Polls `s` until `done(received)` or `timeout`; returns false on timeout.
+  // Poll errors fail the test.
+  static bool PollUntil(Subscriber& s, std::vector<Message>& received,
+                        const std::function<bool(const std::vector<Message>&)>& done,
+                        Clock::duration timeout, bool commit = false) {
+    const auto deadline = Clock::now() + timeout;
+    while (!done(received)) {
+      if (Clock::now() > deadline) return false;
+      auto r = s.Poll(500, milliseconds(200));
+      EXPECT_TRUE(r.ok()) << r.status().ToString();
+      if (!r.ok()) return false;
+      received.insert(received.end(), r->begin(), r->end());
+      if (commit && !r->empty()) {
+        const Status c = s.Commit();
+        EXPECT_TRUE(c.ok()) << c.ToString();
+      }
+    }
+    return true;
+  }
+
+  static std::set<std::string> Payloads(const std::vector<Message>& messages) {
+    std::set<std::string> out;
+    for (const Message& m : messages) out.insert(m.payload);
+    return out;
+  }
+
+  static auto HasAtLeast(std::size_t n) {
+    return [n](const std::vector<Message>& m) { return Payloads(m).size() >= n; };
+  }
+
+  std::unique_ptr<mh::testing::KafkaMockCluster> mock_;
+};
+
+TEST_F(KafkaIntegrationTest, TenThousandKeyedMessagesKeepPerKeyOrder) {
+  constexpr int kCount = 10000;
+  constexpr int kKeys = 100;
+  auto publisher = NewPublisher("?linger_ms=5");
+  ASSERT_NE(publisher, nullptr);
+  PublishKeyed(*publisher, "m", kCount, kKeys);
+  ASSERT_TRUE(publisher->Close().ok());
+
+  auto subscriber = NewSubscriber("order");
+  ASSERT_NE(subscriber, nullptr);
+  std::vector<Message> got;
+  ASSERT_TRUE(PollUntil(*subscriber, got, HasAtLeast(kCount), seconds(60)))
+      << "received " << got.size() << " of " << kCount;
+  EXPECT_EQ(got.size(), static_cast<std::size_t>(kCount));  // no duplicates
+
+  std::map<std::string, int> next_seq;
+  std::map<std::string, std::string> partition_of_key;
+  std::set<std::string> partitions;
+  for (const Message& m : got) {
+    const std::vector<std::string> parts = Split(m.payload, ':');
+    ASSERT_EQ(parts.size(), 3u) << m.payload;
+    EXPECT_EQ(parts[1], m.key);
+    const int seq = std::stoi(parts[2]);
+    EXPECT_EQ(seq, next_seq[m.key]) << "key " << m.key << " out of order";
+    next_seq[m.key] = seq + 1;
+    // origin is "telemetry/PARTITION@OFFSET"; one key stays on one partition.
+    ASSERT_THAT(m.origin, ::testing::MatchesRegex("telemetry/[0-5]@[0-9]+"));
+    const std::string partition = m.origin.substr(0, m.origin.find('@'));
+    partitions.insert(partition);
+    auto [it, inserted] = partition_of_key.emplace(m.key, partition);
+    EXPECT_EQ(it->second, partition) << "key " << m.key << " on two partitions";
+  }
+  EXPECT_EQ(next_seq.size(), static_cast<std::size_t>(kKeys));
+  for (const auto& [key, n] : next_seq) EXPECT_EQ(n, kCount / kKeys) << key;
+  EXPECT_EQ(partitions.size(), static_cast<std::size_t>(kPartitions));  // keys spread out
+  EXPECT_TRUE(subscriber->Commit().ok());
+  EXPECT_TRUE(subscriber->Close().ok());
+}
+
+TEST_F(KafkaIntegrationTest, TwoSubscribersInOneGroupSharePartitions) {
+  auto publisher = NewPublisher("?linger_ms=1");
+  ASSERT_NE(publisher, nullptr);
+  auto a = NewSubscriber("shared");
+  auto b = NewSubscriber("shared");
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+
+  // Keep a trickle of messages flowing until both members have received
+  // some: then both hold partitions (the cooperative rebalance that hands
+  // partitions to the second member takes several seconds).
+  std::vector<Message> got_a;
+  std::vector<Message> got_b;
+  std::set<std::string> published;
+  int round = 0;
+  const auto deadline = Clock::now() + seconds(60);
+  while (got_a.empty() || got_b.empty()) {
+    ASSERT_LT(Clock::now(), deadline) << "a got " << got_a.size() << ", b got " << got_b.size();
+    std::vector<OutgoingMessage> batch;
+    for (int k = 0; k < 24; ++k) {
+      batch.push_back({"sensor-" + std::to_string(k),
+                       "warmup:" + std::to_string(round) + ":" + std::to_string(k)});
+      published.insert(batch.back().payload);
+    }
+    ++round;
+    ASSERT_TRUE(publisher->Publish(batch).ok());
+    for (auto* pair : {&got_a, &got_b}) {
+      Subscriber& s = pair == &got_a ? *a : *b;
+      auto r = s.Poll(1000, milliseconds(250));
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      pair->insert(pair->end(), r->begin(), r->end());
+      if (!r->empty()) {
+        ASSERT_TRUE(s.Commit().ok());
+      }
+    }
+  }
+
+  // Now a batch of 2,000: together they get every message, each some.
+  const std::size_t a_before = got_a.size();
+  const std::size_t b_before = got_b.size();
+  std::vector<OutgoingMessage> batch;
+  for (int i = 0; i < 2000; ++i) {
+    batch.push_back({"sensor-" + std::to_string(i % 50), "final:" + std::to_string(i)});
+    published.insert(batch.back().payload);
+  }
+  ASSERT_TRUE(publisher->Publish(batch).ok());
+  const auto all_there = [&] {
+    std::set<std::string> seen = Payloads(got_a);
+    for (const Message& m : got_b) seen.insert(m.payload);
+    return std::includes(seen.begin(), seen.end(), published.begin(), published.end());
+  };
+  const auto final_deadline = Clock::now() + seconds(60);
+  while (!all_there()) {
+    ASSERT_LT(Clock::now(), final_deadline);
+    for (auto* pair : {&got_a, &got_b}) {
+      Subscriber& s = pair == &got_a ? *a : *b;
+      auto r = s.Poll(1000, milliseconds(100));
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      pair->insert(pair->end(), r->begin(), r->end());
+      if (!r->empty()) {
+        ASSERT_TRUE(s.Commit().ok());
+      }
+    }
+  }
+  auto count_final = [](const std::vector<Message>& v, std::size_t from) {
+    std::size_t n = 0;
+    for (std::size_t i = from; i < v.size(); ++i) n += v[i].payload.rfind("final:", 0) == 0;
+    return n;
+  };
+  EXPECT_GT(count_final(got_a, a_before), 0u);
+  EXPECT_GT(count_final(got_b, b_before), 0u);
+  EXPECT_GE(count_final(got_a, a_before) + count_final(got_b, b_before), 2000u);
+  EXPECT_TRUE(a->Close().ok());
+  EXPECT_TRUE(b->Close().ok());
+}
+
+TEST_F(KafkaIntegrationTest, UncommittedMessagesAreRedeliveredCommittedOnesAreNot) {
+  auto publisher = NewPublisher();
+  ASSERT_NE(publisher, nullptr);
+  PublishKeyed(*publisher, "committed", 300, 30);
+
+  auto first = NewSubscriber("redelivery");
+  ASSERT_NE(first, nullptr);
+  std::vector<Message> got;
+  ASSERT_TRUE(PollUntil(*first, got, HasAtLeast(300), seconds(60)));
+  ASSERT_TRUE(first->Commit().ok());
+  const std::set<std::string> committed = Payloads(got);
+
+  PublishKeyed(*publisher, "uncommitted", 300, 30);
+  std::vector<Message> more;
+  ASSERT_TRUE(PollUntil(*first, more, HasAtLeast(300), seconds(30)));
+  const std::set<std::string> uncommitted = Payloads(more);
+  EXPECT_EQ(uncommitted.size(), 300u);
+  ASSERT_TRUE(first->Close().ok());  // leaves the group without committing
+
+  auto second = NewSubscriber("redelivery");
+  ASSERT_NE(second, nullptr);
+  std::vector<Message> again;
+  ASSERT_TRUE(PollUntil(*second, again, HasAtLeast(300), seconds(60)))
+      << "redelivered " << again.size();
+  // Drain anything else that is there (nothing more should be).
+  auto extra = second->Poll(1000, milliseconds(1000));
+  ASSERT_TRUE(extra.ok());
+  again.insert(again.end(), extra->begin(), extra->end());
+  const std::set<std::string> redelivered = Payloads(again);
+  EXPECT_EQ(redelivered, uncommitted);
+  for (const std::string& p : committed) EXPECT_EQ(redelivered.count(p), 0u) << p;
+  EXPECT_TRUE(second->Close().ok());
+}
+
+TEST_F(KafkaIntegrationTest, StartLatestSkipsOldMessages) {
+  auto publisher = NewPublisher("?linger_ms=1");
+  ASSERT_NE(publisher, nullptr);
+  PublishKeyed(*publisher, "old", 500, 20);
+
+  auto subscriber = NewSubscriber("latest", "&start=latest");
+  ASSERT_NE(subscriber, nullptr);
+  // A partition's "latest" position is fixed when the consumer first fetches
+  // it, after the group has assigned it: send probes over many keys until
+  // probes arrived from every partition, then the real batch.
+  std::vector<Message> got;
+  std::set<std::string> partitions_seen;
+  const auto deadline = Clock::now() + seconds(60);
+  for (int probe = 0; partitions_seen.size() < static_cast<std::size_t>(kPartitions); ++probe) {
+    ASSERT_LT(Clock::now(), deadline)
+        << "probes seen from " << partitions_seen.size() << " partitions";
+    std::vector<OutgoingMessage> probes;
+    for (int k = 0; k < 48; ++k) {
+      probes.push_back({"probe-" + std::to_string(k), "probe:" + std::to_string(probe)});
+    }
+    ASSERT_TRUE(publisher->Publish(probes).ok());
+    auto r = subscriber->Poll(1000, milliseconds(300));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    for (const Message& m : *r) partitions_seen.insert(m.origin.substr(0, m.origin.find('@')));
+    got.insert(got.end(), r->begin(), r->end());
+  }
+  PublishKeyed(*publisher, "new", 500, 20);
+  const auto new_count = [](const std::vector<Message>& v) {
+    std::size_t n = 0;
+    for (const Message& m : v) n += m.payload.rfind("new:", 0) == 0;
+    return n;
+  };
+  ASSERT_TRUE(PollUntil(
+      *subscriber, got, [&](const std::vector<Message>& v) { return new_count(v) >= 500; },
+      seconds(30)))
+      << "new messages received: " << new_count(got);
+  for (const Message& m : got) {
+    EXPECT_NE(m.payload.rfind("old:", 0), 0u) << "old message delivered: " << m.payload;
+  }
+  EXPECT_EQ(new_count(got), 500u);
+  EXPECT_TRUE(subscriber->Close().ok());
+}
+
+TEST_F(KafkaIntegrationTest, TimestampsComeFromTheMessage) {
+  auto publisher = NewPublisher();
+  ASSERT_NE(publisher, nullptr);
+  const std::int64_t before_ms = NowMs();
+  PublishKeyed(*publisher, "ts", 60, 6);
+  const std::int64_t after_ms = NowMs();
+
+  auto subscriber = NewSubscriber("timestamps");
+  ASSERT_NE(subscriber, nullptr);
+  std::vector<Message> got;
+  ASSERT_TRUE(PollUntil(*subscriber, got, HasAtLeast(60), seconds(60)));
+  for (const Message& m : got) {
+    // The producer's create time (ms), not the time of consumption.
+    EXPECT_GE(m.timestamp_ns, before_ms * 1000000) << m.payload;
+    EXPECT_LE(m.timestamp_ns, after_ms * 1000000) << m.payload;
+    EXPECT_EQ(m.timestamp_ns % 1000000, 0) << m.payload;
+  }
+  EXPECT_TRUE(subscriber->Close().ok());
+}
+
+TEST_F(KafkaIntegrationTest, PublishWithAllBrokersDownIsUnavailableThenRecovers) {
+  auto publisher = NewPublisher("?timeout_ms=2000");
+  ASSERT_NE(publisher, nullptr);
+  const std::vector<OutgoingMessage> batch = {{"a", "1"}, {"b", "2"}, {"c", "3"}, {"d", "4"}};
+  ASSERT_TRUE(publisher->Publish(batch).ok());
+
+  for (int id = 1; id <= 3; ++id) ASSERT_TRUE(mock_->BrokerDown(id).ok());
+  const auto start = Clock::now();
+  const Status down = publisher->Publish(batch);
+  const auto elapsed = Clock::now() - start;
+  EXPECT_TRUE(down.IsUnavailable()) << down.ToString();
+  EXPECT_THAT(down.message(), HasSubstr("'telemetry'"));
+  EXPECT_THAT(down.message(), HasSubstr("timed out"));
+  EXPECT_LT(elapsed, seconds(15));
+
+  for (int id = 1; id <= 3; ++id) ASSERT_TRUE(mock_->BrokerUp(id).ok());
+  // Reconnecting may take a backoff period: the caller retries on
+  // Unavailable, as the pipeline does.
+  Status up;
+  const auto deadline = Clock::now() + seconds(60);
+  do {
+    up = publisher->Publish(batch);
+  } while (up.IsUnavailable() && Clock::now() < deadline);
+  EXPECT_TRUE(up.ok()) << up.ToString();
+  EXPECT_TRUE(publisher->Close().ok());
+}
+
+TEST_F(KafkaIntegrationTest, SubscriberReportsOutageAndResumes) {
+  auto publisher = NewPublisher();
+  ASSERT_NE(publisher, nullptr);
+  PublishKeyed(*publisher, "before", 100, 10);
+  auto subscriber = NewSubscriber("outage");
+  ASSERT_NE(subscriber, nullptr);
+  std::vector<Message> got;
+  ASSERT_TRUE(PollUntil(*subscriber, got, HasAtLeast(100), seconds(60), /*commit=*/true));
+
+  for (int id = 1; id <= 3; ++id) ASSERT_TRUE(mock_->BrokerDown(id).ok());
+  bool unavailable = false;
+  const auto deadline = Clock::now() + seconds(30);
+  while (!unavailable && Clock::now() < deadline) {
+    auto r = subscriber->Poll(100, milliseconds(200));
+    if (!r.ok()) {
+      EXPECT_TRUE(r.status().IsUnavailable()) << r.status().ToString();
+      unavailable = true;
+    }
+  }
+  EXPECT_TRUE(unavailable) << "Poll never reported the outage";
+
+  for (int id = 1; id <= 3; ++id) ASSERT_TRUE(mock_->BrokerUp(id).ok());
+  Status published;
+  const auto publish_deadline = Clock::now() + seconds(60);
+  do {
+    published = [&] {
+      std::vector<OutgoingMessage> batch;
+      for (int i = 0; i < 100; ++i) {
+        batch.push_back({"sensor-" + std::to_string(i % 10), "after:" + std::to_string(i)});
+      }
+      return publisher->Publish(batch);
+    }();
+  } while (published.IsUnavailable() && Clock::now() < publish_deadline);
+  ASSERT_TRUE(published.ok()) << published.ToString();
+
+  // Polls may report Unavailable until the consumer has reconnected.
+  std::set<std::string> after;
+  const auto resume_deadline = Clock::now() + seconds(60);
+  while (after.size() < 100 && Clock::now() < resume_deadline) {
+    auto r = subscriber->Poll(500, milliseconds(200));
+    if (!r.ok()) {
+      EXPECT_TRUE(r.status().IsUnavailable()) << r.status().ToString();
+      continue;
+    }
+    for (const Message& m : *r) {
+      if (m.payload.rfind("after:", 0) == 0) after.insert(m.payload);
+    }
+  }
+  EXPECT_EQ(after.size(), 100u);
+  EXPECT_TRUE(subscriber->Close().ok());
+}
+
+TEST_F(KafkaIntegrationTest, CommitWithAllBrokersDownIsUnavailableInBoundedTime) {
+  auto publisher = NewPublisher();
+  ASSERT_NE(publisher, nullptr);
+  PublishKeyed(*publisher, "c", 100, 10);
+  // A session timeout well above the commit bound (10 s): without the bound
+  // the commit would wait for the session to time out.
+  auto uri = ParseUri(mock_->Address(kTopic) + "?group=commit-down&session_timeout_ms=25000");
+  ASSERT_TRUE(uri.ok());
+  auto subscriber = NewKafkaSubscriber(*uri);
+  ASSERT_TRUE(subscriber.ok()) << subscriber.status().ToString();
+  std::vector<Message> got;
+  ASSERT_TRUE(PollUntil(**subscriber, got, HasAtLeast(100), seconds(60)));
+
+  for (int id = 1; id <= 3; ++id) ASSERT_TRUE(mock_->BrokerDown(id).ok());
+  const auto start = Clock::now();
+  const Status commit = (*subscriber)->Commit();
+  const auto elapsed = Clock::now() - start;
+  EXPECT_TRUE(commit.IsUnavailable()) << commit.ToString();
+  EXPECT_THAT(commit.message(), HasSubstr("commit"));
+  EXPECT_LT(elapsed, seconds(15));
+  // Close waits at most for the session timeout (the given-up commit is
+  // still pending inside librdkafka until then).
+  const Status close = (*subscriber)->Close();
+  EXPECT_TRUE(close.ok() || close.IsUnavailable()) << close.ToString();
+  EXPECT_LT(Clock::now() - start, seconds(35));
+  EXPECT_TRUE(publisher->Close().ok());
+}
+
+}  // namespace
+}  // namespace mh::transport::kafka
