@@ -112,10 +112,10 @@ class Bench {
     dir_ = testing::MakeTempDir("stream-bench");
     testing::KafkaMockCluster::Options ko;
     ko.brokers = 3;
-    ko.topics = {{"telemetry", 6}, {"wave", 6}, {"lat", 6}, {"scores", 6}};
+    ko.topics = {{"telemetry", 6}, {"telemetry2", 6}, {"wave", 6}, {"lat", 6}, {"scores", 6}};
     kafka_ = Check(testing::KafkaMockCluster::Start(ko), "kafka mock");
     influx_ = Check(testing::InfluxdbService::Launch(), "influxd");
-    for (const char* db : {"features", "wave", "lat", "proto"}) {
+    for (const char* db : {"features", "features2", "wave", "lat", "proto"}) {
       Check(influx_->CreateDatabase(db), "create database");
     }
     TrainModels();
@@ -123,7 +123,8 @@ class Bench {
         "stream-bench: %u cores; scorer pinned to cpu %d; influxd and the mock cluster "
         "unpinned\n\n",
         std::thread::hardware_concurrency(), a_.cpu);
-    const double rate = FeatureEvents();
+    const double rate = FeatureEvents("telemetry", "features", "");
+    FeatureEvents("telemetry2", "features2", "?gzip=false");
     Waveforms();
     Latency(rate / 2);
     Prototype(rate);
@@ -233,8 +234,9 @@ class Bench {
         ")");
   }
 
-  double FeatureEvents() {
-    auto pub = Publisher("telemetry");
+  double FeatureEvents(const std::string& topic, const std::string& db,
+                       const std::string& influx_options) {
+    auto pub = Publisher(topic);
     std::mt19937_64 rng(2);
     std::normal_distribution<double> g(0, 1);
     const std::vector<std::string> keys = {"feature_1", "feature_2", "feature_3",
@@ -260,18 +262,18 @@ class Bench {
     std::printf("1. feature events: %ld pre-loaded into Kafka in %.2f s (%.0f events/s publish)\n",
                 a_.events, pub_s, static_cast<double>(a_.events) / pub_s);
 
-    auto scorer = StartScorer("f.mhm", "telemetry", "features", {}, "score-features.log");
-    const auto [first, last] = WaitStored("features", a_.events, *scorer, "score-features.log");
+    auto scorer = StartScorer("f.mhm", topic, db + influx_options, {}, "score-" + db + ".log");
+    const auto [first, last] = WaitStored(db, a_.events, *scorer, "score-" + db + ".log");
     const double cpu = ProcessCpu(scorer->pid());
     scorer->Stop();
     const double wall = Seconds(last - first);
     const double rate = static_cast<double>(a_.events) / wall;
     std::printf(
-        "   Kafka -> score -> InfluxDB (2 points/event: anomaly_score + signal_features):\n"
-        "   %.0f events/s wall (first to last batch stored, %.2f s, +-1 s); scorer CPU %.2f s = "
-        "%.0f "
-        "events per CPU-second\n\n",
-        rate, wall, cpu, static_cast<double>(a_.events) / cpu);
+        "   Kafka -> score -> InfluxDB%s (2 points/event: anomaly_score + "
+        "signal_features):\n   %.0f events/s wall (first to last stored, %.2f s, 250 ms "
+        "polling); scorer CPU %.2f s = %.0f events per CPU-second\n\n",
+        influx_options.empty() ? " (gzip)" : influx_options.c_str(), rate, wall, cpu,
+        static_cast<double>(a_.events) / cpu);
     return rate;
   }
 

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <deque>
-#include <fstream>
 #include <limits>
 #include <string_view>
 
@@ -22,11 +25,12 @@ struct Record {
   std::int64_t line = 0;  // 1-based physical line where the record starts
 };
 
-// RFC 4180 record splitter over the whole text.
+// RFC 4180 record splitter over the whole text, or over a window of a
+// streamed file (eof false: see Next and need_more).
 class RecordParser {
  public:
-  RecordParser(std::string_view text, char delimiter, const std::string* source)
-      : text_(text), delimiter_(delimiter), source_(source) {}
+  RecordParser(std::string_view text, char delimiter, const std::string* source, bool eof = true)
+      : text_(text), delimiter_(delimiter), source_(source), eof_(eof) {}
 
   std::size_t pos() const { return pos_; }
   std::int64_t line() const { return line_; }
@@ -35,9 +39,56 @@ class RecordParser {
     line_ = line;
   }
 
-  // Reads the next non-blank record: true, or false at the end of the text.
-  // InvalidArgument for broken quoting (names line and column).
+  // Replaces the text (a window of the input that now starts at the byte the
+  // old position `dropped` bytes further on); `eof` says the input ends with it.
+  void Rebase(std::string_view text, std::size_t dropped, bool eof) {
+    text_ = text;
+    pos_ -= dropped;
+    eof_ = eof;
+  }
+  // True when the last Next stopped because the text window ended before a
+  // whole record (only when not at the end of the input); the position is
+  // unchanged then: extend the window and call Next again.
+  bool need_more() const { return need_more_; }
+
+  // Reads the next non-blank record: true, or false at the end of the text
+  // (or when need_more()). InvalidArgument for broken quoting (names line and
+  // column).
   Result<bool> Next(Record* rec) {
+    need_more_ = false;
+    if (eof_) return Parse(rec);
+    // Blank lines wholly inside the window are consumed for good, so a run
+    // of them does not grow the window.
+    while (pos_ < text_.size()) {
+      if (text_[pos_] == '\n') {
+        ++pos_;
+      } else if (text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n') {
+        pos_ += 2;
+      } else {
+        break;
+      }
+      ++line_;
+    }
+    const std::size_t start = pos_;
+    const std::int64_t start_line = line_;
+    auto got = Parse(rec);
+    // A record is known whole only when it ended by consuming a newline:
+    // anything that touched the end of the window may continue past it.
+    if (got.ok() && *got && pos_ > start && pos_ <= text_.size() && text_[pos_ - 1] == '\n') {
+      return got;
+    }
+    if (got.ok() || pending_quote_) {
+      pos_ = start;
+      line_ = start_line;
+      need_more_ = true;
+      return false;
+    }
+    return got;
+  }
+
+ private:
+  Result<bool> Parse(Record* rec) {
+    pending_quote_ = false;
     const std::size_t size = text_.size();
     while (pos_ < size) {  // skip blank lines
       if (text_[pos_] == '\n') {
@@ -63,6 +114,7 @@ class RecordParser {
         while (true) {
           const std::size_t q = text_.find('"', p);
           if (q == std::string_view::npos) {
+            pending_quote_ = true;
             return Error(field_line, rec->fields.size() + 1,
                          "quoted field is not closed before the end of the file");
           }
@@ -103,12 +155,7 @@ class RecordParser {
         return Error(line_, rec->fields.size(),
                      "unexpected character after the closing quote of a quoted field");
       }
-      std::size_t p = pos_;
-      while (p < size) {
-        const char c = text_[p];
-        if (c == delimiter_ || c == '\n') break;
-        ++p;
-      }
+      const std::size_t p = FindDelimiterOrNewline(pos_);
       std::size_t end = p;
       if ((p == size || text_[p] == '\n') && end > pos_ && text_[end - 1] == '\r') --end;
       rec->fields.push_back(text_.substr(pos_, end - pos_));
@@ -124,7 +171,31 @@ class RecordParser {
     }
   }
 
- private:
+  // The first delimiter or '\n' at or after p, or the text's size: eight
+  // bytes at a time (a zero byte of x ^ c marks a match; the lowest flagged
+  // byte is exact), then byte by byte.
+  std::size_t FindDelimiterOrNewline(std::size_t p) const {
+    const std::size_t size = text_.size();
+    const char* s = text_.data();
+    if constexpr (std::endian::native == std::endian::little) {
+      constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+      constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+      const std::uint64_t delim = kOnes * static_cast<unsigned char>(delimiter_);
+      const std::uint64_t newline = kOnes * static_cast<unsigned char>('\n');
+      while (p + 8 <= size) {
+        std::uint64_t w;
+        std::memcpy(&w, s + p, 8);
+        const std::uint64_t a = w ^ delim;
+        const std::uint64_t b = w ^ newline;
+        const std::uint64_t hit = ((a - kOnes) & ~a & kHigh) | ((b - kOnes) & ~b & kHigh);
+        if (hit != 0) return p + static_cast<std::size_t>(std::countr_zero(hit) >> 3);
+        p += 8;
+      }
+    }
+    while (p < size && s[p] != delimiter_ && s[p] != '\n') ++p;
+    return p;
+  }
+
   Status Error(std::int64_t line, std::size_t column, const std::string& what) const {
     return Status::InvalidArgument(*source_ + ": line " + std::to_string(line) + ", column " +
                                    std::to_string(column) + ": " + what);
@@ -133,6 +204,9 @@ class RecordParser {
   std::string_view text_;
   char delimiter_;
   const std::string* source_;
+  bool eof_ = true;
+  bool need_more_ = false;
+  bool pending_quote_ = false;
   std::size_t pos_ = 0;
   std::int64_t line_ = 1;
 };
@@ -186,7 +260,7 @@ bool ParseDoubleCell(std::string_view s, char mark, double* out) {
     auto [ptr, ec] = std::from_chars(buf, buf + n, *out);
     return ec == std::errc() && ptr == buf + n;
   }
-  if (s.find(',') != std::string_view::npos) return false;
+  // A ',' stops from_chars before the end: such a cell is refused below.
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
   return ec == std::errc() && ptr == s.data() + s.size();
 }
@@ -232,11 +306,11 @@ const char* KindWord(ValueKind kind) {
 
 // Picks the delimiter whose first records have the most consistent field
 // count (at least two fields), preferring more fields, then ',' ';' tab.
-char DetectDelimiter(std::string_view text, const std::string& source) {
+char DetectDelimiter(std::string_view text, bool eof, const std::string& source) {
   char best = ',';
   std::size_t best_consistent = 0, best_fields = 0;
   for (char d : {',', ';', '\t'}) {
-    RecordParser parser(text, d, &source);
+    RecordParser parser(text, d, &source, eof);
     Record rec;
     std::size_t first = 0, consistent = 0;
     for (int i = 0; i < 30; ++i) {
@@ -265,10 +339,21 @@ struct ColumnPlan {
 
 class CsvReader final : public TableReader {
  public:
+  // Over bytes in memory.
   CsvReader(std::string text, const CsvOptions& options)
       : text_(std::move(text)), options_(options) {
     source_ = options.source_name.empty() ? "<buffer>" : options.source_name;
   }
+  // Over an open file, read chunk by chunk (the reader closes it).
+  CsvReader(std::FILE* file, const CsvOptions& options)
+      : file_(file), eof_(false), options_(options) {
+    source_ = options.source_name.empty() ? "<buffer>" : options.source_name;
+  }
+  ~CsvReader() override {
+    if (file_ != nullptr) std::fclose(file_);
+  }
+  CsvReader(const CsvReader&) = delete;
+  CsvReader& operator=(const CsvReader&) = delete;
 
   Status Open();
   const std::vector<TableColumnInfo>& columns() const override { return infos_; }
@@ -306,8 +391,23 @@ class CsvReader final : public TableReader {
   // Converts one trimmed, non-null cell; false if it does not parse.
   Result<bool> Convert(const ColumnPlan& plan, std::string_view cell, TableColumn* out);
   Status ValidateOptions() const;
+  // Drops the bytes before the parser's position (unless pinned_) and reads
+  // the next chunk of the file after the rest; sets eof_ at the end.
+  Status Fill();
+  // The parser's Next, extending the window as needed.
+  Result<bool> NextRecord() {
+    while (true) {
+      MH_ASSIGN_OR_RETURN(bool got, parser_->Next(&rec_));
+      if (got || !parser_->need_more()) return got;
+      MH_RETURN_IF_ERROR(Fill());
+    }
+  }
 
+  // Whole input (buffer) or the current window of the file.
   std::string text_;
+  std::FILE* file_ = nullptr;
+  bool eof_ = true;
+  bool pinned_ = false;  // Open rewinds to the first data row: keep the bytes
   CsvOptions options_;
   std::string source_;
   TimeZone zone_;
@@ -354,6 +454,28 @@ Status CsvReader::ValidateOptions() const {
   return Status::OK();
 }
 
+// Bytes read from a file at a time; a record longer than the window doubles
+// the read, so the window holds about max(kChunkBytes, longest record) * 2.
+constexpr std::size_t kChunkBytes = std::size_t{1} << 20;
+
+Status CsvReader::Fill() {
+  if (eof_) return Status::OK();
+  std::size_t drop = 0;
+  if (parser_ != nullptr && !pinned_) drop = parser_->pos();
+  text_.erase(0, drop);
+  const std::size_t keep = text_.size();
+  const std::size_t want = std::max(kChunkBytes, keep);
+  text_.resize(keep + want);
+  const std::size_t got = std::fread(text_.data() + keep, 1, want, file_);
+  text_.resize(keep + got);
+  if (got < want) {
+    if (std::ferror(file_) != 0) return Status::IOError(source_ + ": read failed");
+    eof_ = true;
+  }
+  if (parser_ != nullptr) parser_->Rebase(text_, drop, eof_);
+  return Status::OK();
+}
+
 Status CsvReader::Open() {
   MH_RETURN_IF_ERROR(ValidateOptions());
   if (text_.size() > options_.max_bytes) {
@@ -365,15 +487,19 @@ Status CsvReader::Open() {
     if (!zone.ok()) return zone.status();
     zone_ = std::move(zone).value();
   }
+  // The dialect is detected from the first chunk.
+  pinned_ = true;
+  while (!eof_ && text_.size() < kChunkBytes) MH_RETURN_IF_ERROR(Fill());
   std::size_t start = 0;
   if (text_.size() >= 3 && text_.compare(0, 3, "\xEF\xBB\xBF") == 0) start = 3;
   const std::string_view body = std::string_view(text_).substr(start);
-  delimiter_ = options_.delimiter != '\0' ? options_.delimiter : DetectDelimiter(body, source_);
-  parser_ = std::make_unique<RecordParser>(std::string_view(text_), delimiter_, &source_);
+  delimiter_ =
+      options_.delimiter != '\0' ? options_.delimiter : DetectDelimiter(body, eof_, source_);
+  parser_ = std::make_unique<RecordParser>(std::string_view(text_), delimiter_, &source_, eof_);
   parser_->Reset(start, 1);
 
   // Header (or the first record's width).
-  MH_ASSIGN_OR_RETURN(bool got, parser_->Next(&rec_));
+  MH_ASSIGN_OR_RETURN(bool got, NextRecord());
   if (!got) {
     if (options_.header) return Status::InvalidArgument(source_ + ": empty file (no header)");
     return Status::OK();  // no columns, no rows
@@ -401,7 +527,7 @@ Status CsvReader::Open() {
   // Sample for inference.
   std::vector<std::vector<std::string>> sample;
   while (sample.size() < options_.infer_rows) {
-    MH_ASSIGN_OR_RETURN(bool more, parser_->Next(&rec_));
+    MH_ASSIGN_OR_RETURN(bool more, NextRecord());
     if (!more) break;
     if (rec_.fields.size() != nfields) {
       return Status::InvalidArgument(source_ + ": line " + std::to_string(rec_.line) + ": " +
@@ -413,6 +539,7 @@ Status CsvReader::Open() {
     for (std::string_view f : rec_.fields) row.emplace_back(Trim(f));
   }
   parser_->Reset(data_pos, data_line);
+  pinned_ = false;
 
   // Decimal mark.
   decimal_ = options_.decimal_mark;
@@ -656,7 +783,7 @@ Result<bool> CsvReader::Next(TableBatch* batch) {
   if (!parser_) return true;
   const std::size_t nfields = names_.size();
   while (batch->rows < options_.batch_rows) {
-    MH_ASSIGN_OR_RETURN(bool got, parser_->Next(&rec_));
+    MH_ASSIGN_OR_RETURN(bool got, NextRecord());
     if (!got) break;
     if (rec_.fields.size() != nfields) {
       return Status::InvalidArgument(source_ + ": line " + std::to_string(rec_.line) + ": " +
@@ -760,22 +887,23 @@ Result<std::unique_ptr<TableReader>> OpenCsvTableFromBuffer(std::string bytes,
 
 Result<std::unique_ptr<TableReader>> OpenCsvTable(const std::string& path,
                                                   const CsvOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound(path + ": cannot open file");
-  in.seekg(0, std::ios::end);
-  const std::streamoff size = in.tellg();
-  if (size < 0) return Status::IOError(path + ": cannot read file");
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) return Status::NotFound(path + ": cannot open file");
+  CsvOptions named = options;
+  if (named.source_name.empty()) named.source_name = path;
+  auto reader = std::make_unique<CsvReader>(file, named);  // owns the file now
+  if (std::fseek(file, 0, SEEK_END) != 0) return Status::IOError(path + ": cannot read file");
+  const long size = std::ftell(file);  // NOLINT(runtime/int): ftell's type
+  if (size < 0 || std::fseek(file, 0, SEEK_SET) != 0) {
+    return Status::IOError(path + ": cannot read file");
+  }
   if (static_cast<std::uint64_t>(size) > options.max_bytes) {
     return Status::InvalidArgument(path + ": " + std::to_string(size) +
                                    " bytes is larger than the limit of " +
                                    std::to_string(options.max_bytes));
   }
-  in.seekg(0, std::ios::beg);
-  std::string bytes(static_cast<std::size_t>(size), '\0');
-  if (size > 0 && !in.read(bytes.data(), size)) return Status::IOError(path + ": read failed");
-  CsvOptions named = options;
-  if (named.source_name.empty()) named.source_name = path;
-  return OpenCsvTableFromBuffer(std::move(bytes), named);
+  MH_RETURN_IF_ERROR(reader->Open());
+  return std::unique_ptr<TableReader>(std::move(reader));
 }
 
 std::int64_t CsvBadCells(const TableReader& reader) {

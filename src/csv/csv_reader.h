@@ -16,8 +16,11 @@
 // Time: date-times without a zone, and a date column combined with a time
 // column, are local times in CsvOptions::time_zone (IANA; csv/time_zone.h).
 //
-// The whole file is held in memory (CsvOptions::max_bytes bounds it); rows
-// are converted batch by batch.
+// Memory: OpenCsvTable streams the file in chunks of 1 MiB (a window of
+// about two chunks, or twice the longest record); the dialect is detected and
+// the kinds inferred from the first chunk and the first `infer_rows` rows.
+// OpenCsvTableFromBuffer reads bytes already in memory. Rows are converted
+// batch by batch (CsvOptions::batch_rows).
 //
 // Thread safety: a reader is used by one thread at a time.
 #ifndef MH_CSV_CSV_READER_H_

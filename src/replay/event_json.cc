@@ -36,6 +36,28 @@ void AppendFeatureEventJson(const FeatureEvent& event, std::string* out) {
   out->push_back('}');
 }
 
+std::vector<std::string> EncodeFeatureKeys(std::span<const std::string> keys) {
+  std::vector<std::string> encoded;
+  encoded.reserve(keys.size());
+  for (const std::string& key : keys) {
+    std::string& e = encoded.emplace_back(",");
+    AppendJsonString(key, &e);
+    e.push_back(':');
+  }
+  return encoded;
+}
+
+void AppendFeatureEventJson(const FeatureEvent& event, std::span<const std::string> encoded_keys,
+                            std::string* out) {
+  MH_CHECK(encoded_keys.size() == event.values.size());
+  AppendHead(event.sensor_id, event.timestamp_s, out);
+  for (std::size_t i = 0; i < encoded_keys.size(); ++i) {
+    out->append(encoded_keys[i]);
+    AppendJsonNumber(event.values[i], out);
+  }
+  out->push_back('}');
+}
+
 void AppendWaveformEventJson(const WaveformEvent& event, std::string* out) {
   MH_CHECK(event.channels.size() == event.samples.size());
   AppendHead(event.sensor_id, event.timestamp_s, out);

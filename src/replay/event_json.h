@@ -46,6 +46,13 @@ void AppendJsonNumber(double value, std::string* out);
 
 // Appends one event as a single-line JSON object (no trailing newline).
 void AppendFeatureEventJson(const FeatureEvent& event, std::string* out);
+
+// The hot path of a replay: keys encoded once (EncodeFeatureKeys: `,"key":`
+// each) instead of escaped per event. `encoded_keys` has one entry per value;
+// event.keys is not used. Output identical to AppendFeatureEventJson.
+std::vector<std::string> EncodeFeatureKeys(std::span<const std::string> keys);
+void AppendFeatureEventJson(const FeatureEvent& event, std::span<const std::string> encoded_keys,
+                            std::string* out);
 void AppendWaveformEventJson(const WaveformEvent& event, std::string* out);
 
 }  // namespace mh::replay

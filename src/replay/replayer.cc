@@ -453,6 +453,7 @@ Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
     MH_ASSIGN_OR_RETURN(Plan plan, MakePlan(reader->columns(), o));
     emitter.NewPass();
     values.assign(plan.features.size(), 0.0);
+    const std::vector<std::string> encoded_keys = EncodeFeatureKeys(plan.keys);
     std::unordered_map<std::string, Window> windows;
     std::int64_t windows_done = 0;
     const std::int64_t events_before = stats.events;
@@ -505,7 +506,7 @@ Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
           }
           const double event_ts = has_ts ? ts : static_cast<double>(clock.WallNs()) / kNsPerS;
           MH_ASSIGN_OR_RETURN(std::string * out, emitter.Begin(event_ts, sensor));
-          AppendFeatureEventJson({sensor, event_ts, plan.keys, values}, out);
+          AppendFeatureEventJson({sensor, event_ts, plan.keys, values}, encoded_keys, out);
           MH_RETURN_IF_ERROR(emitter.Commit());
           continue;
         }

@@ -40,6 +40,19 @@ TEST(EventJson, StringsAreEscaped) {
   EXPECT_EQ(j["k\"ey"].get<double>(), 1.0);
 }
 
+TEST(EventJson, PreEncodedKeysGiveTheSameText) {
+  const std::vector<std::string> keys = {"feature_1", "k\"e\\y\n", "\xc3\xa5", ""};
+  const std::vector<double> values = {0.1, -2.5e-7, 123456789.0, 0};
+  const std::vector<std::string> encoded = EncodeFeatureKeys(keys);
+  ASSERT_EQ(encoded.size(), keys.size());
+  EXPECT_EQ(encoded[0], ",\"feature_1\":");
+  std::string plain, fast;
+  AppendFeatureEventJson({"s\"1", 1761523205.5, keys, values}, &plain);
+  AppendFeatureEventJson({"s\"1", 1761523205.5, keys, values}, encoded, &fast);
+  EXPECT_EQ(fast, plain);
+  EXPECT_EQ(nlohmann::json::parse(fast)["k\"e\\y\n"].get<double>(), -2.5e-7);
+}
+
 TEST(EventJson, WaveformEvent) {
   const std::vector<std::string> channels = {"ax", "ay"};
   const std::vector<std::vector<double>> samples = {{0.5, -1.25, 3}, {1, 2, 3}};

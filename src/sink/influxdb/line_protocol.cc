@@ -22,7 +22,12 @@ bool HasNewline(std::string_view text) {
 // backslashes handled as the file comment of line_protocol.h says.
 bool AppendEscaped(std::string_view text, std::string_view specials, std::string* out) {
   if (text.empty() || HasNewline(text)) return false;
-  const auto needs_escape = [&](char c) { return specials.find(c) != std::string_view::npos; };
+  // `specials` is ", " or ",= " (the callers below): test those characters
+  // directly instead of searching `specials` once per character.
+  const bool escape_equals = specials.find('=') != std::string_view::npos;
+  const auto needs_escape = [escape_equals](char c) {
+    return c == ',' || c == ' ' || (escape_equals && c == '=');
+  };
   // Fast path: nothing to escape (the usual case: ids and feature names).
   bool plain = true;
   for (char c : text) {
