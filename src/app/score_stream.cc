@@ -47,6 +47,20 @@ std::string StatsLine(const pipeline::StreamScorerStats& s) {
          " commit_failures=" + std::to_string(s.commit_failures);
 }
 
+// One line per sink: "sink <address>: records=.. batches=.. retries=.. failures=..".
+std::string SinkLine(const sink::RunningSink& s) {
+  const sink::SinkMetrics m = s.metrics();
+  std::string line = "sink " + s.name() + ": records=" + std::to_string(m.records) +
+                     " batches=" + std::to_string(m.batches) +
+                     " retries=" + std::to_string(m.retries) +
+                     " failures=" + std::to_string(m.failures) +
+                     " write_ms=" + std::to_string(m.write_ns / 1000000);
+  if (!m.last_error.empty() && (m.retries > 0 || m.failures > 0)) {
+    line += " last_error=\"" + m.last_error + "\"";
+  }
+  return line;
+}
+
 }  // namespace
 
 void AddScoreStreamOptions(CLI::App& score, ScoreStreamArgs& a) {
@@ -170,6 +184,7 @@ int RunScoreStream(const std::string& model_path, const std::string& feature_key
     if (!c.ok() && run.ok()) run = c.WithContext("--dead-letter");
   }
   log::Info(kCommand, "stopped: " + StatsLine(scorer.value()->stats()));
+  for (const auto& s : sinks) log::Info(kCommand, SinkLine(*s));
   if (!run.ok()) return ReportError(io, kCommand, run);
   if (!closed.ok()) log::Warn(kCommand, "closing the source: " + closed.message());
   return kExitOk;
