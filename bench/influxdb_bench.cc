@@ -4,6 +4,11 @@
 // prototype's 9 signal features each: rms/peak_freq/bandE0_200 x ax/ay/az),
 // i.e. 5,000 lines, into a reused buffer. Reports records/s and bytes/s.
 //
+// BM_GzipLineProtocol/isal:0|1: gzip (level 1) of those 5,000 lines as the
+// writer sends them: zlib's deflate (isal:0, the reference, what the writer
+// used before) and ISA-L igzip (isal:1, sink/influxdb/gzip_body.h, what it
+// uses now), in the same run. Reports input bytes/s and the ratio.
+//
 // Against a real influxd 1.x started by the test harness (once, for the whole
 // run, on a free loopback port; the server shares the machine's cores with
 // the benchmark):
@@ -19,7 +24,9 @@
 #include <vector>
 
 #include <benchmark/benchmark.h>
+#include <zlib.h>
 
+#include "sink/influxdb/gzip_body.h"
 #include "sink/influxdb/influxdb_sink.h"
 #include "sink/influxdb/influxdb_writer.h"
 #include "sink/influxdb/line_protocol.h"
@@ -81,6 +88,56 @@ void BM_EncodeRecords(benchmark::State& state) {
       static_cast<double>(state.iterations()) * kRecordsPerBatch, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_EncodeRecords);
+
+std::string EncodedBatch() {
+  std::string body;
+  for (const WindowRecord& r : Records(0, kRecordsPerBatch)) {
+    if (!AppendWindowRecord(r, &body).ok()) return {};
+  }
+  return body;
+}
+
+void BM_GzipLineProtocol(benchmark::State& state) {
+  const bool use_zlib = state.range(0) == 0;
+  const std::string body = EncodedBatch();
+  std::size_t out_bytes = 0;
+  if (use_zlib) {
+    z_stream z{};
+    if (deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+      state.SkipWithError("deflateInit2 failed");
+      return;
+    }
+    std::string out(deflateBound(&z, body.size()), '\0');
+    for (auto _ : state) {
+      deflateReset(&z);
+      z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(body.data()));
+      z.avail_in = static_cast<uInt>(body.size());
+      z.next_out = reinterpret_cast<Bytef*>(out.data());
+      z.avail_out = static_cast<uInt>(out.size());
+      if (deflate(&z, Z_FINISH) != Z_STREAM_END) state.SkipWithError("deflate failed");
+      out_bytes = out.size() - z.avail_out;
+      benchmark::DoNotOptimize(out.data());
+    }
+    deflateEnd(&z);
+  } else {
+    auto gzip = GzipBody::Create(1);
+    if (!gzip.ok()) {
+      state.SkipWithError(gzip.status().ToString().c_str());
+      return;
+    }
+    for (auto _ : state) {
+      auto gz = (*gzip)->Compress(body);
+      if (!gz.ok()) state.SkipWithError(gz.status().ToString().c_str());
+      out_bytes = gz->size();
+      benchmark::DoNotOptimize(gz->data());
+    }
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(body.size()));
+  state.counters["ratio"] = static_cast<double>(body.size()) / static_cast<double>(out_bytes);
+  state.counters["records/s"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * kRecordsPerBatch, benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_GzipLineProtocol)->ArgName("isal")->Arg(0)->Arg(1);
 
 // The server for the whole run; nullptr (and the reason) if it cannot start.
 mh::testing::InfluxdbService* Server(std::string* why) {

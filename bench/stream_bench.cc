@@ -5,6 +5,8 @@
 //
 //   stream-bench [--bin build/machine-health] [--events 150000]
 //                [--waveform-events 1000] [--latency-seconds 10]
+//                [--latency-batch 1000] [--latency-linger-ms 20]
+//                [--latency-fetch-wait-ms 10]
 //                [--prototype-events 2000] [--cpu 1]
 //
 // Scenarios (docs/benchmarks.md):
@@ -65,6 +67,9 @@ struct Args {
   long events = 150000;  // the mock cluster keeps ~5 MB per partition
   long waveform_events = 1000;
   int latency_seconds = 10;
+  long latency_batch = 1000;       // the scorer's --batch in scenario 3
+  int latency_linger_ms = 20;      // the scorer's --linger-ms in scenario 3
+  int latency_fetch_wait_ms = 10;  // consumers' fetch_wait_ms in scenario 3
   long prototype_events = 2000;
   int cpu = 1;
 };
@@ -162,17 +167,19 @@ class Bench {
     }
   }
 
-  std::unique_ptr<transport::Publisher> Publisher(const std::string& topic) {
-    return Check(transport::kafka::NewKafkaPublisher(
-                     Check(ParseUri(kafka_->Address(topic) + "?linger_ms=20"), "uri")),
-                 "kafka publisher");
+  // linger_ms: how long the producer waits to fill a request; 20 ms for the
+  // bulk pre-loads, 1 ms where each tick's events should leave at once.
+  std::unique_ptr<transport::Publisher> Publisher(const std::string& topic, int linger_ms = 20) {
+    return Check(
+        transport::kafka::NewKafkaPublisher(Check(
+            ParseUri(kafka_->Address(topic) + "?linger_ms=" + std::to_string(linger_ms)), "uri")),
+        "kafka publisher");
   }
 
-  std::unique_ptr<testing::ChildProcess> StartScorer(const std::string& model,
-                                                     const std::string& topic,
-                                                     const std::string& db,
-                                                     const std::vector<std::string>& extra_to,
-                                                     const std::string& log) {
+  std::unique_ptr<testing::ChildProcess> StartScorer(
+      const std::string& model, const std::string& topic, const std::string& db,
+      const std::vector<std::string>& extra_to, const std::string& log,
+      const std::vector<std::string>& extra = {}, const std::string& from_options = "") {
     std::vector<std::string> argv = {
         "taskset",
         "-c",
@@ -182,7 +189,7 @@ class Bench {
         "--model",
         dir_ + "/" + model,
         "--from",
-        kafka_->Address(topic) + "?group=bench-" + topic,
+        kafka_->Address(topic) + "?group=bench-" + topic + from_options,
         "--to",
         "influxdb://127.0.0.1:" + std::to_string(influx_->port()) + "/" + db,
         "--stats-interval",
@@ -191,6 +198,7 @@ class Bench {
       argv.push_back("--to");
       argv.push_back(t);
     }
+    argv.insert(argv.end(), extra.begin(), extra.end());
     return Check(testing::ChildProcess::Start(argv, dir_ + "/" + log), "start scorer");
   }
 
@@ -217,14 +225,18 @@ class Bench {
   // Waits until InfluxDB holds n scores in `db`, polling every 250 ms (more
   // often would cost the server noticeable CPU); returns (first scores seen,
   // all seen).
-  std::pair<Clock::time_point, Clock::time_point> WaitStored(const std::string& db, long n,
-                                                             testing::ChildProcess& scorer,
-                                                             const std::string& log) {
+  std::pair<Clock::time_point, Clock::time_point> WaitStored(
+      const std::string& db, long n, testing::ChildProcess& scorer, const std::string& log,
+      double* cpu_at_first = nullptr, std::int64_t* count_at_first = nullptr) {
     Clock::time_point first{};
     const auto deadline = Clock::now() + seconds(900);
     while (Clock::now() < deadline) {
       const std::int64_t c = Count(db);
-      if (c > 0 && first == Clock::time_point{}) first = Clock::now();
+      if (c > 0 && first == Clock::time_point{}) {
+        first = Clock::now();
+        if (cpu_at_first != nullptr) *cpu_at_first = ProcessCpu(scorer.pid());
+        if (count_at_first != nullptr) *count_at_first = c;
+      }
       if (c >= n) return {first, Clock::now()};
       if (!scorer.Running()) Die("scorer exited: " + testing::ReadFileText(dir_ + "/" + log));
       std::this_thread::sleep_for(milliseconds(250));
@@ -263,17 +275,26 @@ class Bench {
                 a_.events, pub_s, static_cast<double>(a_.events) / pub_s);
 
     auto scorer = StartScorer("f.mhm", topic, db + influx_options, {}, "score-" + db + ".log");
-    const auto [first, last] = WaitStored(db, a_.events, *scorer, "score-" + db + ".log");
+    double cpu_first = 0;
+    std::int64_t stored_first = 0;
+    const auto [first, last] =
+        WaitStored(db, a_.events, *scorer, "score-" + db + ".log", &cpu_first, &stored_first);
     const double cpu = ProcessCpu(scorer->pid());
     scorer->Stop();
     const double wall = Seconds(last - first);
     const double rate = static_cast<double>(a_.events) / wall;
+    // Steady state: CPU spent between the first stored scores and the last,
+    // per event stored meanwhile (start-up, model load and group join left
+    // out; the ticks are 10 ms, so take it as +-5%).
+    const double steady = static_cast<double>(a_.events - stored_first) / (cpu - cpu_first);
     std::printf(
         "   Kafka -> score -> InfluxDB%s (2 points/event: anomaly_score + "
         "signal_features):\n   %.0f events/s wall (first to last stored, %.2f s, 250 ms "
-        "polling); scorer CPU %.2f s = %.0f events per CPU-second\n\n",
+        "polling); scorer CPU %.2f s = %.0f events per CPU-second in all, %.0f in steady "
+        "state (%.2f s for the last %lld events)\n\n",
         influx_options.empty() ? " (gzip)" : influx_options.c_str(), rate, wall, cpu,
-        static_cast<double>(a_.events) / cpu);
+        static_cast<double>(a_.events) / cpu, steady, cpu - cpu_first,
+        static_cast<long long>(a_.events - stored_first));
     return rate;
   }
 
@@ -332,12 +353,22 @@ class Bench {
   }
 
   void Latency(double rate) {
-    auto scorer =
-        StartScorer("f.mhm", "lat", "lat", {kafka_->Address("scores")}, "score-latency.log");
-    auto scores = Check(transport::kafka::NewKafkaSubscriber(Check(
-                            ParseUri(kafka_->Address("scores") + "?group=latency-reader"), "uri")),
-                        "scores subscriber");
-    auto pub = Publisher("lat");
+    // Smaller batches than the throughput runs: a batch closes at
+    // --latency-batch events or --latency-linger-ms, whichever comes first.
+    // The mock cluster holds a fetch that finds no data for the whole
+    // fetch.wait.max.ms (librdkafka's default 500 ms; a Kafka broker answers
+    // when data arrives), so both consumers here ask for a short wait.
+    const std::string fetch_wait = "&fetch_wait_ms=" + std::to_string(a_.latency_fetch_wait_ms);
+    auto scorer = StartScorer("f.mhm", "lat", "lat", {kafka_->Address("scores") + "?linger_ms=1"},
+                              "score-latency.log",
+                              {"--batch", std::to_string(a_.latency_batch), "--linger-ms",
+                               std::to_string(a_.latency_linger_ms)},
+                              fetch_wait);
+    auto scores = Check(
+        transport::kafka::NewKafkaSubscriber(Check(
+            ParseUri(kafka_->Address("scores") + "?group=latency-reader" + fetch_wait), "uri")),
+        "scores subscriber");
+    auto pub = Publisher("lat", 1);
     // Warm up: one event, wait until its score arrives (group joins done).
     std::vector<double> v = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6};
     const std::vector<std::string> keys = {"feature_1", "feature_2", "feature_3",
@@ -400,11 +431,13 @@ class Bench {
                        static_cast<std::size_t>(p * static_cast<double>(latencies.size())))];
     };
     std::printf(
-        "3. latency at %.0f events/s (half of 1.) for %.1f s, %zu of %ld scores seen:\n"
+        "3. latency at %.0f events/s (half of 1.) for %.1f s, scorer --batch %ld --linger-ms "
+        "%d, fetch_wait_ms=%d, %zu of %ld scores seen:\n"
         "   publish -> stored in InfluxDB (and on the scores topic): p50 %.0f ms, p99 %.0f "
         "ms, max %.0f ms\n\n",
-        static_cast<double>(sent) / send_s, send_s, latencies.size(), total, pct(0.5) * 1e3,
-        pct(0.99) * 1e3, latencies.empty() ? NAN : latencies.back() * 1e3);
+        static_cast<double>(sent) / send_s, send_s, a_.latency_batch, a_.latency_linger_ms,
+        a_.latency_fetch_wait_ms, latencies.size(), total, pct(0.5) * 1e3, pct(0.99) * 1e3,
+        latencies.empty() ? NAN : latencies.back() * 1e3);
   }
 
   void Prototype(double batched_rate) {
@@ -455,6 +488,12 @@ int main(int argc, char** argv) {
       a.waveform_events = std::stol(v);
     else if (k == "--latency-seconds")
       a.latency_seconds = std::stoi(v);
+    else if (k == "--latency-batch")
+      a.latency_batch = std::stol(v);
+    else if (k == "--latency-linger-ms")
+      a.latency_linger_ms = std::stoi(v);
+    else if (k == "--latency-fetch-wait-ms")
+      a.latency_fetch_wait_ms = std::stoi(v);
     else if (k == "--prototype-events")
       a.prototype_events = std::stol(v);
     else if (k == "--cpu")

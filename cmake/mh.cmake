@@ -35,9 +35,19 @@ function(mh_add_test name)
                                         GTest::gmock GTest::gtest_main)
   gtest_discover_tests(${name}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
-    PROPERTIES LABELS "${ARG_LABELS}"
-               ENVIRONMENT "MH_BINARY=$<TARGET_FILE:machine-health>;MH_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+    TEST_LIST ${name}_TESTS
     DISCOVERY_TIMEOUT 60)
+  # Labels and environment are set by a CTest include that runs after the
+  # discovered tests are added: gtest_discover_tests' PROPERTIES cannot carry
+  # list values (several labels, several variables) in CMake 3.25.
+  file(GENERATE OUTPUT ${CMAKE_CURRENT_BINARY_DIR}/${name}_properties.cmake
+    CONTENT "foreach(t IN LISTS ${name}_TESTS)
+  set_tests_properties(\"\${t}\" PROPERTIES LABELS \"${ARG_LABELS}\"
+    ENVIRONMENT \"MH_BINARY=$<TARGET_FILE:machine-health>;MH_SOURCE_DIR=${PROJECT_SOURCE_DIR}\")
+endforeach()
+")
+  set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES
+    ${CMAKE_CURRENT_BINARY_DIR}/${name}_properties.cmake)
 endfunction()
 
 # mh_embed_files(OUT_CC FILES...): turns files (absolute paths under web/) into a C++ source

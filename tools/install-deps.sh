@@ -10,7 +10,7 @@ pkgs="g++ cmake ninja-build pkg-config make tzdata
   nlohmann-json3-dev libcli11-dev libkissfft-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsnappy-dev libzstd-dev liblz4-dev
-  libsimdjson-dev libcurl4-openssl-dev librdkafka-dev libmosquitto-dev"
+  libsimdjson-dev libcurl4-openssl-dev libisal-dev librdkafka-dev libmosquitto-dev"
 if [ "$mode" = test ]; then
   pkgs="$pkgs clang-format python3 python3-numpy python3-scipy python3-sklearn
     python3-pandas python3-joblib sqlite3 curl chromium

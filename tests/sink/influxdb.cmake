@@ -3,8 +3,10 @@
 # VictoriaMetrics started by the test (src/testing/influxdb_service.h).
 mh_add_test(influxdb_sink_test
   SOURCES influxdb_line_protocol_test.cc influxdb_config_test.cc influxdb_writer_test.cc
-  DEPS mh_sink_influxdb PkgConfig::HTTPLIB Threads::Threads)
+    influxdb_gzip_body_test.cc
+  DEPS mh_sink_influxdb PkgConfig::HTTPLIB ZLIB::ZLIB Threads::Threads
+  LABELS unit influxdb)
 mh_add_test(influxdb_integration_test
   SOURCES influxdb_integration_test.cc
   DEPS mh_sink_influxdb mh_testing_influxdb nlohmann_json::nlohmann_json
-  LABELS integration)
+  LABELS integration influxdb)

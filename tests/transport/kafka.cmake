@@ -4,8 +4,8 @@
 mh_add_test(kafka_transport_test
   SOURCES kafka_config_test.cc kafka_transport_test.cc
   DEPS mh_transport_kafka PkgConfig::RDKAFKA
-  LABELS unit)
+  LABELS unit kafka)
 mh_add_test(kafka_integration_test
   SOURCES kafka_integration_test.cc
   DEPS mh_transport_kafka mh_testing_kafka
-  LABELS integration)
+  LABELS integration kafka)

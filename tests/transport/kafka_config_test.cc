@@ -94,8 +94,8 @@ TEST(KafkaConfigTest, PublisherOptions) {
 TEST(KafkaConfigTest, BadNumbersAndChoicesAreRejected) {
   for (const char* query :
        {"compression=brotli", "linger_ms=abc", "linger_ms=-1", "linger_ms=1000000", "timeout_ms=50",
-        "timeout_ms=", "session_timeout_ms=10", "idempotence=yes", "security_protocol=tls",
-        "client_id="}) {
+        "timeout_ms=", "session_timeout_ms=10", "fetch_wait_ms=-5", "fetch_wait_ms=400000",
+        "idempotence=yes", "security_protocol=tls", "client_id="}) {
     auto c = Build(std::string("kafka://h:1/t?group=g&") + query, kSub);
     ASSERT_FALSE(c.ok()) << query;
     EXPECT_TRUE(c.status().IsInvalidArgument()) << query;
@@ -160,6 +160,7 @@ TEST(KafkaConfigTest, SubscriberDefaultsAndOptions) {
   EXPECT_EQ(Prop(*c, "partition.assignment.strategy"), "cooperative-sticky");
   EXPECT_EQ(Prop(*c, "auto.offset.reset"), "earliest");
   EXPECT_FALSE(c->Property("session.timeout.ms").has_value());
+  EXPECT_FALSE(c->Property("fetch.wait.max.ms").has_value()) << "librdkafka's default stays";
   // Producer settings do not leak into a consumer's configuration.
   EXPECT_FALSE(c->Property("acks").has_value());
   EXPECT_FALSE(c->Property("compression.codec").has_value());
@@ -172,6 +173,9 @@ TEST(KafkaConfigTest, SubscriberDefaultsAndOptions) {
   auto e = Build("kafka://h:1/t?group=g&session_timeout_ms=60000", kSub);
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(Prop(*e, "heartbeat.interval.ms"), "3000");
+  auto f = Build("kafka://h:1/t?group=g&fetch_wait_ms=10", kSub);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(Prop(*f, "fetch.wait.max.ms"), "10");
   EXPECT_THAT(Build("kafka://h:1/t?group=g&start=middle", kSub).status().message(),
               HasSubstr("start"));
 }

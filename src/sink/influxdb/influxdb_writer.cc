@@ -3,13 +3,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
-#include <limits>
 #include <mutex>
 
 #include <curl/curl.h>
-#include <zlib.h>
 
 #include "log/log.h"
+#include "sink/influxdb/gzip_body.h"
 
 namespace mh::sink::influxdb {
 namespace {
@@ -162,7 +161,6 @@ class CurlWriter final : public InfluxdbWriter {
   ~CurlWriter() override {
     if (curl_ != nullptr) curl_easy_cleanup(curl_);
     if (headers_ != nullptr) curl_slist_free_all(headers_);
-    if (zstream_ready_) deflateEnd(&zstream_);
     // Leave no copy of the secret in freed memory.
     std::fill(config_.secret.begin(), config_.secret.end(), '\0');
   }
@@ -210,15 +208,12 @@ class CurlWriter final : public InfluxdbWriter {
     if (!ok) return Status::Internal(prefix_ + "libcurl refused an option");
 
     if (config_.gzip) {
-      std::memset(&zstream_, 0, sizeof zstream_);
       // Level 1, the fastest: line protocol is repetitive enough to shrink
       // ~3x already (bench/influxdb_bench.cc), and the CPU is better left to
-      // the pipeline. 15 + 16 = a 32 KiB window with a gzip wrapper.
-      if (deflateInit2(&zstream_, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-          Z_OK) {
-        return Status::Internal(prefix_ + "zlib deflateInit2 failed");
-      }
-      zstream_ready_ = true;
+      // the pipeline.
+      auto gzip = GzipBody::Create(1);
+      if (!gzip.ok()) return Status::Internal(prefix_ + gzip.status().message());
+      gzip_ = std::move(gzip).value();
     }
     return Status::OK();
   }
@@ -246,28 +241,12 @@ class CurlWriter final : public InfluxdbWriter {
   const std::string& description() const override { return description_; }
 
  private:
-  Status Compress(std::string_view body) {
-    if (body.size() > std::numeric_limits<uInt>::max()) {
-      return Status::InvalidArgument(prefix_ + "batch too large to compress");
-    }
-    if (deflateReset(&zstream_) != Z_OK) return Status::Internal(prefix_ + "deflateReset failed");
-    compressed_.resize(deflateBound(&zstream_, static_cast<uLong>(body.size())));
-    zstream_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(body.data()));
-    zstream_.avail_in = static_cast<uInt>(body.size());
-    zstream_.next_out = reinterpret_cast<Bytef*>(compressed_.data());
-    zstream_.avail_out = static_cast<uInt>(compressed_.size());
-    if (deflate(&zstream_, Z_FINISH) != Z_STREAM_END) {
-      return Status::Internal(prefix_ + "gzip compression failed");
-    }
-    compressed_.resize(compressed_.size() - zstream_.avail_out);
-    return Status::OK();
-  }
-
   Result<WriteResult> Post(std::string_view body, WriteResult result) {
     std::string_view payload = body;
     if (config_.gzip) {
-      MH_RETURN_IF_ERROR(Compress(body));
-      payload = compressed_;
+      auto compressed = gzip_->Compress(body);
+      if (!compressed.ok()) return Status::Internal(prefix_ + compressed.status().message());
+      payload = compressed.value();
     }
     answer_.clear();
     error_buffer_[0] = '\0';
@@ -360,9 +339,7 @@ class CurlWriter final : public InfluxdbWriter {
   curl_slist* headers_ = nullptr;
   char error_buffer_[CURL_ERROR_SIZE] = {};
   std::string answer_;
-  z_stream zstream_{};
-  bool zstream_ready_ = false;
-  std::string compressed_;
+  std::unique_ptr<GzipBody> gzip_;  // when config_.gzip
 
   std::atomic<std::uint64_t> requests_{0};
   std::atomic<std::uint64_t> failed_requests_{0};
