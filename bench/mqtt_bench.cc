@@ -7,9 +7,11 @@
 // nodelay: the broker runs with set_tcp_nodelay true; without it the last
 // PUBACK of a burst waits for Nagle (~40 ms per Publish call on Linux).
 //
-// BM_Receive/tls: 50,000 messages wait in a persistent session (published
-// while the subscriber was away, not timed); one iteration connects a
-// Subscriber with that client id and polls until all 50,000 arrived. The
+// BM_Receive/tls/spool: 50,000 messages wait in a persistent session
+// (published while the subscriber was away, not timed); one iteration
+// connects a Subscriber with that client id, polls until all 50,000 arrived
+// and commits. spool: 0 = spool=off, 1 = the spool (a directory in the
+// broker's temp dir, spool_sync=false), 2 = spool with spool_sync=true. The
 // broker sends at most 20 unacknowledged messages at a time (its default
 // max_inflight_messages).
 #include <algorithm>
@@ -108,15 +110,19 @@ BENCHMARK(BM_Publish)
 
 void BM_Receive(benchmark::State& state) {
   const bool tls = state.range(0) != 0;
+  const int spool = static_cast<int>(state.range(1));
   std::string error;
   mh::testing::MosquittoService* broker = Broker(false, &error);
   if (broker == nullptr) return state.SkipWithError(error.c_str());
   // Own topic and session per variant: an offline session would collect the
   // other variant's messages.
-  const std::string variant = tls ? "tls" : "plain";
-  const Uri sub_address =
-      ParseUri(Address(*broker, tls, "bench/+/recv-" + variant, "client_id=recv-bench-" + variant))
-          .value();
+  const std::string variant = std::string(tls ? "tls" : "plain") + "-spool" + std::to_string(spool);
+  const std::string spool_params =
+      spool == 0 ? "&spool=off"
+                 : "&spool=" + broker->dir() + "/spool" + (spool == 2 ? "&spool_sync=true" : "");
+  const Uri sub_address = ParseUri(Address(*broker, tls, "bench/+/recv-" + variant,
+                                           "client_id=recv-bench-" + variant + spool_params))
+                              .value();
   auto pub =
       NewMqttPublisher(ParseUri(Address(*broker, tls, "bench/{key}/recv-" + variant, "")).value());
   if (!pub.ok()) return state.SkipWithError(pub.status().ToString().c_str());
@@ -140,15 +146,20 @@ void BM_Receive(benchmark::State& state) {
       if (polled->empty()) return state.SkipWithError("no message for 5 s");
       got += polled->size();
     }
+    const Status committed = (*sub)->Commit();
+    if (!committed.ok()) return state.SkipWithError(committed.ToString().c_str());
     received += got;
     (void)(*sub)->Close();
   }
   state.SetItemsProcessed(static_cast<std::int64_t>(received));
 }
 BENCHMARK(BM_Receive)
-    ->ArgNames({"tls"})
-    ->Arg(0)
-    ->Arg(1)
+    ->ArgNames({"tls", "spool"})
+    ->Args({0, 0})
+    ->Args({0, 1})
+    ->Args({0, 2})
+    ->Args({1, 0})
+    ->Args({1, 1})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime()
     ->Iterations(3);

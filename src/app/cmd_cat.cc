@@ -47,32 +47,6 @@ bool IsParquet(const std::string& path) {
   return in.gcount() == 4 && std::string(head, 4) == "PAR1";
 }
 
-const char* KindName(ValueKind k) {
-  switch (k) {
-    case ValueKind::kBool:
-      return "bool";
-    case ValueKind::kInt:
-      return "int";
-    case ValueKind::kDouble:
-      return "double";
-    case ValueKind::kString:
-      return "string";
-    case ValueKind::kTimestamp:
-      return "timestamp";
-    case ValueKind::kDate:
-      return "date";
-    case ValueKind::kTime:
-      return "time";
-    case ValueKind::kBinary:
-      return "binary";
-    case ValueKind::kDecimal:
-      return "decimal";
-    case ValueKind::kUInt64:
-      return "uint64";
-  }
-  return "?";
-}
-
 void PrintParquetSchema(const parquet::ParquetFileInfo& info, const std::string& path,
                         std::ostream& out) {
   out << "file: " << path << "\n";
@@ -166,7 +140,7 @@ int RunCat(const CatArgs& args, CommandIo& io) {
   if (args.schema) {
     io.out << "file: " << args.file << "\ncolumns:\n";
     for (std::size_t i : pick)
-      io.out << "  " << infos[i].name << ": " << KindName(infos[i].kind) << "\n";
+      io.out << "  " << infos[i].name << ": " << ValueKindName(infos[i].kind) << "\n";
     return kExitOk;
   }
   std::vector<std::string> keys;

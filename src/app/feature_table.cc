@@ -13,32 +13,6 @@
 namespace mh::app {
 namespace {
 
-const char* KindName(ValueKind k) {
-  switch (k) {
-    case ValueKind::kBool:
-      return "bool";
-    case ValueKind::kInt:
-      return "integer";
-    case ValueKind::kDouble:
-      return "double";
-    case ValueKind::kString:
-      return "text";
-    case ValueKind::kTimestamp:
-      return "timestamp";
-    case ValueKind::kDate:
-      return "date";
-    case ValueKind::kTime:
-      return "time";
-    case ValueKind::kBinary:
-      return "binary";
-    case ValueKind::kDecimal:
-      return "decimal";
-    case ValueKind::kUInt64:
-      return "uint64";
-  }
-  return "unknown";
-}
-
 bool NumericKind(ValueKind k) {
   return k == ValueKind::kInt || k == ValueKind::kDouble || k == ValueKind::kString;
 }
@@ -139,8 +113,8 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
   for (const std::string& name : features) {
     MH_ASSIGN_OR_RETURN(const std::size_t i, index(name));
     if (!NumericKind(cols[i].kind)) {
-      return Status::Corruption(name_ + ": column '" + name + "' holds " + KindName(cols[i].kind) +
-                                " values, not numbers");
+      return Status::Corruption(name_ + ": column '" + name + "' holds " +
+                                ValueKindName(cols[i].kind) + " values, not numbers");
     }
     feature_col.push_back(i);
   }

@@ -3,6 +3,9 @@
 #include <charconv>
 #include <cmath>
 #include <string>
+#include <string_view>
+
+#include "core/check.h"
 
 namespace mh {
 
@@ -50,6 +53,22 @@ std::string FormatDouble(double value) {
   char buf[32];
   auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), value);
   return std::string(buf, ptr);
+}
+
+void AppendJsonNumber(double value, std::string* out) {
+  MH_CHECK(std::isfinite(value));
+  char buf[32];
+  auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), value);
+  MH_CHECK(ec == std::errc());
+  // Integer-looking text of 19 or more digits may not fit in int64/uint64.
+  if (std::fabs(value) >= 1e18 &&
+      std::string_view(buf, static_cast<std::size_t>(ptr - buf)).find_first_of(".e") ==
+          std::string_view::npos) {
+    const auto sci = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific);
+    MH_CHECK(sci.ec == std::errc());
+    ptr = sci.ptr;
+  }
+  out->append(buf, ptr);
 }
 
 void AppendJsonString(std::string_view text, std::string* out) {

@@ -24,6 +24,11 @@ std::string FormatDouble(double value);
 // Appends `text` as a JSON string literal (quotes added; '"', '\\', \n, \r,
 // \t escaped by name, other control bytes as \u00XX; UTF-8 passed through).
 void AppendJsonString(std::string_view text, std::string* out);
+// Appends a finite double as a JSON number: the shortest text that reads back
+// to the same double, in exponent form when it would otherwise be an integer
+// too long for 64 bits (JSON readers such as simdjson refuse those). A
+// non-finite value is a bug (checked).
+void AppendJsonNumber(double value, std::string* out);
 
 }  // namespace mh
 

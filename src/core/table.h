@@ -28,6 +28,34 @@ enum class ValueKind : std::uint8_t {
   kUInt64 = 9,     // ints: the bits of a uint64 (values >= 2^63 wrap negative)
 };
 
+// The kind's name in messages and schemas: "bool", "int", "double",
+// "string", "timestamp", "date", "time", "binary", "decimal", "uint64".
+constexpr const char* ValueKindName(ValueKind k) {
+  switch (k) {
+    case ValueKind::kBool:
+      return "bool";
+    case ValueKind::kInt:
+      return "int";
+    case ValueKind::kDouble:
+      return "double";
+    case ValueKind::kString:
+      return "string";
+    case ValueKind::kTimestamp:
+      return "timestamp";
+    case ValueKind::kDate:
+      return "date";
+    case ValueKind::kTime:
+      return "time";
+    case ValueKind::kBinary:
+      return "binary";
+    case ValueKind::kDecimal:
+      return "decimal";
+    case ValueKind::kUInt64:
+      return "uint64";
+  }
+  return "unknown";
+}
+
 struct TableColumnInfo {
   std::string name;
   ValueKind kind = ValueKind::kDouble;

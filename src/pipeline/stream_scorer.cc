@@ -50,6 +50,7 @@ struct StreamScorer::Impl {
   iforest::Matrix rows;
   std::vector<std::size_t> row_record;  // record index of each row in `rows`
   std::vector<double> scores;
+  std::vector<std::span<const double>> spans;  // per window: the channels' samples
 
   mutable std::mutex stats_mu;
   StreamScorerStats stats;
@@ -196,7 +197,7 @@ struct StreamScorer::Impl {
     }
     if (window < 4) return Status::InvalidArgument("waveform event has fewer than 4 samples");
     MH_ASSIGN_OR_RETURN(WaveformShape * shape, ShapeFor(ev.fs_hz, window));
-    std::vector<std::span<const double>> spans(ev.channel_names.size());
+    spans.resize(ev.channel_names.size());
     std::size_t start = 0;
     for (; start + window <= n; start += hop) {
       for (std::size_t c = 0; c < spans.size(); ++c) {

@@ -7,14 +7,6 @@
 
 namespace mh::replay {
 
-void AppendJsonNumber(double value, std::string* out) {
-  MH_CHECK(std::isfinite(value));
-  char buf[32];
-  auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), value);
-  MH_CHECK(ec == std::errc());
-  out->append(buf, ptr);
-}
-
 namespace {
 void AppendHead(std::string_view sensor_id, double timestamp_s, std::string* out) {
   out->append("{\"sensor_id\":");

@@ -41,8 +41,8 @@ struct WaveformEvent {
 
 // JSON string literals: the one escaper in core/strings.h.
 using ::mh::AppendJsonString;
-// Appends a finite double as a JSON number (checked: non-finite is a bug).
-void AppendJsonNumber(double value, std::string* out);
+// Finite doubles as JSON numbers: the one formatter in core/strings.h.
+using ::mh::AppendJsonNumber;
 
 // Appends one event as a single-line JSON object (no trailing newline).
 void AppendFeatureEventJson(const FeatureEvent& event, std::string* out);

@@ -22,32 +22,6 @@ bool IsNumericKind(ValueKind k) {
          k == ValueKind::kUInt64;
 }
 
-const char* KindName(ValueKind k) {
-  switch (k) {
-    case ValueKind::kBool:
-      return "bool";
-    case ValueKind::kInt:
-      return "int";
-    case ValueKind::kDouble:
-      return "double";
-    case ValueKind::kString:
-      return "string";
-    case ValueKind::kTimestamp:
-      return "timestamp";
-    case ValueKind::kDate:
-      return "date";
-    case ValueKind::kTime:
-      return "time";
-    case ValueKind::kBinary:
-      return "binary";
-    case ValueKind::kDecimal:
-      return "decimal";
-    case ValueKind::kUInt64:
-      return "uint64";
-  }
-  return "unknown";
-}
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -93,7 +67,7 @@ bool CellNumber(const TableColumn& c, std::size_t i, double* out, std::string* w
       }
       break;
     default:
-      *why = std::string("a ") + KindName(c.info.kind) + " value is not a number";
+      *why = std::string("a ") + ValueKindName(c.info.kind) + " value is not a number";
       return false;
   }
   if (!std::isfinite(*out)) {
@@ -187,7 +161,7 @@ bool CellText(const TableColumn& c, std::size_t i, std::string* out, std::string
       *out = c.ints[i] != 0 ? "true" : "false";
       return true;
     default:
-      *why = std::string("a ") + KindName(c.info.kind) + " value cannot be a sensor id";
+      *why = std::string("a ") + ValueKindName(c.info.kind) + " value cannot be a sensor id";
       return false;
   }
 }
@@ -224,8 +198,8 @@ Result<Plan> MakePlan(const std::vector<TableColumnInfo>& cols, const ReplayOpti
     if (IsNumericKind(k) || k == ValueKind::kString || k == ValueKind::kDecimal) {
       return Status::OK();
     }
-    return Status::InvalidArgument(option + ": column '" + cols[i].name + "' holds " + KindName(k) +
-                                   " values, not numbers");
+    return Status::InvalidArgument(option + ": column '" + cols[i].name + "' holds " +
+                                   ValueKindName(k) + " values, not numbers");
   };
   if (!o.waveform_channels.empty()) {
     for (const std::string& name : o.waveform_channels) {

@@ -10,12 +10,6 @@
 namespace mh::sink {
 namespace {
 
-void AppendNumber(double v, std::string* out) {
-  char buf[32];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out->append(buf, r.ptr);
-}
-
 class TransportSink final : public Sink {
  public:
   explicit TransportSink(std::unique_ptr<transport::Publisher> publisher)
@@ -69,9 +63,9 @@ void AppendRecordJson(const WindowRecord& r, std::string* out) {
   AppendJsonString(FormatRfc3339(r.window_start_ns, ns % 1000000 == 0 ? 3 : 9), out);
   if (std::isfinite(r.score) && std::isfinite(r.score_samples)) {
     out->append(",\"score\":");
-    AppendNumber(r.score, out);
+    AppendJsonNumber(r.score, out);
     out->append(",\"score_samples\":");
-    AppendNumber(r.score_samples, out);
+    AppendJsonNumber(r.score_samples, out);
     out->append(r.anomaly ? ",\"anomaly\":true" : ",\"anomaly\":false");
   }
   if (r.feature_names != nullptr && !r.features.empty()) {
@@ -81,7 +75,7 @@ void AppendRecordJson(const WindowRecord& r, std::string* out) {
       AppendJsonString((*r.feature_names)[i], out);
       out->push_back(':');
       if (std::isfinite(r.features[i])) {
-        AppendNumber(r.features[i], out);
+        AppendJsonNumber(r.features[i], out);
       } else {
         out->append("null");
       }

@@ -1,6 +1,7 @@
 #include "core/strings.h"
 
 #include <cmath>
+#include <string>
 
 #include <gtest/gtest.h>
 
@@ -27,6 +28,29 @@ TEST(FormatDoubleTest, ShortestRoundTrip) {
   }
   EXPECT_EQ(FormatDouble(NAN), "NaN");
   EXPECT_EQ(FormatDouble(-INFINITY), "-Infinity");
+}
+
+TEST(AppendJsonNumberTest, ShortestTextThatReadsBack) {
+  for (double v : {0.1, -2.5e-7, 1.0 / 3.0, 123456789.125, 1e17, 9.9e17, 1e18,
+                   1.2345678901234568e20, -3.4e38, 1.7976931348623157e308, 5e-324}) {
+    std::string out;
+    AppendJsonNumber(v, &out);
+    EXPECT_EQ(*ParseDouble(out), v) << out;
+    EXPECT_LE(out.size(), 24u) << out;
+  }
+}
+
+TEST(AppendJsonNumberTest, NoIntegerTextTooLongForSixtyFourBits) {
+  // std::to_chars writes 1.2345678901234568e20 as 123456789012345683968,
+  // which no int64/uint64 JSON reader takes.
+  for (double v : {1e18, 1.2345678901234568e20, -9.3e18, 1.8446744073709552e19, 1e22}) {
+    std::string out;
+    AppendJsonNumber(v, &out);
+    EXPECT_NE(out.find('e'), std::string::npos) << out;
+  }
+  std::string small;
+  AppendJsonNumber(123456789012345678.0, &small);
+  EXPECT_EQ(small.find('e'), std::string::npos) << small << " fits in int64: kept as digits";
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "sink/influxdb/influxdb_sink.h"
+#include "testing/fake_environment.h"
 
 namespace mh::sink::influxdb {
 namespace {
@@ -20,24 +21,7 @@ constexpr char kPassword[] = "pa55-w0rd-XYZ";
 constexpr char kToken[] = "tok-SECRET-123==";
 
 // A fake environment: variables and files from maps.
-struct FakeEnv {
-  std::map<std::string, std::string> vars;
-  std::map<std::string, std::string> files;
-  Environment Get() const {
-    Environment env;
-    env.get_env = [this](const std::string& name) -> std::optional<std::string> {
-      auto it = vars.find(name);
-      if (it == vars.end()) return std::nullopt;
-      return it->second;
-    };
-    env.read_file = [this](const std::string& path) -> Result<std::string> {
-      auto it = files.find(path);
-      if (it == files.end()) return Status::IOError("no such file");
-      return it->second;
-    };
-    return env;
-  }
-};
+using FakeEnv = ::mh::testing::FakeEnvironment;
 
 Result<InfluxdbConfig> Parse(const std::string& address, const FakeEnv& env = {}) {
   Result<Uri> uri = ParseUri(address);

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "core/uri.h"
+#include "testing/fake_environment.h"
 
 namespace mh::transport::kafka {
 namespace {
@@ -16,25 +17,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 // A fixed environment and file system.
-struct FakeEnv {
-  std::map<std::string, std::string> vars;
-  std::map<std::string, std::string> files;
-
-  Environment Get() const {
-    Environment env;
-    env.get_env = [this](const std::string& name) -> std::optional<std::string> {
-      auto it = vars.find(name);
-      if (it == vars.end()) return std::nullopt;
-      return it->second;
-    };
-    env.read_file = [this](const std::string& path) -> Result<std::string> {
-      auto it = files.find(path);
-      if (it == files.end()) return Status::IOError("cannot read '" + path + "': no such file");
-      return it->second;
-    };
-    return env;
-  }
-};
+using FakeEnv = ::mh::testing::FakeEnvironment;
 
 Result<KafkaClientConfig> Build(const std::string& address, ClientRole role,
                                 const FakeEnv& env = {}) {

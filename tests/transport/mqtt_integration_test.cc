@@ -3,17 +3,20 @@
 // TLS and credentials, persistent sessions, broker restarts and outages.
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <mosquitto.h>
 
 #include "core/uri.h"
 #include "testing/mosquitto_service.h"
@@ -75,8 +78,13 @@ class MqttIntegrationTest : public ::testing::Test {
     auto broker = mh::testing::MosquittoService::Create();
     ASSERT_TRUE(broker.ok()) << broker.status().ToString();
     broker_ = std::move(broker).value();
+    // Persistent subscribers spool by default under $STATE_DIRECTORY: keep
+    // those spools in the broker's temp dir (removed with it).
+    state_dir_ = broker_->dir() + "/state";
+    ::setenv("STATE_DIRECTORY", state_dir_.c_str(), 1);
   }
   void TearDown() override {
+    ::unsetenv("STATE_DIRECTORY");
     if (HasFailure() && broker_) std::cerr << "mosquitto log tail:\n" << broker_->LogTail() << "\n";
   }
 
@@ -95,6 +103,7 @@ class MqttIntegrationTest : public ::testing::Test {
   }
 
   std::unique_ptr<mh::testing::MosquittoService> broker_;
+  std::string state_dir_;
 };
 
 TEST_F(MqttIntegrationTest, Publishes5000Qos1MessagesReceivedInOrder) {
@@ -264,11 +273,12 @@ TEST_F(MqttIntegrationTest, PersistentSessionKeepsMessagesWhileSubscriberIsAway)
   EXPECT_EQ(rest, Expected(10, 1000));
 }
 
-TEST_F(MqttIntegrationTest, CloseWhileBackpressuredLosesAtMostTheQueue) {
-  // queue_size=10: after 10 polls the network thread holds one message and
-  // the queue 10 more; those were acknowledged to the broker on receipt and
-  // are the documented loss of Close. Everything after them must come again.
-  const std::string address = Plain("bp/+", "client_id=bp-sub&queue_size=10");
+TEST_F(MqttIntegrationTest, CloseWhileBackpressuredWithoutSpoolLosesAtMostTheQueue) {
+  // spool=off (the old behaviour): queue_size=10: after 10 polls the network
+  // thread holds one message and the queue 10 more; those were acknowledged
+  // to the broker on receipt and are the documented loss of Close.
+  // Everything after them must come again.
+  const std::string address = Plain("bp/+", "client_id=bp-sub&queue_size=10&spool=off");
   auto pub = NewMqttPublisher(U(Plain("bp/{key}")));
   ASSERT_TRUE(pub.ok()) << pub.status().ToString();
   {
@@ -289,6 +299,179 @@ TEST_F(MqttIntegrationTest, CloseWhileBackpressuredLosesAtMostTheQueue) {
   for (int i = 21; i < 1000; ++i) {
     EXPECT_TRUE(distinct.contains("msg-" + std::to_string(i))) << "lost msg-" << i;
   }
+}
+
+TEST_F(MqttIntegrationTest, CloseWhileBackpressuredWithSpoolLosesNothing) {
+  // As above with the (default) spool: the polled, uncommitted msg-0..9 and
+  // the spooled, unpolled ones come again from the spool, the rest from the
+  // broker.
+  const std::string address = Plain("bp/+", "client_id=bp-spool-sub&queue_size=10");
+  auto pub = NewMqttPublisher(U(Plain("bp/{key}")));
+  ASSERT_TRUE(pub.ok()) << pub.status().ToString();
+  {
+    auto sub = NewMqttSubscriber(U(address));
+    ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+    ASSERT_TRUE((*pub)->Publish(Batch(0, 1000)).ok());
+    EXPECT_EQ(Payloads(Receive(**sub, 10, seconds(10))), Expected(0, 10));
+    ASSERT_TRUE((*sub)->Close().ok());
+  }
+  auto sub = NewMqttSubscriber(U(address));
+  ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+  std::vector<Message> got;
+  std::set<std::string> distinct;
+  const auto deadline = Clock::now() + seconds(30);
+  while (distinct.size() < 1000 && Clock::now() < deadline) {
+    for (Message& m : Receive(**sub, 1000, milliseconds(500))) {
+      distinct.insert(m.payload);
+      got.push_back(std::move(m));
+    }
+  }
+  EXPECT_EQ(distinct.size(), 1000u);
+  ASSERT_GE(got.size(), 10u);
+  EXPECT_EQ(Payloads(std::vector<Message>(got.begin(), got.begin() + 10)), Expected(0, 10));
+}
+
+TEST_F(MqttIntegrationTest, SpoolRedeliversMessagesPolledButNotCommitted) {
+  // The subscriber object is destroyed without Commit (as if the process
+  // died after polling): libmosquitto acknowledged every message to the
+  // broker, so only the spool can deliver them again.
+  const std::string spool = broker_->dir() + "/explicit-spool";
+  const std::string address = Plain("sp/+", "client_id=spool-sub&spool=" + spool);
+  auto pub = NewMqttPublisher(U(Plain("sp/{key}")));
+  ASSERT_TRUE(pub.ok()) << pub.status().ToString();
+  {
+    auto sub = NewMqttSubscriber(U(address));
+    ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+    ASSERT_TRUE((*pub)->Publish(Batch(0, 300)).ok());
+    EXPECT_EQ(Payloads(Receive(**sub, 300, seconds(10))), Expected(0, 300));
+    ASSERT_TRUE((*sub)->Commit().ok());  // msg-0..299 done
+    ASSERT_TRUE((*pub)->Publish(Batch(300, 700)).ok());
+    EXPECT_EQ(Payloads(Receive(**sub, 700, seconds(10))), Expected(300, 700));
+    // Nothing left at the broker: all 1,000 were acknowledged.
+    auto more = (*sub)->Poll(10, milliseconds(300));
+    ASSERT_TRUE(more.ok());
+    EXPECT_TRUE(more->empty());
+  }  // destroyed without Commit
+  EXPECT_TRUE(std::filesystem::exists(spool + "/spool-sub.lock"));
+  auto sub = NewMqttSubscriber(U(address));
+  ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+  // msg-300..999 again, first, in order; not the committed msg-0..299.
+  EXPECT_EQ(Payloads(Receive(**sub, 700, seconds(10))), Expected(300, 700));
+  ASSERT_TRUE((*sub)->Commit().ok());
+  // New traffic after them.
+  ASSERT_TRUE((*pub)->Publish(Batch(1000, 50)).ok());
+  EXPECT_EQ(Payloads(Receive(**sub, 50, seconds(10))), Expected(1000, 50));
+  ASSERT_TRUE((*sub)->Commit().ok());
+  ASSERT_TRUE((*sub)->Close().ok());
+  // Everything committed: a third subscriber gets nothing old.
+  auto third = NewMqttSubscriber(U(address));
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  auto none = (*third)->Poll(10, milliseconds(300));
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty()) << none->size() << " old messages handed out again";
+}
+
+// The fact the spool relies on, checked against the real libmosquitto: with
+// the threaded loop (mosquitto_loop_start) the PUBACK of a QoS 1 message is
+// not written while the on_message callback runs. Client A's callback blocks
+// on the first message; client B then takes over A's persistent session
+// (same client id). The broker sends B the message again only if it never
+// got A's PUBACK.
+struct CallbackProbe {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool block = false;
+  bool subscribed = false;
+  bool release = false;
+  std::vector<std::string> got;
+};
+
+void ProbeOnMessage(mosquitto*, void* obj, const mosquitto_message* m) {
+  auto* probe = static_cast<CallbackProbe*>(obj);
+  std::unique_lock lock(probe->mu);
+  probe->got.emplace_back(static_cast<const char*>(m->payload), m->payloadlen);
+  probe->cv.notify_all();
+  if (probe->block) probe->cv.wait_for(lock, seconds(30), [&] { return probe->release; });
+}
+
+void ProbeOnSubscribe(mosquitto*, void* obj, int, int, const int*) {
+  auto* probe = static_cast<CallbackProbe*>(obj);
+  std::lock_guard lock(probe->mu);
+  probe->subscribed = true;
+}
+
+mosquitto* StartProbe(CallbackProbe* probe, int port) {
+  mosquitto* mosq = mosquitto_new("puback-order", /*clean_session=*/false, probe);
+  if (mosq == nullptr) return nullptr;
+  mosquitto_message_callback_set(mosq, &ProbeOnMessage);
+  mosquitto_subscribe_callback_set(mosq, &ProbeOnSubscribe);
+  if (mosquitto_connect(mosq, "127.0.0.1", port, 30) != MOSQ_ERR_SUCCESS ||
+      mosquitto_subscribe(mosq, nullptr, "order/t", 1) != MOSQ_ERR_SUCCESS ||
+      mosquitto_loop_start(mosq) != MOSQ_ERR_SUCCESS) {
+    mosquitto_destroy(mosq);
+    return nullptr;
+  }
+  return mosq;
+}
+
+TEST_F(MqttIntegrationTest, LibmosquittoSendsPubackOnlyAfterTheMessageCallbackReturned) {
+  mosquitto_lib_init();
+  CallbackProbe a;
+  a.block = true;
+  mosquitto* client_a = StartProbe(&a, broker_->plain_port());
+  ASSERT_NE(client_a, nullptr);
+  auto subscribed = [](CallbackProbe& p) {
+    std::lock_guard lock(p.mu);
+    return p.subscribed;
+  };
+  ASSERT_TRUE(mh::testing::WaitUntil([&] { return subscribed(a); }, seconds(10)));
+  auto pub = NewMqttPublisher(U(Plain("order/t")));
+  ASSERT_TRUE(pub.ok()) << pub.status().ToString();
+  ASSERT_TRUE((*pub)->Publish(std::vector<OutgoingMessage>{{"", "the-message"}}).ok());
+  {
+    std::unique_lock lock(a.mu);
+    ASSERT_TRUE(a.cv.wait_for(lock, seconds(10), [&] { return !a.got.empty(); }));
+  }
+  // A's callback is blocked now. B takes the session over.
+  CallbackProbe b;
+  mosquitto* client_b = StartProbe(&b, broker_->plain_port());
+  ASSERT_NE(client_b, nullptr);
+  const bool redelivered = mh::testing::WaitUntil(
+      [&] {
+        std::lock_guard lock(b.mu);
+        return !b.got.empty();
+      },
+      seconds(10));
+  {
+    std::lock_guard lock(a.mu);
+    a.release = true;
+  }
+  a.cv.notify_all();
+  EXPECT_TRUE(redelivered) << "the broker had A's PUBACK although A's callback had not returned";
+  if (redelivered) {
+    EXPECT_EQ(b.got.front(), "the-message");
+  }
+  for (mosquitto* m : {client_a, client_b}) {
+    mosquitto_disconnect(m);
+    mosquitto_loop_stop(m, false);
+    mosquitto_destroy(m);
+  }
+}
+
+TEST_F(MqttIntegrationTest, TwoSubscribersCannotShareOneSpool) {
+  const std::string address = Plain("lock/+", "client_id=lock-sub");
+  auto first = NewMqttSubscriber(U(address));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  // The default spool dir (STATE_DIRECTORY) holds it.
+  const std::string lock = state_dir_ + "/mqtt-spool/lock-sub.lock";
+  EXPECT_TRUE(std::filesystem::exists(lock));
+  auto second = NewMqttSubscriber(U(address));
+  ASSERT_FALSE(second.ok());
+  EXPECT_TRUE(second.status().IsUnavailable()) << second.status().ToString();
+  EXPECT_NE(second.status().message().find(lock), std::string::npos) << second.status().ToString();
+  ASSERT_TRUE((*first)->Close().ok());  // releases it
+  auto third = NewMqttSubscriber(U(address));
+  EXPECT_TRUE(third.ok()) << third.status().ToString();
 }
 
 TEST_F(MqttIntegrationTest, DerivedClientIdResumesTheSameSession) {

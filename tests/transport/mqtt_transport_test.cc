@@ -29,8 +29,11 @@ EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
   };
 }
 
+// HOME is set unless `env` says otherwise (HOME="" means unset): persistent
+// subscribers need a directory for their default spool.
 Result<MqttConfig> Parse(const std::string& text, MqttRole role,
                          std::map<std::string, std::string> env = {}) {
+  env.emplace("HOME", "/home/test");
   auto uri = ParseUri(text);
   if (!uri.ok()) return uri.status();
   return ParseMqttConfig(*uri, role, FakeEnv(std::move(env)));
@@ -247,9 +250,55 @@ TEST(MqttConfigTest, SecretNeverInDescriptionOrErrors) {
   EXPECT_EQ(bad.ToString().find(kSecret), std::string::npos);
 }
 
+TEST(MqttConfigTest, SubscriberSpoolDefaultsAndOptions) {
+  const auto kSub = MqttRole::kSubscriber;
+  // Persistent sessions: on, in the first of STATE_DIRECTORY, XDG_STATE_HOME, HOME.
+  MqttConfig c = ParseOk("mqtt://h/t", kSub);
+  EXPECT_EQ(c.spool_dir, "/home/test/.local/state/machine-health/mqtt-spool");
+  EXPECT_TRUE(c.spool_defaulted);
+  EXPECT_FALSE(c.spool_sync);
+  EXPECT_EQ(ParseOk("mqtt://h/t", kSub, {{"XDG_STATE_HOME", "/xdg/"}}).spool_dir,
+            "/xdg/machine-health/mqtt-spool");
+  EXPECT_EQ(ParseOk("mqtt://h/t", kSub, {{"XDG_STATE_HOME", "relative/ignored"}}).spool_dir,
+            "/home/test/.local/state/machine-health/mqtt-spool");
+  EXPECT_EQ(ParseOk("mqtt://h/t", kSub,
+                    {{"STATE_DIRECTORY", "/var/lib/machine-health:/var/lib/other"},
+                     {"XDG_STATE_HOME", "/xdg"}})
+                .spool_dir,
+            "/var/lib/machine-health/mqtt-spool");
+  // Explicit.
+  c = ParseOk("mqtt://h/t?spool=/data/spool&spool_sync=true", kSub);
+  EXPECT_EQ(c.spool_dir, "/data/spool");
+  EXPECT_FALSE(c.spool_defaulted);
+  EXPECT_TRUE(c.spool_sync);
+  c = ParseOk("mqtt://h/t?spool=off", kSub);
+  EXPECT_TRUE(c.spool_dir.empty());
+  EXPECT_TRUE(c.spool_explicitly_off);
+  EXPECT_TRUE(ParseOk("mqtt://h/t?spool=off&spool_sync=false", kSub).spool_dir.empty());
+  // Clean sessions: off unless given (and then a client id names it).
+  EXPECT_TRUE(ParseOk("mqtt://h/t?clean_session=true", kSub).spool_dir.empty());
+  EXPECT_EQ(ParseOk("mqtt://h/t?clean_session=true&client_id=c&spool=/s", kSub).spool_dir, "/s");
+  // Errors name the option.
+  for (const char* bad :
+       {"mqtt://h/t?spool=", "mqtt://h/t?spool_sync=maybe", "mqtt://h/t?spool=off&spool_sync=true",
+        "mqtt://h/t?clean_session=true&spool=/s", "mqtt://h/t?clean_session=true&spool_sync=1"}) {
+    const Status s = ParseError(bad, kSub);
+    EXPECT_TRUE(s.IsInvalidArgument()) << bad << ": " << s.ToString();
+    EXPECT_NE(s.message().find("spool"), std::string::npos) << bad << ": " << s.ToString();
+  }
+  // No directory anywhere: say so rather than guess.
+  const Status none = ParseError("mqtt://h/t", kSub, {{"HOME", ""}});
+  EXPECT_TRUE(none.IsInvalidArgument());
+  EXPECT_NE(none.message().find("spool=DIR"), std::string::npos) << none.ToString();
+  // Publishers have no spool.
+  EXPECT_TRUE(ParseError("mqtt://h/t?spool=/s", MqttRole::kPublisher).IsInvalidArgument());
+}
+
 // Factories: errors found before any network traffic, and an unreachable
 // broker.
 TEST(MqttFactoryTest, BadAddressesFailWithContext) {
+  TempDir state;  // the default spool goes here, not into $HOME
+  ::setenv("STATE_DIRECTORY", state.path().c_str(), 1);
   auto pub = NewMqttPublisher(ParseUri("mqtt://127.0.0.1:1/a/+").value());
   ASSERT_FALSE(pub.ok());
   EXPECT_TRUE(pub.status().IsInvalidArgument());
@@ -261,6 +310,7 @@ TEST(MqttFactoryTest, BadAddressesFailWithContext) {
   ASSERT_FALSE(tls.ok());
   EXPECT_TRUE(tls.status().IsNotFound()) << tls.status().ToString();
   EXPECT_NE(tls.status().message().find("/nonexistent/ca.pem"), std::string::npos);
+  ::unsetenv("STATE_DIRECTORY");
 }
 
 TEST(MqttFactoryTest, UnreachableBrokerIsUnavailableWithoutSecret) {

@@ -44,8 +44,7 @@ Result<std::string> ReadSecretFile(const Environment& env, const std::string& op
   if (path.empty()) return Status::InvalidArgument(option + " is empty");
   Result<std::string> text = env.read_file(path);
   if (!text.ok()) {
-    return Status::InvalidArgument(option + " '" + path +
-                                   "' cannot be read: " + text.status().message());
+    return Status::InvalidArgument(option + ": " + text.status().message());
   }
   std::string secret = TrimTrailingSpace(std::move(text).value());
   if (secret.empty()) return Status::InvalidArgument(option + " '" + path + "' is empty");
@@ -92,24 +91,6 @@ std::string InfluxdbConfig::Describe() const {
   if (!secret.empty()) text += api == ApiVersion::kV2 ? " (token set)" : " (password set)";
   text += gzip ? " gzip" : " no-gzip";
   return text;
-}
-
-Environment ProcessEnvironment() {
-  Environment env;
-  env.get_env = [](const std::string& name) -> std::optional<std::string> {
-    const char* value = std::getenv(name.c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
-  env.read_file = [](const std::string& path) -> Result<std::string> {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Status::IOError("cannot open");
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) return Status::IOError("read failed");
-    return text.str();
-  };
-  return env;
 }
 
 Result<InfluxdbConfig> ConfigFromUri(const Uri& uri, const Environment& env) {
@@ -218,8 +199,7 @@ Result<InfluxdbConfig> ConfigFromUri(const Uri& uri, const Environment& env) {
     if (config.ca_file.empty()) return Status::InvalidArgument("option ca is empty");
     Result<std::string> ca = env.read_file(config.ca_file);
     if (!ca.ok()) {
-      return Status::InvalidArgument("ca file '" + config.ca_file +
-                                     "' cannot be read: " + ca.status().message());
+      return Status::InvalidArgument("ca file: " + ca.status().message());
     }
   }
   return config;

@@ -25,6 +25,7 @@
 #include <optional>
 #include <string>
 
+#include "core/environment.h"
 #include "core/result.h"
 #include "core/uri.h"
 
@@ -58,16 +59,6 @@ struct InfluxdbConfig {
   // For logs: "influxdb v1 http://h:8086 db=iiot" (no secret).
   std::string Describe() const;
 };
-
-// Where configuration reads the process state from.
-struct Environment {
-  // The value of an environment variable, nullopt when unset.
-  std::function<std::optional<std::string>(const std::string& name)> get_env;
-  // A whole file; an error naming the path when it cannot be read.
-  std::function<Result<std::string>(const std::string& path)> read_file;
-};
-// The real process environment and file system.
-Environment ProcessEnvironment();
 
 // The configuration of an influxdb, influxdb2, influxdbs or influxdb2s
 // address. InvalidArgument naming the problem (unknown scheme or option, no

@@ -448,24 +448,6 @@ std::string KafkaClientConfig::Describe() const {
   return out;
 }
 
-Environment ProcessEnvironment() {
-  Environment env;
-  env.get_env = [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    if (v == nullptr) return std::nullopt;
-    return std::string(v);
-  };
-  env.read_file = [](const std::string& path) -> Result<std::string> {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Status::IOError("cannot read '" + path + "': " + std::strerror(errno));
-    std::ostringstream s;
-    s << in.rdbuf();
-    if (in.bad()) return Status::IOError("cannot read '" + path + "'");
-    return s.str();
-  };
-  return env;
-}
-
 Result<EventHubConnectionString> ParseEventHubConnectionString(const std::string& text,
                                                                const std::string& source) {
   const std::string prefix = "the connection string (" + source + ") ";

@@ -22,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/environment.h"
 #include "core/result.h"
 #include "core/uri.h"
 
@@ -36,17 +37,6 @@ inline constexpr char kEventHubNamespaceEnv[] = "EVENT_HUB_NAMESPACE_FQDN";
 inline constexpr char kEventHubNameEnv[] = "EVENT_HUB_NAME";
 
 enum class ClientRole : std::uint8_t { kPublisher = 0, kSubscriber = 1 };
-
-// Where environment variables and secret files come from.
-struct Environment {
-  // The value of an environment variable, nullopt when unset.
-  std::function<std::optional<std::string>(const std::string& name)> get_env;
-  // The contents of a file; an error Status naming the path otherwise.
-  std::function<Result<std::string>(const std::string& path)> read_file;
-};
-
-// The process environment (getenv) and the real file system.
-Environment ProcessEnvironment();
 
 struct KafkaClientConfig {
   // "kafka" or "eventhubs": the log component and error prefix.

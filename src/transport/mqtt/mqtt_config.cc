@@ -72,6 +72,57 @@ Status CheckTopicCommon(std::string_view topic, std::string_view what) {
   return Status::OK();
 }
 
+// A usable absolute directory from the environment variable `name`, if any.
+// systemd's STATE_DIRECTORY may list several, separated by ':'; the first
+// one is ours. Relative paths are ignored (XDG base directory spec).
+std::optional<std::string> EnvDir(const EnvLookup& env, std::string_view name) {
+  std::optional<std::string> value = env(name);
+  if (!value || value->empty()) return std::nullopt;
+  std::string dir = value->substr(0, value->find(':'));
+  if (dir.empty() || dir[0] != '/') return std::nullopt;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+
+// spool=DIR|off and spool_sync (subscriber only). After client_id and
+// clean_session are known.
+Status ParseSpool(const Uri& uri, const EnvLookup& env, MqttConfig* c) {
+  MH_ASSIGN_OR_RETURN(c->spool_sync, BoolParam(uri, "spool_sync", false));
+  if (uri.HasParam("spool")) {
+    const std::string dir = uri.Param("spool");
+    if (dir.empty()) {
+      return Status::InvalidArgument("spool is empty (a directory, or off to disable the spool)");
+    }
+    if (dir == "off") {
+      c->spool_explicitly_off = true;
+    } else {
+      c->spool_dir = dir;
+    }
+  } else if (!c->clean_session) {
+    if (auto d = EnvDir(env, "STATE_DIRECTORY")) {
+      c->spool_dir = *d + "/mqtt-spool";
+    } else if (auto x = EnvDir(env, "XDG_STATE_HOME")) {
+      c->spool_dir = *x + "/machine-health/mqtt-spool";
+    } else if (auto h = EnvDir(env, "HOME")) {
+      c->spool_dir = *h + "/.local/state/machine-health/mqtt-spool";
+    } else {
+      return Status::InvalidArgument(
+          "spool: no directory for the subscriber's spool (none of STATE_DIRECTORY, "
+          "XDG_STATE_HOME, HOME is set): give spool=DIR, or spool=off");
+    }
+    c->spool_defaulted = true;
+  }
+  if (c->spool_dir.empty() && uri.HasParam("spool_sync") && c->spool_sync) {
+    return Status::InvalidArgument("spool_sync=true needs a spool (spool=DIR)");
+  }
+  if (!c->spool_dir.empty() && c->client_id.empty()) {
+    return Status::InvalidArgument(
+        "spool='" + c->spool_dir +
+        "' needs a client_id with clean_session=true (the spool is kept per client id)");
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 std::string MqttConfig::Describe() const {
@@ -178,7 +229,7 @@ Result<MqttConfig> ParseMqttConfig(const Uri& uri, MqttRole role, const EnvLooku
   } else {
     MH_RETURN_IF_ERROR(
         uri.CheckParams({"qos", "client_id", "clean_session", "keepalive", "timeout_ms", "ca",
-                         "cert", "key", "password_file", "queue_size"}));
+                         "cert", "key", "password_file", "queue_size", "spool", "spool_sync"}));
   }
 
   MH_ASSIGN_OR_RETURN(auto host_ports, uri.HostPorts(c.tls ? 8883 : 1883));
@@ -250,6 +301,7 @@ Result<MqttConfig> ParseMqttConfig(const Uri& uri, MqttRole role, const EnvLooku
     c.client_id = DeriveClientId(c, uri.scheme);
     c.client_id_derived = true;
   }
+  if (!publisher) MH_RETURN_IF_ERROR(ParseSpool(uri, env, &c));
   c.password_file = uri.Param("password_file");
   if (uri.HasParam("password_file")) {
     if (c.password_file.empty()) return Status::InvalidArgument("password_file is empty");

@@ -54,6 +54,21 @@ struct MqttConfig {
   int max_inflight = 1000;        // publisher: unacknowledged QoS 1 messages on the wire
   std::size_t queue_size = 1000;  // subscriber: received, not yet polled messages
 
+  // --- Durability (subscriber) ---
+  // Directory of the local spool (transport/mqtt/mqtt_spool.h) where every
+  // received message is written before the broker gets its PUBACK; empty =
+  // no spool (spool=off). Default: on for persistent sessions, in
+  // $STATE_DIRECTORY/mqtt-spool, else $XDG_STATE_HOME/machine-health/
+  // mqtt-spool, else $HOME/.local/state/machine-health/mqtt-spool; off for
+  // clean sessions.
+  std::string spool_dir;
+  bool spool_defaulted = false;       // true when spool_dir came from the environment
+  bool spool_explicitly_off = false;  // spool=off
+  // fdatasync every spooled message before acknowledging it: survives power
+  // loss, costs a disk flush per message. false: survives a crash of the
+  // process (kill -9), not of the machine.
+  bool spool_sync = false;
+
   // --- Security ---
   std::string ca_file;        // mqtts: trust anchors (PEM); empty = the OS store
   std::string cert_file;      // mqtts: client certificate for mutual TLS
@@ -76,11 +91,14 @@ EnvLookup ProcessEnv();
 // Parses `uri` (scheme mqtt or mqtts) for `role`. Parameters:
 //   qos=0|1, client_id=ID, clean_session=true|false, keepalive=S (5..65535),
 //   timeout_ms=N (>0), ca=PATH, cert=PATH, key=PATH (mqtts only),
-//   password_file=PATH, max_inflight=N (publisher), queue_size=N (subscriber).
+//   password_file=PATH, max_inflight=N (publisher), queue_size=N (subscriber),
+//   spool=DIR|off and spool_sync=true|false (subscriber; see MqttConfig).
 // The password is read from password_file when given, else from env
 // MQTT_PASSWORD (when set); one needs a user. InvalidArgument naming the
 // problem (unknown parameter, bad value, bad topic, password without user);
-// NotFound/IOError when password_file cannot be read.
+// NotFound/IOError when password_file cannot be read. A persistent
+// subscriber without spool=... and without STATE_DIRECTORY, XDG_STATE_HOME
+// and HOME in `env` is InvalidArgument (say spool=DIR or spool=off).
 Result<MqttConfig> ParseMqttConfig(const Uri& uri, MqttRole role, const EnvLookup& env);
 
 // The client id used for a persistent session when none is given:

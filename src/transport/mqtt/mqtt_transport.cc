@@ -14,10 +14,12 @@
 #include <vector>
 
 #include <mosquitto.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log/log.h"
 #include "transport/mqtt/mqtt_config.h"
+#include "transport/mqtt/mqtt_spool.h"
 
 namespace mh::transport::mqtt {
 namespace {
@@ -219,6 +221,15 @@ class Connection {
   bool connected() {
     std::lock_guard lock(mu_);
     return connected_;
+  }
+
+  // Network thread, inside the message handler only: shuts the socket down
+  // so that the PUBACK libmosquitto queued for the message being handled
+  // is never sent. The connection is then lost and libmosquitto reconnects;
+  // the broker sends the unacknowledged message again.
+  void AbortSocket() {
+    const int fd = mosq_ != nullptr ? mosquitto_socket(mosq_) : -1;
+    if (fd >= 0) ::shutdown(fd, SHUT_RDWR);
   }
 
   mosquitto* handle() const { return mosq_; }
@@ -491,6 +502,12 @@ class MqttPublisher final : public Publisher {
   Clock::time_point last_progress_;  // guarded by mu_
 };
 
+// Without a spool (spool=off, clean sessions by default): received messages
+// wait in queue_ (memory) for Poll. With a spool: every message is appended
+// to the spool inside the message callback, so before libmosquitto's
+// network thread can write its PUBACK (it writes queued packets only after
+// the callback returns); Poll reads the spool and Commit records the
+// position. queue_size then bounds the spooled messages not yet polled.
 class MqttSubscriber final : public Subscriber {
  public:
   explicit MqttSubscriber(MqttConfig config)
@@ -498,6 +515,26 @@ class MqttSubscriber final : public Subscriber {
   ~MqttSubscriber() override { (void)Close(); }
 
   Status Open() {
+    const MqttConfig& config = conn_.config();
+    if (!config.spool_dir.empty()) {
+      SpoolOptions options;
+      options.dir = config.spool_dir;
+      options.name = config.client_id;
+      options.sync = config.spool_sync;
+      auto spool = MqttSpool::Open(options);
+      if (!spool.ok()) return spool.status().WithContext("mqtt");
+      spool_ = std::move(spool).value();
+      log::Info(kLog, "spool " + spool_->path_prefix() + ".*" +
+                          (config.spool_sync ? " (synced)" : "") +
+                          (spool_->recovered() > 0
+                               ? ": " + std::to_string(spool_->recovered()) +
+                                     " uncommitted messages from before are handed out first"
+                               : ""));
+    } else if (!config.clean_session) {
+      log::Warn(kLog, config.Describe() +
+                          ": spool=off: messages received but not yet processed are lost if "
+                          "the process crashes (see src/transport/mqtt/README.md)");
+    }
     return conn_.Open([this](const mosquitto_message& m) { OnMessage(m); }, nullptr);
   }
 
@@ -506,7 +543,24 @@ class MqttSubscriber final : public Subscriber {
     if (closed_) return Status::Internal("mqtt: poll after close");
     std::vector<Message> out;
     if (max_messages == 0) return out;
-    {
+    if (spool_ != nullptr) {
+      {
+        std::unique_lock lock(mu_);
+        data_cv_.wait_for(lock, timeout, [&] { return spool_->unread() > 0; });
+      }
+      auto records = spool_->Read(max_messages);
+      if (!records.ok()) return records.status().WithContext("mqtt");
+      out.reserve(records->size());
+      for (SpoolRecord& r : *records) {
+        Message msg;
+        msg.payload = std::move(r.payload);
+        msg.origin = std::move(r.topic);
+        out.push_back(std::move(msg));
+      }
+      // Taking mu_ orders this after a network thread's check of the
+      // spool's fill level, so its wait cannot miss the notification.
+      { std::lock_guard lock(mu_); }
+    } else {
       std::unique_lock lock(mu_);
       data_cv_.wait_for(lock, timeout, [&] { return !queue_.empty(); });
       const std::size_t n = std::min(max_messages, queue_.size());
@@ -527,9 +581,16 @@ class MqttSubscriber final : public Subscriber {
     return out;
   }
 
-  // Nothing to do: libmosquitto 2.0 acknowledged each message when it
-  // arrived (see the header and README).
-  Status Commit() override { return Status::OK(); }
+  // With a spool: records the spool position of everything polled so far
+  // (IOError if the commit file cannot be written: those messages come
+  // again after a restart). Without: nothing to do, libmosquitto
+  // acknowledged each message when it arrived.
+  Status Commit() override {
+    if (closed_) return Status::Internal("mqtt: commit after close");
+    if (spool_ == nullptr) return Status::OK();
+    const Status s = spool_->Commit();
+    return s.ok() ? s : s.WithContext("mqtt");
+  }
 
   Status Close() override {
     if (closed_) return Status::OK();
@@ -538,7 +599,8 @@ class MqttSubscriber final : public Subscriber {
     // DISCONNECT first: it is queued ahead of the acknowledgements of
     // messages read after this point, which are therefore never sent and
     // the broker delivers those messages again. Only then release a network
-    // thread waiting for room (it drops what it reads from now on).
+    // thread waiting for room (without a spool it drops what it reads from
+    // now on; with one it still spools it).
     conn_.Disconnect();
     {
       std::lock_guard lock(mu_);
@@ -547,7 +609,13 @@ class MqttSubscriber final : public Subscriber {
     }
     space_cv_.notify_all();
     conn_.Close();
-    if (unpolled + dropped_ > 0) {
+    if (spool_ != nullptr) {
+      if (const std::size_t kept = spool_->unread(); kept > 0) {
+        log::Info(kLog, "closing " + conn_.config().Describe() + " with " + std::to_string(kept) +
+                            " received messages not polled: kept in the spool for the next start");
+      }
+      spool_.reset();  // releases the spool's lock
+    } else if (unpolled + dropped_ > 0) {
       log::Warn(kLog, "closing " + conn_.config().Describe() + " with " +
                           std::to_string(unpolled + dropped_) +
                           " received messages not polled (lost unless the broker delivers them "
@@ -557,15 +625,42 @@ class MqttSubscriber final : public Subscriber {
   }
 
  private:
-  // Network thread. Blocks while the queue is full: libmosquitto then reads
-  // nothing more and the broker keeps the rest of the session's messages.
+  // Network thread. Blocks while queue_size messages wait for Poll:
+  // libmosquitto then reads nothing more and the broker keeps the rest of
+  // the session's messages.
   void OnMessage(const mosquitto_message& m) {
-    Message msg;
+    std::string_view payload;
     if (m.payload != nullptr && m.payloadlen > 0) {
-      msg.payload.assign(static_cast<const char*>(m.payload),
-                         static_cast<std::size_t>(m.payloadlen));
+      payload = std::string_view(static_cast<const char*>(m.payload),
+                                 static_cast<std::size_t>(m.payloadlen));
     }
-    msg.origin = m.topic != nullptr ? m.topic : "";
+    const std::string_view topic = m.topic != nullptr ? m.topic : "";
+    if (spool_ != nullptr) {
+      std::unique_lock lock(mu_);
+      space_cv_.wait(lock, [&] { return spool_->unread() < capacity_ || closing_; });
+      // Spooled also when closing: this message's PUBACK may already be
+      // queued ahead of the DISCONNECT.
+      const auto now = std::chrono::system_clock::now().time_since_epoch();
+      const Status s = spool_->Append(
+          topic, payload, std::chrono::duration_cast<std::chrono::nanoseconds>(now).count());
+      if (!s.ok()) {
+        // Not in the spool, so its PUBACK must not be sent: drop the
+        // connection (the broker sends the message again after the
+        // reconnect).
+        conn_.AbortSocket();
+        lock.unlock();
+        log::Error(kLog, s.message() +
+                             "; dropped the connection so that the broker keeps the "
+                             "message (it is sent again after reconnecting)");
+        return;
+      }
+      lock.unlock();
+      data_cv_.notify_one();
+      return;
+    }
+    Message msg;
+    msg.payload.assign(payload);
+    msg.origin.assign(topic);
     {
       std::unique_lock lock(mu_);
       space_cv_.wait(lock, [&] { return queue_.size() < capacity_ || closing_; });
@@ -581,11 +676,14 @@ class MqttSubscriber final : public Subscriber {
   Connection conn_;
   const std::size_t capacity_;
   bool closed_ = false;
+  // Set by Open, reset by Close after the network thread stopped; the
+  // spool object is thread-safe itself.
+  std::unique_ptr<MqttSpool> spool_;
 
   std::mutex mu_;
-  std::condition_variable data_cv_;   // queue_ became non-empty
-  std::condition_variable space_cv_;  // queue_ has room, or closing_
-  std::deque<Message> queue_;         // guarded by mu_
+  std::condition_variable data_cv_;   // a message arrived
+  std::condition_variable space_cv_;  // room below capacity_, or closing_
+  std::deque<Message> queue_;         // without a spool; guarded by mu_
   bool closing_ = false;              // guarded by mu_
   std::size_t dropped_ =
       0;  // received after Close began; guarded by mu_ (read after the thread stopped)

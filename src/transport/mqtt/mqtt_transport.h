@@ -4,23 +4,36 @@
 //   mqtt://[user@]host[:1883]/TOPIC?qos=1&client_id=ID&clean_session=false
 //          &keepalive=30&timeout_ms=10000&password_file=PATH
 //          &max_inflight=1000 (publisher) &queue_size=1000 (subscriber)
+//          &spool=DIR|off&spool_sync=false (subscriber)
 //   mqtts://[user@]host[:8883]/TOPIC?ca=PATH[&cert=PATH&key=PATH]...
 //
 // The password comes from password_file or env MQTT_PASSWORD, never from the
 // address. Publisher topics may contain "{key}" (replaced by the message
-// key); subscriber topics are filters (+, #). Details and the delivery
-// caveats: src/transport/mqtt/README.md and docs/transports.md (MQTT).
+// key); subscriber topics are filters (+, #). Details: src/transport/mqtt/
+// README.md and docs/transports.md (MQTT).
 //
-// Delivery (at-least-once, with one caveat):
+// Delivery (at-least-once):
 // - Publisher::Publish returns OK once the broker has acknowledged every
 //   message (PUBACK at QoS 1). Unavailable when not connected, or when no
 //   acknowledgement arrives for timeout_ms; the batch may then be partly
 //   delivered (publish it again: duplicates, never loss).
 // - Subscriber: a persistent session by default, so the broker keeps
-//   messages while the subscriber is away or stalled. libmosquitto 2.0
-//   acknowledges a message when it is received, before Poll hands it out:
-//   messages received but not yet polled (at most queue_size) are lost if the
-//   process crashes or Close() is called. Commit() is a no-op that returns OK.
+//   messages while the subscriber is away or stalled. libmosquitto
+//   acknowledges a QoS 1 message (PUBACK) once our message callback has
+//   returned; the callback first appends the message to a local spool
+//   (mqtt_spool.h: segment files in spool=DIR, one spool per client id,
+//   write(2), plus fdatasync with spool_sync=true). Poll reads the spool,
+//   Commit records the position of everything polled; after a crash or
+//   kill -9 the next subscriber with the same client id and spool hands out
+//   the uncommitted messages first (duplicates possible, no loss). Without
+//   spool_sync a power loss can lose acknowledged messages. The spool is on
+//   by default for persistent sessions ($STATE_DIRECTORY/mqtt-spool, else
+//   $XDG_STATE_HOME/machine-health/mqtt-spool, else $HOME/.local/state/
+//   machine-health/mqtt-spool) and off for clean sessions. With spool=off,
+//   messages received but not yet committed (at most queue_size polled or
+//   queued) are lost on a crash or Close(), and Commit() is a no-op.
+//   Subscribe fails (Unavailable) when another subscriber holds the spool
+//   of the same client id.
 //
 // Lifecycle and threads: as in transport.h (one user thread at a time, Close
 // once). Each object runs one libmosquitto network thread that reconnects
