@@ -16,9 +16,12 @@
 //     `score` process pinned to one core (taskset) reads them and writes to
 //     InfluxDB in batches. Rate = events / time from the first stored point
 //     to the last (group join excluded); also events per CPU-second of the
-//     scorer process.
+//     scorer process, in all and in steady state (CPU from the first stored
+//     scores to the last, per event stored meanwhile).
 //  2. raw tri-axial waveforms: W events of 3 x 2560 samples (fs 25.6 kHz),
-//     windowed, featured, scored and written. Samples per second as above.
+//     windowed, featured, scored and written. Samples per second as above;
+//     twice: samples as full doubles, and rounded to 3 decimals of g as the
+//     recordings in ../shared/data are stored.
 //  3. latency: events published at half the rate measured in 1, each
 //     stamped with its publish time; the scorer writes to InfluxDB and then
 //     to a Kafka scores topic (targets are written in order, so a score on
@@ -117,10 +120,11 @@ class Bench {
     dir_ = testing::MakeTempDir("stream-bench");
     testing::KafkaMockCluster::Options ko;
     ko.brokers = 3;
-    ko.topics = {{"telemetry", 6}, {"telemetry2", 6}, {"wave", 6}, {"lat", 6}, {"scores", 6}};
+    ko.topics = {{"telemetry", 6}, {"telemetry2", 6}, {"wave", 6},
+                 {"wave3", 6},     {"lat", 6},        {"scores", 6}};
     kafka_ = Check(testing::KafkaMockCluster::Start(ko), "kafka mock");
     influx_ = Check(testing::InfluxdbService::Launch(), "influxd");
-    for (const char* db : {"features", "features2", "wave", "lat", "proto"}) {
+    for (const char* db : {"features", "features2", "wave", "wave3", "lat", "proto"}) {
       Check(influx_->CreateDatabase(db), "create database");
     }
     TrainModels();
@@ -130,7 +134,8 @@ class Bench {
         std::thread::hardware_concurrency(), a_.cpu);
     const double rate = FeatureEvents("telemetry", "features", "");
     FeatureEvents("telemetry2", "features2", "?gzip=false");
-    Waveforms();
+    Waveforms("wave", -1);
+    Waveforms("wave3", 3);
     Latency(rate / 2);
     Prototype(rate);
   }
@@ -302,17 +307,25 @@ class Bench {
   // ~30 MB in all, so they are published in rounds of kRound events, each
   // consumed before the next is published; the rate counts the time from
   // the end of a round's publishing to its last score stored.
-  void Waveforms() {
+  // decimals < 0: samples as full doubles (17 significant digits, the worst
+  // case for JSON number parsing); else rounded to that many decimals, as
+  // accelerometer recordings are usually stored (FEMTO and IMS in
+  // ../shared/data: 3 decimals of g).
+  void Waveforms(const std::string& topic, int decimals) {
     constexpr long kRound = 100;
-    auto pub = Publisher("wave");
+    auto pub = Publisher(topic);
+    const double scale = decimals < 0 ? 0 : std::pow(10.0, decimals);
     const std::vector<std::string> channels = {"ax", "ay", "az"};
     std::vector<std::vector<double>> samples(3, std::vector<double>(2560));
     std::mt19937_64 rng(3);
     std::normal_distribution<double> g(0, 0.3);
     std::size_t bytes = 0;
-    auto scorer = StartScorer("w.mhm", "wave", "wave", {}, "score-wave.log");
+    const std::string log = "score-" + topic + ".log";
+    auto scorer = StartScorer("w.mhm", topic, topic, {}, log);
     double consume_s = 0;
     long done = 0;
+    double cpu_first_round = 0;  // scorer CPU when the first round was stored
+    long first_round = 0;
     while (done < a_.waveform_events) {
       std::vector<transport::OutgoingMessage> batch;
       const long n = std::min(kRound, a_.waveform_events - done);
@@ -320,6 +333,7 @@ class Bench {
         for (std::size_t c = 0; c < 3; ++c) {
           for (std::size_t k = 0; k < 2560; ++k) {
             samples[c][k] = std::sin(2 * M_PI * 50 * static_cast<double>(k) / 25600.0) + g(rng);
+            if (decimals >= 0) samples[c][k] = std::round(samples[c][k] * scale) / scale;
           }
         }
         const std::string id = "m" + std::to_string(i % 20);
@@ -334,22 +348,34 @@ class Bench {
       Check(pub->Publish(batch), "publish");
       const auto t0 = Clock::now();
       done += n;
-      WaitStored("wave", done, *scorer, "score-wave.log");
+      WaitStored(topic, done, *scorer, log);
       consume_s += Seconds(Clock::now() - t0);
+      if (first_round == 0) {
+        first_round = done;
+        cpu_first_round = ProcessCpu(scorer->pid());
+      }
     }
     Check(pub->Close(), "close");
     const double cpu = ProcessCpu(scorer->pid());
     scorer->Stop();
     const double total_samples = static_cast<double>(a_.waveform_events) * 3 * 2560;
+    // Steady state: the rounds after the first (start-up, model load and
+    // group join left out).
+    const double later_samples = static_cast<double>(a_.waveform_events - first_round) * 3 * 2560;
+    const double later_cpu = cpu - cpu_first_round;
     std::printf(
-        "2. raw waveforms: %ld events x 3 channels x 2560 samples (%.1f M samples, %.0f "
-        "MB of JSON), in rounds of %ld\n",
+        "2. raw waveforms, samples %s: %ld events x 3 channels x 2560 samples (%.1f M samples, "
+        "%.0f MB of JSON), in rounds of %ld\n",
+        decimals < 0 ? "as full doubles"
+                     : ("rounded to " + std::to_string(decimals) + " decimals").c_str(),
         a_.waveform_events, total_samples / 1e6, static_cast<double>(bytes) / 1e6, kRound);
     std::printf(
         "   Kafka -> decode -> features -> score -> InfluxDB: %.1f M samples/s wall "
         "(%.2f s, 250 ms polling granularity per round); scorer CPU %.2f s (incl. group "
-        "join) = %.1f M samples per CPU-second\n\n",
-        total_samples / consume_s / 1e6, consume_s, cpu, total_samples / cpu / 1e6);
+        "join) = %.1f M samples per CPU-second in all, %.1f M in steady state (rounds after "
+        "the first: %.2f s)\n\n",
+        total_samples / consume_s / 1e6, consume_s, cpu, total_samples / cpu / 1e6,
+        later_cpu > 0 ? later_samples / later_cpu / 1e6 : NAN, later_cpu);
   }
 
   void Latency(double rate) {
@@ -446,7 +472,7 @@ class Bench {
                   Check(ParseUri("influxdb://127.0.0.1:" + std::to_string(influx_->port()) +
                                  "/proto?gzip=false"),
                         "uri"),
-                  sink::influxdb::ProcessEnvironment()),
+                  ProcessEnvironment()),
               "config");
     auto writer = Check(sink::influxdb::InfluxdbWriter::Open(config), "writer");
     const auto t0 = Clock::now();
