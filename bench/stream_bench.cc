@@ -16,8 +16,8 @@
 //     `score` process pinned to one core (taskset) reads them and writes to
 //     InfluxDB in batches. Rate = events / time from the first stored point
 //     to the last (group join excluded); also events per CPU-second of the
-//     scorer process, in all and in steady state (CPU from the first stored
-//     scores to the last, per event stored meanwhile).
+//     scorer process, in all and excluding start-up and group join (their
+//     CPU measured alone beforehand on an empty topic: scenario 0).
 //  2. raw tri-axial waveforms: W events of 3 x 2560 samples (fs 25.6 kHz),
 //     windowed, featured, scored and written. Samples per second as above;
 //     twice: samples as full doubles, and rounded to 3 decimals of g as the
@@ -120,11 +120,13 @@ class Bench {
     dir_ = testing::MakeTempDir("stream-bench");
     testing::KafkaMockCluster::Options ko;
     ko.brokers = 3;
-    ko.topics = {{"telemetry", 6}, {"telemetry2", 6}, {"wave", 6},
-                 {"wave3", 6},     {"lat", 6},        {"scores", 6}};
+    ko.topics = {{"telemetry", 6},  {"telemetry2", 6}, {"telemetry3", 6},
+                 {"telemetry4", 6}, {"wave", 6},       {"wave3", 6},
+                 {"idle", 6},       {"lat", 6},        {"scores", 6}};
     kafka_ = Check(testing::KafkaMockCluster::Start(ko), "kafka mock");
     influx_ = Check(testing::InfluxdbService::Launch(), "influxd");
-    for (const char* db : {"features", "features2", "wave", "wave3", "lat", "proto"}) {
+    for (const char* db :
+         {"features", "features2", "features3", "features4", "wave", "wave3", "lat", "proto"}) {
       Check(influx_->CreateDatabase(db), "create database");
     }
     TrainModels();
@@ -132,8 +134,13 @@ class Bench {
         "stream-bench: %u cores; scorer pinned to cpu %d; influxd and the mock cluster "
         "unpinned\n\n",
         std::thread::hardware_concurrency(), a_.cpu);
+    StartupCpu();
+    // Twice each, alternating: on 2 shared cores one run's figures vary by
+    // +-15%, and the run after a pre-load tends to be the slowest.
     const double rate = FeatureEvents("telemetry", "features", "");
     FeatureEvents("telemetry2", "features2", "?gzip=false");
+    FeatureEvents("telemetry3", "features3", "");
+    FeatureEvents("telemetry4", "features4", "?gzip=false");
     Waveforms("wave", -1);
     Waveforms("wave3", 3);
     Latency(rate / 2);
@@ -230,18 +237,14 @@ class Bench {
   // Waits until InfluxDB holds n scores in `db`, polling every 250 ms (more
   // often would cost the server noticeable CPU); returns (first scores seen,
   // all seen).
-  std::pair<Clock::time_point, Clock::time_point> WaitStored(
-      const std::string& db, long n, testing::ChildProcess& scorer, const std::string& log,
-      double* cpu_at_first = nullptr, std::int64_t* count_at_first = nullptr) {
+  std::pair<Clock::time_point, Clock::time_point> WaitStored(const std::string& db, long n,
+                                                             testing::ChildProcess& scorer,
+                                                             const std::string& log) {
     Clock::time_point first{};
     const auto deadline = Clock::now() + seconds(900);
     while (Clock::now() < deadline) {
       const std::int64_t c = Count(db);
-      if (c > 0 && first == Clock::time_point{}) {
-        first = Clock::now();
-        if (cpu_at_first != nullptr) *cpu_at_first = ProcessCpu(scorer.pid());
-        if (count_at_first != nullptr) *count_at_first = c;
-      }
+      if (c > 0 && first == Clock::time_point{}) first = Clock::now();
       if (c >= n) return {first, Clock::now()};
       if (!scorer.Running()) Die("scorer exited: " + testing::ReadFileText(dir_ + "/" + log));
       std::this_thread::sleep_for(milliseconds(250));
@@ -249,6 +252,26 @@ class Bench {
     Die("timed out waiting for " + std::to_string(n) + " scores in " + db + " (have " +
         std::to_string(Count(db)) + ", scorer reported " + std::to_string(LoggedRecords(log)) +
         ")");
+  }
+
+  // CPU of a scorer's start-up (model load, connections) and consumer group
+  // join, measured alone on an empty topic: subtracted from the feature
+  // runs' CPU for their "excluding start-up" figure. (CPU sampled at the
+  // first stored scores would not do: librdkafka prefetches and decompresses
+  // far ahead of what is stored.)
+  void StartupCpu() {
+    auto scorer = StartScorer("f.mhm", "idle", "features", {}, "score-idle.log");
+    const bool joined = testing::WaitUntil(
+        [&] {
+          return testing::ReadFileText(dir_ + "/score-idle.log").find("assigned [") !=
+                 std::string::npos;
+        },
+        seconds(60));
+    if (!joined)
+      Die("idle scorer did not join: " + testing::ReadFileText(dir_ + "/score-idle.log"));
+    startup_cpu_ = ProcessCpu(scorer->pid());
+    scorer->Stop();
+    std::printf("0. scorer start-up and group join, alone: %.2f s CPU\n\n", startup_cpu_);
   }
 
   double FeatureEvents(const std::string& topic, const std::string& db,
@@ -280,26 +303,20 @@ class Bench {
                 a_.events, pub_s, static_cast<double>(a_.events) / pub_s);
 
     auto scorer = StartScorer("f.mhm", topic, db + influx_options, {}, "score-" + db + ".log");
-    double cpu_first = 0;
-    std::int64_t stored_first = 0;
-    const auto [first, last] =
-        WaitStored(db, a_.events, *scorer, "score-" + db + ".log", &cpu_first, &stored_first);
+    const auto [first, last] = WaitStored(db, a_.events, *scorer, "score-" + db + ".log");
     const double cpu = ProcessCpu(scorer->pid());
     scorer->Stop();
     const double wall = Seconds(last - first);
     const double rate = static_cast<double>(a_.events) / wall;
-    // Steady state: CPU spent between the first stored scores and the last,
-    // per event stored meanwhile (start-up, model load and group join left
-    // out; the ticks are 10 ms, so take it as +-5%).
-    const double steady = static_cast<double>(a_.events - stored_first) / (cpu - cpu_first);
+    const double work_cpu = cpu - startup_cpu_;
     std::printf(
         "   Kafka -> score -> InfluxDB%s (2 points/event: anomaly_score + "
         "signal_features):\n   %.0f events/s wall (first to last stored, %.2f s, 250 ms "
-        "polling); scorer CPU %.2f s = %.0f events per CPU-second in all, %.0f in steady "
-        "state (%.2f s for the last %lld events)\n\n",
+        "polling); scorer CPU %.2f s = %.0f events per CPU-second in all, %.0f excluding "
+        "start-up and group join (%.2f s)\n\n",
         influx_options.empty() ? " (gzip)" : influx_options.c_str(), rate, wall, cpu,
-        static_cast<double>(a_.events) / cpu, steady, cpu - cpu_first,
-        static_cast<long long>(a_.events - stored_first));
+        static_cast<double>(a_.events) / cpu,
+        work_cpu > 0 ? static_cast<double>(a_.events) / work_cpu : NAN, work_cpu);
     return rate;
   }
 
@@ -495,6 +512,7 @@ class Bench {
   std::string dir_;
   std::unique_ptr<testing::KafkaMockCluster> kafka_;
   std::unique_ptr<testing::InfluxdbService> influx_;
+  double startup_cpu_ = 0;  // CPU seconds of a scorer's start-up and group join
 };
 
 }  // namespace
