@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -273,29 +274,50 @@ TEST_F(MqttIntegrationTest, PersistentSessionKeepsMessagesWhileSubscriberIsAway)
   EXPECT_EQ(rest, Expected(10, 1000));
 }
 
+// Publishes msg-0..999 to bp/..., polls msg-0..9 with a subscriber of
+// `address` (queue_size=10) and closes it while its queue is full; then a new
+// subscriber of the same address receives until `done` says so (or 30 s).
+// Returns what the second one received, in order.
+std::vector<Message> CloseWhileBackpressuredThenReceive(
+    const std::string& publish_address, const std::string& address,
+    const std::function<bool(const std::set<std::string>&)>& done) {
+  std::vector<Message> got;
+  auto pub = NewMqttPublisher(U(publish_address));
+  EXPECT_TRUE(pub.ok()) << pub.status().ToString();
+  if (!pub.ok()) return got;
+  {
+    auto sub = NewMqttSubscriber(U(address));
+    EXPECT_TRUE(sub.ok()) << sub.status().ToString();
+    if (!sub.ok()) return got;
+    EXPECT_TRUE((*pub)->Publish(Batch(0, 1000)).ok());
+    EXPECT_EQ(Payloads(Receive(**sub, 10, seconds(10))), Expected(0, 10));
+    // The queue refills at once from the broker's stream: Close now.
+    EXPECT_TRUE((*sub)->Close().ok());
+  }
+  auto sub = NewMqttSubscriber(U(address));
+  EXPECT_TRUE(sub.ok()) << sub.status().ToString();
+  if (!sub.ok()) return got;
+  std::set<std::string> distinct;
+  const auto deadline = Clock::now() + seconds(30);
+  while (!done(distinct) && Clock::now() < deadline) {
+    for (Message& m : Receive(**sub, 1000, milliseconds(500))) {
+      distinct.insert(m.payload);
+      got.push_back(std::move(m));
+    }
+  }
+  return got;
+}
+
 TEST_F(MqttIntegrationTest, CloseWhileBackpressuredWithoutSpoolLosesAtMostTheQueue) {
   // spool=off (the old behaviour): queue_size=10: after 10 polls the network
   // thread holds one message and the queue 10 more; those were acknowledged
   // to the broker on receipt and are the documented loss of Close.
   // Everything after them must come again.
-  const std::string address = Plain("bp/+", "client_id=bp-sub&queue_size=10&spool=off");
-  auto pub = NewMqttPublisher(U(Plain("bp/{key}")));
-  ASSERT_TRUE(pub.ok()) << pub.status().ToString();
-  {
-    auto sub = NewMqttSubscriber(U(address));
-    ASSERT_TRUE(sub.ok()) << sub.status().ToString();
-    ASSERT_TRUE((*pub)->Publish(Batch(0, 1000)).ok());
-    EXPECT_EQ(Payloads(Receive(**sub, 10, seconds(10))), Expected(0, 10));
-    // The queue refills at once from the broker's stream: Close now.
-    ASSERT_TRUE((*sub)->Close().ok());
-  }
-  auto sub = NewMqttSubscriber(U(address));
-  ASSERT_TRUE(sub.ok()) << sub.status().ToString();
+  const auto got = CloseWhileBackpressuredThenReceive(
+      Plain("bp/{key}"), Plain("bp/+", "client_id=bp-sub&queue_size=10&spool=off"),
+      [](const std::set<std::string>& d) { return d.contains("msg-999"); });
   std::set<std::string> distinct;
-  const auto deadline = Clock::now() + seconds(30);
-  while (!distinct.contains("msg-999") && Clock::now() < deadline) {
-    for (const Message& m : Receive(**sub, 1000, milliseconds(500))) distinct.insert(m.payload);
-  }
+  for (const Message& m : got) distinct.insert(m.payload);
   for (int i = 21; i < 1000; ++i) {
     EXPECT_TRUE(distinct.contains("msg-" + std::to_string(i))) << "lost msg-" << i;
   }
@@ -305,27 +327,11 @@ TEST_F(MqttIntegrationTest, CloseWhileBackpressuredWithSpoolLosesNothing) {
   // As above with the (default) spool: the polled, uncommitted msg-0..9 and
   // the spooled, unpolled ones come again from the spool, the rest from the
   // broker.
-  const std::string address = Plain("bp/+", "client_id=bp-spool-sub&queue_size=10");
-  auto pub = NewMqttPublisher(U(Plain("bp/{key}")));
-  ASSERT_TRUE(pub.ok()) << pub.status().ToString();
-  {
-    auto sub = NewMqttSubscriber(U(address));
-    ASSERT_TRUE(sub.ok()) << sub.status().ToString();
-    ASSERT_TRUE((*pub)->Publish(Batch(0, 1000)).ok());
-    EXPECT_EQ(Payloads(Receive(**sub, 10, seconds(10))), Expected(0, 10));
-    ASSERT_TRUE((*sub)->Close().ok());
-  }
-  auto sub = NewMqttSubscriber(U(address));
-  ASSERT_TRUE(sub.ok()) << sub.status().ToString();
-  std::vector<Message> got;
+  const auto got = CloseWhileBackpressuredThenReceive(
+      Plain("bp/{key}"), Plain("bp/+", "client_id=bp-spool-sub&queue_size=10"),
+      [](const std::set<std::string>& d) { return d.size() >= 1000; });
   std::set<std::string> distinct;
-  const auto deadline = Clock::now() + seconds(30);
-  while (distinct.size() < 1000 && Clock::now() < deadline) {
-    for (Message& m : Receive(**sub, 1000, milliseconds(500))) {
-      distinct.insert(m.payload);
-      got.push_back(std::move(m));
-    }
-  }
+  for (const Message& m : got) distinct.insert(m.payload);
   EXPECT_EQ(distinct.size(), 1000u);
   ASSERT_GE(got.size(), 10u);
   EXPECT_EQ(Payloads(std::vector<Message>(got.begin(), got.begin() + 10)), Expected(0, 10));
