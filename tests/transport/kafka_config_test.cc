@@ -78,7 +78,7 @@ TEST(KafkaConfigTest, BadNumbersAndChoicesAreRejected) {
   for (const char* query :
        {"compression=brotli", "linger_ms=abc", "linger_ms=-1", "linger_ms=1000000", "timeout_ms=50",
         "timeout_ms=", "session_timeout_ms=10", "fetch_wait_ms=-5", "fetch_wait_ms=400000",
-        "idempotence=yes", "security_protocol=tls", "client_id="}) {
+        "prefetch_kb=10", "idempotence=yes", "security_protocol=tls", "client_id="}) {
     auto c = Build(std::string("kafka://h:1/t?group=g&") + query, kSub);
     ASSERT_FALSE(c.ok()) << query;
     EXPECT_TRUE(c.status().IsInvalidArgument()) << query;
@@ -159,6 +159,10 @@ TEST(KafkaConfigTest, SubscriberDefaultsAndOptions) {
   auto f = Build("kafka://h:1/t?group=g&fetch_wait_ms=10", kSub);
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   EXPECT_EQ(Prop(*f, "fetch.wait.max.ms"), "10");
+  EXPECT_FALSE(f->Property("queued.max.messages.kbytes").has_value()) << "librdkafka's default";
+  auto h = Build("kafka://h:1/t?group=g&prefetch_kb=65536", kSub);
+  ASSERT_TRUE(h.ok()) << h.status().ToString();
+  EXPECT_EQ(Prop(*h, "queued.max.messages.kbytes"), "65536");
   EXPECT_THAT(Build("kafka://h:1/t?group=g&start=middle", kSub).status().message(),
               HasSubstr("start"));
 }
