@@ -11,6 +11,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "core/result.h"
 
@@ -19,13 +20,23 @@ namespace mh {
 struct Environment {
   // The value of an environment variable, nullopt when unset.
   std::function<std::optional<std::string>(const std::string& name)> get_env;
-  // The whole contents of a file; IOError "cannot read 'PATH': REASON"
-  // otherwise (never the contents).
+  // The whole contents of a file; NotFound (no such file) or IOError
+  // "cannot read 'PATH': REASON" otherwise (never the contents).
   std::function<Result<std::string>(const std::string& path)> read_file;
 };
 
 // The real process environment (getenv) and file system.
 Environment ProcessEnvironment();
+
+// Reads the secret (password, token, connection string) held in the file
+// `path`, given by the option `option` (e.g. "password_file"). Trailing
+// whitespace (the newline editors and `echo` add, CR, spaces, tabs) is not
+// part of the secret. Errors name the option and the path, never the
+// contents: InvalidArgument when `path` is empty, when the file holds
+// nothing but whitespace or more than one line; NotFound/IOError from
+// env.read_file when it cannot be read.
+Result<std::string> ReadSecretFile(const Environment& env, std::string_view option,
+                                   const std::string& path);
 
 }  // namespace mh
 

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include "core/uri.h"
+#include "testing/fake_environment.h"
 #include "testing/process.h"
 #include "testing/test_paths.h"
 #include "transport/mqtt/mqtt_config.h"
@@ -21,14 +22,6 @@ namespace {
 
 constexpr char kSecret[] = "s3cr3t-Pa55-9q";
 
-EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
-  return [vars = std::move(vars)](std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(std::string(name));
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
 // HOME is set unless `env` says otherwise (HOME="" means unset): persistent
 // subscribers need a directory for their default spool.
 Result<MqttConfig> Parse(const std::string& text, MqttRole role,
@@ -36,7 +29,11 @@ Result<MqttConfig> Parse(const std::string& text, MqttRole role,
   env.emplace("HOME", "/home/test");
   auto uri = ParseUri(text);
   if (!uri.ok()) return uri.status();
-  return ParseMqttConfig(*uri, role, FakeEnv(std::move(env)));
+  // Fixed variables; the password files the tests write are real files.
+  const mh::testing::FakeEnvironment fake{std::move(env), {}};
+  Environment environment = fake.Get();
+  environment.read_file = ProcessEnvironment().read_file;
+  return ParseMqttConfig(*uri, role, environment);
 }
 
 MqttConfig ParseOk(const std::string& text, MqttRole role,

@@ -29,31 +29,6 @@ std::string QueryEscape(std::string_view text) {
   return out;
 }
 
-std::string TrimTrailingSpace(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ' ||
-                           text.back() == '\t')) {
-    text.pop_back();
-  }
-  return text;
-}
-
-// The secret in `path`; the message names the path and the option, never the
-// contents.
-Result<std::string> ReadSecretFile(const Environment& env, const std::string& option,
-                                   const std::string& path) {
-  if (path.empty()) return Status::InvalidArgument(option + " is empty");
-  Result<std::string> text = env.read_file(path);
-  if (!text.ok()) {
-    return Status::InvalidArgument(option + ": " + text.status().message());
-  }
-  std::string secret = TrimTrailingSpace(std::move(text).value());
-  if (secret.empty()) return Status::InvalidArgument(option + " '" + path + "' is empty");
-  if (secret.find_first_of("\r\n") != std::string::npos) {
-    return Status::InvalidArgument(option + " '" + path + "' holds more than one line");
-  }
-  return secret;
-}
-
 Result<bool> ParseBool(const std::string& name, const std::string& value) {
   if (value == "true") return true;
   if (value == "false") return false;

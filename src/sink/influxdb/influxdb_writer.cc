@@ -212,7 +212,7 @@ class CurlWriter final : public InfluxdbWriter {
       // ~3x already (bench/influxdb_bench.cc), and the CPU is better left to
       // the pipeline.
       auto gzip = GzipBody::Create(1);
-      if (!gzip.ok()) return Status::Internal(prefix_ + gzip.status().message());
+      if (!gzip.ok()) return gzip.status().WithContext(prefix_ + "gzip");
       gzip_ = std::move(gzip).value();
     }
     return Status::OK();
@@ -245,7 +245,7 @@ class CurlWriter final : public InfluxdbWriter {
     std::string_view payload = body;
     if (config_.gzip) {
       auto compressed = gzip_->Compress(body);
-      if (!compressed.ok()) return Status::Internal(prefix_ + compressed.status().message());
+      if (!compressed.ok()) return compressed.status().WithContext(prefix_ + "gzip");
       payload = compressed.value();
     }
     answer_.clear();

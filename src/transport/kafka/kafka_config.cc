@@ -112,20 +112,6 @@ Status RefuseSecretParams(const Uri& uri) {
   return Status::OK();
 }
 
-// Reads a secret file: trimmed; empty is an error. The contents never appear
-// in messages.
-Result<std::string> ReadSecretFile(const Environment& env, const std::string& param,
-                                   const std::string& path) {
-  if (path.empty()) return Status::InvalidArgument(param + " is empty");
-  auto text = env.read_file(path);
-  if (!text.ok()) {
-    return Status::InvalidArgument(param + ": " + text.status().message());
-  }
-  std::string secret = Trim(*text);
-  if (secret.empty()) return Status::InvalidArgument(param + ": file '" + path + "' is empty");
-  return secret;
-}
-
 std::optional<std::string> NonEmptyEnv(const Environment& env, const char* name) {
   auto v = env.get_env(name);
   if (!v) return std::nullopt;

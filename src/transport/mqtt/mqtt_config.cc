@@ -1,11 +1,6 @@
 #include "transport/mqtt/mqtt_config.h"
 
-#include <cerrno>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <iterator>
 
 #include "core/strings.h"
 
@@ -35,28 +30,6 @@ Result<bool> BoolParam(const Uri& uri, std::string_view name, bool fallback) {
   return Status::InvalidArgument(std::string(name) + "='" + text + "' must be true or false");
 }
 
-// Reads the whole password file; one trailing newline (LF or CRLF) is not
-// part of the password. The file's contents never go into a message.
-Result<std::string> ReadPasswordFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int err = errno;
-    const std::string what = "cannot read password_file '" + path + "': " + std::strerror(err);
-    if (err == ENOENT) return Status::NotFound(what);
-    return Status::IOError(what);
-  }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return Status::IOError("cannot read password_file '" + path + "'");
-  if (!text.empty() && text.back() == '\n') text.pop_back();
-  if (!text.empty() && text.back() == '\r') text.pop_back();
-  if (text.empty()) return Status::InvalidArgument("password_file '" + path + "' is empty");
-  if (text.find('\n') != std::string::npos) {
-    return Status::InvalidArgument("password_file '" + path +
-                                   "' has more than one line (expected the password alone)");
-  }
-  return text;
-}
-
 Status CheckTopicCommon(std::string_view topic, std::string_view what) {
   if (topic.empty()) {
     return Status::InvalidArgument(std::string(what) +
@@ -75,8 +48,8 @@ Status CheckTopicCommon(std::string_view topic, std::string_view what) {
 // A usable absolute directory from the environment variable `name`, if any.
 // systemd's STATE_DIRECTORY may list several, separated by ':'; the first
 // one is ours. Relative paths are ignored (XDG base directory spec).
-std::optional<std::string> EnvDir(const EnvLookup& env, std::string_view name) {
-  std::optional<std::string> value = env(name);
+std::optional<std::string> EnvDir(const Environment& env, const std::string& name) {
+  std::optional<std::string> value = env.get_env(name);
   if (!value || value->empty()) return std::nullopt;
   std::string dir = value->substr(0, value->find(':'));
   if (dir.empty() || dir[0] != '/') return std::nullopt;
@@ -86,7 +59,7 @@ std::optional<std::string> EnvDir(const EnvLookup& env, std::string_view name) {
 
 // spool=DIR|off and spool_sync (subscriber only). After client_id and
 // clean_session are known.
-Status ParseSpool(const Uri& uri, const EnvLookup& env, MqttConfig* c) {
+Status ParseSpool(const Uri& uri, const Environment& env, MqttConfig* c) {
   MH_ASSIGN_OR_RETURN(c->spool_sync, BoolParam(uri, "spool_sync", false));
   if (uri.HasParam("spool")) {
     const std::string dir = uri.Param("spool");
@@ -134,14 +107,6 @@ std::string MqttConfig::Describe() const {
   out += clean_session ? ", clean session" : ", persistent session";
   out += ")";
   return out;
-}
-
-EnvLookup ProcessEnv() {
-  return [](std::string_view name) -> std::optional<std::string> {
-    const char* value = std::getenv(std::string(name).c_str());
-    if (value == nullptr) return std::nullopt;
-    return std::string(value);
-  };
 }
 
 Status CheckPublishTopic(std::string_view topic) {
@@ -214,7 +179,7 @@ std::string DeriveClientId(const MqttConfig& config, std::string_view scheme) {
   return id;
 }
 
-Result<MqttConfig> ParseMqttConfig(const Uri& uri, MqttRole role, const EnvLookup& env) {
+Result<MqttConfig> ParseMqttConfig(const Uri& uri, MqttRole role, const Environment& env) {
   MqttConfig c;
   c.role = role;
   const bool publisher = role == MqttRole::kPublisher;
@@ -304,16 +269,15 @@ Result<MqttConfig> ParseMqttConfig(const Uri& uri, MqttRole role, const EnvLooku
   if (!publisher) MH_RETURN_IF_ERROR(ParseSpool(uri, env, &c));
   c.password_file = uri.Param("password_file");
   if (uri.HasParam("password_file")) {
-    if (c.password_file.empty()) return Status::InvalidArgument("password_file is empty");
     if (c.user.empty()) {
       return Status::InvalidArgument(
           "password_file is given but the address has no user (mqtt://USER@host:port/topic)");
     }
-    MH_ASSIGN_OR_RETURN(c.password, ReadPasswordFile(c.password_file));
+    MH_ASSIGN_OR_RETURN(c.password, ReadSecretFile(env, "password_file", c.password_file));
   } else if (!c.user.empty()) {
     // MQTT_PASSWORD applies only to addresses with a user, so that one
     // environment can serve an anonymous and an authenticated address.
-    if (std::optional<std::string> pw = env("MQTT_PASSWORD"); pw && !pw->empty()) {
+    if (std::optional<std::string> pw = env.get_env("MQTT_PASSWORD"); pw && !pw->empty()) {
       c.password = std::move(*pw);
     }
   }

@@ -14,11 +14,11 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "core/environment.h"
 #include "core/result.h"
 #include "core/uri.h"
 
@@ -82,12 +82,6 @@ struct MqttConfig {
   std::string Describe() const;
 };
 
-// Looks up an environment variable; nullopt when unset. Injected so that
-// tests need not touch the process environment.
-using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
-// The real process environment (getenv).
-EnvLookup ProcessEnv();
-
 // Parses `uri` (scheme mqtt or mqtts) for `role`. Parameters:
 //   qos=0|1, client_id=ID, clean_session=true|false, keepalive=S (5..65535),
 //   timeout_ms=N (>0), ca=PATH, cert=PATH, key=PATH (mqtts only),
@@ -99,7 +93,7 @@ EnvLookup ProcessEnv();
 // NotFound/IOError when password_file cannot be read. A persistent
 // subscriber without spool=... and without STATE_DIRECTORY, XDG_STATE_HOME
 // and HOME in `env` is InvalidArgument (say spool=DIR or spool=off).
-Result<MqttConfig> ParseMqttConfig(const Uri& uri, MqttRole role, const EnvLookup& env);
+Result<MqttConfig> ParseMqttConfig(const Uri& uri, MqttRole role, const Environment& env);
 
 // The client id used for a persistent session when none is given:
 // "mh-" + 16 hex digits of a 64-bit FNV-1a hash of

@@ -692,7 +692,7 @@ class MqttSubscriber final : public Subscriber {
 }  // namespace
 
 Result<std::unique_ptr<Publisher>> NewMqttPublisher(const Uri& address) {
-  auto config = ParseMqttConfig(address, MqttRole::kPublisher, ProcessEnv());
+  auto config = ParseMqttConfig(address, MqttRole::kPublisher, ProcessEnvironment());
   if (!config.ok()) return config.status().WithContext("mqtt");
   auto publisher = std::make_unique<MqttPublisher>(std::move(config).value());
   MH_RETURN_IF_ERROR(publisher->Open());
@@ -700,7 +700,7 @@ Result<std::unique_ptr<Publisher>> NewMqttPublisher(const Uri& address) {
 }
 
 Result<std::unique_ptr<Subscriber>> NewMqttSubscriber(const Uri& address) {
-  auto config = ParseMqttConfig(address, MqttRole::kSubscriber, ProcessEnv());
+  auto config = ParseMqttConfig(address, MqttRole::kSubscriber, ProcessEnvironment());
   if (!config.ok()) return config.status().WithContext("mqtt");
   auto subscriber = std::make_unique<MqttSubscriber>(std::move(config).value());
   MH_RETURN_IF_ERROR(subscriber->Open());
