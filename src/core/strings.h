@@ -29,6 +29,10 @@ void AppendJsonString(std::string_view text, std::string* out);
 // too long for 64 bits (JSON readers such as simdjson refuse those). A
 // non-finite value is a bug (checked).
 void AppendJsonNumber(double value, std::string* out);
+// Percent-encodes `text` for a URL query value or path segment: the RFC 3986
+// unreserved characters (A-Z a-z 0-9 - _ . ~) are kept, every other byte
+// becomes %XX (upper-case hex).
+std::string PercentEncode(std::string_view text);
 
 }  // namespace mh
 

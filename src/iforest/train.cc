@@ -9,6 +9,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/random.h"
 #include "core/strings.h"
 #include "iforest/scorer.h"
 
@@ -19,27 +20,12 @@ namespace {
 // this is treated as constant there.
 constexpr double kFeatureThreshold = 1e-7;
 
-// xoshiro256** seeded through splitmix64: small, fast, good enough for
-// random partitions, and fully determined by (seed, stream).
-class Rng {
+// xoshiro256** (core/random.h): small, fast, good enough for random
+// partitions, and fully determined by (seed, stream).
+class Rng : public Xoshiro256StarStar {
  public:
-  Rng(std::uint64_t seed, std::uint64_t stream) {
-    std::uint64_t x = seed ^ (0x9E3779B97F4A7C15ULL * (stream + 1));
-    for (auto& s : s_) s = SplitMix(x);
-  }
-  std::uint64_t Next() {
-    const std::uint64_t result = Rotl(s_[1] * 5, 7) * 9;
-    const std::uint64_t t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = Rotl(s_[3], 45);
-    return result;
-  }
-  // Uniform in [0, 1).
-  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+  Rng(std::uint64_t seed, std::uint64_t stream)
+      : Xoshiro256StarStar(seed ^ (0x9E3779B97F4A7C15ULL * (stream + 1))) {}
   // Uniform in [0, n), n >= 1, without modulo bias.
   std::uint64_t Below(std::uint64_t n) {
     const std::uint64_t limit =
@@ -50,16 +36,6 @@ class Rng {
     } while (r >= limit);
     return r % n;
   }
-
- private:
-  static std::uint64_t Rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  static std::uint64_t SplitMix(std::uint64_t& x) {
-    std::uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  std::uint64_t s_[4];
 };
 
 struct ForestPlan {

@@ -221,10 +221,27 @@ Status MakePlan(const SchemaElement& e, bool keep_unit, ColumnPlan* p) {
       kind = ValueKind::kBinary;
       break;
   }
+  bool is_bytes = e.type == kByteArray || e.type == kFixedLenByteArray;
+  // DECIMAL, as a logical or a converted type: on INT32, INT64 or bytes.
+  auto decimal = [&](std::int32_t scale) {
+    if (scale < 0 || scale > 1000)
+      return unsupported("DECIMAL with scale " + std::to_string(scale));
+    p->scale = scale;
+    kind = ValueKind::kDecimal;
+    if (e.type == kInt32) {
+      p->conv = Conv::kDecimal32;
+    } else if (e.type == kInt64) {
+      p->conv = Conv::kDecimal64;
+    } else if (is_bytes) {
+      p->conv = Conv::kDecimalBytes;
+    } else {
+      return unsupported("DECIMAL");
+    }
+    return Status::OK();
+  };
   const LogicalType& lt = e.logical;
   bool known_logical =
       lt.kind != kLtNone && lt.kind != kLtNull && (lt.kind <= kLtFloat16 && lt.kind != 9);
-  bool is_bytes = e.type == kByteArray || e.type == kFixedLenByteArray;
   if (known_logical) {
     switch (lt.kind) {
       case kLtString:
@@ -248,18 +265,7 @@ Status MakePlan(const SchemaElement& e, bool keep_unit, ColumnPlan* p) {
         kind = ValueKind::kDouble;
         break;
       case kLtDecimal:
-        if (lt.scale < 0 || lt.scale > 1000)
-          return unsupported("DECIMAL with scale " + std::to_string(lt.scale));
-        p->scale = lt.scale;
-        kind = ValueKind::kDecimal;
-        if (e.type == kInt32)
-          p->conv = Conv::kDecimal32;
-        else if (e.type == kInt64)
-          p->conv = Conv::kDecimal64;
-        else if (is_bytes)
-          p->conv = Conv::kDecimalBytes;
-        else
-          return unsupported("DECIMAL");
+        MH_RETURN_IF_ERROR(decimal(lt.scale));
         break;
       case kLtDate:
         if (e.type != kInt32) return unsupported("DATE");
@@ -317,18 +323,7 @@ Status MakePlan(const SchemaElement& e, bool keep_unit, ColumnPlan* p) {
         if (!is_bytes) return unsupported("BSON");
         break;
       case kCtDecimal:
-        if (e.scale < 0 || e.scale > 1000)
-          return unsupported("DECIMAL with scale " + std::to_string(e.scale));
-        p->scale = e.scale;
-        kind = ValueKind::kDecimal;
-        if (e.type == kInt32)
-          p->conv = Conv::kDecimal32;
-        else if (e.type == kInt64)
-          p->conv = Conv::kDecimal64;
-        else if (is_bytes)
-          p->conv = Conv::kDecimalBytes;
-        else
-          return unsupported("DECIMAL");
+        MH_RETURN_IF_ERROR(decimal(e.scale));
         break;
       case kCtDate:
         if (e.type != kInt32) return unsupported("DATE");

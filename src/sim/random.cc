@@ -6,10 +6,8 @@
 
 namespace mh::sim {
 
-Xoshiro256::Xoshiro256(std::uint64_t seed) : zig_(&internal::Ziggurat()) {
-  SplitMix64 mix(seed);
-  for (auto& word : s_) word = mix.Next();
-}
+Xoshiro256::Xoshiro256(std::uint64_t seed)
+    : Xoshiro256StarStar(seed), zig_(&internal::Ziggurat()) {}
 
 namespace internal {
 namespace {

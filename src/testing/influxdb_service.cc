@@ -1,13 +1,11 @@
 #include "testing/influxdb_service.h"
 
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <mutex>
 
 #include <curl/curl.h>
 
-#include "testing/test_paths.h"
+#include "core/strings.h"
 
 namespace mh::testing {
 namespace {
@@ -55,10 +53,6 @@ Result<HttpAnswer> Request(const std::string& url, const std::string* post_body,
   return answer;
 }
 
-std::string Tail(const std::string& text, std::size_t max = 2000) {
-  return text.size() <= max ? text : "..." + text.substr(text.size() - max);
-}
-
 }  // namespace
 
 Result<HttpAnswer> CurlGet(const std::string& url) { return Request(url, nullptr, {}); }
@@ -68,40 +62,16 @@ Result<HttpAnswer> CurlPost(const std::string& url, const std::string& body,
   return Request(url, &body, headers);
 }
 
-std::string UrlEscape(const std::string& text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 Result<std::unique_ptr<InfluxdbService>> InfluxdbService::Launch(InfluxdbServiceOptions options) {
   std::unique_ptr<InfluxdbService> service(new InfluxdbService());
-  service->program_ = FindProgram("influxd");
-  if (service->program_.empty()) {
-    return Status::NotFound(
-        "influxd is not installed (apt-get install influxdb); the InfluxDB integration tests "
-        "need it");
-  }
-  service->dir_ = MakeTempDir("mh-influxd");
-  if (service->dir_.empty()) return Status::IOError("cannot create a temp dir for influxd");
-  service->http_port_ = FreeTcpPort();
+  MH_ASSIGN_OR_RETURN(service->server_, ServerProcess::Create({"influxd", "influxdb",
+                                                               "the InfluxDB integration tests"}));
+  const int http_port = service->server_->port();
   do {
     service->rpc_port_ = FreeTcpPort();
-  } while (service->rpc_port_ == service->http_port_);
-  if (service->http_port_ == 0 || service->rpc_port_ == 0) {
-    return Status::IOError("no free TCP port for influxd");
-  }
-  const std::string& d = service->dir_;
+  } while (service->rpc_port_ == http_port);
+  if (service->rpc_port_ == 0) return Status::IOError("no free TCP port for influxd");
+  const std::string& d = service->dir();
   service->config_path_ = d + "/influxdb.conf";
   std::ofstream config(service->config_path_);
   config << "reporting-enabled = false\n"
@@ -110,7 +80,7 @@ Result<std::unique_ptr<InfluxdbService>> InfluxdbService::Launch(InfluxdbService
          << "[data]\n  dir = \"" << d << "/data\"\n  wal-dir = \"" << d << "/wal\"\n"
          << "  index-version = \"inmem\"\n  query-log-enabled = false\n"
          << "[monitor]\n  store-enabled = false\n"
-         << "[http]\n  enabled = true\n  bind-address = \"127.0.0.1:" << service->http_port_
+         << "[http]\n  enabled = true\n  bind-address = \"127.0.0.1:" << http_port
          << "\"\n  log-enabled = false\n"
          << "  auth-enabled = " << (options.auth_enabled ? "true" : "false") << "\n";
   if (options.max_body_size > 0) config << "  max-body-size = " << options.max_body_size << "\n";
@@ -121,60 +91,17 @@ Result<std::unique_ptr<InfluxdbService>> InfluxdbService::Launch(InfluxdbService
   return service;
 }
 
-InfluxdbService::~InfluxdbService() {
-  if (process_ != nullptr) process_->Stop();
-  process_.reset();
-  if (!dir_.empty() && std::getenv("MH_KEEP_TEST_DIRS") == nullptr) {
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-}
-
-std::string InfluxdbService::url() const {
-  return "http://127.0.0.1:" + std::to_string(http_port_);
-}
-
 Status InfluxdbService::Start() {
-  if (process_ != nullptr) return Status::OK();
-  MH_ASSIGN_OR_RETURN(process_, ChildProcess::Start({program_, "run", "-config", config_path_},
-                                                    dir_ + "/influxd.log"));
-  bool exited = false;
-  const bool ready = WaitUntil(
-      [&] {
-        if (!process_->Running()) {
-          exited = true;
-          return true;
-        }
-        Result<HttpAnswer> ping = CurlGet(url() + "/ping");
-        return ping.ok() && ping->status == 204;
-      },
-      std::chrono::seconds(30));
-  if (!ready || exited) {
-    process_.reset();
-    return Status::Unavailable(std::string("influxd ") +
-                               (exited ? "exited at start" : "not ready after 30 s") +
-                               "; its log: " + Tail(LogText()));
-  }
-  return Status::OK();
+  return server_->Start({"run", "-config", config_path_}, [this] {
+    Result<HttpAnswer> ping = CurlGet(url() + "/ping");
+    return ping.ok() && ping->status == 204;
+  });
 }
-
-Status InfluxdbService::Stop() {
-  if (process_ == nullptr) return Status::OK();
-  const int code = process_->Stop();
-  process_.reset();
-  // influxd exits 0 on SIGTERM; 143 = killed by the signal before it could.
-  if (code != 0 && code != 128 + 15) {
-    return Status::Internal("influxd exited with " + std::to_string(code));
-  }
-  return Status::OK();
-}
-
-std::string InfluxdbService::LogText() const { return ReadFileText(dir_ + "/influxd.log"); }
 
 Result<HttpAnswer> InfluxdbService::RunQuery(const std::string& database,
                                              const std::string& influxql, bool post) {
-  std::string query = "q=" + UrlEscape(influxql) + "&epoch=ns";
-  if (!database.empty()) query += "&db=" + UrlEscape(database);
+  std::string query = "q=" + PercentEncode(influxql) + "&epoch=ns";
+  if (!database.empty()) query += "&db=" + PercentEncode(database);
   if (post) {
     return Request(url() + "/query", &query, {"Content-Type: application/x-www-form-urlencoded"},
                    admin_user_, admin_password_);

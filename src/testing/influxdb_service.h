@@ -1,13 +1,13 @@
 // Test-only: a real InfluxDB 1.x server (`influxd`, Debian package influxdb)
 // run by a test or benchmark, plus small libcurl helpers to talk HTTP to it.
 //
-// Lifecycle: InfluxdbService::Launch writes a config into a fresh temp dir
-// (all data there, HTTP and RPC bound to 127.0.0.1 on free ports, reporting
-// and the _internal monitor store off, log level warn), starts
-// `influxd run -config ...` as a child process and waits until /ping answers
-// 204. Stop() ends it (SIGTERM); Start() again restarts it on the same port
-// and data dir (outage tests). The destructor stops it and removes the temp
-// dir (kept when MH_KEEP_TEST_DIRS is set, for post-mortem).
+// Lifecycle (see testing/server_process.h): InfluxdbService::Launch writes a
+// config into a fresh temp dir (all data there, HTTP and RPC bound to
+// 127.0.0.1 on free ports, reporting and the _internal monitor store off, log
+// level warn), starts `influxd run -config ...` as a child process and waits
+// until /ping answers 204. Stop() ends it (SIGTERM); Start() again restarts it
+// on the same port and data dir (outage tests). The destructor stops it and
+// removes the temp dir (kept when MH_KEEP_TEST_DIRS is set, for post-mortem).
 //
 // When influxd is not installed, Launch returns NotFound with an install hint:
 // tests must fail on it, not skip.
@@ -23,6 +23,7 @@
 
 #include "core/result.h"
 #include "testing/process.h"
+#include "testing/server_process.h"
 
 namespace mh::testing {
 
@@ -36,8 +37,6 @@ struct HttpAnswer {
 Result<HttpAnswer> CurlGet(const std::string& url);
 Result<HttpAnswer> CurlPost(const std::string& url, const std::string& body,
                             const std::vector<std::string>& headers = {});
-// Percent-encodes a URL query value.
-std::string UrlEscape(const std::string& text);
 
 struct InfluxdbServiceOptions {
   // [http] auth-enabled: the first user must then be created with
@@ -51,15 +50,15 @@ struct InfluxdbServiceOptions {
 class InfluxdbService {
  public:
   static Result<std::unique_ptr<InfluxdbService>> Launch(InfluxdbServiceOptions options = {});
-  ~InfluxdbService();
+  ~InfluxdbService() = default;
   InfluxdbService(const InfluxdbService&) = delete;
   InfluxdbService& operator=(const InfluxdbService&) = delete;
 
-  int port() const { return http_port_; }
+  int port() const { return server_->port(); }
   // "http://127.0.0.1:PORT".
-  std::string url() const;
-  const std::string& dir() const { return dir_; }
-  bool running() const { return process_ != nullptr; }
+  std::string url() const { return server_->url(); }
+  const std::string& dir() const { return server_->dir(); }
+  bool running() const { return server_->running(); }
 
   // CREATE DATABASE (idempotent); with auth on, as the admin of CreateAdmin.
   Status CreateDatabase(const std::string& name);
@@ -71,24 +70,21 @@ class InfluxdbService {
   Result<std::string> Query(const std::string& database, const std::string& influxql);
 
   // SIGTERM, waits for exit; the port and data dir stay reserved.
-  Status Stop();
+  Status Stop() { return server_->Stop(); }
   // Starts again (same config, port and data) and waits for /ping.
   Status Start();
   // The server's log so far.
-  std::string LogText() const;
+  std::string LogText() const { return server_->LogText(); }
 
  private:
   InfluxdbService() = default;
   Result<HttpAnswer> RunQuery(const std::string& database, const std::string& influxql, bool post);
 
-  std::string program_;
-  std::string dir_;
+  std::unique_ptr<ServerProcess> server_;  // HTTP on its port
   std::string config_path_;
-  int http_port_ = 0;
   int rpc_port_ = 0;
   std::string admin_user_;
   std::string admin_password_;
-  std::unique_ptr<ChildProcess> process_;
 };
 
 }  // namespace mh::testing

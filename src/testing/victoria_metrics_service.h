@@ -2,8 +2,8 @@
 // Debian package victoria-metrics), which accepts InfluxDB line protocol on
 // /write and /api/v2/write; read back with Export().
 //
-// Lifecycle: Launch picks a free 127.0.0.1 port and a fresh temp data dir and
-// runs it with -retentionPeriod=100y (old event times are kept),
+// Lifecycle (see testing/server_process.h): Launch picks a free 127.0.0.1 port and a fresh temp
+// data dir and runs it with -retentionPeriod=100y (old event times are kept),
 // -search.latencyOffset=0s and -search.disableCache (fresh samples readable
 // at once), then waits for /health. Stop()/Start() restart it on the same
 // port and data. The destructor stops it and removes the temp dir (kept when
@@ -22,20 +22,21 @@
 #include "core/result.h"
 #include "testing/influxdb_service.h"
 #include "testing/process.h"
+#include "testing/server_process.h"
 
 namespace mh::testing {
 
 class VictoriaMetricsService {
  public:
   static Result<std::unique_ptr<VictoriaMetricsService>> Launch();
-  ~VictoriaMetricsService();
+  ~VictoriaMetricsService() = default;
   VictoriaMetricsService(const VictoriaMetricsService&) = delete;
   VictoriaMetricsService& operator=(const VictoriaMetricsService&) = delete;
 
-  int port() const { return port_; }
+  int port() const { return server_->port(); }
   // "http://127.0.0.1:PORT".
-  std::string url() const;
-  const std::string& dir() const { return dir_; }
+  std::string url() const { return server_->url(); }
+  const std::string& dir() const { return server_->dir(); }
 
   // GET /internal/force_flush, then GET /api/v1/export?match[]=<match>: JSON
   // lines, one per series ({"metric":{...},"values":[...],"timestamps":[ms]}).
@@ -43,17 +44,14 @@ class VictoriaMetricsService {
   // deadline.
   Result<std::string> Export(const std::string& match);
 
-  Status Stop();
+  Status Stop() { return server_->Stop(); }
   Status Start();
-  std::string LogText() const;
+  std::string LogText() const { return server_->LogText(); }
 
  private:
   VictoriaMetricsService() = default;
 
-  std::string program_;
-  std::string dir_;
-  int port_ = 0;
-  std::unique_ptr<ChildProcess> process_;
+  std::unique_ptr<ServerProcess> server_;
 };
 
 }  // namespace mh::testing

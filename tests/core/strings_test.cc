@@ -53,5 +53,14 @@ TEST(AppendJsonNumberTest, NoIntegerTextTooLongForSixtyFourBits) {
   EXPECT_EQ(small.find('e'), std::string::npos) << small << " fits in int64: kept as digits";
 }
 
+TEST(PercentEncodeTest, KeepsUnreservedAndEncodesEveryOtherByte) {
+  EXPECT_EQ(PercentEncode(""), "");
+  EXPECT_EQ(PercentEncode("AZaz09-_.~"), "AZaz09-_.~");
+  EXPECT_EQ(PercentEncode("a b&c=d/e?f%"), "a%20b%26c%3Dd%2Fe%3Ff%25");
+  EXPECT_EQ(PercentEncode("\"q\"+"), "%22q%22%2B");
+  EXPECT_EQ(PercentEncode(std::string("\0\x7f\xff", 3)), "%00%7F%FF");
+  EXPECT_EQ(PercentEncode("\xc3\xa9"), "%C3%A9");  // UTF-8 byte by byte
+}
+
 }  // namespace
 }  // namespace mh

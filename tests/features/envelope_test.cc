@@ -10,7 +10,6 @@
 #include <numbers>
 #include <random>
 #include <span>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,6 +21,7 @@
 #include "features/real_fft.h"
 #include "features/spectrum.h"
 #include "features/window_features.h"
+#include "reference.h"
 #include "testing/test_paths.h"
 
 namespace mh::features {
@@ -44,43 +44,18 @@ struct EnvelopeCase {
 std::vector<std::vector<double>> ScipyEnvelope(const std::vector<EnvelopeCase>& cases,
                                                std::string* error) {
   const std::string dir = mh::testing::MakeTempDir("mh-envelope");
-  std::string cmd = mh::testing::ReferencePython() + " " + mh::testing::SourceDir() +
-                    "/tools/features_envelope_reference.py";
+  std::string inputs;
   for (std::size_t c = 0; c < cases.size(); ++c) {
     const std::string input = dir + "/windows" + std::to_string(c) + ".txt";
     std::ofstream f(input);
     f << FormatDouble(cases[c].fs) << " " << cases[c].windows.at(0).size() << " "
       << FormatDouble(cases[c].band.lo_hz) << " " << FormatDouble(cases[c].band.hi_hz) << "\n";
-    for (const auto& w : cases[c].windows) {
-      for (std::size_t i = 0; i < w.size(); ++i) f << (i ? " " : "") << FormatDouble(w[i]);
-      f << "\n";
-    }
-    cmd += " " + input;
+    testref::WriteWindows(cases[c].windows, f);
+    inputs += (c ? " " : "") + input;
   }
-  std::string text;
-  const int rc = mh::testing::RunCommand(cmd, &text);
+  std::vector<std::vector<double>> out =
+      testref::RunReferenceScript("features_envelope_reference.py", inputs, error);
   std::filesystem::remove_all(dir);
-  std::vector<std::vector<double>> out;
-  if (rc != 0) {
-    *error = "reference script failed: " + cmd;
-    return out;
-  }
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    std::istringstream fields(line);
-    std::vector<double> row;
-    std::string tok;
-    while (fields >> tok) {
-      auto v = ParseDouble(tok);
-      if (!v.ok()) {
-        *error = "bad reference output: " + tok;
-        return {};
-      }
-      row.push_back(*v);
-    }
-    out.push_back(std::move(row));
-  }
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include "core/strings.h"
 #include "iforest/model_io.h"
 #include "iforest/scorer.h"
+#include "sklearn_cases.h"
 #include "test_util.h"
 
 namespace mh::iforest {
@@ -24,31 +25,18 @@ namespace {
 
 using nlohmann::json;
 
-class SklearnImportTest : public ::testing::Test {
+class SklearnImportTest : public test::SklearnScriptTest<SklearnImportTest> {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(mh::testing::MakeTempDir("iforest-import"));
-    std::string ignored;
-    ASSERT_EQ(test::RunPython("iforest_pickle_cases.py", *dir_, &ignored), 0)
-        << "tools/iforest_pickle_cases.py failed";
-    doc_ = new json(json::parse(test::ReadFile(*dir_ + "/cases.json")));
+    RunScript("iforest-import", "iforest_pickle_cases.py", "", "cases.json");
   }
-  static void TearDownTestSuite() {
-    std::filesystem::remove_all(*dir_);
-    delete dir_;
-    delete doc_;
-  }
-  static std::string* dir_;
-  static json* doc_;
 };
-std::string* SklearnImportTest::dir_ = nullptr;
-json* SklearnImportTest::doc_ = nullptr;
 
 TEST_F(SklearnImportTest, ScoresMatchSklearnForEveryShapeAndProtocol) {
   ASSERT_NE(doc_, nullptr);
   const json& cases = (*doc_)["cases"];
   ASSERT_GE(cases.size(), 12u);
-  int at_offset = 0, outliers = 0;
+  test::SklearnTally tally;
   bool saw_subsets = false, saw_threshold = false;
   for (const json& c : cases) {
     const std::string name = c["name"];
@@ -73,27 +61,12 @@ TEST_F(SklearnImportTest, ScoresMatchSklearnForEveryShapeAndProtocol) {
     EXPECT_EQ(reloaded->has_threshold, model->has_threshold);
 
     Scorer scorer(*reloaded);
-    const auto rows = c["rows"].get<std::vector<std::vector<double>>>();
-    const auto ss = c["score_samples"].get<std::vector<double>>();
-    const auto df = c["decision_function"].get<std::vector<double>>();
-    const auto pred = c["predict"].get<std::vector<int>>();
-    ASSERT_EQ(rows.size(), ss.size());
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      EXPECT_NEAR(scorer.ScoreSamples(rows[i]), ss[i], 1e-12) << "row " << i;
-      const double ours = scorer.DecisionFunction(rows[i]);
-      EXPECT_NEAR(ours, df[i], 1e-12) << "row " << i;
-      EXPECT_EQ(scorer.Predict(rows[i]), pred[i]) << "row " << i;
-      if (df[i] == 0.0) {
-        ++at_offset;
-        EXPECT_EQ(ours, 0.0) << "row " << i;
-      }
-      outliers += pred[i] == -1;
-    }
+    ASSERT_NO_FATAL_FAILURE(test::ExpectMatchesSklearn(scorer, c, &tally));
   }
   EXPECT_TRUE(saw_subsets);
   EXPECT_TRUE(saw_threshold);
-  EXPECT_GT(outliers, 0);
-  RecordProperty("rows_on_offset", at_offset);
+  EXPECT_GT(tally.outliers, 0);
+  RecordProperty("rows_on_offset", tally.on_offset);
 }
 
 TEST_F(SklearnImportTest, CardRecordsSklearnParameters) {

@@ -3,7 +3,6 @@
 // decision_function and predict on fresh rows.
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -13,6 +12,7 @@
 #include "iforest/model_io.h"
 #include "iforest/scorer.h"
 #include "iforest/sklearn_json.h"
+#include "sklearn_cases.h"
 #include "test_util.h"
 
 namespace mh::iforest {
@@ -20,33 +20,19 @@ namespace {
 
 using nlohmann::json;
 
-class SklearnParityTest : public ::testing::Test {
+class SklearnParityTest : public test::SklearnScriptTest<SklearnParityTest> {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(mh::testing::MakeTempDir("iforest-parity"));
-    const std::string out = *dir_ + "/export.json";
-    std::string ignored;
-    const int rc = test::RunPython("iforest_sklearn_export.py", out, &ignored);
-    ASSERT_EQ(rc, 0) << "tools/iforest_sklearn_export.py failed";
-    doc_ = new json(json::parse(test::ReadFile(out)));
+    RunScript("iforest-parity", "iforest_sklearn_export.py", "export.json", "export.json");
   }
-  static void TearDownTestSuite() {
-    std::filesystem::remove_all(*dir_);
-    delete dir_;
-    delete doc_;
-  }
-  static std::string* dir_;
-  static json* doc_;
 };
-std::string* SklearnParityTest::dir_ = nullptr;
-json* SklearnParityTest::doc_ = nullptr;
 
 TEST_F(SklearnParityTest, ScoresDecisionsAndLabelsMatchSklearn) {
   ASSERT_NE(doc_, nullptr);
   const json& cases = (*doc_)["cases"];
   ASSERT_GE(cases.size(), 10u);
-  int at_threshold = 0;
-  bool saw_subsets = false, saw_scaler = false, saw_outlier = false;
+  test::SklearnTally tally;
+  bool saw_subsets = false, saw_scaler = false;
   for (const json& c : cases) {
     const std::string name = c["name"];
     SCOPED_TRACE(name);
@@ -54,24 +40,10 @@ TEST_F(SklearnParityTest, ScoresDecisionsAndLabelsMatchSklearn) {
     ASSERT_TRUE(model.ok()) << model.status().ToString();
     saw_subsets = saw_subsets || !model->tree_features.empty();
     saw_scaler = saw_scaler || model->has_scaler;
-    Scorer scorer(*model);
     const auto rows = c["rows"].get<std::vector<std::vector<double>>>();
-    const auto ss = c["score_samples"].get<std::vector<double>>();
-    const auto df = c["decision_function"].get<std::vector<double>>();
-    const auto pred = c["predict"].get<std::vector<int>>();
-    ASSERT_EQ(rows.size(), ss.size());
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      ASSERT_TRUE(CheckRow(*model, rows[i]).ok());
-      EXPECT_NEAR(scorer.ScoreSamples(rows[i]), ss[i], 1e-12) << "row " << i;
-      const double ours = scorer.DecisionFunction(rows[i]);
-      EXPECT_NEAR(ours, df[i], 1e-12) << "row " << i;
-      EXPECT_EQ(scorer.Predict(rows[i]), pred[i]) << "row " << i;
-      if (df[i] == 0.0) {
-        ++at_threshold;
-        EXPECT_EQ(ours, 0.0) << "row " << i << " sits on the offset in sklearn";
-      }
-      saw_outlier = saw_outlier || pred[i] == -1;
-    }
+    for (const auto& row : rows) ASSERT_TRUE(CheckRow(*model, row).ok());
+    Scorer scorer(*model);
+    ASSERT_NO_FATAL_FAILURE(test::ExpectMatchesSklearn(scorer, c, &tally));
     // The blocked batch path gives the single-row results bit for bit.
     Matrix x{rows.size(), rows[0].size(), {}};
     for (const auto& r : rows) x.data.insert(x.data.end(), r.begin(), r.end());
@@ -82,10 +54,10 @@ TEST_F(SklearnParityTest, ScoresDecisionsAndLabelsMatchSklearn) {
     }
   }
   // The export must exercise the interesting paths, or the test proves little.
-  EXPECT_GE(at_threshold, 1) << "no row exactly at the decision threshold";
+  EXPECT_GE(tally.on_offset, 1) << "no row exactly at the decision threshold";
   EXPECT_TRUE(saw_subsets);
   EXPECT_TRUE(saw_scaler);
-  EXPECT_TRUE(saw_outlier);
+  EXPECT_GT(tally.outliers, 0);
 }
 
 TEST_F(SklearnParityTest, ImportedModelsSurviveTheModelFileBitForBit) {

@@ -12,23 +12,6 @@ namespace {
 constexpr int kDefaultPort = 8086;
 constexpr std::int64_t kMaxTimeoutMs = 3'600'000;
 
-// Percent-encodes a query value (RFC 3986 unreserved characters kept).
-std::string QueryEscape(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-        c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 15]);
-    }
-  }
-  return out;
-}
-
 Result<bool> ParseBool(const std::string& name, const std::string& value) {
   if (value == "true") return true;
   if (value == "false") return false;
@@ -45,11 +28,11 @@ std::string InfluxdbConfig::BaseUrl() const {
 
 std::string InfluxdbConfig::WriteUrl() const {
   if (api == ApiVersion::kV2) {
-    return BaseUrl() + "/api/v2/write?org=" + QueryEscape(org) + "&bucket=" + QueryEscape(bucket) +
-           "&precision=ns";
+    return BaseUrl() + "/api/v2/write?org=" + PercentEncode(org) +
+           "&bucket=" + PercentEncode(bucket) + "&precision=ns";
   }
-  std::string url = BaseUrl() + "/write?db=" + QueryEscape(database);
-  if (!retention_policy.empty()) url += "&rp=" + QueryEscape(retention_policy);
+  std::string url = BaseUrl() + "/write?db=" + PercentEncode(database);
+  if (!retention_policy.empty()) url += "&rp=" + PercentEncode(retention_policy);
   return url + "&precision=ns";
 }
 
