@@ -368,7 +368,7 @@ class Bench {
   static std::int64_t VictoriaCount(const testing::VictoriaMetricsService& vm) {
     if (!testing::CurlGet(vm.url() + "/internal/force_flush").ok()) return -1;
     auto a = testing::CurlGet(
-        vm.url() + "/api/v1/query?query=sum(count_over_time(anomaly_score_score%5B100y%5D))");
+        vm.url() + "/api/v1/query?query=sum(count_over_time(anomaly_score_score%5B10y%5D))");
     if (!a.ok() || a->status != 200) return -1;
     const auto j = nlohmann::json::parse(a->body, nullptr, false);
     try {

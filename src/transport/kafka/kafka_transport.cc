@@ -29,8 +29,11 @@ constexpr milliseconds kCommitTimeout{10000};
 // Identical warnings from librdkafka's error events are logged once per this.
 constexpr auto kRepeatedLogInterval = std::chrono::seconds(30);
 
+// Whole milliseconds until `deadline`, rounded up: librdkafka's waits take
+// milliseconds, and a wait of 0 for the last fraction of one would have the
+// callers' loops spin through it.
 int RemainingMs(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
+  const auto left = std::chrono::ceil<milliseconds>(deadline - Clock::now()).count();
   return static_cast<int>(std::clamp<long long>(left, 0, 1 << 30));
 }
 
@@ -362,7 +365,6 @@ class KafkaSubscriber final : public Subscriber {
   Result<std::vector<Message>> Poll(std::size_t max_messages, milliseconds timeout) override {
     if (closed_) return Status::Internal(Prefix() + "poll after close");
     std::vector<Message> out;
-    out.reserve(std::min<std::size_t>(max_messages, 4096));
     const auto deadline = Clock::now() + timeout;
     if (max_messages == 0) {
       rd_kafka_consumer_poll(rk_, 0);  // still serve rebalances and errors
@@ -383,6 +385,7 @@ class KafkaSubscriber final : public Subscriber {
         if (!fatal.ok()) break;
         continue;
       }
+      if (out.empty()) out.reserve(std::min<std::size_t>(max_messages, 4096));
       out.push_back(ToMessage(msg));
       pending_[msg->partition] = msg->offset;
       ctx_.all_brokers_down = false;
