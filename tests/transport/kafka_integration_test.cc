@@ -307,6 +307,33 @@ TEST_F(KafkaIntegrationTest, StartLatestSkipsOldMessages) {
   EXPECT_TRUE(subscriber->Close().ok());
 }
 
+// Poll on an idle topic waits its whole timeout: librdkafka takes waits in
+// whole milliseconds, and a remainder rounded down to 0 made Poll return
+// early (the scorer then polled again and again through the last
+// millisecond of every linger period, burning CPU while idle).
+TEST_F(KafkaIntegrationTest, PollOnAnIdleTopicWaitsItsWholeTimeout) {
+  auto subscriber = NewSubscriber("idle-wait");
+  ASSERT_NE(subscriber, nullptr);
+  // Let the group join settle first (an assignment may end a wait early).
+  std::vector<Message> none;
+  PollUntil(
+      *subscriber, none, [](const std::vector<Message>&) { return false; }, seconds(3));
+  ASSERT_TRUE(none.empty());
+  for (int timeout_ms : {1, 2, 3, 7}) {
+    for (int i = 0; i < 10; ++i) {
+      const auto t0 = Clock::now();
+      auto r = subscriber->Poll(100, milliseconds(timeout_ms));
+      const auto waited = Clock::now() - t0;
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_TRUE(r->empty());
+      EXPECT_GE(waited, milliseconds(timeout_ms))
+          << "Poll(" << timeout_ms << " ms) returned after "
+          << std::chrono::duration<double, std::milli>(waited).count() << " ms";
+    }
+  }
+  EXPECT_TRUE(subscriber->Close().ok());
+}
+
 TEST_F(KafkaIntegrationTest, TimestampsComeFromTheMessage) {
   auto publisher = NewPublisher();
   ASSERT_NE(publisher, nullptr);
