@@ -153,20 +153,15 @@ Status MosquittoService::Start() {
   MH_ASSIGN_OR_RETURN(
       process_,
       ChildProcess::Start({FindProgram("mosquitto"), "-c", dir_ + "/mosquitto.conf"}, log_path()));
-  bool exited = false;
-  const bool up = WaitUntil(
-      [&] {
-        if (!process_->Running()) {
-          exited = true;
-          return true;
-        }
-        return TcpPortOpen(plain_port_) && TcpPortOpen(tls_port_) && TcpPortOpen(mtls_port_);
-      },
+  const StartWait wait = WaitUntilReady(
+      *process_,
+      [&] { return TcpPortOpen(plain_port_) && TcpPortOpen(tls_port_) && TcpPortOpen(mtls_port_); },
       std::chrono::seconds(10));
-  if (!up || exited) {
-    return Status::Unavailable(std::string("mosquitto ") +
-                               (exited ? "exited at start" : "did not open its ports in 10 s") +
-                               "; log: " + LogTail());
+  if (wait != StartWait::kReady) {
+    return Status::Unavailable(
+        std::string("mosquitto ") +
+        (wait == StartWait::kExited ? "exited at start" : "did not open its ports in 10 s") +
+        "; log: " + LogTail());
   }
   return Status::OK();
 }

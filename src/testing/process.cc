@@ -105,6 +105,19 @@ bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds
   }
 }
 
+StartWait WaitUntilReady(ChildProcess& process, const std::function<bool()>& ready,
+                         std::chrono::milliseconds timeout) {
+  bool exited = false;
+  const bool done = WaitUntil(
+      [&] {
+        exited = !process.Running();
+        return exited || ready();
+      },
+      timeout);
+  if (exited) return StartWait::kExited;
+  return done ? StartWait::kReady : StartWait::kTimedOut;
+}
+
 bool TcpPortOpen(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;

@@ -50,6 +50,11 @@ class ChildProcess {
 // Calls `condition` every 10 ms until it returns true (true) or `timeout`
 // passes (false).
 bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds timeout);
+// Waits, as WaitUntil, until the server `process` just started is `ready`:
+// kReady, kExited when it ends first, kTimedOut.
+enum class StartWait { kReady, kExited, kTimedOut };
+StartWait WaitUntilReady(ChildProcess& process, const std::function<bool()>& ready,
+                         std::chrono::milliseconds timeout);
 // True when a TCP connection to 127.0.0.1:`port` succeeds.
 bool TcpPortOpen(int port);
 // A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0).

@@ -43,17 +43,9 @@ Status ServerProcess::Start(const std::vector<std::string>& args,
   std::vector<std::string> argv = {path_};
   argv.insert(argv.end(), args.begin(), args.end());
   MH_ASSIGN_OR_RETURN(process_, ChildProcess::Start(argv, dir_ + "/" + program_.name + ".log"));
-  bool exited = false;
-  const bool up = WaitUntil(
-      [&] {
-        if (!process_->Running()) {
-          exited = true;
-          return true;
-        }
-        return ready();
-      },
-      std::chrono::seconds(30));
-  if (!up || exited) {
+  const StartWait wait = WaitUntilReady(*process_, ready, std::chrono::seconds(30));
+  if (wait != StartWait::kReady) {
+    const bool exited = wait == StartWait::kExited;
     process_.reset();
     std::string log = LogText();
     if (log.size() > 2000) log = "..." + log.substr(log.size() - 2000);
