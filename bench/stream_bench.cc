@@ -201,8 +201,14 @@ class Bench {
         "kafka publisher");
   }
 
+  // The address of database `db` on the bench's InfluxDB.
+  std::string InfluxTo(const std::string& db) const {
+    return "influxdb://127.0.0.1:" + std::to_string(influx_->port()) + "/" + db;
+  }
+
+  // A scorer of `topic` pinned to a_.cpu, writing to `to` (and `extra_to`).
   std::unique_ptr<testing::ChildProcess> StartScorer(
-      const std::string& model, const std::string& topic, const std::string& db,
+      const std::string& model, const std::string& topic, const std::string& to,
       const std::vector<std::string>& extra_to, const std::string& log,
       const std::vector<std::string>& extra = {}, const std::string& from_options = "") {
     std::vector<std::string> argv = {
@@ -216,7 +222,7 @@ class Bench {
         "--from",
         kafka_->Address(topic) + "?group=bench-" + topic + from_options,
         "--to",
-        "influxdb://127.0.0.1:" + std::to_string(influx_->port()) + "/" + db,
+        to,
         "--stats-interval",
         "1"};
     for (const std::string& t : extra_to) {
@@ -273,7 +279,7 @@ class Bench {
   // first stored scores would not do: librdkafka prefetches and decompresses
   // far ahead of what is stored.)
   void StartupCpu() {
-    auto scorer = StartScorer("f.mhm", "idle", "features", {}, "score-idle.log");
+    auto scorer = StartScorer("f.mhm", "idle", InfluxTo("features"), {}, "score-idle.log");
     const bool joined = testing::WaitUntil(
         [&] {
           return testing::ReadFileText(dir_ + "/score-idle.log").find("assigned [") !=
@@ -327,8 +333,8 @@ class Bench {
                 a_.events, pub_s, static_cast<double>(a_.events) / pub_s);
 
     const std::string log = "score-" + db + ".log";
-    auto scorer =
-        StartScorer("f.mhm", topic, db + influx_options, {}, log, {}, a_.feature_from_options);
+    auto scorer = StartScorer("f.mhm", topic, InfluxTo(db + influx_options), {}, log, {},
+                              a_.feature_from_options);
     const auto [first, last] = WaitStored(db, a_.events, *scorer, log);
     const double cpu = ProcessCpu(scorer->pid());
     // Stored within one polling interval: the wall time is not known better
@@ -395,20 +401,8 @@ class Bench {
     PublishFeatureEvents(*pub, 0, a_.events);
     Check(pub->Close(), "close");
     const std::string log = "score-" + topic + ".log";
-    std::vector<std::string> argv = {"taskset",
-                                     "-c",
-                                     std::to_string(a_.cpu),
-                                     a_.bin,
-                                     "score",
-                                     "--model",
-                                     dir_ + "/f.mhm",
-                                     "--from",
-                                     kafka_->Address(topic) + "?group=bench-" + topic,
-                                     "--to",
-                                     "influxdb://127.0.0.1:" + std::to_string(vm->port()) + "/vm",
-                                     "--stats-interval",
-                                     "1"};
-    auto scorer = Check(testing::ChildProcess::Start(argv, dir_ + "/" + log), "start scorer");
+    auto scorer = StartScorer(
+        "f.mhm", topic, "influxdb://127.0.0.1:" + std::to_string(vm->port()) + "/vm", {}, log);
     Clock::time_point first{}, last{};
     const auto deadline = Clock::now() + seconds(300);
     for (;;) {
@@ -451,7 +445,7 @@ class Bench {
     std::normal_distribution<double> g(0, 0.3);
     std::size_t bytes = 0;
     const std::string log = "score-" + topic + ".log";
-    auto scorer = StartScorer("w.mhm", topic, topic, {}, log);
+    auto scorer = StartScorer("w.mhm", topic, InfluxTo(topic), {}, log);
     double consume_s = 0;
     long done = 0;
     double cpu_first_round = 0;  // scorer CPU when the first round was stored
@@ -515,8 +509,8 @@ class Bench {
     // fetch.wait.max.ms (librdkafka's default 500 ms; a Kafka broker answers
     // when data arrives), so both consumers here ask for a short wait.
     const std::string fetch_wait = "&fetch_wait_ms=" + std::to_string(a_.latency_fetch_wait_ms);
-    auto scorer = StartScorer("f.mhm", "lat", "lat", {kafka_->Address("scores") + "?linger_ms=1"},
-                              "score-latency.log",
+    auto scorer = StartScorer("f.mhm", "lat", InfluxTo("lat"),
+                              {kafka_->Address("scores") + "?linger_ms=1"}, "score-latency.log",
                               {"--batch", std::to_string(a_.latency_batch), "--linger-ms",
                                std::to_string(a_.latency_linger_ms)},
                               fetch_wait);
