@@ -2,7 +2,11 @@
 // simulate 2560 tri-axial samples, compute the window's features, score them.
 // One window is 0.1 s of a 25.6 kHz machine, so windows/s / 10 = machines one
 // core keeps up with (before storage; tools/bench.sh measures the whole run).
+// And the streaming scorer's first step: decoding one event's JSON.
+#include <cmath>
 #include <memory>
+#include <random>
+#include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -10,7 +14,9 @@
 #include "features/window_features.h"
 #include "iforest/scorer.h"
 #include "iforest/train.h"
+#include "pipeline/event_decoder.h"
 #include "pipeline/plant_pipeline.h"
+#include "replay/event_json.h"
 #include "sim/machine_simulator.h"
 #include "sim/plant.h"
 
@@ -91,6 +97,59 @@ void BM_ScoreWindow(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ScoreWindow);
+
+// One raw tri-axial waveform event as stream-bench publishes it (3 x 2560
+// samples of a 50 Hz sine plus noise): range(0) < 0 prints the samples as
+// full doubles (17 significant digits), else rounded to range(0) decimals.
+std::string WaveformEventJson(int decimals) {
+  const std::vector<std::string> channels = {"ax", "ay", "az"};
+  std::vector<std::vector<double>> samples(3, std::vector<double>(kWindow));
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> g(0, 0.3);
+  const double scale = decimals < 0 ? 0 : std::pow(10.0, decimals);
+  for (auto& ch : samples) {
+    for (std::size_t k = 0; k < kWindow; ++k) {
+      ch[k] = std::sin(2 * M_PI * 50 * static_cast<double>(k) / 25600.0) + g(rng);
+      if (decimals >= 0) ch[k] = std::round(ch[k] * scale) / scale;
+    }
+  }
+  std::string out;
+  replay::AppendWaveformEventJson({"m1", 1761519890.0, 25600, channels, samples}, &out);
+  return out;
+}
+
+void BM_DecodeWaveformEvent(benchmark::State& state) {
+  const std::string json = WaveformEventJson(static_cast<int>(state.range(0)));
+  pipeline::EventDecoder decoder;
+  for (auto _ : state) {
+    if (!decoder.Decode(json).ok()) std::abort();
+    benchmark::DoNotOptimize(decoder.event().channels[2].data());
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(json.size()));
+  state.counters["samples"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * 3 * static_cast<double>(kWindow),
+                         benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DecodeWaveformEvent)->Arg(-1)->Arg(3);
+
+void BM_DecodeFeatureEvent(benchmark::State& state) {
+  // The prototype's feature event: 12 features.
+  std::vector<std::string> keys;
+  std::vector<double> values;
+  for (int i = 1; i <= 12; ++i) {
+    keys.push_back("feature_" + std::to_string(i));
+    values.push_back(0.1 * i + 1.0 / (3 + i));
+  }
+  std::string json;
+  replay::AppendFeatureEventJson({"sim-1", 1761519890.5, keys, values}, &json);
+  pipeline::EventDecoder decoder;
+  for (auto _ : state) {
+    if (!decoder.Decode(json).ok()) std::abort();
+    benchmark::DoNotOptimize(decoder.event().feature_values.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_DecodeFeatureEvent);
 
 }  // namespace
 }  // namespace mh

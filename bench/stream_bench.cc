@@ -5,7 +5,7 @@
 //
 //   stream-bench [--bin build/machine-health] [--events 150000] [--feature-rounds 3]
 //                [--victoria true] [--feature-from-options '&prefetch_kb=N']
-//                [--waveform-events 1000] [--latency-seconds 10]
+//                [--waveform-events 1000] [--latency-seconds 10] [--latency-rate R]
 //                [--latency-batch 1000] [--latency-linger-ms 20]
 //                [--latency-fetch-wait-ms 10]
 //                [--prototype-events 2000] [--cpu 1]
@@ -32,7 +32,11 @@
 //     stamped with its publish time; the scorer writes to InfluxDB and then
 //     to a Kafka scores topic (targets are written in order, so a score on
 //     that topic is already stored in InfluxDB); latency = arrival on the
-//     scores topic - publish time. p50, p99, max.
+//     scores topic - publish time. p50, p99, max. --latency-rate sets the
+//     rate instead.
+//  3v. the same into VictoriaMetrics (when 1v ran) at 100,000 events/s: the
+//     load the streaming issue asks latency at (half of 200,000 events/s),
+//     which InfluxDB 1.6 on these two shared cores cannot store.
 //  4. the prototype's pattern: one synchronous HTTP write per event.
 #include <algorithm>
 #include <atomic>
@@ -80,8 +84,9 @@ struct Args {
   std::string feature_from_options;  // appended to the scorer's --from in 1., e.g. "&prefetch_kb=N"
   long waveform_events = 1000;
   int latency_seconds = 10;
-  long latency_batch = 1000;       // the scorer's --batch in scenario 3
-  int latency_linger_ms = 20;      // the scorer's --linger-ms in scenario 3
+  double latency_rate = 0;         // events/s in scenario 3 (0: half of 1.'s wall rate)
+  long latency_batch = 5000;       // the scorer's --batch in scenario 3 (its default)
+  int latency_linger_ms = 50;      // the scorer's --linger-ms in scenario 3
   int latency_fetch_wait_ms = 10;  // consumers' fetch_wait_ms in scenario 3
   long prototype_events = 2000;
   int cpu = 1;
@@ -132,7 +137,7 @@ class Bench {
     ko.brokers = 3;
     ko.topics = {{"telemetry", 6},  {"telemetry2", 6}, {"telemetry3", 6}, {"telemetry4", 6},
                  {"telemetry5", 6}, {"wave", 6},       {"wave3", 6},      {"idle", 6},
-                 {"lat", 6},        {"scores", 6}};
+                 {"lat", 6},        {"scores", 6},     {"latv", 6},       {"scoresv", 6}};
     kafka_ = Check(testing::KafkaMockCluster::Start(ko), "kafka mock");
     influx_ = Check(testing::InfluxdbService::Launch(), "influxd");
     for (const char* db :
@@ -156,7 +161,16 @@ class Bench {
       Waveforms("wave", -1);
       Waveforms("wave3", 3);
     }
-    if (a_.latency_seconds > 0) Latency(rate / 2);
+    if (a_.latency_seconds > 0) {
+      Latency("3.", "lat", InfluxTo("lat"), "InfluxDB",
+              a_.latency_rate > 0 ? a_.latency_rate : rate / 2,
+              a_.latency_rate > 0 ? "--latency-rate" : "half of 1.");
+      if (victoria_) {
+        Latency("3v.", "latv", VictoriaTo(), "VictoriaMetrics",
+                a_.latency_rate > 0 ? a_.latency_rate : 100000,
+                a_.latency_rate > 0 ? "--latency-rate" : "half of the issue's 200,000");
+      }
+    }
     if (a_.prototype_events > 0) Prototype(rate);
   }
 
@@ -395,14 +409,19 @@ class Bench {
   // 1v. The feature run of 1. (gzip) against VictoriaMetrics, which takes
   // InfluxDB line protocol on /write and stores far faster than InfluxDB
   // 1.6: the wall rate of the scorer itself when the store keeps up.
+  // The address of the bench's VictoriaMetrics (InfluxDB line protocol on /write).
+  std::string VictoriaTo() const {
+    return "influxdb://127.0.0.1:" + std::to_string(victoria_->port()) + "/vm";
+  }
+
   void FeatureEventsToVictoriaMetrics(const std::string& topic) {
-    auto vm = Check(testing::VictoriaMetricsService::Launch(), "victoria-metrics");
+    victoria_ = Check(testing::VictoriaMetricsService::Launch(), "victoria-metrics");
+    testing::VictoriaMetricsService* vm = victoria_.get();
     auto pub = Publisher(topic);
     PublishFeatureEvents(*pub, 0, a_.events);
     Check(pub->Close(), "close");
     const std::string log = "score-" + topic + ".log";
-    auto scorer = StartScorer(
-        "f.mhm", topic, "influxdb://127.0.0.1:" + std::to_string(vm->port()) + "/vm", {}, log);
+    auto scorer = StartScorer("f.mhm", topic, VictoriaTo(), {}, log);
     Clock::time_point first{}, last{};
     const auto deadline = Clock::now() + seconds(300);
     for (;;) {
@@ -502,23 +521,29 @@ class Bench {
         later_cpu > 0 ? later_samples / later_cpu / 1e6 : NAN, later_cpu);
   }
 
-  void Latency(double rate) {
+  // Events published at `rate` to `topic`, scored into `to` (`store` names
+  // it) and then onto a Kafka scores topic; latency = arrival there - publish.
+  void Latency(const std::string& label, const std::string& topic, const std::string& to,
+               const std::string& store, double rate, const std::string& rate_from) {
     // Smaller batches than the throughput runs: a batch closes at
     // --latency-batch events or --latency-linger-ms, whichever comes first.
     // The mock cluster holds a fetch that finds no data for the whole
     // fetch.wait.max.ms (librdkafka's default 500 ms; a Kafka broker answers
     // when data arrives), so both consumers here ask for a short wait.
     const std::string fetch_wait = "&fetch_wait_ms=" + std::to_string(a_.latency_fetch_wait_ms);
-    auto scorer = StartScorer("f.mhm", "lat", InfluxTo("lat"),
-                              {kafka_->Address("scores") + "?linger_ms=1"}, "score-latency.log",
-                              {"--batch", std::to_string(a_.latency_batch), "--linger-ms",
-                               std::to_string(a_.latency_linger_ms)},
-                              fetch_wait);
+    const std::string scores_topic = "scores" + topic.substr(3);
+    const std::string log = "score-" + topic + ".log";
+    auto scorer =
+        StartScorer("f.mhm", topic, to, {kafka_->Address(scores_topic) + "?linger_ms=1"}, log,
+                    {"--batch", std::to_string(a_.latency_batch), "--linger-ms",
+                     std::to_string(a_.latency_linger_ms)},
+                    fetch_wait);
     auto scores = Check(
         transport::kafka::NewKafkaSubscriber(Check(
-            ParseUri(kafka_->Address("scores") + "?group=latency-reader" + fetch_wait), "uri")),
+            ParseUri(kafka_->Address(scores_topic) + "?group=latency-reader-" + topic + fetch_wait),
+            "uri")),
         "scores subscriber");
-    auto pub = Publisher("lat", 1);
+    auto pub = Publisher(topic, 1);
     // Warm up: one event, wait until its score arrives (group joins done).
     std::vector<double> v = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6};
     const std::vector<std::string> keys = {"feature_1", "feature_2", "feature_3",
@@ -538,8 +563,7 @@ class Bench {
       auto got = scores->Poll(100, milliseconds(200));
       warmed = got.ok() && !got.value().empty();
     }
-    if (!warmed)
-      Die("latency: no score arrived: " + testing::ReadFileText(dir_ + "/score-latency.log"));
+    if (!warmed) Die("latency: no score arrived: " + testing::ReadFileText(dir_ + "/" + log));
 
     std::atomic<bool> done{false};
     std::vector<double> latencies;
@@ -571,6 +595,7 @@ class Bench {
     testing::WaitUntil([&] { return static_cast<long>(latencies.size()) >= total; }, seconds(60));
     done = true;
     reader.join();
+    const double scorer_cpu = ProcessCpu(scorer->pid());
     scorer->Stop();
     std::sort(latencies.begin(), latencies.end());
     auto pct = [&](double p) {
@@ -581,13 +606,14 @@ class Bench {
                        static_cast<std::size_t>(p * static_cast<double>(latencies.size())))];
     };
     std::printf(
-        "3. latency at %.0f events/s (half of 1.) for %.1f s, scorer --batch %ld --linger-ms "
-        "%d, fetch_wait_ms=%d, %zu of %ld scores seen:\n"
-        "   publish -> stored in InfluxDB (and on the scores topic): p50 %.0f ms, p99 %.0f "
-        "ms, max %.0f ms\n\n",
-        static_cast<double>(sent) / send_s, send_s, a_.latency_batch, a_.latency_linger_ms,
-        a_.latency_fetch_wait_ms, latencies.size(), total, pct(0.5) * 1e3, pct(0.99) * 1e3,
-        latencies.empty() ? NAN : latencies.back() * 1e3);
+        "%s latency at %.0f events/s (asked %.0f: %s) for %.1f s, scorer --batch %ld "
+        "--linger-ms %d, fetch_wait_ms=%d, %zu of %ld scores seen:\n"
+        "   publish -> stored in %s (and on the scores topic): p50 %.0f ms, p99 %.0f "
+        "ms, max %.0f ms; scorer CPU %.2f s\n\n",
+        label.c_str(), static_cast<double>(sent) / send_s, rate, rate_from.c_str(), send_s,
+        a_.latency_batch, a_.latency_linger_ms, a_.latency_fetch_wait_ms, latencies.size(), total,
+        store.c_str(), pct(0.5) * 1e3, pct(0.99) * 1e3,
+        latencies.empty() ? NAN : latencies.back() * 1e3, scorer_cpu);
   }
 
   void Prototype(double batched_rate) {
@@ -619,6 +645,7 @@ class Bench {
   std::string dir_;
   std::unique_ptr<testing::KafkaMockCluster> kafka_;
   std::unique_ptr<testing::InfluxdbService> influx_;
+  std::unique_ptr<testing::VictoriaMetricsService> victoria_;  // started by scenario 1v
   double startup_cpu_ = 0;  // CPU seconds of a scorer's start-up and group join
 };
 
@@ -645,6 +672,8 @@ int main(int argc, char** argv) {
       a.waveform_events = std::stol(v);
     else if (k == "--latency-seconds")
       a.latency_seconds = std::stoi(v);
+    else if (k == "--latency-rate")
+      a.latency_rate = std::stod(v);
     else if (k == "--latency-batch")
       a.latency_batch = std::stol(v);
     else if (k == "--latency-linger-ms")

@@ -13,6 +13,6 @@ done
 if [ -x "$build/bench/stream-bench" ]; then
   echo "bench-smoke: $build/bench/stream-bench"
   "$build/bench/stream-bench" --events 2000 --feature-rounds 2 --waveform-events 200 \
-    --latency-seconds 1 --prototype-events 100 >/dev/null
+    --latency-seconds 1 --latency-rate 2000 --prototype-events 100 >/dev/null
 fi
 echo "bench-smoke: ok"
