@@ -83,7 +83,9 @@ Result<std::int64_t> EpochSecondsToNs(double seconds) {
   return static_cast<std::int64_t>(whole) * 1000000000 + us * 1000;
 }
 
-Status EventDecoder::Decode(std::string_view payload) {
+static_assert(kDecodePadding >= simdjson::SIMDJSON_PADDING);
+
+Status EventDecoder::Decode(std::string_view payload, std::size_t readable) {
   DecodedEvent& ev = event_;
   ev.kind = EventKind::kFeatures;
   ev.sensor_id.clear();
@@ -100,7 +102,8 @@ Status EventDecoder::Decode(std::string_view payload) {
     return Status::InvalidArgument("event larger than 64 MiB");
   }
   simdjson::dom::element root;
-  if (auto err = impl_->parser.parse(payload.data(), payload.size()).get(root)) {
+  const bool padded = readable >= payload.size() + kDecodePadding;
+  if (auto err = impl_->parser.parse(payload.data(), payload.size(), !padded).get(root)) {
     return Status::InvalidArgument(std::string("not valid JSON: ") + simdjson::error_message(err));
   }
   simdjson::dom::object obj;
@@ -199,13 +202,15 @@ Status EventDecoder::Decode(std::string_view payload) {
       if (ev.channels.size() <= used_channels) ev.channels.emplace_back();
       std::vector<double>& samples = ev.channels[used_channels];
       samples.resize(n);
-      std::size_t i = 0;
+      double* out = samples.data();
       for (simdjson::dom::element v : arr) {
-        if (!IsNumber(v.type())) {
-          return Status::InvalidArgument(Quote(key) + ": sample " + std::to_string(i) + " is " +
+        // get_double converts the tape's int64 and uint64 numbers too.
+        if (v.get_double().get(*out)) {
+          return Status::InvalidArgument(Quote(key) + ": sample " +
+                                         std::to_string(out - samples.data()) + " is " +
                                          TypeName(v.type()) + ", not a number");
         }
-        samples[i++] = AsDouble(v);
+        ++out;
       }
       ev.channel_names.push_back(key);
       ++used_channels;

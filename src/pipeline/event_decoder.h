@@ -42,6 +42,9 @@ namespace mh::pipeline {
 
 inline constexpr std::size_t kMaxEventBytes = 64u << 20;
 inline constexpr std::size_t kMaxSamplesPerChannel = 1u << 22;
+// Readable bytes past the end of a payload that let Decode parse in place
+// (simdjson's SIMDJSON_PADDING; transport::kPayloadPadding provides them).
+inline constexpr std::size_t kDecodePadding = 64;
 
 // Serialized in metrics and dead letters: explicit values.
 enum class EventKind : std::uint8_t { kFeatures = 1, kWaveform = 2 };
@@ -80,8 +83,12 @@ class EventDecoder {
   EventDecoder(const EventDecoder&) = delete;
   EventDecoder& operator=(const EventDecoder&) = delete;
 
-  // Decodes `payload`; on success event() holds it.
-  Status Decode(std::string_view payload);
+  // Decodes `payload`; on success event() holds it. `readable`: how many
+  // bytes from payload.data() may be read (>= payload.size(), e.g. a
+  // std::string's capacity()); with kDecodePadding or more beyond the payload
+  // it is parsed in place, else copied into a padded buffer first. What those
+  // bytes hold does not matter.
+  Status Decode(std::string_view payload, std::size_t readable = 0);
   const DecodedEvent& event() const { return event_; }
 
  private:

@@ -227,7 +227,8 @@ struct StreamScorer::Impl {
   }
 
   void Process(const Message& m) {
-    Status s = decoder.Decode(m.payload);
+    static_assert(transport::kPayloadPadding >= kDecodePadding);
+    Status s = decoder.Decode(m.payload, m.payload.capacity());
     std::optional<std::int64_t> t;
     if (s.ok()) {
       t = EventTime(m);

@@ -17,7 +17,7 @@ std::size_t Collect(char* data, std::size_t size, std::size_t count, void* user)
 
 Result<HttpAnswer> Request(const std::string& url, const std::string* post_body,
                            const std::vector<std::string>& headers, const std::string& user = "",
-                           const std::string& password = "") {
+                           const std::string& password = "", const std::string& ca_file = "") {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   CURL* curl = curl_easy_init();
@@ -33,6 +33,7 @@ Result<HttpAnswer> Request(const std::string& url, const std::string* post_body,
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer.body);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   if (header_list != nullptr) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list);
+  if (!ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file.c_str());
   if (post_body != nullptr) {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, post_body->data());
@@ -55,7 +56,9 @@ Result<HttpAnswer> Request(const std::string& url, const std::string* post_body,
 
 }  // namespace
 
-Result<HttpAnswer> CurlGet(const std::string& url) { return Request(url, nullptr, {}); }
+Result<HttpAnswer> CurlGet(const std::string& url, const std::string& ca_file) {
+  return Request(url, nullptr, {}, "", "", ca_file);
+}
 
 Result<HttpAnswer> CurlPost(const std::string& url, const std::string& body,
                             const std::vector<std::string>& headers) {

@@ -33,8 +33,9 @@ struct HttpAnswer {
   std::string body;
 };
 // GET/POST with libcurl (10 s timeout); Unavailable when no answer came.
-// `headers` are "Name: value" lines.
-Result<HttpAnswer> CurlGet(const std::string& url);
+// `headers` are "Name: value" lines. `ca_file`: for https://, the CA bundle
+// to verify the server with ("" = the system's).
+Result<HttpAnswer> CurlGet(const std::string& url, const std::string& ca_file = "");
 Result<HttpAnswer> CurlPost(const std::string& url, const std::string& body,
                             const std::vector<std::string>& headers = {});
 

@@ -5,11 +5,11 @@
 #include <filesystem>
 #include <fstream>
 #include <set>
-#include <vector>
 
 #include <signal.h>
 
 #include "testing/test_paths.h"
+#include "testing/test_pki.h"
 
 namespace mh::testing {
 namespace {
@@ -66,33 +66,9 @@ MosquittoService::~MosquittoService() {
 Status MosquittoService::Prepare() {
   const std::string pki = dir_ + "/pki";
   std::error_code ec;
-  std::filesystem::create_directories(pki, ec);
   std::filesystem::create_directories(dir_ + "/data", ec);
-  if (ec) return Status::IOError("cannot create " + pki + ": " + ec.message());
-
-  // A throw-away PKI: EC P-256 keys (fast to make), 30 days.
-  MH_RETURN_IF_ERROR(WriteFile(pki + "/server.ext",
-                               "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                               "extendedKeyUsage=serverAuth\n"));
-  MH_RETURN_IF_ERROR(WriteFile(pki + "/client.ext", "extendedKeyUsage=clientAuth\n"));
-  const std::string newkey = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-  const std::vector<std::string> steps = {
-      "openssl req -x509 " + newkey + " -days 30 -subj '/CN=mh test CA' -keyout ca.key -out ca.crt",
-      "openssl req " + newkey + " -subj /CN=localhost -keyout server.key -out server.csr",
-      "openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 "
-      "-extfile server.ext -out server.crt",
-      "openssl req " + newkey + " -subj /CN=edge-gw-1 -keyout client.key -out client.csr",
-      "openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 "
-      "-extfile client.ext -out client.crt",
-  };
-  for (const std::string& step : steps) {
-    std::string out;
-    const int rc = RunCommand("cd " + Quote(pki) + " && " + step + " >>pki.log 2>&1", &out);
-    if (rc != 0) {
-      return Status::IOError("making the test PKI failed (" + step +
-                             "): " + ReadFileText(pki + "/pki.log"));
-    }
-  }
+  if (ec) return Status::IOError("cannot create " + dir_ + "/data: " + ec.message());
+  MH_RETURN_IF_ERROR(MakeTestPki(pki));
 
   // The password goes into the file in clear and is hashed in place, so it
   // never appears on a command line.

@@ -9,8 +9,13 @@
 // port and data. The destructor stops it and removes the temp dir (kept when
 // MH_KEEP_TEST_DIRS is set).
 //
-// When victoria-metrics is not installed, Launch returns NotFound with an
-// install hint: tests must fail on it, not skip.
+// With options.https, Launch first makes a throw-away PKI in <dir>/pki
+// (testing/test_pki.h) and serves HTTPS only (-tls) with its server
+// certificate (valid for 127.0.0.1 and localhost); clients verify it with
+// ca_file(). No system trust store trusts that CA.
+//
+// When victoria-metrics (or, for https, openssl) is not installed, Launch
+// returns NotFound with an install hint: tests must fail on it, not skip.
 //
 // Thread safety: one thread per object.
 #ifndef MH_TESTING_VICTORIA_METRICS_SERVICE_H_
@@ -26,17 +31,28 @@
 
 namespace mh::testing {
 
+struct VictoriaMetricsOptions {
+  // Serve HTTPS (and no plain HTTP) with a certificate of a throw-away CA.
+  bool https = false;
+};
+
 class VictoriaMetricsService {
  public:
-  static Result<std::unique_ptr<VictoriaMetricsService>> Launch();
+  static Result<std::unique_ptr<VictoriaMetricsService>> Launch(
+      const VictoriaMetricsOptions& options);
+  static Result<std::unique_ptr<VictoriaMetricsService>> Launch() {
+    return Launch(VictoriaMetricsOptions());
+  }
   ~VictoriaMetricsService() = default;
   VictoriaMetricsService(const VictoriaMetricsService&) = delete;
   VictoriaMetricsService& operator=(const VictoriaMetricsService&) = delete;
 
   int port() const { return server_->port(); }
-  // "http://127.0.0.1:PORT".
-  std::string url() const { return server_->url(); }
+  // "http://127.0.0.1:PORT", or "https://127.0.0.1:PORT" with https.
+  std::string url() const;
   const std::string& dir() const { return server_->dir(); }
+  // With https: the CA certificate (PEM) that signed the server's; "" without.
+  std::string ca_file() const { return options_.https ? dir() + "/pki/ca.crt" : ""; }
 
   // GET /internal/force_flush, then GET /api/v1/export?match[]=<match>: JSON
   // lines, one per series ({"metric":{...},"values":[...],"timestamps":[ms]}).
@@ -51,6 +67,7 @@ class VictoriaMetricsService {
  private:
   VictoriaMetricsService() = default;
 
+  VictoriaMetricsOptions options_;
   std::unique_ptr<ServerProcess> server_;
 };
 

@@ -42,7 +42,7 @@ class InprocPublisher final : public Publisher {
       if (!room) return Status::Unavailable("inproc:" + name_ + ": queue full");
       Message out;
       out.key = m.key;
-      out.payload = m.payload;
+      AssignPayload(out.payload, m.payload);
       out.origin = "inproc:" + name_ + "@" + std::to_string(q_->sequence++);
       q_->messages.push_back(std::move(out));
       q_->not_empty.notify_one();

@@ -110,7 +110,7 @@ class FileSubscriber final : public Subscriber {
       while (len > 0 && (buf_[len - 1] == '\n' || buf_[len - 1] == '\r')) --len;
       if (len == 0) continue;
       Message m;
-      m.payload.assign(buf_, len);
+      AssignPayload(m.payload, {buf_, len});
       m.origin = path_ + ":" + std::to_string(line_);
       out.push_back(std::move(m));
     }

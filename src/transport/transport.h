@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -40,10 +41,22 @@ struct OutgoingMessage {
   std::string payload;
 };
 
+// Bytes of spare capacity a subscriber leaves after every received payload
+// (payload.capacity() - payload.size() >= kPayloadPadding), so that a parser
+// that reads in blocks past the end (simdjson reads up to 64 bytes beyond)
+// can parse it where it is instead of copying it first.
+inline constexpr std::size_t kPayloadPadding = 64;
+
+// Sets `payload` to `bytes`, with kPayloadPadding bytes of spare capacity.
+inline void AssignPayload(std::string& payload, std::string_view bytes) {
+  payload.reserve(bytes.size() + kPayloadPadding);
+  payload.assign(bytes);
+}
+
 // A received message.
 struct Message {
   std::string key;
-  std::string payload;
+  std::string payload;  // with kPayloadPadding bytes of spare capacity
   // The peer's timestamp of the message (Kafka: the message timestamp), ns
   // since the Unix epoch; 0 when the transport has none. Used as event time
   // only when the event carries no timestamp of its own.

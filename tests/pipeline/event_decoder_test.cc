@@ -97,6 +97,45 @@ TEST(EventDecoder, BadEventsSayWhy) {
   ExpectError(R"({"sensor_id":"a","x":1e999})", "not valid JSON");
 }
 
+// Decode parses in place when the caller says bytes past the payload are
+// readable (a received message's spare capacity); what those bytes hold
+// must not change the outcome, even when they would complete a truncated
+// event. Same status and same values as the copying path.
+TEST(EventDecoder, ParsingInPlaceIgnoresWhatFollowsThePayload) {
+  const std::vector<std::string> payloads = {
+      R"({"sensor_id":"sim-1","timestamp":1761519890.5,"feature_1":0.12,"note":"x"})",
+      R"({"device_id":"m1","fs":6400,"ax":[1,2.5,-3],"ay":[0,0,0],"az":[1e-3,2,3]})",
+      R"({"sensor_id":"a","fs":100,"ax":[1,2)",
+      R"({"sensor_id":"a","fs":100,"ax":[1,2])",
+      R"({"sensor_id":"a","fs":100,"ax":[1,"2"]})",
+      R"({"sensor_id":"a","x":1.5)",
+      R"({"sensor_id":"a","x":"unterminated)",
+      R"({"sensor_id":"a","x":12)",
+      "",
+      "{",
+  };
+  const std::string junk[] = {std::string(80, ' '), "3]}" + std::string(77, '0'),
+                              "\"}" + std::string(78, '"'), std::string(80, '9'),
+                              std::string(80, '\0')};
+  for (const std::string& p : payloads) {
+    EventDecoder copying;
+    const Status want = copying.Decode(p);
+    for (const std::string& after : junk) {
+      std::string buffer = p + after;
+      EventDecoder in_place;
+      const Status got = in_place.Decode(std::string_view(buffer.data(), p.size()), buffer.size());
+      ASSERT_EQ(got.ToString(), want.ToString()) << p;
+      if (!want.ok()) continue;
+      EXPECT_EQ(in_place.event().sensor_id, copying.event().sensor_id);
+      EXPECT_EQ(in_place.event().feature_values, copying.event().feature_values);
+      ASSERT_EQ(in_place.event().channel_names.size(), copying.event().channel_names.size());
+      for (std::size_t c = 0; c < copying.event().channel_names.size(); ++c) {
+        EXPECT_EQ(in_place.event().channels[c], copying.event().channels[c]) << p;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mh::pipeline
 

@@ -1,7 +1,9 @@
 // Integration tests of the InfluxDB sink against real servers started by the
 // test: influxd 1.x (v1 /write, read back with InfluxQL) and VictoriaMetrics
-// (v2 /api/v2/write, read back with /api/v1/export). A missing server program
-// fails the test with an install hint.
+// (v2 /api/v2/write, read back with /api/v1/export; also over HTTPS with a
+// throw-away CA, v1 and v2). A missing server program or openssl fails the
+// test with an install hint.
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -484,6 +486,157 @@ TEST(InfluxdbV2IntegrationTest, PrototypeEnvironmentAndGzipOff) {
   EXPECT_TRUE(
       Near(rms[{"sim-1", records[42].window_start_ns / 1'000'000}], records[42].features[0]));
   EXPECT_TRUE(Near(rms[{"sim-2", more[42].window_start_ns / 1'000'000}], more[42].features[0]));
+}
+
+// --- HTTPS against VictoriaMetrics with a throw-away CA ---
+
+// The token from INFLUXDB_TOKEN, files (the ca=) from the real file system.
+Environment TokenAndRealFiles() {
+  Environment env;
+  env.get_env = [](const std::string& name) -> std::optional<std::string> {
+    if (name == "INFLUXDB_TOKEN") return std::string("test-token-123");
+    return std::nullopt;
+  };
+  env.read_file = ProcessEnvironment().read_file;
+  return env;
+}
+
+Result<InfluxdbConfig> HttpsConfig(const std::string& address) {
+  MH_ASSIGN_OR_RETURN(Uri uri, ParseUri(address));
+  return ConfigFromUri(uri, TokenAndRealFiles());
+}
+
+Result<std::unique_ptr<mh::testing::VictoriaMetricsService>> LaunchHttpsVm() {
+  mh::testing::VictoriaMetricsOptions options;
+  options.https = true;
+  return mh::testing::VictoriaMetricsService::Launch(options);
+}
+
+// Waits until `metric` holds at least `count` points; by (label, ms).
+std::map<std::pair<std::string, std::int64_t>, double> WaitForExport(
+    mh::testing::VictoriaMetricsService& vm, const std::string& metric, const std::string& label,
+    std::size_t count) {
+  std::map<std::pair<std::string, std::int64_t>, double> values;
+  mh::testing::WaitUntil(
+      [&] {
+        Result<std::string> text = vm.Export(metric);
+        if (!text.ok()) return false;
+        values = ExportValues(*text, label);
+        return values.size() >= count;
+      },
+      std::chrono::seconds(20));
+  return values;
+}
+
+TEST(InfluxdbHttpsIntegrationTest, V2OverHttpsWithTheGivenCaStoresEveryPoint) {
+  auto vm = LaunchHttpsVm();
+  ASSERT_TRUE(vm.ok()) << vm.status().ToString();
+  ASSERT_THAT((*vm)->url(), ::testing::StartsWith("https://"));
+  const std::vector<WindowRecord> records = MakeRecords(300, 3);
+
+  Result<InfluxdbConfig> config =
+      HttpsConfig("influxdb2s://127.0.0.1:" + std::to_string((*vm)->port()) +
+                  "/iiot_rms?org=acme&timeout_ms=5000&ca=" + (*vm)->ca_file());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_TRUE(config->https);
+  ASSERT_EQ(config->ca_file, (*vm)->ca_file());
+  ASSERT_EQ(config->secret, "test-token-123");
+  auto sink = OpenInfluxdbSink(*config);
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  Status written = WriteInBatches(**sink, records, 100);
+  ASSERT_TRUE(written.ok()) << written.ToString();
+  EXPECT_EQ((*sink)->metrics().requests, 3u);
+  EXPECT_EQ((*sink)->metrics().failed_requests, 0u);
+
+  // 100 windows per machine, 10 of them learning (no score).
+  std::map<std::pair<std::string, std::int64_t>, double> scores =
+      WaitForExport(**vm, "anomaly_score_score", "sensor_id", 270);
+  EXPECT_EQ(scores.size(), 270u);
+  std::map<std::pair<std::string, std::int64_t>, double> kurtosis =
+      WaitForExport(**vm, "signal_features_kurtosis_ax", "device_id", 300);
+  EXPECT_EQ(kurtosis.size(), 300u);
+  for (const WindowRecord& r : records) {
+    const std::pair<std::string, std::int64_t> key = {r.machine_id, r.window_start_ns / 1'000'000};
+    auto k = kurtosis.find(key);
+    ASSERT_NE(k, kurtosis.end()) << r.machine_id << " " << r.window_start_ns;
+    EXPECT_TRUE(Near(k->second, r.features[4])) << k->second << " vs " << r.features[4];
+    if (!std::isfinite(r.score)) continue;
+    auto s = scores.find(key);
+    ASSERT_NE(s, scores.end()) << r.machine_id << " " << r.window_start_ns;
+    EXPECT_TRUE(Near(s->second, r.score)) << s->second << " vs " << r.score;
+  }
+}
+
+TEST(InfluxdbHttpsIntegrationTest, V1OverHttpsWithTheGivenCaStoresEveryPoint) {
+  auto vm = LaunchHttpsVm();
+  ASSERT_TRUE(vm.ok()) << vm.status().ToString();
+  std::vector<WindowRecord> records = MakeRecords(200, 1, 5);
+  for (WindowRecord& r : records) r.machine_id = "press-7";
+
+  Result<InfluxdbConfig> config =
+      HttpsConfig("influxdbs://127.0.0.1:" + std::to_string((*vm)->port()) +
+                  "/iiot?gzip=false&ca=" + (*vm)->ca_file());
+  ASSERT_TRUE(config.ok()) << config.status().ToString();
+  ASSERT_EQ(config->api, ApiVersion::kV1);
+  ASSERT_TRUE(config->https);
+  auto sink = OpenInfluxdbSink(*config);
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  Status written = WriteInBatches(**sink, records, 100);
+  ASSERT_TRUE(written.ok()) << written.ToString();
+
+  std::map<std::pair<std::string, std::int64_t>, double> rms =
+      WaitForExport(**vm, "signal_features_rms_ax", "device_id", 200);
+  EXPECT_EQ(rms.size(), 200u);
+  for (const WindowRecord& r : records) {
+    auto it = rms.find({r.machine_id, r.window_start_ns / 1'000'000});
+    ASSERT_NE(it, rms.end()) << r.window_start_ns;
+    EXPECT_TRUE(Near(it->second, r.features[0])) << it->second << " vs " << r.features[0];
+  }
+}
+
+TEST(InfluxdbHttpsIntegrationTest, UntrustedServerCertificateFailsAndStoresNothing) {
+  auto vm = LaunchHttpsVm();
+  ASSERT_TRUE(vm.ok()) << vm.status().ToString();
+  const std::string base = "127.0.0.1:" + std::to_string((*vm)->port());
+
+  // No ca=: the system trust store does not know the test CA.
+  Result<InfluxdbConfig> untrusting = HttpsConfig("influxdb2s://" + base + "/iiot_rms?org=acme");
+  ASSERT_TRUE(untrusting.ok()) << untrusting.status().ToString();
+  ASSERT_TRUE(untrusting->ca_file.empty());
+  auto refused_sink = OpenInfluxdbSink(*untrusting);
+  ASSERT_TRUE(refused_sink.ok()) << refused_sink.status().ToString();
+  std::vector<WindowRecord> refused = MakeRecords(50, 1, 11);
+  for (WindowRecord& r : refused) r.machine_id = "untrusted";
+  Status s = (*refused_sink)->Write(refused);
+  ASSERT_FALSE(s.ok());
+  // Not retryable: the same certificate would fail again.
+  EXPECT_TRUE(s.IsInvalidArgument()) << s.ToString();
+  std::string lower = s.message();
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  EXPECT_THAT(lower, HasSubstr("certificate")) << s.ToString();
+  EXPECT_THAT(s.message(), HasSubstr("https://" + base)) << s.ToString();
+  EXPECT_THAT(s.message(), Not(HasSubstr("test-token-123")));
+  InfluxdbMetrics m = (*refused_sink)->metrics();
+  EXPECT_EQ(m.requests, 1u);
+  EXPECT_EQ(m.failed_requests, 1u);
+  EXPECT_EQ(m.points_written, 0u);
+  EXPECT_EQ(m.bytes_sent, 0u);
+
+  // The same server with ca=: once this write shows, the refused one would
+  // show too had any of it been stored.
+  Result<InfluxdbConfig> trusting =
+      HttpsConfig("influxdb2s://" + base + "/iiot_rms?org=acme&ca=" + (*vm)->ca_file());
+  ASSERT_TRUE(trusting.ok()) << trusting.status().ToString();
+  auto sink = OpenInfluxdbSink(*trusting);
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  std::vector<WindowRecord> accepted = MakeRecords(20, 1, 12);
+  for (WindowRecord& r : accepted) r.machine_id = "trusted";
+  Status ok = (*sink)->Write(accepted);
+  ASSERT_TRUE(ok.ok()) << ok.ToString();
+  std::map<std::pair<std::string, std::int64_t>, double> rms =
+      WaitForExport(**vm, "signal_features_rms_ax", "device_id", 20);
+  EXPECT_EQ(rms.size(), 20u);
+  for (const auto& [key, value] : rms) EXPECT_EQ(key.first, "trusted");
 }
 
 }  // namespace

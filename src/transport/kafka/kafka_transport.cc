@@ -517,7 +517,7 @@ class KafkaSubscriber final : public Subscriber {
     Message m;
     if (msg->key != nullptr) m.key.assign(static_cast<const char*>(msg->key), msg->key_len);
     if (msg->payload != nullptr) {
-      m.payload.assign(static_cast<const char*>(msg->payload), msg->len);
+      AssignPayload(m.payload, {static_cast<const char*>(msg->payload), msg->len});
     }
     rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
     const std::int64_t ts_ms = rd_kafka_message_timestamp(msg, &type);

@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "log/log.h"
+#include "transport/transport.h"
 
 namespace mh::transport::mqtt {
 namespace {
@@ -563,7 +564,7 @@ Result<std::vector<SpoolRecord>> MqttSpool::Read(std::size_t max_records) {
       SpoolRecord r;
       r.receive_time_ns = static_cast<std::int64_t>(GetFixed64(b));
       r.topic.assign(b + kMinBodyBytes, topic_len);
-      r.payload.assign(b + kMinBodyBytes + topic_len, length - kMinBodyBytes - topic_len);
+      AssignPayload(r.payload, {b + kMinBodyBytes + topic_len, length - kMinBodyBytes - topic_len});
       out.push_back(std::move(r));
       pos += kRecordHeaderBytes + length;
       im.read_offset += kRecordHeaderBytes + length;

@@ -659,7 +659,7 @@ class MqttSubscriber final : public Subscriber {
       return;
     }
     Message msg;
-    msg.payload.assign(payload);
+    AssignPayload(msg.payload, payload);
     msg.origin.assign(topic);
     {
       std::unique_lock lock(mu_);
