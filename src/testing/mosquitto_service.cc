@@ -3,7 +3,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include <signal.h>
@@ -12,30 +11,6 @@
 #include "testing/test_pki.h"
 
 namespace mh::testing {
-namespace {
-
-// Single-quotes `s` for /bin/sh.
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out + "'";
-}
-
-Status WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return Status::IOError("cannot write " + path);
-  return Status::OK();
-}
-
-}  // namespace
 
 Result<std::unique_ptr<MosquittoService>> MosquittoService::Create(const Options& options) {
   for (const char* program : {"mosquitto", "mosquitto_passwd", "openssl"}) {
@@ -73,12 +48,12 @@ Status MosquittoService::Prepare() {
   // The password goes into the file in clear and is hashed in place, so it
   // never appears on a command line.
   const std::string passwd = dir_ + "/passwd";
-  MH_RETURN_IF_ERROR(WriteFile(passwd, user() + ":" + password() + "\n"));
+  MH_RETURN_IF_ERROR(WriteFileText(passwd, user() + ":" + password() + "\n"));
   {
     std::string out;
-    const int rc = RunCommand(
-        "mosquitto_passwd -U " + Quote(passwd) + " >" + Quote(dir_ + "/passwd.log") + " 2>&1",
-        &out);
+    const int rc = RunCommand("mosquitto_passwd -U " + ShellQuote(passwd) + " >" +
+                                  ShellQuote(dir_ + "/passwd.log") + " 2>&1",
+                              &out);
     if (rc != 0) {
       return Status::IOError("mosquitto_passwd -U failed: " + ReadFileText(dir_ + "/passwd.log"));
     }
@@ -120,7 +95,7 @@ Status MosquittoService::Prepare() {
   config += "require_certificate true\n";
   config += "use_identity_as_username true\n";
   config += tls_files;
-  return WriteFile(dir_ + "/mosquitto.conf", config);
+  return WriteFileText(dir_ + "/mosquitto.conf", config);
 }
 
 Status MosquittoService::Start() {

@@ -61,6 +61,10 @@ bool TcpPortOpen(int port);
 int FreeTcpPort();
 // Whole file as a string ("" if it cannot be read).
 std::string ReadFileText(const std::string& path);
+// Writes `text` as the whole file; IOError naming the path on failure.
+Status WriteFileText(const std::string& path, const std::string& text);
+// `s` single-quoted for /bin/sh.
+std::string ShellQuote(const std::string& s);
 // Full path of `program` on PATH (or in /usr/sbin, /usr/bin), "" if absent.
 std::string FindProgram(const std::string& program);
 

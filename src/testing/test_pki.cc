@@ -1,7 +1,6 @@
 #include "testing/test_pki.h"
 
 #include <filesystem>
-#include <fstream>
 #include <vector>
 
 #include "core/result.h"
@@ -9,30 +8,6 @@
 #include "testing/test_paths.h"
 
 namespace mh::testing {
-namespace {
-
-// Single-quotes `s` for /bin/sh.
-std::string Quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out + "'";
-}
-
-Status WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  if (!out) return Status::IOError("cannot write " + path);
-  return Status::OK();
-}
-
-}  // namespace
 
 Status MakeTestPki(const std::string& dir) {
   if (FindProgram("openssl").empty()) {
@@ -44,10 +19,10 @@ Status MakeTestPki(const std::string& dir) {
   if (ec) return Status::IOError("cannot create " + dir + ": " + ec.message());
 
   // EC P-256 keys (fast to make), 30 days.
-  MH_RETURN_IF_ERROR(WriteFile(dir + "/server.ext",
-                               "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
-                               "extendedKeyUsage=serverAuth\n"));
-  MH_RETURN_IF_ERROR(WriteFile(dir + "/client.ext", "extendedKeyUsage=clientAuth\n"));
+  MH_RETURN_IF_ERROR(WriteFileText(dir + "/server.ext",
+                                   "subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                                   "extendedKeyUsage=serverAuth\n"));
+  MH_RETURN_IF_ERROR(WriteFileText(dir + "/client.ext", "extendedKeyUsage=clientAuth\n"));
   const std::string newkey = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
   const std::vector<std::string> steps = {
       "openssl req -x509 " + newkey + " -days 30 -subj '/CN=mh test CA' -keyout ca.key -out ca.crt",
@@ -60,7 +35,7 @@ Status MakeTestPki(const std::string& dir) {
   };
   for (const std::string& step : steps) {
     std::string out;
-    const int rc = RunCommand("cd " + Quote(dir) + " && " + step + " >>pki.log 2>&1", &out);
+    const int rc = RunCommand("cd " + ShellQuote(dir) + " && " + step + " >>pki.log 2>&1", &out);
     if (rc != 0) {
       return Status::IOError("making the test PKI failed (" + step +
                              "): " + ReadFileText(dir + "/pki.log"));
