@@ -89,14 +89,6 @@ Result<OutFormat> FormatForPath(const std::string& path) {
                                  "standard output)");
 }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 // Splits one CSV line on commas, trimming blanks and a trailing '\r'.
 std::vector<std::string_view> SplitFields(std::string_view line) {
   std::vector<std::string_view> out;
@@ -104,10 +96,10 @@ std::vector<std::string_view> SplitFields(std::string_view line) {
   while (true) {
     const std::size_t pos = line.find(',', start);
     if (pos == std::string_view::npos) {
-      out.push_back(Trim(line.substr(start)));
+      out.push_back(TrimSpace(line.substr(start)));
       return out;
     }
-    out.push_back(Trim(line.substr(start, pos - start)));
+    out.push_back(TrimSpace(line.substr(start, pos - start)));
     start = pos + 1;
   }
 }
@@ -115,15 +107,15 @@ std::vector<std::string_view> SplitFields(std::string_view line) {
 // "0-200,200-1000" -> bands. InvalidArgument naming the bad item.
 Result<std::vector<features::Band>> ParseBands(const std::string& text) {
   std::vector<features::Band> bands;
-  if (Trim(text).empty()) return bands;
+  if (TrimSpace(text).empty()) return bands;
   for (const std::string& item : Split(text, ',')) {
-    const std::string_view s = Trim(item);
+    const std::string_view s = TrimSpace(item);
     const std::size_t dash = s.find('-', 1);
     if (dash == std::string_view::npos) {
       return Status::InvalidArgument("--bands: '" + std::string(s) + "' is not LO-HI");
     }
-    auto lo = ParseDouble(Trim(s.substr(0, dash)));
-    auto hi = ParseDouble(Trim(s.substr(dash + 1)));
+    auto lo = ParseDouble(TrimSpace(s.substr(0, dash)));
+    auto hi = ParseDouble(TrimSpace(s.substr(dash + 1)));
     if (!lo.ok() || !hi.ok()) {
       return Status::InvalidArgument("--bands: '" + std::string(s) + "' is not LO-HI in hz");
     }
@@ -136,7 +128,7 @@ Result<std::vector<features::Band>> ParseBands(const std::string& text) {
 // diameter in one unit, contact angle in degrees).
 Result<features::BearingGeometry> ParseBearing(const std::string& text) {
   if (text.find(',') == std::string::npos) {
-    auto g = features::LookupBearing(Trim(text));
+    auto g = features::LookupBearing(TrimSpace(text));
     if (!g.ok()) {
       return Status::InvalidArgument("--bearing: unknown bearing '" + text +
                                      "' (expected 6205, za2115, femto or Z,d,D,ANGLE)");
@@ -147,10 +139,10 @@ Result<features::BearingGeometry> ParseBearing(const std::string& text) {
   if (parts.size() != 4) {
     return Status::InvalidArgument("--bearing: '" + text + "' is not Z,d,D,ANGLE");
   }
-  auto z = ParseInt(Trim(parts[0]));
-  auto d = ParseDouble(Trim(parts[1]));
-  auto pitch = ParseDouble(Trim(parts[2]));
-  auto angle = ParseDouble(Trim(parts[3]));
+  auto z = ParseInt(TrimSpace(parts[0]));
+  auto d = ParseDouble(TrimSpace(parts[1]));
+  auto pitch = ParseDouble(TrimSpace(parts[2]));
+  auto angle = ParseDouble(TrimSpace(parts[3]));
   if (!z.ok() || !d.ok() || !pitch.ok() || !angle.ok() || *z < 1 || *z > 1000) {
     return Status::InvalidArgument("--bearing: '" + text + "' is not Z,d,D,ANGLE");
   }
@@ -169,7 +161,7 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   o.window_samples = static_cast<std::size_t>(a.window);
   o.channels.clear();
   for (const std::string& c : Split(a.channels, ',')) {
-    const std::string_view name = Trim(c);
+    const std::string_view name = TrimSpace(c);
     if (name.empty()) return Status::InvalidArgument("--channels: empty channel name");
     o.channels.emplace_back(name);
   }
@@ -631,7 +623,7 @@ Status ComputeFeaturesCsv(const FeaturesArgs& a, features::WindowFeatureExtracto
   std::uint64_t line_no = 1;
   while (std::getline(in, line)) {
     ++line_no;
-    if (Trim(line).empty()) continue;
+    if (TrimSpace(line).empty()) continue;
     const std::string where = file + ": line " + std::to_string(line_no);
     const std::vector<std::string_view> fields = SplitFields(line);
     if (fields.size() != header.size()) {

@@ -56,14 +56,6 @@ struct ScoreArgs {
   std::string features;
 };
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 int DataError(CommandIo& io, const std::string& message) {
   io.err << "machine-health " << kCommand << ": " << message << "\n";
   return kExitFailure;
@@ -84,7 +76,7 @@ int RunScore(const ScoreArgs& args, CommandIo& io) {
   std::vector<std::string> wanted = model->feature_names;
   if (!args.features.empty()) {
     wanted.clear();
-    for (const std::string& raw : Split(args.features, ',')) wanted.emplace_back(Trim(raw));
+    for (const std::string& raw : Split(args.features, ',')) wanted.emplace_back(TrimSpace(raw));
     if (wanted.size() != d) {
       return UsageError(io, kCommand,
                         "--features lists " + std::to_string(wanted.size()) +

@@ -33,6 +33,13 @@ Result<std::int64_t> ParseInt(std::string_view text) {
   return value;
 }
 
+std::string_view TrimSpace(std::string_view text) {
+  auto space = [](char c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  while (!text.empty() && space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
 std::vector<std::string> Split(std::string_view text, char sep) {
   std::vector<std::string> out;
   std::size_t start = 0;

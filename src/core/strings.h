@@ -16,6 +16,8 @@ namespace mh {
 Result<double> ParseDouble(std::string_view text);
 // A base-10 integer that fits in int64; InvalidArgument otherwise.
 Result<std::int64_t> ParseInt(std::string_view text);
+// `text` without ASCII white space (space, \t, \n, \v, \f, \r) at either end.
+std::string_view TrimSpace(std::string_view text);
 // Splits on `sep`, keeping empty fields.
 std::vector<std::string> Split(std::string_view text, char sep);
 // Shortest decimal text that reads back to the same double ("NaN",

@@ -22,6 +22,17 @@ TEST(ParseIntTest, StrictWholeString) {
   EXPECT_FALSE(ParseInt("99999999999999999999").ok());
 }
 
+TEST(TrimSpaceTest, StripsAsciiWhiteSpaceAtBothEndsOnly) {
+  EXPECT_EQ(TrimSpace(" \t a b\r\n"), "a b");
+  EXPECT_EQ(TrimSpace("\v\fx\f"), "x");
+  EXPECT_EQ(TrimSpace(" \n\t "), "");
+  EXPECT_EQ(TrimSpace(""), "");
+  // Not white space: NUL, other control bytes, non-ASCII bytes (UTF-8 NBSP).
+  EXPECT_EQ(TrimSpace(std::string_view("\0x\0", 3)), std::string_view("\0x\0", 3));
+  EXPECT_EQ(TrimSpace("\x1fx"), "\x1fx");
+  EXPECT_EQ(TrimSpace("\xc2\xa0x"), "\xc2\xa0x");
+}
+
 TEST(FormatDoubleTest, ShortestRoundTrip) {
   for (double v : {0.1, 1.0 / 3.0, 1e-300, 123456789.125, -0.0}) {
     EXPECT_EQ(*ParseDouble(FormatDouble(v)), v);

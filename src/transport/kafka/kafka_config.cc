@@ -29,14 +29,6 @@ std::string Upper(std::string_view s) {
   return out;
 }
 
-std::string Trim(std::string_view s) {
-  std::size_t b = 0;
-  std::size_t e = s.size();
-  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
-  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
-  return std::string(s.substr(b, e - b));
-}
-
 bool HasControlChars(std::string_view s) {
   return std::any_of(s.begin(), s.end(),
                      [](char c) { return std::iscntrl(static_cast<unsigned char>(c)) != 0; });
@@ -115,7 +107,7 @@ Status RefuseSecretParams(const Uri& uri) {
 std::optional<std::string> NonEmptyEnv(const Environment& env, const char* name) {
   auto v = env.get_env(name);
   if (!v) return std::nullopt;
-  std::string t = Trim(*v);
+  std::string t(TrimSpace(*v));
   if (t.empty()) return std::nullopt;
   return t;
 }
@@ -310,7 +302,7 @@ Result<KafkaClientConfig> BuildPlainKafka(const Uri& uri, ClientRole role, const
 
 // "sb://NS.servicebus.windows.net/" or "NS.servicebus.windows.net" -> host.
 std::string NamespaceHost(std::string_view text) {
-  std::string s = Trim(text);
+  std::string s(TrimSpace(text));
   if (Lower(s.substr(0, 5)) == "sb://") s = s.substr(5);
   while (!s.empty() && s.back() == '/') s.pop_back();
   return Lower(s);
@@ -451,7 +443,7 @@ Result<EventHubConnectionString> ParseEventHubConnectionString(const std::string
   bool has_sas = false;
   EventHubConnectionString out;
   for (const std::string& raw : Split(text, ';')) {
-    const std::string part = Trim(raw);
+    const std::string part(TrimSpace(raw));
     if (part.empty()) continue;
     const std::size_t eq = part.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -460,8 +452,8 @@ Result<EventHubConnectionString> ParseEventHubConnectionString(const std::string
                                      "is malformed: expected NAME=VALUE parts separated "
                                      "by ';'");
     }
-    const std::string name = Lower(Trim(part.substr(0, eq)));
-    const std::string value = Trim(part.substr(eq + 1));
+    const std::string name = Lower(TrimSpace(std::string_view(part).substr(0, eq)));
+    const std::string value(TrimSpace(std::string_view(part).substr(eq + 1)));
     if (name == "endpoint") {
       endpoint = value;
     } else if (name == "sharedaccesskeyname") {
