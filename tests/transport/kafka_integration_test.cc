@@ -1,27 +1,45 @@
 // Integration tests of the Kafka transport against librdkafka's mock cluster
 // (3 brokers, topic "telemetry" with 6 partitions) in a child process
 // (testing/kafka_mock.h). Consumer groups take seconds to form: joins and
-// rebalances are waited for with deadlines, never with sleeps.
+// rebalances are waited for with deadlines, never with sleeps. TLS settings
+// are tested against `openssl s_server` (KafkaTlsTest), which is no Kafka
+// broker: those tests check the handshake from both ends (librdkafka's log
+// lines, the TLS messages s_server received).
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <set>
 #include <string>
 #include <vector>
 
+#include <arpa/inet.h>
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "core/strings.h"
 #include "core/uri.h"
+#include "log/log.h"
 #include "testing/kafka_mock.h"
+#include "testing/process.h"
+#include "testing/test_paths.h"
+#include "testing/test_pki.h"
 #include "transport/kafka/kafka_transport.h"
 
 namespace mh::transport::kafka {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
@@ -31,11 +49,107 @@ constexpr int kPartitions = 6;
 // Low session timeout so that rebalances after a member leaves are quick.
 constexpr char kGroupOptions[] = "&session_timeout_ms=3000";
 
+// Redirects this process's stderr (where mh::log writes, librdkafka's lines
+// included) to `path` at `level` until Stop(), which restores both and
+// returns what was written.
+class LogCapture {
+ public:
+  LogCapture(std::string path, log::Level level)
+      : path_(std::move(path)), saved_level_(log::GetLevel()) {
+    std::fflush(stderr);
+    saved_fd_ = dup(2);
+    const int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (saved_fd_ >= 0 && fd >= 0) dup2(fd, 2);
+    if (fd >= 0) close(fd);
+    log::SetLevel(level);
+  }
+  ~LogCapture() { Stop(); }
+  LogCapture(const LogCapture&) = delete;
+  LogCapture& operator=(const LogCapture&) = delete;
+
+  std::string Stop() {
+    if (saved_fd_ >= 0) {
+      std::fflush(stderr);
+      dup2(saved_fd_, 2);
+      close(saved_fd_);
+      saved_fd_ = -1;
+      log::SetLevel(saved_level_);
+    }
+    return mh::testing::ReadFileText(path_);
+  }
+
+ private:
+  std::string path_;
+  log::Level saved_level_;
+  int saved_fd_ = -1;
+};
+
+// Lines of `text` that contain every one of `parts`.
+std::vector<std::string> LinesWith(const std::string& text,
+                                   std::initializer_list<std::string_view> parts) {
+  std::vector<std::string> out;
+  for (const std::string& line : Split(text, '\n')) {
+    if (std::all_of(parts.begin(), parts.end(),
+                    [&](std::string_view p) { return line.find(p) != std::string::npos; })) {
+      out.push_back(line);
+    }
+  }
+  return out;
+}
+
 std::int64_t NowMs() {
   return std::chrono::duration_cast<milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
+
+// One Publish of one message to `address` and Close, with the process's
+// log captured in `log_path` at debug level (the producer's settings line,
+// secrets masked, is written at debug).
+struct PublishAttempt {
+  Status publish;
+  Status close;
+  Clock::duration publish_time{};
+  std::string log;
+};
+
+PublishAttempt PublishOneMessage(const std::string& address, const std::string& log_path) {
+  PublishAttempt out;
+  LogCapture capture(log_path, log::Level::kDebug);
+  auto uri = ParseUri(address);
+  auto publisher = uri.ok() ? NewKafkaPublisher(*uri) : uri.status();
+  if (publisher.ok()) {
+    std::unique_ptr<Publisher> p = std::move(*publisher);
+    const std::vector<OutgoingMessage> batch = {{"sensor-1", "payload"}};
+    const auto start = Clock::now();
+    out.publish = p->Publish(batch);
+    out.publish_time = Clock::now() - start;
+    out.close = p->Close();
+    p.reset();  // joins librdkafka's threads: all their lines are in the file
+  } else {
+    out.publish = publisher.status();
+  }
+  out.log = capture.Stop();
+  return out;
+}
+
+// A fresh directory under /tmp, removed at the end (kept when
+// MH_KEEP_TEST_DIRS is set).
+class ScopedTempDir {
+ public:
+  explicit ScopedTempDir(const std::string& prefix) : path_(mh::testing::MakeTempDir(prefix)) {}
+  ~ScopedTempDir() {
+    if (std::getenv("MH_KEEP_TEST_DIRS") != nullptr) return;
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 class KafkaIntegrationTest : public ::testing::Test {
  protected:
@@ -459,6 +573,165 @@ TEST_F(KafkaIntegrationTest, CommitWithAllBrokersDownIsUnavailableInBoundedTime)
   EXPECT_TRUE(close.ok() || close.IsUnavailable()) << close.ToString();
   EXPECT_LT(Clock::now() - start, seconds(35));
   EXPECT_TRUE(publisher->Close().ok());
+}
+
+// The mock cluster has no SASL: a SASL/PLAIN client must fail at the
+// handshake, which shows that the sasl_* options reach librdkafka. The
+// password (from sasl_password_file) must not appear in any log line or
+// Status.
+TEST_F(KafkaIntegrationTest, SaslPlainHandshakeIsAttemptedAndThePasswordIsNotShown) {
+  ScopedTempDir dir("mh-kafka-sasl");
+  const std::string password = "Zq7-sasl-Secret-4711-xK";
+  const std::string password_file = dir.path() + "/password";
+  std::ofstream(password_file) << password << "\n";
+  const PublishAttempt a = PublishOneMessage(
+      mock_->Address(kTopic) +
+          "?security_protocol=sasl_plaintext&sasl_mechanism=PLAIN&sasl_username=svc"
+          "&sasl_password_file=" +
+          password_file + "&timeout_ms=1500",
+      dir.path() + "/stderr.log");
+
+  EXPECT_TRUE(a.publish.IsUnavailable()) << a.publish.ToString();
+  EXPECT_LT(a.publish_time, seconds(5));
+  EXPECT_FALSE(LinesWith(a.log, {"librdkafka", "SASL", "PLAIN"}).empty()) << a.log;
+  // The password was among the settings; the settings line shows it masked.
+  EXPECT_THAT(a.log, HasSubstr("sasl.password=***"));
+  EXPECT_THAT(a.log, Not(HasSubstr(password)));
+  EXPECT_THAT(a.publish.ToString(), Not(HasSubstr(password)));
+  EXPECT_THAT(a.close.ToString(), Not(HasSubstr(password)));
+  // The Status says why, not only that the message timed out.
+  EXPECT_THAT(a.publish.message(), HasSubstr("last client error"));
+  EXPECT_THAT(a.publish.message(), HasSubstr("SASL"));
+}
+
+// True when a TCP connection to `ip`:`port` (IPv4) succeeds.
+bool TcpOpen(const std::string& ip, int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  const bool ok = inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) == 1 &&
+                  connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
+// A TLS server that is not Kafka: `openssl s_server` on `ip`:`port` with the
+// test PKI's server certificate in `dir` (SAN localhost and 127.0.0.1,
+// signed by a CA no system store trusts). With stdin at end of file it
+// completes each handshake and then closes the connection. `-msg` records
+// the TLS messages it sends (">>>") and receives ("<<<") in `dir`/NAME.msg.
+Result<std::unique_ptr<mh::testing::ChildProcess>> StartTlsServer(const std::string& dir,
+                                                                  const std::string& name,
+                                                                  const std::string& ip, int port) {
+  const std::string log_path = dir + "/" + name + ".log";
+  MH_ASSIGN_OR_RETURN(
+      auto server,
+      // The TLS messages (-msg) go to stdout, line-buffered by stdbuf so that
+      // the log holds every one as soon as it arrives (a -msgfile is a fully
+      // buffered stdio file, flushed only when its buffer fills or at exit).
+      mh::testing::ChildProcess::Start(
+          {"stdbuf", "-oL", "openssl", "s_server", "-accept", ip + ":" + std::to_string(port),
+           "-cert", dir + "/server.crt", "-key", dir + "/server.key", "-quiet", "-msg"},
+          log_path));
+  const auto ready = mh::testing::WaitUntilReady(
+      *server, [&] { return TcpOpen(ip, port); }, milliseconds(10000));
+  if (ready != mh::testing::StartWait::kReady) {
+    return Status::Unavailable("openssl s_server did not start: " +
+                               mh::testing::ReadFileText(log_path));
+  }
+  return server;
+}
+
+// Lines of the TLS messages that server NAME received so far.
+std::vector<std::string> TlsMessagesReceived(const std::string& dir, const std::string& name) {
+  return LinesWith(mh::testing::ReadFileText(dir + "/" + name + ".log"), {"<<< "});
+}
+
+class KafkaTlsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const Status pki = mh::testing::MakeTestPki(dir_.path());
+    ASSERT_TRUE(pki.ok()) << pki.ToString();
+    port_ = mh::testing::FreeTcpPort();
+    auto server = StartTlsServer(dir_.path(), "s_server", "127.0.0.1", port_);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(*server);
+  }
+
+  // A publisher address for the server; `query` is appended.
+  std::string Address(const std::string& query) const {
+    return "kafka://127.0.0.1:" + std::to_string(port_) + "/" + kTopic +
+           "?security_protocol=ssl&timeout_ms=1500" + query;
+  }
+
+  std::vector<std::string> ReceivedByServer() const {
+    return TlsMessagesReceived(dir_.path(), "s_server");
+  }
+
+  ScopedTempDir dir_{"mh-kafka-tls"};
+  int port_ = 0;
+  std::unique_ptr<mh::testing::ChildProcess> server_;
+};
+
+bool AnyContains(const std::vector<std::string>& lines, std::string_view part) {
+  return std::any_of(lines.begin(), lines.end(),
+                     [&](const std::string& l) { return l.find(part) != std::string::npos; });
+}
+
+TEST_F(KafkaTlsTest, WithoutCaTheServerCertificateIsRejected) {
+  const PublishAttempt a = PublishOneMessage(Address(""), dir_.path() + "/stderr.log");
+  EXPECT_TRUE(a.publish.IsUnavailable()) << a.publish.ToString();
+  EXPECT_LT(a.publish_time, seconds(5));
+  EXPECT_THAT(a.publish.message(), HasSubstr("certificate verify failed"));
+  EXPECT_FALSE(
+      LinesWith(a.log, {"librdkafka", "certificate verify failed", "SSL_HANDSHAKE"}).empty())
+      << a.log;
+  // The server saw librdkafka refuse its certificate, not finish the handshake.
+  const std::vector<std::string> received = ReceivedByServer();
+  EXPECT_TRUE(AnyContains(received, "unknown_ca")) << ::testing::PrintToString(received);
+  EXPECT_FALSE(AnyContains(received, "Finished")) << ::testing::PrintToString(received);
+}
+
+TEST_F(KafkaTlsTest, WithCaTheHandshakeSucceeds) {
+  const std::string ca = dir_.path() + "/ca.crt";
+  const PublishAttempt a = PublishOneMessage(Address("&ca=" + ca), dir_.path() + "/stderr.log");
+  // s_server is no Kafka broker: nothing can be delivered.
+  EXPECT_TRUE(a.publish.IsUnavailable()) << a.publish.ToString();
+  EXPECT_LT(a.publish_time, seconds(5));
+  EXPECT_THAT(a.log, HasSubstr("ssl.ca.location=" + ca));
+  EXPECT_THAT(a.log, Not(HasSubstr("certificate verify failed")));
+  EXPECT_THAT(a.log, Not(HasSubstr("SSL_HANDSHAKE")));  // no failure in that state
+  EXPECT_THAT(a.publish.message(), Not(HasSubstr("certificate")));
+  // The server received librdkafka's Finished: the client verified the
+  // certificate chain and the host (127.0.0.1 is in the SAN) and completed
+  // the handshake.
+  const std::vector<std::string> received = ReceivedByServer();
+  EXPECT_TRUE(AnyContains(received, "Finished")) << ::testing::PrintToString(received);
+  EXPECT_FALSE(AnyContains(received, "fatal")) << ::testing::PrintToString(received);
+}
+
+// librdkafka checks the host name too (ssl.endpoint.identification.algorithm
+// defaults to https): the same trusted certificate on 127.0.0.2, which its
+// SAN does not name, is refused.
+TEST_F(KafkaTlsTest, WithCaACertificateForAnotherHostIsRejected) {
+  const int port = mh::testing::FreeTcpPort();
+  auto other = StartTlsServer(dir_.path(), "other_host", "127.0.0.2", port);
+  ASSERT_TRUE(other.ok()) << other.status().ToString();
+  const PublishAttempt a =
+      PublishOneMessage("kafka://127.0.0.2:" + std::to_string(port) + "/" + kTopic +
+                            "?security_protocol=ssl&timeout_ms=1500&ca=" + dir_.path() + "/ca.crt",
+                        dir_.path() + "/stderr.log");
+  EXPECT_TRUE(a.publish.IsUnavailable()) << a.publish.ToString();
+  EXPECT_FALSE(
+      LinesWith(a.log, {"librdkafka", "certificate verify failed", "SSL_HANDSHAKE"}).empty())
+      << a.log;
+  // The chain was trusted (no unknown_ca); the certificate was refused.
+  const std::vector<std::string> received = TlsMessagesReceived(dir_.path(), "other_host");
+  EXPECT_TRUE(AnyContains(received, "bad_certificate")) << ::testing::PrintToString(received);
+  EXPECT_FALSE(AnyContains(received, "unknown_ca")) << ::testing::PrintToString(received);
+  EXPECT_FALSE(AnyContains(received, "Finished")) << ::testing::PrintToString(received);
 }
 
 }  // namespace

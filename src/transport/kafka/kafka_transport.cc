@@ -60,6 +60,11 @@ struct ClientContext {
 
   // Application thread only.
   bool all_brokers_down = false;
+  // The last error librdkafka reported that is not plain connection trouble
+  // (authentication, TLS, ...), scrubbed; cleared when a publish succeeds.
+  // Appended to Unavailable statuses, whose own text ("timed out") would
+  // not say why.
+  std::string last_error;
   std::string last_logged;
   Clock::time_point last_logged_at;
   // Publisher: delivery reports of the current batch (id in msg opaque).
@@ -112,8 +117,15 @@ void ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
   // Connection trouble is already in librdkafka's own log lines.
   const bool transient = code == RD_KAFKA_RESP_ERR__TRANSPORT ||
                          code == RD_KAFKA_RESP_ERR__RESOLVE || code == RD_KAFKA_RESP_ERR__TIMED_OUT;
+  const std::string what = std::string(rd_kafka_err2str(code)) + ": " + reason;
+  if (!transient) ctx->last_error = Scrub(what, ctx->secrets);
   ctx->LogOnce(transient ? log::Level::kDebug : log::Level::kWarn,
-               "topic '" + ctx->topic + "': " + rd_kafka_err2str(code) + ": " + reason);
+               "topic '" + ctx->topic + "': " + what);
+}
+
+// " (last client error: ...)" when librdkafka reported one, else "".
+std::string LastErrorSuffix(const ClientContext& ctx) {
+  return ctx.last_error.empty() ? "" : " (last client error: " + ctx.last_error + ")";
 }
 
 void DeliveryCallback(rd_kafka_t* /*rk*/, const rd_kafka_message_t* msg, void* opaque) {
@@ -254,7 +266,7 @@ class KafkaPublisher final : public Publisher {
                                       " of the batch (" + std::to_string(m.payload.size()) +
                                       " bytes) is larger than the broker accepts: " + text);
         } else {
-          enqueue_error = Status::Unavailable(Prefix() + text);
+          enqueue_error = Status::Unavailable(Prefix() + text + LastErrorSuffix(ctx_));
         }
         break;
       }
@@ -265,10 +277,10 @@ class KafkaPublisher final : public Publisher {
     while (ctx_.reports < enqueued) {
       const int left = RemainingMs(deadline);
       if (left == 0) {
-        return Status::Unavailable(Prefix() + std::to_string(enqueued - ctx_.reports) + " of " +
-                                   std::to_string(batch.size()) +
-                                   " messages unacknowledged after " +
-                                   std::to_string(config_.delivery_timeout.count()) + " ms");
+        return Status::Unavailable(
+            Prefix() + std::to_string(enqueued - ctx_.reports) + " of " +
+            std::to_string(batch.size()) + " messages unacknowledged after " +
+            std::to_string(config_.delivery_timeout.count()) + " ms" + LastErrorSuffix(ctx_));
       }
       rd_kafka_poll(rk_, std::min(left, 100));
     }
@@ -286,8 +298,9 @@ class KafkaPublisher final : public Publisher {
                                std::to_string(batch.size()) +
                                " messages not delivered: " + rd_kafka_err2str(ctx_.first_failure);
       if (TooLarge(ctx_.first_failure)) return Status::InvalidArgument(Prefix() + what);
-      return Status::Unavailable(Prefix() + what);
+      return Status::Unavailable(Prefix() + what + LastErrorSuffix(ctx_));
     }
+    ctx_.last_error.clear();
     return Status::OK();
   }
 
@@ -403,9 +416,10 @@ class KafkaSubscriber final : public Subscriber {
       if (md != nullptr) rd_kafka_metadata_destroy(md);
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return Status::Unavailable(Prefix() + "no broker of " + config_.brokers +
-                                   " reachable: " + rd_kafka_err2str(err));
+                                   " reachable: " + rd_kafka_err2str(err) + LastErrorSuffix(ctx_));
       }
       ctx_.all_brokers_down = false;
+      ctx_.last_error.clear();
       log::Info(ctx_.component, "topic '" + config_.topic + "': brokers reachable again");
     }
     return out;
