@@ -21,7 +21,6 @@
 // Output format by --out extension (docs/features.md).
 #include <cctype>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -260,9 +259,25 @@ class FeatureWriter {
   virtual Status Finish() = 0;
 };
 
-class CsvFeatureWriter : public FeatureWriter {
+// A writer of text to a stream: what the CSV and JSON lines writers share.
+class StreamFeatureWriter : public FeatureWriter {
  public:
-  explicit CsvFeatureWriter(std::ostream& out) : out_(out) {}
+  Status Finish() override {
+    out_.flush();
+    return out_ ? Status::OK() : Status::IOError("write failed");
+  }
+
+ protected:
+  explicit StreamFeatureWriter(std::ostream& out) : out_(out) {}
+
+  std::ostream& out_;
+  const std::vector<OutColumn>* columns_ = nullptr;
+  bool machine_ = false;
+};
+
+class CsvFeatureWriter : public StreamFeatureWriter {
+ public:
+  explicit CsvFeatureWriter(std::ostream& out) : StreamFeatureWriter(out) {}
   Status Begin(const std::vector<OutColumn>& columns, bool with_machine, bool) override {
     columns_ = &columns;
     machine_ = with_machine;
@@ -283,57 +298,20 @@ class CsvFeatureWriter : public FeatureWriter {
     out_ << "\n";
     return Status::OK();
   }
-  Status Finish() override {
-    out_.flush();
-    return out_ ? Status::OK() : Status::IOError("write failed");
-  }
-
- private:
-  std::ostream& out_;
-  const std::vector<OutColumn>* columns_ = nullptr;
-  bool machine_ = false;
 };
 
-// A JSON string literal.
+// A JSON string literal (the one escaper, core/strings.h).
 std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
+  std::string out;
+  AppendJsonString(s, &out);
   return out;
 }
 
 // One JSON object per line; doubles in shortest round-trip form, NaN and
 // infinities as the strings "NaN", "Infinity", "-Infinity".
-class JsonLinesFeatureWriter : public FeatureWriter {
+class JsonLinesFeatureWriter : public StreamFeatureWriter {
  public:
-  explicit JsonLinesFeatureWriter(std::ostream& out) : out_(out) {}
+  explicit JsonLinesFeatureWriter(std::ostream& out) : StreamFeatureWriter(out) {}
   Status Begin(const std::vector<OutColumn>& columns, bool with_machine, bool text_start) override {
     columns_ = &columns;
     machine_ = with_machine;
@@ -358,16 +336,9 @@ class JsonLinesFeatureWriter : public FeatureWriter {
     out_ << "}\n";
     return Status::OK();
   }
-  Status Finish() override {
-    out_.flush();
-    return out_ ? Status::OK() : Status::IOError("write failed");
-  }
 
  private:
-  std::ostream& out_;
-  const std::vector<OutColumn>* columns_ = nullptr;
   std::vector<std::string> keys_;
-  bool machine_ = false;
   bool text_start_ = false;
 };
 

@@ -78,6 +78,22 @@ struct TableBatch {
   std::int64_t first_row = 0;  // 0-based index in the file of this batch's first row
   std::size_t rows = 0;
   std::vector<TableColumn> columns;  // in the reader's column order (after projection)
+
+  // Empties the batch for reuse by a reader: no rows, one column per entry of
+  // `infos`, each with its info and no values (vector capacity kept).
+  void Reset(std::int64_t first, const std::vector<TableColumnInfo>& infos) {
+    first_row = first;
+    rows = 0;
+    columns.resize(infos.size());
+    for (std::size_t j = 0; j < infos.size(); ++j) {
+      TableColumn& c = columns[j];
+      c.info = infos[j];
+      c.valid.clear();
+      c.ints.clear();
+      c.doubles.clear();
+      c.strings.clear();
+    }
+  }
 };
 
 class TableReader {

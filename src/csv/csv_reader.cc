@@ -769,17 +769,7 @@ Result<bool> CsvReader::Convert(const ColumnPlan& plan, std::string_view cell, T
 }
 
 Result<bool> CsvReader::Next(TableBatch* batch) {
-  batch->first_row = rows_read_;
-  batch->rows = 0;
-  batch->columns.resize(plans_.size());
-  for (std::size_t j = 0; j < plans_.size(); ++j) {
-    TableColumn& c = batch->columns[j];
-    c.info = infos_[j];
-    c.valid.clear();
-    c.ints.clear();
-    c.doubles.clear();
-    c.strings.clear();
-  }
+  batch->Reset(rows_read_, infos_);
   if (!parser_) return true;
   const std::size_t nfields = names_.size();
   while (batch->rows < options_.batch_rows) {

@@ -1236,17 +1236,7 @@ class ParquetTableReader : public TableReader {
   const std::vector<TableColumnInfo>& columns() const override { return infos_; }
 
   Result<bool> Next(TableBatch* batch) override {
-    batch->first_row = rows_read_;
-    batch->rows = 0;
-    batch->columns.resize(readers_.size());
-    for (std::size_t j = 0; j < readers_.size(); ++j) {
-      TableColumn& c = batch->columns[j];
-      c.info = infos_[j];
-      c.valid.clear();
-      c.ints.clear();
-      c.doubles.clear();
-      c.strings.clear();
-    }
+    batch->Reset(rows_read_, infos_);
     if (failed_) return Status::Internal("reader used after an error");
     while (rg_rows_left_ == 0) {
       if (next_rg_ >= file_->meta.row_groups.size()) return true;

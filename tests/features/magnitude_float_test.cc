@@ -14,6 +14,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "extractor_helpers.h"
 #include "features/window_features.h"
 #include "reference.h"
 
@@ -21,23 +22,10 @@ namespace mh::features {
 namespace {
 
 using ::testing::HasSubstr;
+using testref::MakeExtractor;
+using testref::ValueOf;
 
 constexpr double kPi = std::numbers::pi;
-
-std::unique_ptr<WindowFeatureExtractor> MakeExtractor(const FeatureOptions& o) {
-  auto ex = WindowFeatureExtractor::Create(o);
-  EXPECT_TRUE(ex.ok()) << ex.status().ToString();
-  return ex.ok() ? std::move(ex).value() : nullptr;
-}
-
-double ValueOf(const WindowFeatureExtractor& ex, const std::vector<double>& v,
-               const std::string& name) {
-  for (std::size_t i = 0; i < ex.names().size(); ++i) {
-    if (ex.names()[i] == name) return v[i];
-  }
-  ADD_FAILURE() << "no feature " << name;
-  return std::numeric_limits<double>::quiet_NaN();
-}
 
 std::vector<double> Noise(std::size_t n, double sd, std::uint64_t seed) {
   std::mt19937_64 rng(seed);

@@ -11,20 +11,17 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "extractor_helpers.h"
 #include "reference.h"
 
 namespace mh::features {
 namespace {
 
 using ::testing::HasSubstr;
+using testref::MakeExtractor;
+using testref::ValueOf;
 
 constexpr double kPi = std::numbers::pi;
-
-std::unique_ptr<WindowFeatureExtractor> MakeExtractor(const FeatureOptions& o) {
-  auto ex = WindowFeatureExtractor::Create(o);
-  EXPECT_TRUE(ex.ok()) << ex.status().ToString();
-  return ex.ok() ? std::move(ex).value() : nullptr;
-}
 
 // Features of one single-channel window.
 std::vector<double> One(WindowFeatureExtractor& ex, const std::vector<double>& x) {
@@ -33,15 +30,6 @@ std::vector<double> One(WindowFeatureExtractor& ex, const std::vector<double>& x
   Status s = ex.Compute(ch, out);
   EXPECT_TRUE(s.ok()) << s.ToString();
   return out;
-}
-
-double ValueOf(const WindowFeatureExtractor& ex, const std::vector<double>& v,
-               const std::string& name) {
-  for (std::size_t i = 0; i < ex.names().size(); ++i) {
-    if (ex.names()[i] == name) return v[i];
-  }
-  ADD_FAILURE() << "no feature " << name;
-  return std::numeric_limits<double>::quiet_NaN();
 }
 
 std::vector<double> Sine(std::size_t n, double fs, double hz, double amp, double phase = 0,
