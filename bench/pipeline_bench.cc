@@ -3,7 +3,6 @@
 // One window is 0.1 s of a 25.6 kHz machine, so windows/s / 10 = machines one
 // core keeps up with (before storage; tools/bench.sh measures the whole run).
 // And the streaming scorer's first step: decoding one event's JSON.
-#include <cmath>
 #include <memory>
 #include <random>
 #include <string>
@@ -19,6 +18,7 @@
 #include "replay/event_json.h"
 #include "sim/machine_simulator.h"
 #include "sim/plant.h"
+#include "waveform_event.h"
 
 namespace mh {
 namespace {
@@ -105,14 +105,7 @@ std::string WaveformEventJson(int decimals) {
   const std::vector<std::string> channels = {"ax", "ay", "az"};
   std::vector<std::vector<double>> samples(3, std::vector<double>(kWindow));
   std::mt19937_64 rng(3);
-  std::normal_distribution<double> g(0, 0.3);
-  const double scale = decimals < 0 ? 0 : std::pow(10.0, decimals);
-  for (auto& ch : samples) {
-    for (std::size_t k = 0; k < kWindow; ++k) {
-      ch[k] = std::sin(2 * M_PI * 50 * static_cast<double>(k) / 25600.0) + g(rng);
-      if (decimals >= 0) ch[k] = std::round(ch[k] * scale) / scale;
-    }
-  }
+  bench::FillWaveform(rng, decimals, samples);
   std::string out;
   replay::AppendWaveformEventJson({"m1", 1761519890.0, 25600, channels, samples}, &out);
   return out;

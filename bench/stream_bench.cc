@@ -6,7 +6,7 @@
 //   stream-bench [--bin build/machine-health] [--events 150000] [--feature-rounds 3]
 //                [--victoria true] [--feature-from-options '&prefetch_kb=N']
 //                [--waveform-events 1000] [--latency-seconds 10] [--latency-rate R]
-//                [--latency-batch 1000] [--latency-linger-ms 20]
+//                [--latency-batch 5000] [--latency-linger-ms 50]
 //                [--latency-fetch-wait-ms 10]
 //                [--prototype-events 2000] [--cpu 1]
 //
@@ -68,6 +68,7 @@
 #include "testing/test_paths.h"
 #include "testing/victoria_metrics_service.h"
 #include "transport/kafka/kafka_transport.h"
+#include "waveform_event.h"
 
 namespace mh {
 namespace {
@@ -162,13 +163,13 @@ class Bench {
       Waveforms("wave3", 3);
     }
     if (a_.latency_seconds > 0) {
-      Latency("3.", "lat", InfluxTo("lat"), "InfluxDB",
-              a_.latency_rate > 0 ? a_.latency_rate : rate / 2,
-              a_.latency_rate > 0 ? "--latency-rate" : "half of 1.");
+      const bool asked = a_.latency_rate > 0;
+      Latency("3.", "lat", "scores", InfluxTo("lat"), "InfluxDB",
+              asked ? a_.latency_rate : rate / 2, asked ? "--latency-rate" : "half of 1.");
       if (victoria_) {
-        Latency("3v.", "latv", VictoriaTo(), "VictoriaMetrics",
-                a_.latency_rate > 0 ? a_.latency_rate : 100000,
-                a_.latency_rate > 0 ? "--latency-rate" : "half of the issue's 200,000");
+        Latency("3v.", "latv", "scoresv", VictoriaTo(), "VictoriaMetrics",
+                asked ? a_.latency_rate : 100000,
+                asked ? "--latency-rate" : "half of the issue's 200,000");
       }
     }
     if (a_.prototype_events > 0) Prototype(rate);
@@ -406,17 +407,17 @@ class Bench {
     }
   }
 
-  // 1v. The feature run of 1. (gzip) against VictoriaMetrics, which takes
-  // InfluxDB line protocol on /write and stores far faster than InfluxDB
-  // 1.6: the wall rate of the scorer itself when the store keeps up.
   // The address of the bench's VictoriaMetrics (InfluxDB line protocol on /write).
   std::string VictoriaTo() const {
     return "influxdb://127.0.0.1:" + std::to_string(victoria_->port()) + "/vm";
   }
 
+  // 1v. The feature run of 1. (gzip) against VictoriaMetrics, which takes
+  // InfluxDB line protocol on /write and stores far faster than InfluxDB
+  // 1.6: the wall rate of the scorer itself when the store keeps up. Starts
+  // victoria_, which 3v uses too.
   void FeatureEventsToVictoriaMetrics(const std::string& topic) {
     victoria_ = Check(testing::VictoriaMetricsService::Launch(), "victoria-metrics");
-    testing::VictoriaMetricsService* vm = victoria_.get();
     auto pub = Publisher(topic);
     PublishFeatureEvents(*pub, 0, a_.events);
     Check(pub->Close(), "close");
@@ -425,7 +426,7 @@ class Bench {
     Clock::time_point first{}, last{};
     const auto deadline = Clock::now() + seconds(300);
     for (;;) {
-      const std::int64_t c = VictoriaCount(*vm);
+      const std::int64_t c = VictoriaCount(*victoria_);
       if (c > 0 && first == Clock::time_point{}) first = Clock::now();
       if (c >= a_.events) {
         last = Clock::now();
@@ -457,11 +458,9 @@ class Bench {
   void Waveforms(const std::string& topic, int decimals) {
     constexpr long kRound = 100;
     auto pub = Publisher(topic);
-    const double scale = decimals < 0 ? 0 : std::pow(10.0, decimals);
     const std::vector<std::string> channels = {"ax", "ay", "az"};
     std::vector<std::vector<double>> samples(3, std::vector<double>(2560));
     std::mt19937_64 rng(3);
-    std::normal_distribution<double> g(0, 0.3);
     std::size_t bytes = 0;
     const std::string log = "score-" + topic + ".log";
     auto scorer = StartScorer("w.mhm", topic, InfluxTo(topic), {}, log);
@@ -473,12 +472,7 @@ class Bench {
       std::vector<transport::OutgoingMessage> batch;
       const long n = std::min(kRound, a_.waveform_events - done);
       for (long i = done; i < done + n; ++i) {
-        for (std::size_t c = 0; c < 3; ++c) {
-          for (std::size_t k = 0; k < 2560; ++k) {
-            samples[c][k] = std::sin(2 * M_PI * 50 * static_cast<double>(k) / 25600.0) + g(rng);
-            if (decimals >= 0) samples[c][k] = std::round(samples[c][k] * scale) / scale;
-          }
-        }
+        bench::FillWaveform(rng, decimals, samples);
         const std::string id = "m" + std::to_string(i % 20);
         transport::OutgoingMessage m;
         m.key = id;
@@ -523,15 +517,15 @@ class Bench {
 
   // Events published at `rate` to `topic`, scored into `to` (`store` names
   // it) and then onto a Kafka scores topic; latency = arrival there - publish.
-  void Latency(const std::string& label, const std::string& topic, const std::string& to,
-               const std::string& store, double rate, const std::string& rate_from) {
-    // Smaller batches than the throughput runs: a batch closes at
-    // --latency-batch events or --latency-linger-ms, whichever comes first.
+  void Latency(const std::string& label, const std::string& topic, const std::string& scores_topic,
+               const std::string& to, const std::string& store, double rate,
+               const std::string& rate_from) {
+    // A batch closes at --latency-batch events or --latency-linger-ms,
+    // whichever comes first.
     // The mock cluster holds a fetch that finds no data for the whole
     // fetch.wait.max.ms (librdkafka's default 500 ms; a Kafka broker answers
     // when data arrives), so both consumers here ask for a short wait.
     const std::string fetch_wait = "&fetch_wait_ms=" + std::to_string(a_.latency_fetch_wait_ms);
-    const std::string scores_topic = "scores" + topic.substr(3);
     const std::string log = "score-" + topic + ".log";
     auto scorer =
         StartScorer("f.mhm", topic, to, {kafka_->Address(scores_topic) + "?linger_ms=1"}, log,

@@ -118,14 +118,14 @@ StartWait WaitUntilReady(ChildProcess& process, const std::function<bool()>& rea
   return done ? StartWait::kReady : StartWait::kTimedOut;
 }
 
-bool TcpPortOpen(int port) {
+bool TcpPortOpen(int port, const std::string& ip) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  const bool ok = ::inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) == 1 &&
+                  ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
   return ok;
 }

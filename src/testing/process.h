@@ -55,8 +55,8 @@ bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds
 enum class StartWait { kReady, kExited, kTimedOut };
 StartWait WaitUntilReady(ChildProcess& process, const std::function<bool()>& ready,
                          std::chrono::milliseconds timeout);
-// True when a TCP connection to 127.0.0.1:`port` succeeds.
-bool TcpPortOpen(int port);
+// True when a TCP connection to `ip`:`port` (an IPv4 address) succeeds.
+bool TcpPortOpen(int port, const std::string& ip = "127.0.0.1");
 // A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0).
 int FreeTcpPort();
 // Whole file as a string ("" if it cannot be read).

@@ -18,12 +18,9 @@
 #include <string>
 #include <vector>
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/strings.h"
@@ -604,24 +601,11 @@ TEST_F(KafkaIntegrationTest, SaslPlainHandshakeIsAttemptedAndThePasswordIsNotSho
   EXPECT_THAT(a.publish.message(), HasSubstr("SASL"));
 }
 
-// True when a TCP connection to `ip`:`port` (IPv4) succeeds.
-bool TcpOpen(const std::string& ip, int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  const bool ok = inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) == 1 &&
-                  connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return ok;
-}
-
 // A TLS server that is not Kafka: `openssl s_server` on `ip`:`port` with the
 // test PKI's server certificate in `dir` (SAN localhost and 127.0.0.1,
 // signed by a CA no system store trusts). With stdin at end of file it
 // completes each handshake and then closes the connection. `-msg` records
-// the TLS messages it sends (">>>") and receives ("<<<") in `dir`/NAME.msg.
+// the TLS messages it sends (">>>") and receives ("<<<") in `dir`/NAME.log.
 Result<std::unique_ptr<mh::testing::ChildProcess>> StartTlsServer(const std::string& dir,
                                                                   const std::string& name,
                                                                   const std::string& ip, int port) {
@@ -636,7 +620,7 @@ Result<std::unique_ptr<mh::testing::ChildProcess>> StartTlsServer(const std::str
            "-cert", dir + "/server.crt", "-key", dir + "/server.key", "-quiet", "-msg"},
           log_path));
   const auto ready = mh::testing::WaitUntilReady(
-      *server, [&] { return TcpOpen(ip, port); }, milliseconds(10000));
+      *server, [&] { return mh::testing::TcpPortOpen(port, ip); }, milliseconds(10000));
   if (ready != mh::testing::StartWait::kReady) {
     return Status::Unavailable("openssl s_server did not start: " +
                                mh::testing::ReadFileText(log_path));
