@@ -29,7 +29,9 @@ TEST(NaturalLess, IsAStrictOrder) {
   for (const auto& x : names) {
     EXPECT_FALSE(NaturalLess(x, x)) << x;
     for (const auto& y : names) {
-      if (x != y) EXPECT_NE(NaturalLess(x, y), NaturalLess(y, x)) << x << " " << y;
+      if (x != y) {
+        EXPECT_NE(NaturalLess(x, y), NaturalLess(y, x)) << x << " " << y;
+      }
     }
   }
 }
