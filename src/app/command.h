@@ -51,6 +51,7 @@ void AddScoreCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddModelCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddCatCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddReplayCommand(CLI::App& root, CommandIo& io, Action& action);
+void AddReportCommand(CLI::App& root, CommandIo& io, Action& action);
 
 }  // namespace mh::app
 
