@@ -8,6 +8,11 @@ namespace mh::app {
 
 int ReportError(CommandIo& io, const std::string& command, const Status& status) {
   io.err << "machine-health " << command << ": " << status.message() << "\n";
+  return kExitFailure;
+}
+
+int ReportOptionError(CommandIo& io, const std::string& command, const Status& status) {
+  io.err << "machine-health " << command << ": " << status.message() << "\n";
   return status.IsInvalidArgument() ? kExitUsage : kExitFailure;
 }
 
