@@ -183,7 +183,7 @@ TEST_F(ExitCodesTest, BadDataIsExit1InEveryCommand) {
       {{"cat", damaged}, "damaged.parquet"},
   };
   for (const Case& c : cases) {
-    SCOPED_TRACE(c.args[0] + " " + c.args[2]);
+    SCOPED_TRACE(c.args[0] + " " + c.args[1]);
     EXPECT_EQ(Run(c.args), 1) << err_;
     EXPECT_THAT(err_, HasSubstr(c.needle));
   }
