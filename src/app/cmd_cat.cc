@@ -19,7 +19,6 @@
 // Exit codes: 0 ok, 1 unreadable, damaged or refused file (bad data, a
 // directory, no such file), 2 usage error (bad option; --columns naming no
 // column of the file).
-#include <filesystem>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -91,13 +90,6 @@ int RunCat(const CatArgs& args, CommandIo& io) {
     for (const std::string& c : columns) {
       if (c.empty()) return UsageError(io, command, "--columns has an empty name");
     }
-  }
-  std::error_code ec;
-  if (!std::filesystem::exists(args.file, ec)) {
-    return ReportError(io, command, Status::NotFound(args.file + ": no such file"));
-  }
-  if (std::filesystem::is_directory(args.file, ec)) {
-    return ReportError(io, command, Status::IOError(args.file + ": is a directory"));
   }
   const bool parquet = parquet::LooksLikeParquetFile(args.file);
   if (args.schema) {

@@ -143,7 +143,9 @@ TEST_F(ExitCodesTest, CatSaysIsADirectory) {
     EXPECT_THAT(err_, Not(HasSubstr("larger than the limit")));
   }
   EXPECT_EQ(Run({"cat", dir_ + "/missing.csv"}), 1);
-  EXPECT_THAT(err_, HasSubstr("no such file"));
+  EXPECT_THAT(err_, HasSubstr(dir_ + "/missing.csv: cannot open"));
+  EXPECT_EQ(Run({"cat", dir_ + "/missing.parquet"}), 1);
+  EXPECT_THAT(err_, HasSubstr(dir_ + "/missing.parquet: cannot open: No such file"));
 }
 
 TEST_F(ExitCodesTest, CatBadCsvIsExit1AndBadOptionsExit2) {
