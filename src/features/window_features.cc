@@ -47,7 +47,7 @@ constexpr const char* kEnvelopeFeatures[] = {"env_bpfo",  "env_bpfi",  "env_bsf"
 constexpr double kVelocityLoHz = 10;
 constexpr double kVelocityHiHz = 1000;
 
-Status ValidateOptions(const FeatureOptions& o) {
+Status ValidateOptionsImpl(const FeatureOptions& o) {
   if (!(o.sample_rate_hz > 0) || !std::isfinite(o.sample_rate_hz)) {
     return Status::InvalidArgument("sample rate must be a positive finite number of hz, got " +
                                    FormatDouble(o.sample_rate_hz));
@@ -185,6 +185,10 @@ void ScaledVectorMagnitude(std::span<const std::span<const double>> channels, in
 
 }  // namespace
 
+Status ValidateFeatureOptions(const FeatureOptions& options) {
+  return ValidateOptionsImpl(options);
+}
+
 std::string PrototypeFeatureName(std::string_view name) {
   constexpr std::string_view kPrefix = "band_energy_";
   if (name.substr(0, kPrefix.size()) == kPrefix) {
@@ -222,7 +226,7 @@ WindowFeatureExtractor::~WindowFeatureExtractor() = default;
 
 Result<std::unique_ptr<WindowFeatureExtractor>> WindowFeatureExtractor::Create(
     const FeatureOptions& options) {
-  MH_RETURN_IF_ERROR(ValidateOptions(options));
+  MH_RETURN_IF_ERROR(ValidateFeatureOptions(options));
   auto scratch = std::make_unique<Scratch>();
   const std::size_t n = options.window_samples;
   MH_ASSIGN_OR_RETURN(scratch->fft, RealFft::Create(n));

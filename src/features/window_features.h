@@ -86,6 +86,11 @@ struct FeatureOptions {
   std::optional<Band> envelope_band;
 };
 
+// The checks WindowFeatureExtractor::Create makes (listed there), without
+// allocating anything: for commands that validate their options before they
+// know every channel. OK or InvalidArgument naming the option.
+Status ValidateFeatureOptions(const FeatureOptions& options);
+
 class WindowFeatureExtractor {
  public:
   // Validates `options` and plans the FFT. InvalidArgument (naming the
