@@ -6,7 +6,7 @@
 //       [--window 2560] [--hop N] [--bands 0-200,200-1000] [--set basic|full]
 //       [--unit g|m/s2] [--rpm R] [--bearing NAME|Z,d,D,ANGLE]
 //       [--env-band LO-HI] [--iso-group 1|2 [--foundation rigid|flexible]]
-//       [--names default|prototype] --out FILE.csv|FILE.jsonl|FILE.parquet|-
+//       [--names default|prototype] --out FILE.csv|.tsv|.jsonl|.parquet|- [--format F]
 //
 // Input (CSV): a header row, then one row per sample; one column per channel
 // (other columns are ignored). With a `machine_id` column, windows are cut per
@@ -18,7 +18,8 @@
 // replay::OpenTableFile (same columns). With 2+ channels the vector
 // magnitude is added as channel "mag" unless --no-mag. --dtype float32 rounds
 // every sample to float32 first (as a float32 logger would have stored it).
-// Output format by --out extension (docs/features.md).
+// Output format by --out extension or --format (app/output_options.h,
+// docs/output-formats.md).
 #include <cctype>
 #include <cmath>
 #include <filesystem>
@@ -33,12 +34,12 @@
 #include <CLI/CLI.hpp>
 
 #include "app/command.h"
+#include "app/output_options.h"
 #include "core/strings.h"
 #include "core/table.h"
 #include "core/time_util.h"
 #include "features/bearing.h"
 #include "features/window_features.h"
-#include "parquet/parquet_writer.h"
 #include "replay/table_file.h"
 
 namespace mh::app {
@@ -54,7 +55,7 @@ struct FeaturesArgs {
   std::int64_t hop = 0;  // only used when hop_given
   bool hop_given = false;
   std::string bands = "0-200";
-  std::string out;
+  OutputArgs output;
   std::string set = "basic";
   std::string unit = "g";
   double rpm = 0;
@@ -68,24 +69,8 @@ struct FeaturesArgs {
   std::string dtype = "float64";
 };
 
-// Output file formats, chosen by the --out extension.
-enum class OutFormat : std::uint8_t { kCsv = 0, kJsonLines = 1, kParquet = 2 };
-
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-// "-" and .csv: CSV; .jsonl/.ndjson: JSON lines; .parquet: Parquet.
-// InvalidArgument for anything else.
-Result<OutFormat> FormatForPath(const std::string& path) {
-  std::string lower = path;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (path == "-" || EndsWith(lower, ".csv")) return OutFormat::kCsv;
-  if (EndsWith(lower, ".jsonl") || EndsWith(lower, ".ndjson")) return OutFormat::kJsonLines;
-  if (EndsWith(lower, ".parquet")) return OutFormat::kParquet;
-  return Status::InvalidArgument("--out: cannot tell the format of '" + path +
-                                 "' (expected .csv, .jsonl, .ndjson, .parquet or - for csv on "
-                                 "standard output)");
 }
 
 // Splits one CSV line on commas, trimming blanks and a trailing '\r'.
@@ -244,111 +229,15 @@ struct OutColumn {
   bool zone = false;       // true: IsoZoneName(zone of values[source])
 };
 
-// Writes feature rows in one format. Window starts are sample indices
-// (numbers) or, with a timestamp column, text.
+// Hands feature rows to a tableio::TableOutput (tableio/table_output.h)
+// in batches: window_start INT64 (the sample index) or STRING (the timestamp
+// text), machine_id STRING, features DOUBLE, iso zones STRING.
 class FeatureWriter {
  public:
-  virtual ~FeatureWriter() = default;
-  // Called once, before any Row.
-  virtual Status Begin(const std::vector<OutColumn>& columns, bool with_machine,
-                       bool text_start) = 0;
-  // `zones[i]` is the zone letter for zone columns (else unused).
-  virtual Status Row(const std::string& start, const std::string& machine,
-                     const std::vector<double>& values, const std::vector<const char*>& zones) = 0;
-  // Flushes; a file is complete only after Finish returns OK.
-  virtual Status Finish() = 0;
-};
-
-// A writer of text to a stream: what the CSV and JSON lines writers share.
-class StreamFeatureWriter : public FeatureWriter {
- public:
-  Status Finish() override {
-    out_.flush();
-    return out_ ? Status::OK() : Status::IOError("write failed");
-  }
-
- protected:
-  explicit StreamFeatureWriter(std::ostream& out) : out_(out) {}
-
-  std::ostream& out_;
-  const std::vector<OutColumn>* columns_ = nullptr;
-  bool machine_ = false;
-};
-
-class CsvFeatureWriter : public StreamFeatureWriter {
- public:
-  explicit CsvFeatureWriter(std::ostream& out) : StreamFeatureWriter(out) {}
-  Status Begin(const std::vector<OutColumn>& columns, bool with_machine, bool) override {
-    columns_ = &columns;
-    machine_ = with_machine;
-    out_ << "window_start";
-    if (machine_) out_ << ",machine_id";
-    for (const OutColumn& c : columns) out_ << "," << c.name;
-    out_ << "\n";
-    return Status::OK();
-  }
-  Status Row(const std::string& start, const std::string& machine,
-             const std::vector<double>& values, const std::vector<const char*>& zones) override {
-    out_ << start;
-    if (machine_) out_ << "," << machine;
-    for (std::size_t i = 0; i < columns_->size(); ++i) {
-      const OutColumn& c = (*columns_)[i];
-      out_ << "," << (c.zone ? std::string(zones[i]) : FormatDouble(values[c.source]));
-    }
-    out_ << "\n";
-    return Status::OK();
-  }
-};
-
-// A JSON string literal (the one escaper, core/strings.h).
-std::string JsonString(std::string_view s) {
-  std::string out;
-  AppendJsonString(s, &out);
-  return out;
-}
-
-// One JSON object per line; doubles in shortest round-trip form, NaN and
-// infinities as the strings "NaN", "Infinity", "-Infinity".
-class JsonLinesFeatureWriter : public StreamFeatureWriter {
- public:
-  explicit JsonLinesFeatureWriter(std::ostream& out) : StreamFeatureWriter(out) {}
-  Status Begin(const std::vector<OutColumn>& columns, bool with_machine, bool text_start) override {
-    columns_ = &columns;
-    machine_ = with_machine;
-    text_start_ = text_start;
-    for (const OutColumn& c : columns) keys_.push_back("," + JsonString(c.name) + ":");
-    return Status::OK();
-  }
-  Status Row(const std::string& start, const std::string& machine,
-             const std::vector<double>& values, const std::vector<const char*>& zones) override {
-    out_ << "{\"window_start\":" << (text_start_ ? JsonString(start) : start);
-    if (machine_) out_ << ",\"machine_id\":" << JsonString(machine);
-    for (std::size_t i = 0; i < columns_->size(); ++i) {
-      const OutColumn& c = (*columns_)[i];
-      out_ << keys_[i];
-      if (c.zone) {
-        out_ << JsonString(zones[i]);
-      } else {
-        const double v = values[c.source];
-        out_ << (std::isfinite(v) ? FormatDouble(v) : JsonString(FormatDouble(v)));
-      }
-    }
-    out_ << "}\n";
-    return Status::OK();
-  }
-
- private:
-  std::vector<std::string> keys_;
-  bool text_start_ = false;
-};
-
-// Parquet via parquet::ParquetWriter: window_start INT64 (sample index) or
-// STRING (timestamp text), machine_id STRING, features DOUBLE, iso zones
-// STRING. Rows are buffered and written in batches.
-class ParquetFeatureWriter : public FeatureWriter {
- public:
-  explicit ParquetFeatureWriter(std::string path) : path_(std::move(path)) {}
-  Status Begin(const std::vector<OutColumn>& columns, bool with_machine, bool text_start) override {
+  explicit FeatureWriter(const OutputArgs& output, std::ostream& standard_output)
+      : output_(output), standard_output_(standard_output) {}
+  // Opens the output; called once, before any Row.
+  Status Begin(const std::vector<OutColumn>& columns, bool with_machine, bool text_start) {
     columns_ = &columns;
     machine_ = with_machine;
     text_start_ = text_start;
@@ -358,16 +247,13 @@ class ParquetFeatureWriter : public FeatureWriter {
     for (const OutColumn& c : columns) {
       schema.push_back({c.name, c.zone ? ValueKind::kString : ValueKind::kDouble, 9});
     }
-    batch_.columns.clear();
-    for (const TableColumnInfo& info : schema)
-      batch_.columns.push_back(TableColumn{info, {}, {}, {}, {}});
-    auto w = parquet::ParquetWriter::Create(path_, schema, parquet::ParquetWriteOptions{});
-    if (!w.ok()) return w.status();
-    writer_ = std::move(*w);
+    batch_.Reset(0, schema);
+    MH_ASSIGN_OR_RETURN(out_, OpenOutput(output_, schema, standard_output_));
     return Status::OK();
   }
+  // `zones[i]` is the zone letter for zone columns (else unused).
   Status Row(const std::string& start, const std::string& machine,
-             const std::vector<double>& values, const std::vector<const char*>& zones) override {
+             const std::vector<double>& values, const std::vector<const char*>& zones) {
     std::size_t col = 0;
     TableColumn& s = batch_.columns[col++];
     s.valid.push_back(1);
@@ -396,33 +282,30 @@ class ParquetFeatureWriter : public FeatureWriter {
     if (++batch_.rows >= kBatchRows) return Flush();
     return Status::OK();
   }
-  Status Finish() override {
+  // Writes the last rows and closes; a file is complete only after Finish
+  // returns OK (a failed run leaves no file: see table_output.h).
+  Status Finish() {
     MH_RETURN_IF_ERROR(Flush());
-    return writer_->Close();
+    return out_->Close();
   }
 
  private:
   static constexpr std::size_t kBatchRows = 4096;
   Status Flush() {
     if (batch_.rows == 0) return Status::OK();
-    MH_RETURN_IF_ERROR(writer_->Write(batch_));
-    batch_.first_row += static_cast<std::int64_t>(batch_.rows);
-    batch_.rows = 0;
-    for (TableColumn& c : batch_.columns) {
-      c.valid.clear();
-      c.ints.clear();
-      c.doubles.clear();
-      c.strings.clear();
-    }
+    MH_RETURN_IF_ERROR(out_->Write(batch_));
+    std::vector<TableColumnInfo> schema = out_->schema();
+    batch_.Reset(batch_.first_row + static_cast<std::int64_t>(batch_.rows), schema);
     return Status::OK();
   }
 
-  std::string path_;
+  const OutputArgs& output_;
+  std::ostream& standard_output_;
   const std::vector<OutColumn>* columns_ = nullptr;
   bool machine_ = false;
   bool text_start_ = false;
   TableBatch batch_;
-  std::unique_ptr<parquet::ParquetWriter> writer_;
+  std::unique_ptr<tableio::TableOutput> out_;
 };
 
 // The output columns: the extractor's names (renamed for --names prototype),
@@ -746,52 +629,12 @@ int RunFeatures(const FeaturesArgs& a, CommandIo& io) {
     return UsageError(io, kCommand, option + m);
   }
 
-  auto format = FormatForPath(a.out);
+  auto format = ResolveOutputFormat(a.output);
   if (!format.ok()) return UsageError(io, kCommand, format.status().message());
 
-  if (a.out == "-") {
-    CsvFeatureWriter writer(io.out);
-    Status s = ComputeFeatures(a, **ex, writer);
-    io.out.flush();
-    return s.ok() ? kExitOk : ReportError(io, kCommand, s);
-  }
-  if (*format == OutFormat::kParquet) {
-    // The Parquet writer writes a temporary file and renames it on Finish;
-    // on error the temporary file is removed when the writer is destroyed.
-    ParquetFeatureWriter writer(a.out);
-    Status s = ComputeFeatures(a, **ex, writer);
-    if (!s.ok()) return ReportError(io, kCommand, s);
-    return kExitOk;
-  }
-  // Write next to the target and rename, so a failed run leaves no half file.
-  const std::string tmp = a.out + ".tmp";
-  Status s;
-  {
-    std::ofstream file(tmp, std::ios::trunc);
-    if (!file) {
-      return ReportError(io, kCommand, Status::IOError(a.out + ": cannot open for writing"));
-    }
-    std::unique_ptr<FeatureWriter> writer;
-    if (*format == OutFormat::kJsonLines) {
-      writer = std::make_unique<JsonLinesFeatureWriter>(file);
-    } else {
-      writer = std::make_unique<CsvFeatureWriter>(file);
-    }
-    s = ComputeFeatures(a, **ex, *writer);
-    if (!s.ok() && s.IsIOError() && s.message() == "write failed") {
-      s = Status::IOError(a.out + ": write failed");
-    }
-  }
-  std::error_code ec;
-  if (!s.ok()) {
-    std::filesystem::remove(tmp, ec);
-    return ReportError(io, kCommand, s);
-  }
-  std::filesystem::rename(tmp, a.out, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return ReportError(io, kCommand, Status::IOError(a.out + ": rename failed"));
-  }
+  FeatureWriter writer(a.output, io.out);
+  Status s = ComputeFeatures(a, **ex, writer);
+  if (!s.ok()) return ReportError(io, kCommand, s);
   return kExitOk;
 }
 
@@ -839,10 +682,7 @@ void AddFeaturesCommand(CLI::App& root, CommandIo& io, Action& action) {
   sub->add_option("--names", args->names,
                   "Column names: default, or prototype (band_energy_0_200_ax -> bandE0_200_ax)")
       ->capture_default_str();
-  sub->add_option("--out", args->out,
-                  "Output file by extension: .csv, .jsonl/.ndjson, .parquet; - for CSV on "
-                  "standard output")
-      ->required();
+  AddOutputOptions(*sub, args->output, "feature rows", /*required=*/true);
   sub->callback([args, hop, foundation, &io, &action] {
     args->hop_given = hop->count() > 0;
     args->foundation_given = foundation->count() > 0;
