@@ -6,7 +6,7 @@
 //       [--window 2560] [--hop N] [--bands 0-200,200-1000] [--set basic|full]
 //       [--unit g|m/s2] [--rpm R] [--bearing NAME|Z,d,D,ANGLE]
 //       [--env-band LO-HI] [--iso-group 1|2 [--foundation rigid|flexible]]
-//       [--names default|prototype] --out FILE.csv|FILE.jsonl|FILE.parquet|-
+//       [--names default|prototype] --out FILE.csv|.tsv|.jsonl|.parquet|- [--format F]
 //
 // Input: every file is read with replay::OpenTableFile (the one CSV reader:
 // dialect and decimal mark detected, a BOM skipped, streamed; Parquet by
@@ -20,7 +20,8 @@
 // second and microsecond columns, the time of day of that sample. With 2+
 // channels the vector magnitude is added as channel "mag" unless --no-mag.
 // --dtype float32 rounds every sample to float32 first (as a float32 logger
-// would have stored it). Output format by --out extension (docs/features.md).
+// would have stored it). Output format by --out extension or --format
+// (app/output_options.h, docs/output-formats.md).
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -29,6 +30,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -37,13 +39,14 @@
 #include <CLI/CLI.hpp>
 
 #include "app/command.h"
+#include "app/output_options.h"
 #include "core/strings.h"
 #include "core/table.h"
 #include "core/time_util.h"
+#include "csv/timestamp_column.h"
 #include "features/bearing.h"
 #include "features/window_features.h"
 #include "log/log.h"
-#include "parquet/parquet_writer.h"
 #include "replay/input_files.h"
 #include "replay/table_file.h"
 
@@ -60,7 +63,7 @@ struct FeaturesArgs {
   std::int64_t hop = 0;  // only used when hop_given
   bool hop_given = false;
   std::string bands = "0-200";
-  std::string out;
+  OutputArgs output;
   std::string set = "basic";
   std::string unit = "g";
   double rpm = 0;
@@ -75,24 +78,8 @@ struct FeaturesArgs {
   bool keep_going = false;
 };
 
-// Output file formats, chosen by the --out extension.
-enum class OutFormat : std::uint8_t { kCsv = 0, kJsonLines = 1, kParquet = 2 };
-
 bool EndsWith(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-// "-" and .csv: CSV; .jsonl/.ndjson: JSON lines; .parquet: Parquet.
-// InvalidArgument for anything else.
-Result<OutFormat> FormatForPath(const std::string& path) {
-  std::string lower = path;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (path == "-" || EndsWith(lower, ".csv")) return OutFormat::kCsv;
-  if (EndsWith(lower, ".jsonl") || EndsWith(lower, ".ndjson")) return OutFormat::kJsonLines;
-  if (EndsWith(lower, ".parquet")) return OutFormat::kParquet;
-  return Status::InvalidArgument("--out: cannot tell the format of '" + path +
-                                 "' (expected .csv, .jsonl, .ndjson, .parquet or - for csv on "
-                                 "standard output)");
 }
 
 // "0-200,200-1000" -> bands. InvalidArgument naming the bad item.
@@ -341,144 +328,46 @@ Result<std::vector<std::string>> ChooseChannels(const std::string& file,
 // velocity_rms feature.
 struct OutColumn {
   std::string name;
-  std::size_t source = 0;  // index into the extractor's values
-  bool zone = false;       // true: IsoZoneName(zone of values[source])
+  std::size_t source = 0;  // index into the values handed to FeatureWriter::Row
+  bool zone = false;       // true: a text column, zones[i] (IsoZoneName, source_file)
+  bool integer = false;    // true: an INT64 column, values[source] (source_offset)
 };
 
-// Writes feature rows in one format. Window starts are sample indices
-// (numbers) or, with a timestamp column, text.
+// Hands feature rows to a tableio::TableOutput (tableio/table_output.h)
+// in batches: window_start INT64 (the sample index), TIMESTAMP (from a
+// timestamp column) or TIME (FEMTO's time of day), machine_id STRING, features DOUBLE, iso zones
+// STRING.
 class FeatureWriter {
  public:
-  virtual ~FeatureWriter() = default;
-  // Called once, before any Row.
-  virtual Status Begin(const std::vector<OutColumn>& columns, bool with_machine,
-                       bool text_start) = 0;
-  // `zones[i]` is the zone letter for zone columns (else unused).
-  virtual Status Row(const std::string& start, const std::string& machine,
-                     const std::vector<double>& values, const std::vector<const char*>& zones) = 0;
-  // Flushes; a file is complete only after Finish returns OK.
-  virtual Status Finish() = 0;
-};
-
-// A writer of text to a stream: what the CSV and JSON lines writers share.
-class StreamFeatureWriter : public FeatureWriter {
- public:
-  Status Finish() override {
-    out_.flush();
-    return out_ ? Status::OK() : Status::IOError("write failed");
-  }
-
- protected:
-  explicit StreamFeatureWriter(std::ostream& out) : out_(out) {}
-
-  std::ostream& out_;
-  const std::vector<OutColumn>* columns_ = nullptr;
-  bool machine_ = false;
-};
-
-class CsvFeatureWriter : public StreamFeatureWriter {
- public:
-  explicit CsvFeatureWriter(std::ostream& out) : StreamFeatureWriter(out) {}
-  Status Begin(const std::vector<OutColumn>& columns, bool with_machine, bool) override {
+  explicit FeatureWriter(const OutputArgs& output, std::ostream& standard_output)
+      : output_(output), standard_output_(standard_output) {}
+  // Opens the output; called once, before any Row.
+  // `start` is window_start's kind: kInt, kTimestamp or kTime (ns).
+  Status Begin(const std::vector<OutColumn>& columns, bool with_machine,
+               const TableColumnInfo& start) {
     columns_ = &columns;
     machine_ = with_machine;
-    out_ << "window_start";
-    if (machine_) out_ << ",machine_id";
-    for (const OutColumn& c : columns) out_ << "," << c.name;
-    out_ << "\n";
-    return Status::OK();
-  }
-  Status Row(const std::string& start, const std::string& machine,
-             const std::vector<double>& values, const std::vector<const char*>& zones) override {
-    out_ << start;
-    if (machine_) out_ << "," << machine;
-    for (std::size_t i = 0; i < columns_->size(); ++i) {
-      const OutColumn& c = (*columns_)[i];
-      out_ << "," << (c.zone ? std::string(zones[i]) : FormatDouble(values[c.source]));
-    }
-    out_ << "\n";
-    return Status::OK();
-  }
-};
-
-// A JSON string literal (the one escaper, core/strings.h).
-std::string JsonString(std::string_view s) {
-  std::string out;
-  AppendJsonString(s, &out);
-  return out;
-}
-
-// One JSON object per line; doubles in shortest round-trip form, NaN and
-// infinities as the strings "NaN", "Infinity", "-Infinity".
-class JsonLinesFeatureWriter : public StreamFeatureWriter {
- public:
-  explicit JsonLinesFeatureWriter(std::ostream& out) : StreamFeatureWriter(out) {}
-  Status Begin(const std::vector<OutColumn>& columns, bool with_machine, bool text_start) override {
-    columns_ = &columns;
-    machine_ = with_machine;
-    text_start_ = text_start;
-    for (const OutColumn& c : columns) keys_.push_back("," + JsonString(c.name) + ":");
-    return Status::OK();
-  }
-  Status Row(const std::string& start, const std::string& machine,
-             const std::vector<double>& values, const std::vector<const char*>& zones) override {
-    out_ << "{\"window_start\":" << (text_start_ ? JsonString(start) : start);
-    if (machine_) out_ << ",\"machine_id\":" << JsonString(machine);
-    for (std::size_t i = 0; i < columns_->size(); ++i) {
-      const OutColumn& c = (*columns_)[i];
-      out_ << keys_[i];
-      if (c.zone) {
-        out_ << JsonString(zones[i]);
-      } else {
-        const double v = values[c.source];
-        out_ << (std::isfinite(v) ? FormatDouble(v) : JsonString(FormatDouble(v)));
-      }
-    }
-    out_ << "}\n";
-    return Status::OK();
-  }
-
- private:
-  std::vector<std::string> keys_;
-  bool text_start_ = false;
-};
-
-// Parquet via parquet::ParquetWriter: window_start INT64 (sample index) or
-// STRING (timestamp text), machine_id STRING, features DOUBLE, iso zones
-// STRING. Rows are buffered and written in batches.
-class ParquetFeatureWriter : public FeatureWriter {
- public:
-  explicit ParquetFeatureWriter(std::string path) : path_(std::move(path)) {}
-  Status Begin(const std::vector<OutColumn>& columns, bool with_machine, bool text_start) override {
-    columns_ = &columns;
-    machine_ = with_machine;
-    text_start_ = text_start;
     std::vector<TableColumnInfo> schema;
-    schema.push_back({"window_start", text_start ? ValueKind::kString : ValueKind::kInt, 9});
+    schema.push_back({"window_start", start.kind, start.fraction_digits});
     if (machine_) schema.push_back({"machine_id", ValueKind::kString, 9});
     for (const OutColumn& c : columns) {
-      schema.push_back({c.name, c.zone ? ValueKind::kString : ValueKind::kDouble, 9});
+      schema.push_back({c.name,
+                        c.zone      ? ValueKind::kString
+                        : c.integer ? ValueKind::kInt
+                                    : ValueKind::kDouble,
+                        9});
     }
-    batch_.columns.clear();
-    for (const TableColumnInfo& info : schema)
-      batch_.columns.push_back(TableColumn{info, {}, {}, {}, {}});
-    auto w = parquet::ParquetWriter::Create(path_, schema, parquet::ParquetWriteOptions{});
-    if (!w.ok()) return w.status();
-    writer_ = std::move(*w);
+    batch_.Reset(0, schema);
+    MH_ASSIGN_OR_RETURN(out_, OpenOutput(output_, schema, standard_output_));
     return Status::OK();
   }
-  Status Row(const std::string& start, const std::string& machine,
-             const std::vector<double>& values, const std::vector<const char*>& zones) override {
+  // `zones[i]` is the zone letter for zone columns (else unused).
+  Status Row(std::int64_t start, const std::string& machine, const std::vector<double>& values,
+             const std::vector<const char*>& zones) {
     std::size_t col = 0;
     TableColumn& s = batch_.columns[col++];
     s.valid.push_back(1);
-    if (text_start_) {
-      s.strings.push_back(start);
-    } else {
-      auto v = ParseInt(start);
-      if (!v.ok()) return Status::Internal("bad window start " + start);
-      s.ints.push_back(*v);
-    }
+    s.ints.push_back(start);
     if (machine_) {
       TableColumn& m = batch_.columns[col++];
       m.valid.push_back(1);
@@ -490,6 +379,8 @@ class ParquetFeatureWriter : public FeatureWriter {
       t.valid.push_back(1);
       if (c.zone) {
         t.strings.emplace_back(zones[i]);
+      } else if (c.integer) {
+        t.ints.push_back(static_cast<std::int64_t>(values[c.source]));
       } else {
         t.doubles.push_back(values[c.source]);
       }
@@ -497,59 +388,55 @@ class ParquetFeatureWriter : public FeatureWriter {
     if (++batch_.rows >= kBatchRows) return Flush();
     return Status::OK();
   }
-  Status Finish() override {
+  // Writes the last rows and closes; a file is complete only after Finish
+  // returns OK (a failed run leaves no file: see table_output.h).
+  Status Finish() {
     MH_RETURN_IF_ERROR(Flush());
-    return writer_->Close();
+    return out_->Close();
   }
 
  private:
   static constexpr std::size_t kBatchRows = 4096;
   Status Flush() {
     if (batch_.rows == 0) return Status::OK();
-    MH_RETURN_IF_ERROR(writer_->Write(batch_));
-    batch_.first_row += static_cast<std::int64_t>(batch_.rows);
-    batch_.rows = 0;
-    for (TableColumn& c : batch_.columns) {
-      c.valid.clear();
-      c.ints.clear();
-      c.doubles.clear();
-      c.strings.clear();
-    }
+    MH_RETURN_IF_ERROR(out_->Write(batch_));
+    std::vector<TableColumnInfo> schema = out_->schema();
+    batch_.Reset(batch_.first_row + static_cast<std::int64_t>(batch_.rows), schema);
     return Status::OK();
   }
 
-  std::string path_;
+  const OutputArgs& output_;
+  std::ostream& standard_output_;
   const std::vector<OutColumn>* columns_ = nullptr;
   bool machine_ = false;
-  bool text_start_ = false;
   TableBatch batch_;
-  std::unique_ptr<parquet::ParquetWriter> writer_;
+  std::unique_ptr<tableio::TableOutput> out_;
 };
 
 // The output columns: source_file and source_offset first when the input
 // is a folder or glob, then the extractor's names (renamed for --names
 // prototype), with iso_zone_<ch> after each velocity_rms_<ch> of an input
 // channel when --iso-group is given. source_file is written as a text
-// column (the writers' zone kind) and source_offset from the extra value
-// slot after the extractor's values.
+// column and source_offset (INT64) from the extra value slot after the
+// extractor's values.
 std::vector<OutColumn> OutputColumns(const FeaturesArgs& a,
                                      const features::WindowFeatureExtractor& ex, bool sources) {
   std::vector<OutColumn> cols;
   const std::vector<std::string>& names = ex.names();
   if (sources) {
-    cols.push_back({"source_file", 0, true});
-    cols.push_back({"source_offset", names.size(), false});
+    cols.push_back({"source_file", 0, true, false});
+    cols.push_back({"source_offset", names.size(), false, true});
   }
   const std::size_t per = ex.features_per_channel();
   for (std::size_t i = 0; i < names.size(); ++i) {
     const std::string name =
         a.names == "prototype" ? features::PrototypeFeatureName(names[i]) : names[i];
-    cols.push_back({name, i, false});
+    cols.push_back({name, i, false, false});
     const std::string channel = ex.output_channels()[i / per];
     // ISO 20816-3 judges a measurement direction: no zone for the magnitude.
     const bool magnitude = ex.options().magnitude && channel == features::kMagnitudeChannel;
     if (a.iso_group != 0 && !magnitude && names[i] == "velocity_rms_" + channel) {
-      cols.push_back({"iso_zone_" + channel, i, true});
+      cols.push_back({"iso_zone_" + channel, i, true, false});
     }
   }
   return cols;
@@ -558,7 +445,7 @@ std::vector<OutColumn> OutputColumns(const FeaturesArgs& a,
 // Samples of one machine (in one file) not yet cut into windows.
 struct MachineState {
   std::vector<std::vector<double>> samples;  // per channel
-  std::vector<std::string> starts;           // per sample: its window_start text, if any
+  std::vector<std::int64_t> starts;          // per sample: its time (ns), if any
   std::vector<std::uint64_t> rows;           // per sample: 0-based row in the file
   std::uint64_t first_index = 0;             // index (in this machine) of samples[c][0]
   std::uint64_t skip = 0;                    // samples still to drop (hop > window)
@@ -568,7 +455,7 @@ struct MachineState {
 // A computed row held back until its file is read whole (--keep-going: a
 // file that fails contributes no rows).
 struct PendingRow {
-  std::string start;
+  std::int64_t start = 0;
   std::string machine;
   std::vector<double> values;
   std::vector<const char*> zones;
@@ -597,13 +484,16 @@ class Windower {
         values_(ex.names().size() + 1) {}
 
   // Once, before the first file: the key columns every file must have.
-  Status Begin(bool with_machine, bool text_start) {
+  // `start`: window_start's kind (kInt: the sample index; kTimestamp or
+  // kTime: the time of the window's first sample, given to Add).
+  Status Begin(bool with_machine, const TableColumnInfo& start) {
     machine_ = with_machine;
-    text_start_ = text_start;
-    return writer_.Begin(columns_, with_machine, text_start);
+    start_ = start;
+    text_start_ = start.kind != ValueKind::kInt;
+    return writer_.Begin(columns_, with_machine, start);
   }
   bool with_machine() const { return machine_; }
-  bool text_start() const { return text_start_; }
+  ValueKind start_kind() const { return start_.kind; }
 
   void BeginFile(const std::string& file) {
     file_ = file;
@@ -615,7 +505,7 @@ class Windower {
   // One sample row (`row_in_file` 0-based): `row[c]` is channel c (finite,
   // checked by the caller). With --dtype float32 each value is first rounded
   // to the nearest float32; one outside the float32 range is an error.
-  Status Add(const std::string& where, const std::string& machine, std::string_view start,
+  Status Add(const std::string& where, const std::string& machine, std::int64_t start,
              std::uint64_t row_in_file, std::span<const double> row) {
     if (float32_) {
       for (std::size_t c = 0; c < row.size(); ++c) {
@@ -637,7 +527,7 @@ class Windower {
       return Status::OK();
     }
     for (std::size_t c = 0; c < row.size(); ++c) m.samples[c].push_back(row[c]);
-    if (text_start_) m.starts.emplace_back(start);
+    if (text_start_) m.starts.push_back(start);
     m.rows.push_back(row_in_file);
     if (m.samples[0].size() < window_) return Status::OK();
 
@@ -657,9 +547,10 @@ class Windower {
       zones_[i] = features::IsoZoneName(*zone);
     }
     ++m.windows;
-    std::string window_start = text_start_ ? m.starts.front() : std::to_string(m.first_index);
+    const std::int64_t window_start =
+        text_start_ ? m.starts.front() : static_cast<std::int64_t>(m.first_index);
     if (hold_rows_) {
-      pending_.push_back({std::move(window_start), machine, values_, zones_});
+      pending_.push_back({window_start, machine, values_, zones_});
     } else {
       MH_RETURN_IF_ERROR(writer_.Row(window_start, machine, values_, zones_));
     }
@@ -708,7 +599,8 @@ class Windower {
   std::vector<double> rounded_;  // --dtype float32: the row rounded
   std::vector<double> values_;   // the extractor's values, then source_offset
   bool machine_ = false;
-  bool text_start_ = false;
+  TableColumnInfo start_;
+  bool text_start_ = false;  // start_ is a time, not the sample index
   std::string file_;
   std::map<std::string, MachineState> machines_;
   std::vector<PendingRow> pending_;
@@ -757,13 +649,14 @@ std::vector<std::size_t> TimeOfDayColumns(const std::vector<TableColumnInfo>& co
   return out;
 }
 
-// "HH:MM:SS.ffffff" from the hour, minute, second and microsecond cells of
-// row r. Corruption naming the row and column for a null, non-integral or
-// out-of-range cell.
-Result<std::string> TimeOfDayText(const TableBatch& batch, const std::vector<std::size_t>& cols,
-                                  std::size_t r, const std::string& where) {
+// Nanoseconds since midnight from the hour, minute, second and microsecond
+// cells of row r. Corruption naming the row and column for a null,
+// non-integral or out-of-range cell.
+Result<std::int64_t> TimeOfDayNs(const TableBatch& batch, const std::vector<std::size_t>& cols,
+                                 std::size_t r, const std::string& where) {
   constexpr std::int64_t kMax[] = {23, 59, 60, 999999};
-  std::int64_t v[4] = {0, 0, 0, 0};
+  constexpr std::int64_t kNs[] = {3'600'000'000'000, 60'000'000'000, 1'000'000'000, 1'000};
+  std::int64_t ns = 0;
   for (std::size_t k = 0; k < 4; ++k) {
     const TableColumn& col = batch.columns[cols[k]];
     if (!col.valid[r]) {
@@ -776,13 +669,21 @@ Result<std::string> TimeOfDayText(const TableBatch& batch, const std::vector<std
                                 "' is not a time-of-day field (integer 0.." +
                                 std::to_string(kMax[k]) + ")");
     }
-    v[k] = static_cast<std::int64_t>(d);
+    ns += static_cast<std::int64_t>(d) * kNs[k];
   }
-  char text[32];
-  std::snprintf(text, sizeof(text), "%02lld:%02lld:%02lld.%06lld", static_cast<long long>(v[0]),
-                static_cast<long long>(v[1]), static_cast<long long>(v[2]),
-                static_cast<long long>(v[3]));
-  return std::string(text);
+  return ns;
+}
+
+// Fraction digits (3, 6 or 9) that print every instant of `ns` (where
+// valid) exactly: window_start keeps the precision of the first rows.
+int FractionDigits(const std::vector<std::int64_t>& ns, const std::vector<std::uint8_t>& valid) {
+  int digits = 3;
+  for (std::size_t i = 0; i < ns.size(); ++i) {
+    if (!valid[i]) continue;
+    if (ns[i] % 1000 != 0) return 9;
+    if (ns[i] % 1'000'000 != 0) digits = 6;
+  }
+  return digits;
 }
 
 // A reader's error as a data error: the CSV reader reports a bad cell as
@@ -888,7 +789,7 @@ Status CheckFitsWindow(const std::string& file, const std::string& shown, std::s
 // Reads one opened file and adds its rows to `windower`. Errors name the
 // file, the 1-based data row and the column (the CSV reader names the line).
 Status ReadFile(const std::string& shown, TableReader& reader, const features::FeatureOptions& o,
-                TableBatch& batch, Windower& windower) {
+                TableBatch& batch, bool log_timestamps, Windower& windower) {
   const std::vector<TableColumnInfo>& cols = reader.columns();
   if (batch.rows == 0) return Status::Corruption(shown + ": no samples after the header");
   std::vector<std::size_t> channel_col;
@@ -913,17 +814,33 @@ Status ReadFile(const std::string& shown, TableReader& reader, const features::F
                               (machine_col >= 0 ? "has a machine_id column, the first file not"
                                                 : "has no machine_id column, the first file has"));
   }
-  const bool text_start = ts_col >= 0 || !tod_cols.empty();
-  if (text_start != windower.text_start()) {
-    return Status::Corruption(shown + ": " +
-                              (text_start ? "has a timestamp or time-of-day columns, the first "
-                                            "file not"
-                                          : "has no timestamp or time-of-day columns, the first "
-                                            "file has"));
+  const ValueKind start_kind = ts_col >= 0         ? ValueKind::kTimestamp
+                               : !tod_cols.empty() ? ValueKind::kTime
+                                                   : ValueKind::kInt;
+  if (start_kind != windower.start_kind()) {
+    auto what = [](ValueKind k) {
+      return std::string(k == ValueKind::kTimestamp ? "a timestamp column"
+                         : k == ValueKind::kTime    ? "hour/minute/second/microsecond columns"
+                                                    : "no time columns");
+    };
+    return Status::Corruption(shown + ": has " + what(start_kind) + ", the first file " +
+                              what(windower.start_kind()));
   }
+  // The one timestamp rule (csv/timestamp_column.h): typed, ISO 8601 text or
+  // epoch numbers with the unit chosen per file.
+  std::optional<csv::TimestampColumnReader> timestamps;
+  if (ts_col >= 0) {
+    csv::TimestampColumnOptions to;
+    to.source = shown;
+    auto made = csv::TimestampColumnReader::Make(to);
+    if (!made.ok()) return made.status();
+    timestamps.emplace(std::move(*made));
+  }
+  std::vector<std::int64_t> ts_ns;
+  std::vector<std::uint8_t> ts_valid;
   std::vector<double> row_values(o.channels.size());
   std::string machine;
-  std::string start;
+  std::int64_t start = 0;
   // `batch` holds the first rows already (ReadFirstBatch).
   for (bool first = true;; first = false) {
     if (!first) {
@@ -931,6 +848,12 @@ Status ReadFile(const std::string& shown, TableReader& reader, const features::F
       if (!more.ok()) return AsDataError(more.status());
     }
     if (batch.rows == 0) break;
+    if (timestamps.has_value()) {
+      Status st = timestamps->Convert(batch.columns[static_cast<std::size_t>(ts_col)],
+                                      batch.first_row, &ts_ns, &ts_valid);
+      if (!st.ok()) return AsDataError(st);
+      if (first && log_timestamps) log::Info(kCommand, shown + ": " + timestamps->Describe());
+    }
     for (std::size_t r = 0; r < batch.rows; ++r) {
       const auto row_in_file = static_cast<std::uint64_t>(batch.first_row) + r;
       const std::string where = shown + ": row " + std::to_string(row_in_file + 1);
@@ -947,7 +870,7 @@ Status ReadFile(const std::string& shown, TableReader& reader, const features::F
         }
         row_values[c] = v;
       }
-      // machine_id and timestamp as text; a null cell is an error.
+      // machine_id as text; a null cell is an error.
       auto text = [&](std::ptrdiff_t index, std::string* out) -> Status {
         if (index < 0) return Status::OK();
         const TableColumn& col = batch.columns[static_cast<std::size_t>(index)];
@@ -958,15 +881,49 @@ Status ReadFile(const std::string& shown, TableReader& reader, const features::F
         return Status::OK();
       };
       MH_RETURN_IF_ERROR(text(machine_col, &machine));
-      if (ts_col >= 0) {
-        MH_RETURN_IF_ERROR(text(ts_col, &start));
+      if (timestamps.has_value()) {
+        if (!ts_valid[r]) {
+          return Status::Corruption(where + ": column '" +
+                                    cols[static_cast<std::size_t>(ts_col)].name + "' is null");
+        }
+        start = ts_ns[r];
       } else if (!tod_cols.empty()) {
-        MH_ASSIGN_OR_RETURN(start, TimeOfDayText(batch, tod_cols, r, where));
+        MH_ASSIGN_OR_RETURN(start, TimeOfDayNs(batch, tod_cols, r, where));
       }
       MH_RETURN_IF_ERROR(windower.Add(where, machine, start, row_in_file, row_values));
     }
   }
   return Status::OK();
+}
+
+// window_start's column for a file with columns `cols` and first rows
+// `first`: the sample index (INT64), the instant of the `timestamp` column
+// (TIMESTAMP, with the fraction digits its first rows need) or FEMTO's time
+// of day (TIME, microseconds).
+Result<TableColumnInfo> StartColumn(const std::string& shown,
+                                    const std::vector<TableColumnInfo>& cols,
+                                    const TableBatch& first) {
+  const std::ptrdiff_t ts_col = FindColumn(cols, "timestamp");
+  if (ts_col >= 0) {
+    const TableColumnInfo& info = cols[static_cast<std::size_t>(ts_col)];
+    if (info.kind == ValueKind::kTimestamp)
+      return TableColumnInfo{"window_start", info.kind, info.fraction_digits};
+    csv::TimestampColumnOptions to;
+    to.source = shown;
+    MH_ASSIGN_OR_RETURN(csv::TimestampColumnReader reader, csv::TimestampColumnReader::Make(to));
+    std::vector<std::int64_t> ns;
+    std::vector<std::uint8_t> valid;
+    if (first.rows > 0) {
+      Status st = reader.Convert(first.columns[static_cast<std::size_t>(ts_col)], first.first_row,
+                                 &ns, &valid);
+      if (!st.ok()) return AsDataError(st);
+    }
+    return TableColumnInfo{"window_start", ValueKind::kTimestamp, FractionDigits(ns, valid)};
+  }
+  if (!TimeOfDayColumns(cols).empty()) {
+    return TableColumnInfo{"window_start", ValueKind::kTime, 6};
+  }
+  return TableColumnInfo{"window_start", ValueKind::kInt, 9};
 }
 
 // Reads every input file and writes one row per full window to `writer`.
@@ -1007,12 +964,11 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
         ex = std::move(*created);
         windower = std::make_unique<Windower>(a, *ex, writer, inputs.multiple, a.keep_going);
         const std::vector<TableColumnInfo>& cols = reader.columns();
-        const bool time_of_day = !TimeOfDayColumns(cols).empty();
-        MH_RETURN_IF_ERROR(windower->Begin(FindColumn(cols, "machine_id") >= 0,
-                                           FindColumn(cols, "timestamp") >= 0 || time_of_day));
+        MH_ASSIGN_OR_RETURN(const TableColumnInfo start, StartColumn(shown, cols, batch));
+        MH_RETURN_IF_ERROR(windower->Begin(FindColumn(cols, "machine_id") >= 0, start));
       }
       windower->BeginFile(shown);
-      MH_RETURN_IF_ERROR(ReadFile(shown, reader, o, batch, *windower));
+      MH_RETURN_IF_ERROR(ReadFile(shown, reader, o, batch, f == 0, *windower));
       return windower->EndFile(shown);
     }();
     if (s.ok()) continue;
@@ -1037,54 +993,13 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
 int RunFeatures(const FeaturesArgs& a, CommandIo& io) {
   auto options = MakeOptions(a);
   if (!options.ok()) return UsageError(io, kCommand, options.status().message());
-  auto format = FormatForPath(a.out);
+  auto format = ResolveOutputFormat(a.output);
   if (!format.ok()) return UsageError(io, kCommand, format.status().message());
 
   int failed = 0;
-  if (a.out == "-") {
-    CsvFeatureWriter writer(io.out);
-    Status s = ComputeFeatures(a, *options, writer, io, &failed);
-    io.out.flush();
-    if (!s.ok()) return ReportError(io, kCommand, s);
-    return failed > 0 ? kExitFailure : kExitOk;
-  }
-  if (*format == OutFormat::kParquet) {
-    // The Parquet writer writes a temporary file and renames it on Finish;
-    // on error the temporary file is removed when the writer is destroyed.
-    ParquetFeatureWriter writer(a.out);
-    Status s = ComputeFeatures(a, *options, writer, io, &failed);
-    if (!s.ok()) return ReportError(io, kCommand, s);
-    return failed > 0 ? kExitFailure : kExitOk;
-  }
-  // Write next to the target and rename, so a failed run leaves no half file.
-  const std::string tmp = a.out + ".tmp";
-  Status s;
-  {
-    std::ofstream file(tmp, std::ios::trunc);
-    if (!file) {
-      return ReportError(io, kCommand, Status::IOError(a.out + ": cannot open for writing"));
-    }
-    std::unique_ptr<FeatureWriter> writer;
-    if (*format == OutFormat::kJsonLines) {
-      writer = std::make_unique<JsonLinesFeatureWriter>(file);
-    } else {
-      writer = std::make_unique<CsvFeatureWriter>(file);
-    }
-    s = ComputeFeatures(a, *options, *writer, io, &failed);
-    if (!s.ok() && s.IsIOError() && s.message() == "write failed") {
-      s = Status::IOError(a.out + ": write failed");
-    }
-  }
-  std::error_code ec;
-  if (!s.ok()) {
-    std::filesystem::remove(tmp, ec);
-    return ReportError(io, kCommand, s);
-  }
-  std::filesystem::rename(tmp, a.out, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    return ReportError(io, kCommand, Status::IOError(a.out + ": rename failed"));
-  }
+  FeatureWriter writer(a.output, io.out);
+  Status s = ComputeFeatures(a, *options, writer, io, &failed);
+  if (!s.ok()) return ReportError(io, kCommand, s);
   return failed > 0 ? kExitFailure : kExitOk;
 }
 
@@ -1137,10 +1052,7 @@ void AddFeaturesCommand(CLI::App& root, CommandIo& io, Action& action) {
   sub->add_option("--names", args->names,
                   "Column names: default, or prototype (band_energy_0_200_ax -> bandE0_200_ax)")
       ->capture_default_str();
-  sub->add_option("--out", args->out,
-                  "Output file by extension: .csv, .jsonl/.ndjson, .parquet; - for CSV on "
-                  "standard output")
-      ->required();
+  AddOutputOptions(*sub, args->output, "feature rows", /*required=*/true);
   sub->callback([args, hop, foundation, &io, &action] {
     args->hop_given = hop->count() > 0;
     args->foundation_given = foundation->count() > 0;

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "core/strings.h"
-#include "parquet/table_text.h"
 #include "replay/table_file.h"
 
 namespace mh::app {
@@ -17,19 +16,57 @@ bool NumericKind(ValueKind k) {
   return k == ValueKind::kInt || k == ValueKind::kDouble || k == ValueKind::kString;
 }
 
+// Key columns that are names, never numbers, whatever their cells look like.
+bool TextKey(const std::string& name) { return name == "machine_id" || name == "sensor_id"; }
+
+// Appends the rows of `src` to `dst` (same kind).
+void AppendRows(const TableColumn& src, std::size_t rows, TableColumn* dst) {
+  dst->valid.insert(dst->valid.end(), src.valid.begin(), src.valid.begin() + rows);
+  switch (src.info.kind) {
+    case ValueKind::kDouble:
+      dst->doubles.insert(dst->doubles.end(), src.doubles.begin(), src.doubles.begin() + rows);
+      break;
+    case ValueKind::kString:
+    case ValueKind::kBinary:
+    case ValueKind::kDecimal:
+      dst->strings.insert(dst->strings.end(), src.strings.begin(), src.strings.begin() + rows);
+      break;
+    default:
+      dst->ints.insert(dst->ints.end(), src.ints.begin(), src.ints.begin() + rows);
+      break;
+  }
+}
+
 }  // namespace
+
+Result<std::vector<std::string>> ParseFeatureList(const std::string& text) {
+  std::vector<std::string> names;
+  for (const std::string& raw : Split(text, ',')) {
+    std::string name(TrimSpace(raw));
+    if (name.empty())
+      return Status::InvalidArgument("--features: empty column name in '" + text + "'");
+    for (const std::string& seen : names) {
+      if (seen == name) {
+        return Status::InvalidArgument("--features: '" + name + "' is listed twice");
+      }
+    }
+    names.push_back(std::move(name));
+  }
+  return names;
+}
 
 Result<FeatureTableFile> FeatureTableFile::Open(const std::string& path_or_url) {
   FeatureTableFile f;
   f.path_ = path_or_url;
   f.is_url_ = replay::IsHttpUrl(path_or_url);
   f.name_ = f.is_url_ ? replay::RedactUrl(path_or_url) : path_or_url;
-  // One row per batch: only the first row is converted here, so that a cell
-  // further down that does not fit an inferred kind cannot fail this pass
-  // (Read gives the columns their kinds).
+  // One batch of exactly the inference sample: every cell in it fits its
+  // inferred kind, so this pass cannot fail on a cell further down (Read
+  // gives the columns their kinds).
   replay::TableFileOptions options;
-  options.batch_rows = 1;
-  options.csv.batch_rows = 1;
+  options.batch_rows = kFeatureSampleRows;
+  options.csv.infer_rows = kFeatureSampleRows;
+  options.csv.batch_rows = kFeatureSampleRows;
   options.csv.combine_date_time = false;  // the columns are the file's own
   std::unique_ptr<TableReader> reader;
   if (f.is_url_) {
@@ -39,26 +76,29 @@ Result<FeatureTableFile> FeatureTableFile::Open(const std::string& path_or_url) 
     MH_ASSIGN_OR_RETURN(reader, replay::OpenTableFile(path_or_url, options));
   }
   f.columns_ = reader->columns();
-  f.first_row_numeric_.assign(f.columns_.size(), false);
+  f.numeric_.assign(f.columns_.size(), false);
   TableBatch batch;
   MH_RETURN_IF_ERROR(reader->Next(&batch).status());
   f.empty_ = batch.rows == 0;
-  if (batch.rows > 0) {
-    for (std::size_t i = 0; i < batch.columns.size() && i < f.columns_.size(); ++i) {
-      const TableColumn& c = batch.columns[i];
-      if (c.valid.empty() || !c.valid[0]) continue;
+  for (std::size_t i = 0; i < batch.columns.size() && i < f.columns_.size(); ++i) {
+    const TableColumn& c = batch.columns[i];
+    std::size_t values = 0, numbers = 0;
+    for (std::size_t r = 0; r < batch.rows; ++r) {
+      if (!c.valid[r]) continue;
+      ++values;
       switch (c.info.kind) {
         case ValueKind::kInt:
         case ValueKind::kDouble:
-          f.first_row_numeric_[i] = true;
+          ++numbers;
           break;
         case ValueKind::kString:
-          f.first_row_numeric_[i] = ParseDouble(c.strings[0]).ok();
+          numbers += ParseDouble(TrimSpace(c.strings[r])).ok();
           break;
         default:
           break;
       }
     }
+    f.numeric_[i] = values > 0 && 2 * numbers > values;
   }
   return f;
 }
@@ -71,25 +111,32 @@ std::ptrdiff_t FeatureTableFile::Find(const std::string& name) const {
 }
 
 Result<std::unique_ptr<TableReader>> FeatureTableFile::Reopen(
-    const std::vector<std::string>& features) const {
+    const std::vector<std::string>& features, const std::vector<std::string>& keys) const {
   replay::TableFileOptions options;
-  // CSV: features are numbers (a bad cell is the reader's error naming line
-  // and column); every other column is text, so identifiers keep their
-  // spelling and unused columns cannot fail.
+  // CSV (Parquet ignores these): features are numbers (a bad cell is the
+  // reader's error naming line and column); key columns keep the kinds
+  // inferred by Open (names stay text); every other column is text, so that
+  // unused columns cannot fail.
   for (const TableColumnInfo& c : columns_) {
-    bool feature = false;
-    for (const std::string& f : features) feature = feature || f == c.name;
-    options.csv.column_types.emplace_back(c.name,
-                                          feature ? ValueKind::kDouble : ValueKind::kString);
+    ValueKind kind = ValueKind::kString;
+    for (const std::string& f : features) {
+      if (f == c.name) kind = ValueKind::kDouble;
+    }
+    for (const std::string& k : keys) {
+      if (k == c.name && !TextKey(k)) kind = c.kind;
+    }
+    options.csv.column_types.emplace_back(c.name, kind);
   }
   options.csv.combine_date_time = false;
+  options.csv.batch_rows = 1 << 16;
+  options.batch_rows = 1 << 16;
   if (is_url_) return replay::OpenTableBytes(body_, name_, options);
   return replay::OpenTableFile(path_, options);
 }
 
 Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& features,
-                                            const std::vector<std::string>& ids) const {
-  for (const std::vector<std::string>* list : {&features, &ids}) {
+                                            const std::vector<std::string>& keys) const {
+  for (const std::vector<std::string>* list : {&features, &keys}) {
     for (const std::string& name : *list) {
       if (Find(name) < 0) {
         return Status::InvalidArgument(name_ + ": no column '" + name + "'");
@@ -101,7 +148,7 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
     for (const TableColumnInfo& c : columns_) count += c.name == name;
     if (count > 1) return Status::Corruption(name_ + ": column '" + name + "' appears twice");
   }
-  MH_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader, Reopen(features));
+  MH_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader, Reopen(features, keys));
   const std::vector<TableColumnInfo>& cols = reader->columns();
   auto index = [&](const std::string& name) -> Result<std::size_t> {
     for (std::size_t i = 0; i < cols.size(); ++i) {
@@ -109,7 +156,7 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
     }
     return Status::Corruption(name_ + ": column '" + name + "' disappeared on reopening");
   };
-  std::vector<std::size_t> feature_col, id_col;
+  std::vector<std::size_t> feature_col, key_col;
   for (const std::string& name : features) {
     MH_ASSIGN_OR_RETURN(const std::size_t i, index(name));
     if (!NumericKind(cols[i].kind)) {
@@ -118,56 +165,80 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
     }
     feature_col.push_back(i);
   }
-  for (const std::string& name : ids) {
+  std::vector<TableColumnInfo> key_infos;
+  for (const std::string& name : keys) {
     MH_ASSIGN_OR_RETURN(const std::size_t i, index(name));
-    id_col.push_back(i);
+    key_col.push_back(i);
+    key_infos.push_back(cols[i]);
   }
 
   FeatureTable table;
   table.x.cols = features.size();
-  const parquet::TextOptions text_options;
+  table.keys.Reset(0, key_infos);
+  const std::size_t d = features.size();
   TableBatch batch;
   while (true) {
     MH_RETURN_IF_ERROR(reader->Next(&batch).status());
     if (batch.rows == 0) break;
-    for (std::size_t r = 0; r < batch.rows; ++r) {
-      const std::int64_t row = batch.first_row + static_cast<std::int64_t>(r) + 1;
-      auto where = [&](std::size_t j) {
-        return name_ + ": row " + std::to_string(row) + ", column '" + features[j] + "'";
+    const std::size_t base = table.x.data.size();
+    table.x.data.resize(base + batch.rows * d);
+    double* const out = table.x.data.data() + base;
+    for (std::size_t j = 0; j < d; ++j) {
+      const TableColumn& c = batch.columns[feature_col[j]];
+      auto where = [&](std::size_t r) {
+        return name_ + ": row " +
+               std::to_string(batch.first_row + static_cast<std::int64_t>(r) + 1) + ", column '" +
+               features[j] + "'";
       };
-      for (std::size_t j = 0; j < feature_col.size(); ++j) {
-        const TableColumn& c = batch.columns[feature_col[j]];
-        if (!c.valid[r]) return Status::Corruption(where(j) + ": missing value");
-        double v = 0;
-        switch (c.info.kind) {
-          case ValueKind::kDouble:
-            v = c.doubles[r];
-            break;
-          case ValueKind::kInt:
-            v = static_cast<double>(c.ints[r]);
-            break;
-          default: {  // kString (Parquet text, checked above)
-            Result<double> parsed = ParseDouble(c.strings[r]);
-            if (!parsed.ok()) {
-              return Status::Corruption(where(j) + ": not a number: '" + c.strings[r] + "'");
-            }
-            v = *parsed;
-          }
+      // Column at a time: the reader's vectors are read straight into the
+      // row-major matrix; errors are looked for only after a cheap check.
+      bool all_valid = true;
+      for (std::size_t r = 0; r < batch.rows; ++r) all_valid &= c.valid[r] != 0;
+      if (!all_valid) {
+        for (std::size_t r = 0; r < batch.rows; ++r) {
+          if (!c.valid[r]) return Status::Corruption(where(r) + ": missing value");
         }
-        if (!std::isfinite(v)) {
-          return Status::Corruption(where(j) + ": not finite (" + FormatDouble(v) + ")");
-        }
-        table.x.data.push_back(v);
       }
-      if (!id_col.empty()) {
-        std::vector<std::string> cells(id_col.size());
-        for (std::size_t k = 0; k < id_col.size(); ++k) {
-          parquet::AppendCsvValue(batch.columns[id_col[k]], r, text_options, &cells[k]);
+      switch (c.info.kind) {
+        case ValueKind::kDouble: {
+          const double* v = c.doubles.data();
+          bool finite = true;
+          for (std::size_t r = 0; r < batch.rows; ++r) {
+            out[r * d + j] = v[r];
+            finite &= std::isfinite(v[r]);
+          }
+          if (!finite) {
+            for (std::size_t r = 0; r < batch.rows; ++r) {
+              if (!std::isfinite(v[r])) {
+                return Status::Corruption(where(r) + ": not finite (" + FormatDouble(v[r]) + ")");
+              }
+            }
+          }
+          break;
         }
-        table.ids.push_back(std::move(cells));
+        case ValueKind::kInt:
+          for (std::size_t r = 0; r < batch.rows; ++r) {
+            out[r * d + j] = static_cast<double>(c.ints[r]);
+          }
+          break;
+        default:  // kString (Parquet text, checked above)
+          for (std::size_t r = 0; r < batch.rows; ++r) {
+            Result<double> parsed = ParseDouble(TrimSpace(c.strings[r]));
+            if (!parsed.ok()) {
+              return Status::Corruption(where(r) + ": not a number: '" + c.strings[r] + "'");
+            }
+            if (!std::isfinite(*parsed)) {
+              return Status::Corruption(where(r) + ": not finite (" + FormatDouble(*parsed) + ")");
+            }
+            out[r * d + j] = *parsed;
+          }
       }
     }
+    for (std::size_t k = 0; k < key_col.size(); ++k) {
+      AppendRows(batch.columns[key_col[k]], batch.rows, &table.keys.columns[k]);
+    }
     table.x.rows += batch.rows;
+    table.keys.rows += batch.rows;
   }
   return table;
 }

@@ -105,7 +105,7 @@ std::string ImpulsiveCsv(int n, double fs, bool with_timestamp) {
     const double t = i / fs;
     const double v = 0.3 * std::sin(2 * std::numbers::pi * 30 * t) + 0.1 * std::sin(0.77 * i * i) +
                      (i % 97 == 0 ? 2.0 : 0.0);
-    if (with_timestamp) csv << "2024-01-01T00:00:" << i << "Z,";
+    if (with_timestamp) csv << 1767225600 + i << ",";  // epoch seconds from 2026-01-01
     csv << FormatDouble(v) << "\n";
   }
   return csv.str();
@@ -120,8 +120,9 @@ TEST_F(FeaturesCliTest, WindowsPerMachineWithTimestamps) {
   csv << "timestamp,machine_id,sensor_id,ax,ay\n";
   for (int i = 0; i < 50; ++i) {
     const double s = amp * std::sin(2 * std::numbers::pi * 100 * i / fs);
-    csv << "t" << i << ",a,s1," << FormatDouble(s) << ",0.5\n";
-    csv << "t" << i << ",b,s2," << FormatDouble(s + 3) << ",-0.5\n";
+    // Epoch milliseconds (2026-01-01T00:00:00Z + i ms): the unit is inferred.
+    csv << 1767225600000 + i << ",a,s1," << FormatDouble(s) << ",0.5\n";
+    csv << 1767225600000 + i << ",b,s2," << FormatDouble(s + 3) << ",-0.5\n";
   }
   const std::string in = Write("in.csv", csv.str());
   const std::string out_path = dir_ + "/out.csv";
@@ -140,7 +141,9 @@ TEST_F(FeaturesCliTest, WindowsPerMachineWithTimestamps) {
   EXPECT_EQ(result.header[1], "machine_id");
   EXPECT_EQ(result.header[2], "mean_ax");
   ASSERT_EQ(result.rows.size(), 6u);
-  const std::vector<std::string> starts = {"t0", "t0", "t15", "t15", "t30", "t30"};
+  const std::vector<std::string> starts = {"2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z",
+                                           "2026-01-01T00:00:00.015Z", "2026-01-01T00:00:00.015Z",
+                                           "2026-01-01T00:00:00.030Z", "2026-01-01T00:00:00.030Z"};
   const std::vector<std::string> machines = {"a", "b", "a", "b", "a", "b"};
   for (std::size_t r = 0; r < result.rows.size(); ++r) {
     const auto& row = result.rows[r];
@@ -360,7 +363,9 @@ TEST_F(FeaturesCliTest, JsonLinesTimestampsAndHugeValues) {
   // so rms and kurtosis are right (numpy says inf and NaN).
   std::ostringstream csv;
   csv << "timestamp,ax\n";
-  for (int i = 0; i < 8; ++i) csv << "t\"" << i << "," << (i % 2 ? "1e200" : "-1e200") << "\n";
+  for (int i = 0; i < 8; ++i) {
+    csv << "2026-01-01T00:00:0" << i << "+01:00," << (i % 2 ? "1e200" : "-1e200") << "\n";
+  }
   const std::string in = Write("big.csv", csv.str());
   const std::string path = dir_ + "/big.jsonl";
   std::string out, err;
@@ -368,7 +373,7 @@ TEST_F(FeaturesCliTest, JsonLinesTimestampsAndHugeValues) {
             0)
       << err;
   const nlohmann::json j = nlohmann::json::parse(Read(path));
-  EXPECT_EQ(j["window_start"], "t\"0");
+  EXPECT_EQ(j["window_start"], "2025-12-31T23:00:00.000Z");  // the offset applied
   EXPECT_EQ(j["rms_ax"].get<double>(), 1e200);
   EXPECT_EQ(j["kurtosis_ax"].get<double>(), 1.0);  // a square wave
   EXPECT_EQ(j["peak_ax"].get<double>(), 1e200);
@@ -386,7 +391,7 @@ TEST_F(FeaturesCliTest, OrdersEnvelopeIsoZoneAndPrototypeNames) {
       << err;
   const Csv csv = ParseCsv(out);
   ASSERT_EQ(csv.rows.size(), 2u);
-  EXPECT_EQ(csv.rows[1][0], "2024-01-01T00:00:512Z");
+  EXPECT_EQ(csv.rows[1][0], "2026-01-01T00:08:32.000Z");  // epoch seconds + 512
   // Prototype names; the rest unchanged.
   Col(csv, "bandE0_200_ax");
   Col(csv, "rms_ax");
