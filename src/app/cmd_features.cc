@@ -463,8 +463,8 @@ struct PendingRow {
 
 // Cuts the samples of each machine into windows, computes their features
 // and hands the rows to a FeatureWriter. Windows never cross a file
-// boundary: BeginFile starts every machine afresh. `where` strings name the
-// file and the row.
+// boundary: BeginFile starts every machine afresh. Errors name the file and
+// the 1-based row.
 class Windower {
  public:
   Windower(const FeaturesArgs& a, features::WindowFeatureExtractor& ex, FeatureWriter& writer,
@@ -505,14 +505,14 @@ class Windower {
   // One sample row (`row_in_file` 0-based): `row[c]` is channel c (finite,
   // checked by the caller). With --dtype float32 each value is first rounded
   // to the nearest float32; one outside the float32 range is an error.
-  Status Add(const std::string& where, const std::string& machine, std::int64_t start,
-             std::uint64_t row_in_file, std::span<const double> row) {
+  Status Add(const std::string& machine, std::int64_t start, std::uint64_t row_in_file,
+             std::span<const double> row) {
     if (float32_) {
       for (std::size_t c = 0; c < row.size(); ++c) {
         const auto f = static_cast<float>(row[c]);
         if (!std::isfinite(f)) {
-          return Status::Corruption(where + ": column '" + ex_.options().channels[c] + "': '" +
-                                    FormatDouble(row[c]) +
+          return Status::Corruption(Where(row_in_file) + ": column '" + ex_.options().channels[c] +
+                                    "': '" + FormatDouble(row[c]) +
                                     "' is outside the float32 range (--dtype float32)");
         }
         rounded_[c] = static_cast<double>(f);
@@ -534,7 +534,7 @@ class Windower {
     for (std::size_t c = 0; c < spans_.size(); ++c) spans_[c] = m.samples[c];
     const std::span<double> features = std::span<double>(values_).first(ex_.names().size());
     Status s = ex_.Compute(spans_, features);
-    if (!s.ok()) return Status::Corruption(where + ": " + s.message());
+    if (!s.ok()) return Status::Corruption(Where(row_in_file) + ": " + s.message());
     values_.back() = static_cast<double>(m.rows.front());
     const auto group = static_cast<features::IsoGroup>(a_.iso_group);
     const features::Foundation foundation = a_.foundation == "flexible"
@@ -543,7 +543,8 @@ class Windower {
     for (std::size_t i = 0; i < columns_.size(); ++i) {
       if (!columns_[i].zone || (sources_ && i == 0)) continue;
       auto zone = features::Iso20816Zone(values_[columns_[i].source], group, foundation);
-      if (!zone.ok()) return Status::Corruption(where + ": " + zone.status().message());
+      if (!zone.ok())
+        return Status::Corruption(Where(row_in_file) + ": " + zone.status().message());
       zones_[i] = features::IsoZoneName(*zone);
     }
     ++m.windows;
@@ -585,6 +586,11 @@ class Windower {
   Status Finish() { return writer_.Finish(); }
 
  private:
+  // "<file>: row <n>" (1-based) for messages; built only on errors.
+  std::string Where(std::uint64_t row_in_file) const {
+    return file_ + ": row " + std::to_string(row_in_file + 1);
+  }
+
   const FeaturesArgs& a_;
   features::WindowFeatureExtractor& ex_;
   FeatureWriter& writer_;
@@ -653,19 +659,22 @@ std::vector<std::size_t> TimeOfDayColumns(const std::vector<TableColumnInfo>& co
 // cells of row r. Corruption naming the row and column for a null,
 // non-integral or out-of-range cell.
 Result<std::int64_t> TimeOfDayNs(const TableBatch& batch, const std::vector<std::size_t>& cols,
-                                 std::size_t r, const std::string& where) {
+                                 std::size_t r, const std::string& shown) {
+  auto where = [&] {
+    return shown + ": row " + std::to_string(batch.first_row + static_cast<std::int64_t>(r) + 1);
+  };
   constexpr std::int64_t kMax[] = {23, 59, 60, 999999};
   constexpr std::int64_t kNs[] = {3'600'000'000'000, 60'000'000'000, 1'000'000'000, 1'000};
   std::int64_t ns = 0;
   for (std::size_t k = 0; k < 4; ++k) {
     const TableColumn& col = batch.columns[cols[k]];
     if (!col.valid[r]) {
-      return Status::Corruption(where + ": column '" + col.info.name + "' is null");
+      return Status::Corruption(where() + ": column '" + col.info.name + "' is null");
     }
     const double d =
         col.info.kind == ValueKind::kDouble ? col.doubles[r] : static_cast<double>(col.ints[r]);
     if (!(d >= 0) || d > static_cast<double>(kMax[k]) || d != std::floor(d)) {
-      return Status::Corruption(where + ": column '" + col.info.name + "': '" + FormatDouble(d) +
+      return Status::Corruption(where() + ": column '" + col.info.name + "': '" + FormatDouble(d) +
                                 "' is not a time-of-day field (integer 0.." +
                                 std::to_string(kMax[k]) + ")");
     }
@@ -856,16 +865,17 @@ Status ReadFile(const std::string& shown, TableReader& reader, const features::F
     }
     for (std::size_t r = 0; r < batch.rows; ++r) {
       const auto row_in_file = static_cast<std::uint64_t>(batch.first_row) + r;
-      const std::string where = shown + ": row " + std::to_string(row_in_file + 1);
+      // "<file>: row <n>" for messages; built only on errors (hot loop).
+      auto where = [&] { return shown + ": row " + std::to_string(row_in_file + 1); };
       for (std::size_t c = 0; c < channel_col.size(); ++c) {
         const TableColumn& col = batch.columns[channel_col[c]];
         if (!col.valid[r]) {
-          return Status::Corruption(where + ": column '" + o.channels[c] + "' is null");
+          return Status::Corruption(where() + ": column '" + o.channels[c] + "' is null");
         }
         const double v =
             col.info.kind == ValueKind::kDouble ? col.doubles[r] : static_cast<double>(col.ints[r]);
         if (!std::isfinite(v)) {
-          return Status::Corruption(where + ": column '" + o.channels[c] + "': '" +
+          return Status::Corruption(where() + ": column '" + o.channels[c] + "': '" +
                                     FormatDouble(v) + "' is not a finite number");
         }
         row_values[c] = v;
@@ -875,7 +885,7 @@ Status ReadFile(const std::string& shown, TableReader& reader, const features::F
         if (index < 0) return Status::OK();
         const TableColumn& col = batch.columns[static_cast<std::size_t>(index)];
         if (!col.valid[r]) {
-          return Status::Corruption(where + ": column '" + col.info.name + "' is null");
+          return Status::Corruption(where() + ": column '" + col.info.name + "' is null");
         }
         *out = CellText(col, r);
         return Status::OK();
@@ -883,14 +893,14 @@ Status ReadFile(const std::string& shown, TableReader& reader, const features::F
       MH_RETURN_IF_ERROR(text(machine_col, &machine));
       if (timestamps.has_value()) {
         if (!ts_valid[r]) {
-          return Status::Corruption(where + ": column '" +
+          return Status::Corruption(where() + ": column '" +
                                     cols[static_cast<std::size_t>(ts_col)].name + "' is null");
         }
         start = ts_ns[r];
       } else if (!tod_cols.empty()) {
-        MH_ASSIGN_OR_RETURN(start, TimeOfDayNs(batch, tod_cols, r, where));
+        MH_ASSIGN_OR_RETURN(start, TimeOfDayNs(batch, tod_cols, r, shown));
       }
-      MH_RETURN_IF_ERROR(windower.Add(where, machine, start, row_in_file, row_values));
+      MH_RETURN_IF_ERROR(windower.Add(machine, start, row_in_file, row_values));
     }
   }
   return Status::OK();
