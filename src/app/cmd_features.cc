@@ -972,7 +972,8 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
         auto created = features::WindowFeatureExtractor::Create(o);
         if (!created.ok()) return created.status();
         ex = std::move(*created);
-        windower = std::make_unique<Windower>(a, *ex, writer, inputs.multiple, a.keep_going);
+        windower = std::make_unique<Windower>(a, *ex, writer, inputs.multiple,
+                                              a.keep_going && inputs.files.size() > 1);
         const std::vector<TableColumnInfo>& cols = reader.columns();
         MH_ASSIGN_OR_RETURN(const TableColumnInfo start, StartColumn(shown, cols, batch));
         MH_RETURN_IF_ERROR(windower->Begin(FindColumn(cols, "machine_id") >= 0, start));
@@ -982,7 +983,16 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
       return windower->EndFile(shown);
     }();
     if (s.ok()) continue;
-    if (!a.keep_going) return s;
+    if (!a.keep_going) {
+      if (inputs.multiple && inputs.files.size() > 1) {
+        const std::string m = s.message() + " (--keep-going skips a failing file)";
+        if (s.IsInvalidArgument()) return Status::InvalidArgument(m);
+        if (s.IsIOError()) return Status::IOError(m);
+        if (s.IsNotFound()) return Status::NotFound(m);
+        return Status::Corruption(m);
+      }
+      return s;
+    }
     ++*failed;
     ReportError(io, kCommand, s);
   }
