@@ -705,14 +705,7 @@ Status AsDataError(const Status& s) {
 // byte per column separator or line end and at least one byte per channel
 // cell. 0 when unknown (URLs, Parquet: rows are not bounded by bytes).
 std::uint64_t MaxRowsBySize(const std::string& file, std::size_t columns, std::size_t channels) {
-  if (replay::IsHttpUrl(file)) return 0;
-  std::string lower = file;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (EndsWith(lower, ".parquet")) return 0;
-  std::ifstream in(file, std::ios::binary);
-  char magic[4] = {0, 0, 0, 0};
-  in.read(magic, 4);
-  if (in.gcount() == 4 && std::string_view(magic, 4) == "PAR1") return 0;
+  if (replay::IsHttpUrl(file) || replay::IsParquetFile(file)) return 0;
   std::error_code ec;
   const std::uintmax_t bytes = std::filesystem::file_size(file, ec);
   if (ec) return 0;

@@ -51,6 +51,11 @@ Result<std::string> FetchUrl(const std::string& url, const TableFileOptions& opt
 Result<std::unique_ptr<TableReader>> OpenTableBytes(std::string bytes, const std::string& name,
                                                     const TableFileOptions& options);
 
+// True when the local file `path` is read as Parquet: it starts with "PAR1"
+// or its name ends in ".parquet" (so that a truncated Parquet file is
+// reported by the Parquet reader). False for a file that cannot be opened.
+bool IsParquetFile(const std::string& path);
+
 // Opens a path or URL as above. NotFound when a file is missing; otherwise
 // the errors of FetchUrl and of the format's reader.
 Result<std::unique_ptr<TableReader>> OpenTableFile(const std::string& path_or_url,
