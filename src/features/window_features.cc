@@ -133,15 +133,24 @@ bool AllFinite(std::span<const double> x) {
   return bad == 0;
 }
 
-// max |x| (x finite): a branch-free loop the compiler vectorises.
-double MaxAbs(std::span<const double> x) {
-  double m = 0;
+// max |x| as its bit pattern with the sign cleared (for doubles >= 0 the
+// order of the bits as int64 is the order of the values): at least
+// kExponentBits when some sample is NaN or infinite. One branch-free pass
+// the compiler vectorises; it serves as the finiteness check and as the peak
+// that decides the scaling.
+constexpr std::int64_t kExponentBits = 0x7ff0000000000000LL;
+std::int64_t MaxAbsBits(std::span<const double> x) {
+  constexpr std::int64_t kNoSign = 0x7fffffffffffffffLL;
+  std::int64_t m = 0;
   for (const double v : x) {
-    const double a = std::fabs(v);
-    m = a > m ? a : m;
+    const std::int64_t b = std::bit_cast<std::int64_t>(v) & kNoSign;
+    m = b > m ? b : m;
   }
   return m;
 }
+
+// max |x| of finite samples.
+double MaxAbs(std::span<const double> x) { return std::bit_cast<double>(MaxAbsBits(x)); }
 
 // Windows whose max |x| lies in [2^kMinSafeExponent, 2^kMaxSafeExponent]
 // are used as they are: for N <= kMaxWindowSamples (2^22) the fourth central
@@ -216,6 +225,7 @@ struct WindowFeatureExtractor::Scratch {
   std::vector<double> widened;                 // channels x N: float32 input as float64
   std::vector<std::span<const double>> widened_channels;  // views into `widened`
   std::vector<double> scaled;  // N samples: a channel scaled by a power of two
+  std::vector<double> peaks;   // per channel: max |x| of the window
 };
 
 WindowFeatureExtractor::WindowFeatureExtractor(FeatureOptions options,
@@ -234,6 +244,7 @@ Result<std::unique_ptr<WindowFeatureExtractor>> WindowFeatureExtractor::Create(
   scratch->power.assign(n / 2 + 1, 0.0);
   if (options.magnitude) scratch->magnitude.assign(n, 0.0);
   scratch->scaled.assign(n, 0.0);
+  scratch->peaks.assign(options.channels.size(), 0.0);
   scratch->widened.assign(options.channels.size() * n, 0.0);
   for (std::size_t c = 0; c < options.channels.size(); ++c) {
     scratch->widened_channels.emplace_back(scratch->widened.data() + c * n, n);
@@ -312,9 +323,11 @@ Status WindowFeatureExtractor::Compute(std::span<const std::span<const double>> 
                                        std::span<double> out) {
   MH_RETURN_IF_ERROR(CheckShapes(channels, out));
   const std::size_t n = options_.window_samples;
+  std::span<double> peaks = scratch_->peaks;
   for (std::size_t c = 0; c < channels.size(); ++c) {
     const std::span<const double> x = channels[c];
-    if (!AllFinite(x)) {
+    const std::int64_t bits = MaxAbsBits(x);
+    if (bits >= kExponentBits) {
       for (std::size_t i = 0; i < n; ++i) {
         if (!std::isfinite(x[i])) {
           return Status::InvalidArgument("channel '" + options_.channels[c] + "': sample " +
@@ -322,13 +335,14 @@ Status WindowFeatureExtractor::Compute(std::span<const std::span<const double>> 
         }
       }
     }
+    peaks[c] = std::bit_cast<double>(bits);
   }
   // Each channel is scaled on its own; the magnitude by the exponent of the
   // largest sample of all channels (when outside the safe range), so that
   // its squares neither overflow nor underflow.
   double largest = 0;
   for (std::size_t c = 0; c < channels.size(); ++c) {
-    const double peak = MaxAbs(channels[c]);
+    const double peak = peaks[c];
     largest = std::max(largest, peak);
     const int e = ScaleExponent(peak);
     std::span<const double> x = channels[c];
