@@ -197,10 +197,7 @@ class BatchScorer {
         return Status::Corruption(path + ": key columns differ from the first file's (" +
                                   describe(schema) + " instead of " + describe(want) + ")");
       }
-      // Same columns: the first file's fraction digits are the output's.
-      for (std::size_t j = 0; j < want.size(); ++j) {
-        batch.columns[j].info.fraction_digits = want[j].fraction_digits;
-      }
+      // Each file's timestamps keep their own fraction digits in text.
     }
     return out_->Write(batch);
   }

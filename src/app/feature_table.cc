@@ -240,6 +240,21 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
     table.x.rows += batch.rows;
     table.keys.rows += batch.rows;
   }
+  // Timestamps print with the digits their values need (3, 6 or 9), not the
+  // reader's nanoseconds: "00:00:00.250Z" stays so.
+  for (TableColumn& c : table.keys.columns) {
+    if (c.info.kind != ValueKind::kTimestamp) continue;
+    int digits = 3;
+    for (std::size_t r = 0; r < c.ints.size() && digits < 9; ++r) {
+      if (!c.valid[r]) continue;
+      if (c.ints[r] % 1000 != 0) {
+        digits = 9;
+      } else if (c.ints[r] % 1000000 != 0) {
+        digits = 6;
+      }
+    }
+    c.info.fraction_digits = digits;
+  }
   return table;
 }
 

@@ -35,7 +35,8 @@ struct FeatureTable {
   // rows x features, in the order the features were requested.
   iforest::Matrix x;
   // The key columns requested, in that order, with x.rows rows each, kinds
-  // as read (first_row 0).
+  // as read (first_row 0); timestamps with the fraction digits (3, 6 or 9)
+  // their values need.
   TableBatch keys;
 };
 
