@@ -82,9 +82,14 @@ class FeatureTableFile {
   Result<std::unique_ptr<TableReader>> Reopen(const std::vector<std::string>& features,
                                               const std::vector<std::string>& keys) const;
 
+  // Opens the Parquet file or body reading `columns` (all when empty).
+  Result<std::unique_ptr<TableReader>> OpenParquet(const std::vector<std::string>& columns,
+                                                   std::size_t batch_rows) const;
+
   std::string path_;  // as given
   std::string name_;  // for messages
   bool is_url_ = false;
+  bool parquet_ = false;
   std::string body_;  // a URL's bytes
   std::vector<TableColumnInfo> columns_;
   std::vector<bool> numeric_;
