@@ -1,5 +1,6 @@
 #include "app/feature_table.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <fstream>
@@ -141,6 +142,7 @@ Result<FeatureTableFile> FeatureTableFile::Open(const std::string& path_or_url) 
                   : parquet::ReadParquetInfo(f.path_);
     if (!info.ok()) return info.status();
     f.empty_ = info->num_rows == 0;
+    f.rows_hint_ = static_cast<std::size_t>(std::max<std::int64_t>(0, info->num_rows));
     std::vector<std::string> text;
     for (const TableColumnInfo& c : f.columns_) {
       if (c.kind == ValueKind::kString) {
@@ -277,6 +279,8 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
   table.x.cols = features.size();
   table.keys.Reset(0, key_infos);
   const std::size_t d = features.size();
+  // Parquet says how many rows come: no reallocation while reading.
+  table.x.data.reserve(rows_hint_ * d);
   TableBatch batch;
   while (true) {
     MH_RETURN_IF_ERROR(reader->Next(&batch).status());

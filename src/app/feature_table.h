@@ -94,6 +94,7 @@ class FeatureTableFile {
   std::vector<TableColumnInfo> columns_;
   std::vector<bool> numeric_;
   bool empty_ = true;
+  std::size_t rows_hint_ = 0;  // Parquet: the footer's row count
 };
 
 }  // namespace mh::app
