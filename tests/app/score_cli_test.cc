@@ -281,3 +281,37 @@ TEST_F(ScoreCliTest, TrainReadsAFolderAsOneTable) {
 
 }  // namespace
 }  // namespace mh::app::test
+
+namespace mh::app::test {
+namespace {
+
+// `simulate` writes the same rows in every format: Parquet (timestamp
+// TIMESTAMP, values DOUBLE) equal to its CSV read back.
+TEST_F(ScoreCliTest, SimulateWritesParquetWithTheCsvValues) {
+  std::string out, err;
+  const std::vector<std::string> common = {"simulate", "--duration", "0.05s", "--fs",
+                                           "2000",     "--machines", "2"};
+  std::vector<std::string> csv_args = common, pq_args = common;
+  csv_args.insert(csv_args.end(), {"--out", dir_ + "/sim.csv"});
+  pq_args.insert(pq_args.end(), {"--out", dir_ + "/sim.parquet"});
+  ASSERT_EQ(Run(csv_args, &out, &err), kExitOk) << err;
+  ASSERT_EQ(Run(pq_args, &out, &err), kExitOk) << err;
+  const TableBatch csv = ReadTable(dir_ + "/sim.csv");
+  const TableBatch pq = ReadTable(dir_ + "/sim.parquet");
+  ASSERT_EQ(csv.rows, 200u);
+  ASSERT_EQ(pq.rows, csv.rows);
+  ASSERT_EQ(pq.columns.size(), 6u);
+  EXPECT_EQ(pq.columns[0].info.kind, ValueKind::kTimestamp);
+  EXPECT_EQ(pq.columns[0].ints, csv.columns[0].ints);
+  EXPECT_EQ(pq.columns[1].strings, csv.columns[1].strings);
+  for (std::size_t j = 3; j < 6; ++j) EXPECT_EQ(pq.columns[j].doubles, csv.columns[j].doubles);
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/sim.parquet.labels.csv"));
+
+  std::vector<std::string> bad = common;
+  bad.insert(bad.end(), {"--out", dir_ + "/sim.dat"});
+  EXPECT_EQ(Run(bad, &out, &err), kExitUsage);
+  EXPECT_THAT(err, HasSubstr("sim.dat"));
+}
+
+}  // namespace
+}  // namespace mh::app::test
