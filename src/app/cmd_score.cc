@@ -13,8 +13,11 @@
 // extension or --format): with several input files, source_file and
 // source_offset (the 0-based data row in its file); the key columns of the
 // first file (machine_id, sensor_id, timestamp, window_start, in input order)
-// with their kinds; then score (decision_function), score_samples and anomaly
-// (1 where predict is -1, else 0). The output appears whole or not at all.
+// with their kinds (timestamp read by the one timestamp rule,
+// csv/timestamp_column.h: date-times, ISO text, epoch s/ms/us/ns by the
+// plausible range of their values; the choice is logged); then score (decision_function),
+// score_samples and anomaly (1 where predict is -1, else 0). The output appears whole or not at
+// all.
 //
 // Errors: an empty, non-numeric or non-finite feature cell names the file,
 // the row (CSV: the line, for a cell that is not a number) and the column
@@ -112,6 +115,11 @@ class BatchScorer {
       }
     }
     MH_ASSIGN_OR_RETURN(FeatureTable table, file.Read(wanted_, key_names));
+    if (!table.timestamp_rule.empty() && !timestamp_logged_) {
+      io_.err << "machine-health score: " << file.name() << ": timestamps: " << table.timestamp_rule
+              << "\n";
+      timestamp_logged_ = true;
+    }
     const Clock::time_point t1 = Clock::now();
     const iforest::Matrix& x = table.x;
     scores_.resize(x.rows);
@@ -211,6 +219,7 @@ class BatchScorer {
   std::vector<double> scores_;
   std::unique_ptr<tableio::TableOutput> out_;
   std::size_t rows_ = 0;
+  bool timestamp_logged_ = false;
   Clock::duration open_{}, read_{}, score_{}, write_{};
 };
 

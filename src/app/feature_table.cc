@@ -6,12 +6,14 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "core/strings.h"
+#include "csv/timestamp_column.h"
 #include "parquet/parquet_reader.h"
 #include "replay/table_file.h"
 
@@ -279,6 +281,23 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
   table.x.cols = features.size();
   table.keys.Reset(0, key_infos);
   const std::size_t d = features.size();
+  // The `timestamp` key is read by the one timestamp rule
+  // (csv/timestamp_column.h): date-times as they are, epoch numbers in the
+  // unit their values fit, ISO text parsed; it becomes a kTimestamp column.
+  std::ptrdiff_t ts_key = -1;
+  std::optional<csv::TimestampColumnReader> ts_reader;
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    if (keys[k] != "timestamp") continue;
+    ts_key = static_cast<std::ptrdiff_t>(k);
+    csv::TimestampColumnOptions ts_options;
+    ts_options.source = name_;
+    MH_ASSIGN_OR_RETURN(auto made, csv::TimestampColumnReader::Make(ts_options));
+    ts_reader.emplace(std::move(made));
+    table.keys.columns[k].info.kind = ValueKind::kTimestamp;
+    table.keys.columns[k].info.fraction_digits = 9;
+  }
+  std::vector<std::int64_t> ts_ns;
+  std::vector<std::uint8_t> ts_valid;
   // Parquet says how many rows come: no reallocation while reading.
   table.x.data.reserve(rows_hint_ * d);
   TableBatch batch;
@@ -340,7 +359,19 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
       }
     }
     for (std::size_t k = 0; k < key_col.size(); ++k) {
-      AppendRows(batch.columns[key_col[k]], batch.rows, &table.keys.columns[k]);
+      TableColumn& src = batch.columns[key_col[k]];
+      if (static_cast<std::ptrdiff_t>(k) == ts_key) {
+        MH_RETURN_IF_ERROR(ts_reader->Convert(src, batch.first_row, &ts_ns, &ts_valid));
+        TableColumn converted;
+        converted.info = table.keys.columns[k].info;
+        converted.valid.swap(ts_valid);
+        converted.ints.swap(ts_ns);
+        AppendRows(converted, batch.rows, &table.keys.columns[k]);
+        ts_valid.swap(converted.valid);
+        ts_ns.swap(converted.ints);
+        continue;
+      }
+      AppendRows(src, batch.rows, &table.keys.columns[k]);
     }
     table.x.rows += batch.rows;
     table.keys.rows += batch.rows;
@@ -360,6 +391,7 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
     }
     c.info.fraction_digits = digits;
   }
+  if (ts_reader) table.timestamp_rule = ts_reader->Describe();
   return table;
 }
 

@@ -35,9 +35,14 @@ struct FeatureTable {
   // rows x features, in the order the features were requested.
   iforest::Matrix x;
   // The key columns requested, in that order, with x.rows rows each, kinds
-  // as read (first_row 0); timestamps with the fraction digits (3, 6 or 9)
-  // their values need.
+  // as read (first_row 0), but for a `timestamp` key, which is read by the
+  // one timestamp rule (csv/timestamp_column.h: date-times, epoch numbers in
+  // the unit their values fit, ISO text) into kTimestamp; timestamps carry
+  // the fraction digits (3, 6 or 9) their values need.
   TableBatch keys;
+  // How the `timestamp` key was read, for the log ("column 'timestamp':
+  // epoch seconds (auto)"); empty without one.
+  std::string timestamp_rule;
 };
 
 // Parses a --features list "a,b,c" (blanks around names trimmed).
@@ -67,7 +72,10 @@ class FeatureTableFile {
   bool LooksNumeric(std::size_t i) const { return i < numeric_.size() && numeric_[i]; }
 
   // Reads every row: `features` (column names, each present exactly once)
-  // as finite float64 values, `keys` (present column names) as they are.
+  // as finite float64 values, `keys` (present column names) as they are
+  // (a `timestamp` key as an instant: InvalidArgument naming the file, the
+  // column and the row for a value that is not one, or epoch numbers that
+  // fit no unit or several).
   // Corruption naming the file, the 1-based data row and the column for a
   // null cell ("missing value"), a text that is not a number, a NaN or an
   // infinite value, or a column whose kind is not numeric (bool, timestamp,

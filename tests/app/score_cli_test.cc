@@ -315,3 +315,53 @@ TEST_F(ScoreCliTest, SimulateWritesParquetWithTheCsvValues) {
 
 }  // namespace
 }  // namespace mh::app::test
+
+namespace mh::app::test {
+namespace {
+
+// The `timestamp` key through the one timestamp rule: epoch seconds and
+// milliseconds become the same instants as the ISO text (RFC 3339 in CSV,
+// TIMESTAMP in Parquet), and the unit chosen is logged; a column of epochs
+// that fits no unit is an error naming the column.
+TEST_F(ScoreCliTest, EpochTimestampsAreReadByTheOneRule) {
+  const std::string iso = FeatureCsv(0, 40);
+  std::string seconds = "timestamp" + iso.substr(iso.find(','), iso.find('\n') - iso.find(','));
+  std::string millis = seconds;
+  seconds += "\n";
+  millis += "\n";
+  std::string tiny = seconds;
+  std::size_t pos = iso.find('\n') + 1;
+  for (std::size_t i = 0; pos < iso.size(); ++i) {
+    const std::size_t end = iso.find('\n', pos);
+    const std::string rest = iso.substr(iso.find(',', pos), end - iso.find(',', pos));
+    // Whole seconds only, so that epoch seconds are integers: rows 0, 4, 8...
+    if (i % 4 == 0) {
+      seconds += std::to_string(kStartSeconds + static_cast<std::int64_t>(i / 4)) + rest + "\n";
+      tiny += std::to_string(12 + i) + rest + "\n";
+    }
+    millis +=
+        std::to_string((kStartSeconds * 1000) + 250 * static_cast<std::int64_t>(i)) + rest + "\n";
+    pos = end + 1;
+  }
+  WriteAll(dir_ + "/iso.csv", iso);
+  WriteAll(dir_ + "/s.csv", seconds);
+  WriteAll(dir_ + "/ms.csv", millis);
+  WriteAll(dir_ + "/tiny.csv", tiny);
+  std::string out, err, want;
+  ASSERT_EQ(Score(dir_ + "/iso.csv", "-", &out, &err), kExitOk) << err;
+  want = out;
+  ASSERT_EQ(Score(dir_ + "/ms.csv", "-", &out, &err), kExitOk) << err;
+  EXPECT_EQ(out, want);
+  EXPECT_THAT(err, HasSubstr("milliseconds"));
+  ASSERT_EQ(Score(dir_ + "/s.csv", dir_ + "/s.parquet", &out, &err), kExitOk) << err;
+  EXPECT_THAT(err, HasSubstr("seconds"));
+  const TableBatch pq = ReadTable(dir_ + "/s.parquet");
+  ASSERT_EQ(pq.rows, 10u);
+  EXPECT_EQ(pq.columns[0].info.kind, ValueKind::kTimestamp);
+  EXPECT_EQ(pq.columns[0].ints[3], (kStartSeconds + 3) * 1000000000LL);
+  EXPECT_EQ(Score(dir_ + "/tiny.csv", "-", &out, &err), kExitFailure);
+  EXPECT_THAT(err, HasSubstr("'timestamp'"));
+}
+
+}  // namespace
+}  // namespace mh::app::test
