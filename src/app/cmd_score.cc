@@ -29,7 +29,6 @@
 #include <cmath>
 #include <memory>
 #include <ostream>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -51,9 +50,6 @@ namespace mh::app {
 namespace {
 
 constexpr const char* kCommand = "score";
-
-const std::set<std::string, std::less<>> kKeyColumns = {
-    "machine_id", "sensor_id", "timestamp", "window_start", "source_file", "source_offset"};
 
 struct ScoreArgs {
   std::string model;
@@ -110,7 +106,7 @@ class BatchScorer {
     }
     std::vector<std::string> key_names;
     for (const TableColumnInfo& c : file.columns()) {
-      if (kKeyColumns.count(c.name) && !(multiple_ && c.name.rfind("source_", 0) == 0)) {
+      if (IsKeyColumn(c.name) && !(multiple_ && c.name.rfind("source_", 0) == 0)) {
         key_names.push_back(c.name);
       }
     }

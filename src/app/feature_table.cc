@@ -106,6 +106,11 @@ Status SampleNumeric(TableReader& reader, std::vector<std::pair<std::string, boo
 
 }  // namespace
 
+bool IsKeyColumn(std::string_view name) {
+  return name == "machine_id" || name == "sensor_id" || name == "timestamp" ||
+         name == "window_start" || name == "source_file" || name == "source_offset";
+}
+
 Result<std::vector<std::string>> ParseFeatureList(const std::string& text) {
   std::vector<std::string> names;
   for (const std::string& raw : Split(text, ',')) {
@@ -148,7 +153,8 @@ Result<FeatureTableFile> FeatureTableFile::Open(const std::string& path_or_url) 
     std::vector<std::string> text;
     for (const TableColumnInfo& c : f.columns_) {
       if (c.kind == ValueKind::kString) {
-        text.push_back(c.name);
+        // Keys are never features: not sampled.
+        if (!IsKeyColumn(c.name)) text.push_back(c.name);
       } else {
         numeric.emplace_back(c.name, c.kind == ValueKind::kInt || c.kind == ValueKind::kDouble);
       }

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -44,6 +45,12 @@ struct FeatureTable {
   // epoch seconds (auto)"); empty without one.
   std::string timestamp_rule;
 };
+
+// True for the key columns, which identify a row rather than describe it:
+// machine_id, sensor_id, timestamp, window_start, source_file, source_offset.
+// They are never default features (train) and are carried to the output
+// (score).
+bool IsKeyColumn(std::string_view name);
 
 // Parses a --features list "a,b,c" (blanks around names trimmed).
 // InvalidArgument naming the option for an empty name or a name listed twice.
