@@ -5,6 +5,10 @@
 //   BM_CsvReplayEncode: Replay of the same file to a publisher that only
 //                       counts bytes, i.e. `replay --to -` without the write.
 //   BM_ReplayEncodeOnly: the JSON encoding of one feature event alone.
+//   BM_CsvWideHeader/N/R: open and read a header of N fields and one data
+//                       row, all fields named "1" (R = 1) or all distinct
+//                       (R = 0): issue 14's 4,000 x "1" (30 s before the
+//                       fix) and 100,000 unique names (18 s).
 // Figures are rows/s (items_per_second) and input MB/s (bytes_per_second).
 #include <cstdio>
 #include <cstdlib>
@@ -69,6 +73,32 @@ void BM_CsvRead(benchmark::State& state) {
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * FileBytes());
 }
 BENCHMARK(BM_CsvRead)->Unit(benchmark::kMillisecond)->MinTime(2.0);
+
+void BM_CsvWideHeader(benchmark::State& state) {
+  const auto fields = static_cast<std::size_t>(state.range(0));
+  const bool repeated = state.range(1) != 0;
+  std::string text;
+  for (std::size_t j = 0; j < fields; ++j) {
+    if (j > 0) text += ',';
+    text += repeated ? "1" : "c" + std::to_string(j);
+  }
+  text += '\n';
+  for (std::size_t j = 0; j < fields; ++j) text += j > 0 ? ",1.5" : "1.5";
+  text += '\n';
+  for (auto _ : state) {
+    auto reader = csv::OpenCsvTableFromBuffer(text, csv::CsvOptions{});
+    if (!reader.ok() || (*reader)->columns().size() != fields) std::abort();
+    TableBatch batch;
+    if (!(*reader)->Next(&batch).ok() || batch.rows != 1) std::abort();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * text.size()));
+}
+BENCHMARK(BM_CsvWideHeader)
+    ->Args({4000, 1})
+    ->Args({4000, 0})
+    ->Args({100'000, 1})
+    ->Args({100'000, 0})
+    ->Unit(benchmark::kMillisecond);
 
 // Counts what would be written; keeps the payloads' cost (they are built).
 class CountingPublisher final : public transport::Publisher {

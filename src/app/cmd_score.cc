@@ -13,8 +13,11 @@
 // extension or --format): with several input files, source_file and
 // source_offset (the 0-based data row in its file); the key columns of the
 // first file (machine_id, sensor_id, timestamp, window_start, in input order)
-// with their kinds; then score (decision_function), score_samples and anomaly
-// (1 where predict is -1, else 0). The output appears whole or not at all.
+// with their kinds (timestamp read by the one timestamp rule,
+// csv/timestamp_column.h: date-times, ISO text, epoch s/ms/us/ns by the
+// plausible range of their values; the choice is logged); then score (decision_function),
+// score_samples and anomaly (1 where predict is -1, else 0). The output appears whole or not at
+// all.
 //
 // Errors: an empty, non-numeric or non-finite feature cell names the file,
 // the row (CSV: the line, for a cell that is not a number) and the column
@@ -26,7 +29,6 @@
 #include <cmath>
 #include <memory>
 #include <ostream>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,9 +50,6 @@ namespace mh::app {
 namespace {
 
 constexpr const char* kCommand = "score";
-
-const std::set<std::string, std::less<>> kKeyColumns = {
-    "machine_id", "sensor_id", "timestamp", "window_start", "source_file", "source_offset"};
 
 struct ScoreArgs {
   std::string model;
@@ -107,11 +106,16 @@ class BatchScorer {
     }
     std::vector<std::string> key_names;
     for (const TableColumnInfo& c : file.columns()) {
-      if (kKeyColumns.count(c.name) && !(multiple_ && c.name.rfind("source_", 0) == 0)) {
+      if (IsKeyColumn(c.name) && !(multiple_ && c.name.rfind("source_", 0) == 0)) {
         key_names.push_back(c.name);
       }
     }
     MH_ASSIGN_OR_RETURN(FeatureTable table, file.Read(wanted_, key_names));
+    if (!table.timestamp_rule.empty() && !timestamp_logged_) {
+      io_.err << "machine-health score: " << file.name() << ": timestamps: " << table.timestamp_rule
+              << "\n";
+      timestamp_logged_ = true;
+    }
     const Clock::time_point t1 = Clock::now();
     const iforest::Matrix& x = table.x;
     scores_.resize(x.rows);
@@ -197,10 +201,7 @@ class BatchScorer {
         return Status::Corruption(path + ": key columns differ from the first file's (" +
                                   describe(schema) + " instead of " + describe(want) + ")");
       }
-      // Same columns: the first file's fraction digits are the output's.
-      for (std::size_t j = 0; j < want.size(); ++j) {
-        batch.columns[j].info.fraction_digits = want[j].fraction_digits;
-      }
+      // Each file's timestamps keep their own fraction digits in text.
     }
     return out_->Write(batch);
   }
@@ -214,6 +215,7 @@ class BatchScorer {
   std::vector<double> scores_;
   std::unique_ptr<tableio::TableOutput> out_;
   std::size_t rows_ = 0;
+  bool timestamp_logged_ = false;
   Clock::duration open_{}, read_{}, score_{}, write_{};
 };
 

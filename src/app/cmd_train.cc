@@ -22,7 +22,6 @@
 #include <cmath>
 #include <memory>
 #include <ostream>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,10 +42,6 @@ namespace mh::app {
 namespace {
 
 constexpr const char* kCommand = "train";
-
-// Columns that identify a window rather than describe it; never default features.
-const std::set<std::string, std::less<>> kNonFeatureColumns = {
-    "window_start", "timestamp", "machine_id", "sensor_id", "source_file", "source_offset"};
 
 struct TrainArgs {
   std::string input;
@@ -141,7 +136,7 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
   } else {
     std::string skipped;
     for (std::size_t c = 0; c < columns.size(); ++c) {
-      if (kNonFeatureColumns.count(columns[c].name)) continue;
+      if (IsKeyColumn(columns[c].name)) continue;
       if (file->LooksNumeric(c)) {
         names.push_back(columns[c].name);
       } else {

@@ -20,6 +20,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -35,9 +36,21 @@ struct FeatureTable {
   // rows x features, in the order the features were requested.
   iforest::Matrix x;
   // The key columns requested, in that order, with x.rows rows each, kinds
-  // as read (first_row 0).
+  // as read (first_row 0), but for a `timestamp` key, which is read by the
+  // one timestamp rule (csv/timestamp_column.h: date-times, epoch numbers in
+  // the unit their values fit, ISO text) into kTimestamp; timestamps carry
+  // the fraction digits (3, 6 or 9) their values need.
   TableBatch keys;
+  // How the `timestamp` key was read, for the log ("column 'timestamp':
+  // epoch seconds (auto)"); empty without one.
+  std::string timestamp_rule;
 };
+
+// True for the key columns, which identify a row rather than describe it:
+// machine_id, sensor_id, timestamp, window_start, source_file, source_offset.
+// They are never default features (train) and are carried to the output
+// (score).
+bool IsKeyColumn(std::string_view name);
 
 // Parses a --features list "a,b,c" (blanks around names trimmed).
 // InvalidArgument naming the option for an empty name or a name listed twice.
@@ -66,7 +79,10 @@ class FeatureTableFile {
   bool LooksNumeric(std::size_t i) const { return i < numeric_.size() && numeric_[i]; }
 
   // Reads every row: `features` (column names, each present exactly once)
-  // as finite float64 values, `keys` (present column names) as they are.
+  // as finite float64 values, `keys` (present column names) as they are
+  // (a `timestamp` key as an instant: InvalidArgument naming the file, the
+  // column and the row for a value that is not one, or epoch numbers that
+  // fit no unit or several).
   // Corruption naming the file, the 1-based data row and the column for a
   // null cell ("missing value"), a text that is not a number, a NaN or an
   // infinite value, or a column whose kind is not numeric (bool, timestamp,
@@ -81,13 +97,19 @@ class FeatureTableFile {
   Result<std::unique_ptr<TableReader>> Reopen(const std::vector<std::string>& features,
                                               const std::vector<std::string>& keys) const;
 
+  // Opens the Parquet file or body reading `columns` (all when empty).
+  Result<std::unique_ptr<TableReader>> OpenParquet(const std::vector<std::string>& columns,
+                                                   std::size_t batch_rows) const;
+
   std::string path_;  // as given
   std::string name_;  // for messages
   bool is_url_ = false;
+  bool parquet_ = false;
   std::string body_;  // a URL's bytes
   std::vector<TableColumnInfo> columns_;
   std::vector<bool> numeric_;
   bool empty_ = true;
+  std::size_t rows_hint_ = 0;  // Parquet: the footer's row count
 };
 
 }  // namespace mh::app

@@ -1,5 +1,6 @@
 #include "core/strings.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <string>
@@ -9,16 +10,86 @@
 
 namespace mh {
 
+namespace {
+
+// For a text std::from_chars read whole but found out of range: true when
+// the value's magnitude is below 1 (so it underflowed), false when it is at
+// least 1 (it overflowed). The decimal exponent of the first nonzero digit
+// decides; the text holds one (from_chars reports zero as in range).
+bool MagnitudeBelowOne(std::string_view s) {
+  std::size_t i = 0;
+  if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+  while (i < s.size() && s[i] == '0') ++i;
+  std::int64_t e10 = 0;  // decimal exponent of the first nonzero digit
+  std::size_t int_digits = 0;
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+    ++int_digits;
+    ++i;
+  }
+  if (int_digits > 0) {
+    e10 = static_cast<std::int64_t>(std::min<std::size_t>(int_digits, 1'000'000'000)) - 1;
+  }
+  if (i < s.size() && s[i] == '.') ++i;
+  if (int_digits == 0) {
+    std::int64_t zeros = 0;
+    while (i < s.size() && s[i] == '0') {
+      if (zeros < 1'000'000'000) ++zeros;
+      ++i;
+    }
+    e10 = -(zeros + 1);
+  }
+  while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    bool negative = false;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) negative = s[i++] == '-';
+    std::int64_t exp = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      if (exp < 1'000'000'000) exp = exp * 10 + (s[i] - '0');
+      ++i;
+    }
+    e10 += negative ? -exp : exp;
+  }
+  return e10 < 0;
+}
+
+}  // namespace
+
+DoubleParse ParseDoubleExact(std::string_view text, double* out) {
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  if (begin != end && *begin == '+') {
+    ++begin;
+    if (begin != end && *begin == '-') return DoubleParse::kInvalid;  // "+-1"
+  }
+  if (begin == end) return DoubleParse::kInvalid;
+  double value = 0;
+  const auto [ptr, ec] = std::from_chars(begin, end, value);
+  if (ptr != end) return DoubleParse::kInvalid;
+  if (ec == std::errc()) {
+    if (std::isnan(value) && end[-1] == ')') return DoubleParse::kInvalid;  // "nan(1)"
+    *out = value;
+    return DoubleParse::kOk;
+  }
+  if (ec != std::errc::result_out_of_range) return DoubleParse::kInvalid;
+  if (!MagnitudeBelowOne(std::string_view(begin, static_cast<std::size_t>(end - begin)))) {
+    return DoubleParse::kOverflow;
+  }
+  *out = *begin == '-' ? -0.0 : 0.0;
+  return DoubleParse::kOk;
+}
+
 Result<double> ParseDouble(std::string_view text) {
   double value = 0;
-  const char* begin = text.data();
-  const char* end = text.data() + text.size();
-  if (!text.empty() && *begin == '+') ++begin;
-  auto [ptr, ec] = std::from_chars(begin, end, value);
-  if (text.empty() || ec != std::errc() || ptr != end) {
-    return Status::InvalidArgument("'" + std::string(text) + "' is not a number");
+  switch (ParseDoubleExact(text, &value)) {
+    case DoubleParse::kOk:
+      return value;
+    case DoubleParse::kOverflow:
+      return Status::InvalidArgument(QuoteForMessage(text) + " is too large for a double");
+    case DoubleParse::kInvalid:
+      break;
   }
-  return value;
+  return Status::InvalidArgument(QuoteForMessage(text) + " is not a number");
 }
 
 Result<std::int64_t> ParseInt(std::string_view text) {
@@ -27,8 +98,8 @@ Result<std::int64_t> ParseInt(std::string_view text) {
   const char* end = text.data() + text.size();
   if (!text.empty() && *begin == '+') ++begin;
   auto [ptr, ec] = std::from_chars(begin, end, value);
-  if (text.empty() || ec != std::errc() || ptr != end) {
-    return Status::InvalidArgument("'" + std::string(text) + "' is not an integer");
+  if (text.empty() || ec != std::errc() || ptr != end || (begin != text.data() && *begin == '-')) {
+    return Status::InvalidArgument(QuoteForMessage(text) + " is not an integer");
   }
   return value;
 }
@@ -125,6 +196,73 @@ std::string PercentEncode(std::string_view text) {
       out.push_back(kHex[c >> 4]);
       out.push_back(kHex[c & 15]);
     }
+  }
+  return out;
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence (2 to 4 bytes, no overlong forms or
+// surrogates) starting at text[i], or 0.
+std::size_t Utf8SequenceLength(std::string_view text, std::size_t i) {
+  const auto b0 = static_cast<unsigned char>(text[i]);
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xbf;  // allowed range of the second byte
+  if (b0 >= 0xc2 && b0 <= 0xdf) {
+    n = 2;
+  } else if (b0 >= 0xe0 && b0 <= 0xef) {
+    n = 3;
+    if (b0 == 0xe0) lo = 0xa0;
+    if (b0 == 0xed) hi = 0x9f;
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    n = 4;
+    if (b0 == 0xf0) lo = 0x90;
+    if (b0 == 0xf4) hi = 0x8f;
+  } else {
+    return 0;
+  }
+  if (i + n > text.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    const auto b = static_cast<unsigned char>(text[i + k]);
+    if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xbf)) return 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string QuoteForMessage(std::string_view text, std::size_t max_bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(std::min(text.size(), max_bytes) + 2);
+  out.push_back('\'');
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t n = 1;
+    if (c >= 0x80) {
+      n = Utf8SequenceLength(text, i);
+      if (n == 0) n = 1;  // shown as \xNN below
+    }
+    if (i + n > max_bytes) break;
+    if (c == 0) {
+      out.append("\\0");
+    } else if (c == '\\') {
+      out.append("\\\\");
+    } else if (c < 0x20 || c == 0x7f || (c >= 0x80 && n == 1)) {
+      const char esc[] = {'\\', 'x', kHex[c >> 4], kHex[c & 15]};
+      out.append(esc, sizeof(esc));
+    } else {
+      out.append(text.substr(i, n));
+    }
+    i += n;
+  }
+  if (i < text.size()) {
+    out.append("...' (");
+    out.append(std::to_string(text.size() - i));
+    out.append(" more bytes)");
+  } else {
+    out.push_back('\'');
   }
   return out;
 }

@@ -12,7 +12,21 @@
 
 namespace mh {
 
-// A finite or non-finite double in C locale syntax; InvalidArgument otherwise.
+// How ParseDoubleExact ended.
+enum class DoubleParse : std::uint8_t {
+  kOk = 0,        // *out holds the value
+  kInvalid = 1,   // not a number in the syntax below
+  kOverflow = 2,  // a number too large for a double (1e400): never +-inf
+};
+// Parses all of `text` as a double, correctly rounded (std::from_chars; the
+// same bits as strtod or Python's float()). Syntax: an optional '+' or '-',
+// digits with an optional '.' (".5" and "5." allowed), an optional exponent
+// (e or E, optional sign, digits), or inf, infinity, nan (any case). No
+// blanks, no hex, no "nan(...)". A nonzero value too small for a double
+// (1e-400) reads as 0.0 with its sign, as strtod and Python do.
+DoubleParse ParseDoubleExact(std::string_view text, double* out);
+// ParseDoubleExact as a Result: InvalidArgument quoting the text (bounded,
+// see QuoteForMessage) when it is not a number or too large.
 Result<double> ParseDouble(std::string_view text);
 // A base-10 integer that fits in int64; InvalidArgument otherwise.
 Result<std::int64_t> ParseInt(std::string_view text);
@@ -35,6 +49,18 @@ void AppendJsonNumber(double value, std::string* out);
 // unreserved characters (A-Z a-z 0-9 - _ . ~) are kept, every other byte
 // becomes %XX (upper-case hex).
 std::string PercentEncode(std::string_view text);
+// `text` (bytes from a file, a request, a user) made safe and short enough
+// to quote in a message. Contract, for every input:
+//  - the result is the text between single quotes: 'text';
+//  - a NUL byte is shown as \0, every other control byte (0x01-0x1f, 0x7f)
+//    and every byte that is not part of valid UTF-8 as \xNN (lower-case hex),
+//    a backslash as \\; valid UTF-8 (other than controls) is kept; quotes are
+//    kept as they are. So a cell "1<NUL>" shows as '1\0', never as '1';
+//  - at most `max_bytes` bytes of the input are shown: a longer text is cut
+//    at a UTF-8 character boundary and the result is 'shown...' (N more
+//    bytes), N being the number of input bytes not shown;
+//  - the result is at most 4 * max_bytes + 40 bytes long.
+std::string QuoteForMessage(std::string_view text, std::size_t max_bytes = 80);
 
 }  // namespace mh
 

@@ -11,7 +11,16 @@
 #include <deque>
 #include <limits>
 #include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include <sys/stat.h>
+
+#include "core/strings.h"
 #include "csv/datetime_parse.h"
 
 namespace mh::csv {
@@ -45,6 +54,7 @@ class RecordParser {
     text_ = text;
     pos_ -= dropped;
     eof_ = eof;
+    mask_block_ = std::string_view::npos;
   }
   // True when the last Next stopped because the text window ended before a
   // whole record (only when not at the end of the input); the position is
@@ -103,7 +113,7 @@ class RecordParser {
     }
     if (pos_ >= size) return false;
     rec->fields.clear();
-    rec->owned.clear();
+    if (!rec->owned.empty()) rec->owned.clear();
     rec->line = line_;
     while (true) {
       if (pos_ < size && text_[pos_] == '"') {
@@ -171,29 +181,47 @@ class RecordParser {
     }
   }
 
-  // The first delimiter or '\n' at or after p, or the text's size: eight
-  // bytes at a time (a zero byte of x ^ c marks a match; the lowest flagged
-  // byte is exact), then byte by byte.
-  std::size_t FindDelimiterOrNewline(std::size_t p) const {
+  // The first delimiter or '\n' at or after p, or the text's size. The text
+  // is scanned in 64-byte blocks into a bit mask of those bytes (SSE2 on
+  // x86-64: four 16-byte compares; else eight bytes at a time), kept for the
+  // block, so that each field of a record costs one count of trailing zeros.
+  std::size_t FindDelimiterOrNewline(std::size_t p) {
     const std::size_t size = text_.size();
-    const char* s = text_.data();
-    if constexpr (std::endian::native == std::endian::little) {
-      constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
-      constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
-      const std::uint64_t delim = kOnes * static_cast<unsigned char>(delimiter_);
-      const std::uint64_t newline = kOnes * static_cast<unsigned char>('\n');
-      while (p + 8 <= size) {
-        std::uint64_t w;
-        std::memcpy(&w, s + p, 8);
-        const std::uint64_t a = w ^ delim;
-        const std::uint64_t b = w ^ newline;
-        const std::uint64_t hit = ((a - kOnes) & ~a & kHigh) | ((b - kOnes) & ~b & kHigh);
-        if (hit != 0) return p + static_cast<std::size_t>(std::countr_zero(hit) >> 3);
-        p += 8;
+    while (p < size) {
+      const std::size_t block = p & ~std::size_t{63};
+      if (block != mask_block_) {
+        mask_ = BlockMask(block);
+        mask_block_ = block;
       }
+      const std::uint64_t m = mask_ & (~std::uint64_t{0} << (p - block));
+      if (m != 0) return block + static_cast<std::size_t>(std::countr_zero(m));
+      p = block + 64;
     }
-    while (p < size && s[p] != delimiter_ && s[p] != '\n') ++p;
-    return p;
+    return size;
+  }
+
+  // Bit i set when text_[block + i] is the delimiter or '\n'.
+  std::uint64_t BlockMask(std::size_t block) const {
+    const char* s = text_.data() + block;
+    const std::size_t n = std::min<std::size_t>(64, text_.size() - block);
+    std::uint64_t mask = 0;
+    std::size_t i = 0;
+#if defined(__SSE2__)
+    if (n == 64) {
+      const __m128i delim = _mm_set1_epi8(delimiter_);
+      const __m128i newline = _mm_set1_epi8('\n');
+      for (; i < 64; i += 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+        const __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, delim), _mm_cmpeq_epi8(v, newline));
+        mask |= static_cast<std::uint64_t>(static_cast<std::uint16_t>(_mm_movemask_epi8(hit))) << i;
+      }
+      return mask;
+    }
+#endif
+    for (; i < n; ++i) {
+      if (s[i] == delimiter_ || s[i] == '\n') mask |= std::uint64_t{1} << i;
+    }
+    return mask;
   }
 
   Status Error(std::int64_t line, std::size_t column, const std::string& what) const {
@@ -202,6 +230,9 @@ class RecordParser {
   }
 
   std::string_view text_;
+  // Cache of BlockMask for the block at text_[mask_block_] (none: npos).
+  std::size_t mask_block_ = std::string_view::npos;
+  std::uint64_t mask_ = 0;
   char delimiter_;
   const std::string* source_;
   bool eof_ = true;
@@ -211,7 +242,7 @@ class RecordParser {
   std::int64_t line_ = 1;
 };
 
-std::string_view Trim(std::string_view s) {
+inline std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
@@ -243,26 +274,30 @@ bool LooksLikeDecimal(std::string_view s, char mark) {
 }
 
 bool ParseIntCell(std::string_view s, std::int64_t* out) {
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  if (!s.empty() && s.front() == '+') {
+    s.remove_prefix(1);
+    if (!s.empty() && s.front() == '-') return false;  // "+-1"
+  }
   if (s.empty()) return false;
   auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
   return ec == std::errc() && ptr == s.data() + s.size();
 }
 
-bool ParseDoubleCell(std::string_view s, char mark, double* out) {
-  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
-  if (s.empty()) return false;
-  if (mark == ',') {
-    if (s.find('.') != std::string_view::npos || s.size() > 400) return false;
-    char buf[400];
-    std::size_t n = 0;
-    for (char c : s) buf[n++] = c == ',' ? '.' : c;
-    auto [ptr, ec] = std::from_chars(buf, buf + n, *out);
-    return ec == std::errc() && ptr == buf + n;
+// A cell as a double with the file's decimal mark (see ParseDoubleExact:
+// exact, 1e-400 is 0, 1e400 is kOverflow). With a decimal comma a cell
+// holding a '.' is not a number; the comma becomes a point in a copy.
+DoubleParse ParseDoubleCell(std::string_view s, char mark, double* out) {
+  if (mark != ',') return ParseDoubleExact(s, out);  // a ',' in the cell: kInvalid
+  if (s.find('.') != std::string_view::npos) return DoubleParse::kInvalid;
+  char small[64];
+  std::string large;
+  char* buf = small;
+  if (s.size() > sizeof(small)) {
+    large.resize(s.size());
+    buf = large.data();
   }
-  // A ',' stops from_chars before the end: such a cell is refused below.
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && ptr == s.data() + s.size();
+  for (std::size_t i = 0; i < s.size(); ++i) buf[i] = s[i] == ',' ? '.' : s[i];
+  return ParseDoubleExact(std::string_view(buf, s.size()), out);
 }
 
 bool ParseBoolCell(std::string_view s, std::int64_t* out) {
@@ -329,6 +364,28 @@ char DetectDelimiter(std::string_view text, bool eof, const std::string& source)
   return best;
 }
 
+// The trimmed cells of the inference sample, row-major, in one buffer.
+class Sample {
+ public:
+  explicit Sample(std::size_t columns) : columns_(columns) {}
+  void Add(std::string_view cell) {
+    bytes_.append(cell);
+    ends_.push_back(bytes_.size());
+  }
+  std::size_t cells() const { return ends_.size(); }
+  std::size_t rows() const { return columns_ == 0 ? 0 : ends_.size() / columns_; }
+  // Cell `c` in row-major order (row * columns + column).
+  std::string_view cell(std::size_t c) const {
+    const std::size_t begin = c == 0 ? 0 : ends_[c - 1];
+    return std::string_view(bytes_).substr(begin, ends_[c] - begin);
+  }
+
+ private:
+  std::size_t columns_;
+  std::string bytes_;
+  std::vector<std::size_t> ends_;
+};
+
 struct ColumnPlan {
   ValueKind kind = ValueKind::kString;
   int source = -1;       // field index; -1 for the combined date-time column
@@ -361,13 +418,22 @@ class CsvReader final : public TableReader {
   std::int64_t bad_cells() const { return bad_cells_; }
 
  private:
+  // "SOURCE: line L, column C ('NAME')", the start of messages about a cell.
+  std::string CellContext(std::int64_t line, int field) const {
+    const std::string_view name = field >= 0 && static_cast<std::size_t>(field) < names_.size()
+                                      ? std::string_view(names_[static_cast<std::size_t>(field)])
+                                      : std::string_view();
+    return source_ + ": line " + std::to_string(line) + ", column " + std::to_string(field + 1) +
+           " (" + QuoteForMessage(name) + ")";
+  }
   Status CellError(std::int64_t line, int field, std::string_view cell, ValueKind kind) const {
-    std::string name = field >= 0 && static_cast<std::size_t>(field) < names_.size()
-                           ? names_[static_cast<std::size_t>(field)]
-                           : "";
-    return Status::InvalidArgument(source_ + ": line " + std::to_string(line) + ", column " +
-                                   std::to_string(field + 1) + " ('" + name + "'): '" +
-                                   std::string(cell.substr(0, 80)) + "' is not " + KindWord(kind));
+    return Status::InvalidArgument(CellContext(line, field) + ": " + QuoteForMessage(cell) +
+                                   " is not " + KindWord(kind));
+  }
+  Status FieldCountError() const {
+    return Status::InvalidArgument(source_ + ": line " + std::to_string(rec_.line) + ": " +
+                                   std::to_string(rec_.fields.size()) + " fields, expected " +
+                                   std::to_string(names_.size()));
   }
   bool IsNull(std::string_view trimmed) const {
     if (trimmed.empty()) return true;
@@ -422,12 +488,12 @@ class CsvReader final : public TableReader {
   std::int64_t bad_cells_ = 0;
   // Epoch numbers in given kTimestamp columns: one decoder per field.
   std::vector<EpochColumnDecoder> epoch_;
-  Status DecideEpochUnits(const std::vector<std::vector<std::string>>& sample);
+  Status DecideEpochUnits(const Sample& sample);
 };
 
 // The unit of epoch numbers in each given kTimestamp column, decided on the
 // inference sample (core/epoch_time.h): the sample is the "first batch".
-Status CsvReader::DecideEpochUnits(const std::vector<std::vector<std::string>>& sample) {
+Status CsvReader::DecideEpochUnits(const Sample& sample) {
   epoch_.assign(plans_.size(), EpochColumnDecoder(options_.epoch_unit));
   if (options_.epoch_unit != EpochUnit::kAuto) return Status::OK();
   std::vector<double> values;
@@ -436,14 +502,14 @@ Status CsvReader::DecideEpochUnits(const std::vector<std::vector<std::string>>& 
     if (!plans_[j].given || plans_[j].kind != ValueKind::kTimestamp) continue;
     values.clear();
     rows.clear();
-    for (std::size_t r = 0; r < sample.size(); ++r) {
-      const std::string& cell = sample[r][j];
+    for (std::size_t r = 0; r < sample.rows(); ++r) {
+      const std::string_view cell = sample.cell(r * names_.size() + j);
       std::int64_t iv = 0;
       double v = 0;
       if (IsNull(cell) || ParseDateTime(cell) || ParseDate(cell)) continue;
       if (ParseIntCell(cell, &iv)) {
         v = static_cast<double>(iv);
-      } else if (!ParseDoubleCell(cell, decimal_, &v)) {
+      } else if (ParseDoubleCell(cell, decimal_, &v) != DoubleParse::kOk) {
         continue;  // reported as not a timestamp when converted
       }
       values.push_back(v);
@@ -479,8 +545,8 @@ Status CsvReader::ValidateOptions() const {
       case ValueKind::kTime:
         break;
       default:
-        return Status::InvalidArgument("csv column type for '" + name +
-                                       "': csv supports bool, int, double, string, timestamp, "
+        return Status::InvalidArgument("csv column type for " + QuoteForMessage(name) +
+                                       ": csv supports bool, int, double, string, timestamp, "
                                        "date and time");
     }
   }
@@ -540,16 +606,29 @@ Status CsvReader::Open() {
   const std::size_t nfields = rec_.fields.size();
   std::size_t data_pos = parser_->pos();
   std::int64_t data_line = parser_->line();
+  // Duplicate names get ".1", ".2"... (as pandas does): a name already
+  // taken by an earlier column gets the first "name.k" not taken yet. Names
+  // are only ever added, so a k found taken stays taken: the search for a
+  // name resumes where it stopped (next_k), which keeps the whole header
+  // linear (a real "x.1" among repeated "x" costs one more probe, once).
+  names_.reserve(nfields);
+  std::unordered_set<std::string> taken;
+  std::unordered_map<std::string, std::size_t> next_k;
+  taken.reserve(nfields * 2);
   for (std::size_t i = 0; i < nfields; ++i) {
     std::string name =
         options_.header ? std::string(Trim(rec_.fields[i])) : "column_" + std::to_string(i + 1);
     if (name.empty()) name = "column_" + std::to_string(i + 1);
-    // Duplicate names get ".1", ".2"... (as pandas does).
-    std::string unique = name;
-    for (int k = 1; std::find(names_.begin(), names_.end(), unique) != names_.end(); ++k) {
-      unique = name + "." + std::to_string(k);
+    if (taken.insert(name).second) {
+      names_.push_back(std::move(name));
+      continue;
     }
-    names_.push_back(unique);
+    std::size_t& k = next_k[name];
+    std::string unique;
+    do {
+      unique = name + "." + std::to_string(++k);
+    } while (!taken.insert(unique).second);
+    names_.push_back(std::move(unique));
   }
   if (!options_.header) {
     data_pos = start;
@@ -557,19 +636,14 @@ Status CsvReader::Open() {
     parser_->Reset(start, 1);
   }
 
-  // Sample for inference.
-  std::vector<std::vector<std::string>> sample;
-  while (sample.size() < options_.infer_rows) {
+  // Sample for inference: the trimmed cells, row by row, in one buffer
+  // (a string per cell would cost 32 bytes each on a wide table).
+  Sample sample(nfields);
+  while (sample.rows() < options_.infer_rows) {
     MH_ASSIGN_OR_RETURN(bool more, NextRecord());
     if (!more) break;
-    if (rec_.fields.size() != nfields) {
-      return Status::InvalidArgument(source_ + ": line " + std::to_string(rec_.line) + ": " +
-                                     std::to_string(rec_.fields.size()) + " fields, expected " +
-                                     std::to_string(nfields));
-    }
-    auto& row = sample.emplace_back();
-    row.reserve(nfields);
-    for (std::string_view f : rec_.fields) row.emplace_back(Trim(f));
+    if (rec_.fields.size() != nfields) return FieldCountError();
+    for (std::string_view f : rec_.fields) sample.Add(Trim(f));
   }
   parser_->Reset(data_pos, data_line);
   pinned_ = false;
@@ -580,39 +654,47 @@ Status CsvReader::Open() {
     decimal_ = '.';
     if (delimiter_ != ',') {
       std::size_t commas = 0, points = 0;
-      for (const auto& row : sample) {
-        for (const std::string& cell : row) {
-          if (LooksLikeDecimal(cell, ',')) ++commas;
-          if (LooksLikeDecimal(cell, '.')) ++points;
-        }
+      for (std::size_t c = 0; c < sample.cells(); ++c) {
+        const std::string_view cell = sample.cell(c);
+        if (LooksLikeDecimal(cell, ',')) ++commas;
+        if (LooksLikeDecimal(cell, '.')) ++points;
       }
       if (commas > 0 && points == 0) decimal_ = ',';
     }
   }
 
-  // Kinds: given, else inferred.
+  // Kinds: given (the first entry for a name wins), else inferred.
+  std::unordered_map<std::string_view, ValueKind> given_kinds;
+  for (const auto& [name, kind] : options_.column_types) {
+    if (taken.count(name) == 0) {
+      return Status::InvalidArgument(source_ + ": column type given for " + QuoteForMessage(name) +
+                                     ", which is not a column");
+    }
+    given_kinds.emplace(name, kind);
+  }
   plans_.resize(nfields);
   std::vector<int> fraction_digits(nfields, 0);
   for (std::size_t j = 0; j < nfields; ++j) {
     ColumnPlan& plan = plans_[j];
     plan.source = static_cast<int>(j);
-    const auto given = std::find_if(options_.column_types.begin(), options_.column_types.end(),
-                                    [&](const auto& p) { return p.first == names_[j]; });
-    if (given != options_.column_types.end()) {
+    if (const auto given = given_kinds.find(names_[j]); given != given_kinds.end()) {
       plan.kind = given->second;
       plan.given = true;
       continue;
     }
     bool b = true, i = true, d = true, ts = true, date = true, tod = true, any = false;
-    for (const auto& row : sample) {
-      const std::string& cell = row[j];
+    for (std::size_t r = 0; r < sample.rows(); ++r) {
+      const std::string_view cell = sample.cell(r * nfields + j);
       if (IsNull(cell)) continue;
       any = true;
       std::int64_t iv = 0;
       double dv = 0;
       if (b && !ParseBoolCell(cell, &iv)) b = false;
       if (i && !ParseIntCell(cell, &iv)) i = false;
-      if (d && !ParseDoubleCell(cell, decimal_, &dv)) d = false;
+      // A number too large for a double still makes a number column: the
+      // read then reports it at its line, rather than the column turning
+      // into text.
+      if (d && ParseDoubleCell(cell, decimal_, &dv) == DoubleParse::kInvalid) d = false;
       if (ts) {
         auto p = ParseDateTime(cell);
         if (!p) {
@@ -648,12 +730,6 @@ Status CsvReader::Open() {
       plan.kind = ValueKind::kTime;
     } else {
       plan.kind = ValueKind::kString;
-    }
-  }
-  for (const auto& [name, kind] : options_.column_types) {
-    if (std::find(names_.begin(), names_.end(), name) == names_.end()) {
-      return Status::InvalidArgument(source_ + ": column type given for '" + name +
-                                     "', which is not a column");
     }
   }
   MH_RETURN_IF_ERROR(DecideEpochUnits(sample));
@@ -695,7 +771,7 @@ Status CsvReader::Open() {
       plan.date_source = date_col;
       plan.time_source = time_col;
       std::string name = options_.date_time_column;
-      for (int k = 2; std::find(names_.begin(), names_.end(), name) != names_.end(); ++k) {
+      for (int k = 2; taken.count(name) != 0; ++k) {
         name = options_.date_time_column + "_" + std::to_string(k);
       }
       TableColumnInfo info;
@@ -722,9 +798,16 @@ Result<bool> CsvReader::Convert(const ColumnPlan& plan, std::string_view cell, T
       out->ints.push_back(iv);
       return true;
     case ValueKind::kDouble:
-      if (!ParseDoubleCell(cell, decimal_, &dv)) return false;
-      out->doubles.push_back(dv);
-      return true;
+      switch (ParseDoubleCell(cell, decimal_, &dv)) {
+        case DoubleParse::kOk:
+          out->doubles.push_back(dv);
+          return true;
+        case DoubleParse::kOverflow:
+          return Status::InvalidArgument(QuoteForMessage(cell) + " is too large for a double");
+        case DoubleParse::kInvalid:
+          break;
+      }
+      return false;
     case ValueKind::kDate: {
       auto days = ParseDate(cell);
       if (!days) return false;
@@ -760,7 +843,7 @@ Result<bool> CsvReader::Convert(const ColumnPlan& plan, std::string_view cell, T
       const bool is_int = ParseIntCell(cell, &iv);
       if (is_int) {
         v = static_cast<double>(iv);
-      } else if (!ParseDoubleCell(cell, decimal_, &v) || !std::isfinite(v)) {
+      } else if (ParseDoubleCell(cell, decimal_, &v) != DoubleParse::kOk || !std::isfinite(v)) {
         return false;
       }
       // The unit rule of core/epoch_time.h; its errors (no unit fits, mixed
@@ -783,11 +866,7 @@ Result<bool> CsvReader::Next(TableBatch* batch) {
   while (batch->rows < options_.batch_rows) {
     MH_ASSIGN_OR_RETURN(bool got, NextRecord());
     if (!got) break;
-    if (rec_.fields.size() != nfields) {
-      return Status::InvalidArgument(source_ + ": line " + std::to_string(rec_.line) + ": " +
-                                     std::to_string(rec_.fields.size()) + " fields, expected " +
-                                     std::to_string(nfields));
-    }
+    if (rec_.fields.size() != nfields) return FieldCountError();
     for (std::size_t j = 0; j < plans_.size(); ++j) {
       const ColumnPlan& plan = plans_[j];
       TableColumn& col = batch->columns[j];
@@ -827,14 +906,15 @@ Result<bool> CsvReader::Next(TableBatch* batch) {
             continue;
           }
           return Status::InvalidArgument(source_ + ": line " + std::to_string(rec_.line) +
-                                         ", columns '" + names_[ds] + "' and '" + names_[ts] +
-                                         "': date-time out of range (years 1680 to 2260)");
+                                         ", columns " + QuoteForMessage(names_[ds]) + " and " +
+                                         QuoteForMessage(names_[ts]) +
+                                         ": date-time out of range (years 1680 to 2260)");
         }
         auto utc = LocalNsToUtc(*local);
         if (!utc.ok()) {
           return utc.status().WithContext(source_ + ": line " + std::to_string(rec_.line) +
-                                          ", columns '" + names_[ds] + "' and '" + names_[ts] +
-                                          "'");
+                                          ", columns " + QuoteForMessage(names_[ds]) + " and " +
+                                          QuoteForMessage(names_[ts]));
         }
         col.valid.push_back(1);
         col.ints.push_back(*utc);
@@ -846,6 +926,23 @@ Result<bool> CsvReader::Next(TableBatch* batch) {
         push_null();
         continue;
       }
+      // Fast paths for numbers (the common case of feature tables); a cell
+      // they refuse goes through Convert, which reports it.
+      if (plan.kind == ValueKind::kDouble) {
+        double dv = 0;
+        if (ParseDoubleCell(trimmed, decimal_, &dv) == DoubleParse::kOk) {
+          col.doubles.push_back(dv);
+          col.valid.push_back(1);
+          continue;
+        }
+      } else if (plan.kind == ValueKind::kInt) {
+        std::int64_t iv = 0;
+        if (ParseIntCell(trimmed, &iv)) {
+          col.ints.push_back(iv);
+          col.valid.push_back(1);
+          continue;
+        }
+      }
       const std::string_view cell = plan.kind == ValueKind::kString ? raw : trimmed;
       auto ok = Convert(plan, cell, &col);
       if (!ok.ok()) {
@@ -854,9 +951,7 @@ Result<bool> CsvReader::Next(TableBatch* batch) {
           push_null();
           continue;
         }
-        return ok.status().WithContext(source_ + ": line " + std::to_string(rec_.line) +
-                                       ", column " + std::to_string(plan.source + 1) + " ('" +
-                                       names_[static_cast<std::size_t>(plan.source)] + "')");
+        return ok.status().WithContext(CellContext(rec_.line, plan.source));
       }
       if (!*ok) {
         if (options_.bad_cells_as_null) {
@@ -890,12 +985,16 @@ Result<std::unique_ptr<TableReader>> OpenCsvTable(const std::string& path,
   CsvOptions named = options;
   if (named.source_name.empty()) named.source_name = path;
   auto reader = std::make_unique<CsvReader>(file, named);  // owns the file now
-  if (std::fseek(file, 0, SEEK_END) != 0) return Status::IOError(path + ": cannot read file");
-  const long size = std::ftell(file);  // NOLINT(runtime/int): ftell's type
-  if (size < 0 || std::fseek(file, 0, SEEK_SET) != 0) {
-    return Status::IOError(path + ": cannot read file");
+  // A directory opens for reading on Linux (reads then fail with EISDIR);
+  // its "size" is meaningless.
+  struct stat st {};
+  if (fstat(fileno(file), &st) != 0) return Status::IOError(path + ": cannot read file");
+  if (S_ISDIR(st.st_mode)) return Status::InvalidArgument(path + ": is a directory");
+  if (!S_ISREG(st.st_mode)) {
+    return Status::InvalidArgument(path + ": not a regular file (a pipe or device cannot be read)");
   }
-  if (static_cast<std::uint64_t>(size) > options.max_bytes) {
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  if (size > options.max_bytes) {
     return Status::InvalidArgument(path + ": " + std::to_string(size) +
                                    " bytes is larger than the limit of " +
                                    std::to_string(options.max_bytes));

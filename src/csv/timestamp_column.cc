@@ -16,31 +16,6 @@ std::string_view TrimBlanks(std::string_view s) {
   return s;
 }
 
-// A cell quoted for a message: at most 80 bytes, control bytes escaped (a
-// NUL shows as \0) so that a bad cell never looks like a good one.
-std::string Quoted(std::string_view s) {
-  std::string out = "'";
-  const std::size_t n = std::min<std::size_t>(s.size(), 80);
-  for (std::size_t i = 0; i < n; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == 0) {
-      out += "\\0";
-    } else if (c < 0x20 || c == 0x7f) {
-      static const char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    } else if (c == '\\') {
-      out += "\\\\";
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  out += "'";
-  if (s.size() > n) out += " (" + std::to_string(s.size() - n) + " more bytes)";
-  return out;
-}
-
 enum class Cell : std::uint8_t { kNull, kInstant, kInt, kDouble, kBad };
 
 }  // namespace
@@ -164,8 +139,8 @@ Status TimestampColumnReader::Convert(const TableColumn& c, std::int64_t first_r
     return Cell::kBad;
   };
   auto bad_text = [&](std::size_t i) {
-    const std::string shown =
-        c.info.kind == ValueKind::kDouble ? FormatDouble(c.doubles[i]) : Quoted(c.strings[i]);
+    const std::string shown = c.info.kind == ValueKind::kDouble ? FormatDouble(c.doubles[i])
+                                                                : QuoteForMessage(c.strings[i]);
     return Status::InvalidArgument(where(i) + shown +
                                    " is not a timestamp (an epoch number or an iso 8601 "
                                    "date-time)");

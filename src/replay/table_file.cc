@@ -1,8 +1,12 @@
 #include "replay/table_file.h"
 
+#include <filesystem>
 #include <fstream>
+#include <system_error>
 
 #include <httplib.h>
+
+#include "core/strings.h"
 
 #if __has_include("parquet/parquet_reader.h")
 #include "parquet/parquet_reader.h"
@@ -139,6 +143,12 @@ Result<std::unique_ptr<TableReader>> OpenTableFile(const std::string& path_or_ur
   if (IsHttpUrl(path_or_url)) {
     MH_ASSIGN_OR_RETURN(std::string body, FetchUrl(path_or_url, options));
     return OpenTableBytes(std::move(body), RedactUrl(path_or_url), options);
+  }
+  // Checked first: a directory opens as a stream on Linux and then reads
+  // as an empty or oversized file in the format readers.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path_or_url, ec)) {
+    return Status::InvalidArgument(path_or_url + ": is a directory");
   }
   if (!std::ifstream(path_or_url, std::ios::binary)) {
     return Status::NotFound(path_or_url + ": cannot open file");

@@ -73,5 +73,54 @@ TEST(PercentEncodeTest, KeepsUnreservedAndEncodesEveryOtherByte) {
   EXPECT_EQ(PercentEncode("\xc3\xa9"), "%C3%A9");  // UTF-8 byte by byte
 }
 
+TEST(ParseDoubleExactTest, UnderflowIsZeroOverflowIsReported) {
+  double v = 1;
+  ASSERT_EQ(ParseDoubleExact("1e-400", &v), DoubleParse::kOk);
+  EXPECT_EQ(v, 0.0);
+  EXPECT_FALSE(std::signbit(v));
+  ASSERT_EQ(ParseDoubleExact("-0.0001e-320", &v), DoubleParse::kOk);
+  EXPECT_TRUE(std::signbit(v) && v == 0.0);
+  EXPECT_EQ(ParseDoubleExact("1e400", &v), DoubleParse::kOverflow);
+  EXPECT_EQ(ParseDoubleExact("-0.001e312", &v), DoubleParse::kOverflow);
+  EXPECT_EQ(ParseDoubleExact("+1e99999999999999999999", &v), DoubleParse::kOverflow);
+  ASSERT_EQ(ParseDoubleExact("+.5", &v), DoubleParse::kOk);
+  EXPECT_EQ(v, 0.5);
+  EXPECT_EQ(ParseDoubleExact("+-1", &v), DoubleParse::kInvalid);
+  EXPECT_EQ(ParseDoubleExact("nan(1)", &v), DoubleParse::kInvalid);
+  EXPECT_EQ(ParseDoubleExact(" 1", &v), DoubleParse::kInvalid);
+  EXPECT_EQ(ParseDoubleExact("", &v), DoubleParse::kInvalid);
+  EXPECT_FALSE(ParseInt("+-1").ok());
+  EXPECT_NE(ParseDouble("1e400").status().message().find("too large"), std::string::npos);
+}
+
+TEST(QuoteForMessageTest, QuotesAndEscapes) {
+  EXPECT_EQ(QuoteForMessage("rms"), "'rms'");
+  EXPECT_EQ(QuoteForMessage(""), "''");
+  EXPECT_EQ(QuoteForMessage(std::string_view("1\0", 2)), "'1\\0'");
+  EXPECT_EQ(QuoteForMessage("a\tb\nc\x7f"), "'a\\x09b\\x0ac\\x7f'");
+  EXPECT_EQ(QuoteForMessage("C:\\x41"), "'C:\\\\x41'");
+  EXPECT_EQ(QuoteForMessage("it's"), "'it's'");
+  // UTF-8 is kept; broken UTF-8 (a lone continuation byte, a truncated
+  // sequence, an overlong form, a surrogate) is shown byte by byte.
+  EXPECT_EQ(QuoteForMessage("m\xc3\xa5ndag \xe2\x82\xac"), "'m\xc3\xa5ndag \xe2\x82\xac'");
+  EXPECT_EQ(QuoteForMessage("\x80\xc3"), "'\\x80\\xc3'");
+  EXPECT_EQ(QuoteForMessage("\xc0\xaf"), "'\\xc0\\xaf'");
+  EXPECT_EQ(QuoteForMessage("\xed\xa0\x80"), "'\\xed\\xa0\\x80'");
+}
+
+TEST(QuoteForMessageTest, TruncatesWithACount) {
+  const std::string big(10'000'000, 'h');
+  const std::string q = QuoteForMessage(big);
+  EXPECT_EQ(q, "'" + std::string(80, 'h') + "...' (9999920 more bytes)");
+  EXPECT_EQ(QuoteForMessage("abcdef", 3), "'abc...' (3 more bytes)");
+  EXPECT_EQ(QuoteForMessage("abc", 3), "'abc'");
+  // Never cut inside a UTF-8 character: "å" is two bytes.
+  EXPECT_EQ(QuoteForMessage("a\xc3\xa5z", 2), "'a...' (3 more bytes)");
+  EXPECT_EQ(QuoteForMessage("abc", 0), "'...' (3 more bytes)");
+  // Escapes count as the one input byte they show; the bound holds.
+  const std::string nuls(1000, '\x01');
+  EXPECT_LE(QuoteForMessage(nuls).size(), 4u * 80 + 40);
+}
+
 }  // namespace
 }  // namespace mh

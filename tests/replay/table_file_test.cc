@@ -1,5 +1,6 @@
 #include "replay/table_file.h"
 
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -34,6 +35,17 @@ TEST(TableFile, OpensCsvByContent) {
   ASSERT_TRUE((*reader)->Next(&batch).ok());
   ASSERT_EQ(batch.rows, 1u);
   EXPECT_EQ(batch.columns[0].doubles[0], 1.5);
+}
+
+TEST(TableFile, DirectoryIsNamedAsSuch) {
+  const std::string dir = mh::testing::MakeTempDir("mh-tablefile-dir");
+  for (const std::string& path : {dir, dir + "/sub.parquet"}) {
+    if (path != dir) std::filesystem::create_directory(path);
+    auto reader = OpenTableFile(path, {});
+    ASSERT_FALSE(reader.ok());
+    EXPECT_TRUE(reader.status().IsInvalidArgument()) << reader.status().ToString();
+    EXPECT_EQ(reader.status().message(), path + ": is a directory");
+  }
 }
 
 TEST(TableFile, ParquetMagicGoesToTheParquetReader) {
