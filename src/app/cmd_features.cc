@@ -39,6 +39,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/command.h"
+#include "app/feature_table.h"
 #include "app/output_options.h"
 #include "core/strings.h"
 #include "core/table.h"
@@ -248,20 +249,23 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
 // Column names (lowercase) that are never channels by default: time, date,
 // index and id columns. See IsTimeOrIndexColumn.
 constexpr std::string_view kTimeOrIndexNames[] = {
-    "index",       "idx",         "id",         "i",        "n",          "t",      "time",
-    "times",       "timestamp",   "ts",         "datetime", "date",       "epoch",  "unix",
-    "unix_time",   "elapsed",     "sample",     "samples",  "sample_no",  "row",    "row_id",
-    "record",      "year",        "month",      "day",      "hour",       "minute", "second",
-    "millisecond", "microsecond", "nanosecond", "machine",  "machine_id", "sensor", "sensor_id",
-    "device",      "device_id",   "asset",      "asset_id", "channel_id", "label",  "class"};
+    "index",       "idx",        "id",       "i",         "n",      "t",         "time",
+    "times",       "ts",         "datetime", "date",      "epoch",  "unix",      "unix_time",
+    "elapsed",     "sample",     "samples",  "sample_no", "row",    "row_id",    "record",
+    "year",        "month",      "day",      "hour",      "minute", "second",    "millisecond",
+    "microsecond", "nanosecond", "machine",  "sensor",    "device", "device_id", "asset",
+    "asset_id",    "channel_id", "label",    "class"};
 
 // True when a column named `name` is a time, index or id column, never a
-// channel by default: one of kTimeOrIndexNames (any case, blanks trimmed),
+// channel by default: a key column of feature tables (IsKeyColumn:
+// machine_id, sensor_id, timestamp, window_start, source_file,
+// source_offset), one of kTimeOrIndexNames (any case, blanks trimmed),
 // or a name ending in _id, _index, _idx, _time, _ts or _timestamp, or
 // starting with time_, timestamp_ or "unnamed:" (pandas' index column).
 bool IsTimeOrIndexColumn(std::string_view name) {
   std::string lower(TrimSpace(name));
   for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (IsKeyColumn(lower)) return true;
   for (const std::string_view n : kTimeOrIndexNames) {
     if (lower == n) return true;
   }
