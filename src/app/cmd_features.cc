@@ -25,9 +25,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
-#include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -616,7 +614,7 @@ class Windower {
   std::vector<PendingRow> pending_;
 };
 
-// The text of a machine_id or timestamp cell.
+// The text of a machine_id cell (any kind).
 std::string CellText(const TableColumn& col, std::size_t r) {
   switch (col.info.kind) {
     case ValueKind::kString:
