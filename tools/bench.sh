@@ -4,7 +4,8 @@
 # For 4 and 100 machines: `run` on ONE worker thread as fast as possible
 # (--speed 0) for 60 simulated seconds with learning, storage and no HTTP.
 # "machine-seconds per second" is how many 25.6 kHz tri-axial machines one
-# core keeps up with in real time. Then the Google Benchmark micro benchmarks.
+# core keeps up with in real time. Then the Google Benchmark micro benchmarks,
+# and batch `score` against scikit-learn (tools/score_bench.sh).
 set -eu
 build="${1:-build}"
 bin="$build/machine-health"
@@ -20,3 +21,5 @@ for b in "$build"/bench/*_bench; do
   echo "== $(basename "$b")"
   "$b" --benchmark_min_time=0.2
 done
+echo "== score: whole process against scikit-learn (tools/score_bench.sh)"
+"$(dirname "$0")/score_bench.sh" "$build"

@@ -1,7 +1,7 @@
 // machine-health cat: prints a data file like parquet-tools does.
 //
 //   machine-health cat FILE [--schema] [--columns a,b] [--limit N]
-//                           [--format jsonl|csv]
+//                           [--format jsonl|csv|tsv|parquet] [--out FILE|-]
 //       Parquet files (the "PAR1" magic at the start or the end, or a
 //       .parquet name: parquet::LooksLikeParquetFile) are read with the
 //       project's Parquet reader, so a damaged one is reported as Parquet;
@@ -12,7 +12,8 @@
 //       UTC with 3/6/9 fractional digits by unit, dates YYYY-MM-DD, binary as
 //       lowercase hex, decimals as exact strings, null as null.
 //       csv: a header line, then the same texts (RFC 4180 quoting; null is
-//       an empty cell).
+//       an empty cell). --out FILE writes a file in the format of its
+//       extension instead (tableio/table_output.h; Parquet keeps the kinds).
 //       --schema prints the columns (physical and logical types), the row
 //       groups, codecs and encodings instead of the rows.
 //
@@ -27,6 +28,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/command.h"
+#include "app/output_options.h"
 #include "core/strings.h"
 #include "csv/csv_reader.h"
 #include "parquet/parquet_reader.h"
@@ -40,7 +42,7 @@ struct CatArgs {
   bool schema = false;
   std::string columns;
   long long limit = -1;
-  std::string format = "jsonl";
+  OutputArgs output;  // --out (default: standard output) and --format
 };
 
 void PrintParquetSchema(const parquet::ParquetFileInfo& info, const std::string& path,
@@ -81,9 +83,13 @@ void PrintParquetSchema(const parquet::ParquetFileInfo& info, const std::string&
 
 int RunCat(const CatArgs& args, CommandIo& io) {
   const std::string command = "cat";
-  if (args.format != "jsonl" && args.format != "csv") {
-    return UsageError(io, command, "--format must be jsonl or csv, not '" + args.format + "'");
-  }
+  // On standard output cat prints JSON lines unless --format says otherwise;
+  // a file's format follows its extension (app/output_options.h).
+  OutputArgs output = args.output;
+  if (output.out.empty()) output.out = "-";
+  if (output.out == "-" && output.format.empty()) output.format = "jsonl";
+  Result<tableio::TableFormat> format = ResolveOutputFormat(output);
+  if (!format.ok()) return UsageError(io, command, format.status().message());
   std::vector<std::string> columns;
   if (!args.columns.empty()) {
     columns = Split(args.columns, ',');
@@ -139,56 +145,44 @@ int RunCat(const CatArgs& args, CommandIo& io) {
       io.out << "  " << infos[i].name << ": " << ValueKindName(infos[i].kind) << "\n";
     return kExitOk;
   }
-  std::vector<std::string> keys;
-  for (std::size_t i : pick) {
-    std::string k;
-    parquet::AppendJsonString(infos[i].name, &k);
-    keys.push_back(k + ":");
-  }
-  std::string buf;
-  if (args.format == "csv") {
-    for (std::size_t j = 0; j < pick.size(); ++j) {
-      TableColumn header;
-      header.info.kind = ValueKind::kString;
-      header.valid = {1};
-      header.strings = {infos[pick[j]].name};
-      if (j) buf += ',';
-      parquet::AppendCsvValue(header, 0, text, &buf);
-    }
-    buf += '\n';
-  }
+  std::vector<TableColumnInfo> schema;
+  for (std::size_t i : pick) schema.push_back(infos[i]);
+  tableio::TableOutputOptions out_options;
+  out_options.times_in_ns = text.times_in_ns;
+  Result<std::unique_ptr<tableio::TableOutput>> out =
+      OpenOutput(output, schema, io.out, out_options);
+  if (!out.ok()) return ReportError(io, command, out.status());
   long long printed = 0;
   TableBatch batch;
+  TableBatch picked;
   while (args.limit < 0 || printed < args.limit) {
     Result<bool> got = reader->Next(&batch);
     if (!got.ok()) {
-      io.out << buf;
+      // Standard output keeps the rows printed so far; a file is not written.
+      if (output.out == "-") (void)(*out)->Close();
       return ReportError(io, command, got.status());
     }
     if (batch.rows == 0) break;
-    for (std::size_t r = 0; r < batch.rows && (args.limit < 0 || printed < args.limit);
-         ++r, ++printed) {
-      if (args.format == "jsonl") {
-        buf += '{';
-        for (std::size_t j = 0; j < pick.size(); ++j) {
-          if (j) buf += ',';
-          buf += keys[j];
-          parquet::AppendJsonValue(batch.columns[pick[j]], r, text, &buf);
-        }
-        buf += "}\n";
-      } else {
-        for (std::size_t j = 0; j < pick.size(); ++j) {
-          if (j) buf += ',';
-          parquet::AppendCsvValue(batch.columns[pick[j]], r, text, &buf);
-        }
-        buf += '\n';
-      }
+    std::size_t rows = batch.rows;
+    if (args.limit >= 0 && static_cast<long long>(rows) > args.limit - printed) {
+      rows = static_cast<std::size_t>(args.limit - printed);
     }
-    io.out << buf;
-    buf.clear();
+    picked.rows = rows;
+    picked.columns.resize(pick.size());
+    for (std::size_t j = 0; j < pick.size(); ++j) {
+      TableColumn& c = picked.columns[j];
+      c = std::move(batch.columns[pick[j]]);
+      c.valid.resize(rows);
+      if (!c.ints.empty()) c.ints.resize(rows);
+      if (!c.doubles.empty()) c.doubles.resize(rows);
+      if (!c.strings.empty()) c.strings.resize(rows);
+    }
+    Status s = (*out)->Write(picked);
+    if (!s.ok()) return ReportError(io, command, s);
+    printed += static_cast<long long>(rows);
   }
-  io.out << buf;
-  io.out.flush();
+  Status closed = (*out)->Close();
+  if (!closed.ok()) return ReportError(io, command, closed);
   return kExitOk;
 }
 
@@ -203,7 +197,8 @@ void AddCatCommand(CLI::App& root, CommandIo& io, Action& action) {
                 "Print columns (physical/logical types), row groups, codecs and encodings");
   sub->add_option("--columns", args->columns, "Comma-separated columns to print, in this order");
   sub->add_option("--limit", args->limit, "Print at most N rows")->check(CLI::NonNegativeNumber);
-  sub->add_option("--format", args->format, "jsonl (default) or csv");
+  AddOutputOptions(*sub, args->output, "rows (default: JSON lines on standard output)",
+                   /*required=*/false);
   sub->callback([args, &io, &action] { action = [args, &io] { return RunCat(*args, io); }; });
 }
 

@@ -23,6 +23,7 @@
 
 #include "app/builtin_plugins.h"
 #include "app/command.h"
+#include "core/epoch_time.h"
 #include "core/strings.h"
 #include "core/uri.h"
 #include "replay/replayer.h"
@@ -144,19 +145,12 @@ Status MakeOptions(const ReplayArgs& a, replay::ReplayOptions* r, replay::TableF
   r->sensor_id_column = a.sensor_id_column;
   r->sensor_ids = SplitList(a.sensor_ids);
   r->timestamp_column = a.timestamp_column;
-  if (a.timestamp_unit == "auto") {
-    r->timestamp_unit = replay::TimestampUnit::kAuto;
-  } else if (a.timestamp_unit == "s") {
-    r->timestamp_unit = replay::TimestampUnit::kSeconds;
-  } else if (a.timestamp_unit == "ms") {
-    r->timestamp_unit = replay::TimestampUnit::kMillis;
-  } else if (a.timestamp_unit == "us") {
-    r->timestamp_unit = replay::TimestampUnit::kMicros;
-  } else if (a.timestamp_unit == "ns") {
-    r->timestamp_unit = replay::TimestampUnit::kNanos;
-  } else {
-    return Status::InvalidArgument("--timestamp-unit: expected auto, s, ms, us or ns");
+  {
+    auto unit = ParseEpochUnit(a.timestamp_unit);
+    if (!unit.ok()) return unit.status().WithContext("--timestamp-unit");
+    r->timestamp_unit = *unit;
   }
+  r->time_zone = a.time_zone;
   if (a.batch < 1) return Status::InvalidArgument("--batch: expected an integer >= 1");
   r->batch = static_cast<std::size_t>(a.batch);
   r->delay_s = a.delay;
@@ -200,6 +194,7 @@ Status MakeOptions(const ReplayArgs& a, replay::ReplayOptions* r, replay::TableF
   }
   c.header = !a.no_header;
   c.time_zone = a.time_zone;
+  c.epoch_unit = r->timestamp_unit;  // for --column-type NAME=timestamp
   for (const std::string& spec : a.column_types) {
     const std::size_t eq = spec.rfind('=');
     if (eq == std::string::npos || eq == 0) {
@@ -278,7 +273,10 @@ void AddReplayCommand(CLI::App& root, CommandIo& io, Action& action) {
   sub->add_option("--sensor-ids", args->sensor_ids, "round-robin ids, comma separated")
       ->capture_default_str();
   sub->add_option("--timestamp-column", args->timestamp_column, "column with the event time");
-  sub->add_option("--timestamp-unit", args->timestamp_unit, "auto, s, ms, us or ns")
+  sub->add_option("--timestamp-unit", args->timestamp_unit,
+                  "unit of epoch numbers: auto (one unit per column, by dates in 1990..2100; "
+                  "else an error), s, ms, us, ns, or prototype (the prototype's per-value "
+                  "guess: wrong for epoch seconds, which it reads as ms)")
       ->capture_default_str();
   sub->add_option("--batch", args->batch, "events per batch")->capture_default_str();
   sub->add_option("--delay", args->delay, "seconds between batches")->capture_default_str();

@@ -1,32 +1,34 @@
-// machine-health score: batch scoring of a feature table.
+// machine-health score: batch scoring of feature tables.
 //
-//   machine-health score --model MODEL|FILE.joblib --input FILE.csv|FILE.parquet|URL
-//       --out FILE|- [--features a,b,...]
+//   machine-health score --model MODEL|FILE.joblib --input FILE|FOLDER|GLOB|URL
+//       --out FILE.csv|.tsv|.jsonl|.parquet|- [--format F] [--features a,b,...]
+//       [--keep-going] [--timings]
 //
 // Input: a feature table, CSV (header line; dialect as docs/csv.md) or
-// Parquet, or an http(s) URL of either, read by app/feature_table.h. The
-// model's features are matched by name (a model without names uses
+// Parquet, or an http(s) URL of either, read by app/feature_table.h; or a
+// folder or glob of them (replay/input_files.h: natural order). The model's
+// features are matched by name (a model without names uses
 // feature_1..feature_N); --features maps them instead: its i-th name is the
-// input column for the model's i-th feature. Output (CSV): the input's id
-// columns when present (machine_id, sensor_id, timestamp, window_start, in
-// input order), then score (decision_function), score_samples and anomaly (1
-// where predict is -1, else 0). Doubles are written in the shortest form that
-// reads back to the same bits. The output file is written to FILE.tmp and
-// renamed when complete.
+// input column for the model's i-th feature. Output (tableio, format by
+// extension or --format): with several input files, source_file and
+// source_offset (the 0-based data row in its file); the key columns of the
+// first file (machine_id, sensor_id, timestamp, window_start, in input order)
+// with their kinds (timestamp read by the one timestamp rule,
+// csv/timestamp_column.h: date-times, ISO text, epoch s/ms/us/ns by the
+// plausible range of their values; the choice is logged); then score (decision_function),
+// score_samples and anomaly (1 where predict is -1, else 0). The output appears whole or not at
+// all.
 //
 // Errors: an empty, non-numeric or non-finite feature cell names the file,
 // the row (CSV: the line, for a cell that is not a number) and the column
 // (exit 1); feature columns missing from the input are all listed (exit 1); a
-// bad --features list is a usage error (exit 2).
-#include <cerrno>
+// bad --features list is a usage error (exit 2). A file that fails stops the
+// run (exit 1, no output) unless --keep-going: then the other files are
+// scored and written, the failures listed, and the exit code is still 1.
+#include <chrono>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <memory>
 #include <ostream>
-#include <set>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,25 +37,27 @@
 
 #include "app/command.h"
 #include "app/feature_table.h"
+#include "app/output_options.h"
 #include "app/score_stream.h"
 #include "core/strings.h"
 #include "iforest/matrix.h"
 #include "iforest/scorer.h"
 #include "iforest/sklearn_import.h"
+#include "replay/input_files.h"
+#include "replay/table_file.h"
 
 namespace mh::app {
 namespace {
 
 constexpr const char* kCommand = "score";
 
-const std::set<std::string, std::less<>> kIdColumns = {"machine_id", "sensor_id", "timestamp",
-                                                       "window_start"};
-
 struct ScoreArgs {
   std::string model;
   std::string input;
-  std::string out;
+  OutputArgs output;
   std::string features;
+  bool keep_going = false;
+  bool timings = false;
 };
 
 int DataError(CommandIo& io, const std::string& message) {
@@ -67,7 +71,157 @@ std::string JoinQuoted(const std::vector<std::string>& names) {
   return s;
 }
 
+using Clock = std::chrono::steady_clock;
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+// Scores files one by one into one output, whose schema the first file
+// read fixes.
+class BatchScorer {
+ public:
+  BatchScorer(const ScoreArgs& args, const iforest::Model& model, std::vector<std::string> wanted,
+              bool multiple, CommandIo& io)
+      : args_(args),
+        model_(model),
+        wanted_(std::move(wanted)),
+        multiple_(multiple),
+        io_(io),
+        scorer_(model) {}
+
+  // Reads, scores and writes `file`. Errors name the file.
+  Status ScoreFile(const std::string& path) {
+    const Clock::time_point t0 = Clock::now();
+    MH_ASSIGN_OR_RETURN(FeatureTableFile file, FeatureTableFile::Open(path));
+    open_ += Clock::now() - t0;
+    std::vector<std::string> missing;
+    for (const std::string& w : wanted_) {
+      if (file.Find(w) < 0) missing.push_back(w);
+    }
+    if (!missing.empty()) {
+      std::vector<std::string> columns;
+      for (const TableColumnInfo& c : file.columns()) columns.push_back(c.name);
+      return Status::Corruption(file.name() + ": missing feature column(s) " + JoinQuoted(missing) +
+                                " (model features: " + JoinQuoted(model_.feature_names) +
+                                "; input columns: " + JoinQuoted(columns) + ")");
+    }
+    std::vector<std::string> key_names;
+    for (const TableColumnInfo& c : file.columns()) {
+      if (IsKeyColumn(c.name) && !(multiple_ && c.name.rfind("source_", 0) == 0)) {
+        key_names.push_back(c.name);
+      }
+    }
+    MH_ASSIGN_OR_RETURN(FeatureTable table, file.Read(wanted_, key_names));
+    if (!table.timestamp_rule.empty() && !timestamp_logged_) {
+      io_.err << "machine-health score: " << file.name() << ": timestamps: " << table.timestamp_rule
+              << "\n";
+      timestamp_logged_ = true;
+    }
+    const Clock::time_point t1 = Clock::now();
+    const iforest::Matrix& x = table.x;
+    scores_.resize(x.rows);
+    if (x.rows > 0) scorer_.ScoreSamplesBatch(x, scores_);
+    const Clock::time_point t2 = Clock::now();
+    MH_RETURN_IF_ERROR(Write(path, table));
+    const Clock::time_point t3 = Clock::now();
+    read_ += t1 - t0;
+    score_ += t2 - t1;
+    write_ += t3 - t2;
+    rows_ += x.rows;
+    return Status::OK();
+  }
+
+  // Closes the output (after at least one file was scored).
+  Status Close() {
+    const Clock::time_point t0 = Clock::now();
+    Status s = out_ == nullptr ? Status::OK() : out_->Close();
+    write_ += Clock::now() - t0;
+    return s;
+  }
+  bool opened() const { return out_ != nullptr; }
+  std::size_t rows() const { return rows_; }
+  void PrintTimings(std::ostream& err) const {
+    err << "timings: read " << FormatDouble(Seconds(read_)) << " s (open "
+        << FormatDouble(Seconds(open_)) << " s), score " << FormatDouble(Seconds(score_))
+        << " s, write " << FormatDouble(Seconds(write_)) << " s (" << rows_ << " rows)\n";
+  }
+
+ private:
+  Status Write(const std::string& path, FeatureTable& table) {
+    const std::size_t n = table.x.rows;
+    TableBatch batch;
+    batch.rows = n;
+    if (multiple_) {
+      TableColumn file{{"source_file", ValueKind::kString, 9}, {}, {}, {}, {}};
+      file.valid.assign(n, 1);
+      file.strings.assign(n, path);
+      TableColumn offset{{"source_offset", ValueKind::kInt, 9}, {}, {}, {}, {}};
+      offset.valid.assign(n, 1);
+      offset.ints.resize(n);
+      for (std::size_t i = 0; i < n; ++i) offset.ints[i] = static_cast<std::int64_t>(i);
+      batch.columns.push_back(std::move(file));
+      batch.columns.push_back(std::move(offset));
+    }
+    for (TableColumn& c : table.keys.columns) batch.columns.push_back(std::move(c));
+    TableColumn score{{"score", ValueKind::kDouble, 9}, {}, {}, {}, {}};
+    TableColumn samples{{"score_samples", ValueKind::kDouble, 9}, {}, {}, {}, {}};
+    TableColumn anomaly{{"anomaly", ValueKind::kInt, 9}, {}, {}, {}, {}};
+    score.valid.assign(n, 1);
+    samples.valid.assign(n, 1);
+    anomaly.valid.assign(n, 1);
+    score.doubles.resize(n);
+    anomaly.ints.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double decision = scores_[i] - scorer_.offset();
+      score.doubles[i] = decision;
+      anomaly.ints[i] = decision < 0.0 ? 1 : 0;
+    }
+    samples.doubles.assign(scores_.begin(), scores_.begin() + static_cast<std::ptrdiff_t>(n));
+    batch.columns.push_back(std::move(score));
+    batch.columns.push_back(std::move(samples));
+    batch.columns.push_back(std::move(anomaly));
+
+    std::vector<TableColumnInfo> schema;
+    for (const TableColumn& c : batch.columns) schema.push_back(c.info);
+    if (out_ == nullptr) {
+      MH_ASSIGN_OR_RETURN(out_, OpenOutput(args_.output, schema, io_.out));
+    } else {
+      const std::vector<TableColumnInfo>& want = out_->schema();
+      bool same = want.size() == schema.size();
+      for (std::size_t j = 0; same && j < want.size(); ++j) {
+        same = want[j].name == schema[j].name && want[j].kind == schema[j].kind;
+      }
+      if (!same) {
+        auto describe = [](const std::vector<TableColumnInfo>& cols) {
+          std::string s;
+          for (const TableColumnInfo& c : cols) {
+            s += (s.empty() ? "" : ", ") + c.name + " " + ValueKindName(c.kind);
+          }
+          return s;
+        };
+        return Status::Corruption(path + ": key columns differ from the first file's (" +
+                                  describe(schema) + " instead of " + describe(want) + ")");
+      }
+      // Each file's timestamps keep their own fraction digits in text.
+    }
+    return out_->Write(batch);
+  }
+
+  const ScoreArgs& args_;
+  const iforest::Model& model_;
+  const std::vector<std::string> wanted_;
+  const bool multiple_;
+  CommandIo& io_;
+  iforest::Scorer scorer_;
+  std::vector<double> scores_;
+  std::unique_ptr<tableio::TableOutput> out_;
+  std::size_t rows_ = 0;
+  bool timestamp_logged_ = false;
+  Clock::duration open_{}, read_{}, score_{}, write_{};
+};
+
 int RunScore(const ScoreArgs& args, CommandIo& io) {
+  auto format = ResolveOutputFormat(args.output);
+  if (!format.ok()) return UsageError(io, kCommand, format.status().message());
   Result<iforest::Model> model = iforest::LoadAnyModel(args.model);
   if (!model.ok()) return DataError(io, model.status().message());
   const std::size_t d = model->feature_names.size();
@@ -75,8 +229,9 @@ int RunScore(const ScoreArgs& args, CommandIo& io) {
   // The input column name for each model feature.
   std::vector<std::string> wanted = model->feature_names;
   if (!args.features.empty()) {
-    wanted.clear();
-    for (const std::string& raw : Split(args.features, ',')) wanted.emplace_back(TrimSpace(raw));
+    Result<std::vector<std::string>> list = ParseFeatureList(args.features);
+    if (!list.ok()) return UsageError(io, kCommand, list.status().message());
+    wanted = std::move(*list);
     if (wanted.size() != d) {
       return UsageError(io, kCommand,
                         "--features lists " + std::to_string(wanted.size()) +
@@ -85,66 +240,45 @@ int RunScore(const ScoreArgs& args, CommandIo& io) {
     }
   }
 
-  Result<FeatureTableFile> file = FeatureTableFile::Open(args.input);
-  if (!file.ok()) return DataError(io, file.status().message());
-  {
-    std::vector<std::string> missing;
-    for (const std::string& w : wanted) {
-      if (file->Find(w) < 0) missing.push_back(w);
-    }
-    if (!missing.empty()) {
-      std::vector<std::string> columns;
-      for (const TableColumnInfo& c : file->columns()) columns.push_back(c.name);
-      return DataError(io, file->name() + ": missing feature column(s) " + JoinQuoted(missing) +
-                               " (model features: " + JoinQuoted(model->feature_names) +
-                               "; input columns: " + JoinQuoted(columns) + ")");
-    }
-  }
-  std::vector<std::string> id_names;
-  for (const TableColumnInfo& c : file->columns()) {
-    if (kIdColumns.count(c.name)) id_names.push_back(c.name);
-  }
-  Result<FeatureTable> table = file->Read(wanted, id_names);
-  if (!table.ok()) return DataError(io, table.status().message());
-  const iforest::Matrix& x = table->x;
+  Result<replay::InputFiles> inputs = replay::ExpandInputs(args.input);
+  if (!inputs.ok()) return DataError(io, "--input: " + inputs.status().message());
+  const std::vector<std::string>& files = inputs->files;
 
-  std::vector<double> ss(x.rows);
-  iforest::Scorer scorer(*model);
-  if (x.rows > 0) scorer.ScoreSamplesBatch(x, ss);
-
-  std::ostringstream text;
-  for (const std::string& name : id_names) text << name << ",";
-  text << "score,score_samples,anomaly\n";
-  for (std::size_t i = 0; i < x.rows; ++i) {
-    if (!id_names.empty()) {
-      for (const std::string& v : table->ids[i]) text << v << ",";
+  BatchScorer scorer(args, *model, std::move(wanted), inputs->multiple, io);
+  std::vector<std::string> failed;
+  for (const std::string& file : files) {
+    Status s = scorer.ScoreFile(file);
+    if (s.ok()) continue;
+    // Messages name the file (the readers' do); add it when they do not.
+    std::string message = s.message();
+    if (message.find(file) == std::string::npos &&
+        message.find(replay::RedactUrl(file)) == std::string::npos) {
+      message = file + ": " + message;
     }
-    const double decision = ss[i] - scorer.offset();
-    text << FormatDouble(decision) << "," << FormatDouble(ss[i]) << "," << (decision < 0.0 ? 1 : 0)
-         << "\n";
+    if (!args.keep_going) {
+      if (files.size() > 1) message += " (--keep-going scores the other files)";
+      return DataError(io, message);
+    }
+    DataError(io, message);
+    failed.push_back(file);
   }
-  if (args.out == "-") {
-    io.out << text.str();
-    io.out.flush();
-    return kExitOk;
-  }
-  const std::string tmp = args.out + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return DataError(io, tmp + ": cannot create: " + std::strerror(errno));
-    out << text.str();
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      return DataError(io, tmp + ": write failed");
+  if (!scorer.opened()) {
+    if (!failed.empty()) {
+      return DataError(io, "all " + std::to_string(files.size()) + " files failed, no output");
     }
   }
-  if (std::rename(tmp.c_str(), args.out.c_str()) != 0) {
-    const int e = errno;
-    std::remove(tmp.c_str());
-    return DataError(io, args.out + ": cannot rename " + tmp + ": " + std::strerror(e));
+  Status closed = scorer.Close();
+  if (!closed.ok()) return DataError(io, closed.message());
+  if (args.timings) scorer.PrintTimings(io.err);
+  if (args.output.out != "-") {
+    io.err << "scored " << scorer.rows() << " rows";
+    if (inputs->multiple) io.err << " from " << files.size() - failed.size() << " files";
+    io.err << " -> " << args.output.out << "\n";
   }
-  io.err << "scored " << x.rows << " rows -> " << args.out << "\n";
+  if (!failed.empty()) {
+    return DataError(io, std::to_string(failed.size()) + " of " + std::to_string(files.size()) +
+                             " files failed: " + JoinQuoted(failed));
+  }
   return kExitOk;
 }
 
@@ -159,14 +293,24 @@ void AddScoreCommand(CLI::App& root, CommandIo& io, Action& action) {
       "file or a scikit-learn .joblib");
   sub->add_option("--model", args->model, "model file or scikit-learn .joblib/.pkl")->required();
   CLI::Option* input = sub->add_option(
-      "--input", args->input, "feature table: CSV with a header line, Parquet, or an http(s) URL");
-  CLI::Option* out = sub->add_option("--out", args->out, "output CSV, or - for stdout");
+      "--input", args->input,
+      "feature table: CSV with a header line, Parquet, an http(s) URL, or a folder or glob of "
+      "CSV/Parquet files (read in natural order)");
+  CLI::Option* out = AddOutputOptions(*sub, args->output, "scores", /*required=*/false);
   sub->add_option("--features", args->features,
                   "comma-separated input columns (or event keys) for the model's features, in "
                   "model order");
+  sub->add_flag("--keep-going", args->keep_going,
+                "with several input files, score the others when one fails (exit 1 all the same)");
+  sub->add_flag("--timings", args->timings,
+                "print the time spent reading, scoring and writing to standard error");
   AddScoreStreamOptions(*sub, *stream);
   sub->callback([&io, &action, args, stream, input, out] {
     action = [&io, args, stream, input, out] {
+      if (!args->features.empty()) {
+        Result<std::vector<std::string>> list = ParseFeatureList(args->features);
+        if (!list.ok()) return UsageError(io, kCommand, list.status().message());
+      }
       if (!stream->from.empty()) {
         if (input->count() > 0 || out->count() > 0) {
           return UsageError(io, kCommand, "--from (streaming) excludes --input/--out (batch)");

@@ -1,5 +1,6 @@
 // machine-health simulate: writes simulated tri-axial vibration of N machines
-// (and the ground-truth fault labels) as CSV. Deterministic: the same options
+// as CSV (or TSV, JSON Lines, Parquet by the --out extension or --format),
+// and the ground-truth fault labels as CSV. Deterministic: the same options
 // give the same bytes; the start time is an option, never the wall clock.
 #include <cerrno>
 #include <charconv>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "app/command.h"
+#include "app/output_options.h"
 #include "core/strings.h"
 #include "core/time_util.h"
 #include "sim/fault.h"
@@ -34,8 +36,8 @@ struct SimulateArgs {
   std::string seed = "1";
   std::string start = "2026-01-01T00:00:00Z";
   std::vector<std::string> faults;
-  std::string out = "-";
-  std::string labels;  // empty: <out>.labels.csv for a file, none for stdout
+  OutputArgs output{"-", ""};  // --out, --format
+  std::string labels;          // empty: <out>.labels.csv for a file, none for stdout
 };
 
 // A file written under a temporary name and renamed into place on Commit, so
@@ -139,26 +141,46 @@ int RunSimulate(const SimulateArgs& args, CommandIo& io) {
   }
   auto configs = sim::MakePlant(plant);
   if (!configs.ok()) return usage("--fault: " + configs.status().message());
-  if (args.out.empty()) return usage("--out: must be a file or '-'");
+  if (args.output.out.empty()) return usage("--out: must be a file or '-'");
+  Result<tableio::TableFormat> format = ResolveOutputFormat(args.output);
+  if (!format.ok()) return usage(format.status().message());
+  const std::string& out = args.output.out;
   std::string labels_path = args.labels;
   if (labels_path == "-") return usage("--labels: must be a file, not '-'");
-  if (labels_path.empty() && args.out != "-") labels_path = args.out + ".labels.csv";
-  if (!labels_path.empty() && labels_path == args.out) {
+  if (labels_path.empty() && out != "-") labels_path = out + ".labels.csv";
+  if (!labels_path.empty() && labels_path == out) {
     return usage("--labels: must differ from --out");
   }
 
   // Both files are written under temporary names and renamed at the end, so
   // a failure leaves neither a partial data file nor orphan labels.
   AtomicFile data_file, labels_file;
-  if (args.out != "-") {
-    Status s = data_file.Open(args.out);
+  // CSV keeps its own fast writer (the documented 6-decimal text); the other
+  // formats go through tableio (app/output_options.h).
+  const bool csv = *format == tableio::TableFormat::kCsv;
+  std::unique_ptr<tableio::TableOutput> table_out;
+  if (!csv) {
+    const std::vector<TableColumnInfo> schema = {
+        {"timestamp", ValueKind::kTimestamp, 9}, {"machine_id", ValueKind::kString, 9},
+        {"sensor_id", ValueKind::kString, 9},    {"ax", ValueKind::kDouble, 9},
+        {"ay", ValueKind::kDouble, 9},           {"az", ValueKind::kDouble, 9}};
+    auto opened = OpenOutput(args.output, schema, io.out);
+    if (!opened.ok()) return ReportError(io, kCommand, opened.status().WithContext("--out"));
+    table_out = std::move(*opened);
+  } else if (out != "-") {
+    Status s = data_file.Open(out);
     if (!s.ok()) return ReportError(io, kCommand, s.WithContext("--out"));
   }
   if (!labels_path.empty()) {
     Status s = labels_file.Open(labels_path);
     if (!s.ok()) return ReportError(io, kCommand, s.WithContext("--labels"));
   }
-  if (args.out == "-") {
+  if (!csv) {
+    Status s = sim::GenerateData(*configs, *start, samples,
+                                 [&table_out](const TableBatch& b) { return table_out->Write(b); });
+    if (s.ok()) s = table_out->Close();
+    if (!s.ok()) return ReportError(io, kCommand, s.WithContext("--out"));
+  } else if (out == "-") {
     Status s = sim::WriteDataCsv(*configs, *start, samples, [&io](std::string_view chunk) {
       io.out.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
       return io.out.good() ? Status::OK() : Status::IOError("cannot write standard output");
@@ -179,9 +201,9 @@ int RunSimulate(const SimulateArgs& args, CommandIo& io) {
     if (s.ok()) s = labels_file.Commit();
     if (!s.ok()) return ReportError(io, kCommand, s.WithContext("--labels"));
   }
-  if (args.out == "-") return kExitOk;
+  if (out == "-") return kExitOk;
   io.err << "machine-health simulate: wrote " << samples * plant.machines << " rows ("
-         << plant.machines << " machines x " << samples << " samples) to " << args.out;
+         << plant.machines << " machines x " << samples << " samples) to " << out;
   if (!labels_path.empty()) io.err << ", labels to " << labels_path;
   io.err << "\n";
   return kExitOk;
@@ -215,7 +237,8 @@ void AddSimulateCommand(CLI::App& root, CommandIo& io, Action& action) {
                   "imbalance, misalignment, looseness; e.g. 3:outer-race@40s")
       ->type_name("SPEC")
       ->allow_extra_args(false);
-  sub->add_option("--out", args->out, "Data CSV file, or - for standard output")
+  AddOutputOptions(*sub, args->output, "samples (CSV is written with 6 decimals, exact)",
+                   /*required=*/false)
       ->type_name("FILE")
       ->capture_default_str();
   sub->add_option("--labels", args->labels,

@@ -1,13 +1,17 @@
 // machine-health train: fits a StandardScaler + Isolation Forest on a feature
 // table and writes a model file (iforest/model_io.h).
 //
-//   machine-health train --input features.csv|features.parquet|URL [--features a,b,c]
+//   machine-health train --input FILE.csv|FILE.parquet|FOLDER|GLOB|URL [--features a,b,c]
 //       [--trees 100] [--max-samples auto] [--max-features 1.0] [--contamination auto]
 //       [--seed 42] [--threads N] [--no-scaler] [--granularity window|sample]
 //       --out model.mhm
 //
 // The input is a CSV (header line; dialect as docs/csv.md) or Parquet file,
-// or an http(s) URL of either, read by app/feature_table.h. Every selected
+// or an http(s) URL of either, read by app/feature_table.h, or a folder or
+// glob of them (replay/input_files.h; their rows together, every file with
+// the features chosen from the first). Without --features the features are
+// the first file's numeric columns that are not keys (FeatureTableFile::
+// LooksNumeric), named in the log. Every selected
 // cell must be a finite number: an empty, non-numeric, NaN or infinite cell
 // is an error naming the file, the row (CSV: the line, for a cell that is not
 // a number) and the column (exit 1). Unknown feature names and bad option
@@ -18,7 +22,6 @@
 #include <cmath>
 #include <memory>
 #include <ostream>
-#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,15 +35,13 @@
 #include "iforest/model_io.h"
 #include "iforest/scorer.h"
 #include "iforest/train.h"
+#include "replay/input_files.h"
+#include "replay/table_file.h"
 
 namespace mh::app {
 namespace {
 
 constexpr const char* kCommand = "train";
-
-// Columns that identify a window rather than describe it; never default features.
-const std::set<std::string, std::less<>> kNonFeatureColumns = {"window_start", "timestamp",
-                                                               "machine_id", "sensor_id"};
 
 struct TrainArgs {
   std::string input;
@@ -55,14 +56,6 @@ struct TrainArgs {
   std::string granularity = "window";
   std::string out;
 };
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 int DataError(CommandIo& io, const std::string& message) {
   io.err << "machine-health " << kCommand << ": " << message << "\n";
@@ -105,18 +98,28 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
                       "--granularity must be 'window' or 'sample', got '" + args.granularity + "'");
   }
 
-  Result<FeatureTableFile> file = FeatureTableFile::Open(args.input);
+  std::vector<std::string> listed;
+  if (!args.features.empty()) {
+    Result<std::vector<std::string>> list = ParseFeatureList(args.features);
+    if (!list.ok()) return UsageError(io, kCommand, list.status().message());
+    listed = std::move(*list);
+  }
+  Result<replay::InputFiles> inputs = replay::ExpandInputs(args.input);
+  if (!inputs.ok()) return DataError(io, "--input: " + inputs.status().message());
+
+  Result<FeatureTableFile> file = FeatureTableFile::Open(inputs->files.front());
   if (!file.ok()) return DataError(io, file.status().message());
-  if (file->empty()) return DataError(io, file->name() + ": no data rows");
+  if (file->empty() && !inputs->multiple) return DataError(io, file->name() + ": no data rows");
   const std::vector<TableColumnInfo>& columns = file->columns();
 
   // Feature selection: the named columns, or every column that is not an
-  // identifier and holds a number in the first data row.
+  // identifier and holds numbers (FeatureTableFile::LooksNumeric: numeric
+  // kind, or mostly numbers in the first rows; a bad cell further down is
+  // then an error naming its line, never a dropped column).
   std::vector<std::string> names;
-  if (!args.features.empty()) {
+  if (!listed.empty()) {
     std::vector<std::string> unknown;
-    for (const std::string& raw : Split(args.features, ',')) {
-      const std::string name(Trim(raw));
+    for (const std::string& name : listed) {
       if (file->Find(name) < 0) {
         unknown.push_back("'" + name + "'");
       } else {
@@ -131,11 +134,24 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
                         "--features: unknown column(s) " + list + " (columns: " + known + ")");
     }
   } else {
+    std::string skipped;
     for (std::size_t c = 0; c < columns.size(); ++c) {
-      if (kNonFeatureColumns.count(columns[c].name)) continue;
-      if (file->FirstRowNumeric(c)) names.push_back(columns[c].name);
+      if (IsKeyColumn(columns[c].name)) continue;
+      if (file->LooksNumeric(c)) {
+        names.push_back(columns[c].name);
+      } else {
+        skipped += (skipped.empty() ? "'" : ", '") + columns[c].name + "'";
+      }
     }
-    if (names.empty()) return DataError(io, file->name() + ": no numeric feature columns");
+    if (names.empty()) {
+      return DataError(io, file->name() + ": no numeric feature columns (non-numeric: " +
+                               (skipped.empty() ? std::string("none") : skipped) + ")");
+    }
+    std::string chosen;
+    for (const auto& n : names) chosen += (chosen.empty() ? "" : ",") + n;
+    io.err << "machine-health train: features " << chosen;
+    if (!skipped.empty()) io.err << " (not numeric: " << skipped << ")";
+    io.err << "\n";
   }
   if (args.max_features > 1.0 && args.max_features > static_cast<double>(names.size())) {
     return UsageError(io, kCommand,
@@ -143,9 +159,24 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
                           std::to_string(names.size()) + " selected features");
   }
 
-  Result<FeatureTable> table = file->Read(names, {});
-  if (!table.ok()) return DataError(io, table.status().message());
-  const iforest::Matrix& x = table->x;
+  iforest::Matrix x;
+  x.cols = names.size();
+  for (std::size_t f = 0; f < inputs->files.size(); ++f) {
+    Result<FeatureTableFile> other =
+        f == 0 ? std::move(file) : FeatureTableFile::Open(inputs->files[f]);
+    if (!other.ok()) return DataError(io, other.status().message());
+    for (const std::string& name : names) {
+      if (other->Find(name) < 0) {
+        return DataError(io, other->name() + ": no feature column '" + name +
+                                 "' (the features are those of " + inputs->files.front() + ")");
+      }
+    }
+    Result<FeatureTable> table = other->Read(names, {});
+    if (!table.ok()) return DataError(io, table.status().message());
+    x.data.insert(x.data.end(), table->x.data.begin(), table->x.data.end());
+    x.rows += table->x.rows;
+  }
+  if (x.rows == 0) return DataError(io, args.input + ": no data rows");
 
   iforest::TrainOptions options;
   options.n_estimators = args.trees;
@@ -165,7 +196,7 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
     for (std::size_t i = 0; i < x.rows; ++i) outliers += scorer.Predict(x.Row(i)) < 0;
   }
   const double outlier_fraction = static_cast<double>(outliers) / static_cast<double>(x.rows);
-  model->card.source = file->name();  // a URL without its query (may be a secret)
+  model->card.source = replay::RedactUrl(args.input);  // a URL without its query (a secret)
   model->card.created = FormatRfc3339(WallNowNs(), 0);
   model->card.metrics = "train_outlier_fraction=" + FormatDouble(outlier_fraction);
   Status saved = iforest::SaveModel(*model, args.out);
@@ -183,11 +214,13 @@ void AddTrainCommand(CLI::App& root, CommandIo& io, Action& action) {
   CLI::App* sub = root.add_subcommand(
       "train", "Fit a StandardScaler + Isolation Forest on a feature table and write a model file");
   sub->add_option("--input", args->input,
-                  "feature table: CSV with a header line, Parquet, or an http(s) URL")
+                  "feature table: CSV with a header line, Parquet, an http(s) URL, or a folder or "
+                  "glob of CSV/Parquet files (their rows together)")
       ->required();
   sub->add_option("--features", args->features,
-                  "comma-separated feature columns (default: every numeric column except "
-                  "window_start, timestamp, machine_id, sensor_id)");
+                  "comma-separated feature columns, each once (default: every numeric column "
+                  "except window_start, timestamp, machine_id, sensor_id, source_file, "
+                  "source_offset)");
   sub->add_option("--trees", args->trees, "number of trees")->capture_default_str();
   sub->add_option("--max-samples", args->max_samples,
                   "rows per tree: 'auto' (min(256, n)), an integer, or a fraction in (0, 1]")

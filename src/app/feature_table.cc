@@ -1,13 +1,20 @@
 #include "app/feature_table.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "core/strings.h"
-#include "parquet/table_text.h"
+#include "csv/timestamp_column.h"
+#include "parquet/parquet_reader.h"
 #include "replay/table_file.h"
 
 namespace mh::app {
@@ -17,50 +24,181 @@ bool NumericKind(ValueKind k) {
   return k == ValueKind::kInt || k == ValueKind::kDouble || k == ValueKind::kString;
 }
 
+// Key columns that are names, never numbers, whatever their cells look like.
+bool TextKey(const std::string& name) { return name == "machine_id" || name == "sensor_id"; }
+
+// Moves the rows of `src` (same kind, `rows` rows) to the end of `dst`;
+// `src` is left for the reader to reset.
+template <typename T>
+void MoveAppend(std::vector<T>& src, std::size_t rows, std::vector<T>* dst) {
+  if (dst->empty()) {
+    dst->swap(src);
+    dst->resize(rows);
+    return;
+  }
+  dst->insert(dst->end(), std::make_move_iterator(src.begin()),
+              std::make_move_iterator(src.begin() + static_cast<std::ptrdiff_t>(rows)));
+}
+
+void AppendRows(TableColumn& src, std::size_t rows, TableColumn* dst) {
+  MoveAppend(src.valid, rows, &dst->valid);
+  switch (src.info.kind) {
+    case ValueKind::kDouble:
+      MoveAppend(src.doubles, rows, &dst->doubles);
+      break;
+    case ValueKind::kString:
+    case ValueKind::kBinary:
+    case ValueKind::kDecimal:
+      MoveAppend(src.strings, rows, &dst->strings);
+      break;
+    default:
+      MoveAppend(src.ints, rows, &dst->ints);
+      break;
+  }
+}
+
+// Parquet as replay::OpenTableFile decides: a ".parquet" name (any case) or
+// the "PAR1" magic.
+bool IsParquetFile(const std::string& name, std::string_view head) {
+  std::string lower = name;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::size_t q = lower.find('?');
+  if (q != std::string::npos) lower.resize(q);
+  if (lower.size() >= 8 && lower.compare(lower.size() - 8, 8, ".parquet") == 0) return true;
+  return head.substr(0, 4) == "PAR1";
+}
+
+std::string FileHead(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[4] = {};
+  in.read(head, 4);
+  return std::string(head, static_cast<std::size_t>(in.gcount()));
+}
+
+// Counts, in the first batch of `reader`, the valid and the numeric cells of
+// each column into `numeric` (by column name).
+Status SampleNumeric(TableReader& reader, std::vector<std::pair<std::string, bool>>* numeric,
+                     std::size_t* rows) {
+  TableBatch batch;
+  MH_RETURN_IF_ERROR(reader.Next(&batch).status());
+  *rows = batch.rows;
+  for (const TableColumn& c : batch.columns) {
+    std::size_t values = 0, numbers = 0;
+    for (std::size_t r = 0; r < batch.rows; ++r) {
+      if (!c.valid[r]) continue;
+      ++values;
+      switch (c.info.kind) {
+        case ValueKind::kInt:
+        case ValueKind::kDouble:
+          ++numbers;
+          break;
+        case ValueKind::kString:
+          numbers += ParseDouble(TrimSpace(c.strings[r])).ok();
+          break;
+        default:
+          break;
+      }
+    }
+    numeric->emplace_back(c.info.name, values > 0 && 2 * numbers > values);
+  }
+  return Status::OK();
+}
+
 }  // namespace
+
+bool IsKeyColumn(std::string_view name) {
+  return name == "machine_id" || name == "sensor_id" || name == "timestamp" ||
+         name == "window_start" || name == "source_file" || name == "source_offset";
+}
+
+Result<std::vector<std::string>> ParseFeatureList(const std::string& text) {
+  std::vector<std::string> names;
+  for (const std::string& raw : Split(text, ',')) {
+    std::string name(TrimSpace(raw));
+    if (name.empty())
+      return Status::InvalidArgument("--features: empty column name in '" + text + "'");
+    for (const std::string& seen : names) {
+      if (seen == name) {
+        return Status::InvalidArgument("--features: '" + name + "' is listed twice");
+      }
+    }
+    names.push_back(std::move(name));
+  }
+  return names;
+}
 
 Result<FeatureTableFile> FeatureTableFile::Open(const std::string& path_or_url) {
   FeatureTableFile f;
   f.path_ = path_or_url;
   f.is_url_ = replay::IsHttpUrl(path_or_url);
   f.name_ = f.is_url_ ? replay::RedactUrl(path_or_url) : path_or_url;
-  // One row per batch: only the first row is converted here, so that a cell
-  // further down that does not fit an inferred kind cannot fail this pass
-  // (Read gives the columns their kinds).
   replay::TableFileOptions options;
-  options.batch_rows = 1;
-  options.csv.batch_rows = 1;
-  options.csv.combine_date_time = false;  // the columns are the file's own
-  std::unique_ptr<TableReader> reader;
   if (f.is_url_) {
     MH_ASSIGN_OR_RETURN(f.body_, replay::FetchUrl(path_or_url, options));
-    MH_ASSIGN_OR_RETURN(reader, replay::OpenTableBytes(f.body_, f.name_, options));
-  } else {
-    MH_ASSIGN_OR_RETURN(reader, replay::OpenTableFile(path_or_url, options));
   }
-  f.columns_ = reader->columns();
-  f.first_row_numeric_.assign(f.columns_.size(), false);
-  TableBatch batch;
-  MH_RETURN_IF_ERROR(reader->Next(&batch).status());
-  f.empty_ = batch.rows == 0;
-  if (batch.rows > 0) {
-    for (std::size_t i = 0; i < batch.columns.size() && i < f.columns_.size(); ++i) {
-      const TableColumn& c = batch.columns[i];
-      if (c.valid.empty() || !c.valid[0]) continue;
-      switch (c.info.kind) {
-        case ValueKind::kInt:
-        case ValueKind::kDouble:
-          f.first_row_numeric_[i] = true;
-          break;
-        case ValueKind::kString:
-          f.first_row_numeric_[i] = ParseDouble(c.strings[0]).ok();
-          break;
-        default:
-          break;
+  f.parquet_ = IsParquetFile(f.name_, f.is_url_ ? std::string_view(f.body_) : FileHead(f.path_));
+  std::vector<std::pair<std::string, bool>> numeric;
+  if (f.parquet_) {
+    // The footer gives exact kinds: only text columns are sampled, and no
+    // page is read when there are none.
+    std::unique_ptr<TableReader> reader;
+    MH_ASSIGN_OR_RETURN(reader, f.OpenParquet({}, 1));
+    f.columns_ = reader->columns();
+    Result<parquet::ParquetFileInfo> info =
+        f.is_url_ ? parquet::ReadParquetInfoFromBuffer(f.body_, f.name_)
+                  : parquet::ReadParquetInfo(f.path_);
+    if (!info.ok()) return info.status();
+    f.empty_ = info->num_rows == 0;
+    f.rows_hint_ = static_cast<std::size_t>(std::max<std::int64_t>(0, info->num_rows));
+    std::vector<std::string> text;
+    for (const TableColumnInfo& c : f.columns_) {
+      if (c.kind == ValueKind::kString) {
+        // Keys are never features: not sampled.
+        if (!IsKeyColumn(c.name)) text.push_back(c.name);
+      } else {
+        numeric.emplace_back(c.name, c.kind == ValueKind::kInt || c.kind == ValueKind::kDouble);
       }
+    }
+    if (!text.empty() && !f.empty_) {
+      MH_ASSIGN_OR_RETURN(reader, f.OpenParquet(text, kFeatureSampleRows));
+      std::size_t rows = 0;
+      MH_RETURN_IF_ERROR(SampleNumeric(*reader, &numeric, &rows));
+    }
+  } else {
+    // One batch of exactly the inference sample: every cell in it fits its
+    // inferred kind, so this pass cannot fail on a cell further down (Read
+    // gives the columns their kinds).
+    options.csv.infer_rows = kFeatureSampleRows;
+    options.csv.batch_rows = kFeatureSampleRows;
+    options.csv.combine_date_time = false;  // the columns are the file's own
+    std::unique_ptr<TableReader> reader;
+    if (f.is_url_) {
+      MH_ASSIGN_OR_RETURN(reader, replay::OpenTableBytes(f.body_, f.name_, options));
+    } else {
+      MH_ASSIGN_OR_RETURN(reader, replay::OpenTableFile(path_or_url, options));
+    }
+    f.columns_ = reader->columns();
+    std::size_t rows = 0;
+    MH_RETURN_IF_ERROR(SampleNumeric(*reader, &numeric, &rows));
+    f.empty_ = rows == 0;
+  }
+  f.numeric_.assign(f.columns_.size(), false);
+  for (std::size_t i = 0; i < f.columns_.size(); ++i) {
+    for (const auto& [name, yes] : numeric) {
+      if (name == f.columns_[i].name && yes) f.numeric_[i] = true;
     }
   }
   return f;
+}
+
+Result<std::unique_ptr<TableReader>> FeatureTableFile::OpenParquet(
+    const std::vector<std::string>& columns, std::size_t batch_rows) const {
+  parquet::ParquetReadOptions options;
+  options.columns = columns;
+  options.batch_rows = batch_rows;
+  options.source_name = name_;
+  if (is_url_) return parquet::OpenParquetTableFromBuffer(body_, options);
+  return parquet::OpenParquetTable(path_, options);
 }
 
 std::ptrdiff_t FeatureTableFile::Find(const std::string& name) const {
@@ -71,25 +209,45 @@ std::ptrdiff_t FeatureTableFile::Find(const std::string& name) const {
 }
 
 Result<std::unique_ptr<TableReader>> FeatureTableFile::Reopen(
-    const std::vector<std::string>& features) const {
+    const std::vector<std::string>& features, const std::vector<std::string>& keys) const {
+  if (parquet_) {
+    // Only the columns asked for are read (each once).
+    std::vector<std::string> wanted;
+    for (const std::vector<std::string>* list : {&features, &keys}) {
+      for (const std::string& name : *list) {
+        bool seen = false;
+        for (const std::string& w : wanted) seen = seen || w == name;
+        if (!seen) wanted.push_back(name);
+      }
+    }
+    MH_ASSIGN_OR_RETURN(auto reader, OpenParquet(wanted, std::size_t{1} << 16));
+    return reader;
+  }
   replay::TableFileOptions options;
-  // CSV: features are numbers (a bad cell is the reader's error naming line
-  // and column); every other column is text, so identifiers keep their
-  // spelling and unused columns cannot fail.
+  // CSV (Parquet ignores these): features are numbers (a bad cell is the
+  // reader's error naming line and column); key columns keep the kinds
+  // inferred by Open (names stay text); every other column is text, so that
+  // unused columns cannot fail.
   for (const TableColumnInfo& c : columns_) {
-    bool feature = false;
-    for (const std::string& f : features) feature = feature || f == c.name;
-    options.csv.column_types.emplace_back(c.name,
-                                          feature ? ValueKind::kDouble : ValueKind::kString);
+    ValueKind kind = ValueKind::kString;
+    for (const std::string& f : features) {
+      if (f == c.name) kind = ValueKind::kDouble;
+    }
+    for (const std::string& k : keys) {
+      if (k == c.name && !TextKey(k)) kind = c.kind;
+    }
+    options.csv.column_types.emplace_back(c.name, kind);
   }
   options.csv.combine_date_time = false;
+  options.csv.batch_rows = 1 << 16;
+  options.batch_rows = 1 << 16;
   if (is_url_) return replay::OpenTableBytes(body_, name_, options);
   return replay::OpenTableFile(path_, options);
 }
 
 Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& features,
-                                            const std::vector<std::string>& ids) const {
-  for (const std::vector<std::string>* list : {&features, &ids}) {
+                                            const std::vector<std::string>& keys) const {
+  for (const std::vector<std::string>* list : {&features, &keys}) {
     for (const std::string& name : *list) {
       if (Find(name) < 0) {
         return Status::InvalidArgument(name_ + ": no column '" + name + "'");
@@ -101,7 +259,7 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
     for (const TableColumnInfo& c : columns_) count += c.name == name;
     if (count > 1) return Status::Corruption(name_ + ": column '" + name + "' appears twice");
   }
-  MH_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader, Reopen(features));
+  MH_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader, Reopen(features, keys));
   const std::vector<TableColumnInfo>& cols = reader->columns();
   auto index = [&](const std::string& name) -> Result<std::size_t> {
     for (std::size_t i = 0; i < cols.size(); ++i) {
@@ -109,7 +267,7 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
     }
     return Status::Corruption(name_ + ": column '" + name + "' disappeared on reopening");
   };
-  std::vector<std::size_t> feature_col, id_col;
+  std::vector<std::size_t> feature_col, key_col;
   for (const std::string& name : features) {
     MH_ASSIGN_OR_RETURN(const std::size_t i, index(name));
     if (!NumericKind(cols[i].kind)) {
@@ -118,57 +276,128 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
     }
     feature_col.push_back(i);
   }
-  for (const std::string& name : ids) {
+  std::vector<TableColumnInfo> key_infos;
+  for (const std::string& name : keys) {
     MH_ASSIGN_OR_RETURN(const std::size_t i, index(name));
-    id_col.push_back(i);
+    key_col.push_back(i);
+    key_infos.push_back(cols[i]);
   }
 
   FeatureTable table;
   table.x.cols = features.size();
-  const parquet::TextOptions text_options;
+  table.keys.Reset(0, key_infos);
+  const std::size_t d = features.size();
+  // The `timestamp` key is read by the one timestamp rule
+  // (csv/timestamp_column.h): date-times as they are, epoch numbers in the
+  // unit their values fit, ISO text parsed; it becomes a kTimestamp column.
+  std::ptrdiff_t ts_key = -1;
+  std::optional<csv::TimestampColumnReader> ts_reader;
+  for (std::size_t k = 0; k < keys.size(); ++k) {
+    if (keys[k] != "timestamp") continue;
+    ts_key = static_cast<std::ptrdiff_t>(k);
+    csv::TimestampColumnOptions ts_options;
+    ts_options.source = name_;
+    MH_ASSIGN_OR_RETURN(auto made, csv::TimestampColumnReader::Make(ts_options));
+    ts_reader.emplace(std::move(made));
+    table.keys.columns[k].info.kind = ValueKind::kTimestamp;
+    table.keys.columns[k].info.fraction_digits = 9;
+  }
+  std::vector<std::int64_t> ts_ns;
+  std::vector<std::uint8_t> ts_valid;
+  // Parquet says how many rows come: no reallocation while reading.
+  table.x.data.reserve(rows_hint_ * d);
   TableBatch batch;
   while (true) {
     MH_RETURN_IF_ERROR(reader->Next(&batch).status());
     if (batch.rows == 0) break;
-    for (std::size_t r = 0; r < batch.rows; ++r) {
-      const std::int64_t row = batch.first_row + static_cast<std::int64_t>(r) + 1;
-      auto where = [&](std::size_t j) {
-        return name_ + ": row " + std::to_string(row) + ", column '" + features[j] + "'";
+    const std::size_t base = table.x.data.size();
+    table.x.data.resize(base + batch.rows * d);
+    double* const out = table.x.data.data() + base;
+    for (std::size_t j = 0; j < d; ++j) {
+      const TableColumn& c = batch.columns[feature_col[j]];
+      auto where = [&](std::size_t r) {
+        return name_ + ": row " +
+               std::to_string(batch.first_row + static_cast<std::int64_t>(r) + 1) + ", column '" +
+               features[j] + "'";
       };
-      for (std::size_t j = 0; j < feature_col.size(); ++j) {
-        const TableColumn& c = batch.columns[feature_col[j]];
-        if (!c.valid[r]) return Status::Corruption(where(j) + ": missing value");
-        double v = 0;
-        switch (c.info.kind) {
-          case ValueKind::kDouble:
-            v = c.doubles[r];
-            break;
-          case ValueKind::kInt:
-            v = static_cast<double>(c.ints[r]);
-            break;
-          default: {  // kString (Parquet text, checked above)
-            Result<double> parsed = ParseDouble(c.strings[r]);
-            if (!parsed.ok()) {
-              return Status::Corruption(where(j) + ": not a number: '" + c.strings[r] + "'");
-            }
-            v = *parsed;
-          }
+      // Column at a time: the reader's vectors are read straight into the
+      // row-major matrix; errors are looked for only after a cheap check.
+      bool all_valid = true;
+      for (std::size_t r = 0; r < batch.rows; ++r) all_valid &= c.valid[r] != 0;
+      if (!all_valid) {
+        for (std::size_t r = 0; r < batch.rows; ++r) {
+          if (!c.valid[r]) return Status::Corruption(where(r) + ": missing value");
         }
-        if (!std::isfinite(v)) {
-          return Status::Corruption(where(j) + ": not finite (" + FormatDouble(v) + ")");
-        }
-        table.x.data.push_back(v);
       }
-      if (!id_col.empty()) {
-        std::vector<std::string> cells(id_col.size());
-        for (std::size_t k = 0; k < id_col.size(); ++k) {
-          parquet::AppendCsvValue(batch.columns[id_col[k]], r, text_options, &cells[k]);
+      switch (c.info.kind) {
+        case ValueKind::kDouble: {
+          const double* v = c.doubles.data();
+          bool finite = true;
+          for (std::size_t r = 0; r < batch.rows; ++r) {
+            out[r * d + j] = v[r];
+            finite &= std::isfinite(v[r]);
+          }
+          if (!finite) {
+            for (std::size_t r = 0; r < batch.rows; ++r) {
+              if (!std::isfinite(v[r])) {
+                return Status::Corruption(where(r) + ": not finite (" + FormatDouble(v[r]) + ")");
+              }
+            }
+          }
+          break;
         }
-        table.ids.push_back(std::move(cells));
+        case ValueKind::kInt:
+          for (std::size_t r = 0; r < batch.rows; ++r) {
+            out[r * d + j] = static_cast<double>(c.ints[r]);
+          }
+          break;
+        default:  // kString (Parquet text, checked above)
+          for (std::size_t r = 0; r < batch.rows; ++r) {
+            Result<double> parsed = ParseDouble(TrimSpace(c.strings[r]));
+            if (!parsed.ok()) {
+              return Status::Corruption(where(r) + ": not a number: '" + c.strings[r] + "'");
+            }
+            if (!std::isfinite(*parsed)) {
+              return Status::Corruption(where(r) + ": not finite (" + FormatDouble(*parsed) + ")");
+            }
+            out[r * d + j] = *parsed;
+          }
       }
     }
+    for (std::size_t k = 0; k < key_col.size(); ++k) {
+      TableColumn& src = batch.columns[key_col[k]];
+      if (static_cast<std::ptrdiff_t>(k) == ts_key) {
+        MH_RETURN_IF_ERROR(ts_reader->Convert(src, batch.first_row, &ts_ns, &ts_valid));
+        TableColumn converted;
+        converted.info = table.keys.columns[k].info;
+        converted.valid.swap(ts_valid);
+        converted.ints.swap(ts_ns);
+        AppendRows(converted, batch.rows, &table.keys.columns[k]);
+        ts_valid.swap(converted.valid);
+        ts_ns.swap(converted.ints);
+        continue;
+      }
+      AppendRows(src, batch.rows, &table.keys.columns[k]);
+    }
     table.x.rows += batch.rows;
+    table.keys.rows += batch.rows;
   }
+  // Timestamps print with the digits their values need (3, 6 or 9), not the
+  // reader's nanoseconds: "00:00:00.250Z" stays so.
+  for (TableColumn& c : table.keys.columns) {
+    if (c.info.kind != ValueKind::kTimestamp) continue;
+    int digits = 3;
+    for (std::size_t r = 0; r < c.ints.size() && digits < 9; ++r) {
+      if (!c.valid[r]) continue;
+      if (c.ints[r] % 1000 != 0) {
+        digits = 9;
+      } else if (c.ints[r] % 1000000 != 0) {
+        digits = 6;
+      }
+    }
+    c.info.fraction_digits = digits;
+  }
+  if (ts_reader) table.timestamp_rule = ts_reader->Describe();
   return table;
 }
 

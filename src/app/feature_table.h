@@ -1,14 +1,17 @@
 // Feature tables for `machine-health train` and `score`: a CSV or Parquet
 // file, or an http(s) URL of one, opened with replay::OpenTableFile, whose
 // named columns are read as float64 features (an iforest::Matrix) and whose
-// identifier columns are kept as CSV cell text.
+// key columns (machine_id, timestamp, ...) are kept with their kinds.
 //
 // Lifecycle: FeatureTableFile::Open reads the schema (column names and kinds;
 // for CSV, kinds inferred from the first rows as docs/csv.md describes) and
-// the first data row; Read then reads the whole table. A URL is downloaded
+// that inference sample; Read then reads the whole table. A URL is downloaded
 // once, by Open. CSV input is read with the selected feature columns given
-// kind kDouble and the identifier columns kString, so that identifiers keep
-// their text and a cell that is not a number is an error naming the line.
+// kind kDouble, machine_id and sensor_id kString, other key columns their
+// inferred kinds (window_start an integer, timestamp a timestamp when its
+// sample parses as one) and unused columns kString, so that unused columns
+// cannot fail and a feature cell that is not a number is the reader's error
+// naming the line and column.
 //
 // Thread safety: an object is used by one thread at a time.
 #ifndef MH_APP_FEATURE_TABLE_H_
@@ -17,6 +20,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -25,18 +29,37 @@
 
 namespace mh::app {
 
+// Rows per sample examined by Open (the CSV reader's inference sample).
+inline constexpr std::size_t kFeatureSampleRows = 1000;
+
 struct FeatureTable {
   // rows x features, in the order the features were requested.
   iforest::Matrix x;
-  // Per row, the identifier columns' cells as CSV text (RFC 4180 quoting
-  // when needed; a null cell is empty), in the order requested.
-  std::vector<std::vector<std::string>> ids;
+  // The key columns requested, in that order, with x.rows rows each, kinds
+  // as read (first_row 0), but for a `timestamp` key, which is read by the
+  // one timestamp rule (csv/timestamp_column.h: date-times, epoch numbers in
+  // the unit their values fit, ISO text) into kTimestamp; timestamps carry
+  // the fraction digits (3, 6 or 9) their values need.
+  TableBatch keys;
+  // How the `timestamp` key was read, for the log ("column 'timestamp':
+  // epoch seconds (auto)"); empty without one.
+  std::string timestamp_rule;
 };
+
+// True for the key columns, which identify a row rather than describe it:
+// machine_id, sensor_id, timestamp, window_start, source_file, source_offset.
+// They are never default features (train) and are carried to the output
+// (score).
+bool IsKeyColumn(std::string_view name);
+
+// Parses a --features list "a,b,c" (blanks around names trimmed).
+// InvalidArgument naming the option for an empty name or a name listed twice.
+Result<std::vector<std::string>> ParseFeatureList(const std::string& text);
 
 class FeatureTableFile {
  public:
-  // Opens `path_or_url` and reads its schema and first data row. NotFound for
-  // a missing file; the reader's errors (naming the file and line or row) for
+  // Opens `path_or_url` and reads its schema and first rows. NotFound for a
+  // missing file; the reader's errors (naming the file and line or row) for
   // unreadable or malformed input.
   static Result<FeatureTableFile> Open(const std::string& path_or_url);
 
@@ -48,36 +71,45 @@ class FeatureTableFile {
   bool empty() const { return empty_; }
   // Index of the column called `name`, or -1.
   std::ptrdiff_t Find(const std::string& name) const;
-  // Whether the first data row's cell of column `i` holds a number: an
-  // integer or double value, or a text that parses as a number. False when
-  // the table has no rows or the cell is null.
-  bool FirstRowNumeric(std::size_t i) const {
-    return i < first_row_numeric_.size() && first_row_numeric_[i];
-  }
+  // Whether column `i` holds numbers: its kind is int or double, or it is a
+  // text column most of whose non-null cells in the first
+  // kFeatureSampleRows rows parse as numbers (a numeric column with a few bad
+  // cells, which Read then reports by line). False for a column without any
+  // value in the sample.
+  bool LooksNumeric(std::size_t i) const { return i < numeric_.size() && numeric_[i]; }
 
   // Reads every row: `features` (column names, each present exactly once)
-  // as finite float64 values, `ids` (present column names) as text.
+  // as finite float64 values, `keys` (present column names) as they are
+  // (a `timestamp` key as an instant: InvalidArgument naming the file, the
+  // column and the row for a value that is not one, or epoch numbers that
+  // fit no unit or several).
   // Corruption naming the file, the 1-based data row and the column for a
   // null cell ("missing value"), a text that is not a number, a NaN or an
   // infinite value, or a column whose kind is not numeric (bool, timestamp,
   // ...); the reader's errors (CSV: "line L, column C ('name')") for cells
   // that do not parse. InvalidArgument for a name that is not a column.
   Result<FeatureTable> Read(const std::vector<std::string>& features,
-                            const std::vector<std::string>& ids) const;
+                            const std::vector<std::string>& keys) const;
 
  private:
   FeatureTableFile() = default;
-  // Opens the file again for Read: CSV features as kDouble, other columns
-  // as kString.
-  Result<std::unique_ptr<TableReader>> Reopen(const std::vector<std::string>& features) const;
+  // Opens the file again for Read (CSV kinds as the lead comment says).
+  Result<std::unique_ptr<TableReader>> Reopen(const std::vector<std::string>& features,
+                                              const std::vector<std::string>& keys) const;
+
+  // Opens the Parquet file or body reading `columns` (all when empty).
+  Result<std::unique_ptr<TableReader>> OpenParquet(const std::vector<std::string>& columns,
+                                                   std::size_t batch_rows) const;
 
   std::string path_;  // as given
   std::string name_;  // for messages
   bool is_url_ = false;
+  bool parquet_ = false;
   std::string body_;  // a URL's bytes
   std::vector<TableColumnInfo> columns_;
-  std::vector<bool> first_row_numeric_;
+  std::vector<bool> numeric_;
   bool empty_ = true;
+  std::size_t rows_hint_ = 0;  // Parquet: the footer's row count
 };
 
 }  // namespace mh::app

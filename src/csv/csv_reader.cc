@@ -491,7 +491,40 @@ class CsvReader final : public TableReader {
   Record rec_;
   std::int64_t rows_read_ = 0;
   std::int64_t bad_cells_ = 0;
+  // Epoch numbers in given kTimestamp columns: one decoder per field.
+  std::vector<EpochColumnDecoder> epoch_;
+  Status DecideEpochUnits(const Sample& sample);
 };
+
+// The unit of epoch numbers in each given kTimestamp column, decided on the
+// inference sample (core/epoch_time.h): the sample is the "first batch".
+Status CsvReader::DecideEpochUnits(const Sample& sample) {
+  epoch_.assign(plans_.size(), EpochColumnDecoder(options_.epoch_unit));
+  if (options_.epoch_unit != EpochUnit::kAuto) return Status::OK();
+  std::vector<double> values;
+  std::vector<std::int64_t> rows;
+  for (std::size_t j = 0; j < plans_.size(); ++j) {
+    if (!plans_[j].given || plans_[j].kind != ValueKind::kTimestamp) continue;
+    values.clear();
+    rows.clear();
+    for (std::size_t r = 0; r < sample.rows(); ++r) {
+      const std::string_view cell = sample.cell(r * names_.size() + j);
+      std::int64_t iv = 0;
+      double v = 0;
+      if (IsNull(cell) || ParseDateTime(cell) || ParseDate(cell)) continue;
+      if (ParseIntCell(cell, &iv)) {
+        v = static_cast<double>(iv);
+      } else if (ParseDoubleCell(cell, decimal_, &v) != DoubleParse::kOk) {
+        continue;  // reported as not a timestamp when converted
+      }
+      values.push_back(v);
+      rows.push_back(static_cast<std::int64_t>(r) + 1);
+    }
+    Status s = epoch_[j].Decide(values, rows, names_[j]);
+    if (!s.ok()) return s.WithContext(source_);
+  }
+  return Status::OK();
+}
 
 Status CsvReader::ValidateOptions() const {
   const CsvOptions& o = options_;
@@ -704,6 +737,7 @@ Status CsvReader::Open() {
       plan.kind = ValueKind::kString;
     }
   }
+  MH_RETURN_IF_ERROR(DecideEpochUnits(sample));
   auto digits_for = [](int d) { return d <= 3 ? 3 : (d <= 6 ? 6 : 9); };
   for (std::size_t j = 0; j < nfields; ++j) {
     TableColumnInfo info;
@@ -711,7 +745,7 @@ Status CsvReader::Open() {
     info.kind = plans_[j].kind;
     info.fraction_digits = digits_for(fraction_digits[j]);
     if (plans_[j].given && info.kind == ValueKind::kTimestamp) {
-      switch (options_.epoch_unit) {
+      switch (epoch_[j].chosen()) {
         case EpochUnit::kSeconds:
         case EpochUnit::kMillis:
           info.fraction_digits = 3;
@@ -817,37 +851,11 @@ Result<bool> CsvReader::Convert(const ColumnPlan& plan, std::string_view cell, T
       } else if (ParseDoubleCell(cell, decimal_, &v) != DoubleParse::kOk || !std::isfinite(v)) {
         return false;
       }
-      std::int64_t mult = 1;
-      switch (options_.epoch_unit) {
-        case EpochUnit::kSeconds:
-          mult = kNanosPerSecond;
-          break;
-        case EpochUnit::kMillis:
-          mult = 1'000'000;
-          break;
-        case EpochUnit::kMicros:
-          mult = 1'000;
-          break;
-        case EpochUnit::kNanos:
-          mult = 1;
-          break;
-        case EpochUnit::kAuto: {
-          // By magnitude: right for instants between 1973 and 5138 in any
-          // unit (the prototype's replay guess is not: see replay).
-          const double a = std::fabs(v);
-          mult = a >= 1e17 ? 1 : (a >= 1e14 ? 1'000 : (a >= 1e11 ? 1'000'000 : kNanosPerSecond));
-          break;
-        }
-      }
-      if (is_int) {
-        std::int64_t ns = 0;
-        if (__builtin_mul_overflow(iv, mult, &ns)) return false;
-        out->ints.push_back(ns);
-      } else {
-        const double ns = std::round(v * static_cast<double>(mult));
-        if (!(std::fabs(ns) < 9.2e18)) return false;
-        out->ints.push_back(static_cast<std::int64_t>(ns));
-      }
+      // The unit rule of core/epoch_time.h; its errors (no unit fits, mixed
+      // units, overflow) get the line and column from Next.
+      EpochColumnDecoder& epoch = epoch_[static_cast<std::size_t>(plan.source)];
+      MH_ASSIGN_OR_RETURN(std::int64_t ns, is_int ? epoch.ToNs(iv, 0, {}) : epoch.ToNs(v, 0, {}));
+      out->ints.push_back(ns);
       return true;
     }
     default:

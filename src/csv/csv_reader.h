@@ -32,21 +32,17 @@
 #include <utility>
 #include <vector>
 
+#include "core/epoch_time.h"
 #include "core/result.h"
 #include "core/table.h"
 #include "csv/time_zone.h"
 
 namespace mh::csv {
 
-// Unit of epoch numbers in a column whose type is given as kTimestamp.
-enum class EpochUnit : std::uint8_t {
-  kAuto = 0,  // per value by magnitude: |v| >= 1e17 ns, >= 1e14 us,
-              // >= 1e11 ms, else s (unambiguous for 1973..5138)
-  kSeconds = 1,
-  kMillis = 2,
-  kMicros = 3,
-  kNanos = 4,
-};
+// Unit of epoch numbers in a column whose type is given as kTimestamp: the
+// one rule of core/epoch_time.h (kAuto decides per column on the inference
+// sample; later values must fit the unit chosen).
+using EpochUnit = ::mh::EpochUnit;
 
 struct CsvOptions {
   // --- Dialect ---

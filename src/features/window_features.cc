@@ -8,6 +8,7 @@
 #include <set>
 #include <utility>
 
+#include "core/check.h"
 #include "core/strings.h"
 #include "features/envelope.h"
 #include "features/moments.h"
@@ -24,10 +25,15 @@ constexpr const char* kTimeFeatures[] = {"mean",         "rms",          "rms_ac
                                          "peak_to_peak", "crest_factor", "skewness", "kurtosis",
                                          "peak_freq",    "peak_amp"};
 
+// Power of the signal unit of each of kTimeFeatures (mean .. peak_amp): how
+// the value scales when the samples are scaled.
+constexpr int kTimeUnitPowers[] = {1, 1, 1, 1, 1, 0, 0, 0, 0, 1};
+
 // Appended per channel by FeatureSet::kFull, in output order.
 constexpr const char* kFullFeatures[] = {
     "spectral_centroid", "spectral_spread",  "spectral_flatness",  "shape_factor",
     "impulse_factor",    "clearance_factor", "zero_crossing_rate", "velocity_rms"};
+constexpr int kFullUnitPowers[] = {0, 0, 0, 0, 0, 0, 0, 1};
 
 // Appended per channel when shaft_rpm > 0: amplitude at h x shaft frequency.
 constexpr const char* kOrderFeatures[] = {"order1x", "order2x", "order3x"};
@@ -41,7 +47,7 @@ constexpr const char* kEnvelopeFeatures[] = {"env_bpfo",  "env_bpfi",  "env_bsf"
 constexpr double kVelocityLoHz = 10;
 constexpr double kVelocityHiHz = 1000;
 
-Status ValidateOptions(const FeatureOptions& o) {
+Status ValidateOptionsImpl(const FeatureOptions& o) {
   if (!(o.sample_rate_hz > 0) || !std::isfinite(o.sample_rate_hz)) {
     return Status::InvalidArgument("sample rate must be a positive finite number of hz, got " +
                                    FormatDouble(o.sample_rate_hz));
@@ -49,6 +55,11 @@ Status ValidateOptions(const FeatureOptions& o) {
   if (o.window_samples < 4) {
     return Status::InvalidArgument("window must be at least 4 samples, got " +
                                    std::to_string(o.window_samples));
+  }
+  if (o.window_samples > kMaxWindowSamples) {
+    return Status::InvalidArgument("window of " + std::to_string(o.window_samples) +
+                                   " samples is above the maximum of " +
+                                   std::to_string(kMaxWindowSamples));
   }
   if (o.channels.empty()) return Status::InvalidArgument("no channels given");
   std::set<std::string> seen;
@@ -80,6 +91,13 @@ Status ValidateOptions(const FeatureOptions& o) {
     if (b.hi_hz > nyquist) {
       return Status::InvalidArgument(where + "upper edge above nyquist " + FormatDouble(nyquist) +
                                      " hz");
+    }
+    const BinRange bins = BandBins(b.lo_hz, b.hi_hz, o.window_samples, o.sample_rate_hz);
+    if (bins.first >= bins.last) {
+      const double width = o.sample_rate_hz / static_cast<double>(o.window_samples);
+      return Status::InvalidArgument(where + "holds no fft bin (bin width " + FormatDouble(width) +
+                                     " hz = fs " + FormatDouble(o.sample_rate_hz) +
+                                     " hz / window " + std::to_string(o.window_samples) + ")");
     }
   }
   if (!std::isfinite(o.shaft_rpm) || o.shaft_rpm < 0) {
@@ -115,6 +133,40 @@ bool AllFinite(std::span<const double> x) {
   return bad == 0;
 }
 
+// max |x| as its bit pattern with the sign cleared (for doubles >= 0 the
+// order of the bits as int64 is the order of the values): at least
+// kExponentBits when some sample is NaN or infinite. One branch-free pass
+// the compiler vectorises; it serves as the finiteness check and as the peak
+// that decides the scaling.
+constexpr std::int64_t kExponentBits = 0x7ff0000000000000LL;
+std::int64_t MaxAbsBits(std::span<const double> x) {
+  constexpr std::int64_t kNoSign = 0x7fffffffffffffffLL;
+  std::int64_t m = 0;
+  for (const double v : x) {
+    const std::int64_t b = std::bit_cast<std::int64_t>(v) & kNoSign;
+    m = b > m ? b : m;
+  }
+  return m;
+}
+
+// max |x| of finite samples.
+double MaxAbs(std::span<const double> x) { return std::bit_cast<double>(MaxAbsBits(x)); }
+
+// Windows whose max |x| lies in [2^kMinSafeExponent, 2^kMaxSafeExponent]
+// are used as they are: for N <= kMaxWindowSamples (2^22) the fourth central
+// moment stays below 2^(4 * 201 + 22) and every power spectrum sum far below
+// the float64 maximum, and fourth powers of the largest deviations stay far
+// above the subnormal range. Others are scaled by 2^-ilogb(max |x|).
+constexpr int kMinSafeExponent = -200;
+constexpr int kMaxSafeExponent = 200;
+
+// The exponent to scale a window by (0 = leave it as it is).
+int ScaleExponent(double max_abs) {
+  if (max_abs == 0) return 0;
+  const int e = std::ilogb(max_abs);
+  return e < kMinSafeExponent || e > kMaxSafeExponent ? e : 0;
+}
+
 // m_n = sqrt(x_0,n^2 + x_1,n^2 + ...), summed in channel order: the same
 // operations, in the same order, as numpy's np.sqrt(ax**2 + ay**2 + az**2).
 void VectorMagnitude(std::span<const std::span<const double>> channels, std::span<double> m) {
@@ -127,7 +179,24 @@ void VectorMagnitude(std::span<const std::span<const double>> channels, std::spa
   for (double& v : m) v = std::sqrt(v);
 }
 
+// The same over the channels scaled by 2^-exponent (exact: powers of two).
+void ScaledVectorMagnitude(std::span<const std::span<const double>> channels, int exponent,
+                           std::span<double> m) {
+  for (double& v : m) v = 0;
+  for (const std::span<const double> x : channels) {
+    for (std::size_t i = 0; i < m.size(); ++i) {
+      const double v = std::ldexp(x[i], -exponent);
+      m[i] += v * v;
+    }
+  }
+  for (double& v : m) v = std::sqrt(v);
+}
+
 }  // namespace
+
+Status ValidateFeatureOptions(const FeatureOptions& options) {
+  return ValidateOptionsImpl(options);
+}
 
 std::string PrototypeFeatureName(std::string_view name) {
   constexpr std::string_view kPrefix = "band_energy_";
@@ -155,6 +224,8 @@ struct WindowFeatureExtractor::Scratch {
   std::vector<double> magnitude;               // N samples when options.magnitude
   std::vector<double> widened;                 // channels x N: float32 input as float64
   std::vector<std::span<const double>> widened_channels;  // views into `widened`
+  std::vector<double> scaled;  // N samples: a channel scaled by a power of two
+  std::vector<double> peaks;   // per channel: max |x| of the window
 };
 
 WindowFeatureExtractor::WindowFeatureExtractor(FeatureOptions options,
@@ -165,13 +236,15 @@ WindowFeatureExtractor::~WindowFeatureExtractor() = default;
 
 Result<std::unique_ptr<WindowFeatureExtractor>> WindowFeatureExtractor::Create(
     const FeatureOptions& options) {
-  MH_RETURN_IF_ERROR(ValidateOptions(options));
+  MH_RETURN_IF_ERROR(ValidateFeatureOptions(options));
   auto scratch = std::make_unique<Scratch>();
   const std::size_t n = options.window_samples;
   MH_ASSIGN_OR_RETURN(scratch->fft, RealFft::Create(n));
   scratch->spectrum.assign(n / 2 + 1, {0.0, 0.0});
   scratch->power.assign(n / 2 + 1, 0.0);
   if (options.magnitude) scratch->magnitude.assign(n, 0.0);
+  scratch->scaled.assign(n, 0.0);
+  scratch->peaks.assign(options.channels.size(), 0.0);
   scratch->widened.assign(options.channels.size() * n, 0.0);
   for (std::size_t c = 0; c < options.channels.size(); ++c) {
     scratch->widened_channels.emplace_back(scratch->widened.data() + c * n, n);
@@ -194,18 +267,27 @@ Result<std::unique_ptr<WindowFeatureExtractor>> WindowFeatureExtractor::Create(
       new WindowFeatureExtractor(options, std::move(scratch)));
 
   std::vector<std::string> base(std::begin(kTimeFeatures), std::end(kTimeFeatures));
+  std::vector<int>& power = ex->unit_power_;
+  power.assign(std::begin(kTimeUnitPowers), std::end(kTimeUnitPowers));
   for (const Band& b : options.bands) {
     const std::string edges = FormatBandEdge(b.lo_hz) + "_" + FormatBandEdge(b.hi_hz);
     base.push_back("band_energy_" + edges);
     base.push_back("band_rms_" + edges);
+    power.insert(power.end(), {2, 1});
   }
   if (options.set == FeatureSet::kFull) {
     base.insert(base.end(), std::begin(kFullFeatures), std::end(kFullFeatures));
+    power.insert(power.end(), std::begin(kFullUnitPowers), std::end(kFullUnitPowers));
   }
-  if (shaft_hz > 0) base.insert(base.end(), std::begin(kOrderFeatures), std::end(kOrderFeatures));
+  if (shaft_hz > 0) {
+    base.insert(base.end(), std::begin(kOrderFeatures), std::end(kOrderFeatures));
+    power.insert(power.end(), std::size(kOrderFeatures), 1);
+  }
   if (options.bearing.has_value()) {
     base.insert(base.end(), std::begin(kEnvelopeFeatures), std::end(kEnvelopeFeatures));
+    power.insert(power.end(), std::size(kEnvelopeFeatures), 1);
   }
+  MH_CHECK(power.size() == base.size());
   ex->per_channel_ = base.size();
   ex->output_channels_ = options.channels;
   if (options.magnitude) ex->output_channels_.emplace_back(kMagnitudeChannel);
@@ -241,9 +323,11 @@ Status WindowFeatureExtractor::Compute(std::span<const std::span<const double>> 
                                        std::span<double> out) {
   MH_RETURN_IF_ERROR(CheckShapes(channels, out));
   const std::size_t n = options_.window_samples;
+  std::span<double> peaks = scratch_->peaks;
   for (std::size_t c = 0; c < channels.size(); ++c) {
     const std::span<const double> x = channels[c];
-    if (!AllFinite(x)) {
+    const std::int64_t bits = MaxAbsBits(x);
+    if (bits >= kExponentBits) {
       for (std::size_t i = 0; i < n; ++i) {
         if (!std::isfinite(x[i])) {
           return Status::InvalidArgument("channel '" + options_.channels[c] + "': sample " +
@@ -251,10 +335,33 @@ Status WindowFeatureExtractor::Compute(std::span<const std::span<const double>> 
         }
       }
     }
+    peaks[c] = std::bit_cast<double>(bits);
+  }
+  // Each channel is scaled on its own; the magnitude by the exponent of the
+  // largest sample of all channels (when outside the safe range), so that
+  // its squares neither overflow nor underflow.
+  double largest = 0;
+  for (std::size_t c = 0; c < channels.size(); ++c) {
+    const double peak = peaks[c];
+    largest = std::max(largest, peak);
+    const int e = ScaleExponent(peak);
+    std::span<const double> x = channels[c];
+    if (e != 0) {
+      double* dst = scratch_->scaled.data();
+      for (std::size_t i = 0; i < n; ++i) dst[i] = std::ldexp(x[i], -e);
+      x = scratch_->scaled;
+    }
+    MH_RETURN_IF_ERROR(
+        ComputeChannel(x, e, options_.channels[c], out.subspan(c * per_channel_, per_channel_)));
   }
   if (options_.magnitude) {
     const std::span<double> m = scratch_->magnitude;
-    VectorMagnitude(channels, m);
+    const int e = ScaleExponent(largest);
+    if (e != 0) {
+      ScaledVectorMagnitude(channels, e, m);
+    } else {
+      VectorMagnitude(channels, m);
+    }
     if (!AllFinite(m)) {
       for (std::size_t i = 0; i < n; ++i) {
         if (!std::isfinite(m[i])) {
@@ -263,12 +370,9 @@ Status WindowFeatureExtractor::Compute(std::span<const std::span<const double>> 
         }
       }
     }
-  }
-  for (std::size_t c = 0; c < channels.size(); ++c) {
-    ComputeChannel(channels[c], out.subspan(c * per_channel_, per_channel_));
-  }
-  if (options_.magnitude) {
-    ComputeChannel(scratch_->magnitude, out.subspan(channels.size() * per_channel_, per_channel_));
+    const std::span<const double> x = m;
+    MH_RETURN_IF_ERROR(ComputeChannel(x, e, kMagnitudeChannel,
+                                      out.subspan(channels.size() * per_channel_, per_channel_)));
   }
   return Status::OK();
 }
@@ -285,7 +389,8 @@ Status WindowFeatureExtractor::Compute(std::span<const std::span<const float>> c
   return Compute(std::span<const std::span<const double>>(scratch_->widened_channels), out);
 }
 
-void WindowFeatureExtractor::ComputeChannel(std::span<const double> x, std::span<double> out) {
+Status WindowFeatureExtractor::ComputeChannel(std::span<const double> x, int exponent,
+                                              std::string_view channel, std::span<double> out) {
   const std::size_t n = options_.window_samples;
   Scratch& s = *scratch_;
   const TimeStats t = ComputeTimeStats(x);
@@ -328,6 +433,23 @@ void WindowFeatureExtractor::ComputeChannel(std::span<const double> x, std::span
     s.envelope->Compute(s.spectrum);
     for (double hz : s.defect_hz) out[i++] = s.envelope->AmplitudeAt(hz);
   }
+  if (exponent != 0) {
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      if (unit_power_[k] != 0) out[k] = std::ldexp(out[k], unit_power_[k] * exponent);
+    }
+  }
+  if (!AllFinite(out)) {
+    for (std::size_t k = 0; k < out.size(); ++k) {
+      if (std::isfinite(out[k])) continue;
+      // names_[k] is "<feature>_<first output channel>".
+      const std::string& name = names_[k];
+      return Status::InvalidArgument("channel '" + std::string(channel) + "': " +
+                                     name.substr(0, name.size() - output_channels_[0].size() - 1) +
+                                     " is beyond the float64 range (max |sample| " +
+                                     FormatDouble(std::ldexp(MaxAbs(x), exponent)) + ")");
+    }
+  }
+  return Status::OK();
 }
 
 }  // namespace mh::features

@@ -35,6 +35,13 @@ namespace mh::features {
 // features are named like any channel's, e.g. rms_mag, kurtosis_mag.
 inline constexpr std::string_view kMagnitudeChannel = "mag";
 
+// Largest FeatureOptions::window_samples accepted: 2^22 = 4,194,304 samples
+// (164 s at 25.6 kHz, 87 s at 48 kHz). The extractor holds a few buffers of N
+// doubles per channel plus the FFT plan (about 300 MB at this size with three
+// channels, the magnitude and the envelope), so larger windows are refused
+// before anything is allocated.
+inline constexpr std::size_t kMaxWindowSamples = std::size_t{1} << 22;
+
 // Which features per channel. Serialized in options: explicit values.
 enum class FeatureSet : std::uint8_t {
   kBasic = 0,  // the list in WindowFeatureExtractor::names()
@@ -47,7 +54,8 @@ enum class FeatureSet : std::uint8_t {
 struct FeatureOptions {
   // Sampling rate of every channel, Hz (> 0).
   double sample_rate_hz = 25600;
-  // Samples per window and channel (>= 4); also the FFT length.
+  // Samples per window and channel (4 .. kMaxWindowSamples); also the FFT
+  // length.
   std::size_t window_samples = 2560;
   // Channel names, used as feature name suffixes; non-empty, distinct.
   std::vector<std::string> channels = {"ax", "ay", "az"};
@@ -58,7 +66,8 @@ struct FeatureOptions {
   // (the pipeline's feature vector is unchanged); `machine-health features`
   // turns it on for 2+ channels unless --no-mag.
   bool magnitude = false;
-  // Bands for band_energy_* and band_rms_*; 0 <= lo <= hi <= fs/2.
+  // Bands for band_energy_* and band_rms_*; 0 <= lo <= hi <= fs/2, and each
+  // must hold at least one FFT bin (bin width fs / window_samples).
   std::vector<Band> bands = {{0, 200}};
   // Feature list; kBasic is what the pipeline uses.
   FeatureSet set = FeatureSet::kBasic;
@@ -77,13 +86,20 @@ struct FeatureOptions {
   std::optional<Band> envelope_band;
 };
 
+// The checks WindowFeatureExtractor::Create makes (listed there), without
+// allocating anything: for commands that validate their options before they
+// know every channel. OK or InvalidArgument naming the option.
+Status ValidateFeatureOptions(const FeatureOptions& options);
+
 class WindowFeatureExtractor {
  public:
   // Validates `options` and plans the FFT. InvalidArgument (naming the
-  // option) for fs <= 0 or non-finite, window < 4, no channels, an empty or
+  // option) for fs <= 0 or non-finite, a window < 4 or > kMaxWindowSamples
+  // (checked before anything is allocated), no channels, an empty or
   // duplicate channel name, magnitude with fewer than 2 channels or with a
-  // channel named "mag", a band with a negative or non-finite edge,
-  // lo > hi, or hi > fs/2.
+  // channel named "mag", a band with a negative or non-finite edge, lo > hi,
+  // hi > fs/2, or a band that holds no FFT bin (the message names the band
+  // and the bin width).
   static Result<std::unique_ptr<WindowFeatureExtractor>> Create(const FeatureOptions& options);
 
   ~WindowFeatureExtractor();
@@ -114,8 +130,13 @@ class WindowFeatureExtractor {
   // when channels.size() != options().channels.size(), a span is not
   // window_samples long, out.size() != names().size(), or a sample is NaN or
   // infinite (the message names the channel and the 0-based sample index;
-  // for "mag", a magnitude that overflows to infinity). On error `out` is
-  // unspecified.
+  // for "mag", a magnitude that overflows to infinity), or a feature of
+  // finite samples lies beyond the float64 range (e.g. band_energy of
+  // samples near 1e200; the message names the feature). Windows whose
+  // max |x| is outside [2^-200, 2^200] are scaled by a power of two before
+  // squaring, so that moments, RMS and spectra neither overflow nor
+  // underflow; inside that range nothing is scaled (results as numpy's). On
+  // error `out` is unspecified.
   Status Compute(std::span<const std::span<const double>> channels, std::span<double> out);
   // The same for float32 samples (a float32 logger, a Parquet FLOAT column):
   // each sample is widened exactly to float64 into a buffer allocated in
@@ -126,7 +147,12 @@ class WindowFeatureExtractor {
  private:
   struct Scratch;
   WindowFeatureExtractor(FeatureOptions options, std::unique_ptr<Scratch> scratch);
-  void ComputeChannel(std::span<const double> x, std::span<double> out);
+  // Features of `x` (the samples scaled by 2^-exponent) into `out`, then
+  // scaled back by 2^(k * exponent) for a feature in signal units to the
+  // power k. InvalidArgument naming `channel` and the feature when a value
+  // is beyond the float64 range.
+  Status ComputeChannel(std::span<const double> x, int exponent, std::string_view channel,
+                        std::span<double> out);
   // Count and length checks shared by both Compute overloads.
   template <typename T>
   Status CheckShapes(std::span<const std::span<const T>> channels, std::span<double> out) const;
@@ -135,6 +161,9 @@ class WindowFeatureExtractor {
   std::vector<std::string> output_channels_;
   std::vector<std::string> names_;
   std::size_t per_channel_ = 0;
+  // Per feature of a channel: its power of the signal unit (0 for
+  // dimensionless values and Hz, 1 for rms, 2 for band energies).
+  std::vector<int> unit_power_;
   std::unique_ptr<Scratch> scratch_;
 };
 

@@ -158,6 +158,15 @@ std::string FormatJsonDouble(double value) {
   return std::string(buf, FiniteDoubleText(value, buf));
 }
 
+void AppendDoubleText(double value, std::string* out) {
+  if (!std::isfinite(value)) {
+    out->append(FormatJsonDouble(value));
+    return;
+  }
+  char buf[48];
+  out->append(buf, FiniteDoubleText(value, buf));
+}
+
 std::string HexString(const std::string& bytes) {
   static const char kHex[] = "0123456789abcdef";
   std::string s;
@@ -222,10 +231,8 @@ void AppendJsonValue(const TableColumn& c, std::size_t row, const TextOptions& o
 
 void AppendCsvValue(const TableColumn& c, std::size_t row, const TextOptions& o, std::string* out) {
   if (!c.valid[row]) return;
-  std::string text;
   switch (c.info.kind) {
     case ValueKind::kString:
-      text = c.strings[row];
       break;
     case ValueKind::kDecimal:
       out->append(c.strings[row]);
@@ -234,8 +241,15 @@ void AppendCsvValue(const TableColumn& c, std::size_t row, const TextOptions& o,
       out->append(HexString(c.strings[row]));
       return;
     case ValueKind::kDouble:
-      out->append(FormatJsonDouble(c.doubles[row]));
+      AppendDoubleText(c.doubles[row], out);
       return;
+    case ValueKind::kInt: {
+      char buf[24];
+      auto [ptr, ec] = std::to_chars(buf, buf + sizeof(buf), c.ints[row]);
+      (void)ec;
+      out->append(buf, ptr);
+      return;
+    }
     default: {
       std::string json;
       AppendJsonValue(c, row, o, &json);
@@ -244,7 +258,9 @@ void AppendCsvValue(const TableColumn& c, std::size_t row, const TextOptions& o,
       return;
     }
   }
-  if (text.find_first_of(",\"\r\n") == std::string::npos) {
+  const std::string& text = c.strings[row];
+  const char specials[] = {o.csv_delimiter, '"', '\r', '\n', '\0'};
+  if (text.find_first_of(specials) == std::string::npos) {
     out->append(text);
     return;
   }

@@ -23,6 +23,8 @@ struct TextOptions {
   // in the unit of the column's fraction_digits (readers opened with
   // ParquetReadOptions::keep_time_unit).
   bool times_in_ns = true;
+  // The CSV field separator: cells holding it are quoted (',' or '\t').
+  char csv_delimiter = ',';
 };
 
 // Appends the JSON value of cell `row` of `column` (null when not valid).
@@ -41,6 +43,8 @@ std::string FormatInstant(std::int64_t value, int digits);
 std::string FormatDate(std::int64_t days);
 // "HH:MM:SS[.f...]" for `value` units of 10^-digits seconds since midnight.
 std::string FormatTimeOfDay(std::int64_t value, int digits);
+// Appends FormatJsonDouble(value) without a temporary string.
+void AppendDoubleText(double value, std::string* out);
 // Shortest round-trip text of a double, with ".0" for integral values;
 // "NaN", "Infinity", "-Infinity" for non-finite ones.
 std::string FormatJsonDouble(double value);

@@ -8,7 +8,7 @@
 #include <unordered_map>
 
 #include "core/strings.h"
-#include "csv/datetime_parse.h"
+#include "csv/timestamp_column.h"
 #include "log/log.h"
 #include "replay/event_json.h"
 
@@ -74,67 +74,6 @@ bool CellNumber(const TableColumn& c, std::size_t i, double* out, std::string* w
     *why = "'" + FormatDouble(*out) + "' is not a finite number";
     return false;
   }
-  return true;
-}
-
-double ApplyUnit(double v, TimestampUnit unit) {
-  switch (unit) {
-    case TimestampUnit::kSeconds:
-      return v;
-    case TimestampUnit::kMillis:
-      return v / 1e3;
-    case TimestampUnit::kMicros:
-      return v / 1e6;
-    case TimestampUnit::kNanos:
-      return v / 1e9;
-    case TimestampUnit::kAuto:
-      break;
-  }
-  // The prototype's guess, value by value.
-  if (v > 1e12) return v / 1e9;
-  if (v > 1e9) return v / 1e3;
-  if (v > 1e6) return v / 1e6;
-  return v;
-}
-
-double NsToSeconds(std::int64_t ns) {
-  // Split so that whole seconds stay exact before the fraction is added.
-  const std::int64_t s = ns / 1'000'000'000;
-  const std::int64_t rem = ns % 1'000'000'000;
-  return static_cast<double>(s) + static_cast<double>(rem) / kNsPerS;
-}
-
-// Event time of cell i in seconds since the epoch, or false with *why.
-bool CellTimestamp(const TableColumn& c, std::size_t i, TimestampUnit unit, double* out,
-                   std::string* why) {
-  if (!c.valid[i]) {
-    *why = "timestamp is missing";
-    return false;
-  }
-  switch (c.info.kind) {
-    case ValueKind::kTimestamp:
-      *out = NsToSeconds(c.ints[i]);
-      return true;
-    case ValueKind::kDate:
-      *out = static_cast<double>(c.ints[i]) * 86400.0;
-      return true;
-    case ValueKind::kString:
-      if (auto dt = csv::ParseDateTime(Trim(c.strings[i])); dt && dt->has_zone) {
-        *out = NsToSeconds(dt->ns);
-        return true;
-      }
-      break;
-    default:
-      break;
-  }
-  double v = 0;
-  if (!CellNumber(c, i, &v, why)) {
-    if (c.info.kind == ValueKind::kString) {
-      *why = "'" + c.strings[i].substr(0, 80) + "' is not a timestamp (number or rfc 3339)";
-    }
-    return false;
-  }
-  *out = ApplyUnit(v, unit);
   return true;
 }
 
@@ -422,6 +361,17 @@ Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
   TableBatch batch;
   std::vector<double> values;
   std::string sensor, why;
+  // Event times: one reader for all passes, so the unit is decided once.
+  std::vector<std::int64_t> ts_ns;
+  std::vector<std::uint8_t> ts_valid;
+  csv::TimestampColumnOptions ts_options;
+  ts_options.unit = o.timestamp_unit;
+  ts_options.time_zone = o.time_zone;
+  ts_options.source = o.source_name;
+  ts_options.bad_as_invalid = o.on_bad == OnBad::kSkip;
+  MH_ASSIGN_OR_RETURN(csv::TimestampColumnReader timestamps,
+                      csv::TimestampColumnReader::Make(ts_options));
+  bool logged_unit = false;
   while (!emitter.done()) {
     MH_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader, open());
     MH_ASSIGN_OR_RETURN(Plan plan, MakePlan(reader->columns(), o));
@@ -435,6 +385,15 @@ Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
       MH_ASSIGN_OR_RETURN(bool ok, reader->Next(&batch));
       (void)ok;  // the end is batch.rows == 0 (see core/table.h)
       if (batch.rows == 0) break;
+      if (plan.timestamp >= 0) {
+        const auto c = static_cast<std::size_t>(plan.timestamp);
+        MH_RETURN_IF_ERROR(
+            timestamps.Convert(batch.columns[c], batch.first_row, &ts_ns, &ts_valid));
+        if (!logged_unit) {
+          log::Info("replay", timestamps.Describe());
+          logged_unit = true;
+        }
+      }
       for (std::size_t i = 0; i < batch.rows && !emitter.done(); ++i) {
         ++stats.rows;
         const std::int64_t row = batch.first_row + static_cast<std::int64_t>(i) + 1;
@@ -451,10 +410,12 @@ Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
         bool has_ts = false;
         if (plan.timestamp >= 0) {
           const auto c = static_cast<std::size_t>(plan.timestamp);
-          if (!CellTimestamp(batch.columns[c], i, o.timestamp_unit, &ts, &why)) {
+          if (ts_valid[i] == 0) {
+            why = "timestamp is missing";
             MH_RETURN_IF_ERROR(bad(c));
             continue;
           }
+          ts = NsToSeconds(ts_ns[i]);
           has_ts = true;
         }
         bool have_sensor = false;

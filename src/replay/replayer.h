@@ -14,20 +14,17 @@
 #include <string>
 #include <vector>
 
+#include "core/epoch_time.h"
 #include "core/result.h"
 #include "core/table.h"
 #include "transport/transport.h"
 
 namespace mh::replay {
 
-// Unit of numeric timestamps.
-enum class TimestampUnit : std::uint8_t {
-  kAuto = 0,  // per value, as the prototype: > 1e12 ns, > 1e9 ms, > 1e6 us, else s
-  kSeconds = 1,
-  kMillis = 2,
-  kMicros = 3,
-  kNanos = 4,
-};
+// Unit of numeric timestamps: the one rule of core/epoch_time.h (kAuto: one
+// unit per column by the plausible range of dates, else an error;
+// kPrototype: the prototype's per-value guess, wrong for epoch seconds).
+using TimestampUnit = ::mh::EpochUnit;
 
 // What a value that is not a number (text, null, NaN, infinity) does.
 enum class OnBad : std::uint8_t {
@@ -52,8 +49,12 @@ struct ReplayOptions {
   std::string sensor_id_column;
   std::vector<std::string> sensor_ids = {"sim-1"};
   // Column holding event time; empty: the wall clock when the event is built.
+  // Read by csv/timestamp_column.h: typed timestamps, ISO 8601 text, or epoch
+  // numbers in timestamp_unit.
   std::string timestamp_column;
   TimestampUnit timestamp_unit = TimestampUnit::kAuto;
+  // IANA zone of date-time text without an offset (as the CSV reader's).
+  std::string time_zone = "UTC";
 
   // --- Raw waveform mode ---
   // When non-empty: rows are samples; these columns are channels, and every

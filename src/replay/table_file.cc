@@ -128,6 +128,18 @@ Result<std::unique_ptr<TableReader>> OpenTableBytes(std::string bytes, const std
   return csv::OpenCsvTableFromBuffer(std::move(bytes), csv);
 }
 
+bool IsParquetFile(const std::string& path) {
+#if __has_include("parquet/parquet_reader.h")
+  return parquet::LooksLikeParquetFile(path);
+#else
+  if (EndsWith(path, ".parquet")) return true;
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {0, 0, 0, 0};
+  in.read(magic, 4);
+  return in.gcount() == 4 && std::string_view(magic, 4) == "PAR1";
+#endif
+}
+
 Result<std::unique_ptr<TableReader>> OpenTableFile(const std::string& path_or_url,
                                                    const TableFileOptions& options) {
   if (IsHttpUrl(path_or_url)) {
@@ -140,14 +152,10 @@ Result<std::unique_ptr<TableReader>> OpenTableFile(const std::string& path_or_ur
   if (std::filesystem::is_directory(path_or_url, ec)) {
     return Status::InvalidArgument(path_or_url + ": is a directory");
   }
-  std::ifstream in(path_or_url, std::ios::binary);
-  if (!in) return Status::NotFound(path_or_url + ": cannot open file");
-  char magic[4] = {0, 0, 0, 0};
-  in.read(magic, 4);
-  if ((in.gcount() == 4 && std::string_view(magic, 4) == "PAR1") ||
-      EndsWith(path_or_url, ".parquet")) {
-    return OpenParquetFile(path_or_url, options);
+  if (!std::ifstream(path_or_url, std::ios::binary)) {
+    return Status::NotFound(path_or_url + ": cannot open file");
   }
+  if (IsParquetFile(path_or_url)) return OpenParquetFile(path_or_url, options);
   csv::CsvOptions csv = options.csv;
   csv.source_name = path_or_url;
   return csv::OpenCsvTable(path_or_url, csv);

@@ -51,6 +51,11 @@ Result<std::string> FetchUrl(const std::string& url, const TableFileOptions& opt
 Result<std::unique_ptr<TableReader>> OpenTableBytes(std::string bytes, const std::string& name,
                                                     const TableFileOptions& options);
 
+// True when the local file `path` is read as Parquet (parquet::LooksLikeParquetFile:
+// "PAR1" at its start or end, or a name ending in ".parquet"), so that a
+// damaged Parquet file is reported by the Parquet reader.
+bool IsParquetFile(const std::string& path);
+
 // Opens a path or URL as above. NotFound when a file is missing,
 // InvalidArgument "PATH: is a directory" for a directory; otherwise the
 // errors of FetchUrl and of the format's reader.

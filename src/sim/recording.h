@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "core/table.h"
 #include "sim/machine_simulator.h"
 
 namespace mh::sim {
@@ -61,6 +62,17 @@ class TimestampFormatter {
 // Returns the first error of `sink` with context "writing data", else OK.
 Status WriteDataCsv(const std::vector<MachineConfig>& machines, std::int64_t start_ns,
                     std::int64_t samples_per_machine, const ChunkSink& sink);
+
+// Receives consecutive batches of rows; returns an error to abort.
+using BatchSink = std::function<Status(const TableBatch& batch)>;
+
+// The rows of WriteDataCsv as TableBatches (for the other output formats):
+// columns timestamp (kTimestamp, 9 fraction digits), machine_id and
+// sensor_id (kString), ax, ay, az (kDouble, the same doubles the CSV's
+// 6-decimal text reads back to), same row order, up to 4096 instants per
+// batch. Returns the first error of `sink` with context "writing data".
+Status GenerateData(const std::vector<MachineConfig>& machines, std::int64_t start_ns,
+                    std::int64_t samples_per_machine, const BatchSink& sink);
 
 // Passes the labels CSV (header included) for a recording of duration_s
 // seconds to `sink`: rows at start + k * kLabelIntervalS for every k >= 0 with

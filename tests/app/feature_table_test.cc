@@ -74,9 +74,9 @@ TEST_F(FeatureTableTest, CsvAndParquetGiveTheSameTable) {
     ASSERT_EQ(f->columns().size(), 3u);
     EXPECT_EQ(f->Find("b"), 2);
     EXPECT_EQ(f->Find("c"), -1);
-    EXPECT_FALSE(f->FirstRowNumeric(0));
-    EXPECT_TRUE(f->FirstRowNumeric(1));
-    EXPECT_TRUE(f->FirstRowNumeric(2));
+    EXPECT_FALSE(f->LooksNumeric(0));
+    EXPECT_TRUE(f->LooksNumeric(1));
+    EXPECT_TRUE(f->LooksNumeric(2));
     auto t = f->Read({"b", "a"}, {"sensor_id"});  // any order
     ASSERT_TRUE(t.ok()) << t.status().ToString();
     tables.push_back(std::move(*t));
@@ -86,13 +86,17 @@ TEST_F(FeatureTableTest, CsvAndParquetGiveTheSameTable) {
   ASSERT_EQ(c.x.rows, n);
   ASSERT_EQ(c.x.cols, 2u);
   EXPECT_EQ(c.x.data, p.x.data);  // bit for bit
-  EXPECT_EQ(c.ids, p.ids);
+  ASSERT_EQ(c.keys.columns.size(), 1u);
+  ASSERT_EQ(p.keys.columns.size(), 1u);
+  EXPECT_EQ(c.keys.rows, n);
+  EXPECT_EQ(c.keys.columns[0].info.kind, ValueKind::kString);
+  EXPECT_EQ(c.keys.columns[0].strings, p.keys.columns[0].strings);
   EXPECT_EQ(c.x.data[2 * 7 + 0], 49.0 - 40.0);
   EXPECT_EQ(c.x.data[2 * 7 + 1], b.columns[1].doubles[7]);
-  EXPECT_EQ(c.ids[5], std::vector<std::string>{"s1"});
+  EXPECT_EQ(c.keys.columns[0].strings[5], "s1");
 }
 
-TEST_F(FeatureTableTest, UnusedColumnsCannotFailAndIdsKeepTheirText) {
+TEST_F(FeatureTableTest, UnusedColumnsCannotFailAndKeysKeepTheirKinds) {
   // Beyond the 1000 rows sampled for inference, "extra" (inferred integer)
   // holds a word, and "a" (inferred integer) a fraction: neither may fail.
   std::ostringstream csv;
@@ -108,7 +112,11 @@ TEST_F(FeatureTableTest, UnusedColumnsCannotFailAndIdsKeepTheirText) {
   ASSERT_TRUE(t.ok()) << t.status().ToString();
   ASSERT_EQ(t->x.rows, 1500u);
   EXPECT_EQ(t->x.data[1300], 2.5);
-  EXPECT_EQ(t->ids[3][0], "2024-03-01T10:00:03");  // the text, not a reformatted instant
+  // The timestamp key is read as a timestamp (local time in UTC, the CSV
+  // reader's default zone), not as text.
+  ASSERT_EQ(t->keys.columns.size(), 1u);
+  EXPECT_EQ(t->keys.columns[0].info.kind, ValueKind::kTimestamp);
+  EXPECT_EQ(t->keys.columns[0].ints[3], 1709287203LL * 1000000000LL);  // 2024-03-01T10:00:03Z
   // Selected, the word is an error naming line and column.
   auto bad = f->Read({"extra"}, {});
   ASSERT_FALSE(bad.ok());

@@ -281,13 +281,20 @@ TEST(CsvReader, AmbiguousLocalTimeFollowsPolicy) {
 TEST(CsvReader, GivenTypesAndEpochNumbers) {
   CsvOptions o;
   o.column_types = {{"ts", ValueKind::kTimestamp}, {"code", ValueKind::kString}};
-  const WholeTable t = MustRead(
-      "ts,code\n1761523205,007\n1761523205000,8\n1761523205000000,9\n1761523205000000000,10\n", o);
-  EXPECT_EQ(t.columns[1].kind, ValueKind::kString);
-  EXPECT_EQ(t.data[1].strings[0], "007");
   const std::int64_t ns = 1761523205LL * 1'000'000'000;
-  // s, ms, us and ns of the same instant are told apart by magnitude.
-  for (std::size_t i = 0; i < 4; ++i) EXPECT_EQ(t.data[0].ints[i], ns) << i;
+  // s, ms, us and ns of the same instant: one unit per column (core/epoch_time.h).
+  for (const char* v : {"1761523205", "1761523205000", "1761523205000000", "1761523205000000000"}) {
+    const WholeTable t = MustRead(std::string("ts,code\n") + v + ",007\n" + v + ",8\n", o);
+    EXPECT_EQ(t.columns[1].kind, ValueKind::kString);
+    EXPECT_EQ(t.data[1].strings[0], "007");
+    EXPECT_EQ(t.data[0].ints[0], ns) << v;
+    EXPECT_EQ(t.data[0].ints[1], ns) << v;
+  }
+  // A column mixing units is an error naming the column and a row.
+  auto mixed = ReadText("ts,code\n1761523205,1\n1761523205000,2\n", o);
+  ASSERT_FALSE(mixed.ok());
+  EXPECT_NE(mixed.status().message().find("column 'ts': row 2"), std::string::npos)
+      << mixed.status().message();
   o.epoch_unit = EpochUnit::kMillis;
   const WholeTable ms = MustRead("ts,code\n1761523205000,1\n", o);
   EXPECT_EQ(ms.data[0].ints[0], ns);

@@ -295,6 +295,101 @@ TEST(WindowFeatures, NanNamesChannelAndSample) {
   EXPECT_THAT(s.message(), HasSubstr("sample 127"));
 }
 
+// --- Range: windows checked before allocation, bands need a bin, overflow --
+
+TEST(WindowFeatures, WindowAboveTheMaximumIsRefusedBeforeAllocation) {
+  for (const std::size_t n :
+       {kMaxWindowSamples + 1, std::size_t{100000000000}, std::size_t{4611686018427387904}}) {
+    FeatureOptions o;
+    o.window_samples = n;
+    o.bands = {};
+    auto ex = WindowFeatureExtractor::Create(o);
+    ASSERT_FALSE(ex.ok()) << n;
+    EXPECT_TRUE(ex.status().IsInvalidArgument());
+    EXPECT_THAT(ex.status().message(), HasSubstr("above the maximum of 4194304"));
+  }
+}
+
+TEST(WindowFeatures, BandWithoutFftBinIsAnError) {
+  // fs 25600, N 2560: bins every 10 Hz; 100-101 holds bin 100 Hz, 101-109
+  // holds none.
+  FeatureOptions o;
+  o.bands = {{100, 101}, {101, 109}};
+  auto ex = WindowFeatureExtractor::Create(o);
+  ASSERT_FALSE(ex.ok());
+  EXPECT_TRUE(ex.status().IsInvalidArgument());
+  EXPECT_THAT(ex.status().message(), HasSubstr("band 2 (101-109 hz): holds no fft bin"));
+  EXPECT_THAT(ex.status().message(), HasSubstr("bin width 10 hz"));
+  o.bands = {{100, 101}};
+  EXPECT_TRUE(WindowFeatureExtractor::Create(o).ok());
+}
+
+TEST(WindowFeatures, HugeAndTinySamplesAreScaledExactly) {
+  // One spike among N - 1 equal values a: with d = b - a, skewness
+  // ((N-1)^2 - 1) / (N sqrt(N-1)) and kurtosis ((N-1)^3 + 1) / (N (N-1)).
+  FeatureOptions o;
+  o.window_samples = 8;
+  o.channels = {"ax"};
+  o.bands = {};
+  o.set = FeatureSet::kFull;
+  auto ex = MakeExtractor(o);
+  ASSERT_NE(ex, nullptr);
+  std::vector<double> x(8, 1.0);
+  x[3] = 1e200;
+  const std::vector<double> v = One(*ex, x);
+  for (const double f : v) EXPECT_TRUE(std::isfinite(f));
+  EXPECT_NEAR(ValueOf(*ex, v, "rms_ax") / (1e200 / std::sqrt(8.0)), 1.0, 1e-12);
+  EXPECT_NEAR(ValueOf(*ex, v, "mean_ax") / (1e200 / 8), 1.0, 1e-12);
+  EXPECT_NEAR(ValueOf(*ex, v, "kurtosis_ax"), 344.0 / 56.0, 1e-12);
+  EXPECT_NEAR(ValueOf(*ex, v, "skewness_ax"), 48.0 / (8 * std::sqrt(7.0)), 1e-12);
+  EXPECT_NEAR(ValueOf(*ex, v, "crest_factor_ax"), std::sqrt(8.0), 1e-12);
+  // A spike has a flat spectrum: centroid is the mean of the non-DC bins.
+  const double centroid = ValueOf(*ex, v, "spectral_centroid_ax");
+  EXPECT_NEAR(centroid, (3200 + 6400 + 9600 + 12800) / 4.0, 1e-6);
+
+  // Tiny samples: their fourth powers underflow without scaling.
+  const std::vector<double> sine = Sine(2560, 25600, 100, 1e-250);
+  FeatureOptions o2;
+  o2.channels = {"ax"};
+  auto ex2 = MakeExtractor(o2);
+  ASSERT_NE(ex2, nullptr);
+  const std::vector<double> t = One(*ex2, sine);
+  EXPECT_NEAR(ValueOf(*ex2, t, "rms_ax") / (1e-250 / std::sqrt(2.0)), 1.0, 1e-9);
+  EXPECT_NEAR(ValueOf(*ex2, t, "kurtosis_ax"), 1.5, 1e-9);
+  EXPECT_NEAR(ValueOf(*ex2, t, "band_rms_0_200_ax") / (1e-250 / std::sqrt(2.0)), 1.0, 1e-9);
+  EXPECT_DOUBLE_EQ(ValueOf(*ex2, t, "peak_freq_ax"), 100);
+
+  // In the safe range nothing is scaled: bit-identical to the scaled-back
+  // result of the same window times 2^-300 (scaling by powers of two is exact).
+  const std::vector<double> base = Sine(2560, 25600, 100, 1.0);
+  std::vector<double> small(base.size());
+  for (std::size_t i = 0; i < base.size(); ++i) small[i] = std::ldexp(base[i], -300);
+  const std::vector<double> a = One(*ex2, base);
+  const std::vector<double> b = One(*ex2, small);
+  EXPECT_EQ(ValueOf(*ex2, a, "kurtosis_ax"), ValueOf(*ex2, b, "kurtosis_ax"));
+  EXPECT_EQ(ValueOf(*ex2, a, "rms_ax"), std::ldexp(ValueOf(*ex2, b, "rms_ax"), 300));
+}
+
+TEST(WindowFeatures, FeatureBeyondFloat64IsAnErrorNamingIt) {
+  // The band energy of 1e200 samples is about 1e400: not representable.
+  FeatureOptions o;
+  o.window_samples = 8;
+  o.channels = {"ax"};
+  o.bands = {{0, 200}};
+  auto ex = MakeExtractor(o);
+  ASSERT_NE(ex, nullptr);
+  std::vector<double> x(8, 1.0);
+  x[3] = 1e200;
+  std::vector<double> out(ex->names().size());
+  const std::span<const double> ch[] = {x};
+  const Status s = ex->Compute(ch, out);
+  ASSERT_FALSE(s.ok());
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_THAT(s.message(),
+              HasSubstr("channel 'ax': band_energy_0_200 is beyond the float64 range"));
+  EXPECT_THAT(s.message(), HasSubstr("1e+200"));
+}
+
 TEST(WindowFeatures, WrongSizesAreErrors) {
   FeatureOptions o;
   o.window_samples = 128;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/strings.h"
+#include "core/time_util.h"
 #include "iforest/model_io.h"
 #include "iforest/scorer.h"
 #include "iforest/sklearn_import.h"
@@ -118,7 +119,8 @@ TEST_F(ModelCliTest, ImportThenScoreMatchesTheReferenceBitForBit) {
     const std::vector<std::string> o = Split(a, ','), r = Split(b, ',');
     ASSERT_EQ(o.size(), 5u);
     ASSERT_EQ(r.size(), 3u);
-    EXPECT_EQ(o[0], std::to_string(1700000000 + rows));
+    // Epoch seconds in, RFC 3339 out (the one timestamp rule).
+    EXPECT_EQ(o[0], FormatRfc3339((1700000000LL + rows) * 1000000000LL, 3));
     EXPECT_EQ(o[1], "s" + std::to_string(rows % 2));
     EXPECT_NEAR(*ParseDouble(o[2]), *ParseDouble(r[0]), 1e-12) << "row " << rows;
     EXPECT_NEAR(*ParseDouble(o[3]), *ParseDouble(r[1]), 1e-12) << "row " << rows;

@@ -222,17 +222,17 @@ TEST_F(TableInputCliTest, ParquetBadCellsNameFileRowAndColumn) {
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/x.mhm"));
 }
 
-TEST_F(TableInputCliTest, IdentifiersKeepTheirTextAndAreQuoted) {
+TEST_F(TableInputCliTest, IdentifiersAreQuotedAndTimestampsAreInstants) {
   std::string out, err;
   ASSERT_EQ(Run("train --input " + dir_ + "/f.csv --trees 5 --out " + dir_ + "/m.mhm", &out, &err),
             0)
       << err;
-  // CSV: identifiers verbatim (no reformatting of the timestamp), quoted
-  // cells re-quoted in the output.
+  // CSV: identifiers verbatim, quoted cells re-quoted in the output; the
+  // timestamp is an instant, written as RFC 3339 UTC.
   test::WriteFile(dir_ + "/ids.csv",
                   "timestamp,sensor_id,rms,kurtosis\n"
                   "2024-01-01 00:00:00.5,\"s1,left\",1.0,3.0\n"
-                  "007,s2,1.1,3.1\n");
+                  "2024-01-01T00:00:01Z,007,1.1,3.1\n");
   ASSERT_EQ(
       Run("score --model " + dir_ + "/m.mhm --input " + dir_ + "/ids.csv --out -", &out, &err), 0)
       << err;
@@ -241,9 +241,15 @@ TEST_F(TableInputCliTest, IdentifiersKeepTheirTextAndAreQuoted) {
   std::getline(lines, line);
   EXPECT_EQ(line, "timestamp,sensor_id,score,score_samples,anomaly");
   std::getline(lines, line);
-  EXPECT_EQ(line.rfind("2024-01-01 00:00:00.5,\"s1,left\",", 0), 0u) << line;
+  EXPECT_EQ(line.rfind("2024-01-01T00:00:00.500Z,\"s1,left\",", 0), 0u) << line;
   std::getline(lines, line);
-  EXPECT_EQ(line.rfind("007,s2,", 0), 0u) << line;
+  EXPECT_EQ(line.rfind("2024-01-01T00:00:01.000Z,007,", 0), 0u) << line;
+  // A timestamp that is no instant is an error naming the column.
+  test::WriteFile(dir_ + "/bad_ts.csv", "timestamp,rms,kurtosis\n007,1.0,3.0\n");
+  EXPECT_EQ(
+      Run("score --model " + dir_ + "/m.mhm --input " + dir_ + "/bad_ts.csv --out -", &out, &err),
+      1);
+  EXPECT_NE(err.find("'timestamp'"), std::string::npos) << err;
   // Parquet: a TIMESTAMP column is written as RFC 3339 UTC.
   TableBatch b;
   b.rows = 1;

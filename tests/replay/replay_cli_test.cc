@@ -145,13 +145,21 @@ TEST_F(ReplayCliTest, UsageErrorsExitTwo) {
   EXPECT_EQ(Run("--input " + dir_ + "/missing.csv --to -", &out, &err), 1);
 }
 
-TEST_F(ReplayCliTest, TimestampUnitOverridesTheGuess) {
-  // 1761523205000 ms: the prototype's guess (> 1e12 -> ns) gets it wrong.
+TEST_F(ReplayCliTest, TimestampUnitAutoAndByName) {
+  // 1761523205000 ms: auto reads it as ms (the only unit giving 1990..2100);
+  // the prototype's guess (> 1e12 -> ns), asked for by name, gets it wrong.
   const std::string csv = Write("ms.csv", "t,v\n1761523205000,1\n");
   std::string out, err;
   ASSERT_EQ(
       Run("--input " + csv + " --to - --delay 0 --timestamp-column t --feature-keys v", &out, &err),
       0);
+  EXPECT_EQ(ParseLines(out)[0]["timestamp"].get<double>(), 1761523205.0);
+  EXPECT_NE(err.find("column 't': epoch milliseconds (auto)"), std::string::npos) << err;
+  ASSERT_EQ(Run("--input " + csv +
+                    " --to - --delay 0 --timestamp-column t --timestamp-unit prototype"
+                    " --feature-keys v",
+                &out, &err),
+            0);
   EXPECT_EQ(ParseLines(out)[0]["timestamp"].get<double>(), 1761523205000.0 / 1e9);
   ASSERT_EQ(Run("--input " + csv +
                     " --to - --delay 0 --timestamp-column t --timestamp-unit ms --feature-keys v",

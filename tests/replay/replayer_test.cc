@@ -146,11 +146,14 @@ TEST_F(ReplayerTest, AllNumericColumnsRoundRobinIds) {
   Compare(o, "", 0, "s1,s2,s3", "", "");
 }
 
-TEST_F(ReplayerTest, FeatureKeysSensorColumnAndUnitGuess) {
+TEST_F(ReplayerTest, FeatureKeysSensorColumnAndPrototypeUnitGuessByName) {
+  // The table's ts column mixes units: only the prototype's rule, asked for
+  // by name, reads it (value by value, as the Python reference does).
   ReplayOptions o;
   o.feature_keys = {"a", "c"};
   o.sensor_id_column = "sensor";
   o.timestamp_column = "ts";
+  o.timestamp_unit = TimestampUnit::kPrototype;
   o.batch = 2;
   Compare(o, "a,c", 0, "sim-1", "sensor", "ts");
 }
@@ -183,7 +186,8 @@ TEST_F(ReplayerTest, AutoSelectionSkipsSensorAndTimestampColumns) {
   CapturePublisher pub;
   ReplayOptions o;
   o.timestamp_column = "ts";
-  o.sensor_id_column = "b";  // a numeric column used as the id
+  o.timestamp_unit = TimestampUnit::kPrototype;  // the column mixes units
+  o.sensor_id_column = "b";                      // a numeric column used as the id
   o.delay_s = 0;
   ASSERT_TRUE(Replay(Opener(kTable), o, pub, clock).ok());
   const auto ev = pub.Events();
@@ -227,6 +231,7 @@ TEST_F(ReplayerTest, SpeedFollowsTimestamps) {
   pub.clock = &clock;
   ReplayOptions o;
   o.timestamp_column = "t";
+  o.timestamp_unit = TimestampUnit::kSeconds;
   o.speed = 2;
   o.batch = 10;
   const std::int64_t t0 = clock.mono_ns;
@@ -325,6 +330,7 @@ TEST_F(ReplayerTest, WaveformWindowsPerSensor) {
   o.window_samples = 2;
   o.sensor_id_column = "id";
   o.timestamp_column = "t";
+  o.timestamp_unit = TimestampUnit::kSeconds;
   o.delay_s = 0;
   auto stats = Replay(Opener(table), o, pub, clock);
   ASSERT_TRUE(stats.ok()) << stats.status().ToString();
