@@ -156,6 +156,26 @@ TEST_F(ReplayCommandTest, LaterBatchInAnotherUnitIsAnErrorNamingItsRow) {
   EXPECT_NE(err_.find("epoch seconds"), std::string::npos) << err_;
 }
 
+TEST_F(ReplayCommandTest, ColumnTypedTimestampUsesTheSameRuleInTheCsvReader) {
+  // --column-type t=timestamp: the CSV reader converts epoch numbers itself,
+  // by the same rule and the --timestamp-unit given.
+  const std::string csv = Write("typed.csv", "t,v\n1767225600,1\n1767225601,2\n");
+  ASSERT_EQ(Run({"--input", csv, "--timestamp-column", "t", "--column-type", "t=timestamp"}), 0)
+      << err_;
+  EXPECT_EQ(Events()[1]["timestamp"].get<double>(), kNewYear2026 + 1);
+  const std::string ms = Write("typed_ms.csv", "t,v\n1767225600000,1\n");
+  ASSERT_EQ(Run({"--input", ms, "--timestamp-column", "t", "--column-type", "t=timestamp",
+                 "--timestamp-unit", "ms"}),
+            0)
+      << err_;
+  EXPECT_EQ(Events()[0]["timestamp"].get<double>(), kNewYear2026);
+  const std::string mixed = Write("typed_mixed.csv", "t,v\n1767225600,1\n1767225600000,2\n");
+  EXPECT_EQ(Run({"--input", mixed, "--timestamp-column", "t", "--column-type", "t=timestamp"}), 1);
+  EXPECT_NE(err_.find("column 't': row 2: 1767225600000 reads as epoch milliseconds"),
+            std::string::npos)
+      << err_;
+}
+
 TEST_F(ReplayCommandTest, PrototypeRuleOnlyByName) {
   const std::string csv = Write("p.csv", "t,v\n1767225600,1\n1767225600000,2\n");
   ASSERT_EQ(Run({"--input", csv, "--timestamp-column", "t", "--timestamp-unit", "prototype"}), 0)
