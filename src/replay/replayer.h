@@ -118,7 +118,12 @@ using TableOpener = std::function<Result<std::unique_ptr<TableReader>>()>;
 // Replays until the table ends (or forever with loop, up to max_events).
 // InvalidArgument for bad options or columns (naming the option) and, with
 // OnBad::kError, for a bad value ("<source>: row R, column 'C': ...", rows
-// 1-based among data rows); the opener's and publisher's errors otherwise.
+// 1-based among data rows); InvalidArgument always (also with kSkip) for
+// event times breaking the unit rule ("<source>: column 'C': row R: ...",
+// core/epoch_time.h) and, without feature_keys and with kError, for a CSV
+// column that looks numeric but has a bad cell ("<source>: line L, column
+// 'C': ...", csv::CsvNumericSuspects); the opener's and publisher's errors
+// otherwise.
 // Each event is published with its sensor id as the message key. The
 // publisher is not closed.
 Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& options,
