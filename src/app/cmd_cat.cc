@@ -2,8 +2,10 @@
 //
 //   machine-health cat FILE [--schema] [--columns a,b] [--limit N]
 //                           [--format jsonl|csv]
-//       Parquet files (recognised by their "PAR1" magic) are read with the
-//       project's Parquet reader; other files with the CSV reader.
+//       Parquet files (the "PAR1" magic at the start or the end, or a
+//       .parquet name: parquet::LooksLikeParquetFile) are read with the
+//       project's Parquet reader, so a damaged one is reported as Parquet;
+//       other files with the CSV reader.
 //       jsonl: one JSON object per row, keys = column names; integers as
 //       integers, FLOAT/DOUBLE as the shortest round-trip decimal, NaN and
 //       infinities as "NaN"/"Infinity"/"-Infinity", timestamps as RFC 3339
@@ -14,8 +16,9 @@
 //       --schema prints the columns (physical and logical types), the row
 //       groups, codecs and encodings instead of the rows.
 //
-// Exit codes: 0 ok, 1 unreadable or refused file, 2 usage error.
-#include <fstream>
+// Exit codes: 0 ok, 1 unreadable, damaged or refused file (bad data, a
+// directory, no such file), 2 usage error (bad option; --columns naming no
+// column of the file).
 #include <memory>
 #include <ostream>
 #include <string>
@@ -39,13 +42,6 @@ struct CatArgs {
   long long limit = -1;
   std::string format = "jsonl";
 };
-
-bool IsParquet(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char head[4] = {};
-  in.read(head, 4);
-  return in.gcount() == 4 && std::string(head, 4) == "PAR1";
-}
 
 void PrintParquetSchema(const parquet::ParquetFileInfo& info, const std::string& path,
                         std::ostream& out) {
@@ -95,7 +91,7 @@ int RunCat(const CatArgs& args, CommandIo& io) {
       if (c.empty()) return UsageError(io, command, "--columns has an empty name");
     }
   }
-  const bool parquet = IsParquet(args.file);
+  const bool parquet = parquet::LooksLikeParquetFile(args.file);
   if (args.schema) {
     if (parquet) {
       Result<parquet::ParquetFileInfo> info = parquet::ReadParquetInfo(args.file);
@@ -112,9 +108,9 @@ int RunCat(const CatArgs& args, CommandIo& io) {
     options.keep_time_unit = true;
     options.batch_rows = 8192;
     Result<std::unique_ptr<TableReader>> r = parquet::OpenParquetTable(args.file, options);
-    if (!r.ok()) {
-      return ReportError(io, command, r.status());
-    }
+    // InvalidArgument here is a --columns name the file lacks (a usage
+    // error, as for CSV below); damage is Corruption.
+    if (!r.ok()) return ReportOptionError(io, command, r.status());
     reader = std::move(*r);
     text.times_in_ns = false;
   } else {
@@ -167,10 +163,7 @@ int RunCat(const CatArgs& args, CommandIo& io) {
     Result<bool> got = reader->Next(&batch);
     if (!got.ok()) {
       io.out << buf;
-      return ReportError(io, command,
-                         got.status().IsInvalidArgument()
-                             ? Status::Corruption(got.status().message())
-                             : got.status());
+      return ReportError(io, command, got.status());
     }
     if (batch.rows == 0) break;
     for (std::size_t r = 0; r < batch.rows && (args.limit < 0 || printed < args.limit);
