@@ -49,6 +49,8 @@ struct ReplayArgs {
   bool loop = false;
   double rate = 0;
   double speed = 0;
+  bool rate_given = false;  // --rate/--speed on the command line (0 given is an error)
+  bool speed_given = false;
   std::int64_t limit = 0;
   std::string on_bad = "error";
   double retry_timeout_s = 60;
@@ -155,6 +157,13 @@ Status MakeOptions(const ReplayArgs& a, replay::ReplayOptions* r, replay::TableF
   r->batch = static_cast<std::size_t>(a.batch);
   r->delay_s = a.delay;
   r->loop = a.loop;
+  // Given, --rate and --speed must be > 0 (0 is the default "not paced").
+  if (a.rate_given && !(a.rate > 0)) {
+    return Status::InvalidArgument("--rate: expected events per second > 0");
+  }
+  if (a.speed_given && !(a.speed > 0)) {
+    return Status::InvalidArgument("--speed: expected a factor > 0");
+  }
   r->rate = a.rate;
   r->speed = a.speed;
   r->max_events = a.limit;
@@ -210,6 +219,8 @@ Status MakeOptions(const ReplayArgs& a, replay::ReplayOptions* r, replay::TableF
 
 int RunReplay(CommandIo& io, const CLI::App& sub, ReplayArgs a) {
   Status env = ApplyEnvironment(sub, &a);
+  a.rate_given = sub.count("--rate") > 0;
+  a.speed_given = sub.count("--speed") > 0;
   if (!env.ok()) return UsageError(io, kCommand, env.message());
   replay::ReplayOptions options;
   replay::TableFileOptions table_options;

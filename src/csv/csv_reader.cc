@@ -419,6 +419,7 @@ class CsvReader final : public TableReader {
   const std::vector<TableColumnInfo>& columns() const override { return infos_; }
   Result<bool> Next(TableBatch* batch) override;
   std::int64_t bad_cells() const { return bad_cells_; }
+  const std::vector<CsvNumericSuspect>& numeric_suspects() const { return suspects_; }
 
  private:
   // "SOURCE: line L, column C ('NAME')", the start of messages about a cell.
@@ -494,7 +495,42 @@ class CsvReader final : public TableReader {
   // Epoch numbers in given kTimestamp columns: one decoder per field.
   std::vector<EpochColumnDecoder> epoch_;
   Status DecideEpochUnits(const Sample& sample);
+  // Text columns that look numeric (see CsvNumericSuspects).
+  std::vector<CsvNumericSuspect> suspects_;
+  void FindNumericSuspects(const Sample& sample, const std::vector<std::int64_t>& lines);
 };
+
+// Inferred text columns whose sample is numbers but for a few cells: at
+// least two numbers, and at most max(1, non-null cells / 100) others.
+void CsvReader::FindNumericSuspects(const Sample& sample, const std::vector<std::int64_t>& lines) {
+  const std::size_t nfields = names_.size();
+  for (std::size_t j = 0; j < nfields; ++j) {
+    if (plans_[j].given || plans_[j].kind != ValueKind::kString) continue;
+    CsvNumericSuspect s;
+    s.column = j;
+    s.sample_rows = static_cast<std::int64_t>(sample.rows());
+    std::int64_t numbers = 0, cells = 0;
+    for (std::size_t r = 0; r < sample.rows(); ++r) {
+      const std::string_view cell = sample.cell(r * nfields + j);
+      if (IsNull(cell)) continue;
+      ++cells;
+      std::int64_t iv = 0;
+      double dv = 0;
+      if (ParseIntCell(cell, &iv) ||
+          ParseDoubleCell(cell, decimal_, &dv) != DoubleParse::kInvalid) {
+        ++numbers;
+        continue;
+      }
+      if (s.bad_cells++ == 0) {
+        s.line = lines[r];
+        s.cell = std::string(cell);
+      }
+    }
+    if (numbers >= 2 && s.bad_cells >= 1 && s.bad_cells <= std::max<std::int64_t>(1, cells / 100)) {
+      suspects_.push_back(std::move(s));
+    }
+  }
+}
 
 // The unit of epoch numbers in each given kTimestamp column, decided on the
 // inference sample (core/epoch_time.h): the sample is the "first batch".
@@ -644,11 +680,13 @@ Status CsvReader::Open() {
   // Sample for inference: the trimmed cells, row by row, in one buffer
   // (a string per cell would cost 32 bytes each on a wide table).
   Sample sample(nfields);
+  std::vector<std::int64_t> sample_lines;  // line of each sample row
   while (sample.rows() < options_.infer_rows) {
     MH_ASSIGN_OR_RETURN(bool more, NextRecord());
     if (!more) break;
     if (rec_.fields.size() != nfields) return FieldCountError();
     for (std::string_view f : rec_.fields) sample.Add(Trim(f));
+    sample_lines.push_back(rec_.line);
   }
   parser_->Reset(data_pos, data_line);
   pinned_ = false;
@@ -738,6 +776,7 @@ Status CsvReader::Open() {
     }
   }
   MH_RETURN_IF_ERROR(DecideEpochUnits(sample));
+  FindNumericSuspects(sample, sample_lines);
   auto digits_for = [](int d) { return d <= 3 ? 3 : (d <= 6 ? 6 : 9); };
   for (std::size_t j = 0; j < nfields; ++j) {
     TableColumnInfo info;
@@ -1011,6 +1050,11 @@ Result<std::unique_ptr<TableReader>> OpenCsvTable(const std::string& path,
 std::int64_t CsvBadCells(const TableReader& reader) {
   const auto* csv = dynamic_cast<const CsvReader*>(&reader);
   return csv != nullptr ? csv->bad_cells() : 0;
+}
+
+std::vector<CsvNumericSuspect> CsvNumericSuspects(const TableReader& reader) {
+  const auto* csv = dynamic_cast<const CsvReader*>(&reader);
+  return csv != nullptr ? csv->numeric_suspects() : std::vector<CsvNumericSuspect>{};
 }
 
 }  // namespace mh::csv

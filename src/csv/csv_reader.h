@@ -109,6 +109,23 @@ Result<std::unique_ptr<TableReader>> OpenCsvTableFromBuffer(std::string bytes,
 // (0 for other readers, including non-CSV ones).
 std::int64_t CsvBadCells(const TableReader& reader);
 
+// A column inferred as text (kString) although its inference sample is
+// numbers but for a few cells: at least two cells are numbers and at most
+// max(1, non-null cells / 100) are not (docs/csv.md, "Numeric columns with a
+// bad cell"). Most likely a numeric column with bad data: a caller that picks
+// numeric columns by kind reports it instead of dropping the column.
+struct CsvNumericSuspect {
+  std::size_t column = 0;        // index in TableReader::columns()
+  std::int64_t line = 0;         // line of the first cell that is not a number
+  std::string cell;              // that cell, trimmed (show it with QuoteForMessage)
+  std::int64_t bad_cells = 0;    // sample cells that are not numbers
+  std::int64_t sample_rows = 0;  // rows in the inference sample
+};
+
+// The suspect columns of a CSV reader, in column order (none for other
+// readers, and none for columns whose kind was given).
+std::vector<CsvNumericSuspect> CsvNumericSuspects(const TableReader& reader);
+
 }  // namespace mh::csv
 
 #endif  // MH_CSV_CSV_READER_H_

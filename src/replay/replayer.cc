@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "core/strings.h"
+#include "csv/csv_reader.h"
 #include "csv/timestamp_column.h"
 #include "log/log.h"
 #include "replay/event_json.h"
@@ -62,7 +63,7 @@ bool CellNumber(const TableColumn& c, std::size_t i, double* out, std::string* w
     case ValueKind::kString:
     case ValueKind::kDecimal:
       if (!ParseNumberText(c.strings[i], out)) {
-        *why = "'" + c.strings[i].substr(0, 80) + "' is not a number";
+        *why = QuoteForMessage(c.strings[i]) + " is not a number";
         return false;
       }
       break;
@@ -124,7 +125,12 @@ Result<int> FindColumn(const std::vector<TableColumnInfo>& cols, const std::stri
   return Status::InvalidArgument(option + ": no column '" + name + "' (columns: " + list + ")");
 }
 
-Result<Plan> MakePlan(const std::vector<TableColumnInfo>& cols, const ReplayOptions& o) {
+// A text column that looks numeric (csv::CsvNumericSuspects) is never left
+// out of the default feature set silently, which would renumber the keys:
+// it is an error naming the bad cell, or with --on-bad skip a feature whose
+// bad cells skip their rows.
+Result<Plan> MakePlan(const std::vector<TableColumnInfo>& cols,
+                      const std::vector<csv::CsvNumericSuspect>& suspects, const ReplayOptions& o) {
   Plan plan;
   if (!o.sensor_id_column.empty()) {
     MH_ASSIGN_OR_RETURN(plan.sensor, FindColumn(cols, o.sensor_id_column, "--sensor-id-column"));
@@ -158,7 +164,24 @@ Result<Plan> MakePlan(const std::vector<TableColumnInfo>& cols, const ReplayOpti
     std::vector<std::size_t> numeric;
     for (std::size_t i = 0; i < cols.size(); ++i) {
       if (static_cast<int>(i) == plan.sensor || static_cast<int>(i) == plan.timestamp) continue;
-      if (IsNumericKind(cols[i].kind)) numeric.push_back(i);
+      if (IsNumericKind(cols[i].kind)) {
+        numeric.push_back(i);
+        continue;
+      }
+      const auto suspect = std::find_if(suspects.begin(), suspects.end(),
+                                        [&](const auto& s) { return s.column == i; });
+      if (suspect == suspects.end()) continue;
+      if (o.on_bad != OnBad::kSkip) {
+        return Status::InvalidArgument(
+            o.source_name + ": line " + std::to_string(suspect->line) + ", column '" +
+            cols[i].name + "': " + QuoteForMessage(suspect->cell) +
+            " is not a number, but the column's other values in the first " +
+            std::to_string(suspect->sample_rows) +
+            " rows are: fix the cell, skip bad rows with --on-bad skip, or name the features with "
+            "--feature-keys (--column-type '" +
+            cols[i].name + "=string' reads the column as text)");
+      }
+      numeric.push_back(i);
     }
     if (o.feature_count > 0) {
       if (numeric.size() < static_cast<std::size_t>(o.feature_count)) {
@@ -187,7 +210,7 @@ Status ValidateReplayOptions(const ReplayOptions& o) {
   if (!(o.delay_s >= 0) || !std::isfinite(o.delay_s)) {
     return Status::InvalidArgument("--delay: expected seconds >= 0");
   }
-  if (!(o.rate >= 0) || !std::isfinite(o.rate)) {
+  if (!(o.rate >= 0) || !std::isfinite(o.rate)) {  // 0: not paced by rate
     return Status::InvalidArgument("--rate: expected events per second > 0");
   }
   if (!(o.speed >= 0) || !std::isfinite(o.speed)) {
@@ -211,7 +234,10 @@ Status ValidateReplayOptions(const ReplayOptions& o) {
     if (!(o.fs_hz > 0) || !std::isfinite(o.fs_hz)) {
       return Status::InvalidArgument("--fs: expected a sampling rate in hz > 0");
     }
-    if (o.window_samples < 1) return Status::InvalidArgument("--window: expected >= 1");
+    if (o.window_samples < 1 || o.window_samples > kMaxWindowSamples) {
+      return Status::InvalidArgument("--window: expected 1 to " +
+                                     std::to_string(kMaxWindowSamples) + " samples per event");
+    }
     if (!o.feature_keys.empty() || o.feature_count > 0) {
       return Status::InvalidArgument(
           "--channels (waveforms) excludes --feature-keys/--feature-count");
@@ -374,13 +400,15 @@ Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
   bool logged_unit = false;
   while (!emitter.done()) {
     MH_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader, open());
-    MH_ASSIGN_OR_RETURN(Plan plan, MakePlan(reader->columns(), o));
+    MH_ASSIGN_OR_RETURN(Plan plan,
+                        MakePlan(reader->columns(), csv::CsvNumericSuspects(*reader), o));
     emitter.NewPass();
     values.assign(plan.features.size(), 0.0);
     const std::vector<std::string> encoded_keys = EncodeFeatureKeys(plan.keys);
     std::unordered_map<std::string, Window> windows;
     std::int64_t windows_done = 0;
     const std::int64_t events_before = stats.events;
+    const std::int64_t rows_before = stats.rows;
     while (!emitter.done()) {
       MH_ASSIGN_OR_RETURN(bool ok, reader->Next(&batch));
       (void)ok;  // the end is batch.rows == 0 (see core/table.h)
@@ -449,8 +477,10 @@ Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
         const std::string key = have_sensor ? sensor : std::string();
         Window& w = windows[key];
         if (w.samples.size() != plan.channels.size()) {
+          // Reserved up to a bound: beyond it a window grows with the input
+          // actually read, so a large --window costs only what arrives.
           w.samples.assign(plan.channels.size(), {});
-          for (auto& s : w.samples) s.reserve(o.window_samples);
+          for (auto& s : w.samples) s.reserve(std::min<std::size_t>(o.window_samples, 65536));
         }
         bool good = true;
         for (std::size_t k = 0; k < plan.channels.size() && good; ++k) {
@@ -492,6 +522,13 @@ Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
     for (const auto& [key, w] : windows)
       stats.dropped_samples += static_cast<std::int64_t>(w.count);
     if (emitter.done()) break;
+    const std::int64_t pass_rows = stats.rows - rows_before;
+    if (waveform && windows_done == 0 && pass_rows > 0 &&
+        static_cast<std::uint64_t>(pass_rows) < o.window_samples) {
+      return Status::InvalidArgument("--window: " + std::to_string(o.window_samples) +
+                                     " samples per event, but " + o.source_name + " has only " +
+                                     std::to_string(pass_rows) + " rows");
+    }
     ++stats.passes;
     MH_RETURN_IF_ERROR(emitter.Flush());
     if (!o.loop || stats.events == events_before) break;  // an empty pass would spin

@@ -32,6 +32,11 @@ enum class OnBad : std::uint8_t {
   kSkip = 1,   // skip the row, count it in ReplayStats::skipped_rows
 };
 
+// The largest --window (samples per waveform event): 16 Mi samples, 11
+// minutes at 25.6 kHz. Window buffers grow with the input read, so memory
+// stays bounded by the input, not by the option.
+inline constexpr std::size_t kMaxWindowSamples = std::size_t{1} << 24;
+
 struct ReplayOptions {
   // --- Features (feature-row mode) ---
   // Columns to publish, in order. Empty: the first feature_count numeric
@@ -61,14 +66,14 @@ struct ReplayOptions {
   // window_samples rows of one sensor become one event with "fs".
   std::vector<std::string> waveform_channels;
   double fs_hz = 0;                // sampling rate, required with waveforms
-  std::size_t window_samples = 0;  // samples per event, required with waveforms
+  std::size_t window_samples = 0;  // samples per event, 1..kMaxWindowSamples with waveforms
 
   // --- Batching and pacing ---
-  std::size_t batch = 100;      // events per Publish call (>= 1)
-  double delay_s = 0.5;         // pause after each batch (not with rate/speed)
-  bool loop = false;            // replay the table again and again
-  double rate = 0;              // > 0: events per second (batch k due at k*batch/rate)
-  double speed = 0;             // > 0: follow the table's timestamps, X times faster
+  std::size_t batch = 100;  // events per Publish call (>= 1)
+  double delay_s = 0.5;     // pause after each batch (not with rate/speed)
+  bool loop = false;        // replay the table again and again
+  double rate = 0;          // > 0: events per second (batch k due at k*batch/rate); 0: not paced
+  double speed = 0;         // > 0: follow the table's timestamps, X times faster; 0: not paced
   std::int64_t max_events = 0;  // > 0: stop after this many events (tests, demos)
 
   OnBad on_bad = OnBad::kError;
@@ -113,7 +118,12 @@ using TableOpener = std::function<Result<std::unique_ptr<TableReader>>()>;
 // Replays until the table ends (or forever with loop, up to max_events).
 // InvalidArgument for bad options or columns (naming the option) and, with
 // OnBad::kError, for a bad value ("<source>: row R, column 'C': ...", rows
-// 1-based among data rows); the opener's and publisher's errors otherwise.
+// 1-based among data rows); InvalidArgument always (also with kSkip) for
+// event times breaking the unit rule ("<source>: column 'C': row R: ...",
+// core/epoch_time.h) and, without feature_keys and with kError, for a CSV
+// column that looks numeric but has a bad cell ("<source>: line L, column
+// 'C': ...", csv::CsvNumericSuspects); the opener's and publisher's errors
+// otherwise.
 // Each event is published with its sensor id as the message key. The
 // publisher is not closed.
 Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& options,

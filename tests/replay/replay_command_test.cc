@@ -156,6 +156,26 @@ TEST_F(ReplayCommandTest, LaterBatchInAnotherUnitIsAnErrorNamingItsRow) {
   EXPECT_NE(err_.find("epoch seconds"), std::string::npos) << err_;
 }
 
+TEST_F(ReplayCommandTest, ColumnTypedTimestampUsesTheSameRuleInTheCsvReader) {
+  // --column-type t=timestamp: the CSV reader converts epoch numbers itself,
+  // by the same rule and the --timestamp-unit given.
+  const std::string csv = Write("typed.csv", "t,v\n1767225600,1\n1767225601,2\n");
+  ASSERT_EQ(Run({"--input", csv, "--timestamp-column", "t", "--column-type", "t=timestamp"}), 0)
+      << err_;
+  EXPECT_EQ(Events()[1]["timestamp"].get<double>(), kNewYear2026 + 1);
+  const std::string ms = Write("typed_ms.csv", "t,v\n1767225600000,1\n");
+  ASSERT_EQ(Run({"--input", ms, "--timestamp-column", "t", "--column-type", "t=timestamp",
+                 "--timestamp-unit", "ms"}),
+            0)
+      << err_;
+  EXPECT_EQ(Events()[0]["timestamp"].get<double>(), kNewYear2026);
+  const std::string mixed = Write("typed_mixed.csv", "t,v\n1767225600,1\n1767225600000,2\n");
+  EXPECT_EQ(Run({"--input", mixed, "--timestamp-column", "t", "--column-type", "t=timestamp"}), 1);
+  EXPECT_NE(err_.find("column 't': row 2: 1767225600000 reads as epoch milliseconds"),
+            std::string::npos)
+      << err_;
+}
+
 TEST_F(ReplayCommandTest, PrototypeRuleOnlyByName) {
   const std::string csv = Write("p.csv", "t,v\n1767225600,1\n1767225600000,2\n");
   ASSERT_EQ(Run({"--input", csv, "--timestamp-column", "t", "--timestamp-unit", "prototype"}), 0)
@@ -175,6 +195,86 @@ TEST_F(ReplayCommandTest, HelpDocumentsThePrototypeRuleAsWrongForSeconds) {
   ASSERT_EQ(RunMain({"replay", "--help"}, io), 0);
   EXPECT_NE(out.str().find("prototype"), std::string::npos) << out.str();
   EXPECT_NE(out.str().find("wrong for epoch seconds"), std::string::npos) << out.str();
+}
+
+// --- Bad input (issue 14) ---
+
+TEST_F(ReplayCommandTest, BadCellInANumericColumnIsAnErrorNamingLineColumnAndCell) {
+  // Before: column b turned into text, left the default features, and c
+  // became feature_2, exit 0.
+  const std::string csv = Write("abc.csv", "a,b,c\n1,2,3\n4,abc,6\n7,8,9\n");
+  EXPECT_EQ(Run({"--input", csv}), 1);
+  EXPECT_NE(err_.find("line 3, column 'b': 'abc' is not a number"), std::string::npos) << err_;
+  EXPECT_NE(err_.find("--on-bad skip"), std::string::npos) << err_;
+  EXPECT_TRUE(out_.empty()) << out_;
+}
+
+TEST_F(ReplayCommandTest, NulByteInACellIsShownEscaped) {
+  const std::string csv = Write("nul.csv", std::string("a,b\n1,2\n3,4\0\n5,6\n", 17));
+  EXPECT_EQ(Run({"--input", csv}), 1);
+  EXPECT_NE(err_.find("line 3, column 'b': '4\\0' is not a number"), std::string::npos) << err_;
+}
+
+TEST_F(ReplayCommandTest, NumberTooLargeForADoubleIsAnErrorNamingTheLine) {
+  const std::string csv = Write("big.csv", "a,b\n1,2\n3,1e400\n5,6\n");
+  EXPECT_EQ(Run({"--input", csv}), 1);
+  EXPECT_NE(err_.find("line 3"), std::string::npos) << err_;
+  EXPECT_NE(err_.find("'b'"), std::string::npos) << err_;
+  EXPECT_NE(err_.find("1e400"), std::string::npos) << err_;
+  EXPECT_TRUE(out_.empty()) << out_;
+}
+
+TEST_F(ReplayCommandTest, SkippingBadRowsKeepsTheFeatureAndItsKey) {
+  const std::string csv = Write("skip.csv", "a,b,c\n1,2,3\n4,abc,6\n7,8,9\n");
+  ASSERT_EQ(Run({"--input", csv, "--on-bad", "skip"}), 0) << err_;
+  const auto ev = Events();
+  ASSERT_EQ(ev.size(), 2u);
+  EXPECT_EQ(ev[1]["feature_1"].get<double>(), 7.0);
+  EXPECT_EQ(ev[1]["feature_2"].get<double>(), 8.0);  // b keeps its key
+  EXPECT_EQ(ev[1]["feature_3"].get<double>(), 9.0);
+  EXPECT_NE(err_.find("1 rows skipped"), std::string::npos) << err_;
+}
+
+TEST_F(ReplayCommandTest, TextColumnsStayTextAndNamedFeaturesAreTheUsersChoice) {
+  // Ids (no numbers) and a column the user types as text are not flagged.
+  const std::string ids = Write("ids.csv", "id,v\nm1,1\nm2,2\nm3,3\n");
+  ASSERT_EQ(Run({"--input", ids}), 0) << err_;
+  EXPECT_EQ(Events()[0].size(), 3u);  // sensor_id, timestamp, feature_1
+  const std::string csv = Write("typed.csv", "a,b\n1,2\n4,abc\n7,8\n");
+  ASSERT_EQ(Run({"--input", csv, "--column-type", "b=string"}), 0) << err_;
+  EXPECT_EQ(Events()[0].size(), 3u);
+  ASSERT_EQ(Run({"--input", csv, "--feature-keys", "a"}), 0) << err_;
+  EXPECT_EQ(Events().size(), 3u);
+}
+
+TEST_F(ReplayCommandTest, RateMustBePositive) {
+  const std::string csv = Write("r.csv", "a\n1\n");
+  for (const char* rate : {"0", "-1", "nan"}) {
+    EXPECT_EQ(Run({"--input", csv, "--rate", rate}), 2) << rate;
+    EXPECT_NE(err_.find("--rate"), std::string::npos) << rate << ": " << err_;
+    EXPECT_TRUE(out_.empty()) << out_;
+  }
+  EXPECT_EQ(Run({"--input", csv, "--timestamp-column", "a", "--speed", "0"}), 2);
+  EXPECT_NE(err_.find("--speed"), std::string::npos) << err_;
+}
+
+TEST_F(ReplayCommandTest, HugeWindowIsAUsageErrorBeforeAnyAllocation) {
+  const std::string csv = Write("w.csv", "ax\n1\n2\n3\n");
+  for (const char* window : {"100000000000", "4611686018427387904", "16777217"}) {
+    EXPECT_EQ(Run({"--input", csv, "--channels", "ax", "--fs", "100", "--window", window}), 2)
+        << window;
+    EXPECT_NE(err_.find("--window: expected 1 to 16777216 samples per event"), std::string::npos)
+        << window << ": " << err_;
+  }
+}
+
+TEST_F(ReplayCommandTest, WindowLongerThanTheInputIsAnError) {
+  const std::string csv = Write("w.csv", "ax\n1\n2\n3\n");
+  EXPECT_EQ(Run({"--input", csv, "--channels", "ax", "--fs", "100", "--window", "16777216"}), 2);
+  EXPECT_NE(err_.find("--window: 16777216 samples per event, but"), std::string::npos) << err_;
+  EXPECT_NE(err_.find("has only 3 rows"), std::string::npos) << err_;
+  ASSERT_EQ(Run({"--input", csv, "--channels", "ax", "--fs", "100", "--window", "3"}), 0) << err_;
+  EXPECT_EQ(Events().size(), 1u);
 }
 
 }  // namespace
