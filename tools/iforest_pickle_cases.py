@@ -11,8 +11,12 @@ shapes), and writes OUT_DIR/cases.json:
    "decision_function", "predict"}, ...]}
 
 where the scores are sklearn's own on fresh rows (including rows placed on
-split thresholds and rows exactly on the offset). With --small, writes only a
-few tiny models (for the fuzz corpus).
+split thresholds and rows exactly on the offset), and
+  "compressed": [{"name", "file", "of" (the case saved), "compress" (joblib's
+   argument, as text), "score_samples" (of the file loaded back by joblib)}]
+the second case saved again with every compression joblib offers without
+extra packages (zlib, gzip, bz2, lzma, xz; by argument and by file name).
+With --small, writes only a few tiny models (for the fuzz corpus).
 
 usage: iforest_pickle_cases.py OUT_DIR [--small]
 """
@@ -128,12 +132,49 @@ def save(obj, path, how):
             pickle.dump(obj, f, protocol=int(how[-1]))
 
 
+# joblib.dump's compress argument (None: chosen by the file name's extension),
+# file name suffix.
+COMPRESSIONS = [
+    (3, "_zlib3.joblib"),
+    (("zlib", 9), "_zlib9.joblib"),
+    (("gzip", 3), "_gzip3.joblib"),
+    (("bz2", 3), "_bz2_3.joblib"),
+    (("lzma", 3), "_lzma3.joblib"),
+    (("xz", 3), "_xz3.joblib"),
+    (None, ".joblib.gz"),
+    (None, ".joblib.bz2"),
+    (None, ".joblib.xz"),
+    (None, ".joblib.lzma"),
+    (None, ".joblib.z"),
+]
+
+
+def save_compressed(obj, out_dir, name, rows):
+    entries = []
+    for compress, suffix in COMPRESSIONS:
+        path = os.path.join(out_dir, name + suffix)
+        if compress is None:
+            joblib.dump(obj, path)
+        else:
+            joblib.dump(obj, path, compress=compress)
+        loaded = joblib.load(path)
+        if isinstance(loaded, dict):
+            loaded = loaded.get("pipeline", loaded.get("model", loaded))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ss = loaded.score_samples(rows)
+        entries.append({"name": name + suffix, "file": path, "of": name,
+                        "compress": repr(compress), "score_samples": ss.tolist()})
+    return entries
+
+
 def main():
     if len(sys.argv) not in (2, 3) or (len(sys.argv) == 3 and sys.argv[2] != "--small"):
         sys.exit(__doc__)
     out_dir = sys.argv[1]
     os.makedirs(out_dir, exist_ok=True)
     cases = []
+    compressed = []
     for i, (name, n, d, kwargs, shape, how, kind) in enumerate(SMALL if len(sys.argv) == 3 else CASES):
         obj, names, threshold, rows, ss, df, pred = build(2000 + i, n, d, kwargs, shape, kind)
         path = os.path.join(out_dir, name + ".joblib")
@@ -144,8 +185,11 @@ def main():
             "rows": rows.tolist(), "score_samples": ss.tolist(),
             "decision_function": df.tolist(), "predict": pred.tolist(),
         })
+        if i == 1:  # a Pipeline (a dict of one with --small)
+            compressed = save_compressed(obj, out_dir, name, rows)
     with open(os.path.join(out_dir, "cases.json"), "w") as f:
-        json.dump({"sklearn_version": sklearn.__version__, "cases": cases}, f)
+        json.dump({"sklearn_version": sklearn.__version__, "cases": cases,
+                   "compressed": compressed}, f)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,10 @@
 //
 //   machine-health cat FILE [--schema] [--columns a,b] [--limit N]
 //                           [--format jsonl|csv|tsv|parquet] [--out FILE|-]
-//       Parquet files (recognised by their "PAR1" magic) are read with the
-//       project's Parquet reader; other files with the CSV reader.
+//       Parquet files (the "PAR1" magic at the start or the end, or a
+//       .parquet name: parquet::LooksLikeParquetFile) are read with the
+//       project's Parquet reader, so a damaged one is reported as Parquet;
+//       other files with the CSV reader.
 //       jsonl: one JSON object per row, keys = column names; integers as
 //       integers, FLOAT/DOUBLE as the shortest round-trip decimal, NaN and
 //       infinities as "NaN"/"Infinity"/"-Infinity", timestamps as RFC 3339
@@ -15,8 +17,9 @@
 //       --schema prints the columns (physical and logical types), the row
 //       groups, codecs and encodings instead of the rows.
 //
-// Exit codes: 0 ok, 1 unreadable or refused file, 2 usage error.
-#include <fstream>
+// Exit codes: 0 ok, 1 unreadable, damaged or refused file (bad data, a
+// directory, no such file), 2 usage error (bad option; --columns naming no
+// column of the file).
 #include <memory>
 #include <ostream>
 #include <string>
@@ -41,13 +44,6 @@ struct CatArgs {
   long long limit = -1;
   OutputArgs output;  // --out (default: standard output) and --format
 };
-
-bool IsParquet(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char head[4] = {};
-  in.read(head, 4);
-  return in.gcount() == 4 && std::string(head, 4) == "PAR1";
-}
 
 void PrintParquetSchema(const parquet::ParquetFileInfo& info, const std::string& path,
                         std::ostream& out) {
@@ -101,7 +97,7 @@ int RunCat(const CatArgs& args, CommandIo& io) {
       if (c.empty()) return UsageError(io, command, "--columns has an empty name");
     }
   }
-  const bool parquet = IsParquet(args.file);
+  const bool parquet = parquet::LooksLikeParquetFile(args.file);
   if (args.schema) {
     if (parquet) {
       Result<parquet::ParquetFileInfo> info = parquet::ReadParquetInfo(args.file);
@@ -118,9 +114,9 @@ int RunCat(const CatArgs& args, CommandIo& io) {
     options.keep_time_unit = true;
     options.batch_rows = 8192;
     Result<std::unique_ptr<TableReader>> r = parquet::OpenParquetTable(args.file, options);
-    if (!r.ok()) {
-      return ReportError(io, command, r.status());
-    }
+    // InvalidArgument here is a --columns name the file lacks (a usage
+    // error, as for CSV below); damage is Corruption.
+    if (!r.ok()) return ReportOptionError(io, command, r.status());
     reader = std::move(*r);
     text.times_in_ns = false;
   } else {
@@ -164,10 +160,7 @@ int RunCat(const CatArgs& args, CommandIo& io) {
     if (!got.ok()) {
       // Standard output keeps the rows printed so far; a file is not written.
       if (output.out == "-") (void)(*out)->Close();
-      return ReportError(io, command,
-                         got.status().IsInvalidArgument()
-                             ? Status::Corruption(got.status().message())
-                             : got.status());
+      return ReportError(io, command, got.status());
     }
     if (batch.rows == 0) break;
     std::size_t rows = batch.rows;

@@ -14,14 +14,17 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
 #include "app/command.h"
+#include "core/compression.h"
 #include "core/strings.h"
 #include "core/time_util.h"
 #include "iforest/model_io.h"
+#include "iforest/pickle_reader.h"
 #include "iforest/sklearn_import.h"
 
 namespace mh::app {
@@ -38,7 +41,8 @@ int Fail(CommandIo& io, const std::string& command, const Status& status) {
   return kExitFailure;
 }
 
-// "machine-health model file", "scikit-learn pickle" or "" by content.
+// "machine-health model file", "scikit-learn pickle" (or compressed joblib)
+// or "unknown" by content.
 std::string FormatOf(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   char head[12] = {};
@@ -51,6 +55,14 @@ std::string FormatOf(const std::string& path) {
   if (in.gcount() >= 2 && static_cast<unsigned char>(head[0]) == 0x80) {
     return "scikit-learn pickle/joblib (protocol " +
            std::to_string(static_cast<unsigned char>(head[1])) + ")";
+  }
+  const std::string_view read(head, static_cast<std::size_t>(in.gcount()));
+  if (iforest::LooksLikePickle(read)) {
+    const Compression c = DetectCompression(read);
+    return "scikit-learn joblib, " +
+           std::string(c == Compression::kNone ? "zlib (joblib ZF container)"
+                                               : CompressionName(c)) +
+           "-compressed";
   }
   return "unknown";
 }

@@ -233,7 +233,7 @@ int RunReplay(CommandIo& io, const CLI::App& sub, ReplayArgs a) {
   };
   auto publisher_or = OpenPublisher(ParseUri(a.to).value(), io.out);
   if (!publisher_or.ok())
-    return ReportError(io, kCommand, publisher_or.status().WithContext("--to"));
+    return ReportOptionError(io, kCommand, publisher_or.status().WithContext("--to"));
   std::unique_ptr<transport::Publisher> publisher = std::move(publisher_or).value();
   auto stats = replay::Replay(open, options, *publisher, replay::SystemReplayClock());
   Status closed = publisher->Close();

@@ -108,7 +108,7 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
   std::optional<ListenAddress> listen;
   if (args.http != "off") {
     auto addr = ParseListenAddress("--http", args.http);
-    if (!addr.ok()) return ReportError(io, cmd, addr.status());
+    if (!addr.ok()) return ReportOptionError(io, cmd, addr.status());
     listen = *addr;
   }
   if (!args.model.empty()) {
@@ -138,7 +138,7 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
   };
   if (!created.ok()) {
     remove_new_db();
-    return ReportError(io, cmd, created.status());
+    return ReportOptionError(io, cmd, created.status());
   }
   auto pipeline = std::move(created).value();
 

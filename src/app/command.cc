@@ -8,6 +8,11 @@ namespace mh::app {
 
 int ReportError(CommandIo& io, const std::string& command, const Status& status) {
   io.err << "machine-health " << command << ": " << status.message() << "\n";
+  return kExitFailure;
+}
+
+int ReportOptionError(CommandIo& io, const std::string& command, const Status& status) {
+  io.err << "machine-health " << command << ": " << status.message() << "\n";
   return status.IsInvalidArgument() ? kExitUsage : kExitFailure;
 }
 
@@ -33,6 +38,7 @@ int RunMain(const std::vector<std::string>& args, CommandIo& io) {
   AddModelCommand(app, io, action);
   AddCatCommand(app, io, action);
   AddReplayCommand(app, io, action);
+  AddReportCommand(app, io, action);
   try {
     // CLI11 wants the arguments in reverse order.
     std::vector<std::string> reversed(args.rbegin(), args.rend());

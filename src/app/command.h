@@ -32,9 +32,14 @@ struct CommandIo {
 // Set by a subcommand's parse callback; run after parsing succeeded.
 using Action = std::function<int()>;
 
-// Prints "machine-health <command>: <message>" to io.err and returns the exit
-// code for `status`: kExitUsage for InvalidArgument, else kExitFailure.
+// Prints "machine-health <command>: <message>" to io.err and returns
+// kExitFailure: for a failure while running, including bad data in an input
+// file (whatever its code: a malformed cell is InvalidArgument, still exit 1).
 int ReportError(CommandIo& io, const std::string& command, const Status& status);
+// The same for a status from checking or applying an option's value (a URL,
+// an address, a band list): kExitUsage for InvalidArgument, else
+// kExitFailure (e.g. a broker that is down is Unavailable, exit 1).
+int ReportOptionError(CommandIo& io, const std::string& command, const Status& status);
 // The same for a usage error found after parsing (exit 2).
 int UsageError(CommandIo& io, const std::string& command, const std::string& message);
 
@@ -51,6 +56,7 @@ void AddScoreCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddModelCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddCatCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddReplayCommand(CLI::App& root, CommandIo& io, Action& action);
+void AddReportCommand(CLI::App& root, CommandIo& io, Action& action);
 
 }  // namespace mh::app
 

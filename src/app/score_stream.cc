@@ -127,7 +127,7 @@ int RunScoreStream(const std::string& model_path, const std::string& feature_key
   options.hop_samples = a.hop;
   options.prototype_feature_names = a.feature_names == "prototype";
   auto bands = ParseBands(a.bands);
-  if (!bands.ok()) return ReportError(io, kCommand, bands.status());
+  if (!bands.ok()) return ReportOptionError(io, kCommand, bands.status());
   options.bands = bands.value();
   std::string keys = feature_keys;
   if (keys.empty()) {
@@ -141,20 +141,21 @@ int RunScoreStream(const std::string& model_path, const std::string& feature_key
   if (!model.ok()) return ReportError(io, kCommand, model.status());
 
   auto from_uri = ParseUri(a.from);
-  if (!from_uri.ok()) return ReportError(io, kCommand, from_uri.status().WithContext("--from"));
+  if (!from_uri.ok())
+    return ReportOptionError(io, kCommand, from_uri.status().WithContext("--from"));
 
   // Targets: --to, else the prototype's INFLUXDB_* environment.
   std::vector<std::unique_ptr<sink::RunningSink>> sinks;
   for (const std::string& t : a.to) {
     auto uri = ParseUri(t);
-    if (!uri.ok()) return ReportError(io, kCommand, uri.status().WithContext("--to"));
+    if (!uri.ok()) return ReportOptionError(io, kCommand, uri.status().WithContext("--to"));
     auto s = OpenSink(uri.value(), io.out);
-    if (!s.ok()) return ReportError(io, kCommand, s.status().WithContext("--to " + t));
+    if (!s.ok()) return ReportOptionError(io, kCommand, s.status().WithContext("--to " + t));
     sinks.push_back(std::make_unique<sink::RunningSink>(t, std::move(s).value()));
   }
   if (sinks.empty() && std::getenv("INFLUXDB_URL") != nullptr) {
     auto s = sink::influxdb::NewInfluxdbSinkFromEnvironment();
-    if (!s.ok()) return ReportError(io, kCommand, s.status().WithContext("INFLUXDB_URL"));
+    if (!s.ok()) return ReportOptionError(io, kCommand, s.status().WithContext("INFLUXDB_URL"));
     sinks.push_back(
         std::make_unique<sink::RunningSink>("influxdb (INFLUXDB_URL)", std::move(s).value()));
   }
@@ -164,19 +165,20 @@ int RunScoreStream(const std::string& model_path, const std::string& feature_key
   std::unique_ptr<transport::Publisher> dead;
   if (!a.dead_letter.empty()) {
     auto uri = ParseUri(a.dead_letter);
-    if (!uri.ok()) return ReportError(io, kCommand, uri.status().WithContext("--dead-letter"));
+    if (!uri.ok())
+      return ReportOptionError(io, kCommand, uri.status().WithContext("--dead-letter"));
     auto p = OpenPublisher(uri.value(), io.out);
-    if (!p.ok()) return ReportError(io, kCommand, p.status().WithContext("--dead-letter"));
+    if (!p.ok()) return ReportOptionError(io, kCommand, p.status().WithContext("--dead-letter"));
     dead = std::move(p).value();
   }
   auto source = OpenSubscriber(from_uri.value());
-  if (!source.ok()) return ReportError(io, kCommand, source.status().WithContext("--from"));
+  if (!source.ok()) return ReportOptionError(io, kCommand, source.status().WithContext("--from"));
 
   std::vector<sink::RunningSink*> sink_ptrs;
   for (auto& s : sinks) sink_ptrs.push_back(s.get());
   auto scorer = pipeline::StreamScorer::Create(model.value(), *source.value(), sink_ptrs,
                                                dead.get(), options);
-  if (!scorer.ok()) return ReportError(io, kCommand, scorer.status());
+  if (!scorer.ok()) return ReportOptionError(io, kCommand, scorer.status());
 
   InstallStopSignalHandlers();
   std::atomic<bool> stop{false};

@@ -166,18 +166,21 @@ class RecordParser {
                      "unexpected character after the closing quote of a quoted field");
       }
       const std::size_t p = FindDelimiterOrNewline(pos_);
-      std::size_t end = p;
-      if ((p == size || text_[p] == '\n') && end > pos_ && text_[end - 1] == '\r') --end;
-      rec->fields.push_back(text_.substr(pos_, end - pos_));
+      if (p < size && text_[p] == delimiter_) {  // the common case: more fields follow
+        rec->fields.emplace_back(text_.data() + pos_, p - pos_);
+        pos_ = p + 1;
+        continue;
+      }
+      std::size_t end = p;  // the record ends at '\n' (CRLF: before the '\r') or the text's end
+      if (end > pos_ && text_[end - 1] == '\r') --end;
+      rec->fields.emplace_back(text_.data() + pos_, end - pos_);
       if (p >= size) {
         pos_ = size;
         return true;
       }
       pos_ = p + 1;
-      if (text_[p] != delimiter_) {
-        ++line_;
-        return true;
-      }
+      ++line_;
+      return true;
     }
   }
 
@@ -437,6 +440,8 @@ class CsvReader final : public TableReader {
   }
   bool IsNull(std::string_view trimmed) const {
     if (trimmed.empty()) return true;
+    if (options_.null_values.empty()) [[likely]]
+      return false;
     for (const std::string& n : options_.null_values) {
       if (trimmed == n) return true;
     }

@@ -93,8 +93,10 @@ struct CsvOptions {
 
 // Opens a CSV file, detects its dialect and infers column kinds from the
 // first rows. NotFound/IOError when the file cannot be read; InvalidArgument
-// for bad options or an unreadable header/sample (message names file and
-// line); NotFound when the time zone's TZif file is missing.
+// for a directory ("PATH: is a directory") or another non-regular file, bad
+// options or an unreadable header/sample (message names file and line);
+// NotFound when the time zone's TZif file is missing. Messages quote file
+// text through QuoteForMessage (core/strings.h): bounded and escaped.
 Result<std::unique_ptr<TableReader>> OpenCsvTable(const std::string& path,
                                                   const CsvOptions& options);
 

@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <bit>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
+#include "core/compression.h"
 #include "iforest/pickle_numpy.h"
 
 namespace mh::iforest {
@@ -828,38 +830,71 @@ Result<PickleValue*> PickleParser::Run(int nesting) {
   }
 }
 
+namespace {
+
+// joblib's oldest container (joblib < 0.10): "ZF", the pickle's length as
+// Python hex text padded with spaces to 19 characters, then zlib data.
+constexpr std::string_view kZfilePrefix = "ZF";
+constexpr std::size_t kZfileHeader = 2 + 19;
+
+// The pickle inside a compressed joblib file (joblib.dump(..., compress=N or
+// (codec, N)), or a file named .z/.gz/.bz2/.xz/.lzma): nullopt when `bytes`
+// is not compressed. joblib writes the whole pickle, arrays inlined, through
+// the codec, so the decompressed bytes are an ordinary joblib pickle.
+Result<std::optional<std::string>> Uncompressed(std::string_view bytes,
+                                                const PickleLimits& limits) {
+  DecompressOptions options;
+  options.max_output_bytes = limits.max_input_bytes;
+  Compression codec = DetectCompression(bytes);
+  std::string_view data = bytes;
+  if (codec == Compression::kNone && StartsWith(bytes, kZfilePrefix)) {
+    if (bytes.size() < kZfileHeader) {
+      return Status::Corruption("pickle: truncated joblib ZF header");
+    }
+    codec = Compression::kZlib;
+    data = bytes.substr(kZfileHeader);
+    options.offset_base = kZfileHeader;
+  }
+  if (codec == Compression::kNone) {
+    if (StartsWith(bytes, "\x04\x22\x4d\x18")) {
+      return Status::NotSupported(
+          "pickle: an lz4-compressed joblib file is not supported; save it with "
+          "joblib.dump(..., compress=('zlib', 3)) (or gzip, bz2, xz, lzma), or compress=0");
+    }
+    return std::optional<std::string>();
+  }
+  Result<std::string> inflated = Decompress(codec, data, options);
+  if (!inflated.ok()) {
+    return inflated.status().WithContext("pickle: " + std::string(CompressionName(codec)) +
+                                         "-compressed joblib file");
+  }
+  return std::optional<std::string>(std::move(*inflated));
+}
+
+}  // namespace
+
+bool LooksLikePickle(std::string_view bytes) {
+  return (!bytes.empty() && static_cast<std::uint8_t>(bytes[0]) == 0x80) ||
+         DetectCompression(bytes) != Compression::kNone || StartsWith(bytes, kZfilePrefix);
+}
+
 Result<PickleDocument> ParsePickle(std::string_view bytes, const PickleLimits& limits) {
   if (bytes.size() > limits.max_input_bytes) {
     return Status::Corruption("pickle: input of " + std::to_string(bytes.size()) +
                               " bytes exceeds the limit of " +
                               std::to_string(limits.max_input_bytes));
   }
-  struct Magic {
-    std::string_view bytes;
-    const char* what;
-  };
-  static constexpr Magic kCompressed[] = {{"\x1f\x8b", "gzip"},
-                                          {"BZh", "bz2"},
-                                          {"\xfd"
-                                           "7zXZ",
-                                           "xz"},
-                                          {"\x04\x22\x4d\x18", "lz4"},
-                                          {"ZF", "zlib"},
-                                          {"\x78\x9c", "zlib"},
-                                          {"\x78\x01", "zlib"},
-                                          {"\x78\xda", "zlib"}};
-  for (const Magic& m : kCompressed) {
-    if (StartsWith(bytes, m.bytes)) {
-      return Status::NotSupported(std::string("pickle: a ") + m.what +
-                                  "-compressed joblib file is not supported; save it with "
-                                  "joblib.dump(..., compress=0)");
-    }
-  }
+  MH_ASSIGN_OR_RETURN(std::optional<std::string> inflated, Uncompressed(bytes, limits));
+  const std::string_view pickle = inflated ? std::string_view(*inflated) : bytes;
   PickleDocument doc;
-  PickleParser parser(bytes, limits, &doc);
-  PickleValue* root;
-  MH_ASSIGN_OR_RETURN(root, parser.Run(0));
-  doc.root_ = root;
+  PickleParser parser(pickle, limits, &doc);
+  Result<PickleValue*> root = parser.Run(0);
+  if (!root.ok()) {
+    // Offsets are in the decompressed stream: say so.
+    if (inflated) return root.status().WithContext("after decompression");
+    return root.status();
+  }
+  doc.root_ = *root;
   return doc;
 }
 

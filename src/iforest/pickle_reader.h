@@ -111,12 +111,22 @@ class PickleDocument {
   const PickleValue* root_ = nullptr;
 };
 
-// Parses a pickle or joblib stream. The bytes after the final STOP are
-// ignored. Errors name the byte offset: Corruption for malformed or truncated
-// input, unknown opcodes and exceeded limits; NotSupported for a refused
-// global, out-of-band buffers, persistent ids and extension codes, and
-// compressed joblib files (zlib/gzip/bz2/xz/lz4 magic).
+// Parses a pickle or joblib stream. A compressed joblib file (zlib, gzip,
+// bz2, xz or legacy lzma, found by its magic bytes as joblib.load finds it;
+// also joblib's old "ZF" zlib container) is decompressed first, into at most
+// limits.max_input_bytes. The bytes after the final STOP are ignored. Errors
+// name the byte offset (in the decompressed stream for a compressed file,
+// then prefixed "after decompression"): Corruption for malformed or truncated
+// input, unknown opcodes and exceeded limits, and for compressed data that is
+// corrupt, truncated or larger than the limit ("pickle: xz-compressed joblib
+// file: xz: truncated stream at input offset 812 ..."); NotSupported for a
+// refused global, out-of-band buffers, persistent ids and extension codes,
+// and lz4-compressed joblib files.
 Result<PickleDocument> ParsePickle(std::string_view bytes, const PickleLimits& limits = {});
+
+// True if `bytes` starts like something ParsePickle reads: a PROTO opcode
+// (0x80) or a compressed joblib file's magic.
+bool LooksLikePickle(std::string_view bytes);
 
 // "module.name" for a kGlobal, the kind's name otherwise (for messages).
 std::string DescribePickleValue(const PickleValue& value);

@@ -392,8 +392,9 @@ Result<std::string> ReadWholeFile(const std::string& path) {
 
 }  // namespace
 
-Result<Model> ImportSklearnPickle(std::string_view bytes, const std::string& name) {
-  Result<PickleDocument> doc = ParsePickle(bytes);
+Result<Model> ImportSklearnPickle(std::string_view bytes, const std::string& name,
+                                  const PickleLimits& limits) {
+  Result<PickleDocument> doc = ParsePickle(bytes, limits);
   if (!doc.ok()) return doc.status().WithContext(name);
   Result<Model> m = Import(doc->root());
   if (!m.ok()) return m.status().WithContext(name);
@@ -409,9 +410,7 @@ Result<Model> ImportSklearnFile(const std::string& path) {
 Result<Model> LoadAnyModel(const std::string& path) {
   MH_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
   if (bytes.size() >= 8 && bytes.compare(0, 8, "MHIFORST") == 0) return ParseModel(bytes, path);
-  if (!bytes.empty() && static_cast<std::uint8_t>(bytes[0]) == 0x80) {
-    return ImportSklearnPickle(bytes, path);
-  }
+  if (LooksLikePickle(bytes)) return ImportSklearnPickle(bytes, path);
   return Status::Corruption(path +
                             ": neither a machine-health model nor a pickle/joblib file "
                             "(unknown first bytes)");

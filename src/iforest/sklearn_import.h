@@ -23,6 +23,7 @@
 
 #include "core/result.h"
 #include "iforest/model.h"
+#include "iforest/pickle_reader.h"
 
 namespace mh::iforest {
 
@@ -31,16 +32,21 @@ namespace mh::iforest {
 // (scaler n_samples_seen_ or forest _n_samples), the seed (an int
 // random_state) and the parameters ("sklearn_version=1.7.2 n_estimators=100
 // ..."). Errors: NotSupported for a refused class ("refusing global
-// 'os.system'") or an unsupported feature; Corruption for a malformed pickle
-// or an inconsistent model (naming the field or tree).
-Result<Model> ImportSklearnPickle(std::string_view bytes, const std::string& name);
+// 'os.system'") or an unsupported feature; Corruption for a malformed pickle,
+// corrupt, truncated or over-limit (1 GiB decompressed) compressed data, or
+// an inconsistent model (naming the field or tree). Compressed joblib files
+// (compress=N, or gzip/bz2/xz/lzma) are decompressed first (ParsePickle).
+// `limits` bound the parse (and the decompressed size).
+Result<Model> ImportSklearnPickle(std::string_view bytes, const std::string& name,
+                                  const PickleLimits& limits = {});
 
 // Reads `path` (at most 1 GiB) and imports it. NotFound if it does not exist,
 // IOError if it cannot be read, else as ImportSklearnPickle.
 Result<Model> ImportSklearnFile(const std::string& path);
 
 // Loads a machine-health model file or a scikit-learn pickle/joblib file,
-// chosen by content (the "MHIFORST" magic or a pickle PROTO opcode). Errors
+// chosen by content (the "MHIFORST" magic, a pickle PROTO opcode or a
+// compressed joblib file's magic: zlib, gzip, bz2, xz, lzma). Errors
 // as LoadModel / ImportSklearnFile; Corruption naming the path if it is
 // neither.
 Result<Model> LoadAnyModel(const std::string& path);

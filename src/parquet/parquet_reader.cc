@@ -1,8 +1,10 @@
 #include "parquet/parquet_reader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
+#include <fstream>
 #include <limits>
 #include <string_view>
 
@@ -1362,6 +1364,21 @@ ParquetFileInfo MakeInfo(const OpenFile& f) {
 }
 
 }  // namespace
+
+bool LooksLikeParquetFile(const std::string& path) {
+  std::string lower = path;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  constexpr std::string_view kExtension = ".parquet";
+  if (lower.size() >= kExtension.size() &&
+      lower.compare(lower.size() - kExtension.size(), kExtension.size(), kExtension) == 0) {
+    return true;
+  }
+  std::ifstream in(path, std::ios::binary);
+  char magic[4] = {};
+  if (!in.read(magic, 4) || std::string_view(magic, 4) == "PAR1") return static_cast<bool>(in);
+  if (!in.seekg(-4, std::ios::end) || !in.read(magic, 4)) return false;
+  return std::string_view(magic, 4) == "PAR1";
+}
 
 Result<std::unique_ptr<TableReader>> OpenParquetTable(const std::string& path,
                                                       const ParquetReadOptions& options) {

@@ -54,6 +54,14 @@ struct ParquetReadOptions {
   std::string source_name = "<buffer>";
 };
 
+// True if `path` is to be read as Parquet: its first or last four bytes are
+// the "PAR1" magic, or its name ends in ".parquet" (any case). Either magic
+// or the name is enough, so that a truncated file or one whose header or
+// footer is damaged is reported by the Parquet reader (as Corruption naming
+// the damage), never read as text. False for what cannot be read (no such
+// file, a directory without the extension).
+bool LooksLikeParquetFile(const std::string& path);
+
 // Opens a Parquet file. The footer and schema are read and checked here;
 // pages are read lazily, one row group at a time. Errors: NotFound/IOError
 // (file), Corruption (bad magic, footer, offsets; message names the file and

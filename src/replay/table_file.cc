@@ -6,8 +6,6 @@
 
 #include <httplib.h>
 
-#include "core/strings.h"
-
 #if __has_include("parquet/parquet_reader.h")
 #include "parquet/parquet_reader.h"
 #endif

@@ -51,8 +51,9 @@ Result<std::string> FetchUrl(const std::string& url, const TableFileOptions& opt
 Result<std::unique_ptr<TableReader>> OpenTableBytes(std::string bytes, const std::string& name,
                                                     const TableFileOptions& options);
 
-// Opens a path or URL as above. NotFound when a file is missing; otherwise
-// the errors of FetchUrl and of the format's reader.
+// Opens a path or URL as above. NotFound when a file is missing,
+// InvalidArgument "PATH: is a directory" for a directory; otherwise the
+// errors of FetchUrl and of the format's reader.
 Result<std::unique_ptr<TableReader>> OpenTableFile(const std::string& path_or_url,
                                                    const TableFileOptions& options);
 

@@ -141,8 +141,31 @@ TEST(PickleReaderTest, RejectsMalformedStreams) {
   ExpectRefused(Proto(4) + "Pabc\n.", "persistent ids");
   ExpectRefused(Proto(5) + "\x97.", "out-of-band buffers");
   ExpectRefused(Proto(4) + "\x82\x01.", "extension registry");
-  ExpectRefused(std::string("\x1f\x8b\x08\x00", 4), "gzip-compressed joblib");
+  ExpectRefused(std::string("\x1f\x8b\x08\x00", 4),
+                "gzip-compressed joblib file: gzip: truncated stream at input offset 4");
+  ExpectRefused(std::string("\x04\x22\x4d\x18\x64", 5),
+                "lz4-compressed joblib file is not supported");
   ExpectRefused(Proto(4) + "I1\n.", "unknown opcode 0x49");
+}
+
+// A compressed pickle is read through its codec; errors found in the
+// decompressed stream say so (their offsets are not the file's).
+TEST(PickleReaderTest, CompressedPicklesAreReadThroughTheirCodec) {
+  const std::string dir = mh::testing::MakeTempDir("iforest-pickle-z");
+  std::string out;
+  const std::string cmd =
+      mh::testing::ReferencePython() + " -c \"import bz2, pickle, zlib; d = '" + dir +
+      "'; open(d + '/ok', 'wb').write(bz2.compress(pickle.dumps([1, 2.5], 4)));"
+      " open(d + '/evil', 'wb').write(zlib.compress(b'\\x80\\x02cos\\nsystem\\n.'))\"";
+  ASSERT_EQ(mh::testing::RunCommand(cmd, &out), 0) << cmd;
+  Result<PickleDocument> ok = ParsePickle(test::ReadFile(dir + "/ok"));
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  ASSERT_EQ(ok->root().kind, PickleKind::kList);
+  ASSERT_EQ(ok->root().items.size(), 2u);
+  EXPECT_EQ(ok->root().items[1]->number, 2.5);
+  ExpectRefused(test::ReadFile(dir + "/evil"),
+                "after decompression: pickle: offset 2: refusing global 'os.system'");
+  std::filesystem::remove_all(dir);
 }
 
 TEST(PickleReaderTest, RejectsAbsurdLengthsWithoutAllocating) {

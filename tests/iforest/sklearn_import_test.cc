@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <filesystem>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -14,8 +15,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/compression.h"
 #include "core/strings.h"
 #include "iforest/model_io.h"
+#include "iforest/pickle_reader.h"
 #include "iforest/scorer.h"
 #include "sklearn_cases.h"
 #include "test_util.h"
@@ -78,6 +81,93 @@ TEST_F(SklearnImportTest, CardRecordsSklearnParameters) {
   EXPECT_NE(m->card.params.find("contamination=0.03"), std::string::npos) << m->card.params;
   EXPECT_NE(m->card.params.find("n_estimators=50"), std::string::npos) << m->card.params;
   EXPECT_NE(m->card.params.find("sklearn_version="), std::string::npos) << m->card.params;
+}
+
+// Issue 14: joblib.dump(..., compress=...) files (zlib, gzip, bz2, lzma, xz;
+// by argument and by file name) import and score exactly as the same model
+// saved uncompressed, and as scikit-learn scores the file it loads back.
+TEST_F(SklearnImportTest, CompressedJoblibFilesScoreAsTheUncompressedModel) {
+  ASSERT_NE(doc_, nullptr);
+  const json& compressed = (*doc_)["compressed"];
+  ASSERT_GE(compressed.size(), 11u);
+  std::set<Compression> codecs;
+  for (const json& c : compressed) {
+    const std::string name = c["name"];
+    SCOPED_TRACE(name);
+    const json* base = nullptr;
+    for (const json& b : (*doc_)["cases"]) {
+      if (b["name"] == c["of"]) base = &b;
+    }
+    ASSERT_NE(base, nullptr);
+    const std::string bytes = test::ReadFile(c["file"]);
+    ASSERT_TRUE(LooksLikePickle(bytes));
+    codecs.insert(DetectCompression(bytes));
+    Result<Model> plain = ImportSklearnFile((*base)["file"]);
+    ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+    Result<Model> model = LoadAnyModel(c["file"]);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    EXPECT_EQ(model->feature_names, plain->feature_names);
+    EXPECT_EQ(model->card.params, plain->card.params);
+    Scorer ours(*model), reference(*plain);
+    const auto rows = (*base)["rows"].get<std::vector<std::vector<double>>>();
+    const auto ss = c["score_samples"].get<std::vector<double>>();
+    ASSERT_EQ(rows.size(), ss.size());
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      EXPECT_EQ(ours.ScoreSamples(rows[i]), reference.ScoreSamples(rows[i])) << "row " << i;
+      EXPECT_NEAR(ours.ScoreSamples(rows[i]), ss[i], 1e-12) << "row " << i;
+    }
+  }
+  EXPECT_EQ(codecs,
+            (std::set<Compression>{Compression::kZlib, Compression::kGzip, Compression::kBzip2,
+                                   Compression::kXz, Compression::kLzma}));
+}
+
+// Damaged compressed models: clear errors naming the file, the codec and the
+// offset (or the limit), never a crash or a huge allocation.
+TEST_F(SklearnImportTest, DamagedCompressedJoblibFilesGiveClearErrors) {
+  ASSERT_NE(doc_, nullptr);
+  const std::string dir = *dir_ + "/damaged";
+  std::filesystem::create_directories(dir);
+  const std::string xz = test::ReadFile(*dir_ + "/pipeline_c003_p4_xz3.joblib");
+  const std::string bz2 = test::ReadFile(*dir_ + "/pipeline_c003_p4_bz2_3.joblib");
+  const std::string zlib = test::ReadFile(*dir_ + "/pipeline_c003_p4_zlib3.joblib");
+  struct Case {
+    std::string file, bytes, needle;
+  };
+  std::string flipped = bz2;
+  for (std::size_t i = flipped.size() / 2; i < flipped.size() / 2 + 8; ++i) flipped[i] ^= 0x33;
+  const std::vector<Case> cases = {
+      {"truncated.joblib.xz", xz.substr(0, xz.size() / 2),
+       "truncated.joblib.xz: pickle: xz-compressed joblib file: xz: truncated stream at input "
+       "offset " +
+           std::to_string(xz.size() / 2)},
+      {"corrupt_bz2.joblib", flipped,
+       "corrupt_bz2.joblib: pickle: bz2-compressed joblib file: bz2: corrupt data at input "
+       "offset "},
+      {"header_only.joblib", zlib.substr(0, 2),
+       "header_only.joblib: pickle: zlib-compressed joblib file: zlib: truncated stream at "
+       "input offset 2 (0 bytes decompressed)"},
+      {"zf_short.joblib", "ZF0x10", "zf_short.joblib: pickle: truncated joblib ZF header"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.file);
+    test::WriteFile(dir + "/" + c.file, c.bytes);
+    Result<Model> m = LoadAnyModel(dir + "/" + c.file);
+    ASSERT_FALSE(m.ok());
+    EXPECT_TRUE(m.status().IsCorruption()) << m.status().ToString();
+    EXPECT_NE(m.status().message().find(c.needle), std::string::npos) << m.status().ToString();
+  }
+  // A bomb: zlib data that inflates past the limit stops there, naming it.
+  PickleLimits limits;
+  limits.max_input_bytes = 256 << 10;  // the file is 157 KB, its pickle 465 KB
+  Result<Model> bomb = ImportSklearnPickle(zlib, "bomb.joblib", limits);
+  ASSERT_FALSE(bomb.ok());
+  EXPECT_TRUE(bomb.status().IsCorruption());
+  EXPECT_NE(bomb.status().message().find("bomb.joblib: pickle: zlib-compressed joblib file: zlib: "
+                                         "decompressed data exceeds the limit of 262144 bytes"),
+            std::string::npos)
+      << bomb.status().ToString();
+  std::filesystem::remove_all(dir);
 }
 
 TEST(SeedModelTest, ImportsAndMatchesTheIndependentReference) {

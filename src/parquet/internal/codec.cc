@@ -1,67 +1,20 @@
 #include "parquet/internal/codec.h"
 
+#include <algorithm>
 #include <climits>
 #include <memory>
+#include <string_view>
+#include <utility>
 
 #include <lz4.h>
 #include <snappy.h>
 #include <zlib.h>
 #include <zstd.h>
 
+#include "core/compression.h"
 #include "parquet/internal/format.h"
 
 namespace mh::parquet::internal {
-
-namespace {
-
-Status Inflate(const std::uint8_t* data, std::size_t size, std::size_t expected_size,
-               std::string* out) {
-  out->resize(expected_size);
-  std::size_t in_pos = 0, out_pos = 0;
-  // Concatenated gzip members: restart the inflater after each stream end.
-  while (in_pos < size) {
-    z_stream zs{};
-    // 15 + 32: zlib or gzip header, detected automatically.
-    if (inflateInit2(&zs, 15 + 32) != Z_OK) return Status::Internal("gzip: inflateInit failed");
-    zs.next_in = const_cast<Bytef*>(data + in_pos);
-    zs.avail_in = static_cast<uInt>(std::min<std::size_t>(size - in_pos, UINT_MAX));
-    int rc = Z_OK;
-    while (true) {
-      char dummy = 0;
-      std::size_t room = expected_size - out_pos;
-      zs.next_out = room > 0 ? reinterpret_cast<Bytef*>(out->data() + out_pos)
-                             : reinterpret_cast<Bytef*>(&dummy);
-      zs.avail_out = room > 0 ? static_cast<uInt>(std::min<std::size_t>(room, UINT_MAX)) : 1;
-      uInt before = zs.avail_out;
-      rc = inflate(&zs, Z_NO_FLUSH);
-      std::size_t produced = before - zs.avail_out;
-      if (room == 0 && produced > 0) {
-        inflateEnd(&zs);
-        return Status::Corruption("gzip: data larger than the page's uncompressed size");
-      }
-      out_pos += produced;
-      if (rc == Z_STREAM_END) break;
-      if (rc != Z_OK) {
-        inflateEnd(&zs);
-        return Status::Corruption("gzip: invalid compressed data");
-      }
-      if (zs.avail_in == 0 && produced == 0) {
-        inflateEnd(&zs);
-        return Status::Corruption("gzip: truncated compressed data");
-      }
-    }
-    in_pos = static_cast<std::size_t>(reinterpret_cast<const std::uint8_t*>(zs.next_in) - data);
-    inflateEnd(&zs);
-    if (out_pos == expected_size) break;  // trailing padding after the last member
-  }
-  if (out_pos != expected_size) {
-    return Status::Corruption("gzip: decompressed " + std::to_string(out_pos) +
-                              " bytes, expected " + std::to_string(expected_size));
-  }
-  return Status::OK();
-}
-
-}  // namespace
 
 Status Decompress(std::int32_t codec, const std::uint8_t* data, std::size_t size,
                   std::size_t expected_size, std::string* out) {
@@ -85,8 +38,23 @@ Status Decompress(std::int32_t codec, const std::uint8_t* data, std::size_t size
       }
       return Status::OK();
     }
-    case kGzip:
-      return Inflate(data, size, expected_size, out);
+    case kGzip: {
+      // core/compression.h: bounded by the page's size, padding after the
+      // last gzip member ignored.
+      DecompressOptions options;
+      options.max_output_bytes = expected_size;
+      options.size_hint = expected_size;
+      options.stop_when_full = true;
+      Result<std::string> inflated = mh::Decompress(
+          Compression::kGzip, std::string_view(reinterpret_cast<const char*>(data), size), options);
+      if (!inflated.ok()) return inflated.status();
+      if (inflated->size() != expected_size) {
+        return Status::Corruption("gzip: decompressed " + std::to_string(inflated->size()) +
+                                  " bytes, expected " + std::to_string(expected_size));
+      }
+      *out = std::move(*inflated);
+      return Status::OK();
+    }
     case kZstd: {
       unsigned long long declared = ZSTD_getFrameContentSize(data, size);
       if (declared == ZSTD_CONTENTSIZE_ERROR) return Status::Corruption("zstd: invalid frame");

@@ -67,8 +67,9 @@ Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path) {
   }
   struct stat st {};
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const bool directory = S_ISDIR(st.st_mode);
     ::close(fd);
-    return Status::IOError(path + ": not a regular file");
+    return Status::IOError(path + (directory ? ": is a directory" : ": not a regular file"));
   }
   return std::unique_ptr<Source>(new FileSource(fd, static_cast<std::int64_t>(st.st_size), path));
 }

@@ -1,0 +1,383 @@
+// machine-health report: what a table of scored windows says, per machine.
+//
+//   machine-health report --scores FILE|FOLDER|GLOB [--json FILE|-] [--alarm K/N]
+//
+// Input: the output of `score` (CSV, JSON lines are not read; CSV or Parquet),
+// one file, a folder or a glob (replay/input_files.h), read in natural order.
+// Needs a `score` column (decision_function: negative = anomalous); an
+// `anomaly` column (1/0), when present, decides which windows are anomalous,
+// else score < 0 does. Rows are grouped by `machine_id`, else `sensor_id`,
+// else form one group "all", kept in file order. Each row is labelled by
+// `source_file`:`source_offset`, else `timestamp`, else `window_start`, else
+// its 1-based row number.
+//
+// Per group: windows, anomalous windows and their share, score min / median /
+// max, the first anomalous window, a strip of the anomalous share along the
+// rows (40 buckets), and alarms by the rule "K of the last N windows
+// anomalous opens an alarm, N normal windows in a row close it" (--alarm K/N,
+// default 3/5): how many, the window where the first one opens and the share
+// of windows spent in alarm. Text to standard output; --json writes the same
+// figures as JSON (docs/quickstart.md shows both).
+//
+// Exit codes: 0 ok, 1 unreadable input or no score column, 2 usage error.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "app/command.h"
+#include "core/strings.h"
+#include "core/table.h"
+#include "parquet/table_text.h"
+#include "replay/input_files.h"
+#include "replay/table_file.h"
+
+namespace mh::app {
+namespace {
+
+constexpr const char* kCommand = "report";
+constexpr std::size_t kStripBuckets = 40;
+
+struct ReportArgs {
+  std::string scores;
+  std::string json;
+  std::string alarm = "3/5";
+};
+
+struct Group {
+  std::string name;
+  std::vector<double> scores;
+  std::vector<std::uint8_t> anomalous;
+  std::vector<std::string> labels;
+};
+
+struct WindowRef {
+  std::size_t index = 0;  // 0-based within the group
+  std::string label;
+};
+
+struct GroupFigures {
+  std::size_t windows = 0;
+  std::size_t anomalous = 0;
+  double score_min = 0, score_median = 0, score_max = 0;
+  std::optional<WindowRef> first_anomalous;
+  std::size_t alarms = 0;
+  std::optional<WindowRef> first_alarm;
+  std::size_t windows_in_alarm = 0;
+  std::vector<double> strip;  // anomalous share per bucket
+};
+
+std::ptrdiff_t FindColumn(const std::vector<TableColumnInfo>& cols, std::string_view name) {
+  for (std::size_t i = 0; i < cols.size(); ++i) {
+    if (cols[i].name == name) return static_cast<std::ptrdiff_t>(i);
+  }
+  return -1;
+}
+
+std::string CellText(const TableColumn& c, std::size_t row) {
+  std::string s;
+  parquet::AppendCsvValue(c, row, parquet::TextOptions{}, &s);
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
+  return s;
+}
+
+bool CellNumber(const TableColumn& c, std::size_t row, double* out) {
+  if (!c.valid[row]) return false;
+  switch (c.info.kind) {
+    case ValueKind::kDouble:
+      *out = c.doubles[row];
+      return true;
+    case ValueKind::kInt:
+    case ValueKind::kBool:
+      *out = static_cast<double>(c.ints[row]);
+      return true;
+    case ValueKind::kString: {
+      auto v = ParseDouble(TrimSpace(c.strings[row]));
+      if (!v.ok()) return false;
+      *out = *v;
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
+// Reads one file's rows into the groups (created in order of appearance).
+Status ReadFile(const std::string& path, std::vector<Group>* groups,
+                std::map<std::string, std::size_t>* index) {
+  replay::TableFileOptions options;
+  MH_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader, replay::OpenTableFile(path, options));
+  const std::vector<TableColumnInfo>& cols = reader->columns();
+  const std::string shown = replay::RedactUrl(path);
+  const std::ptrdiff_t score = FindColumn(cols, "score");
+  if (score < 0) {
+    return Status::InvalidArgument(shown + ": no 'score' column (give the output of `score`)");
+  }
+  const std::ptrdiff_t anomaly = FindColumn(cols, "anomaly");
+  std::ptrdiff_t group = FindColumn(cols, "machine_id");
+  if (group < 0) group = FindColumn(cols, "sensor_id");
+  const std::ptrdiff_t file = FindColumn(cols, "source_file");
+  const std::ptrdiff_t offset = FindColumn(cols, "source_offset");
+  std::ptrdiff_t label = FindColumn(cols, "timestamp");
+  if (label < 0) label = FindColumn(cols, "window_start");
+
+  TableBatch batch;
+  std::int64_t row_number = 0;
+  while (true) {
+    MH_ASSIGN_OR_RETURN(bool ok, reader->Next(&batch));
+    (void)ok;
+    if (batch.rows == 0) break;
+    for (std::size_t r = 0; r < batch.rows; ++r) {
+      ++row_number;
+      double s = 0;
+      if (!CellNumber(batch.columns[static_cast<std::size_t>(score)], r, &s) || !std::isfinite(s)) {
+        return Status::InvalidArgument(shown + ": row " + std::to_string(row_number) +
+                                       ": 'score' is not a finite number");
+      }
+      bool bad = s < 0;
+      if (anomaly >= 0) {
+        double a = 0;
+        if (!CellNumber(batch.columns[static_cast<std::size_t>(anomaly)], r, &a)) {
+          return Status::InvalidArgument(shown + ": row " + std::to_string(row_number) +
+                                         ": 'anomaly' is not a number");
+        }
+        bad = a != 0;
+      }
+      const std::string name =
+          group >= 0 ? CellText(batch.columns[static_cast<std::size_t>(group)], r) : "all";
+      auto [it, inserted] = index->try_emplace(name, groups->size());
+      if (inserted) groups->push_back(Group{name, {}, {}, {}});
+      Group& g = (*groups)[it->second];
+      g.scores.push_back(s);
+      g.anomalous.push_back(bad ? 1 : 0);
+      std::string text;
+      if (file >= 0) {
+        text = CellText(batch.columns[static_cast<std::size_t>(file)], r);
+        const std::size_t slash = text.rfind('/');
+        if (slash != std::string::npos) text = text.substr(slash + 1);
+        if (offset >= 0) text += ":" + CellText(batch.columns[static_cast<std::size_t>(offset)], r);
+      } else if (label >= 0) {
+        text = CellText(batch.columns[static_cast<std::size_t>(label)], r);
+      } else {
+        text = "row " + std::to_string(row_number);
+      }
+      g.labels.push_back(std::move(text));
+    }
+  }
+  return Status::OK();
+}
+
+GroupFigures Summarize(const Group& g, int k, int n) {
+  GroupFigures f;
+  f.windows = g.scores.size();
+  if (f.windows == 0) return f;
+  std::vector<double> sorted = g.scores;
+  std::sort(sorted.begin(), sorted.end());
+  f.score_min = sorted.front();
+  f.score_max = sorted.back();
+  const std::size_t mid = sorted.size() / 2;
+  f.score_median = sorted.size() % 2 == 1 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
+  bool in_alarm = false;
+  int recent = 0;      // anomalous among the last n windows
+  int normal_run = 0;  // consecutive normal windows
+  for (std::size_t i = 0; i < f.windows; ++i) {
+    const bool bad = g.anomalous[i] != 0;
+    if (bad) {
+      ++f.anomalous;
+      if (!f.first_anomalous) f.first_anomalous = WindowRef{i, g.labels[i]};
+    }
+    recent += bad ? 1 : 0;
+    if (i >= static_cast<std::size_t>(n) && g.anomalous[i - static_cast<std::size_t>(n)] != 0) {
+      --recent;
+    }
+    normal_run = bad ? 0 : normal_run + 1;
+    if (!in_alarm && recent >= k) {
+      in_alarm = true;
+      ++f.alarms;
+      if (!f.first_alarm) f.first_alarm = WindowRef{i, g.labels[i]};
+    } else if (in_alarm && normal_run >= n) {
+      in_alarm = false;
+    }
+    if (in_alarm) ++f.windows_in_alarm;
+  }
+  const std::size_t buckets = std::min(kStripBuckets, f.windows);
+  f.strip.assign(buckets, 0.0);
+  for (std::size_t b = 0; b < buckets; ++b) {
+    const std::size_t lo = b * f.windows / buckets, hi = (b + 1) * f.windows / buckets;
+    std::size_t bad = 0;
+    for (std::size_t i = lo; i < hi; ++i) bad += g.anomalous[i];
+    f.strip[b] = static_cast<double>(bad) / static_cast<double>(hi - lo);
+  }
+  return f;
+}
+
+std::string Percent(double share) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f %%", 100.0 * share);
+  return buf;
+}
+
+std::string Strip(const std::vector<double>& strip) {
+  static const char* const kBlocks[] = {"\u00b7", "\u2581", "\u2582", "\u2583", "\u2584",
+                                        "\u2585", "\u2586", "\u2587", "\u2588"};
+  std::string s;
+  for (double v : strip) {
+    const int level = v <= 0 ? 0 : std::clamp(static_cast<int>(std::ceil(v * 8)), 1, 8);
+    s += kBlocks[level];
+  }
+  return s;
+}
+
+std::string WhereText(const WindowRef& w, std::size_t windows) {
+  return w.label + " (window " + std::to_string(w.index + 1) + " of " + std::to_string(windows) +
+         ", " + Percent(static_cast<double>(w.index) / static_cast<double>(windows)) +
+         " of the way)";
+}
+
+void AppendRef(const std::optional<WindowRef>& w, std::size_t windows, std::string* out) {
+  if (!w) {
+    *out += "null";
+    return;
+  }
+  *out += "{\"window\":" + std::to_string(w->index + 1) + ",\"label\":";
+  AppendJsonString(w->label, out);
+  *out += ",\"fraction\":";
+  AppendJsonNumber(static_cast<double>(w->index) / static_cast<double>(windows), out);
+  *out += "}";
+}
+
+std::string Json(const std::string& source, const std::vector<Group>& groups,
+                 const std::vector<GroupFigures>& figs, int k, int n) {
+  std::string j = "{\"source\":";
+  AppendJsonString(source, &j);
+  j += ",\"alarm_rule\":{\"open_k\":" + std::to_string(k) + ",\"of_n\":" + std::to_string(n) +
+       ",\"close_normal\":" + std::to_string(n) + "},\"groups\":[";
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    const GroupFigures& f = figs[i];
+    if (i > 0) j += ",";
+    j += "{\"name\":";
+    AppendJsonString(groups[i].name, &j);
+    j += ",\"windows\":" + std::to_string(f.windows) +
+         ",\"anomalous\":" + std::to_string(f.anomalous) + ",\"anomalous_share\":";
+    AppendJsonNumber(static_cast<double>(f.anomalous) / static_cast<double>(f.windows), &j);
+    j += ",\"score_min\":";
+    AppendJsonNumber(f.score_min, &j);
+    j += ",\"score_median\":";
+    AppendJsonNumber(f.score_median, &j);
+    j += ",\"score_max\":";
+    AppendJsonNumber(f.score_max, &j);
+    j += ",\"first_anomalous\":";
+    AppendRef(f.first_anomalous, f.windows, &j);
+    j += ",\"alarms\":" + std::to_string(f.alarms) + ",\"first_alarm\":";
+    AppendRef(f.first_alarm, f.windows, &j);
+    j += ",\"alarm_share\":";
+    AppendJsonNumber(static_cast<double>(f.windows_in_alarm) / static_cast<double>(f.windows), &j);
+    j += ",\"strip\":[";
+    for (std::size_t b = 0; b < f.strip.size(); ++b) {
+      if (b > 0) j += ",";
+      AppendJsonNumber(f.strip[b], &j);
+    }
+    j += "]}";
+  }
+  j += "]}\n";
+  return j;
+}
+
+Result<std::pair<int, int>> ParseAlarmRule(const std::string& text) {
+  const std::vector<std::string> parts = Split(text, '/');
+  if (parts.size() == 2) {
+    auto k = ParseInt(TrimSpace(parts[0]));
+    auto n = ParseInt(TrimSpace(parts[1]));
+    if (k.ok() && n.ok() && *k >= 1 && *n >= *k && *n <= 1000) {
+      return std::pair<int, int>{static_cast<int>(*k), static_cast<int>(*n)};
+    }
+  }
+  return Status::InvalidArgument("--alarm: expected K/N with 1 <= K <= N <= 1000, got '" + text +
+                                 "'");
+}
+
+int RunReport(const ReportArgs& a, CommandIo& io) {
+  auto rule = ParseAlarmRule(a.alarm);
+  if (!rule.ok()) return UsageError(io, kCommand, rule.status().message());
+  const auto [k, n] = *rule;
+  auto inputs = replay::ExpandInputs(a.scores);
+  if (!inputs.ok()) return ReportError(io, kCommand, Status::IOError(inputs.status().message()));
+  std::vector<Group> groups;
+  std::map<std::string, std::size_t> index;
+  for (const std::string& path : inputs->files) {
+    Status s = ReadFile(path, &groups, &index);
+    if (!s.ok()) return ReportError(io, kCommand, Status::Corruption(s.message()));
+  }
+  std::size_t total = 0;
+  for (const Group& g : groups) total += g.scores.size();
+  if (total == 0) {
+    return ReportError(io, kCommand, Status::Corruption(a.scores + ": no scored windows"));
+  }
+  std::vector<GroupFigures> figs;
+  for (const Group& g : groups) figs.push_back(Summarize(g, k, n));
+
+  std::string t = "report: " + std::to_string(total) + " windows from " + a.scores;
+  if (inputs->files.size() > 1) t += " (" + std::to_string(inputs->files.size()) + " files)";
+  t += "\nalarm rule: " + std::to_string(k) + " of the last " + std::to_string(n) +
+       " windows anomalous opens an alarm, " + std::to_string(n) + " normal in a row close it\n";
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    const GroupFigures& f = figs[i];
+    t += "\n" + groups[i].name + ": " + std::to_string(f.windows) + " windows, " +
+         std::to_string(f.anomalous) + " anomalous (" +
+         Percent(static_cast<double>(f.anomalous) / static_cast<double>(f.windows)) + ")\n";
+    t += "  score: min " + FormatDouble(f.score_min) + ", median " + FormatDouble(f.score_median) +
+         ", max " + FormatDouble(f.score_max) + " (negative = anomalous)\n";
+    t += "  anomalous along the rows: |" + Strip(f.strip) + "|\n";
+    t += "  first anomalous window: " +
+         (f.first_anomalous ? WhereText(*f.first_anomalous, f.windows) : std::string("none")) +
+         "\n";
+    t += "  alarms: " + std::to_string(f.alarms);
+    if (f.first_alarm) {
+      t += ", the first opens at " + WhereText(*f.first_alarm, f.windows) + "; in alarm " +
+           Percent(static_cast<double>(f.windows_in_alarm) / static_cast<double>(f.windows)) +
+           " of the windows";
+    }
+    t += "\n";
+  }
+  io.out << t;
+  io.out.flush();
+  if (!a.json.empty()) {
+    const std::string j = Json(a.scores, groups, figs, k, n);
+    if (a.json == "-") {
+      io.out << j;
+      io.out.flush();
+    } else {
+      std::ofstream out(a.json, std::ios::binary | std::ios::trunc);
+      out << j;
+      out.flush();
+      if (!out) return ReportError(io, kCommand, Status::IOError(a.json + ": cannot write"));
+    }
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddReportCommand(CLI::App& root, CommandIo& io, Action& action) {
+  auto args = std::make_shared<ReportArgs>();
+  CLI::App* sub = root.add_subcommand(
+      "report", "Summarize scored windows per machine: anomalous share, first anomaly, alarms");
+  sub->add_option("--scores", args->scores,
+                  "output of `score`: a CSV or Parquet file, a folder or a glob")
+      ->required();
+  sub->add_option("--json", args->json, "also write the figures as JSON to FILE (- for stdout)");
+  sub->add_option("--alarm", args->alarm,
+                  "alarm rule K/N: K of the last N windows anomalous opens, N normal close")
+      ->capture_default_str();
+  sub->callback([&io, &action, args] { action = [&io, args] { return RunReport(*args, io); }; });
+}
+
+}  // namespace mh::app

@@ -1,0 +1,119 @@
+// `machine-health report`, in-process through RunMain: figures of a scored
+// table against values worked out by hand from the rows written here.
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "app/command.h"
+#include "testing/test_paths.h"
+
+namespace mh::app {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct Outcome {
+  int code = 0;
+  std::string out, err;
+};
+
+Outcome RunCli(const std::vector<std::string>& args) {
+  std::ostringstream out, err;
+  CommandIo io{out, err};
+  Outcome o;
+  o.code = RunMain(args, io);
+  o.out = out.str();
+  o.err = err.str();
+  return o;
+}
+
+// Rows of `score` output: anomalous where pattern has '#'.
+std::string WriteScores(const std::string& dir, const std::string& name, const std::string& pattern,
+                        const std::string& machine = "") {
+  const std::string path = dir + "/" + name;
+  std::ofstream f(path);
+  f << (machine.empty() ? "" : "machine_id,") << "window_start,score,score_samples,anomaly\n";
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    const bool bad = pattern[i] == '#';
+    const double score = bad ? -0.01 * static_cast<double>(i + 1) : 0.001 * static_cast<double>(i);
+    if (!machine.empty()) f << machine << ",";
+    f << i * 2560 << "," << score << "," << score - 0.5 << "," << (bad ? 1 : 0) << "\n";
+  }
+  return path;
+}
+
+TEST(Report, CountsAlarmsByTheKOfNRule) {
+  const std::string dir = mh::testing::MakeTempDir("mh-report");
+  // An isolated spike, a flapping stretch (3 of 5 opens, then closes after 5
+  // normal windows), and a sustained end.
+  const std::string pattern = "..#......#.#.#.......###########";
+  const std::string path = WriteScores(dir, "s.csv", pattern);
+  const Outcome o = RunCli({"report", "--scores", path, "--json", dir + "/r.json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  std::ifstream in(dir + "/r.json");
+  const auto j = nlohmann::json::parse(in);
+  const auto& g = j["groups"][0];
+  EXPECT_EQ(g["name"], "all");
+  EXPECT_EQ(g["windows"], pattern.size());
+  EXPECT_EQ(g["anomalous"], 15);
+  EXPECT_EQ(g["alarms"], 2);                      // flapping once, then the end
+  EXPECT_EQ(g["first_anomalous"]["window"], 3);   // 1-based
+  EXPECT_EQ(g["first_alarm"]["window"], 14);      // 9, 11, 13 anomalous
+  EXPECT_EQ(g["first_alarm"]["label"], "33280");  // window_start of row 13
+  // In alarm (0-based rows): 13..17, closed at 18 after five normal windows
+  // (14..18); then 23 (21, 22, 23 anomalous) to the end, 31: 5 + 9 rows.
+  EXPECT_DOUBLE_EQ(g["alarm_share"].get<double>(), 14.0 / 32.0);
+  EXPECT_DOUBLE_EQ(g["score_min"].get<double>(), -0.32);
+  EXPECT_THAT(o.out, HasSubstr("alarms: 2"));
+  EXPECT_THAT(o.out, HasSubstr("32 windows"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Report, GroupsByMachineAndReadsAFolder) {
+  const std::string dir = mh::testing::MakeTempDir("mh-report");
+  std::filesystem::create_directory(dir + "/s");
+  WriteScores(dir + "/s", "part_2.csv", "....", "m2");
+  WriteScores(dir + "/s", "part_10.csv", "####", "m1");
+  const Outcome o = RunCli({"report", "--scores", dir + "/s", "--json", "-"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  const std::size_t brace = o.out.find("{\"source\"");
+  ASSERT_NE(brace, std::string::npos) << o.out;
+  const auto j = nlohmann::json::parse(o.out.substr(brace));
+  ASSERT_EQ(j["groups"].size(), 2u);
+  // Natural order: part_2 before part_10, so m2 comes first.
+  EXPECT_EQ(j["groups"][0]["name"], "m2");
+  EXPECT_EQ(j["groups"][0]["anomalous"], 0);
+  EXPECT_TRUE(j["groups"][0]["first_alarm"].is_null());
+  EXPECT_EQ(j["groups"][1]["name"], "m1");
+  EXPECT_EQ(j["groups"][1]["alarms"], 1);
+  EXPECT_THAT(o.out, HasSubstr("(2 files)"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Report, BadInputIsADataErrorBadRuleAUsageError) {
+  const std::string dir = mh::testing::MakeTempDir("mh-report");
+  { std::ofstream(dir + "/no_score.csv") << "a,b\n1,2\n"; }
+  Outcome o = RunCli({"report", "--scores", dir + "/no_score.csv"});
+  EXPECT_EQ(o.code, kExitFailure);
+  EXPECT_THAT(o.err, HasSubstr("no 'score' column"));
+  { std::ofstream(dir + "/bad.csv") << "score,anomaly\n0.1,0\nabc,0\n"; }
+  o = RunCli({"report", "--scores", dir + "/bad.csv"});
+  EXPECT_EQ(o.code, kExitFailure);
+  EXPECT_THAT(o.err, HasSubstr("row 2"));
+  o = RunCli({"report", "--scores", dir + "/missing.csv"});
+  EXPECT_EQ(o.code, kExitFailure);
+  EXPECT_THAT(o.err, HasSubstr("missing.csv"));
+  o = RunCli({"report", "--scores", dir + "/no_score.csv", "--alarm", "6/5"});
+  EXPECT_EQ(o.code, kExitUsage);
+  EXPECT_THAT(o.err, HasSubstr("--alarm"));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace mh::app
