@@ -125,8 +125,8 @@ TEST_F(ScoreStreamE2e, ReplayThenStreamScoreEqualsBatchScoreAndBadEventsAreDeadL
     // stream's events carry the epoch seconds they were replayed with.
     const Result<std::int64_t> ns = ParseInstant(f[col("timestamp")]);
     ASSERT_TRUE(ns.ok()) << line;
-    expected[{f[col("sensor_id")], *ns / 1000000000}] = {
-        std::stod(f[col("score")]), std::stoi(f[col("anomaly")])};
+    expected[{f[col("sensor_id")], *ns / 1000000000}] = {std::stod(f[col("score")]),
+                                                         std::stoi(f[col("anomaly")])};
   }
   ASSERT_EQ(expected.size(), 3000u);
 
