@@ -27,6 +27,7 @@
 // scored and written, the failures listed, and the exit code is still 1.
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -124,6 +125,7 @@ class BatchScorer {
     MH_RETURN_IF_ERROR(Write(path, table));
     const Clock::time_point t3 = Clock::now();
     read_ += t1 - t0;
+    reader_ += table.reader_seconds;
     score_ += t2 - t1;
     write_ += t3 - t2;
     rows_ += x.rows;
@@ -139,10 +141,17 @@ class BatchScorer {
   }
   bool opened() const { return out_ != nullptr; }
   std::size_t rows() const { return rows_; }
+  // "timings: read 0.0612 s (open 0.0011 s, file reader 0.0482 s), score
+  // 0.0608 s, write 0.0363 s (200000 rows)".
   void PrintTimings(std::ostream& err) const {
-    err << "timings: read " << FormatDouble(Seconds(read_)) << " s (open "
-        << FormatDouble(Seconds(open_)) << " s), score " << FormatDouble(Seconds(score_))
-        << " s, write " << FormatDouble(Seconds(write_)) << " s (" << rows_ << " rows)\n";
+    auto s = [](double seconds) {
+      char buf[32];
+      std::snprintf(buf, sizeof(buf), "%.4f s", seconds);
+      return std::string(buf);
+    };
+    err << "timings: read " << s(Seconds(read_)) << " (open " << s(Seconds(open_))
+        << ", file reader " << s(reader_) << "), score " << s(Seconds(score_)) << ", write "
+        << s(Seconds(write_)) << " (" << rows_ << " rows)\n";
   }
 
  private:
@@ -216,6 +225,7 @@ class BatchScorer {
   std::unique_ptr<tableio::TableOutput> out_;
   std::size_t rows_ = 0;
   bool timestamp_logged_ = false;
+  double reader_ = 0;  // seconds inside the file readers' Next
   Clock::duration open_{}, read_{}, score_{}, write_{};
 };
 

@@ -41,6 +41,9 @@ struct FeatureTable {
   // the unit their values fit, ISO text) into kTimestamp; timestamps carry
   // the fraction digits (3, 6 or 9) their values need.
   TableBatch keys;
+  // Seconds spent in the file reader (TableReader::Next: parsing and
+  // decoding), for `score --timings`; the rest of Read is conversion.
+  double reader_seconds = 0;
   // How the `timestamp` key was read, for the log ("column 'timestamp':
   // epoch seconds (auto)"); empty without one.
   std::string timestamp_rule;

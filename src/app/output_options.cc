@@ -16,7 +16,7 @@ CLI::Option* AddOutputOptions(CLI::App& sub, OutputArgs& args, const std::string
   if (required) out->required();
   sub.add_option("--format", args.format,
                  "Output format, overriding the --out extension: csv, tsv, jsonl or parquet "
-                 "(not with --out -)");
+                 "(with --out -, one of the text formats)");
   return out;
 }
 

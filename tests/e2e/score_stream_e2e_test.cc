@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "core/time_util.h"
 #include "testing/process.h"
 #include "testing/test_paths.h"
 
@@ -120,8 +121,12 @@ TEST_F(ScoreStreamE2e, ReplayThenStreamScoreEqualsBatchScoreAndBadEventsAreDeadL
     std::stringstream ls(line);
     std::string c;
     while (std::getline(ls, c, ',')) f.push_back(c);
-    expected[{f[col("sensor_id")], std::stoll(f[col("timestamp")])}] = {
-        std::stod(f[col("score")]), std::stoi(f[col("anomaly")])};
+    // Batch output carries the timestamp as an instant (RFC 3339); the
+    // stream's events carry the epoch seconds they were replayed with.
+    const Result<std::int64_t> ns = ParseInstant(f[col("timestamp")]);
+    ASSERT_TRUE(ns.ok()) << line;
+    expected[{f[col("sensor_id")], *ns / 1000000000}] = {std::stod(f[col("score")]),
+                                                         std::stoi(f[col("anomaly")])};
   }
   ASSERT_EQ(expected.size(), 3000u);
 

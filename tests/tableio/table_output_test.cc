@@ -204,5 +204,32 @@ TEST_F(TableOutputTest, UncreatableFileIsIoErrorNamingIt) {
   EXPECT_THAT(o.status().message(), HasSubstr("no/such/dir/a.csv"));
 }
 
+// Times kept in their file unit (a reader opened with keep_time_unit, as cat
+// does) are scaled for Parquet; kinds the Parquet writer has no type for are
+// stored as their text.
+TEST_F(TableOutputTest, ParquetScalesFileUnitTimesAndStoresOtherKindsAsText) {
+  TableBatch b;
+  b.rows = 2;
+  TableColumn ts{{"t", ValueKind::kTimestamp, 3}, {1, 1}, {1767225600250, -1}, {}, {}};
+  TableColumn day{{"d", ValueKind::kDate, 9}, {1, 0}, {20454, 0}, {}, {}};
+  b.columns = {ts, day};
+  TableOutputOptions options;
+  options.times_in_ns = false;
+  auto o = OpenTableOutput(dir_ + "/u.parquet", "", Schema(b), nullptr, options);
+  ASSERT_TRUE(o.ok()) << o.status().ToString();
+  ASSERT_TRUE((*o)->Write(b).ok());
+  ASSERT_TRUE((*o)->Close().ok());
+  auto reader = parquet::OpenParquetTable(dir_ + "/u.parquet", parquet::ParquetReadOptions{});
+  ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+  TableBatch got;
+  ASSERT_TRUE((*reader)->Next(&got).ok());
+  ASSERT_EQ(got.rows, 2u);
+  EXPECT_EQ(got.columns[0].info.kind, ValueKind::kTimestamp);
+  EXPECT_EQ(got.columns[0].ints, (std::vector<std::int64_t>{1767225600250000000, -1000000}));
+  EXPECT_EQ(got.columns[1].info.kind, ValueKind::kString);
+  EXPECT_EQ(got.columns[1].strings[0], "2026-01-01");
+  EXPECT_EQ(got.columns[1].valid, (std::vector<std::uint8_t>{1, 0}));
+}
+
 }  // namespace
 }  // namespace mh::tableio
