@@ -18,7 +18,8 @@
 // windows are cut per machine; with a `timestamp` column, window_start is
 // its value for the window's first sample; with FEMTO's hour, minute,
 // second and microsecond columns, the time of day of that sample. With 2+
-// channels the vector magnitude is added as channel "mag" unless --no-mag.
+// channels (2 or 3: the axes of one sensor) the vector magnitude is added as
+// channel "mag" unless --no-mag.
 // --dtype float32 rounds every sample to float32 first (as a float32 logger
 // would have stored it). Output format by --out extension or --format
 // (app/output_options.h, docs/output-formats.md).
@@ -137,13 +138,15 @@ std::string OptionOfMessage(const std::string& m) {
   return "";
 }
 
-// Sets o->channels (and the magnitude) from `channels`. InvalidArgument for a
-// channel "mag" while the magnitude is on; `source` names where the channels
-// came from in that message.
+// Sets o->channels (and the magnitude) from `channels`. The magnitude is the
+// vector sum of the axes of one sensor: it is added for 2 or 3 channels (not
+// for more, such as IMS's 8 channels of 4 bearings, where it would mix
+// sensors). InvalidArgument for a channel "mag" while the magnitude is on;
+// `source` names where the channels came from in that message.
 Status SetChannels(const FeaturesArgs& a, const std::vector<std::string>& channels,
                    const std::string& source, features::FeatureOptions* o) {
   o->channels = channels;
-  o->magnitude = !a.no_mag && o->channels.size() >= 2;
+  o->magnitude = !a.no_mag && o->channels.size() >= 2 && o->channels.size() <= 3;
   if (o->magnitude) {
     for (const std::string& c : o->channels) {
       if (c == features::kMagnitudeChannel) {

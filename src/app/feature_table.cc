@@ -58,24 +58,6 @@ void AppendRows(TableColumn& src, std::size_t rows, TableColumn* dst) {
   }
 }
 
-// Parquet as replay::OpenTableFile decides: a ".parquet" name (any case) or
-// the "PAR1" magic.
-bool IsParquetFile(const std::string& name, std::string_view head) {
-  std::string lower = name;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  const std::size_t q = lower.find('?');
-  if (q != std::string::npos) lower.resize(q);
-  if (lower.size() >= 8 && lower.compare(lower.size() - 8, 8, ".parquet") == 0) return true;
-  return head.substr(0, 4) == "PAR1";
-}
-
-std::string FileHead(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  char head[4] = {};
-  in.read(head, 4);
-  return std::string(head, static_cast<std::size_t>(in.gcount()));
-}
-
 // Counts, in the first batch of `reader`, the valid and the numeric cells of
 // each column into `numeric` (by column name).
 Status SampleNumeric(TableReader& reader, std::vector<std::pair<std::string, bool>>* numeric,
@@ -137,7 +119,8 @@ Result<FeatureTableFile> FeatureTableFile::Open(const std::string& path_or_url) 
   if (f.is_url_) {
     MH_ASSIGN_OR_RETURN(f.body_, replay::FetchUrl(path_or_url, options));
   }
-  f.parquet_ = IsParquetFile(f.name_, f.is_url_ ? std::string_view(f.body_) : FileHead(f.path_));
+  f.parquet_ =
+      f.is_url_ ? replay::IsParquetBytes(f.body_, f.name_) : replay::IsParquetFile(f.path_);
   std::vector<std::pair<std::string, bool>> numeric;
   if (f.parquet_) {
     // The footer gives exact kinds: only text columns are sampled, and no

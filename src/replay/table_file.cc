@@ -1,5 +1,6 @@
 #include "replay/table_file.h"
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <system_error>
@@ -119,13 +120,18 @@ Result<std::string> FetchUrl(const std::string& url, const TableFileOptions& opt
 
 Result<std::unique_ptr<TableReader>> OpenTableBytes(std::string bytes, const std::string& name,
                                                     const TableFileOptions& options) {
-  const std::string_view path = std::string_view(name).substr(0, name.find('?'));
-  if (bytes.compare(0, 4, "PAR1") == 0 || EndsWith(path, ".parquet")) {
-    return OpenParquetBytes(std::move(bytes), name, options);
-  }
+  if (IsParquetBytes(bytes, name)) return OpenParquetBytes(std::move(bytes), name, options);
   csv::CsvOptions csv = options.csv;
   csv.source_name = name;
   return csv::OpenCsvTableFromBuffer(std::move(bytes), csv);
+}
+
+bool IsParquetBytes(std::string_view bytes, std::string_view name) {
+  std::string path(name.substr(0, name.find('?')));
+  for (char& c : path) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return bytes.substr(0, 4) == "PAR1" ||
+         (bytes.size() >= 4 && bytes.substr(bytes.size() - 4) == "PAR1") ||
+         EndsWith(path, ".parquet");
 }
 
 bool IsParquetFile(const std::string& path) {

@@ -51,6 +51,10 @@ Result<std::string> FetchUrl(const std::string& url, const TableFileOptions& opt
 Result<std::unique_ptr<TableReader>> OpenTableBytes(std::string bytes, const std::string& name,
                                                     const TableFileOptions& options);
 
+// True when bytes in memory named `name` (a path or URL; a query is ignored)
+// are read as Parquet: "PAR1" at their start or end, or a ".parquet" name.
+bool IsParquetBytes(std::string_view bytes, std::string_view name);
+
 // True when the local file `path` is read as Parquet (parquet::LooksLikeParquetFile:
 // "PAR1" at its start or end, or a name ending in ".parquet"), so that a
 // damaged Parquet file is reported by the Parquet reader.

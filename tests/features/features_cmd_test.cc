@@ -126,6 +126,26 @@ TEST_F(FeaturesCmdTest, DefaultChannelsAreTheNumericNonTimeColumnsAndAreLogged) 
   Col(u, "rms_vib");
 }
 
+TEST_F(FeaturesCmdTest, MagnitudeOnlyForTheTwoOrThreeAxesOfOneSensor) {
+  MH_REQUIRE_SHARED_DATA();
+  // IMS: two axes of four bearings; a magnitude over all eight would mix sensors.
+  const std::string ims = mh::testing::SharedDir() + "/data/ims/test1/2003.10.22.12.06.24.csv";
+  ASSERT_EQ(Run({"--input", ims, "--fs", "20000", "--window", "4096", "--out", "-"}), 0) << err_;
+  const Table t = ParseCsv(out_);
+  ASSERT_FALSE(t.rows.empty());
+  Col(t, "rms_bearing4_y");
+  for (const std::string& h : t.header) EXPECT_THAT(h, Not(HasSubstr("_mag")));
+  // Three axes: the magnitude is there.
+  std::ostringstream csv;
+  csv << "ax,ay,az\n";
+  for (int i = 0; i < 8; ++i) csv << i << "," << -i << "," << 2 * i << "\n";
+  ASSERT_EQ(Run({"--input", Write("xyz.csv", csv.str()), "--fs", "1000", "--window", "4", "--bands",
+                 "0-250", "--out", "-"}),
+            0)
+      << err_;
+  Col(ParseCsv(out_), "rms_mag");
+}
+
 TEST_F(FeaturesCmdTest, FileWithoutChannelColumnIsAnErrorListingItsColumns) {
   const std::string in = Write("none.csv", "time,machine_id,index\n0.1,m1,0\n0.2,m1,1\n");
   EXPECT_EQ(Run({"--input", in, "--fs", "1000", "--window", "4", "--out", "-"}), 1);
