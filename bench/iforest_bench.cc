@@ -83,9 +83,15 @@ void BM_DecisionFunctionSingleRow(benchmark::State& state) {
 }
 BENCHMARK(BM_DecisionFunctionSingleRow);
 
-// Args: rows, trees. One core.
+// Args: rows, trees, kernel (ScorerKernel: 0 auto, 1 portable, 2 AVX2, 3
+// AVX-512; a kernel the CPU lacks is skipped). One core.
 void BM_ScoreSamplesBatch(benchmark::State& state) {
-  Scorer scorer(TrainedModel(static_cast<int>(state.range(1))));
+  const auto kernel = static_cast<ScorerKernel>(state.range(2));
+  Scorer scorer(TrainedModel(static_cast<int>(state.range(1))), ScorerOptions{.kernel = kernel});
+  if (kernel != ScorerKernel::kAuto && scorer.kernel() != kernel) {
+    state.SkipWithError("kernel not available on this cpu");
+    return;
+  }
   const Matrix rows = Data(static_cast<std::size_t>(state.range(0)), 3);
   std::vector<double> out(rows.rows);
   for (auto _ : state) {
@@ -94,7 +100,9 @@ void BM_ScoreSamplesBatch(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_ScoreSamplesBatch)->Args({10000, 100})->Args({10000, 200});
+BENCHMARK(BM_ScoreSamplesBatch)
+    ->ArgNames({"rows", "trees", "kernel"})
+    ->ArgsProduct({{10000}, {100, 200}, {0, 1, 2, 3}});
 
 // Arg: threads (0 = all cores).
 void BM_Train1e5x6(benchmark::State& state) {

@@ -12,9 +12,9 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
-#define MH_IFOREST_AVX512 1
+#define MH_IFOREST_SIMD 1
 #else
-#define MH_IFOREST_AVX512 0
+#define MH_IFOREST_SIMD 0
 #endif
 
 namespace mh::iforest {
@@ -35,8 +35,16 @@ double LeafValue(const Tree& tree, std::int32_t i) {
 }
 
 bool CpuHasAvx512() {
-#if MH_IFOREST_AVX512
+#if MH_IFOREST_SIMD
   return __builtin_cpu_supports("avx512f");
+#else
+  return false;
+#endif
+}
+
+bool CpuHasAvx2() {
+#if MH_IFOREST_SIMD
+  return __builtin_cpu_supports("avx2");
 #else
   return false;
 #endif
@@ -114,10 +122,19 @@ Scorer::Scorer(const Model& model, ScorerOptions options)
   scratch_.assign(block_ * num_features_, 0.0f);
   depths_.assign(block_, 0.0);
   perfect_ = BuildPerfect(model);
-  simd_ = perfect_ && options.simd && num_features_ <= kSimdMaxFeatures &&
-          block_ % kSimdLanes == 0 && CpuHasAvx512();
-  for (const PerfectTree& pt : ptrees_) simd_ = simd_ && pt.depth <= kSimdMaxDepth;
-  if (simd_) {
+  if (!perfect_) return;  // the pointer layout has only the portable kernel
+  const ScorerKernel want = options.kernel;
+  bool fits_avx512 = num_features_ <= kSimdMaxFeatures && block_ % kSimdLanes == 0;
+  for (const PerfectTree& pt : ptrees_) fits_avx512 = fits_avx512 && pt.depth <= kSimdMaxDepth;
+  const bool fits_avx2 = block_ % kAvx2Lanes == 0;
+  if ((want == ScorerKernel::kAuto || want == ScorerKernel::kAvx512) && fits_avx512 &&
+      CpuHasAvx512()) {
+    kernel_ = ScorerKernel::kAvx512;
+  } else if ((want == ScorerKernel::kAuto || want == ScorerKernel::kAvx2) && fits_avx2 &&
+             CpuHasAvx2()) {
+    kernel_ = ScorerKernel::kAvx2;
+  }
+  if (kernel_ == ScorerKernel::kAvx512) {
     sthr_.assign(ptrees_.size() * kSimdTable, 0.0f);
     sfeat_.assign(ptrees_.size() * kSimdTable, 0);
     for (std::size_t t = 0; t < ptrees_.size(); ++t) {
@@ -128,6 +145,20 @@ Scorer::Scorer(const Model& model, ScorerOptions options)
         sthr_[t * kSimdTable + i] = n.threshold;
         sfeat_[t * kSimdTable + i] = static_cast<std::int32_t>(n.x_offset / block_ * kSimdLanes);
       }
+    }
+  } else if (kernel_ == ScorerKernel::kAvx2) {
+    const bool blend = num_features_ <= kAvx2BlendFeatures;
+    vthr_.assign(pnodes_.size() + kAvx2Pad, 0.0f);
+    vcode_.assign(pnodes_.size() + kAvx2Pad, 0);
+    for (std::size_t i = 0; i < pnodes_.size(); ++i) {
+      vthr_[i] = pnodes_[i].threshold;
+      const std::uint32_t f = pnodes_[i].x_offset / static_cast<std::uint32_t>(block_);
+      // f << 29 puts bit 2 of f in the sign bit (what blendv tests), bits 1
+      // and 0 a shift of 1 and 2 away. A gather index must fit an int32.
+      MH_CHECK(blend || pnodes_[i].x_offset + block_ <=
+                            static_cast<std::uint32_t>(std::numeric_limits<std::int32_t>::max()));
+      vcode_[i] = blend ? static_cast<std::int32_t>(f << 29)
+                        : static_cast<std::int32_t>(pnodes_[i].x_offset);
     }
   }
 }
@@ -246,7 +277,7 @@ void Scorer::PerfectBlock(std::size_t rows) {
   }
 }
 
-#if MH_IFOREST_AVX512
+#if MH_IFOREST_SIMD
 // GCC 12's intrinsic headers start casts and gathers from _mm*_undefined_*(),
 // which -Wmaybe-uninitialized reports once inlined here.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -362,6 +393,150 @@ __attribute__((target("avx512f"), always_inline)) inline void Avx512Groups(
   }
 }
 
+// The row's value of each lane's feature, for the AVX2 kernel: D <= 8
+// features x[0..D) (lane = row), code = f << 29 per lane, so that the sign
+// bits of code << 2, code << 1 and code are bits 0, 1 and 2 of f: a tree of
+// blends (5 for 6 features).
+template <int D>
+__attribute__((target("avx2"), always_inline)) inline __m256 Avx2Select(const __m256* x,
+                                                                        __m256i code) {
+  static_assert(D >= 1 && D <= 8);
+  if constexpr (D == 1) {
+    return x[0];
+  } else {
+    const __m256 m0 = _mm256_castsi256_ps(_mm256_slli_epi32(code, 2));
+    constexpr int kA = (D + 1) / 2;
+    __m256 a[kA];
+#pragma GCC unroll 4
+    for (int j = 0; j < kA; ++j) {
+      a[j] = 2 * j + 1 < D ? _mm256_blendv_ps(x[2 * j], x[2 * j + 1], m0) : x[2 * j];
+    }
+    if constexpr (D <= 2) {
+      return a[0];
+    } else {
+      const __m256 m1 = _mm256_castsi256_ps(_mm256_slli_epi32(code, 1));
+      constexpr int kB = (kA + 1) / 2;
+      __m256 b[kB];
+#pragma GCC unroll 2
+      for (int j = 0; j < kB; ++j) {
+        b[j] = 2 * j + 1 < kA ? _mm256_blendv_ps(a[2 * j], a[2 * j + 1], m1) : a[2 * j];
+      }
+      if constexpr (D <= 4) {
+        return b[0];
+      } else {
+        return _mm256_blendv_ps(b[0], b[1], _mm256_castsi256_ps(code));
+      }
+    }
+  }
+}
+
+// PerfectLanes for G groups of 8 rows (rows first_row .. first_row + 8 G of
+// the block xs, feature f of row r at xs[f * block + r]), each group in the
+// lanes of AVX2 registers; the G groups are independent, so their steps
+// overlap. Per level, each lane's node index i selects the node's threshold
+// and feature code from the tree's tables (thr, code; node i at entry i):
+// levels 0-2 from one register, 3 from one loaded register, 4 from two, all
+// with permutes; deeper levels with gathers. The value of the feature is
+// picked by Avx2Select (D features) or gathered (D = 0: code = f * block).
+// The compare is !(x <= t) (_CMP_NLE_UQ: true for NaN), the step
+// i -> 2 i + 1 (+ 1 to the right). The leaf path lengths are gathered and
+// added to depths in tree order, so the sums are the portable code's bits.
+template <int D, int G>
+__attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
+    const float* thr, const std::int32_t* code, const double* leaves, int depth, const float* xs,
+    std::size_t block, std::size_t first_row, double* depths) {
+  const __m256i one = _mm256_set1_epi32(1);
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256 t012 = _mm256_loadu_ps(thr);
+  const __m256i c012 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(code));
+  constexpr int kX = D > 0 ? D : 1;
+  __m256 x[G][kX];
+  __m256i idx[G];
+#pragma GCC unroll 4
+  for (int g = 0; g < G; ++g) {
+    idx[g] = _mm256_setzero_si256();
+    if constexpr (D > 0) {
+#pragma GCC unroll 8
+      for (int f = 0; f < D; ++f) {
+        x[g][f] = _mm256_loadu_ps(xs + static_cast<std::size_t>(f) * block + first_row + 8 * g);
+      }
+    }
+  }
+  for (int level = 0; level < depth; ++level) {
+    __m256 th[G];
+    __m256i co[G];
+    if (level <= 2) {
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) {
+        th[g] = _mm256_permutevar8x32_ps(t012, idx[g]);
+        co[g] = _mm256_permutevar8x32_epi32(c012, idx[g]);
+      }
+    } else if (level <= 4) {
+      // Level L holds nodes base .. 2 base, base = 2^L - 1; k = i - base.
+      const int base = (1 << level) - 1;
+      const float* tb = thr + base;
+      const __m256i* cb = reinterpret_cast<const __m256i*>(code + base);
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) {
+        const __m256i k = _mm256_sub_epi32(idx[g], _mm256_set1_epi32(base));
+        th[g] = _mm256_permutevar8x32_ps(_mm256_loadu_ps(tb), k);
+        co[g] = _mm256_permutevar8x32_epi32(_mm256_loadu_si256(cb), k);
+        if (level == 4) {
+          // Bit 3 of k (to the sign bit) chooses entries 8-15.
+          const __m256 hi = _mm256_castsi256_ps(_mm256_slli_epi32(k, 28));
+          th[g] = _mm256_blendv_ps(th[g], _mm256_permutevar8x32_ps(_mm256_loadu_ps(tb + 8), k), hi);
+          co[g] = _mm256_castps_si256(_mm256_blendv_ps(
+              _mm256_castsi256_ps(co[g]),
+              _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(_mm256_loadu_si256(cb + 1), k)), hi));
+        }
+      }
+    } else {
+#pragma GCC unroll 4
+      for (int g = 0; g < G; ++g) {
+        th[g] = _mm256_i32gather_ps(thr, idx[g], 4);
+        co[g] = _mm256_i32gather_epi32(code, idx[g], 4);
+      }
+    }
+#pragma GCC unroll 4
+    for (int g = 0; g < G; ++g) {
+      __m256 v;
+      if constexpr (D > 0) {
+        v = Avx2Select<kX>(x[g], co[g]);
+      } else {
+        v = _mm256_i32gather_ps(xs + first_row + 8 * g, _mm256_add_epi32(co[g], lane), 4);
+      }
+      const __m256i right = _mm256_castps_si256(_mm256_cmp_ps(v, th[g], _CMP_NLE_UQ));
+      // right is -1 in the lanes that go right: i -> 2 i + 1 - right.
+      idx[g] = _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(idx[g], idx[g]), one), right);
+    }
+  }
+  const __m256i internal = _mm256_set1_epi32((1 << depth) - 1);
+#pragma GCC unroll 4
+  for (int g = 0; g < G; ++g) {
+    const __m256i leaf = _mm256_sub_epi32(idx[g], internal);
+    double* dd = depths + first_row + 8 * g;
+    const __m256d lo = _mm256_i32gather_pd(leaves, _mm256_castsi256_si128(leaf), 8);
+    const __m256d hi = _mm256_i32gather_pd(leaves, _mm256_extracti128_si256(leaf, 1), 8);
+    _mm256_storeu_pd(dd, _mm256_add_pd(_mm256_loadu_pd(dd), lo));
+    _mm256_storeu_pd(dd + 4, _mm256_add_pd(_mm256_loadu_pd(dd + 4), hi));
+  }
+}
+
+// All groups of the block's first `rows` rows for one tree, kAvx2Groups at a
+// time.
+constexpr int kAvx2Groups = 4;
+template <int D>
+__attribute__((target("avx2"))) void Avx2Tree(const float* thr, const std::int32_t* code,
+                                              const double* leaves, int depth, const float* xs,
+                                              std::size_t block, std::size_t rows, double* depths) {
+  const std::size_t groups = (rows + 7) / 8;
+  std::size_t g = 0;
+  for (; g + kAvx2Groups <= groups; g += kAvx2Groups) {
+    Avx2Groups<D, kAvx2Groups>(thr, code, leaves, depth, xs, block, g * 8, depths);
+  }
+  for (; g < groups; ++g) Avx2Groups<D, 1>(thr, code, leaves, depth, xs, block, g * 8, depths);
+}
+
 }  // namespace
 
 __attribute__((target("avx512f"))) void Scorer::PerfectBlockAvx512(std::size_t rows) {
@@ -385,10 +560,24 @@ __attribute__((target("avx512f"))) void Scorer::PerfectBlockAvx512(std::size_t r
     }
   }
 }
+void Scorer::PerfectBlockAvx2(std::size_t rows) {
+  static_assert(kAvx2Lanes == 8 && kAvx2BlendFeatures == 8);
+  using TreeFn = void (*)(const float*, const std::int32_t*, const double*, int, const float*,
+                          std::size_t, std::size_t, double*);
+  static constexpr TreeFn kByFeatures[] = {Avx2Tree<0>, Avx2Tree<1>, Avx2Tree<2>,
+                                           Avx2Tree<3>, Avx2Tree<4>, Avx2Tree<5>,
+                                           Avx2Tree<6>, Avx2Tree<7>, Avx2Tree<8>};
+  const TreeFn tree_fn = kByFeatures[num_features_ <= kAvx2BlendFeatures ? num_features_ : 0];
+  for (const PerfectTree& pt : ptrees_) {
+    tree_fn(vthr_.data() + pt.nodes, vcode_.data() + pt.nodes, pleaves_.data() + pt.leaves,
+            pt.depth, scratch_.data(), block_, rows, depths_.data());
+  }
+}
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic pop
 #endif
 #else
+void Scorer::PerfectBlockAvx2(std::size_t rows) { PerfectBlock(rows); }
 void Scorer::PerfectBlockAvx512(std::size_t rows) { PerfectBlock(rows); }
 #endif
 
@@ -449,10 +638,16 @@ void Scorer::ScoreSamplesBatch(const Matrix& x, std::span<double> out) {
       // every row of the block descends it, kLanes rows at a time. Lanes past
       // the last row of a short block descend whatever the scratch holds
       // (finite values) and are ignored.
-      if (simd_) {
-        PerfectBlockAvx512(n);
-      } else {
-        PerfectBlock(n);
+      switch (kernel_) {
+        case ScorerKernel::kAvx512:
+          PerfectBlockAvx512(n);
+          break;
+        case ScorerKernel::kAvx2:
+          PerfectBlockAvx2(n);
+          break;
+        default:
+          PerfectBlock(n);
+          break;
       }
       for (std::size_t r = 0; r < n; ++r) out[begin + r] = ScoreFromDepths(depths_[r]);
       continue;

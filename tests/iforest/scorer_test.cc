@@ -238,14 +238,14 @@ TEST(ScorerTest, BatchPathsEqualSingleRowsBitForBit) {
       x.data[(n / 2 + k) * c.d + k % c.d] = specials[k % 7];
     }
     Scorer fast(*m);
-    Scorer portable(*m, ScorerOptions{.simd = false});
-    EXPECT_FALSE(portable.uses_simd());
+    Scorer portable(*m, ScorerOptions{.kernel = ScorerKernel::kPortable});
+    EXPECT_EQ(portable.kernel(), ScorerKernel::kPortable);
     if (!c.simd_fits) {
-      EXPECT_FALSE(fast.uses_simd());
+      EXPECT_NE(fast.kernel(), ScorerKernel::kAvx512);
     }
 #if defined(__x86_64__)
     if (c.simd_fits && __builtin_cpu_supports("avx512f")) {
-      EXPECT_TRUE(fast.uses_simd());
+      EXPECT_EQ(fast.kernel(), ScorerKernel::kAvx512);
     }
 #endif
     std::vector<double> single(n);
