@@ -393,6 +393,17 @@ __attribute__((target("avx512f"), always_inline)) inline void Avx512Groups(
   }
 }
 
+// _mm256_blendv_ps(a, b, m) (b where m's sign bit is set), as one
+// instruction: GCC 12 rewrites the intrinsic with a mask that is an integer
+// into a compare against zero and a blend, an extra instruction per blend in
+// the AVX2 kernel's inner loop.
+__attribute__((target("avx2"), always_inline)) inline __m256 Avx2Blend(__m256 a, __m256 b,
+                                                                       __m256 m) {
+  __m256 r;
+  asm("vblendvps %3, %2, %1, %0" : "=x"(r) : "x"(a), "xm"(b), "x"(m));
+  return r;
+}
+
 // The row's value of each lane's feature, for the AVX2 kernel: D <= 8
 // features x[0..D) (lane = row), code = f << 29 per lane, so that the sign
 // bits of code << 2, code << 1 and code are bits 0, 1 and 2 of f: a tree of
@@ -409,7 +420,7 @@ __attribute__((target("avx2"), always_inline)) inline __m256 Avx2Select(const __
     __m256 a[kA];
 #pragma GCC unroll 4
     for (int j = 0; j < kA; ++j) {
-      a[j] = 2 * j + 1 < D ? _mm256_blendv_ps(x[2 * j], x[2 * j + 1], m0) : x[2 * j];
+      a[j] = 2 * j + 1 < D ? Avx2Blend(x[2 * j], x[2 * j + 1], m0) : x[2 * j];
     }
     if constexpr (D <= 2) {
       return a[0];
@@ -419,16 +430,38 @@ __attribute__((target("avx2"), always_inline)) inline __m256 Avx2Select(const __
       __m256 b[kB];
 #pragma GCC unroll 2
       for (int j = 0; j < kB; ++j) {
-        b[j] = 2 * j + 1 < kA ? _mm256_blendv_ps(a[2 * j], a[2 * j + 1], m1) : a[2 * j];
+        b[j] = 2 * j + 1 < kA ? Avx2Blend(a[2 * j], a[2 * j + 1], m1) : a[2 * j];
       }
       if constexpr (D <= 4) {
         return b[0];
       } else {
-        return _mm256_blendv_ps(b[0], b[1], _mm256_castsi256_ps(code));
+        return Avx2Blend(b[0], b[1], _mm256_castsi256_ps(code));
       }
     }
   }
 }
+
+// Entry k (per lane, 0 <= k < 8 R) of the table t: one permute per 8
+// entries, then blends on bits 3, 4 and 5 of k (shifted to the sign bit).
+// Bits are moved, never computed, so int tables pass through as floats.
+template <int R>
+__attribute__((target("avx2"), always_inline)) inline __m256 Avx2Lookup(const float* t, __m256i k) {
+  static_assert(R == 1 || R == 2 || R == 4 || R == 8 || R == 16);
+  __m256 p[R];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) p[r] = _mm256_permutevar8x32_ps(_mm256_loadu_ps(t + 8 * r), k);
+  int n = R;
+  for (int bit = 3; n > 1; ++bit, n /= 2) {
+    const __m256 m = _mm256_castsi256_ps(_mm256_slli_epi32(k, 31 - bit));
+#pragma GCC unroll 4
+    for (int r = 0; r < n / 2; ++r) p[r] = Avx2Blend(p[2 * r], p[2 * r + 1], m);
+  }
+  return p[0];
+}
+
+// The deepest level whose nodes the AVX2 kernel looks up with permutes
+// (Avx2Lookup) rather than gathers.
+constexpr int kAvx2PermuteMaxLevel = 6;
 
 // PerfectLanes for G groups of 8 rows (rows first_row .. first_row + 8 G of
 // the block xs, feature f of row r at xs[f * block + r]), each group in the
@@ -471,23 +504,29 @@ __attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
         th[g] = _mm256_permutevar8x32_ps(t012, idx[g]);
         co[g] = _mm256_permutevar8x32_epi32(c012, idx[g]);
       }
-    } else if (level <= 4) {
+    } else if (level <= kAvx2PermuteMaxLevel) {
       // Level L holds nodes base .. 2 base, base = 2^L - 1; k = i - base.
       const int base = (1 << level) - 1;
       const float* tb = thr + base;
-      const __m256i* cb = reinterpret_cast<const __m256i*>(code + base);
+      const float* cb = reinterpret_cast<const float*>(code + base);
 #pragma GCC unroll 4
       for (int g = 0; g < G; ++g) {
         const __m256i k = _mm256_sub_epi32(idx[g], _mm256_set1_epi32(base));
-        th[g] = _mm256_permutevar8x32_ps(_mm256_loadu_ps(tb), k);
-        co[g] = _mm256_permutevar8x32_epi32(_mm256_loadu_si256(cb), k);
-        if (level == 4) {
-          // Bit 3 of k (to the sign bit) chooses entries 8-15.
-          const __m256 hi = _mm256_castsi256_ps(_mm256_slli_epi32(k, 28));
-          th[g] = _mm256_blendv_ps(th[g], _mm256_permutevar8x32_ps(_mm256_loadu_ps(tb + 8), k), hi);
-          co[g] = _mm256_castps_si256(_mm256_blendv_ps(
-              _mm256_castsi256_ps(co[g]),
-              _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(_mm256_loadu_si256(cb + 1), k)), hi));
+        if (level == 3) {
+          th[g] = Avx2Lookup<1>(tb, k);
+          co[g] = _mm256_castps_si256(Avx2Lookup<1>(cb, k));
+        } else if (level == 4) {
+          th[g] = Avx2Lookup<2>(tb, k);
+          co[g] = _mm256_castps_si256(Avx2Lookup<2>(cb, k));
+        } else if (level == 5) {
+          th[g] = Avx2Lookup<4>(tb, k);
+          co[g] = _mm256_castps_si256(Avx2Lookup<4>(cb, k));
+        } else if (level == 6) {
+          th[g] = Avx2Lookup<8>(tb, k);
+          co[g] = _mm256_castps_si256(Avx2Lookup<8>(cb, k));
+        } else {
+          th[g] = Avx2Lookup<16>(tb, k);
+          co[g] = _mm256_castps_si256(Avx2Lookup<16>(cb, k));
         }
       }
     } else {
