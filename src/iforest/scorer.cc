@@ -1,6 +1,7 @@
 #include "iforest/scorer.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -147,18 +148,72 @@ Scorer::Scorer(const Model& model, ScorerOptions options)
       }
     }
   } else if (kernel_ == ScorerKernel::kAvx2) {
-    const bool blend = num_features_ <= kAvx2BlendFeatures;
-    vthr_.assign(pnodes_.size() + kAvx2Pad, 0.0f);
-    vcode_.assign(pnodes_.size() + kAvx2Pad, 0);
-    for (std::size_t i = 0; i < pnodes_.size(); ++i) {
-      vthr_[i] = pnodes_[i].threshold;
-      const std::uint32_t f = pnodes_[i].x_offset / static_cast<std::uint32_t>(block_);
-      // f << 29 puts bit 2 of f in the sign bit (what blendv tests), bits 1
-      // and 0 a shift of 1 and 2 away. A gather index must fit an int32.
-      MH_CHECK(blend || pnodes_[i].x_offset + block_ <=
-                            static_cast<std::uint32_t>(std::numeric_limits<std::int32_t>::max()));
-      vcode_[i] = blend ? static_cast<std::int32_t>(f << 29)
-                        : static_cast<std::int32_t>(pnodes_[i].x_offset);
+    BuildAvx2Tables();
+  }
+}
+
+void Scorer::BuildAvx2Tables() {
+  // The sorted distinct thresholds of each feature.
+  std::vector<std::vector<float>> splits(num_features_);
+  for (const PerfectNode& n : pnodes_) splits[n.x_offset / block_].push_back(n.threshold);
+  vsplit_begin_.assign(1, 0);
+  vsplits_.clear();
+  for (std::vector<float>& u : splits) {
+    std::sort(u.begin(), u.end());
+    // -0 and 0 are one threshold: every x compares alike with both.
+    u.erase(std::unique(u.begin(), u.end()), u.end());
+    vsplits_.insert(vsplits_.end(), u.begin(), u.end());
+    vsplit_begin_.push_back(static_cast<std::uint32_t>(vsplits_.size()));
+  }
+  // f << vshift_ | rank: f takes the top bits (for at most 8 features bits
+  // 31-29, which the blends read), the rank the others.
+  const int fbits = num_features_ <= kAvx2BlendFeatures ? 3 : std::bit_width(num_features_ - 1);
+  vshift_ = 32 - fbits;
+  std::size_t max_rank = 0;
+  for (std::size_t f = 0; f < num_features_; ++f) {
+    max_rank = std::max<std::size_t>(max_rank, vsplit_begin_[f + 1] - vsplit_begin_[f]);
+  }
+  if (fbits > 31 || max_rank >= (std::size_t{1} << vshift_) ||
+      (num_features_ > kAvx2BlendFeatures &&
+       num_features_ * block_ >
+           static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max()))) {
+    kernel_ = ScorerKernel::kPortable;  // cannot happen with kMaxPerfectNodes; stay safe
+    return;
+  }
+  vnodes_.assign(pnodes_.size() + kAvx2Pad, 0);
+  for (std::size_t i = 0; i < pnodes_.size(); ++i) {
+    const std::size_t f = pnodes_[i].x_offset / block_;
+    const float* u = vsplits_.data() + vsplit_begin_[f];
+    const float* end = vsplits_.data() + vsplit_begin_[f + 1];
+    const auto j = static_cast<std::uint32_t>(std::lower_bound(u, end, pnodes_[i].threshold) - u);
+    vnodes_[i] = static_cast<std::int32_t>((static_cast<std::uint32_t>(f) << vshift_) | j);
+  }
+  ranks_.assign(block_ * num_features_, 0);
+}
+
+void Scorer::RankBlock(std::size_t rows) {
+  for (std::size_t f = 0; f < num_features_; ++f) {
+    const float* u = vsplits_.data() + vsplit_begin_[f];
+    const std::uint32_t n = vsplit_begin_[f + 1] - vsplit_begin_[f];
+    const std::uint32_t top = static_cast<std::uint32_t>(f) << vshift_;
+    const float* xs = scratch_.data() + f * block_;
+    std::int32_t* out = ranks_.data() + f * block_;
+    for (std::size_t r = 0; r < rows; ++r) {
+      // The number of thresholds t with !(x <= t), a prefix of u (NaN: all):
+      // branch-free binary search.
+      const float x = xs[r];
+      std::uint32_t rank = 0;
+      if (n > 0) {
+        const float* base = u;
+        std::uint32_t len = n;
+        while (len > 1) {
+          const std::uint32_t half = len / 2;
+          base += half * static_cast<std::uint32_t>(!(x <= base[half - 1]));
+          len -= half;
+        }
+        rank = static_cast<std::uint32_t>(base - u) + static_cast<std::uint32_t>(!(x <= *base));
+      }
+      out[r] = static_cast<std::int32_t>(top | rank);
     }
   }
 }
@@ -405,17 +460,17 @@ __attribute__((target("avx2"), always_inline)) inline __m256 Avx2Blend(__m256 a,
 }
 
 // The row's value of each lane's feature, for the AVX2 kernel: D <= 8
-// features x[0..D) (lane = row), code = f << 29 per lane, so that the sign
-// bits of code << 2, code << 1 and code are bits 0, 1 and 2 of f: a tree of
-// blends (5 for 6 features).
+// features x[0..D) (lane = row), node = f << 29 | rank per lane, so that the
+// sign bits of node << 2, node << 1 and node are bits 0, 1 and 2 of f: a tree
+// of blends (5 for 6 features).
 template <int D>
 __attribute__((target("avx2"), always_inline)) inline __m256 Avx2Select(const __m256* x,
-                                                                        __m256i code) {
+                                                                        __m256i node) {
   static_assert(D >= 1 && D <= 8);
   if constexpr (D == 1) {
     return x[0];
   } else {
-    const __m256 m0 = _mm256_castsi256_ps(_mm256_slli_epi32(code, 2));
+    const __m256 m0 = _mm256_castsi256_ps(_mm256_slli_epi32(node, 2));
     constexpr int kA = (D + 1) / 2;
     __m256 a[kA];
 #pragma GCC unroll 4
@@ -425,7 +480,7 @@ __attribute__((target("avx2"), always_inline)) inline __m256 Avx2Select(const __
     if constexpr (D <= 2) {
       return a[0];
     } else {
-      const __m256 m1 = _mm256_castsi256_ps(_mm256_slli_epi32(code, 1));
+      const __m256 m1 = _mm256_castsi256_ps(_mm256_slli_epi32(node, 1));
       constexpr int kB = (kA + 1) / 2;
       __m256 b[kB];
 #pragma GCC unroll 2
@@ -435,7 +490,7 @@ __attribute__((target("avx2"), always_inline)) inline __m256 Avx2Select(const __
       if constexpr (D <= 4) {
         return b[0];
       } else {
-        return Avx2Blend(b[0], b[1], _mm256_castsi256_ps(code));
+        return Avx2Blend(b[0], b[1], _mm256_castsi256_ps(node));
       }
     }
   }
@@ -443,45 +498,49 @@ __attribute__((target("avx2"), always_inline)) inline __m256 Avx2Select(const __
 
 // Entry k (per lane, 0 <= k < 8 R) of the table t: one permute per 8
 // entries, then blends on bits 3, 4 and 5 of k (shifted to the sign bit).
-// Bits are moved, never computed, so int tables pass through as floats.
 template <int R>
-__attribute__((target("avx2"), always_inline)) inline __m256 Avx2Lookup(const float* t, __m256i k) {
-  static_assert(R == 1 || R == 2 || R == 4 || R == 8 || R == 16);
+__attribute__((target("avx2"), always_inline)) inline __m256i Avx2Lookup(const std::int32_t* t,
+                                                                         __m256i k) {
+  static_assert(R == 1 || R == 2 || R == 4 || R == 8);
   __m256 p[R];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r) p[r] = _mm256_permutevar8x32_ps(_mm256_loadu_ps(t + 8 * r), k);
+#pragma GCC unroll 8
+  for (int r = 0; r < R; ++r) {
+    p[r] = _mm256_castsi256_ps(_mm256_permutevar8x32_epi32(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(t + 8 * r)), k));
+  }
   int n = R;
   for (int bit = 3; n > 1; ++bit, n /= 2) {
     const __m256 m = _mm256_castsi256_ps(_mm256_slli_epi32(k, 31 - bit));
 #pragma GCC unroll 4
     for (int r = 0; r < n / 2; ++r) p[r] = Avx2Blend(p[2 * r], p[2 * r + 1], m);
   }
-  return p[0];
+  return _mm256_castps_si256(p[0]);
 }
 
 // The deepest level whose nodes the AVX2 kernel looks up with permutes
-// (Avx2Lookup) rather than gathers.
+// (Avx2Lookup) rather than gathers (measured: 4 1.48, 5 1.56, 6 1.63, 7 0.89
+// M rows/s before the rank coding).
 constexpr int kAvx2PermuteMaxLevel = 6;
 
 // PerfectLanes for G groups of 8 rows (rows first_row .. first_row + 8 G of
-// the block xs, feature f of row r at xs[f * block + r]), each group in the
-// lanes of AVX2 registers; the G groups are independent, so their steps
-// overlap. Per level, each lane's node index i selects the node's threshold
-// and feature code from the tree's tables (thr, code; node i at entry i):
-// levels 0-2 from one register, 3 from one loaded register, 4 from two, all
-// with permutes; deeper levels with gathers. The value of the feature is
-// picked by Avx2Select (D features) or gathered (D = 0: code = f * block).
-// The compare is !(x <= t) (_CMP_NLE_UQ: true for NaN), the step
-// i -> 2 i + 1 (+ 1 to the right). The leaf path lengths are gathered and
-// added to depths in tree order, so the sums are the portable code's bits.
+// the block, whose ranks (f << shift | rank of the row's value of feature f,
+// see Scorer::RankBlock) are at ranks[f * block + r]), each group in the lanes
+// of AVX2 registers; the G groups are independent, so their steps overlap.
+// Per level, each lane's node index i selects the node's code (f << shift |
+// rank of its threshold) from the tree's table: levels 0-2 from one register,
+// deeper levels with permutes of the level's slice (Avx2Lookup) down to
+// kAvx2PermuteMaxLevel, gathers below. The row's code for that feature is
+// picked by Avx2Select (D features) or gathered (D = 0). Both codes carry f
+// in the same top bits, so the row goes right, !(x <= t), exactly when its
+// code is the greater: i -> 2 i + 1 (+ 1 to the right). The leaf path lengths
+// are gathered and added to depths in tree order, so the sums are the
+// portable code's bits.
 template <int D, int G>
 __attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
-    const float* thr, const std::int32_t* code, const double* leaves, int depth, const float* xs,
-    std::size_t block, std::size_t first_row, double* depths) {
+    const std::int32_t* nodes, const double* leaves, int depth, const std::int32_t* ranks,
+    std::size_t block, int shift, std::size_t first_row, double* depths) {
   const __m256i one = _mm256_set1_epi32(1);
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const __m256 t012 = _mm256_loadu_ps(thr);
-  const __m256i c012 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(code));
+  const __m256i n012 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(nodes));
   constexpr int kX = D > 0 ? D : 1;
   __m256 x[G][kX];
   __m256i idx[G];
@@ -491,61 +550,52 @@ __attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
     if constexpr (D > 0) {
 #pragma GCC unroll 8
       for (int f = 0; f < D; ++f) {
-        x[g][f] = _mm256_loadu_ps(xs + static_cast<std::size_t>(f) * block + first_row + 8 * g);
+        x[g][f] = _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(
+            ranks + static_cast<std::size_t>(f) * block + first_row + 8 * g)));
       }
     }
   }
   for (int level = 0; level < depth; ++level) {
-    __m256 th[G];
-    __m256i co[G];
+    __m256i nd[G];
     if (level <= 2) {
 #pragma GCC unroll 4
-      for (int g = 0; g < G; ++g) {
-        th[g] = _mm256_permutevar8x32_ps(t012, idx[g]);
-        co[g] = _mm256_permutevar8x32_epi32(c012, idx[g]);
-      }
+      for (int g = 0; g < G; ++g) nd[g] = _mm256_permutevar8x32_epi32(n012, idx[g]);
     } else if (level <= kAvx2PermuteMaxLevel) {
       // Level L holds nodes base .. 2 base, base = 2^L - 1; k = i - base.
       const int base = (1 << level) - 1;
-      const float* tb = thr + base;
-      const float* cb = reinterpret_cast<const float*>(code + base);
+      const std::int32_t* nb = nodes + base;
 #pragma GCC unroll 4
       for (int g = 0; g < G; ++g) {
         const __m256i k = _mm256_sub_epi32(idx[g], _mm256_set1_epi32(base));
         if (level == 3) {
-          th[g] = Avx2Lookup<1>(tb, k);
-          co[g] = _mm256_castps_si256(Avx2Lookup<1>(cb, k));
+          nd[g] = Avx2Lookup<1>(nb, k);
         } else if (level == 4) {
-          th[g] = Avx2Lookup<2>(tb, k);
-          co[g] = _mm256_castps_si256(Avx2Lookup<2>(cb, k));
+          nd[g] = Avx2Lookup<2>(nb, k);
         } else if (level == 5) {
-          th[g] = Avx2Lookup<4>(tb, k);
-          co[g] = _mm256_castps_si256(Avx2Lookup<4>(cb, k));
-        } else if (level == 6) {
-          th[g] = Avx2Lookup<8>(tb, k);
-          co[g] = _mm256_castps_si256(Avx2Lookup<8>(cb, k));
+          nd[g] = Avx2Lookup<4>(nb, k);
         } else {
-          th[g] = Avx2Lookup<16>(tb, k);
-          co[g] = _mm256_castps_si256(Avx2Lookup<16>(cb, k));
+          nd[g] = Avx2Lookup<8>(nb, k);
         }
       }
     } else {
 #pragma GCC unroll 4
-      for (int g = 0; g < G; ++g) {
-        th[g] = _mm256_i32gather_ps(thr, idx[g], 4);
-        co[g] = _mm256_i32gather_epi32(code, idx[g], 4);
-      }
+      for (int g = 0; g < G; ++g) nd[g] = _mm256_i32gather_epi32(nodes, idx[g], 4);
     }
 #pragma GCC unroll 4
     for (int g = 0; g < G; ++g) {
-      __m256 v;
+      __m256i v;
       if constexpr (D > 0) {
-        v = Avx2Select<kX>(x[g], co[g]);
+        v = _mm256_castps_si256(Avx2Select<kX>(x[g], nd[g]));
       } else {
-        v = _mm256_i32gather_ps(xs + first_row + 8 * g, _mm256_add_epi32(co[g], lane), 4);
+        // f * block + lane: where the lane's rank of feature f is.
+        const __m256i at =
+            _mm256_add_epi32(_mm256_mullo_epi32(_mm256_srli_epi32(nd[g], shift),
+                                                _mm256_set1_epi32(static_cast<int>(block))),
+                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        v = _mm256_i32gather_epi32(ranks + first_row + 8 * g, at, 4);
       }
-      const __m256i right = _mm256_castps_si256(_mm256_cmp_ps(v, th[g], _CMP_NLE_UQ));
       // right is -1 in the lanes that go right: i -> 2 i + 1 - right.
+      const __m256i right = _mm256_cmpgt_epi32(v, nd[g]);
       idx[g] = _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(idx[g], idx[g]), one), right);
     }
   }
@@ -561,19 +611,69 @@ __attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
   }
 }
 
+// Scorer::RankBlock for one feature with AVX2: rows (a multiple of 8) values
+// xs, n > 0 sorted thresholds u, out = top | rank. The search is the
+// portable one (Scorer::RankBlock), 8 rows in the lanes of a register, two
+// registers at a time; every lane takes the same steps (len is shared), so
+// only the positions differ.
+__attribute__((target("avx2"))) void Avx2Rank(const float* u, std::uint32_t n, std::uint32_t top,
+                                              const float* xs, std::size_t rows,
+                                              std::int32_t* out) {
+  const __m256i top_v = _mm256_set1_epi32(static_cast<int>(top));
+  std::size_t r = 0;
+  for (; r + 16 <= rows; r += 16) {
+    const __m256 x0 = _mm256_loadu_ps(xs + r), x1 = _mm256_loadu_ps(xs + r + 8);
+    __m256i b0 = _mm256_setzero_si256(), b1 = _mm256_setzero_si256();
+    for (std::uint32_t len = n; len > 1;) {
+      const std::uint32_t half = len / 2;
+      const __m256i h = _mm256_set1_epi32(static_cast<int>(half));
+      const __m256 t0 = _mm256_i32gather_ps(u + half - 1, b0, 4);
+      const __m256 t1 = _mm256_i32gather_ps(u + half - 1, b1, 4);
+      b0 = _mm256_add_epi32(
+          b0, _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(x0, t0, _CMP_NLE_UQ)), h));
+      b1 = _mm256_add_epi32(
+          b1, _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(x1, t1, _CMP_NLE_UQ)), h));
+      len -= half;
+    }
+    b0 = _mm256_sub_epi32(
+        b0, _mm256_castps_si256(_mm256_cmp_ps(x0, _mm256_i32gather_ps(u, b0, 4), _CMP_NLE_UQ)));
+    b1 = _mm256_sub_epi32(
+        b1, _mm256_castps_si256(_mm256_cmp_ps(x1, _mm256_i32gather_ps(u, b1, 4), _CMP_NLE_UQ)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r), _mm256_or_si256(b0, top_v));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r + 8), _mm256_or_si256(b1, top_v));
+  }
+  for (; r < rows; r += 8) {
+    const __m256 x0 = _mm256_loadu_ps(xs + r);
+    __m256i b0 = _mm256_setzero_si256();
+    for (std::uint32_t len = n; len > 1;) {
+      const std::uint32_t half = len / 2;
+      const __m256 t0 = _mm256_i32gather_ps(u + half - 1, b0, 4);
+      b0 = _mm256_add_epi32(
+          b0, _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(x0, t0, _CMP_NLE_UQ)),
+                               _mm256_set1_epi32(static_cast<int>(half))));
+      len -= half;
+    }
+    b0 = _mm256_sub_epi32(
+        b0, _mm256_castps_si256(_mm256_cmp_ps(x0, _mm256_i32gather_ps(u, b0, 4), _CMP_NLE_UQ)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r), _mm256_or_si256(b0, top_v));
+  }
+}
+
 // All groups of the block's first `rows` rows for one tree, kAvx2Groups at a
-// time.
+// time (measured: 2 groups 1.17, 4 groups 1.70, 8 groups 1.56 M rows/s).
 constexpr int kAvx2Groups = 4;
 template <int D>
-__attribute__((target("avx2"))) void Avx2Tree(const float* thr, const std::int32_t* code,
-                                              const double* leaves, int depth, const float* xs,
-                                              std::size_t block, std::size_t rows, double* depths) {
+__attribute__((target("avx2"))) void Avx2Tree(const std::int32_t* nodes, const double* leaves,
+                                              int depth, const std::int32_t* ranks,
+                                              std::size_t block, int shift, std::size_t rows,
+                                              double* depths) {
   const std::size_t groups = (rows + 7) / 8;
   std::size_t g = 0;
   for (; g + kAvx2Groups <= groups; g += kAvx2Groups) {
-    Avx2Groups<D, kAvx2Groups>(thr, code, leaves, depth, xs, block, g * 8, depths);
+    Avx2Groups<D, kAvx2Groups>(nodes, leaves, depth, ranks, block, shift, g * 8, depths);
   }
-  for (; g < groups; ++g) Avx2Groups<D, 1>(thr, code, leaves, depth, xs, block, g * 8, depths);
+  for (; g < groups; ++g)
+    Avx2Groups<D, 1>(nodes, leaves, depth, ranks, block, shift, g * 8, depths);
 }
 
 }  // namespace
@@ -601,15 +701,26 @@ __attribute__((target("avx512f"))) void Scorer::PerfectBlockAvx512(std::size_t r
 }
 void Scorer::PerfectBlockAvx2(std::size_t rows) {
   static_assert(kAvx2Lanes == 8 && kAvx2BlendFeatures == 8);
-  using TreeFn = void (*)(const float*, const std::int32_t*, const double*, int, const float*,
-                          std::size_t, std::size_t, double*);
+  const std::size_t padded = (rows + kAvx2Lanes - 1) / kAvx2Lanes * kAvx2Lanes;
+  for (std::size_t f = 0; f < num_features_; ++f) {
+    const std::uint32_t n = vsplit_begin_[f + 1] - vsplit_begin_[f];
+    const std::uint32_t top = static_cast<std::uint32_t>(f) << vshift_;
+    if (n == 0) {
+      std::fill_n(ranks_.data() + f * block_, padded, static_cast<std::int32_t>(top));
+      continue;
+    }
+    Avx2Rank(vsplits_.data() + vsplit_begin_[f], n, top, scratch_.data() + f * block_, padded,
+             ranks_.data() + f * block_);
+  }
+  using TreeFn = void (*)(const std::int32_t*, const double*, int, const std::int32_t*, std::size_t,
+                          int, std::size_t, double*);
   static constexpr TreeFn kByFeatures[] = {Avx2Tree<0>, Avx2Tree<1>, Avx2Tree<2>,
                                            Avx2Tree<3>, Avx2Tree<4>, Avx2Tree<5>,
                                            Avx2Tree<6>, Avx2Tree<7>, Avx2Tree<8>};
   const TreeFn tree_fn = kByFeatures[num_features_ <= kAvx2BlendFeatures ? num_features_ : 0];
   for (const PerfectTree& pt : ptrees_) {
-    tree_fn(vthr_.data() + pt.nodes, vcode_.data() + pt.nodes, pleaves_.data() + pt.leaves,
-            pt.depth, scratch_.data(), block_, rows, depths_.data());
+    tree_fn(vnodes_.data() + pt.nodes, pleaves_.data() + pt.leaves, pt.depth, ranks_.data(), block_,
+            vshift_, rows, depths_.data());
   }
 }
 #if defined(__GNUC__) && !defined(__clang__)

@@ -136,20 +136,27 @@ class Scorer {
   // thresholds, and sfeat_, 16 x the node features (zero past the tree's
   // internal nodes).
   //
-  // The AVX2 kernel (PerfectBlockAvx2) walks 8 rows per tree in the lanes of
-  // a register, several groups of 8 at a time. Per level it looks up each
-  // lane's node threshold and feature code with one-register permutes for
-  // levels 0-3, two for level 4, and gathers below; the row's value of the
-  // feature with a tree of blends on the code's bits (at most 8 features) or
-  // a gather (more). Its tables, indexed as pnodes_: vthr_, the thresholds,
-  // and vcode_, the feature f as f << 29 (blends) or f * block_ (gather),
-  // both padded with kAvx2Pad zeros.
+  // The AVX2 kernel (PerfectBlockAvx2) compares ranks instead of floats. Per
+  // feature f, the sorted distinct thresholds of the forest u_0 < u_1 < ...
+  // (vsplits_); a node's threshold is u_j and a row's value x has rank
+  // b = #{j : !(x <= u_j)} (RankBlock; NaN: all), so !(x <= u_j) iff b > j,
+  // exactly. Node and row both carry f << vshift_ | rank (vnodes_, indexed
+  // as pnodes_ and padded with kAvx2Pad zeros; ranks_, feature-major like
+  // scratch_), so one int32 per node holds what the row needs: 8 rows walk
+  // a tree in the lanes of a register, several groups of 8 at a time; per
+  // level a permute (levels 0-6) or a gather (deeper) looks up each lane's
+  // node, a tree of blends on f's bits (at most 8 features) or a gather
+  // (more) the row's code, and one integer compare decides.
   void PerfectBlock(std::size_t rows);
   void PerfectBlockAvx2(std::size_t rows);
   void PerfectBlockAvx512(std::size_t rows);
   static constexpr std::size_t kAvx2Lanes = 8;
   static constexpr std::size_t kAvx2BlendFeatures = 8;
-  static constexpr std::size_t kAvx2Pad = 32;
+  static constexpr std::size_t kAvx2Pad = 64;
+  // Builds vsplits_, vnodes_ and ranks_ (or falls back to kPortable).
+  void BuildAvx2Tables();
+  // ranks_ of the first `rows` rows of scratch_.
+  void RankBlock(std::size_t rows);
   static constexpr int kSimdMaxDepth = 8;
   static constexpr std::size_t kSimdMaxFeatures = 8;
   static constexpr std::size_t kSimdLanes = 16;
@@ -177,8 +184,11 @@ class Scorer {
   ScorerKernel kernel_ = ScorerKernel::kPortable;
   std::vector<float> sthr_;  // see PerfectBlockAvx512
   std::vector<std::int32_t> sfeat_;
-  std::vector<float> vthr_;  // see PerfectBlockAvx2
-  std::vector<std::int32_t> vcode_;
+  std::vector<float> vsplits_;               // see PerfectBlockAvx2
+  std::vector<std::uint32_t> vsplit_begin_;  // feature f's are [f], [f + 1])
+  std::vector<std::int32_t> vnodes_;
+  int vshift_ = 29;
+  std::vector<std::int32_t> ranks_;
   std::vector<std::int32_t> roots_;  // index of each tree's root in nodes_
   std::vector<float> scratch_;       // block_ rows, scaled, cast to float, feature-major
   std::vector<double> depths_;       // block_ path length sums
