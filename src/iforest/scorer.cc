@@ -517,6 +517,15 @@ __attribute__((target("avx2"), always_inline)) inline __m256i Avx2Lookup(const s
   return _mm256_castps_si256(p[0]);
 }
 
+// -1 in the lanes of the 8 rows at ranks (feature f's at ranks[f * block])
+// that go right at the node with code `node`.
+__attribute__((target("avx2"), always_inline)) inline __m256 Avx2NodeRight(
+    std::int32_t node, const std::int32_t* ranks, std::size_t block, int shift) {
+  const std::int32_t* xf = ranks + (static_cast<std::uint32_t>(node) >> shift) * block;
+  return _mm256_castsi256_ps(_mm256_cmpgt_epi32(
+      _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xf)), _mm256_set1_epi32(node)));
+}
+
 // The deepest level whose nodes the AVX2 kernel looks up with permutes
 // (Avx2Lookup) rather than gathers (measured: 4 1.48, 5 1.56, 6 1.63, 7 0.89
 // M rows/s before the rank coding).
@@ -540,7 +549,6 @@ __attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
     const std::int32_t* nodes, const double* leaves, int depth, const std::int32_t* ranks,
     std::size_t block, int shift, std::size_t first_row, double* depths) {
   const __m256i one = _mm256_set1_epi32(1);
-  const __m256i n012 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(nodes));
   constexpr int kX = D > 0 ? D : 1;
   __m256 x[G][kX];
   __m256i idx[G];
@@ -555,12 +563,37 @@ __attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
       }
     }
   }
-  for (int level = 0; level < depth; ++level) {
-    __m256i nd[G];
-    if (level <= 2) {
+  // Levels 0-2 (nodes 0-6, the same for every lane): compare every lane with
+  // each node of the level, then pick each lane's result with blends on the
+  // results of the levels above (r[0], r[1]: -1 where the lane went right).
+  const int top = std::min(depth, 3);
+
+  __m256 r[G][3];
+  for (int level = 0; level < top; ++level) {
 #pragma GCC unroll 4
-      for (int g = 0; g < G; ++g) nd[g] = _mm256_permutevar8x32_epi32(n012, idx[g]);
-    } else if (level <= kAvx2PermuteMaxLevel) {
+    for (int g = 0; g < G; ++g) {
+      const std::int32_t* rows_g = ranks + first_row + 8 * g;
+      __m256 right;
+      if (level == 0) {
+        right = Avx2NodeRight(nodes[0], rows_g, block, shift);
+      } else if (level == 1) {
+        right = Avx2Blend(Avx2NodeRight(nodes[1], rows_g, block, shift),
+                          Avx2NodeRight(nodes[2], rows_g, block, shift), r[g][0]);
+      } else {
+        right = Avx2Blend(Avx2Blend(Avx2NodeRight(nodes[3], rows_g, block, shift),
+                                    Avx2NodeRight(nodes[4], rows_g, block, shift), r[g][1]),
+                          Avx2Blend(Avx2NodeRight(nodes[5], rows_g, block, shift),
+                                    Avx2NodeRight(nodes[6], rows_g, block, shift), r[g][1]),
+                          r[g][0]);
+      }
+      r[g][level] = right;
+      idx[g] = _mm256_sub_epi32(_mm256_add_epi32(_mm256_add_epi32(idx[g], idx[g]), one),
+                                _mm256_castps_si256(right));
+    }
+  }
+  for (int level = top; level < depth; ++level) {
+    __m256i nd[G];
+    if (level <= kAvx2PermuteMaxLevel) {
       // Level L holds nodes base .. 2 base, base = 2^L - 1; k = i - base.
       const int base = (1 << level) - 1;
       const std::int32_t* nb = nodes + base;
