@@ -552,7 +552,7 @@ __attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
   constexpr int kX = D > 0 ? D : 1;
   __m256 x[G][kX];
   __m256i idx[G];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int g = 0; g < G; ++g) {
     idx[g] = _mm256_setzero_si256();
     if constexpr (D > 0) {
@@ -570,7 +570,7 @@ __attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
 
   __m256 r[G][3];
   for (int level = 0; level < top; ++level) {
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int g = 0; g < G; ++g) {
       const std::int32_t* rows_g = ranks + first_row + 8 * g;
       __m256 right;
@@ -597,7 +597,7 @@ __attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
       // Level L holds nodes base .. 2 base, base = 2^L - 1; k = i - base.
       const int base = (1 << level) - 1;
       const std::int32_t* nb = nodes + base;
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int g = 0; g < G; ++g) {
         const __m256i k = _mm256_sub_epi32(idx[g], _mm256_set1_epi32(base));
         if (level == 3) {
@@ -611,10 +611,10 @@ __attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
         }
       }
     } else {
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int g = 0; g < G; ++g) nd[g] = _mm256_i32gather_epi32(nodes, idx[g], 4);
     }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
     for (int g = 0; g < G; ++g) {
       __m256i v;
       if constexpr (D > 0) {
@@ -633,7 +633,7 @@ __attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
     }
   }
   const __m256i internal = _mm256_set1_epi32((1 << depth) - 1);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
   for (int g = 0; g < G; ++g) {
     const __m256i leaf = _mm256_sub_epi32(idx[g], internal);
     double* dd = depths + first_row + 8 * g;
@@ -693,8 +693,10 @@ __attribute__((target("avx2"))) void Avx2Rank(const float* u, std::uint32_t n, s
 }
 
 // All groups of the block's first `rows` rows for one tree, kAvx2Groups at a
-// time (measured: 2 groups 1.17, 4 groups 1.70, 8 groups 1.56 M rows/s).
-constexpr int kAvx2Groups = 4;
+// time: enough independent work to hide the latency of a level (measured,
+// 200 trees: 2 groups 1.55, 3 1.73, 4 2.02, 6 2.10, 8 2.20, 12 1.74, 16 1.83
+// M rows/s).
+constexpr int kAvx2Groups = 8;
 template <int D>
 __attribute__((target("avx2"))) void Avx2Tree(const std::int32_t* nodes, const double* leaves,
                                               int depth, const std::int32_t* ranks,
