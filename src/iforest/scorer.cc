@@ -189,6 +189,7 @@ void Scorer::BuildAvx2Tables() {
     vnodes_[i] = static_cast<std::int32_t>((static_cast<std::uint32_t>(f) << vshift_) | j);
   }
   ranks_.assign(block_ * num_features_, 0);
+  leaf_index_.assign(block_ * kAvx2LeafChunk, 0);
 }
 
 void Scorer::RankBlock(std::size_t rows) {
@@ -546,8 +547,8 @@ constexpr int kAvx2PermuteMaxLevel = 6;
 // portable code's bits.
 template <int D, int G>
 __attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
-    const std::int32_t* nodes, const double* leaves, int depth, const std::int32_t* ranks,
-    std::size_t block, int shift, std::size_t first_row, double* depths) {
+    const std::int32_t* nodes, int depth, const std::int32_t* ranks, std::size_t block, int shift,
+    std::size_t first_row, std::int32_t* leaf_out) {
   const __m256i one = _mm256_set1_epi32(1);
   constexpr int kX = D > 0 ? D : 1;
   __m256 x[G][kX];
@@ -635,12 +636,8 @@ __attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
   const __m256i internal = _mm256_set1_epi32((1 << depth) - 1);
 #pragma GCC unroll 8
   for (int g = 0; g < G; ++g) {
-    const __m256i leaf = _mm256_sub_epi32(idx[g], internal);
-    double* dd = depths + first_row + 8 * g;
-    const __m256d lo = _mm256_i32gather_pd(leaves, _mm256_castsi256_si128(leaf), 8);
-    const __m256d hi = _mm256_i32gather_pd(leaves, _mm256_extracti128_si256(leaf, 1), 8);
-    _mm256_storeu_pd(dd, _mm256_add_pd(_mm256_loadu_pd(dd), lo));
-    _mm256_storeu_pd(dd + 4, _mm256_add_pd(_mm256_loadu_pd(dd + 4), hi));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(leaf_out + first_row + 8 * g),
+                        _mm256_sub_epi32(idx[g], internal));
   }
 }
 
@@ -698,17 +695,15 @@ __attribute__((target("avx2"))) void Avx2Rank(const float* u, std::uint32_t n, s
 // M rows/s).
 constexpr int kAvx2Groups = 8;
 template <int D>
-__attribute__((target("avx2"))) void Avx2Tree(const std::int32_t* nodes, const double* leaves,
-                                              int depth, const std::int32_t* ranks,
-                                              std::size_t block, int shift, std::size_t rows,
-                                              double* depths) {
+__attribute__((target("avx2"))) void Avx2Tree(const std::int32_t* nodes, int depth,
+                                              const std::int32_t* ranks, std::size_t block,
+                                              int shift, std::size_t rows, std::int32_t* leaf_out) {
   const std::size_t groups = (rows + 7) / 8;
   std::size_t g = 0;
   for (; g + kAvx2Groups <= groups; g += kAvx2Groups) {
-    Avx2Groups<D, kAvx2Groups>(nodes, leaves, depth, ranks, block, shift, g * 8, depths);
+    Avx2Groups<D, kAvx2Groups>(nodes, depth, ranks, block, shift, g * 8, leaf_out);
   }
-  for (; g < groups; ++g)
-    Avx2Groups<D, 1>(nodes, leaves, depth, ranks, block, shift, g * 8, depths);
+  for (; g < groups; ++g) Avx2Groups<D, 1>(nodes, depth, ranks, block, shift, g * 8, leaf_out);
 }
 
 }  // namespace
@@ -747,15 +742,42 @@ void Scorer::PerfectBlockAvx2(std::size_t rows) {
     Avx2Rank(vsplits_.data() + vsplit_begin_[f], n, top, scratch_.data() + f * block_, padded,
              ranks_.data() + f * block_);
   }
-  using TreeFn = void (*)(const std::int32_t*, const double*, int, const std::int32_t*, std::size_t,
-                          int, std::size_t, double*);
+  using TreeFn = void (*)(const std::int32_t*, int, const std::int32_t*, std::size_t, int,
+                          std::size_t, std::int32_t*);
   static constexpr TreeFn kByFeatures[] = {Avx2Tree<0>, Avx2Tree<1>, Avx2Tree<2>,
                                            Avx2Tree<3>, Avx2Tree<4>, Avx2Tree<5>,
                                            Avx2Tree<6>, Avx2Tree<7>, Avx2Tree<8>};
   const TreeFn tree_fn = kByFeatures[num_features_ <= kAvx2BlendFeatures ? num_features_ : 0];
-  for (const PerfectTree& pt : ptrees_) {
-    tree_fn(vnodes_.data() + pt.nodes, pleaves_.data() + pt.leaves, pt.depth, ranks_.data(), block_,
-            vshift_, rows, depths_.data());
+  // kAvx2LeafChunk trees at a time: their leaf indices (leaf_index_, L1-sized),
+  // then every row adds their path lengths, tree by tree.
+  for (std::size_t t0 = 0; t0 < ptrees_.size(); t0 += kAvx2LeafChunk) {
+    const std::size_t chunk = std::min(kAvx2LeafChunk, ptrees_.size() - t0);
+    const double* leaves[kAvx2LeafChunk];
+    for (std::size_t k = 0; k < chunk; ++k) {
+      const PerfectTree& pt = ptrees_[t0 + k];
+      tree_fn(vnodes_.data() + pt.nodes, pt.depth, ranks_.data(), block_, vshift_, rows,
+              leaf_index_.data() + k * block_);
+      leaves[k] = pleaves_.data() + pt.leaves;
+    }
+    const std::int32_t* li = leaf_index_.data();
+    std::size_t r = 0;
+    for (; r + 4 <= rows; r += 4) {
+      double d0 = depths_[r], d1 = depths_[r + 1], d2 = depths_[r + 2], d3 = depths_[r + 3];
+      for (std::size_t k = 0; k < chunk; ++k) {
+        const std::int32_t* lk = li + k * block_ + r;
+        d0 += leaves[k][lk[0]];
+        d1 += leaves[k][lk[1]];
+        d2 += leaves[k][lk[2]];
+        d3 += leaves[k][lk[3]];
+      }
+      depths_[r] = d0;
+      depths_[r + 1] = d1;
+      depths_[r + 2] = d2;
+      depths_[r + 3] = d3;
+    }
+    for (; r < rows; ++r) {
+      for (std::size_t k = 0; k < chunk; ++k) depths_[r] += leaves[k][li[k * block_ + r]];
+    }
   }
 }
 #if defined(__GNUC__) && !defined(__clang__)

@@ -153,6 +153,7 @@ class Scorer {
   static constexpr std::size_t kAvx2Lanes = 8;
   static constexpr std::size_t kAvx2BlendFeatures = 8;
   static constexpr std::size_t kAvx2Pad = 64;
+  static constexpr std::size_t kAvx2LeafChunk = 16;
   // Builds vsplits_, vnodes_ and ranks_ (or falls back to kPortable).
   void BuildAvx2Tables();
   // ranks_ of the first `rows` rows of scratch_.
@@ -189,9 +190,10 @@ class Scorer {
   std::vector<std::int32_t> vnodes_;
   int vshift_ = 29;
   std::vector<std::int32_t> ranks_;
-  std::vector<std::int32_t> roots_;  // index of each tree's root in nodes_
-  std::vector<float> scratch_;       // block_ rows, scaled, cast to float, feature-major
-  std::vector<double> depths_;       // block_ path length sums
+  std::vector<std::int32_t> leaf_index_;  // kAvx2LeafChunk x block_ leaves
+  std::vector<std::int32_t> roots_;       // index of each tree's root in nodes_
+  std::vector<float> scratch_;            // block_ rows, scaled, cast to float, feature-major
+  std::vector<double> depths_;            // block_ path length sums
 };
 
 }  // namespace mh::iforest
