@@ -192,33 +192,6 @@ void Scorer::BuildAvx2Tables() {
   leaf_index_.assign(block_ * kAvx2LeafChunk, 0);
 }
 
-void Scorer::RankBlock(std::size_t rows) {
-  for (std::size_t f = 0; f < num_features_; ++f) {
-    const float* u = vsplits_.data() + vsplit_begin_[f];
-    const std::uint32_t n = vsplit_begin_[f + 1] - vsplit_begin_[f];
-    const std::uint32_t top = static_cast<std::uint32_t>(f) << vshift_;
-    const float* xs = scratch_.data() + f * block_;
-    std::int32_t* out = ranks_.data() + f * block_;
-    for (std::size_t r = 0; r < rows; ++r) {
-      // The number of thresholds t with !(x <= t), a prefix of u (NaN: all):
-      // branch-free binary search.
-      const float x = xs[r];
-      std::uint32_t rank = 0;
-      if (n > 0) {
-        const float* base = u;
-        std::uint32_t len = n;
-        while (len > 1) {
-          const std::uint32_t half = len / 2;
-          base += half * static_cast<std::uint32_t>(!(x <= base[half - 1]));
-          len -= half;
-        }
-        rank = static_cast<std::uint32_t>(base - u) + static_cast<std::uint32_t>(!(x <= *base));
-      }
-      out[r] = static_cast<std::int32_t>(top | rank);
-    }
-  }
-}
-
 bool Scorer::BuildPerfect(const Model& model) {
   std::size_t total = 0;
   std::vector<int> depth(model.trees.size(), 0);
@@ -534,7 +507,7 @@ constexpr int kAvx2PermuteMaxLevel = 6;
 
 // PerfectLanes for G groups of 8 rows (rows first_row .. first_row + 8 G of
 // the block, whose ranks (f << shift | rank of the row's value of feature f,
-// see Scorer::RankBlock) are at ranks[f * block + r]), each group in the lanes
+// see Avx2Rank) are at ranks[f * block + r]), each group in the lanes
 // of AVX2 registers; the G groups are independent, so their steps overlap.
 // Per level, each lane's node index i selects the node's code (f << shift |
 // rank of its threshold) from the tree's table: levels 0-2 from one register,
@@ -641,11 +614,12 @@ __attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
   }
 }
 
-// Scorer::RankBlock for one feature with AVX2: rows (a multiple of 8) values
-// xs, n > 0 sorted thresholds u, out = top | rank. The search is the
-// portable one (Scorer::RankBlock), 8 rows in the lanes of a register, two
-// registers at a time; every lane takes the same steps (len is shared), so
-// only the positions differ.
+// The ranks of one feature (see Scorer::PerfectBlockAvx2): out[r] = top |
+// #{j : !(xs[r] <= u[j])} for the n > 0 sorted thresholds u and rows (a
+// multiple of 8) values xs. The predicate holds for a prefix of u (all of it
+// for NaN), so a branch-free binary search finds its length: 8 rows in the
+// lanes of a register, two registers at a time; every lane takes the same
+// steps (len is shared), only the positions differ.
 __attribute__((target("avx2"))) void Avx2Rank(const float* u, std::uint32_t n, std::uint32_t top,
                                               const float* xs, std::size_t rows,
                                               std::int32_t* out) {

@@ -139,7 +139,7 @@ class Scorer {
   // The AVX2 kernel (PerfectBlockAvx2) compares ranks instead of floats. Per
   // feature f, the sorted distinct thresholds of the forest u_0 < u_1 < ...
   // (vsplits_); a node's threshold is u_j and a row's value x has rank
-  // b = #{j : !(x <= u_j)} (RankBlock; NaN: all), so !(x <= u_j) iff b > j,
+  // b = #{j : !(x <= u_j)} (Avx2Rank; NaN: all), so !(x <= u_j) iff b > j,
   // exactly. Node and row both carry f << vshift_ | rank (vnodes_, indexed
   // as pnodes_ and padded with kAvx2Pad zeros; ranks_, feature-major like
   // scratch_), so one int32 per node holds what the row needs: 8 rows walk
@@ -156,8 +156,6 @@ class Scorer {
   static constexpr std::size_t kAvx2LeafChunk = 16;
   // Builds vsplits_, vnodes_ and ranks_ (or falls back to kPortable).
   void BuildAvx2Tables();
-  // ranks_ of the first `rows` rows of scratch_.
-  void RankBlock(std::size_t rows);
   static constexpr int kSimdMaxDepth = 8;
   static constexpr std::size_t kSimdMaxFeatures = 8;
   static constexpr std::size_t kSimdLanes = 16;
