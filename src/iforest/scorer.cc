@@ -618,49 +618,47 @@ __attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
 // #{j : !(xs[r] <= u[j])} for the n > 0 sorted thresholds u and rows (a
 // multiple of 8) values xs. The predicate holds for a prefix of u (all of it
 // for NaN), so a branch-free binary search finds its length: 8 rows in the
-// lanes of a register, two registers at a time; every lane takes the same
+// lanes of a register, kAvx2RankGroups registers at a time; every lane takes the same
 // steps (len is shared), only the positions differ.
+constexpr int kAvx2RankGroups = 4;
+template <int K>
+__attribute__((target("avx2"), always_inline)) inline void Avx2RankGroups(
+    const float* u, std::uint32_t n, __m256i top, const float* xs, std::int32_t* out) {
+  __m256 x[K];
+  __m256i b[K];
+#pragma GCC unroll 8
+  for (int k = 0; k < K; ++k) {
+    x[k] = _mm256_loadu_ps(xs + 8 * k);
+    b[k] = _mm256_setzero_si256();
+  }
+  for (std::uint32_t len = n; len > 1;) {
+    const std::uint32_t half = len / 2;
+    const __m256i h = _mm256_set1_epi32(static_cast<int>(half));
+#pragma GCC unroll 8
+    for (int k = 0; k < K; ++k) {
+      const __m256 t = _mm256_i32gather_ps(u + half - 1, b[k], 4);
+      b[k] = _mm256_add_epi32(
+          b[k], _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(x[k], t, _CMP_NLE_UQ)), h));
+    }
+    len -= half;
+  }
+#pragma GCC unroll 8
+  for (int k = 0; k < K; ++k) {
+    const __m256 t = _mm256_i32gather_ps(u, b[k], 4);
+    b[k] = _mm256_sub_epi32(b[k], _mm256_castps_si256(_mm256_cmp_ps(x[k], t, _CMP_NLE_UQ)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 8 * k), _mm256_or_si256(b[k], top));
+  }
+}
+
 __attribute__((target("avx2"))) void Avx2Rank(const float* u, std::uint32_t n, std::uint32_t top,
                                               const float* xs, std::size_t rows,
                                               std::int32_t* out) {
   const __m256i top_v = _mm256_set1_epi32(static_cast<int>(top));
   std::size_t r = 0;
-  for (; r + 16 <= rows; r += 16) {
-    const __m256 x0 = _mm256_loadu_ps(xs + r), x1 = _mm256_loadu_ps(xs + r + 8);
-    __m256i b0 = _mm256_setzero_si256(), b1 = _mm256_setzero_si256();
-    for (std::uint32_t len = n; len > 1;) {
-      const std::uint32_t half = len / 2;
-      const __m256i h = _mm256_set1_epi32(static_cast<int>(half));
-      const __m256 t0 = _mm256_i32gather_ps(u + half - 1, b0, 4);
-      const __m256 t1 = _mm256_i32gather_ps(u + half - 1, b1, 4);
-      b0 = _mm256_add_epi32(
-          b0, _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(x0, t0, _CMP_NLE_UQ)), h));
-      b1 = _mm256_add_epi32(
-          b1, _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(x1, t1, _CMP_NLE_UQ)), h));
-      len -= half;
-    }
-    b0 = _mm256_sub_epi32(
-        b0, _mm256_castps_si256(_mm256_cmp_ps(x0, _mm256_i32gather_ps(u, b0, 4), _CMP_NLE_UQ)));
-    b1 = _mm256_sub_epi32(
-        b1, _mm256_castps_si256(_mm256_cmp_ps(x1, _mm256_i32gather_ps(u, b1, 4), _CMP_NLE_UQ)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r), _mm256_or_si256(b0, top_v));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r + 8), _mm256_or_si256(b1, top_v));
+  for (; r + 8 * kAvx2RankGroups <= rows; r += 8 * kAvx2RankGroups) {
+    Avx2RankGroups<kAvx2RankGroups>(u, n, top_v, xs + r, out + r);
   }
-  for (; r < rows; r += 8) {
-    const __m256 x0 = _mm256_loadu_ps(xs + r);
-    __m256i b0 = _mm256_setzero_si256();
-    for (std::uint32_t len = n; len > 1;) {
-      const std::uint32_t half = len / 2;
-      const __m256 t0 = _mm256_i32gather_ps(u + half - 1, b0, 4);
-      b0 = _mm256_add_epi32(
-          b0, _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(x0, t0, _CMP_NLE_UQ)),
-                               _mm256_set1_epi32(static_cast<int>(half))));
-      len -= half;
-    }
-    b0 = _mm256_sub_epi32(
-        b0, _mm256_castps_si256(_mm256_cmp_ps(x0, _mm256_i32gather_ps(u, b0, 4), _CMP_NLE_UQ)));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r), _mm256_or_si256(b0, top_v));
-  }
+  for (; r < rows; r += 8) Avx2RankGroups<1>(u, n, top_v, xs + r, out + r);
 }
 
 // All groups of the block's first `rows` rows for one tree, kAvx2Groups at a
