@@ -501,23 +501,23 @@ __attribute__((target("avx2"), always_inline)) inline __m256 Avx2NodeRight(
 }
 
 // The deepest level whose nodes the AVX2 kernel looks up with permutes
-// (Avx2Lookup) rather than gathers (measured: 4 1.48, 5 1.56, 6 1.63, 7 0.89
-// M rows/s before the rank coding).
+// (Avx2Lookup) rather than gathers (measured, 200 trees, when thresholds and
+// features were two tables: 4 1.48, 5 1.56, 6 1.63, 7 0.89 M rows/s; with
+// the one table of codes 5 and 6 are alike, 7 is 1.5 against 2.4).
 constexpr int kAvx2PermuteMaxLevel = 6;
 
 // PerfectLanes for G groups of 8 rows (rows first_row .. first_row + 8 G of
-// the block, whose ranks (f << shift | rank of the row's value of feature f,
-// see Avx2Rank) are at ranks[f * block + r]), each group in the lanes
-// of AVX2 registers; the G groups are independent, so their steps overlap.
-// Per level, each lane's node index i selects the node's code (f << shift |
-// rank of its threshold) from the tree's table: levels 0-2 from one register,
-// deeper levels with permutes of the level's slice (Avx2Lookup) down to
-// kAvx2PermuteMaxLevel, gathers below. The row's code for that feature is
-// picked by Avx2Select (D features) or gathered (D = 0). Both codes carry f
-// in the same top bits, so the row goes right, !(x <= t), exactly when its
-// code is the greater: i -> 2 i + 1 (+ 1 to the right). The leaf path lengths
-// are gathered and added to depths in tree order, so the sums are the
-// portable code's bits.
+// the block, whose codes f << shift | rank of the row's value of feature f
+// (see Avx2Rank) are at ranks[f * block + r]), each group in the lanes of
+// AVX2 registers; the G groups are independent, so their steps overlap.
+// Levels 0-2: Avx2NodeRight for each node, blended by the lane's earlier
+// steps. Deeper, each lane's node index i selects the node's code (f <<
+// shift | rank of its threshold) from the tree's table with permutes of the
+// level's slice (Avx2Lookup) down to kAvx2PermuteMaxLevel and gathers below,
+// and the row's code for that feature is picked by Avx2Select (D features) or
+// gathered (D = 0). Both codes carry f in the same top bits, so the row goes
+// right, !(x <= t), exactly when its code is the greater: i -> 2 i + 1 (+ 1
+// to the right). Stores each row's leaf (0 .. 2^depth) at leaf_out[r].
 template <int D, int G>
 __attribute__((target("avx2"), always_inline)) inline void Avx2Groups(
     const std::int32_t* nodes, int depth, const std::int32_t* ranks, std::size_t block, int shift,

@@ -143,10 +143,14 @@ class Scorer {
   // exactly. Node and row both carry f << vshift_ | rank (vnodes_, indexed
   // as pnodes_ and padded with kAvx2Pad zeros; ranks_, feature-major like
   // scratch_), so one int32 per node holds what the row needs: 8 rows walk
-  // a tree in the lanes of a register, several groups of 8 at a time; per
-  // level a permute (levels 0-6) or a gather (deeper) looks up each lane's
-  // node, a tree of blends on f's bits (at most 8 features) or a gather
-  // (more) the row's code, and one integer compare decides.
+  // a tree in the lanes of a register, 8 groups of 8 at a time. Levels 0-2
+  // compare every lane with each of their 7 nodes and blend the results;
+  // below, per level a permute (levels 3-6) or a gather (deeper) looks up
+  // each lane's node, a tree of blends on f's bits (at most 8 features) or a
+  // gather (more) the row's code, and one integer compare decides. The
+  // leaves reached are stored (leaf_index_, kAvx2LeafChunk trees at a time)
+  // and each row then adds their path lengths in tree order, as the
+  // portable code does, so the sums are its bits.
   void PerfectBlock(std::size_t rows);
   void PerfectBlockAvx2(std::size_t rows);
   void PerfectBlockAvx512(std::size_t rows);
