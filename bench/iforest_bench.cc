@@ -1,6 +1,7 @@
 // Isolation Forest benchmarks: single-row DecisionFunction latency (mean, and
 // a per-call distribution with p50/p99) and batch throughput (100 and 200
-// trees, 6 features, max_samples 256, one core), training time for 1e5 and
+// trees, 6 features, max_samples 256, one core; each batch kernel forced in
+// turn, see docs/models.md), training time for 1e5 and
 // 1e6 x 6 rows, model file load and scikit-learn pickle import.
 // tools/iforest_bench_sklearn.py times scikit-learn on the same shapes.
 #include <algorithm>
