@@ -1,6 +1,7 @@
 // Isolation Forest benchmarks: single-row DecisionFunction latency (mean, and
 // a per-call distribution with p50/p99) and batch throughput (100 and 200
-// trees, 6 features, max_samples 256, one core), training time for 1e5 and
+// trees, 6 features, max_samples 256, one core; each batch kernel forced in
+// turn, see docs/models.md), training time for 1e5 and
 // 1e6 x 6 rows, model file load and scikit-learn pickle import.
 // tools/iforest_bench_sklearn.py times scikit-learn on the same shapes.
 #include <algorithm>
@@ -83,9 +84,15 @@ void BM_DecisionFunctionSingleRow(benchmark::State& state) {
 }
 BENCHMARK(BM_DecisionFunctionSingleRow);
 
-// Args: rows, trees. One core.
+// Args: rows, trees, kernel (ScorerKernel: 0 auto, 1 portable, 2 AVX2, 3
+// AVX-512; a kernel the CPU lacks is skipped). One core.
 void BM_ScoreSamplesBatch(benchmark::State& state) {
-  Scorer scorer(TrainedModel(static_cast<int>(state.range(1))));
+  const auto kernel = static_cast<ScorerKernel>(state.range(2));
+  Scorer scorer(TrainedModel(static_cast<int>(state.range(1))), ScorerOptions{.kernel = kernel});
+  if (kernel != ScorerKernel::kAuto && scorer.kernel() != kernel) {
+    state.SkipWithError("kernel not available on this cpu");
+    return;
+  }
   const Matrix rows = Data(static_cast<std::size_t>(state.range(0)), 3);
   std::vector<double> out(rows.rows);
   for (auto _ : state) {
@@ -94,7 +101,9 @@ void BM_ScoreSamplesBatch(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * state.range(0));
 }
-BENCHMARK(BM_ScoreSamplesBatch)->Args({10000, 100})->Args({10000, 200});
+BENCHMARK(BM_ScoreSamplesBatch)
+    ->ArgNames({"rows", "trees", "kernel"})
+    ->ArgsProduct({{10000}, {100, 200}, {0, 1, 2, 3}});
 
 // Arg: threads (0 = all cores).
 void BM_Train1e5x6(benchmark::State& state) {

@@ -8,9 +8,9 @@
 // where c() is AveragePathLength (model.h). When c(max_samples) = 0 (one
 // training sample) the score is -0.5, as in sklearn.
 //
-// Batch scoring runs an AVX-512 kernel when the CPU has it (checked at run
-// time; ScorerOptions turns it off) and a portable one otherwise; both give
-// the single-row results bit for bit.
+// Batch scoring runs an AVX-512 or AVX2 kernel when the CPU has it (checked
+// at run time; ScorerOptions can force one) and a portable one otherwise; all
+// give the single-row results bit for bit.
 //
 // Thread safety: a Scorer holds a scratch buffer, so it is not thread-safe;
 // use one per thread. The model is only read and may be shared.
@@ -33,11 +33,21 @@ namespace mh::iforest {
 // values itself: callers validate untrusted rows with this first.
 Status CheckRow(const Model& model, std::span<const double> row);
 
+// The batch kernels of ScoreSamplesBatch. All give the single-row results
+// bit for bit.
+enum class ScorerKernel : std::uint8_t {
+  kAuto = 0,      // the fastest this CPU and model allow (below)
+  kPortable = 1,  // plain C++, any CPU and model
+  kAvx2 = 2,      // AVX2: any model in the expanded layout (trees of depth <= 12)
+  kAvx512 = 3,    // AVX-512F: trees of depth <= 8 and at most 8 features
+};
+
 struct ScorerOptions {
-  // Batch scoring with AVX-512 when the CPU has it (checked at run time) and
-  // the model fits the kernel (trees of depth <= 8, at most 8 features);
-  // false forces the portable code. Both give the same bits.
-  bool simd = true;
+  // kAuto runs AVX-512 when the CPU has it (checked at run time) and the model
+  // fits it, else AVX2 when the CPU has it and the model fits it, else the
+  // portable kernel. A named kernel runs when the CPU and the model allow it,
+  // the portable one otherwise (Scorer::kernel() says which runs).
+  ScorerKernel kernel = ScorerKernel::kAuto;
 };
 
 class Scorer {
@@ -65,8 +75,8 @@ class Scorer {
 
   std::size_t num_features() const { return num_features_; }
   double offset() const { return offset_; }
-  // True when ScoreSamplesBatch uses the AVX-512 kernel.
-  bool uses_simd() const { return simd_; }
+  // The kernel ScoreSamplesBatch runs (never kAuto).
+  ScorerKernel kernel() const { return kernel_; }
 
  private:
   // A node of the flattened forest, 16 bytes. Internal nodes: feature >= 0
@@ -125,8 +135,31 @@ class Scorer {
   // leaves). Its tables (per tree, kSimdTable entries): sthr_, the node
   // thresholds, and sfeat_, 16 x the node features (zero past the tree's
   // internal nodes).
+  //
+  // The AVX2 kernel (PerfectBlockAvx2) compares ranks instead of floats. Per
+  // feature f, the sorted distinct thresholds of the forest u_0 < u_1 < ...
+  // (vsplits_); a node's threshold is u_j and a row's value x has rank
+  // b = #{j : !(x <= u_j)} (Avx2Rank; NaN: all), so !(x <= u_j) iff b > j,
+  // exactly. Node and row both carry f << vshift_ | rank (vnodes_, indexed
+  // as pnodes_ and padded with kAvx2Pad zeros; ranks_, feature-major like
+  // scratch_), so one int32 per node holds what the row needs: 8 rows walk
+  // a tree in the lanes of a register, 8 groups of 8 at a time. Levels 0-2
+  // compare every lane with each of their 7 nodes and blend the results;
+  // below, per level a permute (levels 3-6) or a gather (deeper) looks up
+  // each lane's node, a tree of blends on f's bits (at most 8 features) or a
+  // gather (more) the row's code, and one integer compare decides. The
+  // leaves reached are stored (leaf_index_, kAvx2LeafChunk trees at a time)
+  // and each row then adds their path lengths in tree order, as the
+  // portable code does, so the sums are its bits.
   void PerfectBlock(std::size_t rows);
+  void PerfectBlockAvx2(std::size_t rows);
   void PerfectBlockAvx512(std::size_t rows);
+  static constexpr std::size_t kAvx2Lanes = 8;
+  static constexpr std::size_t kAvx2BlendFeatures = 8;
+  static constexpr std::size_t kAvx2Pad = 64;
+  static constexpr std::size_t kAvx2LeafChunk = 16;
+  // Builds vsplits_, vnodes_ and ranks_ (or falls back to kPortable).
+  void BuildAvx2Tables();
   static constexpr int kSimdMaxDepth = 8;
   static constexpr std::size_t kSimdMaxFeatures = 8;
   static constexpr std::size_t kSimdLanes = 16;
@@ -151,12 +184,18 @@ class Scorer {
   std::vector<PerfectNode> pnodes_;  // internal nodes of every expanded tree
   std::vector<double> pleaves_;      // 2^D leaf path lengths per expanded tree
   std::vector<PerfectTree> ptrees_;
-  bool simd_ = false;        // PerfectBlockAvx512 is used
+  ScorerKernel kernel_ = ScorerKernel::kPortable;
   std::vector<float> sthr_;  // see PerfectBlockAvx512
   std::vector<std::int32_t> sfeat_;
-  std::vector<std::int32_t> roots_;  // index of each tree's root in nodes_
-  std::vector<float> scratch_;       // block_ rows, scaled, cast to float, feature-major
-  std::vector<double> depths_;       // block_ path length sums
+  std::vector<float> vsplits_;               // see PerfectBlockAvx2
+  std::vector<std::uint32_t> vsplit_begin_;  // feature f's are [f], [f + 1])
+  std::vector<std::int32_t> vnodes_;
+  int vshift_ = 29;
+  std::vector<std::int32_t> ranks_;
+  std::vector<std::int32_t> leaf_index_;  // kAvx2LeafChunk x block_ leaves
+  std::vector<std::int32_t> roots_;       // index of each tree's root in nodes_
+  std::vector<float> scratch_;            // block_ rows, scaled, cast to float, feature-major
+  std::vector<double> depths_;            // block_ path length sums
 };
 
 }  // namespace mh::iforest

@@ -167,18 +167,21 @@ TEST(ScorerTest, ScoringDoesNotAllocate) {
   m.has_scaler = true;
   m.scaler.mean = {0.0, 0.0};
   m.scaler.scale = {1.0, 1.0};
-  Scorer s(m);
   Matrix x{100, 2, std::vector<double>(200, 0.25)};
   std::vector<double> out(100);
-  const long before = g_allocations.load();
-  double sum = 0.0;
-  for (int i = 0; i < 1000; ++i) {
-    const double row[2] = {i * 0.001, 1.0};
-    sum += s.DecisionFunction(row) + s.ScoreSamples(row) + s.Predict(row);
+  for (const ScorerKernel kernel :
+       {ScorerKernel::kPortable, ScorerKernel::kAvx2, ScorerKernel::kAvx512}) {
+    Scorer s(m, ScorerOptions{.kernel = kernel});
+    const long before = g_allocations.load();
+    double sum = 0.0;
+    for (int i = 0; i < 1000; ++i) {
+      const double row[2] = {i * 0.001, 1.0};
+      sum += s.DecisionFunction(row) + s.ScoreSamples(row) + s.Predict(row);
+    }
+    s.ScoreSamplesBatch(x, out);
+    EXPECT_EQ(g_allocations.load(), before) << static_cast<int>(s.kernel());
+    EXPECT_TRUE(std::isfinite(sum));
   }
-  s.ScoreSamplesBatch(x, out);
-  EXPECT_EQ(g_allocations.load(), before);
-  EXPECT_TRUE(std::isfinite(sum));
 }
 
 // Batch scoring, portable and (where the CPU has AVX-512) SIMD, equals
@@ -238,14 +241,14 @@ TEST(ScorerTest, BatchPathsEqualSingleRowsBitForBit) {
       x.data[(n / 2 + k) * c.d + k % c.d] = specials[k % 7];
     }
     Scorer fast(*m);
-    Scorer portable(*m, ScorerOptions{.simd = false});
-    EXPECT_FALSE(portable.uses_simd());
+    Scorer portable(*m, ScorerOptions{.kernel = ScorerKernel::kPortable});
+    EXPECT_EQ(portable.kernel(), ScorerKernel::kPortable);
     if (!c.simd_fits) {
-      EXPECT_FALSE(fast.uses_simd());
+      EXPECT_NE(fast.kernel(), ScorerKernel::kAvx512);
     }
 #if defined(__x86_64__)
     if (c.simd_fits && __builtin_cpu_supports("avx512f")) {
-      EXPECT_TRUE(fast.uses_simd());
+      EXPECT_EQ(fast.kernel(), ScorerKernel::kAvx512);
     }
 #endif
     std::vector<double> single(n);
