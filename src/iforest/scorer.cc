@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "core/check.h"
@@ -803,13 +804,20 @@ double Scorer::DecisionFunction(std::span<const double> row) { return ScoreSampl
 int Scorer::Predict(std::span<const double> row) { return DecisionFunction(row) < 0.0 ? -1 : 1; }
 
 void Scorer::ScoreSamplesBatch(const Matrix& x, std::span<double> out) {
-  MH_CHECK(x.cols == num_features_ && out.size() == x.rows && x.data.size() == x.rows * x.cols);
+  MH_CHECK(out.size() == x.rows);
+  ScoreSamplesBatch(x, 0, out);
+}
+
+void Scorer::ScoreSamplesBatch(const Matrix& x, std::size_t first, std::span<double> out) {
+  MH_CHECK(x.cols == num_features_ && first <= x.rows && out.size() <= x.rows - first &&
+           x.data.size() == x.rows * x.cols);
   const Node* nodes = nodes_.data();
   float* xs = scratch_.data();
-  for (std::size_t begin = 0; begin < x.rows; begin += block_) {
-    const std::size_t n = std::min(block_, x.rows - begin);
+  const std::size_t rows = out.size();
+  for (std::size_t begin = 0; begin < rows; begin += block_) {
+    const std::size_t n = std::min(block_, rows - begin);
     for (std::size_t r = 0; r < n; ++r) {
-      ScaleRow(x.Row(begin + r), xs + r, block_);
+      ScaleRow(x.Row(first + begin + r), xs + r, block_);
       depths_[r] = 0.0;
     }
     if (perfect_) {
@@ -844,6 +852,39 @@ void Scorer::ScoreSamplesBatch(const Matrix& x, std::span<double> out) {
     }
     for (std::size_t r = 0; r < n; ++r) out[begin + r] = ScoreFromDepths(depths_[r]);
   }
+}
+
+ParallelScorer::ParallelScorer(const Model& model, int threads, ScorerOptions options)
+    : model_(model), options_(options), offset_(model.offset) {
+  MH_CHECK(threads >= 0);
+  if (threads == 0) threads = static_cast<int>(std::thread::hardware_concurrency());
+  scorers_.resize(static_cast<std::size_t>(std::max(threads, 1)));
+  scorers_[0] = std::make_unique<Scorer>(model_, options_);
+}
+
+ParallelScorer::~ParallelScorer() = default;
+
+void ParallelScorer::ScoreSamplesBatch(const Matrix& x, std::span<double> out) {
+  MH_CHECK(out.size() == x.rows);
+  const std::size_t n = std::clamp<std::size_t>(x.rows / kMinRowsPerThread, 1, scorers_.size());
+  if (n == 1) {
+    scorers_[0]->ScoreSamplesBatch(x, out);
+    return;
+  }
+  const std::size_t chunk = (x.rows + n - 1) / n;
+  // Thread t scores rows [t * chunk, ...) with scorers_[t], made there on
+  // first use (the tables are built in parallel too); the caller takes range 0.
+  auto run = [&](std::size_t t) {
+    if (scorers_[t] == nullptr) scorers_[t] = std::make_unique<Scorer>(model_, options_);
+    const std::size_t first = t * chunk;
+    const std::size_t count = std::min(chunk, x.rows - first);
+    scorers_[t]->ScoreSamplesBatch(x, first, out.subspan(first, count));
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(n - 1);
+  for (std::size_t t = 1; t < n; ++t) pool.emplace_back(run, t);
+  run(0);
+  for (std::thread& th : pool) th.join();
 }
 
 }  // namespace mh::iforest

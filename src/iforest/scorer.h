@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -72,6 +73,10 @@ class Scorer {
   // ScoreSamples of every row of x into out (out.size() == x.rows, x.cols ==
   // feature count; checked). No allocation.
   void ScoreSamplesBatch(const Matrix& x, std::span<double> out);
+  // ScoreSamples of rows [first, first + out.size()) of x into out (checked to
+  // lie within x), with the same results as the whole-matrix call: rows are
+  // independent, so threads may score disjoint ranges with a Scorer each.
+  void ScoreSamplesBatch(const Matrix& x, std::size_t first, std::span<double> out);
 
   std::size_t num_features() const { return num_features_; }
   double offset() const { return offset_; }
@@ -196,6 +201,40 @@ class Scorer {
   std::vector<std::int32_t> roots_;       // index of each tree's root in nodes_
   std::vector<float> scratch_;            // block_ rows, scaled, cast to float, feature-major
   std::vector<double> depths_;            // block_ path length sums
+};
+
+// Batch scoring on several threads: the rows of a batch are split into
+// `threads` contiguous ranges, each scored by a Scorer of its own thread
+// (made on first use, kept for the next batches), so the results are those
+// of Scorer::ScoreSamplesBatch bit for bit whatever the thread count. Batches
+// under kMinRowsPerThread rows per thread use fewer threads (one for small
+// batches, on the calling thread).
+//
+// Thread safety: as Scorer (one ParallelScorer per calling thread).
+class ParallelScorer {
+ public:
+  static constexpr std::size_t kMinRowsPerThread = 8192;
+
+  // threads: 0 = std::thread::hardware_concurrency() (at least 1). `model`
+  // as for Scorer.
+  ParallelScorer(const Model& model, int threads, ScorerOptions options = {});
+  ~ParallelScorer();
+
+  ParallelScorer(const ParallelScorer&) = delete;
+  ParallelScorer& operator=(const ParallelScorer&) = delete;
+
+  // As Scorer::ScoreSamplesBatch.
+  void ScoreSamplesBatch(const Matrix& x, std::span<double> out);
+
+  double offset() const { return offset_; }
+  // The most threads a batch uses.
+  int threads() const { return static_cast<int>(scorers_.size()); }
+
+ private:
+  const Model& model_;
+  ScorerOptions options_;
+  double offset_;
+  std::vector<std::unique_ptr<Scorer>> scorers_;  // one per thread, made on first use
 };
 
 }  // namespace mh::iforest

@@ -403,16 +403,7 @@ Result<Model> Train(const Matrix& x, std::vector<std::string> names, const Train
   model.offset = -0.5;
   if (options.contamination != "auto") {
     std::vector<double> scores(n);
-    const int score_threads = ResolveThreads(options.threads, n / 1024 + 1);
-    const std::size_t chunk =
-        (n + static_cast<std::size_t>(score_threads) - 1) / static_cast<std::size_t>(score_threads);
-    ParallelFor(score_threads, static_cast<std::size_t>(score_threads), [&](int, std::size_t c) {
-      Scorer scorer(model);
-      const std::size_t end = std::min(n, (c + 1) * chunk);
-      for (std::size_t i = c * chunk; i < end; ++i) {
-        scores[i] = scorer.ScoreSamples(x.Row(i));
-      }
-    });
+    ParallelScorer(model, options.threads).ScoreSamplesBatch(x, scores);
     model.offset = Percentile(std::move(scores), 100.0 * contamination);
   }
 
