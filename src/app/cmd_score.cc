@@ -193,7 +193,9 @@ class BatchScorer {
     std::vector<TableColumnInfo> schema;
     for (const TableColumn& c : batch.columns) schema.push_back(c.info);
     if (out_ == nullptr) {
-      MH_ASSIGN_OR_RETURN(out_, OpenOutput(args_.output, schema, io_.out));
+      tableio::TableOutputOptions options;
+      options.threads = args_.threads;
+      MH_ASSIGN_OR_RETURN(out_, OpenOutput(args_.output, schema, io_.out, options));
     } else {
       const std::vector<TableColumnInfo>& want = out_->schema();
       bool same = want.size() == schema.size();

@@ -29,10 +29,12 @@ bool NumericKind(ValueKind k) {
 bool TextKey(const std::string& name) { return name == "machine_id" || name == "sensor_id"; }
 
 // Moves the rows of `src` (same kind, `rows` rows) to the end of `dst`;
-// `src` is left for the reader to reset.
+// `src` is left for the reader to reset. A `dst` reserved for the rows (the
+// Parquet row count) keeps the reader's buffers with the reader, for its next
+// batches (no fresh memory per batch); else the first batch takes them.
 template <typename T>
 void MoveAppend(std::vector<T>& src, std::size_t rows, std::vector<T>* dst) {
-  if (dst->empty()) {
+  if (dst->empty() && dst->capacity() < rows) {
     dst->swap(src);
     dst->resize(rows);
     return;
@@ -291,6 +293,22 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
   std::vector<const double*> column_ptrs;
   // Parquet says how many rows come: no reallocation while reading.
   table.x.data.reserve(rows_hint_ * d);
+  for (TableColumn& c : table.keys.columns) {
+    c.valid.reserve(rows_hint_);
+    switch (c.info.kind) {
+      case ValueKind::kDouble:
+        c.doubles.reserve(rows_hint_);
+        break;
+      case ValueKind::kString:
+      case ValueKind::kBinary:
+      case ValueKind::kDecimal:
+        c.strings.reserve(rows_hint_);
+        break;
+      default:
+        c.ints.reserve(rows_hint_);
+        break;
+    }
+  }
   TableBatch batch;
   while (true) {
     const auto t0 = std::chrono::steady_clock::now();

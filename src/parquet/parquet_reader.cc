@@ -425,6 +425,19 @@ class ColumnReader {
 
   // Appends n rows to *out.
   Status Read(std::size_t n, TableColumn* out) {
+    // One allocation per batch at most (none once a reused batch has grown).
+    out->valid.reserve(out->valid.size() + n);
+    switch (plan_.store) {
+      case Store::kInts:
+        out->ints.reserve(out->ints.size() + n);
+        break;
+      case Store::kDoubles:
+        out->doubles.reserve(out->doubles.size() + n);
+        break;
+      case Store::kStrings:
+        out->strings.reserve(out->strings.size() + n);
+        break;
+    }
     while (n > 0) {
       if (page_pos_ == page_rows_) MH_RETURN_IF_ERROR(NextDataPage());
       std::size_t k = std::min(n, page_rows_ - page_pos_);

@@ -1,11 +1,13 @@
 #include "tableio/table_output.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ostream>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include "core/strings.h"
@@ -27,6 +29,9 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 // Text output is appended here and handed to the file or stream in chunks of
 // about this size, so that a row costs no I/O call.
 constexpr std::size_t kFlushBytes = std::size_t{1} << 20;
+// Text output renders a batch on several threads only with at least this
+// many rows per thread.
+constexpr std::size_t kMinRowsPerThread = 16384;
 
 // CSV, TSV and JSON Lines: rows rendered by parquet/table_text.h into one
 // buffer, written to "<path>.tmp" (renamed by Close) or to a stream.
@@ -37,6 +42,8 @@ class TextOutput : public TableOutput {
       : TableOutput(std::move(path), std::move(schema)), format_(format), stream_(stream) {
     text_.times_in_ns = options.times_in_ns;
     text_.csv_delimiter = format == TableFormat::kTsv ? '\t' : ',';
+    threads_ = options.threads > 0 ? static_cast<std::size_t>(options.threads)
+                                   : std::max(1u, std::thread::hardware_concurrency());
     buffer_.reserve(kFlushBytes + 4096);
   }
   ~TextOutput() override {
@@ -77,26 +84,39 @@ class TextOutput : public TableOutput {
   Status Write(const TableBatch& batch) override {
     if (closed_) return Status::Internal(path_ + ": write after close");
     MH_RETURN_IF_ERROR(CheckBatch(batch));
-    const std::size_t n = batch.columns.size();
-    for (std::size_t r = 0; r < batch.rows; ++r) {
-      if (format_ == TableFormat::kJsonLines) {
-        buffer_.push_back('{');
-        for (std::size_t j = 0; j < n; ++j) {
-          if (j > 0) buffer_.push_back(',');
-          buffer_.append(keys_[j]);
-          parquet::AppendJsonValue(batch.columns[j], r, text_, &buffer_);
+    // Large batches: rows [0, chunk) are rendered here, the next ranges by a
+    // thread each into a text of their own, written after in row order.
+    const std::size_t parts = std::clamp<std::size_t>(batch.rows / kMinRowsPerThread, 1, threads_);
+    const std::size_t chunk = (batch.rows + parts - 1) / parts;
+    std::vector<std::vector<std::string>> texts(parts - 1);  // pieces of about kFlushBytes
+    std::vector<std::thread> pool;
+    pool.reserve(parts - 1);
+    for (std::size_t t = 1; t < parts; ++t) {
+      pool.emplace_back([this, &batch, &texts, t, chunk] {
+        std::vector<std::string>& pieces = texts[t - 1];
+        const std::size_t end = std::min(batch.rows, (t + 1) * chunk);
+        for (std::size_t r = t * chunk; r < end; ++r) {
+          if (pieces.empty() || pieces.back().size() >= kFlushBytes) {
+            pieces.emplace_back().reserve(kFlushBytes + 4096);
+          }
+          AppendRow(batch, r, &pieces.back());
         }
-        buffer_.append("}\n");
-      } else {
-        for (std::size_t j = 0; j < n; ++j) {
-          if (j > 0) buffer_.push_back(text_.csv_delimiter);
-          parquet::AppendCsvValue(batch.columns[j], r, text_, &buffer_);
-        }
-        buffer_.push_back('\n');
-      }
-      if (buffer_.size() >= kFlushBytes) MH_RETURN_IF_ERROR(Flush());
+      });
     }
-    return Status::OK();
+    Status s = Status::OK();
+    const std::size_t first_end = std::min(batch.rows, chunk);
+    for (std::size_t r = 0; r < first_end && s.ok(); ++r) {
+      AppendRow(batch, r, &buffer_);
+      if (buffer_.size() >= kFlushBytes) s = Flush();
+    }
+    for (std::thread& th : pool) th.join();
+    if (s.ok()) s = Flush();
+    for (const std::vector<std::string>& pieces : texts) {
+      for (const std::string& piece : pieces) {
+        if (s.ok()) s = WriteBytes(piece);
+      }
+    }
+    return s;
   }
 
   Status Close() override {
@@ -118,17 +138,43 @@ class TextOutput : public TableOutput {
   }
 
  private:
+  // Appends row r of `batch` in the output format, with its line end.
+  void AppendRow(const TableBatch& batch, std::size_t r, std::string* out) const {
+    const std::size_t n = batch.columns.size();
+    if (format_ == TableFormat::kJsonLines) {
+      out->push_back('{');
+      for (std::size_t j = 0; j < n; ++j) {
+        if (j > 0) out->push_back(',');
+        out->append(keys_[j]);
+        parquet::AppendJsonValue(batch.columns[j], r, text_, out);
+      }
+      out->append("}\n");
+    } else {
+      for (std::size_t j = 0; j < n; ++j) {
+        if (j > 0) out->push_back(text_.csv_delimiter);
+        parquet::AppendCsvValue(batch.columns[j], r, text_, out);
+      }
+      out->push_back('\n');
+    }
+  }
+
   Status Flush() {
-    if (buffer_.empty()) return Status::OK();
+    Status s = WriteBytes(buffer_);
+    buffer_.clear();
+    return s;
+  }
+
+  // Writes `bytes` to the file or stream.
+  Status WriteBytes(std::string_view bytes) {
+    if (bytes.empty()) return Status::OK();
     if (stream_ != nullptr) {
-      stream_->write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
-      buffer_.clear();
+      stream_->write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
       return *stream_ ? Status::OK() : Status::IOError("standard output: write failed");
     }
-    const std::size_t wrote = std::fwrite(buffer_.data(), 1, buffer_.size(), file_);
-    const bool ok = wrote == buffer_.size();
-    buffer_.clear();
-    if (!ok) return Status::IOError(tmp_ + ": write failed: " + std::strerror(errno));
+    const std::size_t wrote = std::fwrite(bytes.data(), 1, bytes.size(), file_);
+    if (wrote != bytes.size()) {
+      return Status::IOError(tmp_ + ": write failed: " + std::strerror(errno));
+    }
     return Status::OK();
   }
 
@@ -139,6 +185,7 @@ class TextOutput : public TableOutput {
   std::string buffer_;
   std::string tmp_;
   std::FILE* file_ = nullptr;
+  std::size_t threads_ = 1;  // see TableOutputOptions::threads
   bool closed_ = false;
   bool committed_ = false;
 };

@@ -52,6 +52,10 @@ struct TableOutputOptions {
   // true: kTimestamp/kTime ints are nanoseconds (table.h); false: in the unit
   // of the column's fraction_digits (as read with keep_time_unit).
   bool times_in_ns = true;
+  // CSV, TSV, JSON Lines: threads rendering the rows of a large batch (at
+  // least 16384 rows per thread; 0 = all cores). The bytes written do not
+  // depend on it.
+  int threads = 1;
   // Parquet layout; the writer's defaults.
   parquet::ParquetWriteOptions parquet;
 };
