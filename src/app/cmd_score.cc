@@ -112,7 +112,7 @@ class BatchScorer {
         key_names.push_back(c.name);
       }
     }
-    MH_ASSIGN_OR_RETURN(FeatureTable table, file.Read(wanted_, key_names));
+    MH_ASSIGN_OR_RETURN(FeatureTable table, file.Read(wanted_, key_names, args_.threads));
     if (!table.timestamp_rule.empty() && !timestamp_logged_) {
       io_.err << "machine-health score: " << file.name() << ": timestamps: " << table.timestamp_rule
               << "\n";

@@ -178,8 +178,9 @@ Result<FeatureTableFile> FeatureTableFile::Open(const std::string& path_or_url) 
 }
 
 Result<std::unique_ptr<TableReader>> FeatureTableFile::OpenParquet(
-    const std::vector<std::string>& columns, std::size_t batch_rows) const {
+    const std::vector<std::string>& columns, std::size_t batch_rows, int threads) const {
   parquet::ParquetReadOptions options;
+  options.threads = threads;
   options.columns = columns;
   options.batch_rows = batch_rows;
   options.source_name = name_;
@@ -195,7 +196,8 @@ std::ptrdiff_t FeatureTableFile::Find(const std::string& name) const {
 }
 
 Result<std::unique_ptr<TableReader>> FeatureTableFile::Reopen(
-    const std::vector<std::string>& features, const std::vector<std::string>& keys) const {
+    const std::vector<std::string>& features, const std::vector<std::string>& keys,
+    int threads) const {
   if (parquet_) {
     // Only the columns asked for are read (each once).
     std::vector<std::string> wanted;
@@ -206,7 +208,7 @@ Result<std::unique_ptr<TableReader>> FeatureTableFile::Reopen(
         if (!seen) wanted.push_back(name);
       }
     }
-    MH_ASSIGN_OR_RETURN(auto reader, OpenParquet(wanted, std::size_t{1} << 16));
+    MH_ASSIGN_OR_RETURN(auto reader, OpenParquet(wanted, std::size_t{1} << 16, threads));
     return reader;
   }
   replay::TableFileOptions options;
@@ -232,7 +234,8 @@ Result<std::unique_ptr<TableReader>> FeatureTableFile::Reopen(
 }
 
 Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& features,
-                                            const std::vector<std::string>& keys) const {
+                                            const std::vector<std::string>& keys,
+                                            int threads) const {
   for (const std::vector<std::string>* list : {&features, &keys}) {
     for (const std::string& name : *list) {
       if (Find(name) < 0) {
@@ -245,7 +248,7 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
     for (const TableColumnInfo& c : columns_) count += c.name == name;
     if (count > 1) return Status::Corruption(name_ + ": column '" + name + "' appears twice");
   }
-  MH_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader, Reopen(features, keys));
+  MH_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader, Reopen(features, keys, threads));
   const std::vector<TableColumnInfo>& cols = reader->columns();
   auto index = [&](const std::string& name) -> Result<std::size_t> {
     for (std::size_t i = 0; i < cols.size(); ++i) {

@@ -91,18 +91,22 @@ class FeatureTableFile {
   // infinite value, or a column whose kind is not numeric (bool, timestamp,
   // ...); the reader's errors (CSV: "line L, column C ('name')") for cells
   // that do not parse. InvalidArgument for a name that is not a column.
+  // threads: Parquet columns decoded on this many threads (0 = all cores;
+  // ParquetReadOptions::threads); the table does not depend on it.
   Result<FeatureTable> Read(const std::vector<std::string>& features,
-                            const std::vector<std::string>& keys) const;
+                            const std::vector<std::string>& keys, int threads = 1) const;
 
  private:
   FeatureTableFile() = default;
   // Opens the file again for Read (CSV kinds as the lead comment says).
   Result<std::unique_ptr<TableReader>> Reopen(const std::vector<std::string>& features,
-                                              const std::vector<std::string>& keys) const;
+                                              const std::vector<std::string>& keys,
+                                              int threads) const;
 
-  // Opens the Parquet file or body reading `columns` (all when empty).
+  // Opens the Parquet file or body reading `columns` (all when empty),
+  // decoding on `threads` threads (ParquetReadOptions::threads).
   Result<std::unique_ptr<TableReader>> OpenParquet(const std::vector<std::string>& columns,
-                                                   std::size_t batch_rows) const;
+                                                   std::size_t batch_rows, int threads = 1) const;
 
   std::string path_;  // as given
   std::string name_;  // for messages

@@ -384,10 +384,23 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) return Status::IOError(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream buf;
-  buf << in.rdbuf();
+  // One read into a string of the file's size (a stream copy grows and
+  // copies the bytes several times); a file that grew meanwhile is read on.
+  std::string bytes(ec ? 0 : static_cast<std::size_t>(size), '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  bytes.resize(static_cast<std::size_t>(in.gcount()));
   if (in.bad()) return Status::IOError(path + ": read failed");
-  return buf.str();
+  if (!in.eof() && in.peek() != std::char_traits<char>::eof()) {
+    std::ostringstream rest;
+    rest << in.rdbuf();
+    if (in.bad()) return Status::IOError(path + ": read failed");
+    bytes += rest.str();
+    if (bytes.size() > kMaxFileBytes) {
+      return Status::Corruption(path + ": file of more than " + std::to_string(kMaxFileBytes) +
+                                " bytes is too large");
+    }
+  }
+  return bytes;
 }
 
 }  // namespace

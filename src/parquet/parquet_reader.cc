@@ -7,6 +7,7 @@
 #include <fstream>
 #include <limits>
 #include <string_view>
+#include <thread>
 
 #include "parquet/internal/codec.h"
 #include "parquet/internal/encoding.h"
@@ -1263,12 +1264,32 @@ class ParquetTableReader : public TableReader {
     }
     std::size_t n = static_cast<std::size_t>(
         std::min<std::int64_t>(static_cast<std::int64_t>(options_.batch_rows), rg_rows_left_));
-    for (std::size_t j = 0; j < readers_.size(); ++j) {
-      Status s = readers_[j]->Read(n, &batch->columns[j]);
-      if (!s.ok()) {
+    // Columns decode independently: large batches are split across threads
+    // by column (thread t takes columns t, t + T, ...); the first failing
+    // column in column order is reported, as when decoding in order.
+    const std::size_t columns = readers_.size();
+    std::size_t threads = options_.threads > 0 ? static_cast<std::size_t>(options_.threads)
+                                               : std::max(1u, std::thread::hardware_concurrency());
+    if (n < kMinParallelRows) threads = 1;
+    threads = std::min(threads, columns);
+    std::vector<Status> status(columns, Status::OK());
+    auto decode = [&](std::size_t t) {
+      for (std::size_t j = t; j < columns; j += threads) {
+        status[j] = readers_[j]->Read(n, &batch->columns[j]);
+        if (!status[j].ok()) return;
+      }
+    };
+    std::vector<std::thread> pool;
+    pool.reserve(threads > 0 ? threads - 1 : 0);
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(decode, t);
+    if (threads > 0) decode(0);
+    for (std::thread& th : pool) th.join();
+    for (std::size_t j = 0; j < columns; ++j) {
+      if (!status[j].ok()) {
         failed_ = true;
-        return s.WithContext(file_->source->name() + ": row group " + std::to_string(next_rg_ - 1) +
-                             ": column '" + readers_[j]->plan().name + "'");
+        return status[j].WithContext(file_->source->name() + ": row group " +
+                                     std::to_string(next_rg_ - 1) + ": column '" +
+                                     readers_[j]->plan().name + "'");
       }
     }
     rg_rows_left_ -= static_cast<std::int64_t>(n);
@@ -1302,6 +1323,9 @@ class ParquetTableReader : public TableReader {
     rg_rows_left_ = rg.num_rows;
     return Status::OK();
   }
+
+  // Batches of fewer rows decode their columns on the calling thread.
+  static constexpr std::size_t kMinParallelRows = 16384;
 
   std::unique_ptr<OpenFile> file_;
   ParquetReadOptions options_;

@@ -50,6 +50,9 @@ struct ParquetReadOptions {
   bool keep_time_unit = false;
   // Verify page CRC-32s when pages carry them (Corruption on mismatch).
   bool verify_crc = true;
+  // Threads decoding the columns of a batch of at least 16384 rows (by
+  // column; 0 = all cores). The batches do not depend on it.
+  int threads = 1;
   // Name used in messages for OpenParquetTableFromBuffer.
   std::string source_name = "<buffer>";
 };
