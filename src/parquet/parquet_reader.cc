@@ -1272,9 +1272,16 @@ class ParquetTableReader : public TableReader {
                                                : std::max(1u, std::thread::hardware_concurrency());
     if (n < kMinParallelRows) threads = 1;
     threads = std::min(threads, columns);
+    const bool load = chunks_pending_;
+    chunks_pending_ = false;
+    std::vector<Status> loaded(columns, Status::OK());
     std::vector<Status> status(columns, Status::OK());
     auto decode = [&](std::size_t t) {
       for (std::size_t j = t; j < columns; j += threads) {
+        if (load) {
+          loaded[j] = LoadChunk(j);
+          if (!loaded[j].ok()) return;
+        }
         status[j] = readers_[j]->Read(n, &batch->columns[j]);
         if (!status[j].ok()) return;
       }
@@ -1284,6 +1291,12 @@ class ParquetTableReader : public TableReader {
     for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(decode, t);
     if (threads > 0) decode(0);
     for (std::thread& th : pool) th.join();
+    for (std::size_t j = 0; j < columns; ++j) {
+      if (!loaded[j].ok()) {  // as the source says it (file and offset)
+        failed_ = true;
+        return loaded[j];
+      }
+    }
     for (std::size_t j = 0; j < columns; ++j) {
       if (!status[j].ok()) {
         failed_ = true;
@@ -1308,19 +1321,26 @@ class ParquetTableReader : public TableReader {
     if (__builtin_add_overflow(*start, m.total_compressed_size, end)) *end = -1;
   }
 
+  // Starts row group g; its column chunks are read by the next batch's
+  // decoding (LoadChunk), on the decoding threads.
   Status StartRowGroup(std::size_t g) {
     const RowGroup& rg = file_->meta.row_groups[g];
     rg_rows_left_ = rg.num_rows;
-    if (rg.num_rows == 0) return Status::OK();
-    for (auto& r : readers_) {
-      const ColumnMetaData& m = rg.columns[static_cast<std::size_t>(r->plan().leaf)].meta_data;
-      std::int64_t start, end;
-      ChunkRange(m, &start, &end);
-      std::string bytes;
-      MH_RETURN_IF_ERROR(file_->source->Read(start, static_cast<std::size_t>(end - start), &bytes));
-      r->StartChunk(std::move(bytes), start, m.codec, rg.num_rows);
-    }
-    rg_rows_left_ = rg.num_rows;
+    current_rg_ = g;
+    chunks_pending_ = rg.num_rows > 0;
+    return Status::OK();
+  }
+
+  // Reads column j's chunk of the current row group into its reader.
+  Status LoadChunk(std::size_t j) {
+    const RowGroup& rg = file_->meta.row_groups[current_rg_];
+    ColumnReader& r = *readers_[j];
+    const ColumnMetaData& m = rg.columns[static_cast<std::size_t>(r.plan().leaf)].meta_data;
+    std::int64_t start, end;
+    ChunkRange(m, &start, &end);
+    std::string bytes;
+    MH_RETURN_IF_ERROR(file_->source->Read(start, static_cast<std::size_t>(end - start), &bytes));
+    r.StartChunk(std::move(bytes), start, m.codec, rg.num_rows);
     return Status::OK();
   }
 
@@ -1332,6 +1352,8 @@ class ParquetTableReader : public TableReader {
   std::vector<std::unique_ptr<ColumnReader>> readers_;
   std::vector<TableColumnInfo> infos_;
   std::size_t next_rg_ = 0;
+  std::size_t current_rg_ = 0;
+  bool chunks_pending_ = false;  // the current row group's chunks are not read yet
   std::int64_t rg_rows_left_ = 0;
   std::int64_t rows_read_ = 0;
   bool failed_ = false;

@@ -219,6 +219,38 @@ TEST_F(ScoreCliTest, KeyColumnsOfParquetInputKeepTheirKinds) {
   EXPECT_EQ(pq.columns[0].ints[4], kStartSeconds * 1000000000LL + 1000000000LL);
 }
 
+// Rows are scored, Parquet columns decoded and text rows rendered on several
+// threads only for large inputs (thousands of rows per thread): 60,000 rows
+// take every parallel path with 2 and 3 threads, whose outputs must be the
+// bytes of the one-thread run in every format.
+TEST_F(ScoreCliTest, ThreadsNeverChangeTheOutput) {
+  WriteAll(dir_ + "/in.csv", FeatureCsv(0, 60000));
+  std::string out, err;
+  ASSERT_EQ(Run({"cat", dir_ + "/in.csv", "--out", dir_ + "/in.parquet"}, &out, &err), kExitOk)
+      << err;
+  for (const std::string input : {"in.csv", "in.parquet"}) {
+    for (const std::string ext : {"csv", "jsonl", "parquet"}) {
+      const std::string one = dir_ + "/one." + ext;
+      ASSERT_EQ(Score(dir_ + "/" + input, one, &out, &err, {"--threads", "1"}), kExitOk) << err;
+      const std::string expected = ReadAll(one);
+      ASSERT_FALSE(expected.empty());
+      for (const std::string threads : {"2", "3", "0"}) {
+        const std::string many = dir_ + "/many." + ext;
+        ASSERT_EQ(Score(dir_ + "/" + input, many, &out, &err, {"--threads", threads}), kExitOk)
+            << err;
+        EXPECT_TRUE(ReadAll(many) == expected) << input << " -> " << ext << ", " << threads;
+      }
+    }
+  }
+  // The rows are all there, each once and in order.
+  const std::vector<std::string> lines = Lines(ReadAll(dir_ + "/one.csv"));
+  ASSERT_EQ(lines.size(), 60001u);
+  EXPECT_THAT(lines[1], ::testing::StartsWith("2026-01-01T00:00:00.000Z,0,m0,"));
+  EXPECT_THAT(lines[60000], ::testing::StartsWith(Split(Lines(FeatureCsv(59999, 1))[1], ',')[0]));
+  EXPECT_EQ(Score(dir_ + "/in.csv", dir_ + "/s.csv", &out, &err, {"--threads", "-1"}), kExitUsage);
+  EXPECT_THAT(err, HasSubstr("--threads must be >= 0"));
+}
+
 TEST_F(ScoreCliTest, DuplicateFeaturesAreUsageErrors) {
   WriteAll(dir_ + "/in.csv", FeatureCsv(0, 50));
   std::string out, err;

@@ -11,6 +11,7 @@
 #include <new>
 #include <numbers>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -263,6 +264,48 @@ TEST(ScorerTest, BatchPathsEqualSingleRowsBitForBit) {
     }
     // The single-row path of the SIMD scorer is the same code.
     for (std::size_t i = 0; i < n; i += 37) EXPECT_EQ(fast.ScoreSamples(x.Row(i)), single[i]);
+  }
+}
+
+// Row ranges and threads: ScoreSamplesBatch(x, first, out) equals the rows
+// of the whole-matrix call, and ParallelScorer equals one Scorer bit for bit
+// for every thread count, below and above the rows that start threads, and
+// again on a second batch (scorers kept).
+TEST(ScorerTest, RangesAndThreadsEqualOneScorerBitForBit) {
+  const std::size_t d = 4;
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> normal(0.0, 1.0);
+  Matrix train{4000, d, std::vector<double>(4000 * d)};
+  for (double& v : train.data) v = normal(rng);
+  TrainOptions o;
+  o.n_estimators = 30;
+  o.seed = 5;
+  Result<Model> m = Train(train, {"a", "b", "c", "e"}, o);
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  const std::size_t n = 3 * ParallelScorer::kMinRowsPerThread + 77;
+  Matrix x{n, d, std::vector<double>(n * d)};
+  for (double& v : x.data) v = 1.5 * normal(rng);
+  Scorer one(*m);
+  std::vector<double> expected(n);
+  one.ScoreSamplesBatch(x, expected);
+
+  std::vector<double> part(300);
+  one.ScoreSamplesBatch(x, n - 300, part);
+  EXPECT_EQ(std::memcmp(part.data(), expected.data() + n - 300, 300 * sizeof(double)), 0);
+  one.ScoreSamplesBatch(x, 5, std::span<double>(part).first(0));  // empty range
+
+  for (const int threads : {1, 2, 3, 4, 0}) {
+    ParallelScorer many(*m, threads);
+    EXPECT_EQ(many.threads(), threads > 0 ? threads : many.threads());
+    EXPECT_GE(many.threads(), 1);
+    EXPECT_EQ(many.offset(), m->offset);
+    for (const std::size_t rows : {std::size_t{1}, std::size_t{500}, n, n}) {
+      Matrix first{rows, d, std::vector<double>(x.data.begin(), x.data.begin() + rows * d)};
+      std::vector<double> got(rows, 99.0);
+      many.ScoreSamplesBatch(first, got);
+      ASSERT_EQ(std::memcmp(got.data(), expected.data(), rows * sizeof(double)), 0)
+          << threads << " threads, " << rows << " rows";
+    }
   }
 }
 

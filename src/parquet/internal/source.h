@@ -1,6 +1,7 @@
 // Random-access byte sources for the reader: a file (pread) or a buffer.
 //
-// Thread safety: one thread at a time.
+// Thread safety: Read may be called from several threads at once (a file is
+// read with pread, a buffer only copied from); nothing else changes a source.
 #ifndef MH_PARQUET_INTERNAL_SOURCE_H_
 #define MH_PARQUET_INTERNAL_SOURCE_H_
 
