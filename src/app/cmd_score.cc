@@ -185,7 +185,7 @@ class BatchScorer {
       score.doubles[i] = decision;
       anomaly.ints[i] = decision < 0.0 ? 1 : 0;
     }
-    samples.doubles.assign(scores_.begin(), scores_.begin() + static_cast<std::ptrdiff_t>(n));
+    samples.doubles.swap(scores_);  // scores_ is resized for the next file
     batch.columns.push_back(std::move(score));
     batch.columns.push_back(std::move(samples));
     batch.columns.push_back(std::move(anomaly));
