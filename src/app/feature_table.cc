@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/memory.h"
 #include "core/strings.h"
 #include "csv/timestamp_column.h"
 #include "parquet/parquet_reader.h"
@@ -296,6 +297,7 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
   std::vector<const double*> column_ptrs;
   // Parquet says how many rows come: no reallocation while reading.
   table.x.data.reserve(rows_hint_ * d);
+  AdviseHugePages(table.x.data.data(), table.x.data.capacity() * sizeof(double));
   for (TableColumn& c : table.keys.columns) {
     c.valid.reserve(rows_hint_);
     switch (c.info.kind) {
@@ -306,6 +308,7 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
       case ValueKind::kBinary:
       case ValueKind::kDecimal:
         c.strings.reserve(rows_hint_);
+        AdviseHugePages(c.strings.data(), c.strings.capacity() * sizeof(std::string));
         break;
       default:
         c.ints.reserve(rows_hint_);

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/memory.h"
+
 namespace mh::parquet::internal {
 
 namespace {
@@ -19,6 +21,10 @@ class FileSource : public Source {
   std::int64_t size() const override { return size_; }
   const std::string& name() const override { return name_; }
   Status Read(std::int64_t offset, std::size_t n, std::string* out) override {
+    if (out->capacity() < n) {
+      out->reserve(n);
+      AdviseHugePages(out->data(), out->capacity());
+    }
     out->resize(n);
     std::size_t done = 0;
     while (done < n) {
