@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -25,6 +26,9 @@ namespace {
 bool NumericKind(ValueKind k) {
   return k == ValueKind::kInt || k == ValueKind::kDouble || k == ValueKind::kString;
 }
+
+// Batches of fewer rows append their key columns on the reading thread.
+constexpr std::size_t kMinParallelRows = 16384;
 
 // Key columns that are names, never numbers, whatever their cells look like.
 bool TextKey(const std::string& name) { return name == "machine_id" || name == "sensor_id"; }
@@ -315,6 +319,12 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
         break;
     }
   }
+  // A column read as a feature and as a key (--features window_start) is
+  // moved by the key append: then keys wait for the features.
+  bool parallel = threads > 1 || (threads == 0 && std::thread::hardware_concurrency() > 1);
+  for (const std::size_t k : key_col) {
+    for (const std::size_t f : feature_col) parallel = parallel && k != f;
+  }
   TableBatch batch;
   while (true) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -322,6 +332,32 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
     table.reader_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (batch.rows == 0) break;
+    // The key columns (moves, timestamp conversion) are appended on a thread
+    // of their own while the features fill the matrix, for large batches
+    // (the thread is joined before the next batch, and on every return).
+    auto append_keys = [&]() -> Status {
+      for (std::size_t k = 0; k < key_col.size(); ++k) {
+        TableColumn& src = batch.columns[key_col[k]];
+        if (static_cast<std::ptrdiff_t>(k) == ts_key) {
+          MH_RETURN_IF_ERROR(ts_reader->Convert(src, batch.first_row, &ts_ns, &ts_valid));
+          TableColumn converted;
+          converted.info = table.keys.columns[k].info;
+          converted.valid.swap(ts_valid);
+          converted.ints.swap(ts_ns);
+          AppendRows(converted, batch.rows, &table.keys.columns[k]);
+          ts_valid.swap(converted.valid);
+          ts_ns.swap(converted.ints);
+          continue;
+        }
+        AppendRows(src, batch.rows, &table.keys.columns[k]);
+      }
+      return Status::OK();
+    };
+    Status keys_status = Status::OK();
+    std::jthread keys_thread;
+    if (parallel && !key_col.empty() && batch.rows >= kMinParallelRows) {
+      keys_thread = std::jthread([&] { keys_status = append_keys(); });
+    }
     const std::size_t base = table.x.data.size();
     table.x.data.resize(base + batch.rows * d);
     double* const out = table.x.data.data() + base;
@@ -399,21 +435,13 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
           }
       }
     }
-    for (std::size_t k = 0; k < key_col.size(); ++k) {
-      TableColumn& src = batch.columns[key_col[k]];
-      if (static_cast<std::ptrdiff_t>(k) == ts_key) {
-        MH_RETURN_IF_ERROR(ts_reader->Convert(src, batch.first_row, &ts_ns, &ts_valid));
-        TableColumn converted;
-        converted.info = table.keys.columns[k].info;
-        converted.valid.swap(ts_valid);
-        converted.ints.swap(ts_ns);
-        AppendRows(converted, batch.rows, &table.keys.columns[k]);
-        ts_valid.swap(converted.valid);
-        ts_ns.swap(converted.ints);
-        continue;
-      }
-      AppendRows(src, batch.rows, &table.keys.columns[k]);
+    // Key errors come after feature errors, as when done in order.
+    if (keys_thread.joinable()) {
+      keys_thread.join();
+    } else {
+      keys_status = append_keys();
     }
+    MH_RETURN_IF_ERROR(keys_status);
     table.x.rows += batch.rows;
     table.keys.rows += batch.rows;
   }

@@ -242,6 +242,19 @@ TEST_F(ScoreCliTest, ThreadsNeverChangeTheOutput) {
       }
     }
   }
+  // A key column that is also a feature (read once, used twice).
+  for (const std::string input : {"in.csv", "in.parquet"}) {
+    ASSERT_EQ(Score(dir_ + "/" + input, dir_ + "/k1.csv", &out, &err,
+                    {"--features", "window_start,kurtosis", "--threads", "1"}),
+              kExitOk)
+        << err;
+    ASSERT_EQ(Score(dir_ + "/" + input, dir_ + "/k2.csv", &out, &err,
+                    {"--features", "window_start,kurtosis", "--threads", "2"}),
+              kExitOk)
+        << err;
+    EXPECT_TRUE(ReadAll(dir_ + "/k1.csv") == ReadAll(dir_ + "/k2.csv")) << input;
+    EXPECT_THAT(ReadAll(dir_ + "/k1.csv"), HasSubstr("\n2026-01-01T00:00:00.250Z,2560,m1,"));
+  }
   // The rows are all there, each once and in order.
   const std::vector<std::string> lines = Lines(ReadAll(dir_ + "/one.csv"));
   ASSERT_EQ(lines.size(), 60001u);
