@@ -149,7 +149,7 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
     }
     std::string chosen;
     for (const auto& n : names) chosen += (chosen.empty() ? "" : ",") + n;
-    io.err << "machine-health train: features " << chosen;
+    io.err << "train: " << names.size() << " features " << chosen;
     if (!skipped.empty()) io.err << " (not numeric: " << skipped << ")";
     io.err << "\n";
   }

@@ -70,6 +70,8 @@ TEST(Report, CountsAlarmsByTheKOfNRule) {
   // (14..18); then 23 (21, 22, 23 anomalous) to the end, 31: 5 + 9 rows.
   EXPECT_DOUBLE_EQ(g["alarm_share"].get<double>(), 14.0 / 32.0);
   EXPECT_DOUBLE_EQ(g["score_min"].get<double>(), -0.32);
+  EXPECT_EQ(g["alarm_at_end"]["window"], 24);  // the second alarm, still open
+  EXPECT_THAT(o.out, HasSubstr("in alarm at the end, since 58880 (window 24 of 32"));
   EXPECT_THAT(o.out, HasSubstr("alarms: 2"));
   EXPECT_THAT(o.out, HasSubstr("32 windows"));
   std::filesystem::remove_all(dir);
@@ -90,6 +92,7 @@ TEST(Report, GroupsByMachineAndReadsAFolder) {
   EXPECT_EQ(j["groups"][0]["name"], "m2");
   EXPECT_EQ(j["groups"][0]["anomalous"], 0);
   EXPECT_TRUE(j["groups"][0]["first_alarm"].is_null());
+  EXPECT_TRUE(j["groups"][0]["alarm_at_end"].is_null());
   EXPECT_EQ(j["groups"][1]["name"], "m1");
   EXPECT_EQ(j["groups"][1]["alarms"], 1);
   EXPECT_THAT(o.out, HasSubstr("(2 files)"));
