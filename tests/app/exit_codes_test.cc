@@ -14,6 +14,7 @@
 #include "app/command.h"
 #include "core/table.h"
 #include "parquet/parquet_writer.h"
+#include "testing/cli_run.h"
 #include "testing/test_paths.h"
 
 namespace mh::app {
@@ -61,12 +62,10 @@ class ExitCodesTest : public ::testing::Test {
   }
   // Runs `machine-health <args>` in-process; keeps stdout and stderr.
   int Run(const std::vector<std::string>& args) {
-    std::ostringstream out, err;
-    CommandIo io{out, err};
-    const int rc = RunMain(args, io);
-    out_ = out.str();
-    err_ = err.str();
-    return rc;
+    const mh::testing::CliRun run = mh::testing::RunCli(args);
+    out_ = run.out;
+    err_ = run.err;
+    return run.code;
   }
 
   std::string dir_, parquet_, bytes_, out_, err_;

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/command.h"
+#include "testing/cli_run.h"
 #include "testing/test_paths.h"
 
 namespace mh::app {
@@ -18,20 +19,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-struct Outcome {
-  int code = 0;
-  std::string out, err;
-};
-
-Outcome RunCli(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  CommandIo io{out, err};
-  Outcome o;
-  o.code = RunMain(args, io);
-  o.out = out.str();
-  o.err = err.str();
-  return o;
-}
+using Outcome = mh::testing::CliRun;
+using mh::testing::RunCli;
 
 // Rows of `score` output: anomalous where pattern has '#'.
 std::string WriteScores(const std::string& dir, const std::string& name, const std::string& pattern,
