@@ -165,8 +165,14 @@ Status ReadFile(const std::string& path, std::vector<Group>* groups,
         text = CellText(batch.columns[static_cast<std::size_t>(file)], r);
         const std::size_t slash = text.rfind('/');
         if (slash != std::string::npos) text = text.substr(slash + 1);
-        if (offset >= 0) text += ":" + CellText(batch.columns[static_cast<std::size_t>(offset)], r);
-        if (label >= 0) text += " " + CellText(batch.columns[static_cast<std::size_t>(label)], r);
+        std::string at;
+        if (offset >= 0) at = CellText(batch.columns[static_cast<std::size_t>(offset)], r);
+        if (!at.empty()) text += ":" + at;
+        if (label >= 0) {
+          // window_start is the same sample offset when the input had no time.
+          const std::string when = CellText(batch.columns[static_cast<std::size_t>(label)], r);
+          if (when != at) text += " " + when;
+        }
       } else if (label >= 0) {
         text = CellText(batch.columns[static_cast<std::size_t>(label)], r);
       } else {

@@ -18,6 +18,7 @@ namespace mh::app {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 using Outcome = mh::testing::CliRun;
 using mh::testing::RunCli;
@@ -85,6 +86,23 @@ TEST(Report, GroupsByMachineAndReadsAFolder) {
   EXPECT_EQ(j["groups"][1]["name"], "m1");
   EXPECT_EQ(j["groups"][1]["alarms"], 1);
   EXPECT_THAT(o.out, HasSubstr("(2 files)"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Report, LabelsWindowsByFileOffsetAndTime) {
+  const std::string dir = mh::testing::MakeTempDir("mh-report");
+  {
+    std::ofstream f(dir + "/s.csv");
+    f << "window_start,source_file,source_offset,score,anomaly\n"
+      << "0,run/a_1.csv,0,0.1,0\n512,run/a_1.csv,512,-0.1,1\n"
+      << "09:00:00.5,run/a_2.csv,0,-0.2,1\n";
+  }
+  const Outcome o = RunCli({"report", "--scores", dir + "/s.csv", "--alarm", "2/2"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  // The sample offset is not repeated when window_start is that offset.
+  EXPECT_THAT(o.out, HasSubstr("first anomalous window: a_1.csv:512 (window 2 of 3"));
+  EXPECT_THAT(o.out, Not(HasSubstr("a_1.csv:512 512")));
+  EXPECT_THAT(o.out, HasSubstr("the first opens at a_2.csv:0 09:00:00.5"));
   std::filesystem::remove_all(dir);
 }
 
