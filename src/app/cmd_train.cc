@@ -62,7 +62,7 @@ struct TrainArgs {
 };
 
 int DataError(CommandIo& io, const std::string& message) {
-  io.err << "machine-health " << kCommand << ": " << message << "\n";
+  PrintError(io, kCommand, message);
   return kExitFailure;
 }
 
