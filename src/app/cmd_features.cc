@@ -278,8 +278,6 @@ bool IsTimeOrIndexColumn(std::string_view name) {
 
 bool IsNumericKind(ValueKind k) { return k == ValueKind::kDouble || k == ValueKind::kInt; }
 
-void CountNumberCells(const TableBatch& batch, std::size_t c, std::size_t* numbers,
-                      std::size_t* others, std::ptrdiff_t* bad_row);
 Status NotNumericError(const std::string& shown, const TableBatch& batch, std::size_t c);
 
 // The default channels of a file: its numeric columns that are not time or
@@ -291,11 +289,8 @@ Result<std::vector<std::string>> ChooseChannels(const std::string& file,
   // A text column whose cells are mostly numbers has a bad cell: an error
   // naming it, not a channel silently left out.
   for (std::size_t c = 0; c < cols.size() && c < first.columns.size(); ++c) {
-    std::size_t numbers = 0;
-    std::size_t others = 0;
-    std::ptrdiff_t bad = -1;
-    CountNumberCells(first, c, &numbers, &others, &bad);
-    if (numbers > others && !IsTimeOrIndexColumn(cols[c].name)) {
+    const NumberCells n = CountNumberCells(first.columns[c], first.rows);
+    if (LooksNumericText(n.numbers, n.others) && !IsTimeOrIndexColumn(cols[c].name)) {
       return Status::Corruption(NotNumericError(file, first, c).message() +
                                 " (the column's other cells are numbers; fix the cell or name "
                                 "the channels with --channels)");
@@ -719,44 +714,16 @@ std::uint64_t MaxRowsBySize(const std::string& file, std::size_t columns, std::s
 }
 
 // True when a text cell is a number (decimal point or comma).
-bool LooksNumber(std::string_view text) {
-  const std::string_view t = TrimSpace(text);
-  if (t.empty()) return false;
-  if (ParseDouble(t).ok()) return true;
-  std::string dotted(t);
-  std::replace(dotted.begin(), dotted.end(), ',', '.');
-  return ParseDouble(dotted).ok();
-}
 
 // Counts the non-empty text cells of column `c` in `batch` that are numbers
 // and that are not; *bad_row is the first that is not (or -1).
-void CountNumberCells(const TableBatch& batch, std::size_t c, std::size_t* numbers,
-                      std::size_t* others, std::ptrdiff_t* bad_row) {
-  *numbers = 0;
-  *others = 0;
-  *bad_row = -1;
-  const TableColumn& col = batch.columns[c];
-  if (col.info.kind != ValueKind::kString) return;
-  for (std::size_t r = 0; r < batch.rows; ++r) {
-    if (!col.valid[r]) continue;
-    if (LooksNumber(col.strings[r])) {
-      ++*numbers;
-    } else {
-      ++*others;
-      if (*bad_row < 0) *bad_row = static_cast<std::ptrdiff_t>(r);
-    }
-  }
-}
 
 // The error for a channel column `c` that is not numeric: naming the first
-// cell (of the first batch) that is not a number when it is text, else its
-// kind. Escapes nothing: the cell is cut to 40 bytes.
+// cell (of the first batch) that is not a number when it is text (quoted and
+// escaped by QuoteForMessage), else its kind.
 Status NotNumericError(const std::string& shown, const TableBatch& batch, std::size_t c) {
   const TableColumn& col = batch.columns[c];
-  std::size_t numbers = 0;
-  std::size_t others = 0;
-  std::ptrdiff_t bad = -1;
-  CountNumberCells(batch, c, &numbers, &others, &bad);
+  const std::ptrdiff_t bad = CountNumberCells(col, batch.rows).first_other;
   if (bad < 0 && col.info.kind == ValueKind::kString) {
     // No text cell at all: the first rows are empty (null).
     for (std::size_t r = 0; r < batch.rows; ++r) {
@@ -768,8 +735,8 @@ Status NotNumericError(const std::string& shown, const TableBatch& batch, std::s
   if (bad >= 0) {
     const auto r = static_cast<std::size_t>(bad);
     return Status::Corruption(shown + ": row " + std::to_string(batch.first_row + bad + 1) +
-                              ": column '" + col.info.name + "': '" + col.strings[r].substr(0, 40) +
-                              "' is not a number");
+                              ": column '" + col.info.name +
+                              "': " + QuoteForMessage(col.strings[r]) + " is not a number");
   }
   return Status::Corruption(shown + ": column '" + col.info.name + "' is not numeric (" +
                             ValueKindName(col.info.kind) + ")");

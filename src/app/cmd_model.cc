@@ -37,8 +37,7 @@ struct ModelArgs {
 };
 
 int Fail(CommandIo& io, const std::string& command, const Status& status) {
-  io.err << "machine-health " << command << ": " << status.message() << "\n";
-  return kExitFailure;
+  return ReportError(io, command, status);
 }
 
 // "machine-health model file", "scikit-learn pickle" (or compressed joblib)

@@ -233,7 +233,7 @@ int RunReplay(CommandIo& io, const CLI::App& sub, ReplayArgs a) {
   if (url) {
     auto fetched = replay::FetchUrl(a.input, table_options);
     if (!fetched.ok()) {
-      io.err << "machine-health replay: " << fetched.status().message() << "\n";
+      PrintError(io, "replay", fetched.status().message());
       return kExitFailure;
     }
     body = std::move(fetched).value();
@@ -250,7 +250,7 @@ int RunReplay(CommandIo& io, const CLI::App& sub, ReplayArgs a) {
   Status closed = publisher->Close();
   if (!stats.ok()) {
     const Status& e = stats.status();
-    io.err << "machine-health replay: " << e.message() << "\n";
+    PrintError(io, "replay", e.message());
     const bool usage = e.IsInvalidArgument() && e.message().rfind("--", 0) == 0;
     return usage ? kExitUsage : kExitFailure;
   }

@@ -8,16 +8,17 @@
 // `anomaly` column (1/0), when present, decides which windows are anomalous,
 // else score < 0 does. Rows are grouped by `machine_id`, else `sensor_id`,
 // else form one group "all", kept in file order. Each row is labelled by
-// `source_file`:`source_offset`, else `timestamp`, else `window_start`, else
-// its 1-based row number.
+// `source_file`:`source_offset` and its `timestamp` or `window_start` when
+// there is one, else by that time alone, else by its 1-based row number.
 //
 // Per group: windows, anomalous windows and their share, score min / median /
 // max, the first anomalous window, a strip of the anomalous share along the
 // rows (40 buckets), and alarms by the rule "K of the last N windows
 // anomalous opens an alarm, N normal windows in a row close it" (--alarm K/N,
-// default 3/5): how many, the window where the first one opens and the share
-// of windows spent in alarm. Text to standard output; --json writes the same
-// figures as JSON (docs/quickstart.md shows both).
+// default 3/5): how many, the window where the first one opens, where the one
+// still open at the end opened, and the share of windows spent in alarm. Text
+// to standard output; --json writes the same figures as JSON
+// (docs/quickstart.md shows both).
 //
 // Exit codes: 0 ok, 1 unreadable input or no score column, 2 usage error.
 #include <algorithm>
@@ -71,6 +72,7 @@ struct GroupFigures {
   std::optional<WindowRef> first_anomalous;
   std::size_t alarms = 0;
   std::optional<WindowRef> first_alarm;
+  std::optional<WindowRef> alarm_at_end;  // where the alarm still open at the end opened
   std::size_t windows_in_alarm = 0;
   std::vector<double> strip;  // anomalous share per bucket
 };
@@ -163,7 +165,14 @@ Status ReadFile(const std::string& path, std::vector<Group>* groups,
         text = CellText(batch.columns[static_cast<std::size_t>(file)], r);
         const std::size_t slash = text.rfind('/');
         if (slash != std::string::npos) text = text.substr(slash + 1);
-        if (offset >= 0) text += ":" + CellText(batch.columns[static_cast<std::size_t>(offset)], r);
+        std::string at;
+        if (offset >= 0) at = CellText(batch.columns[static_cast<std::size_t>(offset)], r);
+        if (!at.empty()) text += ":" + at;
+        if (label >= 0) {
+          // window_start is the same sample offset when the input had no time.
+          const std::string when = CellText(batch.columns[static_cast<std::size_t>(label)], r);
+          if (when != at) text += " " + when;
+        }
       } else if (label >= 0) {
         text = CellText(batch.columns[static_cast<std::size_t>(label)], r);
       } else {
@@ -203,11 +212,13 @@ GroupFigures Summarize(const Group& g, int k, int n) {
       in_alarm = true;
       ++f.alarms;
       if (!f.first_alarm) f.first_alarm = WindowRef{i, g.labels[i]};
+      f.alarm_at_end = WindowRef{i, g.labels[i]};
     } else if (in_alarm && normal_run >= n) {
       in_alarm = false;
     }
     if (in_alarm) ++f.windows_in_alarm;
   }
+  if (!in_alarm) f.alarm_at_end.reset();
   const std::size_t buckets = std::min(kStripBuckets, f.windows);
   f.strip.assign(buckets, 0.0);
   for (std::size_t b = 0; b < buckets; ++b) {
@@ -278,6 +289,8 @@ std::string Json(const std::string& source, const std::vector<Group>& groups,
     AppendRef(f.first_anomalous, f.windows, &j);
     j += ",\"alarms\":" + std::to_string(f.alarms) + ",\"first_alarm\":";
     AppendRef(f.first_alarm, f.windows, &j);
+    j += ",\"alarm_at_end\":";
+    AppendRef(f.alarm_at_end, f.windows, &j);
     j += ",\"alarm_share\":";
     AppendJsonNumber(static_cast<double>(f.windows_in_alarm) / static_cast<double>(f.windows), &j);
     j += ",\"strip\":[";
@@ -346,6 +359,9 @@ int RunReport(const ReportArgs& a, CommandIo& io) {
            " of the windows";
     }
     t += "\n";
+    if (f.alarm_at_end) {
+      t += "  in alarm at the end, since " + WhereText(*f.alarm_at_end, f.windows) + "\n";
+    }
   }
   io.out << t;
   io.out.flush();

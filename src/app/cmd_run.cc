@@ -114,7 +114,7 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
   if (!args.model.empty()) {
     auto model = iforest::LoadModel(args.model);
     if (!model.ok()) {
-      io.err << "machine-health run: --model: " << model.status().message() << "\n";
+      PrintError(io, "run", "--model: " + model.status().message());
       return kExitFailure;
     }
     options.model = std::make_shared<const iforest::Model>(std::move(model).value());
@@ -128,7 +128,7 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
 
   auto sink = sink::OpenSqliteSink(sink::SqliteOptions{args.db});
   if (!sink.ok()) {
-    io.err << "machine-health run: --db: " << sink.status().message() << "\n";
+    PrintError(io, "run", "--db: " + sink.status().message());
     return kExitFailure;
   }
   auto created = pipeline::PlantPipeline::Create(options, std::move(sink).value());
@@ -152,7 +152,7 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
     if (!started.ok()) {
       pipeline.reset();
       remove_new_db();
-      io.err << "machine-health run: --http: " << started.status().message() << "\n";
+      PrintError(io, "run", "--http: " + started.status().message());
       return kExitFailure;
     }
     server = std::move(started).value();

@@ -63,7 +63,7 @@ struct ScoreArgs {
 };
 
 int DataError(CommandIo& io, const std::string& message) {
-  io.err << "machine-health " << kCommand << ": " << message << "\n";
+  PrintError(io, kCommand, message);
   return kExitFailure;
 }
 

@@ -67,7 +67,7 @@ int Serve(const ServeOptions& opts, CommandIo& io) {
     pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
     Status s = server.status();
     // Every start failure is a runtime failure here (exit 1), not a usage error.
-    io.err << "machine-health serve: " << s.message() << "\n";
+    PrintError(io, "serve", s.message());
     return kExitFailure;
   }
   io.out << "dashboard: " << (*server)->url() << std::endl;

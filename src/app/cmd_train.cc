@@ -4,7 +4,7 @@
 //   machine-health train --input FILE.csv|FILE.parquet|FOLDER|GLOB|URL [--features a,b,c]
 //       [--trees 100] [--max-samples auto] [--max-features 1.0] [--contamination auto]
 //       [--seed 42] [--threads N] [--no-scaler] [--granularity window|sample]
-//       --out model.mhm
+//       [--keep-going] --out model.mhm
 //
 // The input is a CSV (header line; dialect as docs/csv.md) or Parquet file,
 // or an http(s) URL of either, read by app/feature_table.h, or a folder or
@@ -15,12 +15,15 @@
 // cell must be a finite number: an empty, non-numeric, NaN or infinite cell
 // is an error naming the file, the row (CSV: the line, for a cell that is not
 // a number) and the column (exit 1). Unknown feature names and bad option
-// values are usage errors (exit 2). --granularity records in the model whether
+// values are usage errors (exit 2). With a folder or glob, a file that fails
+// stops the run unless --keep-going: then it is reported and skipped, the
+// model is trained on the others and the exit code is 1. --granularity records in the model whether
 // a row describes a window of samples (the default: `features` output) or one
 // sample.
 #include <charconv>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -55,10 +58,11 @@ struct TrainArgs {
   bool no_scaler = false;
   std::string granularity = "window";
   std::string out;
+  bool keep_going = false;  // folder/glob: skip a failing file, exit 1 at the end
 };
 
 int DataError(CommandIo& io, const std::string& message) {
-  io.err << "machine-health " << kCommand << ": " << message << "\n";
+  PrintError(io, kCommand, message);
   return kExitFailure;
 }
 
@@ -149,7 +153,7 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
     }
     std::string chosen;
     for (const auto& n : names) chosen += (chosen.empty() ? "" : ",") + n;
-    io.err << "machine-health train: features " << chosen;
+    io.err << "train: " << names.size() << " features " << chosen;
     if (!skipped.empty()) io.err << " (not numeric: " << skipped << ")";
     io.err << "\n";
   }
@@ -161,18 +165,38 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
 
   iforest::Matrix x;
   x.cols = names.size();
+  const bool keep_going = args.keep_going && inputs->files.size() > 1;
+  std::size_t failed = 0;
   for (std::size_t f = 0; f < inputs->files.size(); ++f) {
     Result<FeatureTableFile> other =
         f == 0 ? std::move(file) : FeatureTableFile::Open(inputs->files[f]);
-    if (!other.ok()) return DataError(io, other.status().message());
-    for (const std::string& name : names) {
-      if (other->Find(name) < 0) {
-        return DataError(io, other->name() + ": no feature column '" + name +
+    Status status = other.status();
+    if (status.ok()) {
+      for (const std::string& name : names) {
+        if (other->Find(name) < 0) {
+          status =
+              Status::Corruption(other->name() + ": no feature column '" + name +
                                  "' (the features are those of " + inputs->files.front() + ")");
+          break;
+        }
       }
     }
-    Result<FeatureTable> table = other->Read(names, {});
-    if (!table.ok()) return DataError(io, table.status().message());
+    std::optional<FeatureTable> table;
+    if (status.ok()) {
+      Result<FeatureTable> read = other->Read(names, {});
+      status = read.status();
+      if (read.ok()) table = std::move(*read);
+    }
+    if (!status.ok()) {
+      if (!keep_going) {
+        return DataError(
+            io, status.message() +
+                    (inputs->files.size() > 1 ? " (--keep-going trains on the other files)" : ""));
+      }
+      ++failed;
+      DataError(io, status.message());
+      continue;
+    }
     x.data.insert(x.data.end(), table->x.data.begin(), table->x.data.end());
     x.rows += table->x.rows;
   }
@@ -204,6 +228,10 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
   io.out << "trained " << args.out << ": rows=" << x.rows << " features=" << x.cols
          << " trees=" << model->trees.size() << " offset=" << FormatDouble(model->offset)
          << " train_outlier_fraction=" << FormatDouble(outlier_fraction) << "\n";
+  if (failed > 0) {
+    return DataError(io, std::to_string(failed) + " of " + std::to_string(inputs->files.size()) +
+                             " files failed (--keep-going: the model was trained on the others)");
+  }
   return kExitOk;
 }
 
@@ -242,6 +270,9 @@ void AddTrainCommand(CLI::App& root, CommandIo& io, Action& action) {
                   "sensor sample)")
       ->capture_default_str();
   sub->add_option("--out", args->out, "model file to write")->required();
+  sub->add_flag("--keep-going", args->keep_going,
+                "folder or glob: a file that fails is reported and skipped; the model is trained "
+                "on the others and the exit code is 1");
   sub->callback([&io, &action, args] { action = [&io, args] { return RunTrain(*args, io); }; });
 }
 

@@ -6,18 +6,29 @@
 
 namespace mh::app {
 
+void PrintError(CommandIo& io, const std::string& command, std::string_view message) {
+  io.err << "machine-health " << command << ": ";
+  if (message.size() <= kMaxMessageBytes) {
+    io.err << message << "\n";
+    return;
+  }
+  std::size_t cut = kMaxMessageBytes;
+  while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;
+  io.err << message.substr(0, cut) << "... (" << message.size() - cut << " more bytes)\n";
+}
+
 int ReportError(CommandIo& io, const std::string& command, const Status& status) {
-  io.err << "machine-health " << command << ": " << status.message() << "\n";
+  PrintError(io, command, status.message());
   return kExitFailure;
 }
 
 int ReportOptionError(CommandIo& io, const std::string& command, const Status& status) {
-  io.err << "machine-health " << command << ": " << status.message() << "\n";
+  PrintError(io, command, status.message());
   return status.IsInvalidArgument() ? kExitUsage : kExitFailure;
 }
 
 int UsageError(CommandIo& io, const std::string& command, const std::string& message) {
-  io.err << "machine-health " << command << ": " << message << "\n";
+  PrintError(io, command, message);
   return kExitUsage;
 }
 

@@ -7,9 +7,11 @@
 #ifndef MH_APP_COMMAND_H_
 #define MH_APP_COMMAND_H_
 
+#include <cstddef>
 #include <functional>
 #include <iosfwd>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -32,7 +34,16 @@ struct CommandIo {
 // Set by a subcommand's parse callback; run after parsing succeeded.
 using Action = std::function<int()>;
 
-// Prints "machine-health <command>: <message>" to io.err and returns
+// Longest message printed whole; a longer one (a header of a million fields
+// quoted in it, say) is cut there with "... (N more bytes)".
+inline constexpr std::size_t kMaxMessageBytes = 2000;
+
+// Prints "machine-health <command>: <message>" to io.err, bounded to
+// kMaxMessageBytes (cut at a UTF-8 character boundary). Every message of a
+// command goes through it.
+void PrintError(CommandIo& io, const std::string& command, std::string_view message);
+
+// Prints "machine-health <command>: <message>" (PrintError) and returns
 // kExitFailure: for a failure while running, including bad data in an input
 // file (whatever its code: a malformed cell is InvalidArgument, still exit 1).
 int ReportError(CommandIo& io, const std::string& command, const Status& status);

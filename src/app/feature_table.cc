@@ -65,31 +65,24 @@ void AppendRows(TableColumn& src, std::size_t rows, TableColumn* dst) {
   }
 }
 
-// Counts, in the first batch of `reader`, the valid and the numeric cells of
-// each column into `numeric` (by column name).
+// Whether each column of the first batch of `reader` holds numbers, into
+// `numeric` (by column name): a numeric kind with a value, or text that is
+// all numbers or looks numeric (mh::LooksNumericText).
 Status SampleNumeric(TableReader& reader, std::vector<std::pair<std::string, bool>>* numeric,
                      std::size_t* rows) {
   TableBatch batch;
   MH_RETURN_IF_ERROR(reader.Next(&batch).status());
   *rows = batch.rows;
   for (const TableColumn& c : batch.columns) {
-    std::size_t values = 0, numbers = 0;
-    for (std::size_t r = 0; r < batch.rows; ++r) {
-      if (!c.valid[r]) continue;
-      ++values;
-      switch (c.info.kind) {
-        case ValueKind::kInt:
-        case ValueKind::kDouble:
-          ++numbers;
-          break;
-        case ValueKind::kString:
-          numbers += ParseDouble(TrimSpace(c.strings[r])).ok();
-          break;
-        default:
-          break;
-      }
+    bool any = false;
+    for (std::size_t r = 0; r < batch.rows && !any; ++r) any = c.valid[r] != 0;
+    bool numeric_column =
+        any && (c.info.kind == ValueKind::kInt || c.info.kind == ValueKind::kDouble);
+    if (c.info.kind == ValueKind::kString) {
+      const NumberCells n = CountNumberCells(c, batch.rows);
+      numeric_column = n.numbers > 0 && (n.others == 0 || LooksNumericText(n.numbers, n.others));
     }
-    numeric->emplace_back(c.info.name, values > 0 && 2 * numbers > values);
+    numeric->emplace_back(c.info.name, numeric_column);
   }
   return Status::OK();
 }

@@ -6,6 +6,7 @@
 #ifndef MH_CORE_TABLE_H_
 #define MH_CORE_TABLE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -107,6 +108,25 @@ class TableReader {
   // column or byte offset.
   virtual Result<bool> Next(TableBatch* batch) = 0;
 };
+
+// The cells of a text (kString) column that read as numbers and those that
+// do not; nulls are not counted. A number is what ParseDouble accepts after
+// trimming blanks, or that text with its decimal commas as points.
+struct NumberCells {
+  std::size_t numbers = 0;
+  std::size_t others = 0;
+  std::ptrdiff_t first_other = -1;  // row of the first cell that is not a number
+};
+// Counts rows [0, rows) of `column`; all zero for a column that is not text.
+NumberCells CountNumberCells(const TableColumn& column, std::size_t rows);
+
+// The one rule for "a text column that looks numeric": some of its cells are
+// not numbers, but more are numbers than not. Readers and commands that pick
+// numeric columns by kind report such a column's first bad cell instead of
+// leaving the column out (docs/csv.md, "Numeric columns with a bad cell").
+constexpr bool LooksNumericText(std::size_t numbers, std::size_t others) {
+  return others > 0 && numbers > others;
+}
 
 }  // namespace mh
 

@@ -526,7 +526,8 @@ void CsvReader::FindNumericSuspects(const Sample& sample, const std::vector<std:
         s.cell = std::string(cell);
       }
     }
-    if (numbers >= 2 && s.bad_cells >= 1 && s.bad_cells <= std::max<std::int64_t>(1, cells / 100)) {
+    if (LooksNumericText(static_cast<std::size_t>(numbers),
+                         static_cast<std::size_t>(s.bad_cells))) {
       suspects_.push_back(std::move(s));
     }
   }

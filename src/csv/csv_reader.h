@@ -109,10 +109,10 @@ Result<std::unique_ptr<TableReader>> OpenCsvTableFromBuffer(std::string bytes,
 // (0 for other readers, including non-CSV ones).
 std::int64_t CsvBadCells(const TableReader& reader);
 
-// A column inferred as text (kString) although its inference sample is
-// numbers but for a few cells: at least two cells are numbers and at most
-// max(1, non-null cells / 100) are not (docs/csv.md, "Numeric columns with a
-// bad cell"). Most likely a numeric column with bad data: a caller that picks
+// A column inferred as text (kString) although its inference sample looks
+// numeric by the one rule, mh::LooksNumericText (core/table.h): some cells
+// are not numbers but more are (docs/csv.md, "Numeric columns with a bad
+// cell"). Most likely a numeric column with bad data: a caller that picks
 // numeric columns by kind reports it instead of dropping the column.
 struct CsvNumericSuspect {
   std::size_t column = 0;        // index in TableReader::columns()

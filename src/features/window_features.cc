@@ -118,6 +118,9 @@ Status ValidateOptionsImpl(const FeatureOptions& o) {
       return Status::InvalidArgument("bearing: 2x defect frequency " + FormatDouble(top) +
                                      " hz above nyquist " + FormatDouble(nyquist) + " hz");
     }
+    // The envelope band's rules live with the analyzer: build one to check them.
+    const Band band = o.envelope_band.value_or(DefaultEnvelopeBand(o.sample_rate_hz));
+    MH_RETURN_IF_ERROR(EnvelopeAnalyzer::Create(o.window_samples, o.sample_rate_hz, band).status());
   }
   return Status::OK();
 }

@@ -486,7 +486,9 @@ __attribute__((target("avx2"), always_inline)) inline __m256i Avx2Lookup(const s
   int n = R;
   for (int bit = 3; n > 1; ++bit, n /= 2) {
     const __m256 m = _mm256_castsi256_ps(_mm256_slli_epi32(k, 31 - bit));
+#if defined(__OPTIMIZE__)  // at -O0 GCC refuses the annotation of this loop (-Werror)
 #pragma GCC unroll 4
+#endif
     for (int r = 0; r < n / 2; ++r) p[r] = Avx2Blend(p[2 * r], p[2 * r + 1], m);
   }
   return _mm256_castps_si256(p[0]);

@@ -14,6 +14,7 @@
 #include "app/command.h"
 #include "core/table.h"
 #include "parquet/parquet_writer.h"
+#include "testing/cli_run.h"
 #include "testing/test_paths.h"
 
 namespace mh::app {
@@ -61,12 +62,10 @@ class ExitCodesTest : public ::testing::Test {
   }
   // Runs `machine-health <args>` in-process; keeps stdout and stderr.
   int Run(const std::vector<std::string>& args) {
-    std::ostringstream out, err;
-    CommandIo io{out, err};
-    const int rc = RunMain(args, io);
-    out_ = out.str();
-    err_ = err.str();
-    return rc;
+    const mh::testing::CliRun run = mh::testing::RunCli(args);
+    out_ = run.out;
+    err_ = run.err;
+    return run.code;
   }
 
   std::string dir_, parquet_, bytes_, out_, err_;
@@ -160,6 +159,27 @@ TEST_F(ExitCodesTest, CatBadCsvIsExit1AndBadOptionsExit2) {
 }
 
 // Every command that reads a data file: bad data is exit 1, not 2.
+// A 10 MB header quoted in a message (a missing feature column lists the
+// input's columns) is cut: every command's message is bounded.
+TEST_F(ExitCodesTest, MessagesAreBoundedWhateverTheyQuote) {
+  const std::string wide = Write("wide.csv", std::string(10'000'000, 'x') + ",y\n1,2\n3,4\n");
+  const std::string model = dir_ + "/m.mhm";
+  ASSERT_EQ(Run({"train", "--input", Write("t.csv", "a,b\n1,2\n2,3\n3,5\n4,4\n"), "--trees", "5",
+                 "--out", model}),
+            0)
+      << err_;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"score", "--model", model, "--input", wide, "--out", "-"},
+        std::vector<std::string>{"train", "--input", wide, "--features", "a", "--out",
+                                 dir_ + "/x.mhm"},
+        std::vector<std::string>{"features", "--input", wide, "--fs", "100", "--channels", "a",
+                                 "--window", "4", "--bands", "0-10", "--out", "-"}}) {
+    EXPECT_NE(Run(args), kExitOk) << args[0];
+    EXPECT_LT(err_.size(), 2 * kMaxMessageBytes) << args[0];
+    EXPECT_THAT(err_, HasSubstr("xxx")) << args[0] << ": the message quotes the header";
+  }
+}
+
 TEST_F(ExitCodesTest, BadDataIsExit1InEveryCommand) {
   const std::string damaged = Write("damaged.parquet", bytes_.substr(0, bytes_.size() - 20));
   const std::string bad_cell =

@@ -11,27 +11,17 @@
 #include <nlohmann/json.hpp>
 
 #include "app/command.h"
+#include "testing/cli_run.h"
 #include "testing/test_paths.h"
 
 namespace mh::app {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
-struct Outcome {
-  int code = 0;
-  std::string out, err;
-};
-
-Outcome RunCli(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  CommandIo io{out, err};
-  Outcome o;
-  o.code = RunMain(args, io);
-  o.out = out.str();
-  o.err = err.str();
-  return o;
-}
+using Outcome = mh::testing::CliRun;
+using mh::testing::RunCli;
 
 // Rows of `score` output: anomalous where pattern has '#'.
 std::string WriteScores(const std::string& dir, const std::string& name, const std::string& pattern,
@@ -70,6 +60,8 @@ TEST(Report, CountsAlarmsByTheKOfNRule) {
   // (14..18); then 23 (21, 22, 23 anomalous) to the end, 31: 5 + 9 rows.
   EXPECT_DOUBLE_EQ(g["alarm_share"].get<double>(), 14.0 / 32.0);
   EXPECT_DOUBLE_EQ(g["score_min"].get<double>(), -0.32);
+  EXPECT_EQ(g["alarm_at_end"]["window"], 24);  // the second alarm, still open
+  EXPECT_THAT(o.out, HasSubstr("in alarm at the end, since 58880 (window 24 of 32"));
   EXPECT_THAT(o.out, HasSubstr("alarms: 2"));
   EXPECT_THAT(o.out, HasSubstr("32 windows"));
   std::filesystem::remove_all(dir);
@@ -90,9 +82,27 @@ TEST(Report, GroupsByMachineAndReadsAFolder) {
   EXPECT_EQ(j["groups"][0]["name"], "m2");
   EXPECT_EQ(j["groups"][0]["anomalous"], 0);
   EXPECT_TRUE(j["groups"][0]["first_alarm"].is_null());
+  EXPECT_TRUE(j["groups"][0]["alarm_at_end"].is_null());
   EXPECT_EQ(j["groups"][1]["name"], "m1");
   EXPECT_EQ(j["groups"][1]["alarms"], 1);
   EXPECT_THAT(o.out, HasSubstr("(2 files)"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Report, LabelsWindowsByFileOffsetAndTime) {
+  const std::string dir = mh::testing::MakeTempDir("mh-report");
+  {
+    std::ofstream f(dir + "/s.csv");
+    f << "window_start,source_file,source_offset,score,anomaly\n"
+      << "0,run/a_1.csv,0,0.1,0\n512,run/a_1.csv,512,-0.1,1\n"
+      << "09:00:00.5,run/a_2.csv,0,-0.2,1\n";
+  }
+  const Outcome o = RunCli({"report", "--scores", dir + "/s.csv", "--alarm", "2/2"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  // The sample offset is not repeated when window_start is that offset.
+  EXPECT_THAT(o.out, HasSubstr("first anomalous window: a_1.csv:512 (window 2 of 3"));
+  EXPECT_THAT(o.out, Not(HasSubstr("a_1.csv:512 512")));
+  EXPECT_THAT(o.out, HasSubstr("the first opens at a_2.csv:0 09:00:00.5"));
   std::filesystem::remove_all(dir);
 }
 

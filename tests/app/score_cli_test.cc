@@ -285,7 +285,7 @@ TEST_F(ScoreCliTest, TrainNamesItsFeaturesAndNeverDropsANumericColumn) {
           &out, &err),
       kExitOk)
       << err;
-  EXPECT_THAT(err, HasSubstr("features rms,kurtosis"));
+  EXPECT_THAT(err, HasSubstr("2 features rms,kurtosis"));
   EXPECT_THAT(out, HasSubstr("features=2"));
 
   // A numeric column whose first cell is empty: an error naming the row,
@@ -311,7 +311,7 @@ TEST_F(ScoreCliTest, TrainNamesItsFeaturesAndNeverDropsANumericColumn) {
                 &out, &err),
             kExitOk)
       << err;
-  EXPECT_THAT(err, HasSubstr("features rms,crest (not numeric: 'state')"));
+  EXPECT_THAT(err, HasSubstr("2 features rms,crest (not numeric: 'state')"));
 }
 
 TEST_F(ScoreCliTest, TrainReadsAFolderAsOneTable) {
@@ -322,6 +322,27 @@ TEST_F(ScoreCliTest, TrainReadsAFolderAsOneTable) {
             kExitOk)
       << err;
   EXPECT_THAT(out, HasSubstr("rows=90 features=2"));
+}
+
+TEST_F(ScoreCliTest, TrainOverAFolderStopsAtABadFileUnlessKeepGoing) {
+  const std::string snaps = dir_ + "/snaps";
+  WriteSnapshots(snaps);
+  std::string bad = FeatureCsv(500, 10);
+  bad += "2026-01-01T00:09:00.000Z,9,m0,oops,3.0\n";
+  WriteAll(snaps + "/f_5.csv", bad);
+  std::string out, err;
+  EXPECT_EQ(Run({"train", "--input", snaps, "--trees", "10", "--out", dir_ + "/m.mhm"}, &out, &err),
+            kExitFailure);
+  EXPECT_THAT(err, HasSubstr("f_5.csv"));
+  EXPECT_THAT(err, HasSubstr("--keep-going"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/m.mhm"));
+  EXPECT_EQ(
+      Run({"train", "--input", snaps, "--trees", "10", "--keep-going", "--out", dir_ + "/m.mhm"},
+          &out, &err),
+      kExitFailure);
+  EXPECT_THAT(err, HasSubstr("1 of 4 files failed"));
+  EXPECT_THAT(out, HasSubstr("rows=90 features=2"));  // the three good files
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/m.mhm"));
 }
 
 }  // namespace

@@ -21,14 +21,9 @@
 namespace mh::csv {
 namespace {
 
+using testing::MustRead;
 using testing::ReadText;
 using testing::WholeTable;
-
-WholeTable MustRead(const std::string& text, CsvOptions options = {}) {
-  auto t = ReadText(text, options);
-  EXPECT_TRUE(t.ok()) << t.status().ToString().substr(0, 500);
-  return t.ok() ? std::move(t).value() : WholeTable{};
-}
 
 // The renaming rule as first written (quadratic): a name taken by an earlier
 // column gets the first "name.k" (k = 1, 2, ...) not taken yet.

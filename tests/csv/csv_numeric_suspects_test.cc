@@ -1,5 +1,5 @@
-// CsvNumericSuspects: text columns that look numeric (at least two numbers,
-// at most max(1, non-null cells / 100) other cells in the sample).
+// CsvNumericSuspects: text columns that look numeric by the one rule,
+// mh::LooksNumericText: some sample cells are not numbers, but more are.
 #include <string>
 
 #include <gtest/gtest.h>
@@ -36,13 +36,20 @@ TEST(CsvNumericSuspects, OneBadCellAmongNumbersNamesItsLine) {
   EXPECT_EQ(s[0].sample_rows, 3);
 }
 
-TEST(CsvNumericSuspects, ThresholdIsOnePercentOrOneCell) {
-  EXPECT_TRUE(Suspects(Column(8, 2, 4)).empty());  // 2 of 10: text
-  const auto s = Suspects(Column(198, 2, 50));     // 2 of 200: numeric with bad cells
+TEST(CsvNumericSuspects, MoreNumbersThanOtherCellsLooksNumeric) {
+  auto s = Suspects(Column(8, 2, 4));  // 2 of 10 are not numbers: numeric with bad cells
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0].bad_cells, 2);
-  EXPECT_TRUE(Suspects(Column(197, 3, 50)).empty());  // 3 of 200: text
-  EXPECT_TRUE(Suspects("v\n1\nabc\n").empty());       // one number is not enough
+  s = Suspects(Column(198, 2, 50));
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].bad_cells, 2);
+  EXPECT_EQ(Suspects(Column(6, 5, 2)).size(), 1u);  // 6 numbers, 5 others
+  EXPECT_TRUE(Suspects(Column(5, 5, 2)).empty());   // as many others: text
+  EXPECT_TRUE(Suspects("v\n1\nabc\n").empty());     // one number, one word: text
+  // The same rule as the commands' (core/table.h).
+  EXPECT_TRUE(LooksNumericText(6, 5));
+  EXPECT_FALSE(LooksNumericText(5, 5));
+  EXPECT_FALSE(LooksNumericText(9, 0));  // all numbers: a numeric column, nothing to report
 }
 
 TEST(CsvNumericSuspects, IdentifiersAndGivenKindsAreNotSuspects) {

@@ -10,14 +10,9 @@
 namespace mh::csv {
 namespace {
 
+using testing::MustRead;
 using testing::ReadText;
 using testing::WholeTable;
-
-WholeTable MustRead(const std::string& text, CsvOptions options = {}) {
-  auto t = ReadText(text, options);
-  EXPECT_TRUE(t.ok()) << t.status().ToString();
-  return t.ok() ? std::move(t).value() : WholeTable{};
-}
 
 TEST(CsvReader, CommaHeaderAndInferredKinds) {
   const WholeTable t = MustRead("id,value,name,flag\n1,2.5,pump,true\n2,-3e2,fan,FALSE\n");

@@ -56,6 +56,14 @@ inline Result<WholeTable> ReadText(const std::string& text, CsvOptions options =
   return ReadAll(**reader);
 }
 
+// ReadText that must succeed: a failure is a test failure (its message cut
+// to 500 bytes) and gives an empty table.
+inline WholeTable MustRead(const std::string& text, CsvOptions options = {}) {
+  auto t = ReadText(text, options);
+  EXPECT_TRUE(t.ok()) << t.status().ToString().substr(0, 500);
+  return t.ok() ? std::move(t).value() : WholeTable{};
+}
+
 }  // namespace mh::csv::testing
 
 #endif  // MH_TESTS_CSV_CSV_TEST_UTIL_H_

@@ -16,6 +16,7 @@
 
 #include "app/command.h"
 #include "core/strings.h"
+#include "testing/cli_run.h"
 #include "testing/test_paths.h"
 
 namespace mh::app {
@@ -72,14 +73,10 @@ class FeaturesCmdTest : public ::testing::Test {
   // command's messages and the log lines) in out_, err_.
   int Run(std::vector<std::string> args) {
     args.insert(args.begin(), "features");
-    std::ostringstream out, err;
-    CommandIo io{out, err};
-    ::testing::internal::CaptureStderr();
-    const int rc = RunMain(args, io);
-    const std::string log = ::testing::internal::GetCapturedStderr();
-    out_ = out.str();
-    err_ = err.str() + log;
-    return rc;
+    const mh::testing::CliRun run = mh::testing::RunCli(args);
+    out_ = run.out;
+    err_ = run.err;
+    return run.code;
   }
   std::string dir_;
   std::string out_;

@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 #include <signal.h>
 
+#include "core/time_util.h"
 #include "core/uri.h"
 #include "testing/influxdb_service.h"
 #include "testing/kafka_mock.h"
@@ -82,7 +83,9 @@ class StreamingTest : public ::testing::Test {
   // Batch scores of a table: (sensor, ns) -> decision_function.
   std::map<Key, double> BatchScores(const std::string& table) {
     std::map<Key, double> out;
-    EXPECT_EQ(Sh("score --model model.mhm --input " + table + " --out " + table + ".scores"), 0);
+    EXPECT_EQ(
+        Sh("score --model model.mhm --input " + table + " --out " + table + ".scores --format csv"),
+        0);
     std::ifstream in(dir_ + "/" + table + ".scores");
     std::string line;
     std::getline(in, line);  // sensor_id,timestamp,score,score_samples,anomaly
@@ -93,7 +96,10 @@ class StreamingTest : public ::testing::Test {
       std::getline(ls, id, ',');
       std::getline(ls, ts, ',');
       std::getline(ls, score, ',');
-      out[{id, std::stoll(ts) * 1000000000}] = std::stod(score);
+      // Batch `score` writes the timestamp key as RFC 3339.
+      const Result<std::int64_t> ns = ParseInstant(ts);
+      EXPECT_TRUE(ns.ok()) << ts;
+      out[{id, ns.ok() ? *ns : 0}] = std::stod(score);
     }
     return out;
   }

@@ -1,5 +1,5 @@
 // DuckDB as the independent reader of files our writer produces: every cell
-// DuckDB reads (via tools/duckdb/read_parquet.js and @duckdb/node-api) must
+// DuckDB reads (via tools/duckdb/read_table.js and @duckdb/node-api) must
 // equal what we wrote. Skipped with a message when node or the npm package
 // is missing (install: tools/install-deps.sh test).
 #include <cmath>
@@ -21,7 +21,7 @@ using nlohmann::json;
 
 void CheckWithDuckDb(ParquetCodec codec, std::size_t row_group_rows, bool utc) {
   std::string root = testing::SourceDir();
-  std::string script = root + "/tools/duckdb/read_parquet.js";
+  std::string script = root + "/tools/duckdb/read_table.js";
   if (testing::RunCommand("node --version > /dev/null 2>&1", nullptr) != 0) {
     GTEST_SKIP() << "node is not installed; DuckDB cross-check skipped";
   }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/command.h"
+#include "testing/cli_run.h"
 #include "testing/test_paths.h"
 
 namespace mh::app {
@@ -34,14 +35,10 @@ class ReplayCommandTest : public ::testing::Test {
   int Run(std::vector<std::string> args) {
     args.insert(args.begin(), "replay");
     for (const char* a : {"--to", "-", "--delay", "0"}) args.emplace_back(a);
-    std::ostringstream out, err;
-    CommandIo io{out, err};
-    ::testing::internal::CaptureStderr();
-    const int rc = RunMain(args, io);
-    const std::string logged = ::testing::internal::GetCapturedStderr();
-    out_ = out.str();
-    err_ = err.str() + logged;
-    return rc;
+    const mh::testing::CliRun run = mh::testing::RunCli(args);
+    out_ = run.out;
+    err_ = run.err;
+    return run.code;
   }
   std::vector<nlohmann::json> Events() const {
     std::vector<nlohmann::json> v;

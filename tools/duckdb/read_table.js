@@ -4,9 +4,9 @@
 //   node tools/duckdb/read_table.js FILE
 // The reader follows the extension: .parquet read_parquet, .jsonl/.ndjson
 // read_json (newline-delimited), .tsv/.csv read_csv (header, auto-detected
-// types). Output as read_parquet.js: first line {"columns": [[name,
-// duckdb_type], ...]}, then one JSON array per row; DOUBLE as JSON numbers
-// (or "NaN"/"Infinity"/"-Infinity"), integers as decimal strings, timestamps
+// types). Output: first line {"columns": [[name, duckdb_type], ...]}, then
+// one JSON array per row, file order; DOUBLE as JSON numbers (or
+// "NaN"/"Infinity"/"-Infinity", and "-0.0" for negative zero), integers as decimal strings, timestamps
 // as epoch nanoseconds (decimal strings), strings, booleans, null.
 'use strict';
 const { DuckDBInstance } = require('@duckdb/node-api');
@@ -46,6 +46,7 @@ async function main() {
         if (Number.isNaN(v)) return 'NaN';
         if (v === Infinity) return 'Infinity';
         if (v === -Infinity) return '-Infinity';
+        if (v === 0 && 1 / v < 0) return '-0.0';
         return v;
       }
       if (typeof v === 'bigint') return v.toString();
