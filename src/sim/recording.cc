@@ -103,6 +103,42 @@ char* TimestampFormatter::Append(std::int64_t ns, char* p) {
   return p + kLength;
 }
 
+namespace {
+
+// The simulators of a plant's machines, generating kBlock samples of each
+// axis of every machine at a time (the order both writers below need).
+class BlockSource {
+ public:
+  static constexpr std::size_t kBlock = 4096;
+  explicit BlockSource(const std::vector<MachineConfig>& machines)
+      : samples_(machines.size() * 3 * kBlock) {
+    for (const MachineConfig& config : machines) {
+      sims_.push_back(std::make_unique<MachineSimulator>(config));
+    }
+  }
+  // Generates samples [first, first + n) of every machine, n = min(kBlock,
+  // total - first); returns n.
+  std::size_t Generate(std::int64_t first, std::int64_t total) {
+    const auto n = static_cast<std::size_t>(
+        std::min<std::int64_t>(static_cast<std::int64_t>(kBlock), total - first));
+    for (std::size_t m = 0; m < sims_.size(); ++m) {
+      double* base = samples_.data() + m * 3 * kBlock;
+      sims_[m]->Generate(n, base, base + kBlock, base + 2 * kBlock);
+    }
+    return n;
+  }
+  // The current block's samples of axis `axis` (0..2) of machine `m`.
+  const double* Axis(std::size_t m, std::size_t axis) const {
+    return samples_.data() + (m * 3 + axis) * kBlock;
+  }
+
+ private:
+  std::vector<std::unique_ptr<MachineSimulator>> sims_;
+  std::vector<double> samples_;
+};
+
+}  // namespace
+
 Status WriteDataCsv(const std::vector<MachineConfig>& machines, std::int64_t start_ns,
                     std::int64_t samples_per_machine, const ChunkSink& sink) {
   ChunkBuffer out(sink);
@@ -111,29 +147,20 @@ Status WriteDataCsv(const std::vector<MachineConfig>& machines, std::int64_t sta
     return out.Flush().WithContext("writing data");
   }
   const double fs = machines.front().sample_rate_hz;
-  constexpr std::size_t kBlock = 4096;
   const std::size_t count = machines.size();
-  std::vector<std::unique_ptr<MachineSimulator>> sims;
+  BlockSource source(machines);
   std::vector<std::string> prefixes;  // ",m1,m1-de,"
   std::size_t max_prefix = 0;
   for (const MachineConfig& config : machines) {
-    sims.push_back(std::make_unique<MachineSimulator>(config));
     prefixes.push_back("," + config.machine_id + "," + config.sensor_id + ",");
     max_prefix = std::max(max_prefix, prefixes.back().size());
   }
   const std::size_t max_row = TimestampFormatter::kLength + max_prefix + 3 * kMaxValueChars + 3;
-  // Per machine, three axes of kBlock samples.
-  std::vector<double> samples(count * 3 * kBlock);
   TimestampFormatter timestamps;
   char stamp[TimestampFormatter::kLength];
   for (std::int64_t first = 0; first < samples_per_machine;
-       first += static_cast<std::int64_t>(kBlock)) {
-    const auto n = static_cast<std::size_t>(
-        std::min<std::int64_t>(static_cast<std::int64_t>(kBlock), samples_per_machine - first));
-    for (std::size_t m = 0; m < count; ++m) {
-      double* base = samples.data() + m * 3 * kBlock;
-      sims[m]->Generate(n, base, base + kBlock, base + 2 * kBlock);
-    }
+       first += static_cast<std::int64_t>(BlockSource::kBlock)) {
+    const std::size_t n = source.Generate(first, samples_per_machine);
     for (std::size_t i = 0; i < n; ++i) {
       timestamps.Append(SampleTimeNs(start_ns, first + static_cast<std::int64_t>(i), fs), stamp);
       for (std::size_t m = 0; m < count; ++m) {
@@ -144,12 +171,11 @@ Status WriteDataCsv(const std::vector<MachineConfig>& machines, std::int64_t sta
         p += sizeof(stamp);
         std::memcpy(p, prefixes[m].data(), prefixes[m].size());
         p += prefixes[m].size();
-        const double* base = samples.data() + m * 3 * kBlock;
-        p = AppendMicroG(base[i], p);
+        p = AppendMicroG(source.Axis(m, 0)[i], p);
         *p++ = ',';
-        p = AppendMicroG(base[kBlock + i], p);
+        p = AppendMicroG(source.Axis(m, 1)[i], p);
         *p++ = ',';
-        p = AppendMicroG(base[2 * kBlock + i], p);
+        p = AppendMicroG(source.Axis(m, 2)[i], p);
         *p++ = '\n';
         out.set_end(p);
       }
@@ -162,40 +188,29 @@ Status GenerateData(const std::vector<MachineConfig>& machines, std::int64_t sta
                     std::int64_t samples_per_machine, const BatchSink& sink) {
   if (machines.empty() || samples_per_machine <= 0) return Status::OK();
   const double fs = machines.front().sample_rate_hz;
-  constexpr std::size_t kBlock = 4096;
   const std::size_t count = machines.size();
-  std::vector<std::unique_ptr<MachineSimulator>> sims;
-  for (const MachineConfig& config : machines) {
-    sims.push_back(std::make_unique<MachineSimulator>(config));
-  }
+  BlockSource source(machines);
   const std::vector<TableColumnInfo> schema = {
       {"timestamp", ValueKind::kTimestamp, 9}, {"machine_id", ValueKind::kString, 9},
       {"sensor_id", ValueKind::kString, 9},    {"ax", ValueKind::kDouble, 9},
       {"ay", ValueKind::kDouble, 9},           {"az", ValueKind::kDouble, 9}};
-  std::vector<double> samples(count * 3 * kBlock);
   TableBatch batch;
   for (std::int64_t first = 0; first < samples_per_machine;
-       first += static_cast<std::int64_t>(kBlock)) {
-    const auto n = static_cast<std::size_t>(
-        std::min<std::int64_t>(static_cast<std::int64_t>(kBlock), samples_per_machine - first));
-    for (std::size_t m = 0; m < count; ++m) {
-      double* base = samples.data() + m * 3 * kBlock;
-      sims[m]->Generate(n, base, base + kBlock, base + 2 * kBlock);
-    }
+       first += static_cast<std::int64_t>(BlockSource::kBlock)) {
+    const std::size_t n = source.Generate(first, samples_per_machine);
     batch.Reset(first * static_cast<std::int64_t>(count), schema);
     batch.rows = n * count;
     for (TableColumn& c : batch.columns) c.valid.assign(batch.rows, 1);
     for (std::size_t i = 0; i < n; ++i) {
       const std::int64_t t = SampleTimeNs(start_ns, first + static_cast<std::int64_t>(i), fs);
       for (std::size_t m = 0; m < count; ++m) {
-        const double* base = samples.data() + m * 3 * kBlock;
         batch.columns[0].ints.push_back(t);
         batch.columns[1].strings.push_back(machines[m].machine_id);
         batch.columns[2].strings.push_back(machines[m].sensor_id);
         // Samples are on the kLsbG grid: the CSV's 6-decimal text reads
         // back to these very doubles.
         for (std::size_t axis = 0; axis < 3; ++axis) {
-          batch.columns[3 + axis].doubles.push_back(base[axis * kBlock + i]);
+          batch.columns[3 + axis].doubles.push_back(source.Axis(m, axis)[i]);
         }
       }
     }
