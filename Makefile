@@ -5,10 +5,11 @@
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 JOBS ?= $(shell nproc)
 RUN_ARGS ?=
 
-.PHONY: all deps test-deps build run test unit format format-check asan bench clean
+.PHONY: all deps test-deps build run test unit format format-check asan tsan bench clean
 
 all: build
 
@@ -43,10 +44,29 @@ asan: test-deps $(ASAN_BUILD)/build.ninja
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest -L unit --output-on-failure -j $(JOBS)
 
-# Every test: format, -Werror build, sanitizer build over the unit tests,
-# benchmark smoke, then all tests (unit, integration, e2e) of the main build;
-# the last line is CTest's summary.
-test: test-deps format-check build asan
+$(TSAN_BUILD)/build.ninja:
+	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMH_WERROR=ON \
+	  -DMH_SANITIZE=thread -DMH_BUILD_BENCHMARKS=OFF
+
+# ThreadSanitizer over the unit tests of the components that run threads of
+# their own: the pipeline, the scorer (ParallelScorer), Parquet column reads,
+# the row writer, features and the score/train commands. Kafka and MQTT stay
+# out: Debian's librdkafka and libmosquitto are not instrumented.
+TSAN_TESTS = pipeline/pipeline_test iforest/iforest_test parquet/parquet_test \
+  tableio/tableio_test features/features_test app/app_test
+tsan: test-deps build $(TSAN_BUILD)/build.ninja
+	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(notdir $(TSAN_TESTS))
+	@for t in $(TSAN_TESTS); do \
+	  echo "tsan: $$t"; \
+	  MH_BINARY=$(CURDIR)/$(BUILD)/machine-health MH_SOURCE_DIR=$(CURDIR) \
+	    TSAN_OPTIONS=halt_on_error=1 ./$(TSAN_BUILD)/tests/$$t --gtest_brief=1 || exit 1; \
+	done; echo "tsan: ok"
+
+# Every test: format, -Werror build, sanitizer builds (ASan+UBSan over the
+# unit tests, TSan over the threaded components), benchmark smoke, then all
+# tests (unit, integration, e2e) of the main build; the last line is CTest's
+# summary.
+test: test-deps format-check build asan tsan
 	./tools/bench-smoke.sh $(BUILD)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
@@ -57,4 +77,4 @@ bench: build
 	./tools/bench.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD)
