@@ -78,10 +78,6 @@ struct FeaturesArgs {
   bool keep_going = false;
 };
 
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // "0-200,200-1000" -> bands. InvalidArgument naming the bad item.
 Result<std::vector<features::Band>> ParseBands(const std::string& text) {
   std::vector<features::Band> bands;
@@ -264,8 +260,7 @@ constexpr std::string_view kTimeOrIndexNames[] = {
 // or a name ending in _id, _index, _idx, _time, _ts or _timestamp, or
 // starting with time_, timestamp_ or "unnamed:" (pandas' index column).
 bool IsTimeOrIndexColumn(std::string_view name) {
-  std::string lower(TrimSpace(name));
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string lower = AsciiLower(TrimSpace(name));
   if (IsKeyColumn(lower)) return true;
   for (const std::string_view n : kTimeOrIndexNames) {
     if (lower == n) return true;
@@ -628,14 +623,6 @@ std::string CellText(const TableColumn& col, std::size_t r) {
   }
 }
 
-// Index of the column named `name` (exact), or -1.
-std::ptrdiff_t FindColumn(const std::vector<TableColumnInfo>& cols, std::string_view name) {
-  for (std::size_t i = 0; i < cols.size(); ++i) {
-    if (cols[i].name == name) return static_cast<std::ptrdiff_t>(i);
-  }
-  return -1;
-}
-
 // FEMTO's time-of-day columns: hour, minute, second, microsecond (any case),
 // all numeric. Indices, or empty when the file lacks any of them.
 std::vector<std::size_t> TimeOfDayColumns(const std::vector<TableColumnInfo>& cols) {
@@ -643,9 +630,7 @@ std::vector<std::size_t> TimeOfDayColumns(const std::vector<TableColumnInfo>& co
   for (const std::string_view want : {"hour", "minute", "second", "microsecond"}) {
     bool found = false;
     for (std::size_t i = 0; i < cols.size() && !found; ++i) {
-      std::string lower = cols[i].name;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (lower == want && IsNumericKind(cols[i].kind)) {
+      if (AsciiLower(cols[i].name) == want && IsNumericKind(cols[i].kind)) {
         out.push_back(i);
         found = true;
       }

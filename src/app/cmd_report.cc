@@ -77,13 +77,6 @@ struct GroupFigures {
   std::vector<double> strip;  // anomalous share per bucket
 };
 
-std::ptrdiff_t FindColumn(const std::vector<TableColumnInfo>& cols, std::string_view name) {
-  for (std::size_t i = 0; i < cols.size(); ++i) {
-    if (cols[i].name == name) return static_cast<std::ptrdiff_t>(i);
-  }
-  return -1;
-}
-
 std::string CellText(const TableColumn& c, std::size_t row) {
   std::string s;
   parquet::AppendCsvValue(c, row, parquet::TextOptions{}, &s);

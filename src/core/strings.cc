@@ -111,6 +111,14 @@ std::string_view TrimSpace(std::string_view text) {
   return text;
 }
 
+std::string AsciiLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 std::vector<std::string> Split(std::string_view text, char sep) {
   std::vector<std::string> out;
   std::size_t start = 0;

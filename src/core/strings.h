@@ -32,6 +32,12 @@ Result<double> ParseDouble(std::string_view text);
 Result<std::int64_t> ParseInt(std::string_view text);
 // `text` without ASCII white space (space, \t, \n, \v, \f, \r) at either end.
 std::string_view TrimSpace(std::string_view text);
+// `text` with ASCII letters A-Z turned to a-z (other bytes unchanged).
+std::string AsciiLower(std::string_view text);
+// Whether `text` ends with `suffix` (byte for byte).
+constexpr bool EndsWith(std::string_view text, std::string_view suffix) {
+  return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;
+}
 // Splits on `sep`, keeping empty fields.
 std::vector<std::string> Split(std::string_view text, char sep);
 // Shortest decimal text that reads back to the same double ("NaN",

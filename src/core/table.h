@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -108,6 +109,15 @@ class TableReader {
   // column or byte offset.
   virtual Result<bool> Next(TableBatch* batch) = 0;
 };
+
+// Index of the column named `name` (exact match) in `columns`, or -1.
+inline std::ptrdiff_t FindColumn(const std::vector<TableColumnInfo>& columns,
+                                 std::string_view name) {
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i].name == name) return static_cast<std::ptrdiff_t>(i);
+  }
+  return -1;
+}
 
 // The cells of a text (kString) column that read as numbers and those that
 // do not; nulls are not counted. A number is what ParseDouble accepts after

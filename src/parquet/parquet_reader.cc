@@ -9,6 +9,7 @@
 #include <string_view>
 #include <thread>
 
+#include "core/strings.h"
 #include "parquet/internal/codec.h"
 #include "parquet/internal/encoding.h"
 #include "parquet/internal/format.h"
@@ -1425,11 +1426,7 @@ ParquetFileInfo MakeInfo(const OpenFile& f) {
 }  // namespace
 
 bool LooksLikeParquetFile(const std::string& path) {
-  std::string lower = path;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  constexpr std::string_view kExtension = ".parquet";
-  if (lower.size() >= kExtension.size() &&
-      lower.compare(lower.size() - kExtension.size(), kExtension.size(), kExtension) == 0) {
+  if (EndsWith(AsciiLower(path), ".parquet")) {
     return true;
   }
   std::ifstream in(path, std::ios::binary);

@@ -7,6 +7,7 @@
 
 #include <glob.h>
 
+#include "core/strings.h"
 #include "replay/table_file.h"
 
 namespace mh::replay {
@@ -19,8 +20,7 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool HasDataExtension(std::string_view name) {
   const std::size_t dot = name.rfind('.');
   if (dot == std::string_view::npos) return false;
-  std::string ext(name.substr(dot + 1));
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string ext = AsciiLower(name.substr(dot + 1));
   return ext == "csv" || ext == "tsv" || ext == "txt" || ext == "parquet";
 }
 

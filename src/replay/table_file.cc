@@ -7,6 +7,8 @@
 
 #include <httplib.h>
 
+#include "core/strings.h"
+
 #if __has_include("parquet/parquet_reader.h")
 #include "parquet/parquet_reader.h"
 #endif
@@ -22,10 +24,6 @@ bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
     if (c != prefix[i]) return false;
   }
   return true;
-}
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
 // Parquet input, through src/parquet when it is built in (the header exists).
@@ -127,8 +125,7 @@ Result<std::unique_ptr<TableReader>> OpenTableBytes(std::string bytes, const std
 }
 
 bool IsParquetBytes(std::string_view bytes, std::string_view name) {
-  std::string path(name.substr(0, name.find('?')));
-  for (char& c : path) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string path = AsciiLower(name.substr(0, name.find('?')));
   return bytes.substr(0, 4) == "PAR1" ||
          (bytes.size() >= 4 && bytes.substr(bytes.size() - 4) == "PAR1") ||
          EndsWith(path, ".parquet");

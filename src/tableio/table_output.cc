@@ -16,16 +16,6 @@
 namespace mh::tableio {
 namespace {
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool EndsWith(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // Text output is appended here and handed to the file or stream in chunks of
 // about this size, so that a row costs no I/O call.
 constexpr std::size_t kFlushBytes = std::size_t{1} << 20;
@@ -277,7 +267,7 @@ const char* TableFormatName(TableFormat format) {
 Result<TableFormat> ResolveTableFormat(const std::string& path, const std::string& format) {
   TableFormat f = TableFormat::kCsv;
   if (!format.empty()) {
-    const std::string name = Lower(format);
+    const std::string name = AsciiLower(format);
     if (name == "csv") {
       f = TableFormat::kCsv;
     } else if (name == "tsv") {
@@ -291,7 +281,7 @@ Result<TableFormat> ResolveTableFormat(const std::string& path, const std::strin
                                      format + "'");
     }
   } else if (path != "-") {
-    const std::string lower = Lower(path);
+    const std::string lower = AsciiLower(path);
     if (EndsWith(lower, ".csv")) {
       f = TableFormat::kCsv;
     } else if (EndsWith(lower, ".tsv")) {
