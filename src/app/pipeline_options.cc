@@ -22,7 +22,7 @@ void AddPipelineOptions(CLI::App& sub, PipelineArgs& a, PipelineOptionSet set) {
         ->capture_default_str();
   }
   sub.add_option("--trees", a.trees, "Isolation Forest trees per machine")->capture_default_str();
-  sub.add_option("--seed", a.seed, "Seed of the per-machine training")->capture_default_str();
+  sub.add_option("--train-seed", a.seed, "Seed of the per-machine training")->capture_default_str();
   sub.add_option("--threshold", a.threshold,
                  "Threshold rule from each machine's training scores: auto, quantile, "
                  "quantile-margin or robust-z (docs/evaluation.md)")

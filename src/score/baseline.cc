@@ -235,10 +235,10 @@ Result<Scored> MachineScorer::Observe(std::span<const double> row, std::int64_t 
     learned_to_ns_ = t_ns;
     learned_.data.insert(learned_.data.end(), row.begin(), row.end());
     ++learned_.rows;
-    if (options_.learning_windows == 0 || learned_.rows < options_.learning_windows) {
-      return out;
+    if (options_.learning_windows > 0 && learned_.rows >= options_.learning_windows) {
+      MH_RETURN_IF_ERROR(FinishLearning());
     }
-    MH_RETURN_IF_ERROR(FinishLearning());
+    return out;
   }
   out.learning = false;
   out.score_samples = scorer_->ScoreSamples(row);

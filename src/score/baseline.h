@@ -127,7 +127,7 @@ class MachineScorer {
 
   // Takes a window's model row (feature_names order) at event time t_ns:
   // while learning, keeps it (and fits the baseline when learning_windows
-  // are in: that window is then scored too); else scores it. Errors: a
+  // are in; that window is still a learning one); else scores it. Errors: a
   // non-finite value (InvalidArgument naming the feature), a failed fit
   // (e.g. every learning row the same: message names the machine).
   Result<Scored> Observe(std::span<const double> row, std::int64_t t_ns);
