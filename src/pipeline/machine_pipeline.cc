@@ -29,10 +29,15 @@ Result<std::unique_ptr<MachinePipeline>> MachinePipeline::Create(const PipelineO
   std::vector<std::string> model_names = spec.baseline != nullptr
                                              ? spec.baseline->model->feature_names
                                              : features::DefaultModelFeatures(names);
+  // A model's features by the library's names or the prototype's
+  // (bandE0_200_ax), the same features.
+  std::vector<std::string> prototype_names;
+  for (const std::string& n : names) prototype_names.push_back(features::PrototypeFeatureName(n));
   std::vector<features::ModelFeatureSource> model_columns;
   std::string missing;
   for (const std::string& want : model_names) {
     auto source = features::ResolveModelFeature(want, names);
+    if (!source.ok()) source = features::ResolveModelFeature(want, prototype_names);
     if (!source.ok()) {
       missing += (missing.empty() ? "" : ", ") + want;
       continue;
@@ -67,6 +72,8 @@ MachinePipeline::MachinePipeline(const PipelineOptions& options, MachineSpec spe
       model_columns_(std::move(model_columns)),
       tracker_(std::move(tracker)),
       scorer_(std::move(scorer)) {
+  model_row_.resize(model_columns_.size());
+  if (extractor_ == nullptr) return;  // feature rows
   std::vector<std::string> names;
   for (const std::string& n : extractor_->names()) {
     names.push_back(features::OutputFeatureName(options_.features, n));
@@ -77,12 +84,73 @@ MachinePipeline::MachinePipeline(const PipelineOptions& options, MachineSpec spe
     auto it = std::find(n.begin(), n.end(), "rms_" + c);
     if (it != n.end()) rms_columns_.push_back(static_cast<std::size_t>(it - n.begin()));
   }
-  model_row_.resize(model_columns_.size());
 }
 
 MachinePipeline::~MachinePipeline() = default;
 
+Result<std::unique_ptr<MachinePipeline>> MachinePipeline::CreateForFeatureRows(
+    const PipelineOptions& options, std::string machine_id, std::vector<std::string> names,
+    std::shared_ptr<const score::Baseline> baseline) {
+  MH_RETURN_IF_ERROR(ValidatePipelineOptions(options));
+  if (names.empty()) {
+    return Status::InvalidArgument("machine '" + machine_id + "': no features");
+  }
+  std::vector<std::string> model_names =
+      baseline != nullptr ? baseline->model->feature_names : names;
+  std::vector<features::ModelFeatureSource> model_columns;
+  std::string missing;
+  for (const std::string& want : model_names) {
+    auto source = features::ResolveModelFeature(want, names);
+    if (!source.ok()) {
+      missing += (missing.empty() ? "" : ", ") + want;
+      continue;
+    }
+    model_columns.push_back(*source);
+  }
+  if (!missing.empty()) {
+    return Status::InvalidArgument("machine '" + machine_id +
+                                   "': the assigned model needs features the events do not "
+                                   "carry: " +
+                                   missing);
+  }
+  MachineSpec spec;
+  spec.machine_id = std::move(machine_id);
+  spec.baseline = baseline;
+  MH_ASSIGN_OR_RETURN(alarm::AlarmTracker tracker,
+                      alarm::AlarmTracker::Create(spec.machine_id, options.alarm));
+  auto scorer = std::make_unique<score::MachineScorer>(spec.machine_id, std::move(model_names),
+                                                       options.learn);
+  if (baseline != nullptr) MH_RETURN_IF_ERROR(scorer->Restore(baseline));
+  auto p = std::unique_ptr<MachinePipeline>(
+      new MachinePipeline(options, std::move(spec), nullptr, std::move(model_columns),
+                          std::move(tracker), std::move(scorer)));
+  p->feature_names_ = std::make_shared<const std::vector<std::string>>(std::move(names));
+  return p;
+}
+
+Status MachinePipeline::AddFeatureRow(std::span<const double> values, std::int64_t t_ns,
+                                      const Output& out) {
+  if (extractor_ != nullptr || values.size() != feature_names_->size()) {
+    return Status::InvalidArgument("machine '" + spec_.machine_id +
+                                   "': " + std::to_string(values.size()) + " features, expected " +
+                                   std::to_string(feature_names_->size()));
+  }
+  WindowResult r;
+  r.record.machine_id = spec_.machine_id;
+  r.record.window_start_ns = t_ns;
+  r.record.feature_names = feature_names_;
+  r.record.features.assign(values.begin(), values.end());
+  for (std::size_t i = 0; i < model_columns_.size(); ++i) {
+    model_row_[i] = features::ModelFeatureValue(model_columns_[i], r.record.features);
+  }
+  return ScoreAndAlarm(r, out);
+}
+
 Status MachinePipeline::Add(window::Block block, const Output& out) {
+  if (extractor_ == nullptr) {
+    return Status::InvalidArgument("machine '" + spec_.machine_id +
+                                   "': its events carry feature rows, not samples");
+  }
   if (block.fs_hz != spec_.shape.fs_hz) {
     return Status::InvalidArgument("machine '" + spec_.machine_id + "': samples at " +
                                    FormatDouble(block.fs_hz) + " hz, the machine's rate is " +
@@ -121,7 +189,12 @@ Status MachinePipeline::OnWindow(const window::Window& w, const Output& out) {
   for (std::size_t i = 0; i < model_columns_.size(); ++i) {
     model_row_[i] = features::ModelFeatureValue(model_columns_[i], rec.features);
   }
-  MH_ASSIGN_OR_RETURN(r.scored, scorer_->Observe(model_row_, w.start_ns));
+  return ScoreAndAlarm(r, out);
+}
+
+Status MachinePipeline::ScoreAndAlarm(WindowResult& r, const Output& out) {
+  sink::WindowRecord& rec = r.record;
+  MH_ASSIGN_OR_RETURN(r.scored, scorer_->Observe(model_row_, rec.window_start_ns));
   if (r.scored.learning) {
     rec.state = sink::MachineState::kLearning;
   } else {
@@ -130,8 +203,8 @@ Status MachinePipeline::OnWindow(const window::Window& w, const Output& out) {
     rec.anomaly = r.scored.anomalous;
     rec.threshold = r.scored.threshold;
     rec.state_score = r.scored.score;
-    MH_ASSIGN_OR_RETURN(r.alarm,
-                        tracker_.Observe({w.start_ns, r.scored.score, r.scored.anomalous}));
+    MH_ASSIGN_OR_RETURN(
+        r.alarm, tracker_.Observe({rec.window_start_ns, r.scored.score, r.scored.anomalous}));
     rec.state = r.alarm->state == alarm::AlarmState::kAlarm ? sink::MachineState::kAnomalous
                                                             : sink::MachineState::kNormal;
   }

@@ -69,6 +69,18 @@ class MachinePipeline {
                                                          MachineSpec spec);
   ~MachinePipeline();
 
+  // The same core for a machine whose events carry feature rows instead of
+  // samples (the prototype's feature events): no window or feature stage;
+  // the model scores `feature_names` as given (or the assigned baseline's
+  // features, which must be among them).
+  static Result<std::unique_ptr<MachinePipeline>> CreateForFeatureRows(
+      const PipelineOptions& options, std::string machine_id,
+      std::vector<std::string> feature_names,
+      std::shared_ptr<const score::Baseline> baseline = nullptr);
+
+  // Feature-row machines: one row (feature_names() order) at event time t_ns.
+  Status AddFeatureRow(std::span<const double> values, std::int64_t t_ns, const Output& out);
+
   // Adds a block of samples (block.stream is ignored: the machine's id is
   // used); calls `out` for every window it completes. The block's channels
   // are the spec's, in order; fs must be the spec's (InvalidArgument
@@ -81,6 +93,7 @@ class MachinePipeline {
   Status FinishLearning();
 
   const MachineSpec& spec() const { return spec_; }
+  std::size_t window_samples() const { return windower_.window_samples(); }
   const std::vector<std::string>& feature_names() const { return *feature_names_; }
   const std::vector<std::string>& model_feature_names() const { return scorer_->feature_names(); }
   score::MachineScorer& scorer() { return *scorer_; }
@@ -93,6 +106,8 @@ class MachinePipeline {
                   std::vector<features::ModelFeatureSource> model_columns,
                   alarm::AlarmTracker tracker, std::unique_ptr<score::MachineScorer> scorer);
   Status OnWindow(const window::Window& w, const Output& out);
+  // Score and alarm stages for the window of `r` (features filled).
+  Status ScoreAndAlarm(WindowResult& r, const Output& out);
 
   PipelineOptions options_;
   MachineSpec spec_;

@@ -12,6 +12,7 @@
 #include "iforest/scorer.h"
 #include "log/log.h"
 #include "pipeline/event_decoder.h"
+#include "score/baseline.h"
 
 namespace mh::pipeline {
 namespace {
@@ -19,53 +20,62 @@ namespace {
 using transport::Message;
 using transport::OutgoingMessage;
 
-// A feature extractor for one waveform shape (rate, window, channels), with
-// the record feature names and where the model's features sit among them.
-struct WaveformShape {
-  std::unique_ptr<features::WindowFeatureExtractor> extractor;
-  std::shared_ptr<const std::vector<std::string>> names;  // as written to sinks
-  std::vector<int> model_index;  // per model feature: index into names; empty = not scorable
-  std::vector<double> values;
-};
-
 }  // namespace
 
 struct StreamScorer::Impl {
-  const iforest::Model& model;
+  const iforest::Model* model;  // null: learning mode
   transport::Subscriber& source;
   std::vector<sink::RunningSink*> sinks;
   transport::Publisher* dead_letters;
   StreamScorerOptions options;
 
-  iforest::Scorer scorer;
+  std::unique_ptr<iforest::Scorer> scorer;  // fixed model
+  std::shared_ptr<const score::Baseline> fixed_baseline;
+  PipelineOptions waveform_options;  // the cores' options for waveform events
   EventDecoder decoder;
   std::shared_ptr<const std::vector<std::string>> model_names;
   std::vector<std::string> named_keys;       // per model feature: key when matched by name
   std::vector<std::string> positional_keys;  // feature_1..feature_N
-  std::map<std::string, WaveformShape> shapes;
-  bool warned_unscorable = false;
+  // The pipeline core of every machine (key: sensor id; with window 0, also
+  // the event length), and the alarm stage of fixed-model feature rows.
+  std::map<std::string, std::unique_ptr<MachinePipeline>> cores;
+  std::map<std::string, std::unique_ptr<MachinePipeline>> feature_cores;
+  std::map<std::string, alarm::AlarmTracker> trackers;
 
   std::vector<sink::WindowRecord> records;
   std::vector<OutgoingMessage> dead;
   iforest::Matrix rows;
   std::vector<std::size_t> row_record;  // record index of each row in `rows`
   std::vector<double> scores;
-  std::vector<std::span<const double>> spans;  // per window: the channels' samples
+  std::vector<std::span<const double>> spans;  // per event: the channels' samples
+  std::vector<double> feature_row;
 
   mutable std::mutex stats_mu;
   StreamScorerStats stats;
 
-  Impl(const iforest::Model& m, transport::Subscriber& s, std::vector<sink::RunningSink*> k,
+  Impl(const iforest::Model* m, transport::Subscriber& s, std::vector<sink::RunningSink*> k,
        transport::Publisher* d, StreamScorerOptions o)
-      : model(m),
-        source(s),
-        sinks(std::move(k)),
-        dead_letters(d),
-        options(std::move(o)),
-        scorer(m),
-        model_names(std::make_shared<const std::vector<std::string>>(m.feature_names)) {
-    for (std::size_t i = 0; i < m.feature_names.size(); ++i) {
-      named_keys.push_back(options.feature_keys.empty() ? m.feature_names[i]
+      : model(m), source(s), sinks(std::move(k)), dead_letters(d), options(std::move(o)) {
+    waveform_options = options.pipeline;
+    if (m == nullptr) return;
+    // Fixed model: the stream's window and feature options, and the model as
+    // every machine's baseline (its own offset: decision_function < 0).
+    waveform_options.window.window_samples = options.window_samples;
+    waveform_options.window.hop_samples = options.hop_samples;
+    waveform_options.features.bands = options.bands;
+    waveform_options.features.set = options.feature_set;
+    waveform_options.features.prototype_names = options.prototype_feature_names;
+    scorer = std::make_unique<iforest::Scorer>(*m);
+    auto b = std::make_shared<score::Baseline>();
+    b->version = 1;
+    b->model = std::shared_ptr<const iforest::Model>(std::shared_ptr<void>(), m);
+    b->rule.rule = score::ThresholdRule::kAuto;
+    b->threshold = 0;
+    b->origin = "--model";
+    fixed_baseline = std::move(b);
+    model_names = std::make_shared<const std::vector<std::string>>(m->feature_names);
+    for (std::size_t i = 0; i < m->feature_names.size(); ++i) {
+      named_keys.push_back(options.feature_keys.empty() ? m->feature_names[i]
                                                         : options.feature_keys[i]);
       positional_keys.push_back("feature_" + std::to_string(i + 1));
     }
@@ -91,10 +101,61 @@ struct StreamScorer::Impl {
     return std::nullopt;
   }
 
+  // Feature event, learning mode: the machine's feature-row core (its
+  // features: the event's numeric members, as in its first event).
+  Status AddLearningFeatureEvent(std::int64_t event_time_ns) {
+    const DecodedEvent& ev = decoder.event();
+    auto it = feature_cores.find(ev.sensor_id);
+    if (it == feature_cores.end()) {
+      std::vector<std::string> names(ev.feature_keys.begin(), ev.feature_keys.end());
+      MH_ASSIGN_OR_RETURN(auto core, MachinePipeline::CreateForFeatureRows(
+                                         options.pipeline, ev.sensor_id, std::move(names)));
+      it = feature_cores.emplace(ev.sensor_id, std::move(core)).first;
+      std::lock_guard lock(stats_mu);
+      ++stats.machines;
+    }
+    MachinePipeline& core = *it->second;
+    const std::vector<std::string>& names = core.feature_names();
+    std::vector<double>& row = feature_row;
+    row.resize(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const double* v = ev.FindFeature(names[i]);
+      if (v == nullptr) {
+        if (const char* type = ev.NonNumericType(names[i])) {
+          return Status::InvalidArgument("feature '" + names[i] + "' is " + type +
+                                         ", not a number");
+        }
+        return Status::InvalidArgument("missing feature '" + names[i] +
+                                       "' (the machine's first event had it)");
+      }
+      if (!std::isfinite(*v)) {
+        return Status::InvalidArgument("feature '" + names[i] + "' is not finite");
+      }
+      row[i] = *v;
+    }
+    return core.AddFeatureRow(row, event_time_ns, [&](WindowResult& r) { return Keep(r); });
+  }
+
+  // A core's window result into the batch.
+  Status Keep(WindowResult& r) {
+    if (r.alarm && r.alarm->event && r.alarm->event->kind == alarm::AlarmEventKind::kOpened) {
+      log::Warn("pipeline", "alarm opened: machine '" + r.record.machine_id + "' (" +
+                                r.alarm->event->alarm_id + ")");
+      std::lock_guard lock(stats_mu);
+      ++stats.alarms_opened;
+    }
+    if (!r.scored.learning) {
+      std::lock_guard lock(stats_mu);
+      ++stats.scored;
+    }
+    records.push_back(std::move(r.record));
+    return Status::OK();
+  }
+
   // Feature event -> a row of `rows` and a record (scored later in a batch).
   Status AddFeatureEvent(std::int64_t event_time_ns) {
     const DecodedEvent& ev = decoder.event();
-    const std::size_t d = model.feature_names.size();
+    const std::size_t d = model->feature_names.size();
     // By name (or FEATURE_KEYS) when the first key is present; else the
     // prototype's positional keys.
     const std::vector<std::string>* keys = &named_keys;
@@ -137,93 +198,64 @@ struct StreamScorer::Impl {
     return Status::OK();
   }
 
-  Result<WaveformShape*> ShapeFor(double fs, std::size_t window) {
-    const DecodedEvent& ev = decoder.event();
-    std::string key = FormatDouble(fs) + "/" + std::to_string(window);
-    for (std::string_view c : ev.channel_names) {
-      key += "/";
-      key += c;
-    }
-    auto it = shapes.find(key);
-    if (it != shapes.end()) return &it->second;
-    if (shapes.size() >= 64) shapes.clear();  // bounded: a misbehaving producer
-    features::FeatureOptions fo;
-    fo.sample_rate_hz = fs;
-    fo.window_samples = window;
-    fo.channels.assign(ev.channel_names.begin(), ev.channel_names.end());
-    fo.bands.clear();
-    for (const features::Band& b : options.bands) {
-      if (b.hi_hz <= fs / 2) fo.bands.push_back(b);
-    }
-    fo.set = options.feature_set;
-    MH_ASSIGN_OR_RETURN(auto extractor, features::WindowFeatureExtractor::Create(fo));
-    WaveformShape shape;
-    auto names = std::make_shared<std::vector<std::string>>();
-    for (const std::string& n : extractor->names()) {
-      names->push_back(options.prototype_feature_names ? features::PrototypeFeatureName(n) : n);
-    }
-    // Where each model feature is: by library or prototype name.
-    for (const std::string& want : model.feature_names) {
-      int found = -1;
-      for (std::size_t j = 0; j < extractor->names().size(); ++j) {
-        if (extractor->names()[j] == want || (*names)[j] == want) found = static_cast<int>(j);
-      }
-      if (found < 0) {
-        shape.model_index.clear();
-        if (!warned_unscorable) {
-          log::Warn("score", "waveform events give no feature '" + want +
-                                 "' that the model needs: their features are stored, not scored");
-          warned_unscorable = true;
-        }
-        break;
-      }
-      shape.model_index.push_back(found);
-    }
-    shape.values.resize(extractor->names().size());
-    shape.names = std::move(names);
-    shape.extractor = std::move(extractor);
-    return &shapes.emplace(key, std::move(shape)).first->second;
-  }
-
+  // Waveform event -> the machine's core: windows, features, score, alarm.
   Status AddWaveformEvent(std::int64_t event_time_ns) {
     const DecodedEvent& ev = decoder.event();
     const std::size_t n = ev.channels.empty() ? 0 : ev.channels[0].size();
-    const std::size_t window = options.window_samples == 0 ? n : options.window_samples;
-    const std::size_t hop = options.hop_samples == 0 ? window : options.hop_samples;
-    if (n < window) {
+    // Fixed model without --window: each event is one window.
+    const bool event_window = model != nullptr && options.window_samples == 0;
+    if (event_window && n < 4) {
+      return Status::InvalidArgument("waveform event has fewer than 4 samples");
+    }
+    const std::string key = event_window ? ev.sensor_id + "/" + std::to_string(n) : ev.sensor_id;
+    auto it = cores.find(key);
+    if (it == cores.end()) {
+      if (cores.size() >= 100000) {
+        return Status::InvalidArgument("more than 100000 machines: sensor '" + ev.sensor_id +
+                                       "' not taken");
+      }
+      MachineSpec spec;
+      spec.machine_id = ev.sensor_id;
+      spec.shape.fs_hz = ev.fs_hz;
+      spec.shape.channels.assign(ev.channel_names.begin(), ev.channel_names.end());
+      spec.baseline = fixed_baseline;
+      if (options.configure_machine) options.configure_machine(&spec);
+      PipelineOptions o = waveform_options;
+      if (event_window) o.window.window_samples = n;
+      MH_ASSIGN_OR_RETURN(auto core, MachinePipeline::Create(o, std::move(spec)));
+      it = cores.emplace(key, std::move(core)).first;
+      std::lock_guard lock(stats_mu);
+      ++stats.machines;
+    }
+    MachinePipeline& core = *it->second;
+    const auto& want = core.spec().shape.channels;
+    if (ev.channel_names.size() != want.size() ||
+        !std::equal(want.begin(), want.end(), ev.channel_names.begin())) {
+      std::string list;
+      for (const std::string& c : want) list += (list.empty() ? "" : ", ") + c;
+      return Status::InvalidArgument("channels differ from machine '" + ev.sensor_id +
+                                     "''s first event (" + list + ")");
+    }
+    if (n < core.window_samples()) {
       return Status::InvalidArgument("waveform event has " + std::to_string(n) +
                                      " samples per channel, fewer than the window (" +
-                                     std::to_string(window) + ")");
+                                     std::to_string(core.window_samples()) + ")");
     }
-    if (window < 4) return Status::InvalidArgument("waveform event has fewer than 4 samples");
-    MH_ASSIGN_OR_RETURN(WaveformShape * shape, ShapeFor(ev.fs_hz, window));
     spans.resize(ev.channel_names.size());
-    std::size_t start = 0;
-    for (; start + window <= n; start += hop) {
-      for (std::size_t c = 0; c < spans.size(); ++c) {
-        spans[c] = std::span<const double>(ev.channels[c].data() + start, window);
-      }
-      MH_RETURN_IF_ERROR(shape->extractor->Compute(spans, shape->values));
-      sink::WindowRecord r;
-      r.machine_id = ev.sensor_id;
-      r.window_start_ns =
-          event_time_ns +
-          static_cast<std::int64_t>(std::llround(static_cast<double>(start) * 1e9 / ev.fs_hz));
-      r.feature_names = shape->names;
-      r.features = shape->values;
-      if (!shape->model_index.empty()) {
-        for (int j : shape->model_index) rows.data.push_back(shape->values[j]);
-        ++rows.rows;
-        row_record.push_back(records.size());
-      }
-      records.push_back(std::move(r));
-      std::lock_guard lock(stats_mu);
-      ++stats.windows;
-    }
-    const std::size_t used = start == 0 ? 0 : start - hop + window;
+    for (std::size_t c = 0; c < spans.size(); ++c) spans[c] = ev.channels[c];
+    window::Block b;
+    b.fs_hz = ev.fs_hz;
+    b.channels = spans;
+    b.t0_ns = event_time_ns;
+    const window::WindowStats before = core.window_stats();
+    Status s = core.Add(b, [&](WindowResult& r) { return Keep(r); });
+    if (event_window) core.EndStream();
+    const window::WindowStats after = core.window_stats();
     std::lock_guard lock(stats_mu);
-    stats.dropped_samples += static_cast<std::int64_t>((n - used) * spans.size());
-    return Status::OK();
+    stats.windows += after.windows - before.windows;
+    stats.dropped_samples +=
+        (after.dropped_samples - before.dropped_samples) * static_cast<std::int64_t>(spans.size());
+    return s;
   }
 
   void Process(const Message& m) {
@@ -238,11 +270,13 @@ struct StreamScorer::Impl {
       const bool wave = decoder.event().kind == EventKind::kWaveform;
       const std::size_t n_records = records.size();
       const std::size_t n_rows = rows.rows;
-      s = wave ? AddWaveformEvent(*t) : AddFeatureEvent(*t);
+      s = wave               ? AddWaveformEvent(*t)
+          : model != nullptr ? AddFeatureEvent(*t)
+                             : AddLearningFeatureEvent(*t);
       if (!s.ok()) {  // nothing of a rejected event stays in the batch
         records.resize(n_records);
         rows.rows = n_rows;
-        rows.data.resize(n_rows * model.feature_names.size());
+        if (model != nullptr) rows.data.resize(n_rows * model->feature_names.size());
         row_record.resize(n_rows);
       }
       if (s.ok()) {
@@ -253,19 +287,39 @@ struct StreamScorer::Impl {
     if (!s.ok()) AddDeadLetter(m, s.message());
   }
 
+  // Scores the fixed model's feature rows in one batch, then runs each
+  // machine's alarm stage over them in event order.
   void ScoreRows() {
     if (rows.rows == 0) return;
-    rows.cols = model.feature_names.size();
+    rows.cols = model->feature_names.size();
     scores.resize(rows.rows);
-    scorer.ScoreSamplesBatch(rows, scores);
+    scorer->ScoreSamplesBatch(rows, scores);
     for (std::size_t i = 0; i < rows.rows; ++i) {
       sink::WindowRecord& r = records[row_record[i]];
       r.score_samples = scores[i];
-      r.score = scores[i] - model.offset;
+      r.score = scores[i] - model->offset;
       r.anomaly = r.score < 0;
-      r.state = r.anomaly ? sink::MachineState::kAnomalous : sink::MachineState::kNormal;
       r.state_score = r.score;
       r.threshold = 0;
+      auto it = trackers.find(r.machine_id);
+      if (it == trackers.end()) {
+        auto t = alarm::AlarmTracker::Create(r.machine_id, options.pipeline.alarm);
+        it = trackers.emplace(r.machine_id, std::move(*t)).first;
+        std::lock_guard lock(stats_mu);
+        ++stats.machines;
+      }
+      auto update = it->second.Observe({r.window_start_ns, r.score, r.anomaly});
+      // A window not after the machine's last (a re-delivered event) keeps
+      // the machine's state.
+      const bool alarm_on = update.ok() ? update->state == alarm::AlarmState::kAlarm
+                                        : it->second.state() == alarm::AlarmState::kAlarm;
+      r.state = alarm_on ? sink::MachineState::kAnomalous : sink::MachineState::kNormal;
+      if (update.ok() && update->event && update->event->kind == alarm::AlarmEventKind::kOpened) {
+        log::Warn("pipeline",
+                  "alarm opened: machine '" + r.machine_id + "' (" + update->event->alarm_id + ")");
+        std::lock_guard lock(stats_mu);
+        ++stats.alarms_opened;
+      }
     }
     std::lock_guard lock(stats_mu);
     stats.scored += static_cast<std::int64_t>(rows.rows);
@@ -315,12 +369,26 @@ Result<std::unique_ptr<StreamScorer>> StreamScorer::Create(const iforest::Model&
   if (options.hop_samples > 0 && options.window_samples == 0) {
     return Status::InvalidArgument("--hop needs --window");
   }
-  if (options.window_samples > 0 && options.hop_samples > options.window_samples) {
-    return Status::InvalidArgument("--hop must not exceed --window");
+  if (options.window_samples > 0) {
+    window::WindowOptions w;
+    w.window_samples = options.window_samples;
+    w.hop_samples = options.hop_samples;
+    MH_RETURN_IF_ERROR(window::ValidateWindowOptions(w));
   }
   if (options.max_batch == 0) return Status::InvalidArgument("--batch must be >= 1");
+  MH_RETURN_IF_ERROR(alarm::ValidateAlarmRule(options.pipeline.alarm));
   return std::unique_ptr<StreamScorer>(new StreamScorer(
-      std::make_unique<Impl>(model, source, std::move(sinks), dead_letters, std::move(options))));
+      std::make_unique<Impl>(&model, source, std::move(sinks), dead_letters, std::move(options))));
+}
+
+Result<std::unique_ptr<StreamScorer>> StreamScorer::CreateLearning(
+    transport::Subscriber& source, std::vector<sink::RunningSink*> sinks,
+    transport::Publisher* dead_letters, StreamScorerOptions options) {
+  if (sinks.empty()) return Status::InvalidArgument("at least one sink is needed");
+  if (options.max_batch == 0) return Status::InvalidArgument("--batch must be >= 1");
+  MH_RETURN_IF_ERROR(ValidatePipelineOptions(options.pipeline));
+  return std::unique_ptr<StreamScorer>(new StreamScorer(
+      std::make_unique<Impl>(nullptr, source, std::move(sinks), dead_letters, std::move(options))));
 }
 
 Status StreamScorer::Run(const std::atomic<bool>& stop) {

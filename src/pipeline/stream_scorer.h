@@ -1,15 +1,24 @@
-// StreamScorer: the long-running scoring service behind
-// `machine-health score --from URI --to URI ...`. It takes events from a
-// transport, turns waveform events into window features, scores feature rows
-// with the model, writes the records to every sink and only then commits the
-// source (at-least-once; see docs/streaming.md):
+// StreamScorer: the long-running service behind `machine-health run --from
+// URI` and `machine-health score --from URI --to URI ...`. It takes events
+// from a transport, runs each machine's events through the pipeline core
+// (pipeline/machine_pipeline.h: windows, features, baseline, alarm rule),
+// writes the records to every sink and only then commits the source
+// (at-least-once; see docs/streaming.md):
 //
 //   loop: poll up to max_batch events (waiting at most `linger`)
 //         decode + validate each; bad ones -> dead letters (with the reason)
-//         features -> StandardScaler + Isolation Forest -> WindowRecord
+//         waveform events -> the machine's core (windower, feature stage,
+//                            score stage, alarm stage) -> WindowRecords
+//         feature events  -> score stage (one batch for a fixed model) and
+//                            the machine's alarm stage -> WindowRecords
 //         dead letters published, then every sink accepts the batch (retried
 //         with backoff while a sink is down: nothing more is fetched)
 //         commit the source
+//
+// Two modes: with a fixed model (`score --from`) every machine is scored by
+// it (threshold: decision_function < 0); without one (`run --from`, Create
+// with PipelineOptions) every machine learns its own baseline from its first
+// windows, as `run` does with simulated machines.
 //
 // Event time is the event's "timestamp", else the transport's message
 // timestamp; an event with neither is a dead letter (its score could not be
@@ -27,6 +36,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +45,7 @@
 #include "features/spectrum.h"
 #include "features/window_features.h"
 #include "iforest/model.h"
+#include "pipeline/machine_pipeline.h"
 #include "sink/running_sink.h"
 #include "transport/transport.h"
 
@@ -44,9 +55,10 @@ struct StreamScorerOptions {
   std::size_t max_batch = 5000;           // events per poll/write/commit cycle
   std::chrono::milliseconds linger{100};  // longest wait to fill a batch
   std::vector<std::string> feature_keys;  // event keys of the model's features, in order
-  // Waveform events: 0 = each event is one window; else windows of this many
-  // samples every hop_samples (0 = no overlap) within each event; samples
-  // left over at an event's end are dropped and counted.
+  // Waveform events: 0 = each event is one window (fixed-model mode only);
+  // else windows of this many samples every hop_samples (0 = no overlap) of
+  // each sensor's stream (window::Windower: events that follow each other in
+  // time continue the stream; samples before a gap are dropped and counted).
   std::size_t window_samples = 0;
   std::size_t hop_samples = 0;
   std::vector<features::Band> bands = {{0, 200}};
@@ -54,6 +66,14 @@ struct StreamScorerOptions {
   // Waveform features are named as the prototype's feature service did
   // (bandE0_200_ax); false: the library's names (band_energy_0_200_ax).
   bool prototype_feature_names = true;
+  // The pipeline core's learning, threshold and alarm rule; in learning
+  // mode also its window and feature options (window_samples, hop_samples,
+  // bands, feature_set and prototype_feature_names above are then unused).
+  PipelineOptions pipeline;
+  // Called once per new machine of waveform events, before its core is
+  // made: the machine registry fills in what it knows (rpm, bearing,
+  // learning, alarm rule...). Optional.
+  std::function<void(MachineSpec*)> configure_machine;
 };
 
 struct StreamScorerStats {
@@ -67,6 +87,8 @@ struct StreamScorerStats {
   std::int64_t batches = 0;          // committed batches
   std::int64_t commit_failures = 0;  // commits that failed (events will come again)
   std::int64_t dropped_samples = 0;  // waveform samples that filled no window
+  std::int64_t machines = 0;         // machines seen
+  std::int64_t alarms_opened = 0;
 };
 
 class StreamScorer {
@@ -80,6 +102,12 @@ class StreamScorer {
                                                       std::vector<sink::RunningSink*> sinks,
                                                       transport::Publisher* dead_letters,
                                                       StreamScorerOptions options);
+  // Learning mode: no model; every machine learns its baseline
+  // (options.pipeline).
+  static Result<std::unique_ptr<StreamScorer>> CreateLearning(transport::Subscriber& source,
+                                                              std::vector<sink::RunningSink*> sinks,
+                                                              transport::Publisher* dead_letters,
+                                                              StreamScorerOptions options);
   ~StreamScorer();
 
   // Runs until `stop` is set (the batch in hand is finished and committed

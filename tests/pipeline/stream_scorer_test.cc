@@ -352,8 +352,14 @@ TEST(StreamScorer, InvalidOptions) {
   EXPECT_FALSE(StreamScorer::Create(model, source, {}, nullptr, {}).ok());
   StreamScorerOptions h;
   h.window_samples = 10;
-  h.hop_samples = 20;
-  EXPECT_FALSE(StreamScorer::Create(model, source, {&running}, nullptr, h).ok());
+  h.hop_samples = 20;  // hop > window: skips 10 samples between windows (window::Windower)
+  EXPECT_TRUE(StreamScorer::Create(model, source, {&running}, nullptr, h).ok());
+  h.window_samples = 3;
+  EXPECT_NE(StreamScorer::Create(model, source, {&running}, nullptr, h)
+                .status()
+                .message()
+                .find("--window"),
+            std::string::npos);
 }
 
 TEST(TransportSink, RecordJsonRoundTripsNumbersAndOmitsScoresWhenUnscored) {
