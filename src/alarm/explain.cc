@@ -115,6 +115,12 @@ std::string Signed1(double v) {
   return buf;
 }
 
+std::string General4(double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
 const char* FoundationName(features::Foundation f) {
   return f == features::Foundation::kFlexible ? "flexible" : "rigid";
 }
@@ -252,7 +258,15 @@ Result<Explanation> Explain(const std::vector<std::string>& names,
   // The sentence.
   for (std::size_t i = 0; i < e.top.size(); ++i) {
     if (i > 0) e.sentence += ", ";
-    e.sentence += e.top[i].feature + " " + Signed1(e.top[i].sd) + " sd";
+    const FeatureDeviation& d = e.top[i];
+    if (d.std_floored && d.sd != 0) {
+      // A feature constant in training: its sd is a ratio to the floor,
+      // which says less to a reader than the two values.
+      e.sentence += d.feature + " " + General4(d.value) + " (constant " +
+                    General4(d.baseline_mean) + " in training)";
+    } else {
+      e.sentence += d.feature + " " + Signed1(d.sd) + " sd";
+    }
   }
   if (!e.bearing.empty()) {
     if (e.standing_out) {

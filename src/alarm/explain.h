@@ -90,7 +90,8 @@ struct Explanation {
   std::optional<BearingDefect> standing_out;
   // "kurtosis_ay +8.1 sd, env_bpfo_ay +5.2 sd, rms_ay +3.0 sd; BPFO stands
   // out in the envelope spectrum (+5.2 sd); ISO 20816 zone C (velocity_rms_ay
-  // 5.10 mm/s, group 2 rigid)"
+  // 5.10 mm/s, group 2 rigid)"; a std_floored feature that moved is shown
+  // as "peak_freq_ay 4000 (constant 29.95 in training)".
   std::string sentence;
 };
 

@@ -92,6 +92,7 @@ TEST(Explain, ConstantBaselineFeaturesUseAFloorAndAreFlagged) {
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->top[0].feature, "b");
   EXPECT_NEAR(e->top[0].sd, 3, 1e-9);
+  EXPECT_EQ(e->sentence, "b 3e-09 (constant 0 in training), a +0.0 sd, c +0.0 sd");
   // Values near the float64 limit keep the deviation finite.
   const FeatureBaseline wide{{"x"}, {-1.7e308}, {0}};
   e = ExplainOne({"x"}, {1.7e308}, wide);
@@ -384,6 +385,15 @@ TEST_F(ExplainFeatures, OuterRaceFaultShowsBpfo) {
   EXPECT_EQ(*e.standing_out, BearingDefect::kBpfo) << e.sentence;
   EXPECT_GT(e.bearing[0].strongest.sd, 10) << e.sentence;
   EXPECT_THAT(e.sentence, HasSubstr("BPFO stands out in the envelope spectrum"));
+  // The spectral peak moved from the shaft line, constant in training, to
+  // the resonance; the sentence gives both values rather than a ratio to
+  // the std floor.
+  EXPECT_EQ(e.top[0].feature, "peak_freq_ax");
+  EXPECT_TRUE(e.top[0].std_floored);
+  EXPECT_NEAR(e.top[0].value, 4000, 250);
+  EXPECT_EQ(e.top[0].baseline_mean, 30);  // 1797 rpm = 29.95 Hz, in the 30 Hz bin
+  EXPECT_THAT(e.sentence, HasSubstr("peak_freq_ax " + std::to_string(int(e.top[0].value)) +
+                                    " (constant 30 in training)"));
   // The velocity zone is that of the window's own velocity_rms.
   ASSERT_TRUE(e.iso.has_value());
   EXPECT_EQ(e.iso->feature, "velocity_rms_ax");
