@@ -97,7 +97,8 @@ struct Explanation {
 
 // Explains the windows whose feature values are `rows` (each in `names`
 // order; the value of a feature is its median over the rows, so one row is
-// the peak window itself). Features without a baseline entry are ignored.
+// the peak window itself). Features without a baseline entry are left out
+// of the deviations and the bearing evidence (the ISO zone needs none).
 // InvalidArgument naming the row or feature for no rows, a row of the wrong
 // length, a non-finite value, a baseline with unequal lengths, a duplicate
 // name, a non-finite mean or a negative or non-finite std, options out of
