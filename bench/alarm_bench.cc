@@ -88,7 +88,8 @@ void BM_Explain(benchmark::State& state) {
     }
   }
   mh::Xoshiro256StarStar rng(5);
-  mh::alarm::FeatureBaseline b{names, {}, {}};
+  mh::score::FeatureStats b;
+  b.names = names;
   std::vector<std::vector<double>> rows(1);
   for (std::size_t i = 0; i < names.size(); ++i) {
     b.mean.push_back(1 + rng.Uniform());

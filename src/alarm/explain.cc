@@ -41,8 +41,12 @@ Status CheckOptions(const ExplainOptions& o) {
   return Status::OK();
 }
 
-Status CheckBaseline(const FeatureBaseline& b,
+Status CheckBaseline(const score::FeatureStats& b,
                      std::unordered_map<std::string_view, std::size_t>* index) {
+  if (b.names.empty()) {
+    return Status::InvalidArgument(
+        "explain: the baseline has no feature statistics (an assigned model has none)");
+  }
   if (b.mean.size() != b.names.size() || b.std.size() != b.names.size()) {
     return Status::InvalidArgument("explain: baseline has " + std::to_string(b.names.size()) +
                                    " names, " + std::to_string(b.mean.size()) + " means and " +
@@ -159,7 +163,7 @@ const char* BearingDefectName(BearingDefect defect) {
 
 Result<Explanation> Explain(const std::vector<std::string>& names,
                             std::span<const std::vector<double>> rows,
-                            const FeatureBaseline& baseline, const ExplainOptions& options) {
+                            const score::FeatureStats& baseline, const ExplainOptions& options) {
   MH_RETURN_IF_ERROR(CheckOptions(options));
   std::unordered_map<std::string_view, std::size_t> base_index;
   MH_RETURN_IF_ERROR(CheckBaseline(baseline, &base_index));

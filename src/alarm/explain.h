@@ -19,16 +19,9 @@
 
 #include "core/result.h"
 #include "features/velocity.h"
+#include "score/baseline.h"
 
 namespace mh::alarm {
-
-// Per-feature statistics of a machine's training rows (the score stage's
-// baseline). names, mean and std have one entry per feature; std >= 0.
-struct FeatureBaseline {
-  std::vector<std::string> names;
-  std::vector<double> mean;
-  std::vector<double> std;
-};
 
 struct ExplainOptions {
   // Features listed in Explanation::top (1..100).
@@ -97,15 +90,20 @@ struct Explanation {
 
 // Explains the windows whose feature values are `rows` (each in `names`
 // order; the value of a feature is its median over the rows, so one row is
-// the peak window itself). Features without a baseline entry are left out
-// of the deviations and the bearing evidence (the ISO zone needs none).
-// InvalidArgument naming the row or feature for no rows, a row of the wrong
-// length, a non-finite value, a baseline with unequal lengths, a duplicate
-// name, a non-finite mean or a negative or non-finite std, options out of
-// range, or no feature in common with the baseline.
+// the peak window itself) against `baseline`, the statistics of the
+// machine's training rows (score::Baseline::stats; names, mean and std are
+// used, min and max may be empty). Features without a baseline entry are
+// left out of the deviations and the bearing evidence (the ISO zone needs
+// none), so the model features and the extractor's features of the windows
+// can be passed side by side. InvalidArgument naming the row or feature for
+// no rows, a row of the wrong length, a non-finite value, a baseline without
+// statistics or with unequal lengths, a duplicate name, a non-finite mean or
+// a negative or non-finite std, options out of range, or no feature in
+// common with the baseline.
 Result<Explanation> Explain(const std::vector<std::string>& names,
                             std::span<const std::vector<double>> rows,
-                            const FeatureBaseline& baseline, const ExplainOptions& options = {});
+                            const score::FeatureStats& baseline,
+                            const ExplainOptions& options = {});
 
 // One JSON object, keys in a fixed order (docs/alarms.md, "Explanation").
 std::string ExplanationJson(const Explanation& explanation);

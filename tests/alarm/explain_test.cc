@@ -10,6 +10,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -19,6 +20,8 @@
 #include "features/bearing.h"
 #include "features/velocity.h"
 #include "features/window_features.h"
+#include "iforest/matrix.h"
+#include "score/baseline.h"
 #include "testing/vibration_signals.h"
 
 namespace mh::alarm {
@@ -26,18 +29,27 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// Training statistics with the fields Explain reads (min and max unused).
+score::FeatureStats Stats(std::vector<std::string> names, std::vector<double> mean,
+                          std::vector<double> std) {
+  score::FeatureStats s;
+  s.names = std::move(names);
+  s.mean = std::move(mean);
+  s.std = std::move(std);
+  return s;
+}
+
 Result<Explanation> ExplainOne(const std::vector<std::string>& names,
-                               const std::vector<double>& row, const FeatureBaseline& baseline,
+                               const std::vector<double>& row, const score::FeatureStats& baseline,
                                const ExplainOptions& options = {}) {
   const std::vector<std::vector<double>> rows = {row};
   return Explain(names, rows, baseline, options);
 }
 
 TEST(Explain, KnownDeviationsGiveKnownOrderAndValues) {
-  const FeatureBaseline baseline{
-      {"rms_ax", "kurtosis_ay", "peak_ax", "mean_ax", "skewness_ax", "unused_ax"},
-      {1, 3, 2, 0, 0, 7},
-      {0.5, 0.25, 1, 0.125, 0.2, 1}};
+  const score::FeatureStats baseline =
+      Stats({"rms_ax", "kurtosis_ay", "peak_ax", "mean_ax", "skewness_ax", "unused_ax"},
+            {1, 3, 2, 0, 0, 7}, {0.5, 0.25, 1, 0.125, 0.2, 1});
   // extra_ax has no baseline entry: ignored.
   const std::vector<std::string> names = {"extra_ax", "rms_ax",  "kurtosis_ay",
                                           "peak_ax",  "mean_ax", "skewness_ax"};
@@ -69,7 +81,7 @@ TEST(Explain, KnownDeviationsGiveKnownOrderAndValues) {
 }
 
 TEST(Explain, ConstantBaselineFeaturesUseAFloorAndAreFlagged) {
-  const FeatureBaseline baseline{{"a", "b", "c"}, {2, 0, 5}, {0, 0, 1}};
+  const score::FeatureStats baseline = Stats({"a", "b", "c"}, {2, 0, 5}, {0, 0, 1});
   ExplainOptions o;
   o.top_features = 3;
   auto e = ExplainOne({"a", "b", "c"}, {2.1, 0, 5}, baseline, o);
@@ -94,7 +106,7 @@ TEST(Explain, ConstantBaselineFeaturesUseAFloorAndAreFlagged) {
   EXPECT_NEAR(e->top[0].sd, 3, 1e-9);
   EXPECT_EQ(e->sentence, "b 3e-09 (constant 0 in training), a +0.0 sd, c +0.0 sd");
   // Values near the float64 limit keep the deviation finite.
-  const FeatureBaseline wide{{"x"}, {-1.7e308}, {0}};
+  const score::FeatureStats wide = Stats({"x"}, {-1.7e308}, {0});
   e = ExplainOne({"x"}, {1.7e308}, wide);
   ASSERT_TRUE(e.ok());
   EXPECT_TRUE(std::isfinite(e->top[0].sd));
@@ -103,7 +115,7 @@ TEST(Explain, ConstantBaselineFeaturesUseAFloorAndAreFlagged) {
 }
 
 TEST(Explain, ValueOfSeveralWindowsIsTheirMedian) {
-  const FeatureBaseline baseline{{"k"}, {0}, {1}};
+  const score::FeatureStats baseline = Stats({"k"}, {0}, {1});
   std::vector<std::vector<double>> rows = {{1}, {100}, {3}};
   auto e = Explain({"k"}, rows, baseline);
   ASSERT_TRUE(e.ok());
@@ -119,7 +131,7 @@ TEST(Explain, IsoZoneAtTheBoundariesOfEveryClass) {
   using features::IsoGroup;
   using features::IsoZone;
   const std::vector<std::string> names = {"velocity_rms_ax", "velocity_rms_ay", "velocity_rms_mag"};
-  const FeatureBaseline baseline{names, {1, 1, 1}, {1, 1, 1}};
+  const score::FeatureStats baseline = Stats(names, {1, 1, 1}, {1, 1, 1});
   for (IsoGroup g : {IsoGroup::kGroup1, IsoGroup::kGroup2}) {
     for (Foundation f : {Foundation::kRigid, Foundation::kFlexible}) {
       const features::IsoBoundaries b = features::Iso20816Boundaries(g, f);
@@ -148,7 +160,7 @@ TEST(Explain, IsoZoneAtTheBoundariesOfEveryClass) {
       }
     }
   }
-  auto e = ExplainOne({"velocity_rms_ax"}, {-1}, {{"velocity_rms_ax"}, {1}, {1}});
+  auto e = ExplainOne({"velocity_rms_ax"}, {-1}, Stats({"velocity_rms_ax"}, {1}, {1}));
   ASSERT_FALSE(e.ok());
   EXPECT_THAT(e.status().message(), HasSubstr("velocity_rms_ax"));
 }
@@ -165,8 +177,8 @@ std::vector<std::string> EnvNames() {
 }
 Result<Explanation> ExplainEnv(const std::vector<double>& sd, const ExplainOptions& o = {}) {
   const std::vector<std::string> names = EnvNames();
-  FeatureBaseline b{names, std::vector<double>(names.size(), 1),
-                    std::vector<double>(names.size(), 0.5)};
+  score::FeatureStats b =
+      Stats(names, std::vector<double>(names.size(), 1), std::vector<double>(names.size(), 0.5));
   std::vector<double> row;
   for (double s : sd) row.push_back(1 + 0.5 * s);
   return ExplainOne(names, row, b, o);
@@ -218,7 +230,7 @@ TEST(Explain, NoBearingDefectStandsOutWhenWeakOrAmbiguous) {
 
 TEST(Explain, JsonHasStableKeys) {
   const std::vector<std::string> names = {"kurtosis_ay", "env_bpfo_ay", "velocity_rms_ay"};
-  const FeatureBaseline b{names, {3, 0.01, 4}, {0.5, 0.002, 1}};
+  const score::FeatureStats b = Stats(names, {3, 0.01, 4}, {0.5, 0.002, 1});
   auto e = ExplainOne(names, {7.05, 0.0204, 5.1}, b);
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   EXPECT_EQ(e->sentence,
@@ -254,7 +266,7 @@ TEST(Explain, JsonHasStableKeys) {
   EXPECT_EQ(j["bearing"]["defects"][0]["evidence"]["feature"], "env_bpfo_ay");
 
   // Without velocity and envelope features: null and not available.
-  e = ExplainOne({"kurtosis_ay"}, {3}, {{"kurtosis_ay"}, {3}, {1}});
+  e = ExplainOne({"kurtosis_ay"}, {3}, Stats({"kurtosis_ay"}, {3}, {1}));
   ASSERT_TRUE(e.ok());
   const auto k = nlohmann::json::parse(ExplanationJson(*e));
   EXPECT_TRUE(k["iso20816"].is_null());
@@ -265,7 +277,7 @@ TEST(Explain, JsonHasStableKeys) {
 }
 
 TEST(Explain, RejectsBadInputNamingIt) {
-  const FeatureBaseline b{{"a", "b"}, {0, 0}, {1, 1}};
+  const score::FeatureStats b = Stats({"a", "b"}, {0, 0}, {1, 1});
   const auto message = [](const Result<Explanation>& r) {
     EXPECT_FALSE(r.ok());
     if (r.ok()) return std::string();
@@ -279,13 +291,15 @@ TEST(Explain, RejectsBadInputNamingIt) {
               HasSubstr("row 0: feature 'b' is not finite"));
   EXPECT_THAT(message(ExplainOne({"a", "a"}, {1, 1}, b)), HasSubstr("feature 'a' twice"));
   EXPECT_THAT(message(ExplainOne({"c"}, {1}, b)), HasSubstr("none of the 1 features"));
-  EXPECT_THAT(message(ExplainOne({"a"}, {1}, {{"a"}, {0}, {}})),
+  EXPECT_THAT(message(ExplainOne({"a"}, {1}, score::FeatureStats{})),
+              HasSubstr("the baseline has no feature statistics"));
+  EXPECT_THAT(message(ExplainOne({"a"}, {1}, Stats({"a"}, {0}, {}))),
               HasSubstr("1 names, 1 means and 0"));
-  EXPECT_THAT(message(ExplainOne({"a"}, {1}, {{"a", "a"}, {0, 0}, {1, 1}})),
+  EXPECT_THAT(message(ExplainOne({"a"}, {1}, Stats({"a", "a"}, {0, 0}, {1, 1}))),
               HasSubstr("baseline: feature 'a' twice"));
-  EXPECT_THAT(message(ExplainOne({"a"}, {1}, {{"a"}, {0}, {-1}})),
+  EXPECT_THAT(message(ExplainOne({"a"}, {1}, Stats({"a"}, {0}, {-1}))),
               HasSubstr("feature 'a': std -1 is not a finite number >= 0"));
-  EXPECT_THAT(message(ExplainOne({"a"}, {1}, {{"a"}, {INFINITY}, {1}})),
+  EXPECT_THAT(message(ExplainOne({"a"}, {1}, Stats({"a"}, {INFINITY}, {1}))),
               HasSubstr("mean is not finite"));
   ExplainOptions o;
   o.top_features = 0;
@@ -334,21 +348,15 @@ class ExplainFeatures : public ::testing::Test {
     auto ex = features::WindowFeatureExtractor::Create(o);
     ASSERT_TRUE(ex.ok()) << ex.status().ToString();
     extractor_ = std::move(ex).value();
-    // Baseline: mean and population std (StandardScaler's) of 30 healthy
-    // windows.
-    std::vector<std::vector<double>> rows;
-    for (unsigned s = 0; s < 30; ++s) rows.push_back(Features(Healthy(100 + s)));
-    const std::size_t f = extractor_->names().size();
-    baseline_.names = extractor_->names();
-    baseline_.mean.assign(f, 0);
-    baseline_.std.assign(f, 0);
-    for (std::size_t c = 0; c < f; ++c) {
-      for (const auto& r : rows) baseline_.mean[c] += r[c] / static_cast<double>(rows.size());
-      for (const auto& r : rows) {
-        baseline_.std[c] += (r[c] - baseline_.mean[c]) * (r[c] - baseline_.mean[c]);
-      }
-      baseline_.std[c] = std::sqrt(baseline_.std[c] / static_cast<double>(rows.size()));
+    // Baseline: the score stage's statistics of 30 healthy windows.
+    iforest::Matrix rows;
+    rows.cols = extractor_->names().size();
+    for (unsigned s = 0; s < 30; ++s) {
+      const std::vector<double> f = Features(Healthy(100 + s));
+      rows.data.insert(rows.data.end(), f.begin(), f.end());
+      ++rows.rows;
     }
+    baseline_ = score::ComputeFeatureStats(rows, extractor_->names());
   }
 
   std::vector<double> Features(const std::vector<double>& x) {
@@ -375,7 +383,7 @@ class ExplainFeatures : public ::testing::Test {
 
   std::unique_ptr<features::WindowFeatureExtractor> extractor_;
   features::BearingFrequencies freq_;
-  FeatureBaseline baseline_;
+  score::FeatureStats baseline_;
 };
 
 TEST_F(ExplainFeatures, OuterRaceFaultShowsBpfo) {
