@@ -30,18 +30,15 @@ constexpr const char* kTimeFeatures[] = {"mean",         "rms",          "rms_ac
 constexpr int kTimeUnitPowers[] = {1, 1, 1, 1, 1, 0, 0, 0, 0, 1};
 
 // Appended per channel by FeatureSet::kFull, in output order.
-constexpr const char* kFullFeatures[] = {
+constexpr std::string_view kFullFeatures[] = {
     "spectral_centroid", "spectral_spread",  "spectral_flatness",  "shape_factor",
-    "impulse_factor",    "clearance_factor", "zero_crossing_rate", "velocity_rms"};
+    "impulse_factor",    "clearance_factor", "zero_crossing_rate", kVelocityRmsFeature};
 constexpr int kFullUnitPowers[] = {0, 0, 0, 0, 0, 0, 0, 1};
 
 // Appended per channel when shaft_rpm > 0: amplitude at h x shaft frequency.
 constexpr const char* kOrderFeatures[] = {"order1x", "order2x", "order3x"};
 
-// Appended per channel when a bearing is given: envelope spectrum amplitude
-// at each defect frequency, then at twice each.
-constexpr const char* kEnvelopeFeatures[] = {"env_bpfo",  "env_bpfi",  "env_bsf",  "env_ftf",
-                                             "env_2bpfo", "env_2bpfi", "env_2bsf", "env_2ftf"};
+// Appended per channel when a bearing is given: kEnvelopeFeatures (header).
 
 // ISO 20816 velocity band, limited by Nyquist.
 constexpr double kVelocityLoHz = 10;

@@ -35,6 +35,14 @@ namespace mh::features {
 // features are named like any channel's, e.g. rms_mag, kurtosis_mag.
 inline constexpr std::string_view kMagnitudeChannel = "mag";
 
+// Names (before "_<channel>") of features other components look up by name
+// (the alarm explanation): velocity_rms of the full set, and the eight
+// envelope amplitudes of a bearing in output order (defect frequency, then
+// twice it).
+inline constexpr std::string_view kVelocityRmsFeature = "velocity_rms";
+inline constexpr std::string_view kEnvelopeFeatures[] = {
+    "env_bpfo", "env_bpfi", "env_bsf", "env_ftf", "env_2bpfo", "env_2bpfi", "env_2bsf", "env_2ftf"};
+
 // Largest FeatureOptions::window_samples accepted: 2^22 = 4,194,304 samples
 // (164 s at 25.6 kHz, 87 s at 48 kHz). The extractor holds a few buffers of N
 // doubles per channel plus the FFT plan (about 300 MB at this size with three

@@ -23,10 +23,12 @@
 #include "features/window_features.h"
 #include "reference.h"
 #include "testing/test_paths.h"
+#include "testing/vibration_signals.h"
 
 namespace mh::features {
 namespace {
 
+using ::mh::testing::ImpactTrain;
 using ::testing::HasSubstr;
 
 constexpr double kPi = std::numbers::pi;
@@ -57,28 +59,6 @@ std::vector<std::vector<double>> ScipyEnvelope(const std::vector<EnvelopeCase>& 
       testref::RunReferenceScript("features_envelope_reference.py", inputs, error);
   std::filesystem::remove_all(dir);
   return out;
-}
-
-// Decaying resonance of `resonance_hz` struck at every multiple of
-// 1/impact_hz (exact times, not rounded to samples), plus Gaussian noise.
-std::vector<double> ImpactTrain(std::size_t n, double fs, double impact_hz, double resonance_hz,
-                                double noise, unsigned seed) {
-  std::vector<double> x(n, 0.0);
-  const double tau = 0.0015;  // s: decay time, a sixth of the BPFO period
-  const double period = 1.0 / impact_hz;
-  const double duration = static_cast<double>(n) / fs;
-  for (double t0 = 0.3 * period; t0 < duration; t0 += period) {
-    const auto first = static_cast<std::size_t>(std::ceil(t0 * fs));
-    for (std::size_t i = first; i < n; ++i) {
-      const double t = static_cast<double>(i) / fs - t0;
-      if (t > 12 * tau) break;
-      x[i] += std::exp(-t / tau) * std::sin(2 * kPi * resonance_hz * t);
-    }
-  }
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> dist(0.0, noise);
-  for (double& v : x) v += dist(rng);
-  return x;
 }
 
 // Envelope power spectrum of `x` via RealFft + EnvelopeAnalyzer.
