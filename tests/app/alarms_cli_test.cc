@@ -1,7 +1,10 @@
 // machine-health alarms list|ack in-process (app::RunMain): listing with
 // filters as text and JSON, acknowledging (first ack kept), and the exit
 // codes: 1 for a missing database or an unknown alarm, 2 for usage errors.
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -9,7 +12,10 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "app/builtin_plugins.h"
 #include "app/command.h"
+#include "core/uri.h"
+#include "notify/dispatcher.h"
 #include "sink/sqlite/alarm_store.h"
 #include "testing/cli_run.h"
 #include "testing/test_paths.h"
@@ -129,6 +135,54 @@ TEST_F(AlarmsCliTest, ExitCodes) {
   EXPECT_EQ(RunCli({"alarms", "ack", "m3-1", "--by", "", "--db", db_}).code, kExitUsage);
   EXPECT_EQ(RunCli({"alarms", "list", "--db", db_, "--from", "yesterday"}).code, kExitUsage);
   EXPECT_EQ(RunCli({"alarms"}).code, kExitUsage);
+}
+
+// OpenNotifier (app/builtin_plugins.h): a jsonl: publisher address gets every
+// event of the outbox through the dispatcher; webhook addresses lose our own
+// parameters.
+TEST_F(AlarmsCliTest, OpenNotifierJsonlAndWebhookAddresses) {
+  const std::string out = dir_ + "/events.jsonl";
+  auto uri = ParseUri("jsonl:" + out);
+  ASSERT_TRUE(uri.ok());
+  auto notifier = OpenNotifier(*uri);
+  ASSERT_TRUE(notifier.ok()) << notifier.status().ToString();
+  EXPECT_EQ((*notifier)->name(), "jsonl:" + out);
+  auto store = sink::AlarmStore::Open({db_});
+  ASSERT_TRUE(store.ok());
+  std::vector<std::unique_ptr<notify::Notifier>> notifiers;
+  notifiers.push_back(std::move(notifier).value());
+  auto dispatcher = notify::Dispatcher::Start(store->get(), std::move(notifiers), {});
+  ASSERT_TRUE(dispatcher.ok()) << dispatcher.status().ToString();
+  // Both events of SetUp, then nothing pending: wait for the delivery count.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while ((*dispatcher)->metrics()[0].delivered < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  (*dispatcher)->Stop();
+  ASSERT_EQ((*dispatcher)->metrics()[0].delivered, 2);
+  std::ifstream in(out);
+  std::vector<std::string> ids;
+  for (std::string line; std::getline(in, line);) {
+    json j = json::parse(line);
+    // The JSON lines publisher wraps each message: find the event in it.
+    const json& event = j.contains("payload") ? json::parse(j["payload"].get<std::string>()) : j;
+    ids.push_back(event["event_id"]);
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"m3-1:opened", "m4-1:closed"}));
+
+  auto hook = ParseUri("https://hooks.example/x?team=ops&timeout_ms=2500");
+  ASSERT_TRUE(hook.ok());
+  auto webhook = OpenNotifier(*hook);
+  ASSERT_TRUE(webhook.ok()) << webhook.status().ToString();
+  EXPECT_EQ((*webhook)->name(), "webhook:https://hooks.example/x");
+  auto bad = ParseUri("https://hooks.example/x?token_file=" + dir_ + "/no-token");
+  ASSERT_TRUE(bad.ok());
+  auto missing = OpenNotifier(*bad);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().message(), HasSubstr("no-token"));
+  auto other = ParseUri("influxdb://h:8086/db");
+  ASSERT_TRUE(other.ok());
+  EXPECT_TRUE(OpenNotifier(*other).status().IsInvalidArgument());
 }
 
 }  // namespace
