@@ -148,8 +148,7 @@ Result<std::unique_ptr<notify::Notifier>> OpenNotifier(const Uri& uri) {
     MH_ASSIGN_OR_RETURN(auto publisher, OpenPublisher(uri, unused));
     return notify::NewPublisherNotifier(uri.text, std::move(publisher));
   }
-  return Unknown(uri, "notification",
-                 "http, https, mqtt, mqtts, kafka, eventhubs, jsonl");
+  return Unknown(uri, "notification", "http, https, mqtt, mqtts, kafka, eventhubs, jsonl");
 }
 
 }  // namespace mh::app

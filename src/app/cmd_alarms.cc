@@ -97,8 +97,8 @@ int RunList(const ListArgs& a, CommandIo& io) {
   for (const sink::AlarmRecord& r : *alarms) {
     io.out << r.alarm_id << "  " << r.machine_id << "  " << (r.end_ns == 0 ? "open" : "closed")
            << "  " << FormatRfc3339(r.start_ns, 3) << " .. "
-           << (r.end_ns == 0 ? std::string("now") : FormatRfc3339(r.end_ns, 3))
-           << "  peak " << Peak(r.peak_score) << "  baseline v" << r.baseline_version << "  "
+           << (r.end_ns == 0 ? std::string("now") : FormatRfc3339(r.end_ns, 3)) << "  peak "
+           << Peak(r.peak_score) << "  baseline v" << r.baseline_version << "  "
            << (r.acked_ns == 0 ? std::string("not acknowledged")
                                : "acked by " + r.acked_by + " " + FormatRfc3339(r.acked_ns, 0));
     if (!r.explanation_text.empty()) io.out << "  " << r.explanation_text;

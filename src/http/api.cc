@@ -202,8 +202,8 @@ Response AlarmResponse(sink::SqliteReader& reader, const std::string& alarm_id) 
   return r;
 }
 
-Response AckResponse(sink::AlarmStore* store, const std::string& alarm_id,
-                     std::string_view body, std::int64_t now_ns) {
+Response AckResponse(sink::AlarmStore* store, const std::string& alarm_id, std::string_view body,
+                     std::int64_t now_ns) {
   if (store == nullptr) return ErrorResponse(403, "acknowledging alarms is switched off");
   json request = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (request.is_discarded() || !request.is_object()) {

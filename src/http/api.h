@@ -73,8 +73,8 @@ Response AlarmResponse(sink::SqliteReader& reader, const std::string& alarm_id);
 // off). 200 {"alarm": {...}, "already_acknowledged": bool} (an earlier
 // acknowledgement is kept, and reported with true); 400 for a body that is
 // not a JSON object with a non-empty string "by"; 404 for an unknown id.
-Response AckResponse(sink::AlarmStore* store, const std::string& alarm_id,
-                     std::string_view body, std::int64_t now_ns);
+Response AckResponse(sink::AlarmStore* store, const std::string& alarm_id, std::string_view body,
+                     std::int64_t now_ns);
 
 // A static asset: "/" is "/index.html"; 404 for a path that is not embedded.
 Response StaticResponse(std::string_view path);

@@ -15,9 +15,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/time_util.h"
 #include "http/api.h"
 #include "log/log.h"
-#include "core/time_util.h"
 #include "sink/sqlite/alarm_store.h"
 #include "sink/sqlite/sqlite_reader.h"
 
@@ -87,7 +87,7 @@ struct DashboardServer::Impl {
   std::string db_path;
   bool allow_ack = true;
   std::function<void()> on_alarm_event;
-  std::mutex store_mu;                       // guards store (opened on first use)
+  std::mutex store_mu;  // guards store (opened on first use)
   std::unique_ptr<sink::AlarmStore> store;
 
   Response Ack(const httplib::Request& req) {
@@ -98,8 +98,8 @@ struct DashboardServer::Impl {
       if (store == nullptr) {
         auto opened = sink::AlarmStore::Open({db_path});
         if (!opened.ok()) {
-          log::Error("http", "opening the database for acknowledgements: " +
-                                 opened.status().ToString());
+          log::Error("http",
+                     "opening the database for acknowledgements: " + opened.status().ToString());
           Response err;
           err.status = opened.status().IsUnavailable() ? 503 : 500;
           err.body = R"({"error":"cannot open the database for writing"})";

@@ -32,9 +32,8 @@ struct Dispatcher::Impl {
   // Waits until Wake() moved past `seen`, Stop(), or poll_interval.
   void WaitForWork(std::uint64_t seen) {
     std::unique_lock lock(mu);
-    wake.wait_for(lock, options.poll_interval, [&] {
-      return wake_generation != seen || stop.load(std::memory_order_relaxed);
-    });
+    wake.wait_for(lock, options.poll_interval,
+                  [&] { return wake_generation != seen || stop.load(std::memory_order_relaxed); });
   }
 
   void Run(std::size_t i) {
@@ -98,8 +97,8 @@ struct Dispatcher::Impl {
     Status marked = store->MarkDelivered(name, event.seq);
     if (!marked.ok()) {
       // The event will be sent again: a duplicate, which receivers drop.
-      log::Warn("notify", name + ": recording delivery of " + event.event_id + ": " +
-                              marked.ToString());
+      log::Warn("notify",
+                name + ": recording delivery of " + event.event_id + ": " + marked.ToString());
     }
     return true;
   }

@@ -59,9 +59,9 @@ class Dispatcher {
   // Starts one thread per notifier. `store` is not owned and must outlive
   // the dispatcher. InvalidArgument for no notifiers, two with the same
   // name, or batch == 0.
-  static Result<std::unique_ptr<Dispatcher>> Start(
-      sink::AlarmStore* store, std::vector<std::unique_ptr<Notifier>> notifiers,
-      const DispatcherOptions& options);
+  static Result<std::unique_ptr<Dispatcher>> Start(sink::AlarmStore* store,
+                                                   std::vector<std::unique_ptr<Notifier>> notifiers,
+                                                   const DispatcherOptions& options);
 
   Dispatcher(const Dispatcher&) = delete;
   Dispatcher& operator=(const Dispatcher&) = delete;

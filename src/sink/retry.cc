@@ -24,9 +24,8 @@ Status RetryWithBackoff(const RetryPolicy& policy, const std::atomic<bool>& stop
       if (stop.load(std::memory_order_relaxed)) {
         return Status::Unavailable("stopped while retrying: " + s.message());
       }
-      std::this_thread::sleep_for(
-          std::min<std::chrono::steady_clock::duration>(std::chrono::milliseconds(10),
-                                                        until - std::chrono::steady_clock::now()));
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          std::chrono::milliseconds(10), until - std::chrono::steady_clock::now()));
     }
     backoff = std::min(backoff * 2, policy.max_backoff);
   }

@@ -1,6 +1,5 @@
 #include "sink/running_sink.h"
 
-
 #include "log/log.h"
 
 namespace mh::sink {

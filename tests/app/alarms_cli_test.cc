@@ -4,8 +4,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
@@ -23,9 +23,9 @@
 namespace mh::app {
 namespace {
 
-using ::testing::HasSubstr;
-using nlohmann::json;
 using mh::testing::RunCli;
+using nlohmann::json;
+using ::testing::HasSubstr;
 
 constexpr std::int64_t kT0 = 1'790'000'000'000'000'000;  // 2026-09-21T14:13:20Z
 

@@ -2,8 +2,8 @@
 
 #include <atomic>
 #include <filesystem>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -206,7 +206,6 @@ TEST_F(DashboardServerTest, StopIsIdempotent) {
   c.set_connection_timeout(1, 0);
   EXPECT_FALSE(c.Get("/healthz"));
 }
-
 
 // Alarms over HTTP: listing with filters, one alarm, acknowledgement (the
 // only request that writes) with its outbox event and callback.

@@ -67,8 +67,7 @@ class MqttNotifierTest : public ::testing::Test {
     if (HasFailure() && broker_) std::cerr << "mosquitto log tail:\n" << broker_->LogTail() << "\n";
   }
   std::string Plain(const std::string& topic, const std::string& params) const {
-    return "mqtt://127.0.0.1:" + std::to_string(broker_->plain_port()) + "/" + topic + "?" +
-           params;
+    return "mqtt://127.0.0.1:" + std::to_string(broker_->plain_port()) + "/" + topic + "?" + params;
   }
 
   // Polls the subscriber until `count` messages arrived, or until one has

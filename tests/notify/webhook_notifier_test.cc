@@ -7,10 +7,10 @@
 
 #include <filesystem>
 #include <functional>
-#include <thread>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -143,7 +143,8 @@ TEST_F(WebhookTest, EveryEventOnceThroughOutagesAndRestart) {
   dispatcher_->Wake();
   // The metrics change without a notification: poll them until a deadline.
   const std::int64_t retries_before = dispatcher_->metrics()[0].retries;
-  const bool retried = PollUntil([&] { return dispatcher_->metrics()[0].retries >= retries_before + 2; });
+  const bool retried =
+      PollUntil([&] { return dispatcher_->metrics()[0].retries >= retries_before + 2; });
   ASSERT_TRUE(retried) << dispatcher_->metrics()[0].last_error;
   EXPECT_NE(dispatcher_->metrics()[0].last_error.find("webhook: http://127.0.0.1"),
             std::string::npos);

@@ -79,10 +79,9 @@ struct AlarmStore::Impl {
                       "alarms.explanation_json, excluded.explanation_json), "
                       "explanation_text = iif(excluded.explanation_text = '', "
                       "alarms.explanation_text, excluded.explanation_text)"));
-    MH_ASSIGN_OR_RETURN(ack_alarm,
-                        Stmt::Prepare(db,
-                                      "UPDATE alarms SET acked_by = ?2, acked_ns = ?3 "
-                                      "WHERE id = ?1 AND acked_ns = 0"));
+    MH_ASSIGN_OR_RETURN(ack_alarm, Stmt::Prepare(db,
+                                                 "UPDATE alarms SET acked_by = ?2, acked_ns = ?3 "
+                                                 "WHERE id = ?1 AND acked_ns = 0"));
     MH_ASSIGN_OR_RETURN(insert_event,
                         Stmt::Prepare(db,
                                       "INSERT OR IGNORE INTO alarm_outbox(event_id, alarm_id, "
@@ -244,8 +243,8 @@ Result<std::unique_ptr<AlarmStore>> AlarmStore::Open(const AlarmStoreOptions& op
 
 Status AlarmStore::Record(std::span<const AlarmEvent> events) {
   for (const AlarmEvent& e : events) {
-    const std::string where = impl_->path + ": alarm '" + e.alarm.alarm_id + "' " +
-                              AlarmEventKindName(e.kind);
+    const std::string where =
+        impl_->path + ": alarm '" + e.alarm.alarm_id + "' " + AlarmEventKindName(e.kind);
     if (e.alarm.alarm_id.empty()) return Status::InvalidArgument(where + ": empty alarm id");
     if (e.alarm.machine_id.empty()) return Status::InvalidArgument(where + ": empty machine id");
     if (e.kind == AlarmEventKind::kAcknowledged && e.alarm.acked_by.empty()) {

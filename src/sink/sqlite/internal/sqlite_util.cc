@@ -126,9 +126,8 @@ Result<int> CheckSchema(const Db& db, const std::string& path) {
     if (version == std::to_string(v)) return v;
   }
   return Status::Corruption(path + ": schema version '" + version +
-                            "' is not supported (expected " +
-                            std::to_string(kOldestSchemaVersion) + " to " +
-                            std::to_string(kSchemaVersion) + ")");
+                            "' is not supported (expected " + std::to_string(kOldestSchemaVersion) +
+                            " to " + std::to_string(kSchemaVersion) + ")");
 }
 
 namespace {
@@ -224,8 +223,8 @@ Result<Db> OpenWritableFile(const std::string& path, bool created) {
 Status MigrateSchema(Db& db, const std::string& path) {
   MH_ASSIGN_OR_RETURN(int version, CheckSchema(db, path));
   if (version == kSchemaVersion) return Status::OK();
-  const std::string context = path + ": migrating schema from version " +
-                              std::to_string(version) + " to " + std::to_string(kSchemaVersion);
+  const std::string context = path + ": migrating schema from version " + std::to_string(version) +
+                              " to " + std::to_string(kSchemaVersion);
   MH_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE", context));
   auto migrate = [&]() -> Status {
     // Another process may have migrated while we waited for the lock.
