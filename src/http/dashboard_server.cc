@@ -146,10 +146,10 @@ struct DashboardServer::Impl {
     server.Get("/api/alarms", guard([r](const httplib::Request& req) {
                  return AlarmsResponse(*r, ToParams(req));
                }));
-    server.Get(R"(/api/alarms/([^/]+))", guard([r](const httplib::Request& req) {
+    server.Get(R"(/api/alarms/(.+))", guard([r](const httplib::Request& req) {
                  return AlarmResponse(*r, req.matches[1]);
                }));
-    server.Post(R"(/api/alarms/([^/]+)/ack)",
+    server.Post(R"(/api/alarms/(.+)/ack)",
                 guard([this](const httplib::Request& req) { return Ack(req); }));
     server.Get("/api/.*",
                guard([](const httplib::Request& req) { return NotFoundResponse(req.path); }));
