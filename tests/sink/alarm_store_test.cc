@@ -7,7 +7,9 @@
 
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -207,6 +209,65 @@ TEST_F(AlarmStoreTest, AcknowledgeKeepsTheFirstAndQueuesOneEvent) {
   EXPECT_EQ(c["alarm"]["acked_by"], "ann");
   EXPECT_EQ(c["alarm"]["end_ns"], kT0 + 40 * kSecond);
   EXPECT_EQ(c["alarm"]["open"], false);
+}
+
+TEST_F(AlarmStoreTest, AcknowledgedEventsThroughRecord) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  AlarmRecord a = Alarm("m1-1", "m1", 0, -0.1);
+  AlarmRecord acked = a;
+  acked.acked_by = "ops-bot";
+  const std::int64_t at = kT0 + 3 * kSecond;
+  std::vector<AlarmEvent> events = {Opened(a), {AlarmEventKind::kAcknowledged, acked, at}};
+  ASSERT_TRUE(store->Record(events).ok());
+  ASSERT_TRUE(store->Record(events).ok());  // replayed: still one ack, one event
+  auto got = store->Get("m1-1");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->acked_by, "ops-bot");
+  EXPECT_EQ(got->acked_ns, at);
+  EXPECT_EQ(PendingIds(*store, "d"),
+            (std::vector<std::string>{"m1-1:opened", "m1-1:acknowledged"}));
+  AlarmRecord nobody = a;
+  std::vector<AlarmEvent> bad = {{AlarmEventKind::kAcknowledged, nobody, at}};
+  EXPECT_TRUE(store->Record(bad).IsInvalidArgument());
+  // Acknowledging an unknown alarm through Record fails the whole batch.
+  AlarmRecord ghost = acked;
+  ghost.alarm_id = "ghost";
+  std::vector<AlarmEvent> mixed = {Opened(Alarm("m2-1", "m2", 0, -0.1)),
+                                   {AlarmEventKind::kAcknowledged, ghost, at}};
+  EXPECT_TRUE(store->Record(mixed).IsNotFound());
+  EXPECT_TRUE(store->Get("m2-1").status().IsNotFound());  // rolled back
+}
+
+// `run` writes windows through the SQLite sink and alarms through an
+// AlarmStore: two connections to one file, from two threads.
+TEST_F(AlarmStoreTest, SinkAndStoreWriteTheSameFileConcurrently) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  auto sink = OpenSqliteSink({path_});
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  auto names = std::make_shared<const std::vector<std::string>>(std::vector<std::string>{"rms_ax"});
+  std::thread writer([&] {
+    for (int i = 0; i < 200; ++i) {
+      WindowRecord r;
+      r.machine_id = "m1";
+      r.window_start_ns = kT0 + i * 100'000'000LL;
+      r.feature_names = names;
+      r.features = {0.5};
+      std::vector<WindowRecord> batch = {r};
+      Status s = (*sink)->Write(batch);
+      ASSERT_TRUE(s.ok()) << s.ToString();
+    }
+  });
+  for (int i = 0; i < 200; ++i) {
+    std::vector<AlarmEvent> e = {Opened(Alarm("a" + std::to_string(i), "m1", i, -0.1))};
+    Status s = store->Record(e);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  writer.join();
+  EXPECT_EQ(QueryOne("SELECT count(*) FROM scores"), "200");
+  EXPECT_EQ(QueryOne("SELECT count(*) FROM alarms"), "200");
+  EXPECT_EQ(*store->OutboxSize(), 200);
 }
 
 TEST_F(AlarmStoreTest, ListFiltersByMachineOpenAndTime) {

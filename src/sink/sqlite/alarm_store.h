@@ -78,7 +78,9 @@ class AlarmStore {
   // an event stored before (an at-least-once replay) changes nothing and is
   // not notified again.
   // InvalidArgument (storing nothing) for an empty alarm or machine id, or
-  // an acknowledged event without acked_by; IOError/Unavailable from SQLite.
+  // an acknowledged event without acked_by; NotFound (storing nothing) for
+  // an acknowledged event of an alarm that is not stored (nor opened earlier
+  // in the same call); IOError/Unavailable from SQLite.
   Status Record(std::span<const AlarmEvent> events);
 
   // Acknowledges alarm `alarm_id` by `by` at `at_ns` (wall clock, ns since
