@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -44,8 +45,10 @@ std::string ColumnText(sqlite3_stmt* s, int col) {
 struct AlarmStore::Impl {
   std::string path;
   std::size_t max_outbox_events = 0;
-  std::mutex mu;  // guards db and every statement
+  std::mutex mu;  // guards db, every statement and registered
   Db db;
+  // Destinations registered by this connection (a write, so done once).
+  std::set<std::string> registered;
   Stmt begin, commit, rollback;
   Stmt open_alarm, close_alarm, ack_alarm;
   Stmt insert_event, count_events, drop_oldest;
@@ -290,9 +293,12 @@ Result<std::vector<OutboxEntry>> AlarmStore::Pending(const std::string& destinat
   if (destination.empty()) return Status::InvalidArgument("outbox: empty destination name");
   std::lock_guard lock(impl_->mu);
   Impl& m = *impl_;
-  sqlite3_stmt* r = m.register_destination.get();
-  BindText(r, 1, destination);
-  MH_RETURN_IF_ERROR(m.Step(r, "registering outbox destination"));
+  if (m.registered.count(destination) == 0) {
+    sqlite3_stmt* r = m.register_destination.get();
+    BindText(r, 1, destination);
+    MH_RETURN_IF_ERROR(m.Step(r, "registering outbox destination"));
+    m.registered.insert(destination);
+  }
   sqlite3_stmt* s = m.pending.get();
   StmtResetter reset(s);
   BindText(s, 1, destination);
