@@ -63,10 +63,19 @@ struct ManifestRow {
 std::string Cell(const TableColumn& c, std::size_t r) { return c.valid[r] ? c.strings[r] : ""; }
 
 Result<std::vector<ManifestRow>> ReadManifest(const std::string& path) {
+  // Every manifest column is read as text (a file named 00123.csv stays
+  // that): the header first, then the table with those kinds.
   replay::TableFileOptions to;
-  for (const char* name : {"file", "machine", "seq", "fs_hz", "channels", "rpm", "bearing",
-                           "sample_range", "role", "truth"}) {
-    to.csv.column_types.emplace_back(name, ValueKind::kString);
+  {
+    MH_ASSIGN_OR_RETURN(auto header, replay::OpenTableFile(path, to));
+    for (const char* name : {"file", "machine", "seq", "fs_hz", "channels", "rpm", "bearing",
+                             "sample_range", "role", "truth"}) {
+      const std::ptrdiff_t i = FindColumn(header->columns(), name);
+      if (i >= 0) {
+        to.csv.column_types.emplace_back(header->columns()[static_cast<std::size_t>(i)].name,
+                                         ValueKind::kString);
+      }
+    }
   }
   MH_ASSIGN_OR_RETURN(auto reader, replay::OpenTableFile(path, to));
   const auto& cols = reader->columns();
@@ -96,7 +105,8 @@ Result<std::vector<ManifestRow>> ReadManifest(const std::string& path) {
       const std::string where = path + ": line " + std::to_string(m.line);
       auto get = [&](const char* name) {
         auto it = at.find(name);
-        return it == at.end() ? std::string() : std::string(TrimSpace(Cell(batch.columns[it->second], r)));
+        return it == at.end() ? std::string()
+                              : std::string(TrimSpace(Cell(batch.columns[it->second], r)));
       };
       m.shown = get("file");
       if (m.shown.empty()) return Status::InvalidArgument(where + ": file is empty");
@@ -105,11 +115,13 @@ Result<std::vector<ManifestRow>> ReadManifest(const std::string& path) {
       m.machine = get("machine");
       if (m.machine.empty()) return Status::InvalidArgument(where + ": machine is empty");
       auto seq = ParseInt(get("seq"));
-      if (!seq.ok()) return Status::InvalidArgument(where + ": seq '" + get("seq") + "' is not an integer");
+      if (!seq.ok())
+        return Status::InvalidArgument(where + ": seq '" + get("seq") + "' is not an integer");
       m.seq = *seq;
       auto fs = ParseDouble(get("fs_hz"));
       if (!fs.ok() || !(*fs > 0) || !std::isfinite(*fs)) {
-        return Status::InvalidArgument(where + ": fs_hz '" + get("fs_hz") + "' is not a rate in hz > 0");
+        return Status::InvalidArgument(where + ": fs_hz '" + get("fs_hz") +
+                                       "' is not a rate in hz > 0");
       }
       m.fs_hz = *fs;
       for (const std::string& c : Split(get("channels"), ';')) {
@@ -129,12 +141,14 @@ Result<std::vector<ManifestRow>> ReadManifest(const std::string& path) {
       m.sample_range = get("sample_range");
       const std::string role = AsciiLower(get("role"));
       if (role != "learn" && role != "watch") {
-        return Status::InvalidArgument(where + ": role '" + get("role") + "': expected learn or watch");
+        return Status::InvalidArgument(where + ": role '" + get("role") +
+                                       "': expected learn or watch");
       }
       m.learn = role == "learn";
       const std::string truth = AsciiLower(get("truth"));
       if (truth != "normal" && truth != "fault") {
-        return Status::InvalidArgument(where + ": truth '" + get("truth") + "': expected normal or fault");
+        return Status::InvalidArgument(where + ": truth '" + get("truth") +
+                                       "': expected normal or fault");
       }
       m.fault = truth == "fault";
       rows.push_back(std::move(m));
@@ -150,6 +164,7 @@ struct FileFigures {
   std::int64_t flagged = 0;
   std::int64_t in_alarm = 0;  // windows after which the machine was in alarm
   bool in_alarm_at_end = false;
+  std::vector<double> scores;  // decision_function of its windows
 };
 
 struct MachineFigures {
@@ -253,6 +268,7 @@ Result<MachineFigures> EvaluateMachine(const pipeline::PipelineOptions& options,
       const bool alarm = w.alarm->state == alarm::AlarmState::kAlarm;
       ++ff.windows;
       ff.flagged += w.scored.anomalous ? 1 : 0;
+      ff.scores.push_back(w.scored.score);
       ff.in_alarm += alarm ? 1 : 0;
       ff.in_alarm_at_end = alarm;
       if (w.alarm->event && w.alarm->event->kind == alarm::AlarmEventKind::kOpened) {
@@ -270,10 +286,9 @@ Result<MachineFigures> EvaluateMachine(const pipeline::PipelineOptions& options,
     p.EndStream();
     if (r.learn) continue;
     if (ff.windows == 0) {
-      return Status::InvalidArgument(where + ": " + r.shown + ": " +
-                                     std::to_string(samples->rows()) +
-                                     " samples, fewer than one window of " +
-                                     std::to_string(o.window.window_samples));
+      return Status::InvalidArgument(
+          where + ": " + r.shown + ": " + std::to_string(samples->rows()) +
+          " samples, fewer than one window of " + std::to_string(o.window.window_samples));
     }
     fig.watched += ff.windows;
     (r.fault ? fig.fault_windows : fig.normal_windows) += ff.windows;
@@ -348,6 +363,12 @@ std::string Json(const std::vector<MachineFigures>& figs, const std::string& rul
       j += ",\"windows\":" + std::to_string(ff.windows);
       j += ",\"flagged_share\":";
       AppendJsonNumber(Share(ff.flagged, ff.windows), &j);
+      std::vector<double> sorted = ff.scores;
+      std::sort(sorted.begin(), sorted.end());
+      j += ",\"score_min\":";
+      AppendJsonNumber(sorted.front(), &j);
+      j += ",\"score_median\":";
+      AppendJsonNumber(sorted[sorted.size() / 2], &j);
       j += ",\"in_alarm_at_end\":";
       j += ff.in_alarm_at_end ? "true" : "false";
       j += "}";
@@ -401,7 +422,8 @@ std::string Text(const std::vector<MachineFigures>& figs, const std::string& rul
     for (const FileFigures& ff : f.files) {
       if (ff.row->fault && ff.in_alarm == 0) missed += (missed.empty() ? "" : ", ") + ff.row->shown;
     }
-    if (!missed.empty() && missed.size() < 600) t += "  fault files never in alarm: " + missed + "\n";
+    if (!missed.empty() && missed.size() < 600)
+      t += "  fault files never in alarm: " + missed + "\n";
   }
   return t;
 }

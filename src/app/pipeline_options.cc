@@ -34,6 +34,10 @@ void AddPipelineOptions(CLI::App& sub, PipelineArgs& a, PipelineOptionSet set) {
       ->capture_default_str();
   sub.add_option("--threshold-z", a.threshold_z, "Robust z below the median (robust-z)")
       ->capture_default_str();
+  sub.add_option("--calibration-folds", a.calibration_folds,
+                 "Threshold from out-of-fold training scores over this many contiguous blocks "
+                 "of the learning windows (0 or 1: in-sample scores)")
+      ->capture_default_str();
   sub.add_option("--alarm-k", a.alarm_k, "Alarm opens when K of the last N windows are anomalous")
       ->capture_default_str();
   sub.add_option("--alarm-n", a.alarm_n, "N of the alarm rule")->capture_default_str();
@@ -72,6 +76,10 @@ Result<pipeline::PipelineOptions> MakePipelineOptions(const PipelineArgs& a) {
   o.learn.threshold.q = a.threshold_q;
   o.learn.threshold.margin = a.threshold_margin;
   o.learn.threshold.z = a.threshold_z;
+  if (a.calibration_folds < 0 || a.calibration_folds > 100) {
+    return Status::InvalidArgument("--calibration-folds: expected 0..100");
+  }
+  o.learn.calibration_folds = static_cast<int>(a.calibration_folds);
   auto narrow = [](std::int64_t v) {
     return static_cast<int>(std::clamp<std::int64_t>(v, -1, 1'000'000));
   };

@@ -17,8 +17,10 @@ class App;
 
 namespace mh::app {
 
+// Defaults: the evidence for window, threshold and alarm rule is in
+// docs/evaluation.md (tools/eval_rules.py).
 struct PipelineArgs {
-  std::int64_t window = 2560;
+  std::int64_t window = 512;
   std::int64_t hop = 0;  // 0 = the window
   std::string bands;     // "" = the defaults fitted to each rate
   std::string set = "basic";
@@ -28,8 +30,9 @@ struct PipelineArgs {
   std::uint64_t seed = 42;
   std::string threshold = "quantile-margin";
   double threshold_q = 0.005;
-  double threshold_margin = 0.05;
+  double threshold_margin = 0.02;
   double threshold_z = 6;
+  std::int64_t calibration_folds = 5;
   std::int64_t alarm_k = 3;
   std::int64_t alarm_n = 5;
   std::int64_t alarm_m = 5;

@@ -1,10 +1,10 @@
 #include "core/file_util.h"
 
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+
+#include <unistd.h>
 
 namespace mh {
 

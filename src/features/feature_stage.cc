@@ -1,6 +1,7 @@
 #include "features/feature_stage.h"
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 
 #include "core/strings.h"
@@ -108,12 +109,39 @@ Result<FeatureOptions> MakeFeatureOptions(const FeatureStageOptions& o, const St
   return f;
 }
 
-bool IsDefaultModelFeature(std::string_view name) {
-  for (std::string_view prefix :
-       {"rms_", "peak_to_peak_", "crest_factor_", "skewness_", "kurtosis_", "band_rms_"}) {
-    if (name.substr(0, prefix.size()) == prefix) return true;
+std::vector<std::string> DefaultModelFeatures(const std::vector<std::string>& names) {
+  std::vector<std::string> out;
+  for (const std::string& name : names) {
+    auto starts = [&](std::string_view p) { return name.compare(0, p.size(), p) == 0; };
+    if (starts("rms_") || starts("peak_to_peak_") || starts("band_rms_") ||
+        starts("crest_factor_") || starts("kurtosis_")) {
+      out.push_back("log_" + name);
+    } else if (starts("skewness_")) {
+      out.push_back(name);
+    }
   }
-  return false;
+  return out;
+}
+
+Result<ModelFeatureSource> ResolveModelFeature(std::string_view model_feature,
+                                               const std::vector<std::string>& names) {
+  auto find = [&](std::string_view n) -> std::ptrdiff_t {
+    auto it = std::find(names.begin(), names.end(), n);
+    return it == names.end() ? -1 : it - names.begin();
+  };
+  std::ptrdiff_t i = find(model_feature);
+  if (i >= 0) return ModelFeatureSource{static_cast<std::size_t>(i), false};
+  constexpr std::string_view kLog = "log_";
+  if (model_feature.substr(0, kLog.size()) == kLog) {
+    i = find(model_feature.substr(kLog.size()));
+    if (i >= 0) return ModelFeatureSource{static_cast<std::size_t>(i), true};
+  }
+  return Status::NotFound(std::string(model_feature));
+}
+
+double ModelFeatureValue(const ModelFeatureSource& source, std::span<const double> features) {
+  const double v = features[source.index];
+  return source.log ? std::log(std::max(v, DBL_MIN)) : v;
 }
 
 std::string OutputFeatureName(const FeatureStageOptions& o, std::string_view name) {

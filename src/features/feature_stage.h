@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,7 +46,7 @@ Result<BearingGeometry> ParseBearing(std::string_view text, std::string_view opt
 // What the feature stage computes (shared by every command; the CLI
 // registration is app/pipeline_options.h).
 struct FeatureStageOptions {
-  std::size_t window_samples = 2560;
+  std::size_t window_samples = 512;
   // Empty: kDefaultBands fitted to each stream's rate.
   std::vector<Band> bands;
   FeatureSet set = FeatureSet::kBasic;
@@ -75,10 +76,25 @@ struct StreamShape {
 Result<FeatureOptions> MakeFeatureOptions(const FeatureStageOptions& options,
                                           const StreamShape& shape);
 
-// The features a per-machine model scores by default: per channel rms, rms_ac,
-// peak_to_peak, crest_factor, skewness, kurtosis and every band_rms (scale
-// of the signal, its shape and its spectrum: docs/evaluation.md).
-bool IsDefaultModelFeature(std::string_view feature_name);
+// The features a per-machine model scores by default, from the extractor's
+// names: per channel the logarithm of the scale features (rms, rms_ac,
+// peak_to_peak, every band_rms) and of the shape features that are >= 1
+// (crest_factor, kurtosis), and skewness as is: docs/evaluation.md explains
+// the choice. A name "log_<feature>" means ln(max(<feature>, DBL_MIN)).
+std::vector<std::string> DefaultModelFeatures(const std::vector<std::string>& feature_names);
+
+// Where a model feature comes from: feature_names[index], its logarithm
+// when `log`.
+struct ModelFeatureSource {
+  std::size_t index = 0;
+  bool log = false;
+};
+// `model_feature` is a feature name, or "log_" and a feature name (the name
+// itself wins when both exist). NotFound when neither is computed.
+Result<ModelFeatureSource> ResolveModelFeature(std::string_view model_feature,
+                                               const std::vector<std::string>& feature_names);
+// The value of a model feature from the window's feature vector.
+double ModelFeatureValue(const ModelFeatureSource& source, std::span<const double> features);
 
 // The name a feature is written under (prototype or library naming).
 std::string OutputFeatureName(const FeatureStageOptions& options, std::string_view name);

@@ -26,37 +26,29 @@ Result<std::unique_ptr<MachinePipeline>> MachinePipeline::Create(const PipelineO
   }
   MH_ASSIGN_OR_RETURN(auto extractor, features::WindowFeatureExtractor::Create(*fopts));
   const std::vector<std::string>& names = extractor->names();
-  std::vector<std::size_t> model_columns;
-  std::vector<std::string> model_names;
-  if (spec.baseline != nullptr) {
-    std::string missing;
-    for (const std::string& want : spec.baseline->model->feature_names) {
-      auto it = std::find(names.begin(), names.end(), want);
-      if (it == names.end()) {
-        missing += (missing.empty() ? "" : ", ") + want;
-        continue;
-      }
-      model_columns.push_back(static_cast<std::size_t>(it - names.begin()));
-      model_names.push_back(want);
+  std::vector<std::string> model_names = spec.baseline != nullptr
+                                             ? spec.baseline->model->feature_names
+                                             : features::DefaultModelFeatures(names);
+  std::vector<features::ModelFeatureSource> model_columns;
+  std::string missing;
+  for (const std::string& want : model_names) {
+    auto source = features::ResolveModelFeature(want, names);
+    if (!source.ok()) {
+      missing += (missing.empty() ? "" : ", ") + want;
+      continue;
     }
-    if (!missing.empty()) {
-      return Status::InvalidArgument("machine '" + spec.machine_id +
-                                     "': the assigned model needs features the pipeline does not "
-                                     "compute: " +
-                                     missing);
-    }
-  } else {
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      if (features::IsDefaultModelFeature(names[i])) {
-        model_columns.push_back(i);
-        model_names.push_back(names[i]);
-      }
-    }
+    model_columns.push_back(*source);
+  }
+  if (!missing.empty()) {
+    return Status::InvalidArgument("machine '" + spec.machine_id +
+                                   "': the assigned model needs features the pipeline does not "
+                                   "compute: " +
+                                   missing);
   }
   MH_ASSIGN_OR_RETURN(alarm::AlarmTracker tracker,
                       alarm::AlarmTracker::Create(spec.machine_id, options.alarm));
-  auto scorer =
-      std::make_unique<score::MachineScorer>(spec.machine_id, std::move(model_names), options.learn);
+  auto scorer = std::make_unique<score::MachineScorer>(spec.machine_id, std::move(model_names),
+                                                       options.learn);
   if (spec.baseline != nullptr) MH_RETURN_IF_ERROR(scorer->Restore(spec.baseline));
   return std::unique_ptr<MachinePipeline>(
       new MachinePipeline(options, std::move(spec), std::move(extractor), std::move(model_columns),
@@ -65,7 +57,7 @@ Result<std::unique_ptr<MachinePipeline>> MachinePipeline::Create(const PipelineO
 
 MachinePipeline::MachinePipeline(const PipelineOptions& options, MachineSpec spec,
                                  std::unique_ptr<features::WindowFeatureExtractor> extractor,
-                                 std::vector<std::size_t> model_columns,
+                                 std::vector<features::ModelFeatureSource> model_columns,
                                  alarm::AlarmTracker tracker,
                                  std::unique_ptr<score::MachineScorer> scorer)
     : options_(options),
@@ -97,10 +89,9 @@ Status MachinePipeline::Add(window::Block block, const Output& out) {
                                    FormatDouble(spec_.shape.fs_hz) + " hz");
   }
   if (block.channels.size() != spec_.shape.channels.size()) {
-    return Status::InvalidArgument("machine '" + spec_.machine_id + "': " +
-                                   std::to_string(block.channels.size()) +
-                                   " channels, the machine has " +
-                                   std::to_string(spec_.shape.channels.size()));
+    return Status::InvalidArgument(
+        "machine '" + spec_.machine_id + "': " + std::to_string(block.channels.size()) +
+        " channels, the machine has " + std::to_string(spec_.shape.channels.size()));
   }
   block.stream = spec_.machine_id;
   return windower_.Add(block, [&](const window::Window& w) { return OnWindow(w, out); });
@@ -128,7 +119,7 @@ Status MachinePipeline::OnWindow(const window::Window& w, const Output& out) {
   for (std::size_t c : rms_columns_) sum_sq += rec.features[c] * rec.features[c];
   rec.rms = std::sqrt(sum_sq);
   for (std::size_t i = 0; i < model_columns_.size(); ++i) {
-    model_row_[i] = rec.features[model_columns_[i]];
+    model_row_[i] = features::ModelFeatureValue(model_columns_[i], rec.features);
   }
   MH_ASSIGN_OR_RETURN(r.scored, scorer_->Observe(model_row_, w.start_ns));
   if (r.scored.learning) {
@@ -139,8 +130,8 @@ Status MachinePipeline::OnWindow(const window::Window& w, const Output& out) {
     rec.anomaly = r.scored.anomalous;
     rec.threshold = r.scored.threshold;
     rec.state_score = r.scored.score;
-    MH_ASSIGN_OR_RETURN(
-        r.alarm, tracker_.Observe({w.start_ns, r.scored.score, r.scored.anomalous}));
+    MH_ASSIGN_OR_RETURN(r.alarm,
+                        tracker_.Observe({w.start_ns, r.scored.score, r.scored.anomalous}));
     rec.state = r.alarm->state == alarm::AlarmState::kAlarm ? sink::MachineState::kAnomalous
                                                             : sink::MachineState::kNormal;
   }

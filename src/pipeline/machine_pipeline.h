@@ -90,8 +90,8 @@ class MachinePipeline {
  private:
   MachinePipeline(const PipelineOptions& options, MachineSpec spec,
                   std::unique_ptr<features::WindowFeatureExtractor> extractor,
-                  std::vector<std::size_t> model_columns, alarm::AlarmTracker tracker,
-                  std::unique_ptr<score::MachineScorer> scorer);
+                  std::vector<features::ModelFeatureSource> model_columns,
+                  alarm::AlarmTracker tracker, std::unique_ptr<score::MachineScorer> scorer);
   Status OnWindow(const window::Window& w, const Output& out);
 
   PipelineOptions options_;
@@ -99,8 +99,8 @@ class MachinePipeline {
   window::Windower windower_;
   std::unique_ptr<features::WindowFeatureExtractor> extractor_;
   std::shared_ptr<const std::vector<std::string>> feature_names_;
-  std::vector<std::size_t> model_columns_;  // per model feature: index in the feature vector
-  std::vector<std::size_t> rms_columns_;    // rms_<input channel>
+  std::vector<features::ModelFeatureSource> model_columns_;  // per model feature
+  std::vector<std::size_t> rms_columns_;                     // rms_<input channel>
   alarm::AlarmTracker tracker_;
   std::unique_ptr<score::MachineScorer> scorer_;
   std::vector<double> model_row_;

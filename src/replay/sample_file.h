@@ -21,8 +21,8 @@
 namespace mh::replay {
 
 struct SampleFileOptions {
-  std::vector<std::string> channels;  // column names, non-empty
-  std::uint64_t first_row = 0;        // 0-based data row
+  std::vector<std::string> channels;   // column names, non-empty
+  std::uint64_t first_row = 0;         // 0-based data row
   std::uint64_t end_row = UINT64_MAX;  // exclusive; UINT64_MAX = to the end
 };
 

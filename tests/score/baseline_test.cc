@@ -42,7 +42,7 @@ TEST(ThresholdTest, ValidatesAndParses) {
   EXPECT_EQ(*ParseThresholdRule("robust-z"), ThresholdRule::kRobustZ);
   EXPECT_FALSE(ParseThresholdRule("max").ok());
   o = ThresholdOptions{};
-  EXPECT_EQ(DescribeThreshold(o), "quantile-margin q=0.005 margin=0.05");
+  EXPECT_EQ(DescribeThreshold(o), "quantile-margin q=0.005 margin=0.02");
   std::vector<double> none;
   o.rule = ThresholdRule::kQuantile;
   EXPECT_FALSE(ComputeThreshold(none, -0.5, o).ok());
