@@ -1,5 +1,12 @@
 #include "app/builtin_plugins.h"
 
+#include <chrono>
+#include <sstream>
+
+#include "core/environment.h"
+#include "core/strings.h"
+#include "notify/publisher_notifier.h"
+#include "notify/webhook_notifier.h"
 #include "sink/influxdb/influxdb_sink.h"
 #include "sink/sqlite/sqlite_sink.h"
 #include "sink/transport_sink.h"
@@ -106,6 +113,42 @@ Result<std::unique_ptr<sink::Sink>> OpenSink(const Uri& uri, std::ostream& stdou
   return Unknown(uri, "target",
                  "influxdb, influxdb2, influxdbs, influxdb2s, sqlite, kafka, eventhubs, mqtt, "
                  "mqtts, jsonl, -");
+}
+
+Result<std::unique_ptr<notify::Notifier>> OpenNotifier(const Uri& uri) {
+  if (uri.scheme == "http" || uri.scheme == "https") {
+    notify::WebhookOptions o;
+    // The receiver's URL is the address without our own parameters.
+    const std::size_t q = uri.text.find('?');
+    o.url = uri.text.substr(0, q);
+    if (q != std::string::npos) {
+      std::string kept;
+      std::stringstream parts(uri.text.substr(q + 1));
+      for (std::string part; std::getline(parts, part, '&');) {
+        const std::string key = part.substr(0, part.find('='));
+        if (key == "token_file" || key == "ca" || key == "timeout_ms") continue;
+        kept += (kept.empty() ? "?" : "&") + part;
+      }
+      o.url += kept;
+    }
+    o.token_file = uri.Param("token_file");
+    o.ca_file = uri.Param("ca");
+    if (uri.HasParam("timeout_ms")) {
+      auto ms = ParseInt(uri.Param("timeout_ms"));
+      if (!ms.ok() || *ms < 1 || *ms > 600000) {
+        return Status::InvalidArgument("'" + uri.text +
+                                       "': timeout_ms must be an integer in [1, 600000]");
+      }
+      o.timeout = std::chrono::milliseconds(*ms);
+    }
+    return notify::NewWebhookNotifier(o, ProcessEnvironment());
+  }
+  if (uri.scheme == "jsonl" || IsKafka(uri) || IsMqtt(uri)) {
+    std::ostringstream unused;  // "-" is not offered: stdout is not a destination
+    MH_ASSIGN_OR_RETURN(auto publisher, OpenPublisher(uri, unused));
+    return notify::NewPublisherNotifier(uri.text, std::move(publisher));
+  }
+  return Unknown(uri, "notification", "http, https, mqtt, mqtts, kafka, eventhubs, jsonl");
 }
 
 }  // namespace mh::app

@@ -69,6 +69,7 @@ void AddCatCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddReplayCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddReportCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddEvaluateCommand(CLI::App& root, CommandIo& io, Action& action);
+void AddAlarmsCommand(CLI::App& root, CommandIo& io, Action& action);
 
 }  // namespace mh::app
 

@@ -148,6 +148,79 @@ Response MetricsResponse(sink::SqliteReader& reader, const Params& params) {
   return JsonResponse(200, json{{"machine", *machine}, {"metrics", std::move(metrics)}});
 }
 
+Response AlarmsResponse(sink::SqliteReader& reader, const Params& params) {
+  if (!params.repeated.empty()) {
+    return ErrorResponse(400, "parameter '" + params.repeated + "' given more than once");
+  }
+  sink::AlarmFilter filter;
+  filter.limit = kDefaultAlarmLimit;
+  if (const std::string* machine = Param(params, "machine")) filter.machine_id = *machine;
+  if (const std::string* open = Param(params, "open")) {
+    if (*open == "true" || *open == "1") {
+      filter.open_only = true;
+    } else if (*open != "false" && *open != "0") {
+      return ErrorResponse(400, "bad parameter 'open': '" + *open + "' (expected true or false)");
+    }
+  }
+  if (const std::string* limit = Param(params, "limit")) {
+    auto n = ParseInt(*limit);
+    if (!n.ok() || *n < 1 || static_cast<std::uint64_t>(*n) > kLargestAlarmLimit) {
+      return ErrorResponse(400, "bad parameter 'limit': '" + *limit +
+                                    "' is not an integer in [1, " +
+                                    std::to_string(kLargestAlarmLimit) + "]");
+    }
+    filter.limit = static_cast<std::size_t>(*n);
+  }
+  for (const char* name : {"from", "to"}) {
+    const std::string* text = Param(params, name);
+    if (text == nullptr) continue;
+    auto t = ParseInstant(*text);
+    if (!t.ok()) {
+      return ErrorResponse(400,
+                           std::string("bad parameter '") + name + "': " + t.status().message());
+    }
+    (std::string_view(name) == "from" ? filter.from_ns : filter.to_ns) = *t;
+  }
+  if (filter.from_ns > filter.to_ns) return ErrorResponse(400, "bad parameter 'from': after 'to'");
+  auto alarms = reader.Alarms(filter);
+  if (!alarms.ok()) return StatusResponse(alarms.status());
+  Response r;
+  r.body = "[";
+  for (std::size_t i = 0; i < alarms->size(); ++i) {
+    if (i > 0) r.body += ",";
+    r.body += sink::AlarmRecordJson((*alarms)[i]);
+  }
+  r.body += "]";
+  return r;
+}
+
+Response AlarmResponse(sink::SqliteReader& reader, const std::string& alarm_id) {
+  auto alarm = reader.Alarm(alarm_id);
+  if (!alarm.ok()) return StatusResponse(alarm.status());
+  Response r;
+  r.body = sink::AlarmRecordJson(*alarm);
+  return r;
+}
+
+Response AckResponse(sink::AlarmStore* store, const std::string& alarm_id, std::string_view body,
+                     std::int64_t now_ns) {
+  if (store == nullptr) return ErrorResponse(403, "acknowledging alarms is switched off");
+  json request = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (request.is_discarded() || !request.is_object()) {
+    return ErrorResponse(400, "body is not a JSON object (expected {\"by\": \"NAME\"})");
+  }
+  auto by = request.find("by");
+  if (by == request.end() || !by->is_string() || by->get<std::string>().empty()) {
+    return ErrorResponse(400, "body has no non-empty string \"by\" (who acknowledges)");
+  }
+  auto result = store->Acknowledge(alarm_id, by->get<std::string>(), now_ns);
+  if (!result.ok()) return StatusResponse(result.status());
+  Response r;
+  r.body = "{\"alarm\":" + sink::AlarmRecordJson(result->alarm) +
+           ",\"already_acknowledged\":" + (result->already_acknowledged ? "true" : "false") + "}";
+  return r;
+}
+
 Response StaticResponse(std::string_view path) {
   if (path == "/") path = "/index.html";
   const EmbeddedFile* file = FindEmbeddedFile(path);

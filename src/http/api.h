@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "sink/sqlite/alarm_store.h"
 #include "sink/sqlite/sqlite_reader.h"
 
 namespace mh::http {
@@ -53,6 +54,27 @@ Response SeriesResponse(sink::SqliteReader& reader, const Params& params);
 // GET /api/features?machine=ID: 200 {"machine","metrics":[...]} listing the
 // metrics GetSeries accepts for the machine; 400/404 as for series.
 Response MetricsResponse(sink::SqliteReader& reader, const Params& params);
+
+// Default and largest `limit` of /api/alarms.
+inline constexpr std::size_t kDefaultAlarmLimit = 100;
+inline constexpr std::size_t kLargestAlarmLimit = 10000;
+
+// GET /api/alarms?machine=ID&open=true&from=T&to=T&limit=N: 200 with a JSON
+// array of alarms (sink::AlarmRecordJson), newest first; `open` is
+// true/false/1/0; from/to as for /api/series (alarms overlapping
+// [from, to)). 400 {"error"} for a bad parameter.
+Response AlarmsResponse(sink::SqliteReader& reader, const Params& params);
+
+// GET /api/alarms/{id}: 200 with the alarm; 404 for an unknown id.
+Response AlarmResponse(sink::SqliteReader& reader, const std::string& alarm_id);
+
+// POST /api/alarms/{id}/ack with body {"by": "NAME"}: acknowledges the
+// alarm at `now_ns` through `store` (nullptr: 403, acknowledgement switched
+// off). 200 {"alarm": {...}, "already_acknowledged": bool} (an earlier
+// acknowledgement is kept, and reported with true); 400 for a body that is
+// not a JSON object with a non-empty string "by"; 404 for an unknown id.
+Response AckResponse(sink::AlarmStore* store, const std::string& alarm_id, std::string_view body,
+                     std::int64_t now_ns);
 
 // A static asset: "/" is "/index.html"; 404 for a path that is not embedded.
 Response StaticResponse(std::string_view path);

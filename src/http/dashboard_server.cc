@@ -15,8 +15,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "core/time_util.h"
 #include "http/api.h"
 #include "log/log.h"
+#include "sink/sqlite/alarm_store.h"
 #include "sink/sqlite/sqlite_reader.h"
 
 namespace mh::http {
@@ -82,6 +84,35 @@ struct DashboardServer::Impl {
   std::string host;
   int port = 0;
   std::unique_ptr<sink::SqliteReader> reader;
+  std::string db_path;
+  bool allow_ack = true;
+  std::function<void()> on_alarm_event;
+  std::mutex store_mu;  // guards store (opened on first use)
+  std::unique_ptr<sink::AlarmStore> store;
+
+  Response Ack(const httplib::Request& req) {
+    if (!allow_ack) return AckResponse(nullptr, req.matches[1], req.body, 0);
+    sink::AlarmStore* s = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(store_mu);
+      if (store == nullptr) {
+        auto opened = sink::AlarmStore::Open({db_path});
+        if (!opened.ok()) {
+          log::Error("http",
+                     "opening the database for acknowledgements: " + opened.status().ToString());
+          Response err;
+          err.status = opened.status().IsUnavailable() ? 503 : 500;
+          err.body = R"({"error":"cannot open the database for writing"})";
+          return err;
+        }
+        store = std::move(opened).value();
+      }
+      s = store.get();
+    }
+    Response r = AckResponse(s, req.matches[1], req.body, WallNowNs());
+    if (r.status == 200 && on_alarm_event) on_alarm_event();
+    return r;
+  }
   httplib::Server server;
   std::thread thread;
   std::mutex stop_mu;
@@ -112,6 +143,14 @@ struct DashboardServer::Impl {
     server.Get("/api/metrics", guard([r](const httplib::Request& req) {
                  return MetricsResponse(*r, ToParams(req));
                }));
+    server.Get("/api/alarms", guard([r](const httplib::Request& req) {
+                 return AlarmsResponse(*r, ToParams(req));
+               }));
+    server.Get(R"(/api/alarms/(.+))", guard([r](const httplib::Request& req) {
+                 return AlarmResponse(*r, req.matches[1]);
+               }));
+    server.Post(R"(/api/alarms/(.+)/ack)",
+                guard([this](const httplib::Request& req) { return Ack(req); }));
     server.Get("/api/.*",
                guard([](const httplib::Request& req) { return NotFoundResponse(req.path); }));
     server.Get(".*", guard([](const httplib::Request& req) { return StaticResponse(req.path); }));
@@ -130,6 +169,11 @@ Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const ServerOpti
   auto impl = std::make_unique<Impl>();
   impl->host = options.host;
   MH_ASSIGN_OR_RETURN(impl->reader, sink::SqliteReader::Open(options.db_path));
+  impl->db_path = options.db_path;
+  impl->allow_ack = options.allow_ack;
+  impl->on_alarm_event = options.on_alarm_event;
+  // Requests carry small JSON bodies at most (an acknowledgement).
+  impl->server.set_payload_max_length(64 * 1024);
   impl->Routes();
   // httplib's default also sets SO_REUSEPORT, which lets a second server
   // bind a port already in use; keep only SO_REUSEADDR (restart after close).

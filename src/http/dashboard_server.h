@@ -1,12 +1,14 @@
 // DashboardServer: serves the web dashboard and its JSON API (docs/http-api.md)
-// over a machine-health SQLite database, which it opens read-only; a pipeline
-// may write the database at the same time.
+// over a machine-health SQLite database, which it opens read-only (only an
+// alarm acknowledgement writes, see ServerOptions::allow_ack); a pipeline may
+// write the database at the same time.
 //
 // Thread safety: Start() returns a server already serving from background
 // threads; port(), url() and Stop() may be called from any thread.
 #ifndef MH_HTTP_DASHBOARD_SERVER_H_
 #define MH_HTTP_DASHBOARD_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -21,6 +23,14 @@ struct ServerOptions {
   int port = 8080;
   // The machine-health database to serve (see sink/sqlite/sqlite_reader.h).
   std::string db_path;
+  // Whether POST /api/alarms/{id}/ack may acknowledge alarms. It is the
+  // only request that writes: through a second, read-write connection
+  // (sink::AlarmStore) opened on the first acknowledgement; everything else
+  // reads through the read-only one.
+  bool allow_ack = true;
+  // Called (from a server thread) after an acknowledgement was stored, e.g.
+  // notify::Dispatcher::Wake so the notification goes out at once.
+  std::function<void()> on_alarm_event;
 };
 
 class DashboardServer {

@@ -5,10 +5,11 @@
 // streaming scorer hands over one batch at a time and does not fetch more
 // until every sink has accepted it: backpressure instead of dropping).
 //
-// Retry rules: Unavailable and IOError (peer down, timeout, disk full) are
-// retried after 100 ms, doubling up to max_backoff, until the batch is
-// accepted or `stop` is set; any other error (InvalidArgument, NotFound,
-// Corruption: retrying cannot help) is returned at once.
+// Retry rules (sink/retry.h, RetryWithBackoff): Unavailable and IOError
+// (peer down, timeout, disk full) are retried after 100 ms, doubling up to
+// max_backoff, until the batch is accepted or `stop` is set; any other error
+// (InvalidArgument, NotFound, Corruption: retrying cannot help) is returned
+// at once.
 //
 // Thread safety: Write and Close from one thread; metrics() from any thread.
 #ifndef MH_SINK_RUNNING_SINK_H_
@@ -23,14 +24,10 @@
 #include <string>
 
 #include "core/status.h"
+#include "sink/retry.h"
 #include "sink/sink.h"
 
 namespace mh::sink {
-
-struct RetryPolicy {
-  std::chrono::milliseconds initial_backoff{100};
-  std::chrono::milliseconds max_backoff{10000};
-};
 
 struct SinkMetrics {
   std::int64_t batches = 0;   // batches accepted

@@ -1,13 +1,16 @@
 #include "http/dashboard_server.h"
 
+#include <atomic>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <time.h>
 
+#include "sink/sqlite/alarm_store.h"
 #include "sink/sqlite/sqlite_sink.h"
 #include "test_db.h"
 #include "testing/test_paths.h"
@@ -202,6 +205,152 @@ TEST_F(DashboardServerTest, StopIsIdempotent) {
   httplib::Client c("127.0.0.1", port);
   c.set_connection_timeout(1, 0);
   EXPECT_FALSE(c.Get("/healthz"));
+}
+
+// Alarms over HTTP: listing with filters, one alarm, acknowledgement (the
+// only request that writes) with its outbox event and callback.
+class AlarmsApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = mh::testing::MakeTempDir("mh-alarms-api-test");
+    ASSERT_FALSE(dir_.empty());
+    db_ = dir_ + "/m.db";
+    ASSERT_EQ(testing::FillTestDb(db_), "");
+    {
+      auto store = sink::AlarmStore::Open({db_});
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      sink::AlarmRecord a;
+      a.alarm_id = "m2-1";
+      a.machine_id = "m2";
+      a.start_ns = kT0Ns + 2 * kStepNs;
+      a.peak_score = -0.125;
+      a.explanation_json = R"({"iso_zone":"B"})";
+      sink::AlarmRecord b = a;
+      b.alarm_id = "m1-1";
+      b.machine_id = "m1";
+      b.start_ns = kT0Ns;
+      b.end_ns = kT0Ns + kStepNs;
+      std::vector<sink::AlarmEvent> events = {{sink::AlarmEventKind::kOpened, a, a.start_ns},
+                                              {sink::AlarmEventKind::kClosed, b, b.end_ns}};
+      ASSERT_TRUE((*store)->Record(events).ok());
+    }
+    ServerOptions options;
+    options.port = 0;
+    options.db_path = db_;
+    options.on_alarm_event = [this] { ++events_; };
+    auto server = DashboardServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_read_timeout(10, 0);
+  }
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  json GetJson(const std::string& path, int expected_status = 200) {
+    auto res = client_->Get(path);
+    EXPECT_TRUE(res) << path;
+    if (!res) return nullptr;
+    EXPECT_EQ(res->status, expected_status) << path << ": " << res->body;
+    return json::parse(res->body);
+  }
+  httplib::Result Ack(const std::string& id, const std::string& body) {
+    auto res = client_->Post("/api/alarms/" + id + "/ack", body, "application/json");
+    EXPECT_TRUE(res);
+    return res;
+  }
+
+  std::string dir_;
+  std::string db_;
+  std::atomic<int> events_{0};
+  std::unique_ptr<DashboardServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(AlarmsApiTest, ListAndGet) {
+  json all = GetJson("/api/alarms");
+  ASSERT_TRUE(all.is_array());
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0]["id"], "m2-1");  // newest first
+  EXPECT_EQ(all[0]["open"], true);
+  EXPECT_EQ(all[0]["end_ns"], nullptr);
+  EXPECT_EQ(all[0]["peak_score"], -0.125);
+  EXPECT_EQ(all[0]["explanation"]["iso_zone"], "B");
+  EXPECT_EQ(ParseRfc3339Ms(all[0]["start"]), (kT0Ns + 2 * kStepNs) / 1'000'000);
+  EXPECT_EQ(all[1]["id"], "m1-1");
+  EXPECT_EQ(all[1]["open"], false);
+  EXPECT_EQ(all[1]["end_ns"], kT0Ns + kStepNs);
+  EXPECT_EQ(GetJson("/api/alarms?open=true").size(), 1u);
+  EXPECT_EQ(GetJson("/api/alarms?machine=m1")[0]["id"], "m1-1");
+  EXPECT_EQ(GetJson("/api/alarms?limit=1").size(), 1u);
+  // Time range in epoch ms: [t0 + 150 ms, ...) excludes m1-1, which ended at t0 + 100 ms.
+  const std::string from = std::to_string(kT0Ns / 1'000'000 + 150);
+  json ranged = GetJson("/api/alarms?from=" + from);
+  ASSERT_EQ(ranged.size(), 1u);
+  EXPECT_EQ(ranged[0]["id"], "m2-1");
+  EXPECT_NE(GetJson("/api/alarms?open=maybe", 400)["error"].get<std::string>().find("open"),
+            std::string::npos);
+  GetJson("/api/alarms?limit=0", 400);
+  EXPECT_EQ(GetJson("/api/alarms/m1-1")["machine"], "m1");
+  EXPECT_NE(GetJson("/api/alarms/nope", 404)["error"].get<std::string>().find("nope"),
+            std::string::npos);
+}
+
+TEST_F(AlarmsApiTest, AcknowledgeOnceThenKeepsTheFirst) {
+  auto res = Ack("m2-1", R"({"by": "ann"})");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  json first = json::parse(res->body);
+  EXPECT_EQ(first["already_acknowledged"], false);
+  EXPECT_EQ(first["alarm"]["acked_by"], "ann");
+  EXPECT_EQ(first["alarm"]["acked"], true);
+  EXPECT_EQ(events_.load(), 1);
+  res = Ack("m2-1", R"({"by": "bob"})");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  json second = json::parse(res->body);
+  EXPECT_EQ(second["already_acknowledged"], true);
+  EXPECT_EQ(second["alarm"]["acked_by"], "ann");
+  EXPECT_EQ(second["alarm"]["acked_ns"], first["alarm"]["acked_ns"]);
+  // The listing (read-only connection) sees the acknowledgement.
+  EXPECT_EQ(GetJson("/api/alarms/m2-1")["acked_by"], "ann");
+
+  res = Ack("nope", R"({"by": "ann"})");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  for (const char* bad : {"", "[]", R"({"by": ""})", R"({"by": 3})", "{not json"}) {
+    res = Ack("m1-1", bad);
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 400) << bad;
+  }
+  // One acknowledged event waits in the outbox for the notifiers.
+  auto store = sink::AlarmStore::Open({db_});
+  ASSERT_TRUE(store.ok());
+  auto pending = (*store)->Pending("test", 10);
+  ASSERT_TRUE(pending.ok());
+  std::vector<std::string> ids;
+  for (const auto& e : *pending) ids.push_back(e.event_id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"m2-1:opened", "m1-1:closed", "m2-1:acknowledged"}));
+}
+
+TEST(AlarmsApiOffTest, AcknowledgementSwitchedOffIs403) {
+  const std::string dir = mh::testing::MakeTempDir("mh-alarms-off-test");
+  const std::string db = dir + "/m.db";
+  ASSERT_EQ(testing::FillTestDb(db), "");
+  ServerOptions options;
+  options.port = 0;
+  options.db_path = db;
+  options.allow_ack = false;
+  auto server = DashboardServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  httplib::Client client("127.0.0.1", (*server)->port());
+  auto res = client.Post("/api/alarms/x/ack", R"({"by":"ann"})", "application/json");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 403);
+  (*server)->Stop();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

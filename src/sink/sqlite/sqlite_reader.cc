@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include "sink/sqlite/internal/alarm_sql.h"
 #include "sink/sqlite/internal/sqlite_util.h"
 
 namespace mh::sink {
@@ -116,7 +117,7 @@ Result<std::unique_ptr<SqliteReader>> SqliteReader::Open(const std::string& path
   }
   sqlite3_busy_timeout(raw, internal::kBusyTimeoutMs);
   sqlite3_extended_result_codes(raw, 1);
-  MH_RETURN_IF_ERROR(internal::CheckSchema(impl->db, path));
+  MH_RETURN_IF_ERROR(internal::CheckSchema(impl->db, path).status());
   MH_RETURN_IF_ERROR(impl->Prepare());
   return std::unique_ptr<SqliteReader>(new SqliteReader(std::move(impl)));
 }
@@ -222,6 +223,16 @@ Result<std::vector<std::string>> SqliteReader::FeatureNames(const std::string& m
     return SqliteError(impl_->db.get(), rc, impl_->path + ": reading features");
   }
   return names;
+}
+
+Result<std::vector<AlarmRecord>> SqliteReader::Alarms(const AlarmFilter& filter) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return internal::QueryAlarms(impl_->db, impl_->path, filter);
+}
+
+Result<AlarmRecord> SqliteReader::Alarm(const std::string& alarm_id) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return internal::QueryAlarm(impl_->db, impl_->path, alarm_id);
 }
 
 }  // namespace mh::sink

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "sink/alarm_record.h"
 
 namespace mh::sink {
 
@@ -37,10 +38,10 @@ struct Series {
 
 class SqliteReader {
  public:
-  // Opens the database at `path` read-only. NotFound ("<path>: no such
-  // database") if the file does not exist; Corruption if it is not a
-  // machine-health database or has another schema version; IOError if it
-  // cannot be opened.
+  // Opens the database at `path` read-only (schema version 1 or 2; a reader
+  // never migrates). NotFound ("<path>: no such database") if the file does
+  // not exist; Corruption if it is not a machine-health database or has
+  // another schema version; IOError if it cannot be opened.
   static Result<std::unique_ptr<SqliteReader>> Open(const std::string& path);
 
   SqliteReader(const SqliteReader&) = delete;
@@ -73,6 +74,14 @@ class SqliteReader {
   // pipeline stores the same features for every window). NotFound for an
   // unknown machine.
   Result<std::vector<std::string>> FeatureNames(const std::string& machine);
+
+  // Alarms matching `filter`, newest first (see AlarmFilter). A database of
+  // schema version 1 (no alarm table yet) has none. IOError/Unavailable if
+  // SQLite fails.
+  Result<std::vector<AlarmRecord>> Alarms(const AlarmFilter& filter);
+
+  // One alarm. NotFound "unknown alarm '<id>'".
+  Result<AlarmRecord> Alarm(const std::string& alarm_id);
 
  private:
   struct Impl;

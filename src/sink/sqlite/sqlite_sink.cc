@@ -6,8 +6,6 @@
 #include <utility>
 
 #include <sqlite3.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "sink/sqlite/internal/sqlite_util.h"
 
@@ -18,11 +16,6 @@ using internal::Db;
 using internal::SqliteError;
 using internal::Stmt;
 using internal::StmtResetter;
-
-bool FileExists(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0;
-}
 
 // Binds a double, or NULL for NaN (SQLite would do the same; explicit here).
 void BindReal(sqlite3_stmt* stmt, int index, double value) {
@@ -206,73 +199,13 @@ class SqliteSink final : public Sink {
   Stmt insert_score_, update_score_, insert_feature_, upsert_machine_;
 };
 
-// Removes `path` and its WAL/SHM companions (after a failed create).
-void RemoveDatabaseFiles(const std::string& path) {
-  ::unlink(path.c_str());
-  ::unlink((path + "-wal").c_str());
-  ::unlink((path + "-shm").c_str());
-  ::unlink((path + "-journal").c_str());
-}
-
-Result<std::unique_ptr<Sink>> OpenExisting(const std::string& path, bool created) {
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
-  Db db(raw);
-  if (rc != SQLITE_OK) {
-    return Status::IOError(
-        path + ": cannot open database: " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
-  }
-  sqlite3_busy_timeout(db.get(), internal::kBusyTimeoutMs);
-  sqlite3_extended_result_codes(db.get(), 1);
-  // The first statement reads the file header: a non-SQLite file fails here.
-  MH_ASSIGN_OR_RETURN(bool empty, internal::IsEmptyDatabase(db, path));
-  if (!empty || !created) {
-    // An existing file, even empty of tables, must already be ours: we never
-    // add our schema to someone else's database.
-    MH_RETURN_IF_ERROR(internal::CheckSchema(db, path));
-  }
-  {
-    sqlite3_stmt* s = nullptr;
-    rc = sqlite3_prepare_v2(db.get(), "PRAGMA journal_mode=WAL", -1, &s, nullptr);
-    std::string mode;
-    if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
-      const unsigned char* text = sqlite3_column_text(s, 0);
-      if (text != nullptr) mode = reinterpret_cast<const char*>(text);
-    }
-    sqlite3_finalize(s);
-    if (mode != "wal") {
-      return Status::IOError(path + ": cannot enable WAL journal: " + db.ErrorMessage());
-    }
-  }
-  MH_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=NORMAL", path + ": setting synchronous"));
-  if (empty && created) {
-    MH_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE", path + ": creating schema"));
-    Status s = internal::CreateSchema(db, path);
-    if (s.ok()) s = db.Exec("COMMIT", path + ": creating schema");
-    if (!s.ok()) {
-      (void)db.Exec("ROLLBACK", path);
-      return s;
-    }
-  }
-  auto sink = std::make_unique<SqliteSink>(path, std::move(db));
-  MH_RETURN_IF_ERROR(sink->Prepare());
-  return std::unique_ptr<Sink>(std::move(sink));
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Sink>> OpenSqliteSink(const SqliteOptions& options) {
-  const std::string& path = options.path;
-  if (path.empty()) return Status::InvalidArgument("sqlite: empty database path");
-  const bool created = !FileExists(path);
-  auto result = OpenExisting(path, created);
-  if (!result.ok() && created) {
-    RemoveDatabaseFiles(path);
-    if (result.status().IsIOError() || result.status().IsUnavailable()) {
-      return Status::IOError(result.status().message());
-    }
-  }
-  return result;
+  MH_ASSIGN_OR_RETURN(Db db, internal::OpenWritable(options.path));
+  auto sink = std::make_unique<SqliteSink>(options.path, std::move(db));
+  MH_RETURN_IF_ERROR(sink->Prepare());
+  return std::unique_ptr<Sink>(std::move(sink));
 }
 
 }  // namespace mh::sink

@@ -3,6 +3,8 @@
 #include <string>
 
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace mh::sink::internal {
 
@@ -81,7 +83,7 @@ Result<bool> IsEmptyDatabase(const Db& db, const std::string& path) {
   return sqlite3_column_int64(stmt.get(), 0) == 0;
 }
 
-Status CheckSchema(const Db& db, const std::string& path) {
+Result<int> CheckSchema(const Db& db, const std::string& path) {
   const std::string not_ours = path + ": not a machine-health database";
   {
     MH_ASSIGN_OR_RETURN(
@@ -120,12 +122,136 @@ Status CheckSchema(const Db& db, const std::string& path) {
   if (!have_application || application != kApplication) {
     return Status::Corruption(not_ours + " (meta.application is '" + application + "')");
   }
-  if (!have_version || version != std::to_string(kSchemaVersion)) {
-    return Status::Corruption(path + ": schema version '" + version +
-                              "' is not supported (expected " + std::to_string(kSchemaVersion) +
-                              ")");
+  for (int v = kOldestSchemaVersion; have_version && v <= kSchemaVersion; ++v) {
+    if (version == std::to_string(v)) return v;
   }
-  return Status::OK();
+  return Status::Corruption(path + ": schema version '" + version +
+                            "' is not supported (expected " + std::to_string(kOldestSchemaVersion) +
+                            " to " + std::to_string(kSchemaVersion) + ")");
+}
+
+namespace {
+
+// What version 2 adds to version 1: alarms and the notification outbox
+// (docs/database.md). Also part of a new database's schema.
+const char* const kAlarmTables = R"sql(
+CREATE TABLE alarms(
+  id TEXT PRIMARY KEY,
+  machine_id TEXT NOT NULL,
+  start_ns INTEGER NOT NULL,
+  end_ns INTEGER NOT NULL DEFAULT 0,
+  peak_score REAL,
+  baseline_version INTEGER NOT NULL DEFAULT 0,
+  explanation_json TEXT NOT NULL DEFAULT '',
+  explanation_text TEXT NOT NULL DEFAULT '',
+  acked_by TEXT NOT NULL DEFAULT '',
+  acked_ns INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX alarms_by_machine ON alarms(machine_id, start_ns);
+CREATE TABLE alarm_outbox(
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id TEXT NOT NULL UNIQUE,
+  alarm_id TEXT NOT NULL,
+  machine_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  created_ns INTEGER NOT NULL,
+  payload TEXT NOT NULL);
+CREATE TABLE alarm_outbox_cursors(
+  destination TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL);
+)sql";
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// Removes `path` and its WAL/SHM companions (after a failed create).
+void RemoveDatabaseFiles(const std::string& path) {
+  ::unlink(path.c_str());
+  ::unlink((path + "-wal").c_str());
+  ::unlink((path + "-shm").c_str());
+  ::unlink((path + "-journal").c_str());
+}
+
+Result<Db> OpenWritableFile(const std::string& path, bool created) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+  Db db(raw);
+  if (rc != SQLITE_OK) {
+    return Status::IOError(
+        path + ": cannot open database: " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  }
+  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+  sqlite3_extended_result_codes(db.get(), 1);
+  // The first statement reads the file header: a non-SQLite file fails here.
+  MH_ASSIGN_OR_RETURN(bool empty, IsEmptyDatabase(db, path));
+  if (!empty || !created) {
+    // An existing file, even empty of tables, must already be ours: we never
+    // add our schema to someone else's database.
+    MH_RETURN_IF_ERROR(CheckSchema(db, path).status());
+  }
+  {
+    sqlite3_stmt* s = nullptr;
+    rc = sqlite3_prepare_v2(db.get(), "PRAGMA journal_mode=WAL", -1, &s, nullptr);
+    std::string mode;
+    if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+      const unsigned char* text = sqlite3_column_text(s, 0);
+      if (text != nullptr) mode = reinterpret_cast<const char*>(text);
+    }
+    sqlite3_finalize(s);
+    if (mode != "wal") {
+      return Status::IOError(path + ": cannot enable WAL journal: " + db.ErrorMessage());
+    }
+  }
+  MH_RETURN_IF_ERROR(db.Exec("PRAGMA synchronous=NORMAL", path + ": setting synchronous"));
+  if (empty && created) {
+    MH_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE", path + ": creating schema"));
+    Status s = CreateSchema(db, path);
+    if (s.ok()) s = db.Exec("COMMIT", path + ": creating schema");
+    if (!s.ok()) {
+      (void)db.Exec("ROLLBACK", path);
+      return s;
+    }
+  } else {
+    MH_RETURN_IF_ERROR(MigrateSchema(db, path));
+  }
+  return db;
+}
+
+}  // namespace
+
+Status MigrateSchema(Db& db, const std::string& path) {
+  MH_ASSIGN_OR_RETURN(int version, CheckSchema(db, path));
+  if (version == kSchemaVersion) return Status::OK();
+  const std::string context = path + ": migrating schema from version " + std::to_string(version) +
+                              " to " + std::to_string(kSchemaVersion);
+  MH_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE", context));
+  auto migrate = [&]() -> Status {
+    // Another process may have migrated while we waited for the lock.
+    MH_ASSIGN_OR_RETURN(int now, CheckSchema(db, path));
+    if (now == 1) {
+      MH_RETURN_IF_ERROR(db.Exec(kAlarmTables, context));
+      MH_RETURN_IF_ERROR(
+          db.Exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'", context));
+    }
+    return db.Exec("COMMIT", context);
+  };
+  Status s = migrate();
+  if (!s.ok()) (void)db.Exec("ROLLBACK", path);
+  return s;
+}
+
+Result<Db> OpenWritable(const std::string& path) {
+  if (path.empty()) return Status::InvalidArgument("sqlite: empty database path");
+  const bool created = !FileExists(path);
+  auto result = OpenWritableFile(path, created);
+  if (!result.ok() && created) {
+    RemoveDatabaseFiles(path);
+    if (result.status().IsIOError() || result.status().IsUnavailable()) {
+      return Status::IOError(result.status().message());
+    }
+  }
+  return result;
 }
 
 Status CreateSchema(Db& db, const std::string& path) {
@@ -157,6 +283,7 @@ CREATE TABLE features(
 INSERT INTO meta(key, value) VALUES('application', 'machine-health');
 )sql";
   MH_RETURN_IF_ERROR(db.Exec(kSchema, path + ": creating schema"));
+  MH_RETURN_IF_ERROR(db.Exec(kAlarmTables, path + ": creating schema"));
   std::string version = "INSERT INTO meta(key, value) VALUES('schema_version', '" +
                         std::to_string(kSchemaVersion) + "')";
   return db.Exec(version.c_str(), path + ": creating schema");

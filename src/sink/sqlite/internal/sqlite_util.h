@@ -17,8 +17,11 @@ struct sqlite3_stmt;
 
 namespace mh::sink::internal {
 
-// The schema version this build writes and reads (meta.schema_version).
-inline constexpr int kSchemaVersion = 1;
+// The schema version this build writes (meta.schema_version). Version 1
+// (no alarm tables) is still read, and migrated to this version by every
+// read-write open (MigrateSchema).
+inline constexpr int kSchemaVersion = 2;
+inline constexpr int kOldestSchemaVersion = 1;
 // meta.application of every machine-health database.
 inline constexpr std::string_view kApplication = "machine-health";
 // How long a statement waits for a lock held by another connection.
@@ -87,13 +90,27 @@ class StmtResetter {
 // The message is "<context>: <sqlite message>".
 Status SqliteError(sqlite3* db, int rc, std::string_view context);
 
-// Checks that `db` holds a machine-health database of kSchemaVersion.
-// `path` is used in messages. Corruption if it does not (another
-// application's or an empty database, or another schema version).
-Status CheckSchema(const Db& db, const std::string& path);
+// Checks that `db` holds a machine-health database of a version in
+// [kOldestSchemaVersion, kSchemaVersion] and returns the version. `path` is
+// used in messages. Corruption if it does not (another application's or an
+// empty database, or another schema version).
+Result<int> CheckSchema(const Db& db, const std::string& path);
 
 // Creates the schema (tables and meta rows) in the current transaction.
 Status CreateSchema(Db& db, const std::string& path);
+
+// Brings a database of an older schema version up to kSchemaVersion in one
+// transaction (BEGIN IMMEDIATE, so two processes never migrate at once; the
+// version is read again inside it). Existing data is kept. A database
+// already at kSchemaVersion is left as is.
+Status MigrateSchema(Db& db, const std::string& path);
+
+// Opens (creating if absent) the database at `path` for writing, as the
+// SQLite sink and the alarm store do: WAL journal, synchronous=NORMAL, busy
+// timeout, schema created (new file) or checked and migrated (existing
+// file). Errors as documented for OpenSqliteSink (sqlite_sink.h); a file this
+// call created is removed again on failure.
+Result<Db> OpenWritable(const std::string& path);
 
 // True if the database has no tables at all (a new file).
 Result<bool> IsEmptyDatabase(const Db& db, const std::string& path);
