@@ -21,6 +21,12 @@
 //   they are not an error by themselves.
 // Errors are InvalidArgument with a reason naming the member ("member 'ax':
 // sample 17 is not a number"); the caller sends the event to dead letters.
+// A payload starting with the binary magic (0x89 "MHW", codec/waveform_binary.h,
+// docs/transports.md) is a binary waveform event and fills the same waveform
+// fields (kind, sensor_id, timestamp, fs_hz, channel_names, channels); its
+// errors name the field and byte offset. A binary error record (0x89 "MHX",
+// sent by a dir: source for a file it cannot read) is InvalidArgument
+// "source error: <reason>".
 //
 // Thread safety: one decoder per thread. The event returned by Decode (its
 // string views) stays valid until the next Decode call.
@@ -92,6 +98,8 @@ class EventDecoder {
   const DecodedEvent& event() const { return event_; }
 
  private:
+  Status DecodeBinary(std::string_view payload);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
   DecodedEvent event_;
