@@ -1,0 +1,239 @@
+#include "window/windower.h"
+
+#include <cmath>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace mh::window {
+namespace {
+
+struct Seen {
+  std::string stream;
+  std::int64_t start_ns;
+  std::uint64_t first_sample;
+  std::uint64_t first_tag;
+  std::vector<double> ch0;
+};
+
+// Adds `n` samples 0, 1, 2... (continuing `*next`) of one channel.
+Status AddRamp(Windower& w, std::string_view stream, double fs, std::int64_t t0, std::size_t n,
+               double* next, std::vector<Seen>* seen) {
+  std::vector<double> x(n);
+  for (auto& v : x) v = (*next)++;
+  const std::span<const double> ch[1] = {x};
+  Block b;
+  b.stream = stream;
+  b.fs_hz = fs;
+  b.channels = ch;
+  b.t0_ns = t0;
+  return w.Add(b, [&](const Window& win) {
+    seen->push_back({std::string(win.stream), win.start_ns, win.first_sample, win.first_tag,
+                     std::vector<double>(win.channels[0].begin(), win.channels[0].end())});
+    return Status::OK();
+  });
+}
+
+TEST(WindowerTest, ValidatesOptions) {
+  EXPECT_TRUE(ValidateWindowOptions({4, 0, 0.5}).ok());
+  EXPECT_NE(ValidateWindowOptions({3, 0, 0.5}).message().find("--window"), std::string::npos);
+  EXPECT_NE(ValidateWindowOptions({kMaxWindowSamples + 1, 0, 0.5}).message().find("maximum"),
+            std::string::npos);
+  EXPECT_NE(ValidateWindowOptions({8, kMaxWindowSamples + 1, 0.5}).message().find("--hop"),
+            std::string::npos);
+  EXPECT_FALSE(ValidateWindowOptions({8, 0, 0}).ok());
+}
+
+TEST(WindowerTest, ContiguousBlocksMakeWindowsAcrossBlockBoundaries) {
+  Windower w({4, 0, 0.5});
+  std::vector<Seen> seen;
+  double next = 0;
+  const double fs = 1000;  // 1 ms per sample
+  std::int64_t t = 1'000'000'000;
+  for (std::size_t n : {3u, 3u, 3u, 3u}) {
+    ASSERT_TRUE(AddRamp(w, "m1", fs, t, n, &next, &seen).ok());
+    t += static_cast<std::int64_t>(n) * 1'000'000;
+  }
+  ASSERT_EQ(seen.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(seen[i].first_sample, 4 * i);
+    EXPECT_EQ(seen[i].start_ns, 1'000'000'000 + static_cast<std::int64_t>(4 * i) * 1'000'000);
+    EXPECT_EQ(seen[i].ch0, (std::vector<double>{4.0 * i, 4.0 * i + 1, 4.0 * i + 2, 4.0 * i + 3}));
+  }
+  EXPECT_EQ(w.stats("m1").windows, 3);
+  EXPECT_EQ(w.stats("m1").gaps, 0);
+  w.EndAll();
+  EXPECT_EQ(w.stats("m1").dropped_samples, 0);
+}
+
+TEST(WindowerTest, HopOverlapsAndSkips) {
+  {
+    Windower w({4, 2, 0.5});
+    std::vector<Seen> seen;
+    double next = 0;
+    ASSERT_TRUE(AddRamp(w, "s", 100, 0, 10, &next, &seen).ok());
+    ASSERT_EQ(seen.size(), 4u);  // starts 0, 2, 4, 6
+    EXPECT_EQ(seen[3].ch0.front(), 6);
+    EXPECT_EQ(seen[3].start_ns, 60'000'000);
+  }
+  {
+    Windower w({4, 6, 0.5});  // skip 2 samples between windows
+    std::vector<Seen> seen;
+    double next = 0;
+    ASSERT_TRUE(AddRamp(w, "s", 100, 0, 5, &next, &seen).ok());
+    ASSERT_TRUE(AddRamp(w, "s", 100, 50'000'000, 12, &next, &seen).ok());
+    ASSERT_EQ(seen.size(), 3u);  // starts 0, 6, 12
+    EXPECT_EQ(seen[1].ch0.front(), 6);
+    EXPECT_EQ(seen[2].ch0.front(), 12);
+    EXPECT_EQ(seen[2].first_sample, 12u);
+    EXPECT_EQ(w.stats("s").skipped_samples, 5);  // 4-5, 10-11 and 16
+  }
+}
+
+TEST(WindowerTest, GapDropsHeldSamplesAndRestartsAtTheBlock) {
+  Windower w({4, 0, 0.5});
+  std::vector<Seen> seen;
+  double next = 0;
+  ASSERT_TRUE(AddRamp(w, "m", 1000, 0, 6, &next, &seen).ok());  // window 0..3, 2 held
+  // 10 s later (a snapshot logger): the 2 held samples are dropped.
+  ASSERT_TRUE(AddRamp(w, "m", 1000, 10'000'000'000, 4, &next, &seen).ok());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1].start_ns, 10'000'000'000);
+  EXPECT_EQ(seen[1].first_sample, 0u);
+  EXPECT_EQ(seen[1].ch0.front(), 6);
+  EXPECT_EQ(w.stats("m").gaps, 1);
+  EXPECT_EQ(w.stats("m").dropped_samples, 2);
+}
+
+TEST(WindowerTest, JitterWithinToleranceIsNoGap) {
+  Windower w({4, 0, 0.5});
+  std::vector<Seen> seen;
+  double next = 0;
+  ASSERT_TRUE(AddRamp(w, "m", 1000, 0, 2, &next, &seen).ok());
+  ASSERT_TRUE(AddRamp(w, "m", 1000, 2'000'000 + 400'000, 2, &next, &seen).ok());  // 0.4 sample late
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].start_ns, 0);
+  EXPECT_EQ(w.stats("m").gaps, 0);
+}
+
+TEST(WindowerTest, OutOfOrderBlockIsDroppedAndCounted) {
+  Windower w({4, 0, 0.5});
+  std::vector<Seen> seen;
+  double next = 0;
+  ASSERT_TRUE(AddRamp(w, "m", 1000, 0, 4, &next, &seen).ok());
+  ASSERT_TRUE(AddRamp(w, "m", 1000, 4'000'000, 2, &next, &seen).ok());
+  // A re-delivered earlier block: dropped.
+  ASSERT_TRUE(AddRamp(w, "m", 1000, 0, 4, &next, &seen).ok());
+  ASSERT_TRUE(AddRamp(w, "m", 1000, 6'000'000, 2, &next, &seen).ok());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1].ch0, (std::vector<double>{4, 5, 10, 11}));
+  EXPECT_EQ(seen[1].start_ns, 4'000'000);
+  EXPECT_EQ(w.stats("m").out_of_order, 1);
+}
+
+TEST(WindowerTest, ResampledStreamRestarts) {
+  Windower w({4, 0, 0.5});
+  std::vector<Seen> seen;
+  double next = 0;
+  ASSERT_TRUE(AddRamp(w, "m", 1000, 0, 3, &next, &seen).ok());
+  ASSERT_TRUE(AddRamp(w, "m", 2000, 3'000'000, 4, &next, &seen).ok());
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].ch0.front(), 3);
+  EXPECT_EQ(w.stats("m").restarts, 1);
+  EXPECT_EQ(w.stats("m").dropped_samples, 3);
+}
+
+TEST(WindowerTest, StreamsDoNotMix) {
+  Windower w({4, 0, 0.5});
+  std::vector<Seen> seen;
+  double a = 0, b = 100;
+  ASSERT_TRUE(AddRamp(w, "a", 1000, 0, 2, &a, &seen).ok());
+  ASSERT_TRUE(AddRamp(w, "b", 1000, 0, 3, &b, &seen).ok());
+  ASSERT_TRUE(AddRamp(w, "a", 1000, 2'000'000, 2, &a, &seen).ok());
+  ASSERT_TRUE(AddRamp(w, "b", 1000, 3'000'000, 1, &b, &seen).ok());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].stream, "a");
+  EXPECT_EQ(seen[0].ch0, (std::vector<double>{0, 1, 2, 3}));
+  EXPECT_EQ(seen[1].stream, "b");
+  EXPECT_EQ(seen[1].ch0, (std::vector<double>{100, 101, 102, 103}));
+  EXPECT_EQ(w.total().windows, 2);
+}
+
+TEST(WindowerTest, PerSampleTimesAndTags) {
+  Windower w({3, 2, 0.5});
+  std::vector<double> x = {1, 2, 3, 4, 5, 6, 7};
+  std::vector<double> y = {10, 20, 30, 40, 50, 60, 70};
+  std::vector<std::int64_t> times = {5, 7, 100, 101, 102, 500, 501};  // any times
+  std::vector<std::uint64_t> tags = {11, 12, 13, 14, 15, 16, 17};
+  const std::span<const double> ch[2] = {x, y};
+  Block b;
+  b.stream = "f";
+  b.fs_hz = 1;
+  b.channels = ch;
+  b.sample_times = times;
+  b.tags = tags;
+  std::vector<Seen> seen;
+  ASSERT_TRUE(w.Add(b, [&](const Window& win) {
+                 EXPECT_EQ(win.channels.size(), 2u);
+                 EXPECT_EQ(win.channels[1][0], 10 * win.channels[0][0]);
+                 seen.push_back(
+                     {std::string(win.stream), win.start_ns, win.first_sample, win.first_tag,
+                      std::vector<double>(win.channels[0].begin(), win.channels[0].end())});
+                 return Status::OK();
+               }).ok());
+  ASSERT_EQ(seen.size(), 3u);  // starts at samples 0, 2, 4
+  EXPECT_EQ(seen[1].start_ns, 100);
+  EXPECT_EQ(seen[1].first_tag, 13u);
+  EXPECT_EQ(seen[2].start_ns, 102);
+  EXPECT_EQ(seen[2].first_tag, 15u);
+}
+
+TEST(WindowerTest, BadBlocksAreRejectedWholeAndEmitErrorsStop) {
+  Windower w({4, 0, 0.5});
+  std::vector<double> x = {1, 2, 3, 4}, y = {1, 2};
+  const std::span<const double> ch[2] = {x, y};
+  Block b;
+  b.stream = "m";
+  b.fs_hz = 100;
+  b.channels = ch;
+  auto none = [](const Window&) { return Status::OK(); };
+  EXPECT_NE(w.Add(b, none).message().find("channel 1 has 2 samples"), std::string::npos);
+  b.channels = std::span<const std::span<const double>>(ch, 1);
+  b.fs_hz = NAN;
+  EXPECT_NE(w.Add(b, none).message().find("sampling rate"), std::string::npos);
+  b.fs_hz = 100;
+  EXPECT_EQ(w.stats("m").samples, 0);
+  Status s = w.Add(b, [](const Window&) { return Status::Corruption("sink full"); });
+  EXPECT_EQ(s.message(), "sink full");
+}
+
+TEST(WindowerTest, LongStreamTimesDoNotDrift) {
+  // 25.6 kHz for an hour in 2560-sample blocks: the window times are
+  // t0 + k * 1e9 / fs exactly (rounded), not a sum of rounded periods.
+  Windower w({2560, 0, 0.5});
+  const double fs = 25600;
+  std::vector<double> x(2560, 0.0);
+  const std::span<const double> ch[1] = {x};
+  std::int64_t last = 0;
+  std::uint64_t count = 0;
+  for (std::uint64_t k = 0; k < 36000; ++k) {
+    Block b;
+    b.stream = "m";
+    b.fs_hz = fs;
+    b.channels = ch;
+    b.t0_ns = 7 + static_cast<std::int64_t>(std::llround(static_cast<double>(k) * 2560 * 1e9 / fs));
+    ASSERT_TRUE(w.Add(b, [&](const Window& win) {
+                   last = win.start_ns;
+                   ++count;
+                   return Status::OK();
+                 }).ok());
+  }
+  EXPECT_EQ(count, 36000u);
+  EXPECT_EQ(last, 7 + 35999LL * 100'000'000);
+  EXPECT_EQ(w.stats("m").gaps, 0);
+}
+
+}  // namespace
+}  // namespace mh::window
