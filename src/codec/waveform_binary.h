@@ -37,6 +37,9 @@ namespace mh::codec {
 inline constexpr std::uint8_t kWaveformBinaryVersion = 1;
 inline constexpr std::size_t kWaveformBinaryHeaderBytes = 40;  // up to the sensor id
 inline constexpr std::size_t kMaxBinaryChannels = 256;
+// Most samples per channel of one waveform event, in either form
+// (pipeline::kMaxSamplesPerChannel is this value).
+inline constexpr std::size_t kMaxWaveformSamples = std::size_t{1} << 22;
 
 // Serialized (byte 5): explicit values.
 enum class SampleType : std::uint8_t { kInt16 = 1, kFloat32 = 2, kFloat64 = 3 };

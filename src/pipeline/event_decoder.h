@@ -41,13 +41,14 @@
 #include <utility>
 #include <vector>
 
+#include "codec/waveform_binary.h"
 #include "core/result.h"
 #include "core/status.h"
 
 namespace mh::pipeline {
 
 inline constexpr std::size_t kMaxEventBytes = 64u << 20;
-inline constexpr std::size_t kMaxSamplesPerChannel = 1u << 22;
+inline constexpr std::size_t kMaxSamplesPerChannel = codec::kMaxWaveformSamples;
 // Readable bytes past the end of a payload that let Decode parse in place
 // (simdjson's SIMDJSON_PADDING; transport::kPayloadPadding provides them).
 inline constexpr std::size_t kDecodePadding = 64;

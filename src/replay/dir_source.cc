@@ -296,6 +296,14 @@ class DirSubscriber final : public transport::Subscriber {
     Clock::time_point since;  // first scan that saw this size and mtime
   };
 
+  // The last file handed out for `machine`, "" when none (no entry is made:
+  // the progress file lists machines that have a file).
+  const std::string& Mark(const std::string& machine) const {
+    static const std::string kNone;
+    const auto i = handed_.find(machine);
+    return i == handed_.end() ? kNone : i->second;
+  }
+
   bool Wanted(const std::string& name) const {
     if (name.empty() || name[0] == '.' || EndsWithTmp(name)) return false;
     if (o_.pattern.empty()) return IsDataFileName(name);
@@ -321,7 +329,8 @@ class DirSubscriber final : public transport::Subscriber {
       present->insert(f.path);
       auto found = seen_.find(f.path);
       if (found == seen_.end()) {
-        if (scanned_ && !NaturalLess(handed_[machine], name) && !handed_[machine].empty()) {
+        const std::string& mark = Mark(machine);
+        if (scanned_ && !mark.empty() && !NaturalLess(mark, name)) {
           log::Warn(kComponent, f.path + ": arrived after later files of machine '" + machine +
                                     "' were read; skipped (files are read in name order)");
         }
@@ -359,7 +368,7 @@ class DirSubscriber final : public transport::Subscriber {
   std::vector<const FileEntry*> Ready(std::size_t max) {
     std::map<std::string, std::vector<const FileEntry*>> per_machine;
     for (const auto& [path, seen] : seen_) {
-      const std::string& mark = handed_[seen.entry.machine];
+      const std::string& mark = Mark(seen.entry.machine);
       if (!mark.empty() && !NaturalLess(mark, seen.entry.name)) continue;
       per_machine[seen.entry.machine].push_back(&seen.entry);
     }

@@ -40,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "codec/waveform_binary.h"
 #include "core/result.h"
 #include "core/uri.h"
 #include "transport/transport.h"
@@ -69,7 +70,7 @@ struct DirSourceOptions {
   // How long a file's size and mtime must stay the same before it is taken.
   std::chrono::milliseconds settle{1000};
   // Most samples per channel of one file (larger: an error record).
-  std::size_t max_samples_per_channel = std::size_t{1} << 22;
+  std::size_t max_samples_per_channel = codec::kMaxWaveformSamples;
 };
 
 // Options from a dir: address: dir:PATH?fs=HZ&channels=a,b&pattern=GLOB&

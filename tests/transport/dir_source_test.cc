@@ -130,7 +130,14 @@ TEST(DirSource, RestartResumesAfterTheCommittedFilesOnly) {
     ASSERT_EQ(more.size(), 1u);
     EXPECT_EQ(FileName(more[0]), "f2.csv");
   }
-  EXPECT_TRUE(fs::exists(dir + "/.machine-health-progress"));
+  {
+    // Written by the one commit: the machine's mark, f1.
+    std::ifstream in(dir + "/.machine-health-progress");
+    std::stringstream text;
+    text << in.rdbuf();
+    EXPECT_EQ(text.str(), "# machine-health dir progress v1\n" +
+                              fs::path(dir).filename().string() + " f1.csv\n");
+  }
   {
     auto src = Open(Fast(dir));
     const auto got = PollFor(*src, 2);
