@@ -268,6 +268,45 @@ TEST(WaveformBinary, EveryMalformedInputIsAnInvalidArgumentNamingFieldAndOffset)
   }
 }
 
+// Every truncation and every single-byte change of a small payload decodes
+// or is an InvalidArgument with a reason; a decoded event keeps its
+// promises (equal channel lengths, finite samples, fs > 0).
+TEST(WaveformBinary, EveryTruncationAndByteFlipIsDecodedOrRefused) {
+  for (SampleType type : {SampleType::kInt16, SampleType::kFloat32, SampleType::kFloat64}) {
+    const std::string good = Encode(MakeEvent(type, 3));
+    EventDecoder d;
+    auto check = [&](const std::string& p) {
+      const Status s = d.Decode(p);
+      if (!s.ok()) {
+        ASSERT_TRUE(s.IsInvalidArgument()) << s.ToString();
+        ASSERT_FALSE(s.message().empty());
+        return;
+      }
+      const DecodedEvent& e = d.event();
+      ASSERT_EQ(e.kind, EventKind::kWaveform);
+      ASSERT_GT(e.fs_hz, 0);
+      ASSERT_FALSE(e.sensor_id.empty());
+      for (std::size_t c = 0; c < e.channel_names.size(); ++c) {
+        ASSERT_EQ(e.channels[c].size(), e.channels[0].size());
+        for (double v : e.channels[c]) ASSERT_TRUE(std::isfinite(v));
+      }
+    };
+    for (std::size_t n = 0; n < good.size(); ++n) {
+      check(good.substr(0, n));
+      if (n >= 4) {
+        EXPECT_FALSE(d.Decode(good.substr(0, n)).ok()) << n;  // too short
+      }
+    }
+    for (std::size_t i = 0; i < good.size(); ++i) {
+      for (const unsigned char x : {0x01, 0x80, 0xff}) {
+        std::string p = good;
+        p[i] = static_cast<char>(static_cast<unsigned char>(p[i]) ^ x);
+        check(p);
+      }
+    }
+  }
+}
+
 TEST(WaveformBinary, Float32NonFiniteAndInt16ScaleAreRefused) {
   std::string f32 = Encode(MakeEvent(SampleType::kFloat32, 10));
   Patch<float>(f32, 63 + 4 * 12, std::numeric_limits<float>::quiet_NaN());  // ay[2]
