@@ -310,21 +310,20 @@ class DirSubscriber final : public transport::Subscriber {
     return ::fnmatch(o_.pattern.c_str(), name.c_str(), 0) == 0;
   }
 
-  void AddFiles(const fs::path& folder, const std::string& machine, Clock::time_point now,
+  // Adds the wanted files of `folder` to seen_ (and their paths to
+  // *present). false when the folder could not be listed completely.
+  bool AddFiles(const fs::path& folder, const std::string& machine, Clock::time_point now,
                 std::set<std::string>* present) {
     std::error_code ec;
-    fs::directory_iterator it(folder, ec);
-    if (ec) {
-      log::Warn(kComponent, folder.string() + ": cannot list: " + ec.message());
-      return;
-    }
-    for (const fs::directory_entry& e : it) {
-      const std::string name = e.path().filename().string();
+    // increment(ec), not a range-for: a folder changing under the iterator
+    // must not throw.
+    for (fs::directory_iterator it(folder, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
       if (!Wanted(name)) continue;
       FileEntry f;
       f.machine = machine;
       f.name = name;
-      f.path = e.path().string();
+      f.path = it->path().string();
       if (!StatFile(f.path, &f.size, &f.mtime_ns)) continue;  // not a file, or gone meanwhile
       present->insert(f.path);
       auto found = seen_.find(f.path);
@@ -339,26 +338,35 @@ class DirSubscriber final : public transport::Subscriber {
         found->second = Seen{f, now};
       }
     }
+    if (ec) {
+      if (!listing_failed_) {
+        log::Warn(kComponent, folder.string() + ": cannot list: " + ec.message());
+      }
+      return false;
+    }
+    return true;
   }
 
   void Scan(Clock::time_point now) {
     std::set<std::string> present;
+    bool complete = AddFiles(o_.path, default_machine_, now, &present);
     std::error_code ec;
-    fs::directory_iterator it(o_.path, ec);
-    if (ec) {
-      log::Warn(kComponent, o_.path + ": cannot list: " + ec.message());
-    } else {
-      AddFiles(o_.path, default_machine_, now, &present);
-      for (const fs::directory_entry& e : it) {
-        const std::string name = e.path().filename().string();
-        std::error_code tec;
-        if (name.empty() || name[0] == '.' || !e.is_directory(tec)) continue;
-        AddFiles(e.path(), name, now, &present);
+    for (fs::directory_iterator it(o_.path, ec), end; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      std::error_code tec;
+      if (name.empty() || name[0] == '.' || !it->is_directory(tec)) continue;
+      complete = AddFiles(it->path(), name, now, &present) && complete;
+    }
+    complete = complete && !ec;
+    // Files no longer there are forgotten, but only after a complete listing:
+    // a folder that could not be listed keeps what was seen of it.
+    if (complete) {
+      for (auto i = seen_.begin(); i != seen_.end();) {
+        i = present.count(i->first) ? std::next(i) : seen_.erase(i);
       }
     }
-    for (auto i = seen_.begin(); i != seen_.end();) {
-      i = present.count(i->first) ? std::next(i) : seen_.erase(i);
-    }
+    if (complete && listing_failed_) log::Info(kComponent, o_.path + ": listed again");
+    listing_failed_ = !complete;
     last_scan_ = now;
     scanned_ = true;
   }
@@ -433,6 +441,7 @@ class DirSubscriber final : public transport::Subscriber {
   Clock::time_point last_scan_{};
   Clock::time_point next_scan_{};
   bool scanned_ = false;
+  bool listing_failed_ = false;  // the last scan could not list everything (logged once)
   bool at_end_ = false;
   bool closed_ = false;
 };
@@ -528,8 +537,10 @@ Result<std::unique_ptr<transport::Subscriber>> NewDirSubscriber(const DirSourceO
   }
   std::string machine = options.machine;
   if (machine.empty()) {
-    const fs::path canonical = fs::weakly_canonical(options.path, ec);
-    machine = (ec ? fs::path(options.path) : canonical).filename().string();
+    fs::path canonical = fs::weakly_canonical(options.path, ec);
+    if (ec) canonical = fs::path(options.path);
+    machine = canonical.filename().string();
+    if (machine.empty()) machine = canonical.parent_path().filename().string();  // "x/"
     if (machine.empty()) machine = "dir";
   }
   std::string state = options.state_path;

@@ -17,6 +17,7 @@
 
 #include "core/time_util.h"
 #include "core/uri.h"
+#include "parquet/parquet_writer.h"
 #include "pipeline/event_decoder.h"
 #include "testing/test_paths.h"
 
@@ -135,8 +136,8 @@ TEST(DirSource, RestartResumesAfterTheCommittedFilesOnly) {
     std::ifstream in(dir + "/.machine-health-progress");
     std::stringstream text;
     text << in.rdbuf();
-    EXPECT_EQ(text.str(), "# machine-health dir progress v1\n" +
-                              fs::path(dir).filename().string() + " f1.csv\n");
+    EXPECT_EQ(text.str(), "# machine-health dir progress v1\n" + fs::path(dir).filename().string() +
+                              " f1.csv\n");
   }
   {
     auto src = Open(Fast(dir));
@@ -154,6 +155,22 @@ TEST(DirSource, RestartResumesAfterTheCommittedFilesOnly) {
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(FileName(got[0]), "f4.csv");
   }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+TEST(DirSource, AFileSortingBeforeFilesAlreadyReadIsSkipped) {
+  const std::string dir = testing::MakeTempDir("dir-source");
+  WriteText(dir + "/f1.csv", "a\n1\n");
+  WriteText(dir + "/f3.csv", "a\n3\n");
+  auto src = Open(Fast(dir));
+  ASSERT_EQ(PollFor(*src, 2).size(), 2u);
+  WriteText(dir + "/f2.csv", "a\n2\n");  // late: the mark is f3
+  WriteText(dir + "/f4.csv", "a\n4\n");
+  const auto got = PollFor(*src, 1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(FileName(got[0]), "f4.csv");
+  EXPECT_TRUE(PollDuring(*src, milliseconds(100)).empty());
   std::error_code ec;
   fs::remove_all(dir, ec);
 }
@@ -202,6 +219,38 @@ TEST(DirSource, ABadFileBecomesADeadLetterReasonNamingItAndTheSourceGoesOn) {
   EXPECT_THAT(d.Decode(got[0].payload).message(), HasSubstr("no channel column"));
   EXPECT_THAT(d.Decode(got[1].payload).message(), HasSubstr("'abc'"));
   EXPECT_EQ(Decoded(d, got[3]).channels[0], std::vector<double>{7});
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+TEST(DirSource, ParquetSnapshotsWithATimestampColumn) {
+  const std::string dir = testing::MakeTempDir("dir-source");
+  auto src = Open(Fast(dir));
+  std::vector<TableColumnInfo> schema = {{"timestamp", ValueKind::kTimestamp, 9},
+                                         {"ax", ValueKind::kDouble},
+                                         {"ay", ValueKind::kDouble}};
+  TableBatch batch;
+  batch.Reset(0, schema);
+  batch.rows = 3;
+  batch.columns[0].ints = {1764583200123456789, 1764583200123496789, 1764583200123536789};
+  batch.columns[1].doubles = {0.1, 1.0 / 3, -2e-300};
+  batch.columns[2].doubles = {4, 5, 6};
+  for (auto& c : batch.columns) c.valid.assign(3, 1);
+  {
+    // The writer writes "<path>.tmp-<pid>" and renames it into place.
+    auto w = parquet::ParquetWriter::Create(dir + "/s1.parquet", schema, {});
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    ASSERT_TRUE((*w)->Write(batch).ok());
+    ASSERT_TRUE((*w)->Close().ok());
+  }
+  const auto got = PollFor(*src, 1);
+  ASSERT_EQ(got.size(), 1u);
+  pipeline::EventDecoder d;
+  const pipeline::DecodedEvent& e = Decoded(d, got[0]);
+  EXPECT_EQ(e.timestamp_ns, 1764583200123456789);
+  ASSERT_EQ(e.channel_names.size(), 2u);  // the timestamp is not a channel
+  EXPECT_EQ(e.channels[0], batch.columns[1].doubles);
+  EXPECT_EQ(e.channels[1], batch.columns[2].doubles);
   std::error_code ec;
   fs::remove_all(dir, ec);
 }
