@@ -17,9 +17,15 @@
 
 #include "core/time_util.h"
 #include "core/uri.h"
+#include "features/window_features.h"
+#include "iforest/scorer.h"
+#include "iforest/train.h"
 #include "parquet/parquet_writer.h"
 #include "pipeline/event_decoder.h"
+#include "pipeline/stream_scorer.h"
+#include "sink/running_sink.h"
 #include "testing/test_paths.h"
+#include "transport/inproc_transport.h"
 
 namespace mh::replay {
 namespace {
@@ -348,6 +354,82 @@ TEST(DirSource, EventTimeFromColumnThenTimeOfDayThenNameThenMtime) {
       EXPECT_EQ(e.timestamp_ns, *ParseInstant("2003-10-22T12:06:24Z"));
     }
   }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
+// A sink that keeps what it is given.
+class KeepSink final : public sink::Sink {
+ public:
+  Status Write(std::span<const sink::WindowRecord> batch) override {
+    for (const auto& r : batch) records.push_back(r);
+    return Status::OK();
+  }
+  Status Close() override { return Status::OK(); }
+  std::vector<sink::WindowRecord> records;
+};
+
+// The source as `score --from dir:` uses it today: the streaming scorer
+// windows each file's exact samples, and a bad file is a dead letter naming
+// it; the good files after it are scored.
+TEST(DirSource, TheStreamingScorerScoresFilesAndDeadLettersABadOne) {
+  const std::string dir = testing::MakeTempDir("dir-source");
+  std::vector<std::vector<double>> x(2, std::vector<double>(512));
+  for (int f = 0; f < 2; ++f) {
+    std::string text = "time,x\n";
+    for (std::size_t i = 0; i < 512; ++i) {
+      x[f][i] =
+          std::sin(0.05 * static_cast<double>(i) * (f + 1)) + 0.001 * static_cast<double>(i % 5);
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%zu,%.17g\n", i, x[f][i]);
+      text += buf;
+    }
+    WriteText(dir + "/s" + std::to_string(2 * f + 1) + ".csv", text);
+  }
+  WriteText(dir + "/s2.csv", "time,x\n0,1\n1,2\n2,\n");  // a null sample
+  DirSourceOptions o = Fast(dir);
+  o.once = true;
+  o.fs_hz = 6400;
+  auto src = Open(o);
+  iforest::Matrix train;
+  train.rows = 200;
+  train.cols = 1;
+  for (std::size_t i = 0; i < 200; ++i) train.data.push_back(0.5 + 0.001 * static_cast<double>(i));
+  iforest::TrainOptions to;
+  to.n_estimators = 20;
+  to.threads = 1;
+  auto model = iforest::Train(train, {"rms_x"}, to);
+  ASSERT_TRUE(model.ok());
+  auto keep = std::make_unique<KeepSink>();
+  KeepSink* kept = keep.get();
+  sink::RunningSink running("keep", std::move(keep));
+  auto dead_pub = transport::NewInprocPublisher("dir-dead");
+  auto dead_sub = transport::NewInprocSubscriber("dir-dead");
+  auto scorer = pipeline::StreamScorer::Create(*model, *src, {&running}, dead_pub.get(), {});
+  ASSERT_TRUE(scorer.ok()) << scorer.status().ToString();
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE((*scorer)->Run(stop).ok());
+  ASSERT_EQ(kept->records.size(), 2u);
+  features::FeatureOptions fo;
+  fo.sample_rate_hz = 6400;
+  fo.window_samples = 512;
+  fo.channels = {"x"};
+  auto ex = features::WindowFeatureExtractor::Create(fo);
+  ASSERT_TRUE(ex.ok());
+  for (int f = 0; f < 2; ++f) {
+    std::vector<double> expect((*ex)->names().size());
+    const std::span<const double> ch[1] = {x[f]};
+    ASSERT_TRUE((*ex)->Compute(ch, expect).ok());
+    EXPECT_EQ(kept->records[static_cast<std::size_t>(f)].machine_id,
+              fs::path(dir).filename().string());
+    EXPECT_EQ(kept->records[static_cast<std::size_t>(f)].features, expect) << f;
+  }
+  auto dead = dead_sub->Poll(10, milliseconds(0)).value();
+  ASSERT_EQ(dead.size(), 1u);
+  EXPECT_NE(dead[0].payload.find("\"reason\":\"source error: dir: " + dir +
+                                 "/s2.csv: row 3: column 'x' is null\""),
+            std::string::npos)
+      << dead[0].payload;
   std::error_code ec;
   fs::remove_all(dir, ec);
 }
