@@ -199,7 +199,12 @@ Status ReadSnapshot(const DirSourceOptions& o, const FileEntry& f, std::string* 
   h.sensor_id = f.machine;
   h.has_timestamp = true;
   h.timestamp_ns = *event_ns;
-  h.fs_hz = o.fs_hz;
+  const auto fs_entry = o.fs_by_machine.find(f.machine);
+  h.fs_hz = fs_entry != o.fs_by_machine.end() ? fs_entry->second : o.fs_hz;
+  if (!(h.fs_hz > 0)) {
+    return Status::Corruption(shown + ": no sampling rate for machine '" + f.machine +
+                              "' (add ?fs=HZ or the machine to the registry)");
+  }
   h.type = codec::SampleType::kFloat64;
   Status s = codec::AppendWaveformBinary(h, names, samples, o.max_samples_per_channel, payload);
   if (!s.ok()) return Status::Corruption(shown + ": " + s.message());
@@ -527,9 +532,15 @@ Result<DirSourceOptions> DirSourceOptionsFromUri(const Uri& uri, bool fs_optiona
 }
 
 Result<std::unique_ptr<transport::Subscriber>> NewDirSubscriber(const DirSourceOptions& options) {
-  if (!(options.fs_hz > 0) || !std::isfinite(options.fs_hz)) {
+  if (options.fs_by_machine.empty() && (!(options.fs_hz > 0) || !std::isfinite(options.fs_hz))) {
     return Status::InvalidArgument("dir:" + options.path +
                                    ": the sampling rate is needed: add ?fs=HZ (e.g. ?fs=25600)");
+  }
+  for (const auto& [machine, fs_hz] : options.fs_by_machine) {
+    if (!(fs_hz > 0) || !std::isfinite(fs_hz)) {
+      return Status::InvalidArgument("dir:" + options.path + ": machine '" + machine +
+                                     "': sampling rate " + FormatDouble(fs_hz) + " is not > 0");
+    }
   }
   std::error_code ec;
   if (!fs::is_directory(options.path, ec)) {

@@ -36,6 +36,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -50,9 +51,12 @@ namespace mh::replay {
 struct DirSourceOptions {
   // The folder (dir:PATH).
   std::string path;
-  // Sampling rate of every file, Hz; required (> 0). A machine registry may
-  // supply it instead of ?fs=.
+  // Sampling rate of every file, Hz (?fs=). Required (> 0) unless
+  // fs_by_machine is given.
   double fs_hz = 0;
+  // Per machine id, its sampling rate in Hz (from a machine registry); wins
+  // over fs_hz. A file of a machine in neither becomes an error record.
+  std::map<std::string, double> fs_by_machine;
   // Channel columns; empty: per file its numeric columns that are not time or
   // index columns (replay::ChooseDefaultChannels).
   std::vector<std::string> channels;
@@ -79,8 +83,9 @@ struct DirSourceOptions {
 // `fs_optional` (a registry will supply it).
 Result<DirSourceOptions> DirSourceOptionsFromUri(const Uri& uri, bool fs_optional = false);
 
-// Opens the source. InvalidArgument for fs <= 0; NotFound when `path` is not
-// a folder; Corruption for a damaged state file (naming its line).
+// Opens the source. InvalidArgument for fs_hz <= 0 without fs_by_machine,
+// or a rate in fs_by_machine that is not > 0; NotFound when `path` is not a
+// folder; Corruption for a damaged state file (naming its line).
 Result<std::unique_ptr<transport::Subscriber>> NewDirSubscriber(const DirSourceOptions& options);
 
 }  // namespace mh::replay

@@ -287,6 +287,35 @@ TEST(DirSource, MachinesFromSubfoldersAndTheMachineParameter) {
   fs::remove_all(dir, ec);
 }
 
+TEST(DirSource, SamplingRatePerMachineFromARegistry) {
+  const std::string dir = testing::MakeTempDir("dir-source");
+  fs::create_directories(dir + "/fan");
+  fs::create_directories(dir + "/pump");
+  WriteText(dir + "/fan/a.csv", "v\n1\n");
+  WriteText(dir + "/pump/a.csv", "v\n2\n");
+  DirSourceOptions o = Fast(dir);
+  o.once = true;
+  o.fs_hz = 0;
+  o.fs_by_machine = {{"fan", 51200}};
+  auto src = Open(o);
+  const auto got = PollFor(*src, 2);
+  ASSERT_EQ(got.size(), 2u);
+  pipeline::EventDecoder d;
+  for (const auto& m : got) {
+    const Status s = d.Decode(m.payload);
+    if (m.key == "fan") {
+      ASSERT_TRUE(s.ok()) << s.ToString();
+      EXPECT_EQ(d.event().fs_hz, 51200);
+    } else {
+      EXPECT_THAT(s.message(), HasSubstr("no sampling rate for machine 'pump'"));
+    }
+  }
+  o.fs_by_machine = {{"fan", -1}};
+  EXPECT_TRUE(NewDirSubscriber(o).status().IsInvalidArgument());
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+}
+
 TEST(DirSource, OptionsFromTheAddress) {
   auto parse = [](const std::string& text) {
     auto uri = ParseUri(text);
