@@ -60,43 +60,6 @@ bool EndsWithTmp(std::string_view name) {
   return name.size() >= 4 && AsciiLower(name.substr(name.size() - 4)) == ".tmp";
 }
 
-// A date-time in a file name: the first run "YYYY?MM?DD?hh?mm?ss" of digit
-// groups separated by single '.', '-', '_', 'T' or ' ' (IMS:
-// 2003.10.22.12.06.24), read as UTC. nullopt when there is none or it is
-// not a valid date-time.
-std::optional<std::int64_t> NameTimeNs(std::string_view name) {
-  static constexpr int kWidths[] = {4, 2, 2, 2, 2, 2};
-  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
-  auto is_sep = [](char c) { return c == '.' || c == '-' || c == '_' || c == 'T' || c == ' '; };
-  for (std::size_t start = 0; start < name.size(); ++start) {
-    if (start > 0 && is_digit(name[start - 1])) continue;  // a group starts a number
-    std::size_t i = start;
-    std::string_view groups[6];
-    bool ok = true;
-    for (int g = 0; g < 6 && ok; ++g) {
-      if (g > 0) {
-        if (i >= name.size() || !is_sep(name[i])) ok = false;
-        ++i;
-      }
-      const std::size_t w = static_cast<std::size_t>(kWidths[g]);
-      if (!ok || i + w > name.size()) {
-        ok = false;
-        break;
-      }
-      for (std::size_t k = 0; k < w; ++k) ok = ok && is_digit(name[i + k]);
-      groups[g] = name.substr(i, w);
-      i += w;
-    }
-    if (!ok || (i < name.size() && is_digit(name[i]))) continue;
-    const std::string text = std::string(groups[0]) + "-" + std::string(groups[1]) + "-" +
-                             std::string(groups[2]) + "T" + std::string(groups[3]) + ":" +
-                             std::string(groups[4]) + ":" + std::string(groups[5]) + "Z";
-    auto ns = ParseInstant(text);
-    if (ns.ok()) return *ns;
-  }
-  return std::nullopt;
-}
-
 // The instant with time of day `tod_ns` (UTC) nearest to `near_ns`.
 std::int64_t NearestTimeOfDay(std::int64_t tod_ns, std::int64_t near_ns) {
   std::int64_t day = near_ns / kDayNs;
@@ -161,7 +124,7 @@ Status ReadSnapshot(const DirSourceOptions& o, const FileEntry& f, std::string* 
   } else if (!tod.empty()) {
     MH_ASSIGN_OR_RETURN(const std::int64_t tod_ns, TimeOfDayNs(batch, tod, 0, shown));
     *event_ns = NearestTimeOfDay(tod_ns, f.mtime_ns);
-  } else if (auto from_name = NameTimeNs(f.name)) {
+  } else if (auto from_name = FileNameTimeNs(f.name)) {
     *event_ns = *from_name;
   } else {
     *event_ns = f.mtime_ns;

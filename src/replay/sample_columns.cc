@@ -1,8 +1,10 @@
 #include "replay/sample_columns.h"
 
 #include <cmath>
+#include <optional>
 
 #include "core/strings.h"
+#include "core/time_util.h"
 
 namespace mh::replay {
 namespace {
@@ -127,6 +129,39 @@ Result<std::int64_t> TimeOfDayNs(const TableBatch& batch, const std::vector<std:
     ns += static_cast<std::int64_t>(d) * kNs[k];
   }
   return ns;
+}
+
+std::optional<std::int64_t> FileNameTimeNs(std::string_view name) {
+  static constexpr int kWidths[] = {4, 2, 2, 2, 2, 2};
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  auto is_sep = [](char c) { return c == '.' || c == '-' || c == '_' || c == 'T' || c == ' '; };
+  for (std::size_t start = 0; start < name.size(); ++start) {
+    if (start > 0 && is_digit(name[start - 1])) continue;  // a group starts a number
+    std::size_t i = start;
+    std::string_view groups[6];
+    bool ok = true;
+    for (int g = 0; g < 6 && ok; ++g) {
+      if (g > 0) {
+        if (i >= name.size() || !is_sep(name[i])) ok = false;
+        ++i;
+      }
+      const std::size_t w = static_cast<std::size_t>(kWidths[g]);
+      if (!ok || i + w > name.size()) {
+        ok = false;
+        break;
+      }
+      for (std::size_t k = 0; k < w; ++k) ok = ok && is_digit(name[i + k]);
+      groups[g] = name.substr(i, w);
+      i += w;
+    }
+    if (!ok || (i < name.size() && is_digit(name[i]))) continue;
+    const std::string text = std::string(groups[0]) + "-" + std::string(groups[1]) + "-" +
+                             std::string(groups[2]) + "T" + std::string(groups[3]) + ":" +
+                             std::string(groups[4]) + ":" + std::string(groups[5]) + "Z";
+    auto ns = ParseInstant(text);
+    if (ns.ok()) return *ns;
+  }
+  return std::nullopt;
 }
 
 }  // namespace mh::replay

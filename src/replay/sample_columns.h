@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +61,13 @@ std::vector<std::size_t> TimeOfDayColumns(const std::vector<TableColumnInfo>& co
 // non-integral or out-of-range cell.
 Result<std::int64_t> TimeOfDayNs(const TableBatch& batch, const std::vector<std::size_t>& cols,
                                  std::size_t r, const std::string& shown);
+
+// The instant a snapshot file's name gives, if any: the first run
+// "YYYY?MM?DD?hh?mm?ss" of digit groups separated by single '.', '-', '_',
+// 'T' or ' ' and not part of a longer number, read as UTC (IMS:
+// "2003.10.22.12.06.24" -> 2003-10-22T12:06:24Z). nullopt when there is none
+// or it is not a valid date-time.
+std::optional<std::int64_t> FileNameTimeNs(std::string_view name);
 
 }  // namespace mh::replay
 
