@@ -168,8 +168,8 @@ Status AppendWaveformBinary(const WaveformHeader& h, std::span<const std::string
 void AppendWaveformError(std::string_view reason, std::string* out) {
   out->append(kErrorMagic, 4);
   if (reason.size() > kMaxErrorBytes || FindInvalidUtf8(reason) >= 0) {
-    const std::string quoted = QuoteForMessage(reason, kMaxErrorBytes / 4);
-    out->append(quoted, 1, quoted.size() - 2);  // without the quotes
+    // Quoted and escaped; at most 4 * max + 40 bytes: <= kMaxErrorBytes.
+    out->append(QuoteForMessage(reason, (kMaxErrorBytes - 40) / 4));
   } else {
     out->append(reason);
   }

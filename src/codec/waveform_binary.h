@@ -77,7 +77,7 @@ Status AppendWaveformBinary(const WaveformHeader& header, std::span<const std::s
                             std::size_t max_samples_per_channel, std::string* out);
 
 // Appends an error record carrying `reason` (at most 4096 bytes are kept;
-// invalid UTF-8 is replaced by QuoteForMessage's escapes).
+// a longer or invalid UTF-8 reason is quoted by QuoteForMessage).
 void AppendWaveformError(std::string_view reason, std::string* out);
 
 // A parsed record: the header fields and where the samples are. Views point

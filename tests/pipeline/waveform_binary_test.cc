@@ -172,6 +172,17 @@ TEST(WaveformBinary, EqualsTheJsonFormOfTheSameEvent) {
   EXPECT_EQ(from_binary.event().channels[0], e.channels[0]);
 }
 
+TEST(WaveformBinary, LongOrInvalidErrorReasonsStayBoundedAndValid) {
+  std::string p;
+  codec::AppendWaveformError(std::string(10000, 'r') + "\xff", &p);
+  EXPECT_LE(p.size(), 4u + 4096u);
+  const Status s = DecodeStatus(p);
+  EXPECT_TRUE(s.IsInvalidArgument());
+  EXPECT_THAT(s.message(), HasSubstr("source error: 'rrrr"));
+  EXPECT_THAT(s.message(), HasSubstr("...' (8987 more bytes)"));
+  EXPECT_EQ(FindInvalidUtf8(s.message()), -1);
+}
+
 TEST(WaveformBinary, ErrorRecordCarriesTheSourceReason) {
   std::string p;
   codec::AppendWaveformError("dir: /data/m1/acc_3.csv: row 7: column 'x' is null", &p);
