@@ -56,8 +56,11 @@ bool StatFile(const std::string& path, std::uintmax_t* size, std::int64_t* mtime
   return true;
 }
 
-bool EndsWithTmp(std::string_view name) {
-  return name.size() >= 4 && AsciiLower(name.substr(name.size() - 4)) == ".tmp";
+// A file being written under a temporary name: "*.tmp", or "*.tmp-*" as
+// machine-health's own writers name theirs (simulate, the Parquet writer).
+bool IsTemporaryName(std::string_view name) {
+  const std::string lower = AsciiLower(name);
+  return EndsWith(lower, ".tmp") || lower.find(".tmp-") != std::string::npos;
 }
 
 // The instant with time of day `tod_ns` (UTC) nearest to `near_ns`.
@@ -273,7 +276,7 @@ class DirSubscriber final : public transport::Subscriber {
   }
 
   bool Wanted(const std::string& name) const {
-    if (name.empty() || name[0] == '.' || EndsWithTmp(name)) return false;
+    if (name.empty() || name[0] == '.' || IsTemporaryName(name)) return false;
     if (o_.pattern.empty()) return IsDataFileName(name);
     return ::fnmatch(o_.pattern.c_str(), name.c_str(), 0) == 0;
   }

@@ -9,8 +9,8 @@
 //   in PATH to DirSourceOptions::machine, else the folder's own name. Deeper
 //   folders are not read.
 // - Files: data files (replay::IsDataFileName) or those matching `pattern`
-//   (fnmatch on the file name); names starting with '.' and ending in .tmp
-//   never. A file is taken once it is complete: the same size and mtime at
+//   (fnmatch on the file name); names starting with '.', ending in .tmp or
+//   holding .tmp- never. A file is taken once it is complete: the same size and mtime at
 //   two scans at least `settle` apart (or at once with `once`). A writer that
 //   cannot write within that time writes under a .tmp or dot name and renames.
 // - Order: per machine in natural order (replay::NaturalLess); a file that is

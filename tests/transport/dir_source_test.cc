@@ -185,9 +185,11 @@ TEST(DirSource, AnIncompleteOrTemporaryFileIsNotTakenEarly) {
   const std::string dir = testing::MakeTempDir("dir-source");
   DirSourceOptions o = Fast(dir);
   o.settle = milliseconds(1500);
+  o.pattern = "*";  // temporary names are refused even when the pattern matches them
   auto src = Open(o);
   WriteText(dir + "/a.csv", "v\n1\n2\n3");  // half written: no end of line yet
   WriteText(dir + "/b.csv.tmp", "v\n9\n");
+  WriteText(dir + "/c.parquet.tmp-4242", "v\n9\n");
   EXPECT_TRUE(src->Poll(10, milliseconds(100))->empty());  // seen, not settled
   AppendText(dir + "/a.csv", "\n4\n5\n");
   const auto got = PollFor(*src, 1);
