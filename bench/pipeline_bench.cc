@@ -11,6 +11,7 @@
 #include <benchmark/benchmark.h>
 
 #include "codec/waveform_binary.h"
+#include "features/feature_stage.h"
 #include "features/window_features.h"
 #include "iforest/scorer.h"
 #include "iforest/train.h"
@@ -73,9 +74,9 @@ BENCHMARK(BM_FeaturesWindow);
 
 void BM_ScoreWindow(benchmark::State& state) {
   Stage s;
-  std::vector<std::size_t> cols;
-  for (std::size_t i = 0; i < s.extractor->names().size(); ++i) {
-    if (pipeline::IsDefaultModelFeature(s.extractor->names()[i])) cols.push_back(i);
+  std::vector<features::ModelFeatureSource> cols;
+  for (const std::string& n : features::DefaultModelFeatures(s.extractor->names())) {
+    cols.push_back(*features::ResolveModelFeature(n, s.extractor->names()));
   }
   iforest::Matrix x;
   x.rows = 300;
@@ -83,7 +84,7 @@ void BM_ScoreWindow(benchmark::State& state) {
   for (std::size_t r = 0; r < x.rows; ++r) {
     s.Simulate();
     s.Features();
-    for (std::size_t c : cols) x.data.push_back(s.features[c]);
+    for (const auto& c : cols) x.data.push_back(features::ModelFeatureValue(c, s.features));
   }
   std::vector<std::string> names(cols.size(), "f");
   for (std::size_t i = 0; i < names.size(); ++i) names[i] += std::to_string(i);

@@ -24,7 +24,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -35,6 +34,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/command.h"
+#include "app/output_options.h"
 #include "core/strings.h"
 #include "core/table.h"
 #include "parquet/table_text.h"
@@ -359,16 +359,8 @@ int RunReport(const ReportArgs& a, CommandIo& io) {
   io.out << t;
   io.out.flush();
   if (!a.json.empty()) {
-    const std::string j = Json(a.scores, groups, figs, k, n);
-    if (a.json == "-") {
-      io.out << j;
-      io.out.flush();
-    } else {
-      std::ofstream out(a.json, std::ios::binary | std::ios::trunc);
-      out << j;
-      out.flush();
-      if (!out) return ReportError(io, kCommand, Status::IOError(a.json + ": cannot write"));
-    }
+    Status s = WriteTextOutput(a.json, Json(a.scores, groups, figs, k, n), io.out);
+    if (!s.ok()) return ReportError(io, kCommand, s);
   }
   return kExitOk;
 }

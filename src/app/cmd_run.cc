@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/command.h"
+#include "app/pipeline_options.h"
 #include "app/run_support.h"
 #include "core/strings.h"
 #include "core/time_util.h"
@@ -40,6 +41,7 @@ struct RunArgs {
   std::vector<std::string> faults;
   bool healthy = false;
   bool quiet = false;
+  PipelineArgs pipeline;
 };
 
 // Event time at which a run continues an existing database: after its latest
@@ -82,11 +84,17 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
     if (d->count() <= 0) return UsageError(io, cmd, "--duration: must be positive");
     options.duration = *d;
   }
+  auto core = MakePipelineOptions(args.pipeline);
+  if (!core.ok()) return UsageError(io, cmd, core.status().message());
+  options.pipeline = *core;
   auto learning = ParseDuration(args.learning);
   if (!learning.ok()) return UsageError(io, cmd, "--learning: " + learning.status().message());
-  const double window_s = static_cast<double>(options.window_samples) / args.fs;
-  options.monitor.learning_windows = static_cast<std::size_t>(
-      std::max(16.0, std::round(static_cast<double>(learning->count()) * 1e-9 / window_s)));
+  // --learning is a stretch of time: that many window hops, at least 16.
+  const window::WindowOptions& w = options.pipeline.window;
+  const double hop_s =
+      static_cast<double>(w.hop_samples == 0 ? w.window_samples : w.hop_samples) / args.fs;
+  options.pipeline.learn.learning_windows = static_cast<std::size_t>(
+      std::max(16.0, std::round(static_cast<double>(learning->count()) * 1e-9 / hop_s)));
   if (!args.faults.empty() && args.healthy) {
     return UsageError(io, cmd, "--fault and --healthy exclude each other");
   }
@@ -225,6 +233,7 @@ void AddRunCommand(CLI::App& root, CommandIo& io, Action& action) {
                   "MACHINE:KIND[@START] (repeatable; default: 3:outer-race and 4:imbalance)");
   sub->add_flag("--healthy", args->healthy, "Simulate no faults at all");
   sub->add_flag("--quiet", args->quiet, "No progress lines");
+  AddPipelineOptions(*sub, args->pipeline, PipelineOptionSet{.learning = false});
   sub->callback([&io, &action, args] { action = [&io, args] { return RunPipeline(*args, io); }; });
 }
 

@@ -50,6 +50,7 @@ int RunMain(const std::vector<std::string>& args, CommandIo& io) {
   AddCatCommand(app, io, action);
   AddReplayCommand(app, io, action);
   AddReportCommand(app, io, action);
+  AddEvaluateCommand(app, io, action);
   try {
     // CLI11 wants the arguments in reverse order.
     std::vector<std::string> reversed(args.rbegin(), args.rend());

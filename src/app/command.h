@@ -68,6 +68,7 @@ void AddModelCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddCatCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddReplayCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddReportCommand(CLI::App& root, CommandIo& io, Action& action);
+void AddEvaluateCommand(CLI::App& root, CommandIo& io, Action& action);
 
 }  // namespace mh::app
 

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/file_util.h"
+
 namespace mh::app {
 
 CLI::Option* AddOutputOptions(CLI::App& sub, OutputArgs& args, const std::string& what,
@@ -28,6 +30,16 @@ Result<std::unique_ptr<tableio::TableOutput>> OpenOutput(
     const OutputArgs& args, const std::vector<TableColumnInfo>& schema,
     std::ostream& standard_output, const tableio::TableOutputOptions& options) {
   return tableio::OpenTableOutput(args.out, args.format, schema, &standard_output, options);
+}
+
+Status WriteTextOutput(const std::string& path, const std::string& text,
+                       std::ostream& standard_output) {
+  if (path == "-") {
+    standard_output << text;
+    standard_output.flush();
+    return standard_output ? Status::OK() : Status::IOError("standard output: write failed");
+  }
+  return WriteFileAtomic(path, text);
 }
 
 }  // namespace mh::app

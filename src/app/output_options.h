@@ -39,6 +39,11 @@ Result<std::unique_ptr<tableio::TableOutput>> OpenOutput(
     const OutputArgs& args, const std::vector<TableColumnInfo>& schema,
     std::ostream& standard_output, const tableio::TableOutputOptions& options = {});
 
+// Writes `text` to `path` (through a temporary file renamed when complete),
+// or to `standard_output` for "-": JSON figures of report and evaluate.
+Status WriteTextOutput(const std::string& path, const std::string& text,
+                       std::ostream& standard_output);
+
 }  // namespace mh::app
 
 #endif  // MH_APP_OUTPUT_OPTIONS_H_

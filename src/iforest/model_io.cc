@@ -12,6 +12,8 @@
 
 #include <unistd.h>
 
+#include "core/file_util.h"
+
 namespace mh::iforest {
 namespace {
 
@@ -340,25 +342,7 @@ Status SaveModel(const Model& model, const std::string& path) {
   Model copy = model;
   Status valid = ValidateModel(copy);
   if (!valid.ok()) return Status::InvalidArgument(path + ": refusing to save: " + valid.message());
-  const std::string bytes = SerializeModel(model);
-  const std::string tmp = path + ".tmp";
-  std::FILE* f = std::fopen(tmp.c_str(), "wb");
-  if (f == nullptr) return Status::IOError(tmp + ": cannot create: " + std::strerror(errno));
-  bool ok = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
-  ok = std::fflush(f) == 0 && ok;
-  ok = ::fsync(::fileno(f)) == 0 && ok;
-  const int saved_errno = errno;
-  ok = std::fclose(f) == 0 && ok;
-  if (!ok) {
-    std::remove(tmp.c_str());
-    return Status::IOError(tmp + ": write failed: " + std::strerror(saved_errno));
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    std::remove(tmp.c_str());
-    return Status::IOError(path + ": cannot rename " + tmp + ": " + std::strerror(e));
-  }
-  return Status::OK();
+  return WriteFileAtomic(path, SerializeModel(model));
 }
 
 }  // namespace mh::iforest

@@ -14,21 +14,13 @@
 
 namespace mh::pipeline {
 
-bool IsDefaultModelFeature(const std::string& name) {
-  for (const char* prefix :
-       {"rms_a", "peak_to_peak_", "crest_factor_", "skewness_", "kurtosis_", "band_rms_"}) {
-    if (name.rfind(prefix, 0) == 0) return true;
-  }
-  return false;
-}
-
 namespace {
 
 // One simulated machine and everything the worker keeps for it.
 struct MachineSlot {
   std::unique_ptr<sim::MachineSimulator> simulator;
-  std::unique_ptr<MachineMonitor> monitor;
-  std::atomic<std::int64_t> windows_done{0};  // written by its worker only
+  std::unique_ptr<MachinePipeline> core;
+  std::atomic<std::int64_t> samples_done{0};  // written by its worker only
 };
 
 }  // namespace
@@ -38,12 +30,10 @@ struct PlantPipeline::Impl {
   std::unique_ptr<sink::Sink> sink;
   std::vector<sim::MachineConfig> configs;
   std::vector<std::unique_ptr<MachineSlot>> slots;
-  std::shared_ptr<const std::vector<std::string>> feature_names;
+  std::vector<std::string> feature_names;
   std::vector<std::string> model_feature_names;
-  std::vector<std::size_t> model_columns;
-  std::vector<std::size_t> rms_columns;  // rms_<channel> for the vector RMS
-  std::int64_t max_windows = 0;          // per machine; 0 = unbounded
-  double window_seconds = 0;
+  std::int64_t max_samples = 0;  // per machine; 0 = unbounded
+  std::size_t chunk = 0;         // samples simulated per machine and pass (the hop)
 
   BoundedQueue<sink::WindowRecord> queue;
   std::vector<std::thread> workers;
@@ -91,63 +81,48 @@ Result<std::unique_ptr<PlantPipeline>> PlantPipeline::Create(const PlantPipeline
   impl->options = options;
   impl->sink = std::move(sink);
   MH_ASSIGN_OR_RETURN(impl->configs, sim::MakePlant(options.plant));
-
-  features::FeatureOptions fopts;
-  fopts.sample_rate_hz = options.plant.sample_rate_hz;
-  fopts.window_samples = options.window_samples;
-  fopts.bands = options.bands;
-  // Bands above the Nyquist frequency are clipped to it (a low --fs).
-  const double nyquist = options.plant.sample_rate_hz / 2;
-  for (auto& band : fopts.bands) band.hi_hz = std::min(band.hi_hz, nyquist);
-  fopts.bands.erase(std::remove_if(fopts.bands.begin(), fopts.bands.end(),
-                                   [](const features::Band& b) { return b.lo_hz >= b.hi_hz; }),
-                    fopts.bands.end());
-  MH_ASSIGN_OR_RETURN(auto extractor, features::WindowFeatureExtractor::Create(fopts));
-  impl->feature_names = std::make_shared<const std::vector<std::string>>(extractor->names());
-  const auto& names = *impl->feature_names;
-  for (const char* channel : {"rms_ax", "rms_ay", "rms_az"}) {
-    auto it = std::find(names.begin(), names.end(), channel);
-    if (it == names.end()) return Status::Internal(std::string("no feature ") + channel);
-    impl->rms_columns.push_back(static_cast<std::size_t>(it - names.begin()));
-  }
+  std::shared_ptr<const score::Baseline> assigned;
   if (options.model) {
-    // A given model scores the features it names, in its order.
-    std::string missing;
-    for (const auto& want : options.model->feature_names) {
-      auto it = std::find(names.begin(), names.end(), want);
-      if (it == names.end()) {
-        missing += (missing.empty() ? "" : ", ") + want;
-        continue;
-      }
-      impl->model_columns.push_back(static_cast<std::size_t>(it - names.begin()));
-      impl->model_feature_names.push_back(want);
-    }
-    if (!missing.empty()) {
-      return Status::InvalidArgument(
-          "--model: the model needs features that run does not compute: " + missing);
-    }
-  } else {
-    for (std::size_t i = 0; i < names.size(); ++i) {
-      if (IsDefaultModelFeature(names[i])) {
-        impl->model_columns.push_back(i);
-        impl->model_feature_names.push_back(names[i]);
-      }
-    }
+    auto b = std::make_shared<score::Baseline>();
+    b->version = 1;
+    b->model = options.model;
+    b->rule.rule = score::ThresholdRule::kAuto;  // the model's own offset: decision < 0
+    b->threshold = 0;
+    b->rows = options.model->card.rows;
+    b->origin = "--model";
+    assigned = std::move(b);
   }
-  impl->window_seconds = static_cast<double>(options.window_samples) / options.plant.sample_rate_hz;
-  if (options.duration.count() > 0) {
-    impl->max_windows = static_cast<std::int64_t>(std::floor(
-        static_cast<double>(options.duration.count()) * 1e-9 / impl->window_seconds + 1e-9));
-    if (impl->max_windows < 1) {
-      return Status::InvalidArgument("--duration: shorter than one window");
-    }
-  }
+  const double fs = options.plant.sample_rate_hz;
   for (const auto& config : impl->configs) {
+    MachineSpec spec;
+    spec.machine_id = config.machine_id;
+    spec.shape.fs_hz = fs;
+    spec.shape.channels = {"ax", "ay", "az"};
+    spec.baseline = assigned;
+    auto core = MachinePipeline::Create(options.pipeline, std::move(spec));
+    if (!core.ok()) {
+      if (options.model && core.status().message().find("assigned model") != std::string::npos) {
+        return Status::InvalidArgument("--model: " + core.status().message());
+      }
+      return core.status();
+    }
     auto slot = std::make_unique<MachineSlot>();
     slot->simulator = std::make_unique<sim::MachineSimulator>(config);
-    slot->monitor = std::make_unique<MachineMonitor>(options.monitor, impl->model_columns,
-                                                     impl->model_feature_names, options.model);
+    slot->core = std::move(*core);
     impl->slots.push_back(std::move(slot));
+  }
+  if (!impl->slots.empty()) {
+    impl->feature_names = impl->slots[0]->core->feature_names();
+    impl->model_feature_names = impl->slots[0]->core->model_feature_names();
+  }
+  const window::WindowOptions& w = options.pipeline.window;
+  impl->chunk = w.hop_samples == 0 ? w.window_samples : w.hop_samples;
+  if (options.duration.count() > 0) {
+    impl->max_samples = static_cast<std::int64_t>(
+        std::floor(static_cast<double>(options.duration.count()) * 1e-9 * fs + 1e-6));
+    if (impl->max_samples < static_cast<std::int64_t>(w.window_samples)) {
+      return Status::InvalidArgument("--duration: shorter than one window");
+    }
   }
   return std::unique_ptr<PlantPipeline>(new PlantPipeline(std::move(impl)));
 }
@@ -162,7 +137,7 @@ PlantPipeline::~PlantPipeline() {
 }
 
 const std::vector<std::string>& PlantPipeline::feature_names() const {
-  return *impl_->feature_names;
+  return impl_->feature_names;
 }
 const std::vector<std::string>& PlantPipeline::model_feature_names() const {
   return impl_->model_feature_names;
@@ -184,31 +159,22 @@ Status PlantPipeline::Start() {
 }
 
 void PlantPipeline::Impl::WorkerLoop(std::size_t worker, std::size_t worker_count) {
-  const std::size_t window = options.window_samples;
   const double fs = options.plant.sample_rate_hz;
-  auto extractor_or = [&] {
-    features::FeatureOptions fopts;
-    fopts.sample_rate_hz = fs;
-    fopts.window_samples = window;
-    fopts.bands = options.bands;
-    const double nyquist = fs / 2;
-    for (auto& band : fopts.bands) band.hi_hz = std::min(band.hi_hz, nyquist);
-    fopts.bands.erase(std::remove_if(fopts.bands.begin(), fopts.bands.end(),
-                                     [](const features::Band& b) { return b.lo_hz >= b.hi_hz; }),
-                      fopts.bands.end());
-    return features::WindowFeatureExtractor::Create(fopts);
-  }();
-  if (!extractor_or.ok()) {
-    Fail(extractor_or.status());
-    return;
-  }
-  auto extractor = std::move(extractor_or).value();
-  std::vector<double> ax(window), ay(window), az(window);
+  std::vector<double> ax(chunk), ay(chunk), az(chunk);
   const std::span<const double> channels[3] = {ax, ay, az};
   std::vector<std::size_t> mine;
   for (std::size_t m = worker; m < slots.size(); m += worker_count) mine.push_back(m);
+  bool queue_closed = false;
+  auto push = [&](WindowResult& r) {
+    windows.fetch_add(1, std::memory_order_relaxed);
+    if (!queue.Push(std::move(r.record))) {
+      queue_closed = true;
+      return Status::Unavailable("pipeline stopped");
+    }
+    return Status::OK();
+  };
 
-  while (!stop.load(std::memory_order_relaxed)) {
+  while (!stop.load(std::memory_order_relaxed) && !queue_closed) {
     // How much simulated time may have passed by now.
     const double wall_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
@@ -216,39 +182,33 @@ void PlantPipeline::Impl::WorkerLoop(std::size_t worker, std::size_t worker_coun
     bool progressed = false;
     bool all_finished = true;
     double behind_s = 0;
-    // One window per machine per pass keeps machines level with each other.
+    // One chunk per machine per pass keeps machines level with each other.
     for (std::size_t m : mine) {
-      if (stop.load(std::memory_order_relaxed)) break;
+      if (stop.load(std::memory_order_relaxed) || queue_closed) break;
       MachineSlot& slot = *slots[m];
-      if (max_windows > 0 && slot.windows_done >= max_windows) continue;
+      const std::int64_t done = slot.samples_done.load(std::memory_order_relaxed);
+      if (max_samples > 0 && done >= max_samples) continue;
       all_finished = false;
-      const double window_end_s = static_cast<double>(slot.windows_done + 1) * window_seconds;
-      if (window_end_s > allowed_s) continue;
-      behind_s = std::max(behind_s, allowed_s - window_end_s);
-      slot.simulator->Generate(window, ax.data(), ay.data(), az.data());
-      sink::WindowRecord record;
-      record.machine_id = configs[m].machine_id;
-      record.window_start_ns = start_ns + static_cast<std::int64_t>(
-                                              std::llround(static_cast<double>(slot.windows_done) *
-                                                           static_cast<double>(window) * 1e9 / fs));
-      record.feature_names = feature_names;
-      record.features.resize(feature_names->size());
-      Status st = extractor->Compute(channels, record.features);
+      std::size_t n = chunk;
+      if (max_samples > 0)
+        n = std::min<std::size_t>(n, static_cast<std::size_t>(max_samples - done));
+      const double chunk_end_s = static_cast<double>(done + static_cast<std::int64_t>(n)) / fs;
+      if (chunk_end_s > allowed_s) continue;
+      behind_s = std::max(behind_s, allowed_s - chunk_end_s);
+      slot.simulator->Generate(n, ax.data(), ay.data(), az.data());
+      std::span<const double> views[3];
+      for (int c = 0; c < 3; ++c) views[c] = channels[c].first(n);
+      window::Block block;
+      block.fs_hz = fs;
+      block.channels = views;
+      block.t0_ns =
+          start_ns + static_cast<std::int64_t>(std::llround(static_cast<double>(done) * 1e9 / fs));
+      Status st = slot.core->Add(block, push);
       if (!st.ok()) {
-        Fail(st.WithContext("features: machine " + record.machine_id));
+        if (!queue_closed) Fail(st.WithContext("machine " + configs[m].machine_id));
         break;
       }
-      double sum_sq = 0;
-      for (std::size_t c : rms_columns) sum_sq += record.features[c] * record.features[c];
-      record.rms = std::sqrt(sum_sq);
-      st = slot.monitor->Observe(record.features, &record);
-      if (!st.ok()) {
-        Fail(st.WithContext("machine " + record.machine_id));
-        break;
-      }
-      ++slot.windows_done;
-      windows.fetch_add(1, std::memory_order_relaxed);
-      if (!queue.Push(std::move(record))) break;
+      slot.samples_done.store(done + static_cast<std::int64_t>(n), std::memory_order_relaxed);
       progressed = true;
     }
     lag_ms.store(static_cast<std::int64_t>(behind_s / std::max(options.speed, 1e-9) * 1000),
@@ -321,8 +281,8 @@ PipelineStats PlantPipeline::stats() const {
   out.queue_high_water = s.queue.high_water();
   out.lagging_ms = s.lag_ms.load();
   std::int64_t min_done = s.slots.empty() ? 0 : INT64_MAX;
-  for (const auto& slot : s.slots) min_done = std::min(min_done, slot->windows_done.load());
-  out.simulated_seconds = static_cast<double>(min_done) * s.window_seconds;
+  for (const auto& slot : s.slots) min_done = std::min(min_done, slot->samples_done.load());
+  out.simulated_seconds = static_cast<double>(min_done) / s.options.plant.sample_rate_hz;
   const std::int64_t elapsed = s.wall_elapsed_ns.load();
   out.wall_seconds =
       elapsed >= 0

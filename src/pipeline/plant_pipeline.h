@@ -1,9 +1,10 @@
 // PlantPipeline: the embedded pipeline of `machine-health run`, in one
-// process: simulated machines -> windows -> features -> per-machine
-// StandardScaler + Isolation Forest -> machine state -> sink.
+// process: simulated machines -> the pipeline core of each machine
+// (MachinePipeline: windows -> features -> per-machine baseline -> alarm
+// rule) -> sink.
 //
 // Threads: `threads` workers each own a fixed subset of the machines and do
-// simulation, features and scoring for them; one writer thread takes scored
+// simulation and the pipeline core for them; one writer thread takes scored
 // windows from a bounded queue and writes them to the sink in batches (one
 // transaction each). A full queue blocks the workers (backpressure), so a
 // slow sink slows the simulation instead of losing windows. Stop drains the
@@ -22,7 +23,7 @@
 #include "core/result.h"
 #include "features/window_features.h"
 #include "iforest/model.h"
-#include "pipeline/machine_monitor.h"
+#include "pipeline/machine_pipeline.h"
 #include "sim/plant.h"
 #include "sink/sink.h"
 
@@ -38,12 +39,9 @@ struct PlantPipelineOptions {
   // Event time of the first sample, ns since the epoch; 0 = wall clock at Start().
   std::int64_t start_ns = 0;
 
-  // --- features
-  std::size_t window_samples = 2560;
-  std::vector<features::Band> bands = {{0, 200}, {200, 1000}, {1000, 5000}, {5000, 12800}};
-
-  // --- scoring
-  MonitorOptions monitor;
+  // --- the pipeline core of every machine: window, features, learning,
+  // threshold and alarm rule
+  PipelineOptions pipeline;
   // A trained model used for every machine (no learning); null = learn per machine.
   std::shared_ptr<const iforest::Model> model;
 
@@ -67,7 +65,7 @@ struct PipelineStats {
 class PlantPipeline {
  public:
   // Validates options (InvalidArgument naming the option) and builds the
-  // plant, feature extractors and monitors. Takes ownership of `sink`.
+  // plant and every machine's pipeline core. Takes ownership of `sink`.
   static Result<std::unique_ptr<PlantPipeline>> Create(const PlantPipelineOptions& options,
                                                        std::unique_ptr<sink::Sink> sink);
   ~PlantPipeline();
@@ -94,10 +92,6 @@ class PlantPipeline {
   explicit PlantPipeline(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
-
-// The model columns the pipeline scores by default: per axis rms,
-// peak_to_peak, crest_factor, skewness, kurtosis and every band_rms.
-bool IsDefaultModelFeature(const std::string& feature_name);
 
 }  // namespace mh::pipeline
 

@@ -162,6 +162,37 @@ Status MachineScorer::Restore(std::shared_ptr<const Baseline> baseline) {
   return Status::OK();
 }
 
+Result<std::vector<double>> MachineScorer::TrainingScores(const iforest::Model& model) const {
+  const std::size_t n = learned_.rows, d = learned_.cols;
+  std::vector<double> s(n);
+  const auto folds = static_cast<std::size_t>(std::max(options_.calibration_folds, 0));
+  if (folds < 2 || n < 2 * folds) {
+    iforest::Scorer scorer(model);
+    scorer.ScoreSamplesBatch(learned_, s);
+    return s;
+  }
+  for (std::size_t f = 0; f < folds; ++f) {
+    const std::size_t lo = n * f / folds, hi = n * (f + 1) / folds;
+    iforest::Matrix rest, held;
+    rest.cols = held.cols = d;
+    for (std::size_t i = 0; i < n; ++i) {
+      iforest::Matrix& to = i >= lo && i < hi ? held : rest;
+      to.data.insert(to.data.end(), learned_.data.begin() + static_cast<std::ptrdiff_t>(i * d),
+                     learned_.data.begin() + static_cast<std::ptrdiff_t>((i + 1) * d));
+      ++to.rows;
+    }
+    iforest::TrainOptions to = options_.train;
+    to.seed = options_.train.seed + 1 + f;
+    auto m = iforest::Train(rest, names_, to);
+    if (!m.ok()) {
+      return Status(m.status()).WithContext("machine '" + machine_id_ + "': calibration fold");
+    }
+    iforest::Scorer scorer(*m);
+    scorer.ScoreSamplesBatch(held, std::span<double>(s).subspan(lo, hi - lo));
+  }
+  return s;
+}
+
 Status MachineScorer::FinishLearning() {
   if (learned_.rows == 0) {
     return Status::InvalidArgument("machine '" + machine_id_ + "': no learning windows");
@@ -180,9 +211,7 @@ Status MachineScorer::FinishLearning() {
   b->trained_to_ns = learned_to_ns_;
   b->rows = static_cast<std::int64_t>(learned_.rows);
   b->origin = "learned";
-  iforest::Scorer scorer(*b->model);
-  std::vector<double> s(learned_.rows);
-  scorer.ScoreSamplesBatch(learned_, s);
+  MH_ASSIGN_OR_RETURN(std::vector<double> s, TrainingScores(*b->model));
   MH_ASSIGN_OR_RETURN(b->threshold, ComputeThreshold(s, b->model->offset, options_.threshold));
   learned_ = iforest::Matrix{};
   learned_.cols = names_.size();
@@ -206,10 +235,10 @@ Result<Scored> MachineScorer::Observe(std::span<const double> row, std::int64_t 
     learned_to_ns_ = t_ns;
     learned_.data.insert(learned_.data.end(), row.begin(), row.end());
     ++learned_.rows;
-    if (options_.learning_windows == 0 || learned_.rows < options_.learning_windows) {
-      return out;
+    if (options_.learning_windows > 0 && learned_.rows >= options_.learning_windows) {
+      MH_RETURN_IF_ERROR(FinishLearning());
     }
-    MH_RETURN_IF_ERROR(FinishLearning());
+    return out;
   }
   out.learning = false;
   out.score_samples = scorer_->ScoreSamples(row);

@@ -50,7 +50,7 @@ enum class ThresholdRule : std::uint8_t {
 struct ThresholdOptions {
   ThresholdRule rule = ThresholdRule::kQuantileMargin;
   double q = 0.005;      // kQuantile, kQuantileMargin: in (0, 0.5]
-  double margin = 0.05;  // kQuantileMargin: in score units, >= 0
+  double margin = 0.02;  // kQuantileMargin: in score units, >= 0
   double z = 6;          // kRobustZ: > 0
 };
 
@@ -59,11 +59,12 @@ const char* ThresholdRuleName(ThresholdRule rule);
 Result<ThresholdRule> ParseThresholdRule(std::string_view name);
 // InvalidArgument naming the parameter (--threshold-q ...) out of range.
 Status ValidateThresholdOptions(const ThresholdOptions& options);
-// "quantile-margin q=0.005 margin=0.05".
+// "quantile-margin q=0.005 margin=0.02".
 std::string DescribeThreshold(const ThresholdOptions& options);
 
 // The decision_function value below which a window is anomalous, from the
-// training rows' score_samples and the model's offset. InvalidArgument for
+// training rows' score_samples (out-of-fold: LearnOptions) and the model's
+// offset. InvalidArgument for
 // no training scores.
 Result<double> ComputeThreshold(std::span<const double> training_score_samples, double offset,
                                 const ThresholdOptions& options);
@@ -93,6 +94,15 @@ struct LearnOptions {
   // Learning windows before the baseline is fitted; 0 = until
   // FinishLearning() (evaluate: the manifest's learn rows).
   std::size_t learning_windows = 300;
+  // The threshold's training scores are out-of-fold: the learning rows are
+  // cut into this many contiguous blocks (in time order), and each block is
+  // scored by a forest fitted on the others, so that the threshold reflects
+  // how a normal window the forest has not seen scores (in-sample scores are
+  // optimistic, the more so the fewer the rows) and how normal operation
+  // drifts within the learning stretch. 0 or 1 = in-sample scores; fewer
+  // than 2 rows per block fall back to in-sample. The baseline itself is
+  // fitted on every row.
+  int calibration_folds = 5;
   iforest::TrainOptions train;
   ThresholdOptions threshold;
 };
@@ -117,7 +127,7 @@ class MachineScorer {
 
   // Takes a window's model row (feature_names order) at event time t_ns:
   // while learning, keeps it (and fits the baseline when learning_windows
-  // are in: that window is then scored too); else scores it. Errors: a
+  // are in; that window is still a learning one); else scores it. Errors: a
   // non-finite value (InvalidArgument naming the feature), a failed fit
   // (e.g. every learning row the same: message names the machine).
   Result<Scored> Observe(std::span<const double> row, std::int64_t t_ns);
@@ -135,6 +145,9 @@ class MachineScorer {
   const std::vector<std::string>& feature_names() const { return names_; }
 
  private:
+  // score_samples of the learning rows for the threshold (out-of-fold).
+  Result<std::vector<double>> TrainingScores(const iforest::Model& model) const;
+
   std::string machine_id_;
   std::vector<std::string> names_;
   LearnOptions options_;

@@ -51,7 +51,7 @@ namespace mh::window {
 inline constexpr std::size_t kMaxWindowSamples = std::size_t{1} << 22;
 
 struct WindowOptions {
-  std::size_t window_samples = 2560;  // 4 .. kMaxWindowSamples
+  std::size_t window_samples = 512;   // 4 .. kMaxWindowSamples
   std::size_t hop_samples = 0;        // 0 = window_samples; 1 .. kMaxWindowSamples otherwise
   // Block-time continuity tolerance, in sample periods (> 0).
   double gap_tolerance = 0.5;

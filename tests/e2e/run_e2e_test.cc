@@ -186,10 +186,11 @@ TEST(RunE2ETest, DemoFlagsTheFaultyMachinesAndStoresEveryWindow) {
   EXPECT_EQ(rms->status, 200);
 
   EXPECT_EQ(child.Wait(), 0);
-  // 240 s of 0.1 s windows for 4 machines, every one stored (event time).
-  EXPECT_EQ(CountRows(db, "SELECT count(*) FROM scores"), 4 * 2400);
+  // 240 s of 20 ms windows (512 samples at 25.6 kHz) for 4 machines, every
+  // one stored (event time); the first 30 s (1500 windows) learn.
+  EXPECT_EQ(CountRows(db, "SELECT count(*) FROM scores"), 4 * 12000);
   EXPECT_EQ(CountRows(db, "SELECT count(DISTINCT machine_id) FROM scores"), 4);
-  EXPECT_EQ(CountRows(db, "SELECT count(*) FROM scores WHERE score IS NULL"), 4 * 300);
+  EXPECT_EQ(CountRows(db, "SELECT count(*) FROM scores WHERE score IS NULL"), 4 * 1500);
   EXPECT_EQ(CountRows(db,
                       "SELECT count(*) FROM machines WHERE id IN ('m3','m4') AND "
                       "state = 'anomalous'"),
@@ -198,11 +199,11 @@ TEST(RunE2ETest, DemoFlagsTheFaultyMachinesAndStoresEveryWindow) {
                       "SELECT count(*) FROM machines WHERE id IN ('m1','m2') AND "
                       "state = 'normal'"),
             2);
-  // Window starts are 100 ms apart in event time.
+  // Window starts are 20 ms apart in event time.
   EXPECT_EQ(CountRows(db,
-                      "SELECT (max(t_ns) - min(t_ns)) / 100000000 FROM scores WHERE "
+                      "SELECT (max(t_ns) - min(t_ns)) / 20000000 FROM scores WHERE "
                       "machine_id = 'm2'"),
-            2399);
+            11999);
   std::filesystem::remove_all(dir);
 }
 

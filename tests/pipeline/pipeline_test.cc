@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/bounded_queue.h"
-#include "pipeline/machine_monitor.h"
 #include "pipeline/plant_pipeline.h"
 
 namespace mh::pipeline {
@@ -70,52 +69,16 @@ TEST(BoundedQueueTest, BlocksWhenFullAndDrainsAfterClose) {
   EXPECT_EQ(q.high_water(), 2u);
 }
 
-TEST(MachineMonitorTest, LearnsThenSeparatesShiftedWindows) {
-  MonitorOptions options;
-  options.learning_windows = 200;
-  options.smoothing_windows = 10;
-  options.train.seed = 7;
-  options.train.threads = 1;
-  options.train.contamination = "0.02";  // threshold at the 2nd percentile of training scores
-  MachineMonitor monitor(options, {0, 1, 2}, {"a", "b", "c"}, nullptr);
-  std::mt19937_64 rng(1);
-  std::normal_distribution<double> noise(0, 1);
-  sink::WindowRecord record;
-  for (int i = 0; i < 200; ++i) {
-    std::vector<double> f = {noise(rng), noise(rng), 5 + noise(rng)};
-    ASSERT_TRUE(monitor.Observe(f, &record).ok());
-    EXPECT_EQ(record.state, sink::MachineState::kLearning);
-    EXPECT_TRUE(std::isnan(record.score));
-  }
-  int anomalous_windows = 0;
-  for (int i = 0; i < 100; ++i) {
-    std::vector<double> f = {noise(rng), noise(rng), 5 + noise(rng)};
-    ASSERT_TRUE(monitor.Observe(f, &record).ok());
-    anomalous_windows += record.anomaly;
-  }
-  EXPECT_EQ(record.state, sink::MachineState::kNormal);
-  EXPECT_GT(record.state_score, 0);
-  EXPECT_LT(anomalous_windows, 12);
-  for (int i = 0; i < 20; ++i) {
-    std::vector<double> f = {6 + noise(rng), 6 + noise(rng), 11 + noise(rng)};
-    ASSERT_TRUE(monitor.Observe(f, &record).ok());
-    EXPECT_TRUE(record.anomaly);
-    EXPECT_LT(record.score, 0);
-  }
-  EXPECT_EQ(record.state, sink::MachineState::kAnomalous);
-  EXPECT_LT(record.state_score, 0);
-}
-
 PlantPipelineOptions SmallPlant() {
   PlantPipelineOptions options;
   options.plant.machines = 3;
   options.plant.sample_rate_hz = 6400;
-  options.window_samples = 640;  // 0.1 s
-  options.speed = 0;             // as fast as possible
+  options.pipeline.window.window_samples = 640;  // 0.1 s
+  options.speed = 0;                             // as fast as possible
   options.duration = std::chrono::seconds(6);
-  options.monitor.learning_windows = 20;
-  options.monitor.train.n_estimators = 20;
-  options.monitor.train.threads = 1;
+  options.pipeline.learn.learning_windows = 20;
+  options.pipeline.learn.train.n_estimators = 20;
+  options.pipeline.learn.train.threads = 1;
   options.start_ns = 1'700'000'000'000'000'000;
   options.batch_max = 16;
   return options;

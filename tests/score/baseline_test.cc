@@ -42,7 +42,7 @@ TEST(ThresholdTest, ValidatesAndParses) {
   EXPECT_EQ(*ParseThresholdRule("robust-z"), ThresholdRule::kRobustZ);
   EXPECT_FALSE(ParseThresholdRule("max").ok());
   o = ThresholdOptions{};
-  EXPECT_EQ(DescribeThreshold(o), "quantile-margin q=0.005 margin=0.05");
+  EXPECT_EQ(DescribeThreshold(o), "quantile-margin q=0.005 margin=0.02");
   std::vector<double> none;
   o.rule = ThresholdRule::kQuantile;
   EXPECT_FALSE(ComputeThreshold(none, -0.5, o).ok());
@@ -81,7 +81,7 @@ TEST(MachineScorerTest, LearnsThenScoresWithVersionAndThreshold) {
   EXPECT_TRUE(m.learning());
   auto last = m.Observe(Row(rng), 199);
   ASSERT_TRUE(last.ok());
-  EXPECT_FALSE(last->learning);
+  EXPECT_TRUE(last->learning);  // the 200th window completes learning
   ASSERT_NE(m.baseline(), nullptr);
   EXPECT_EQ(m.baseline()->version, 3);
   EXPECT_EQ(m.baseline()->rows, 200);

@@ -647,7 +647,7 @@ class KafkaTlsTest : public ::testing::Test {
   // A publisher address for the server; `query` is appended.
   std::string Address(const std::string& query) const {
     return "kafka://127.0.0.1:" + std::to_string(port_) + "/" + kTopic +
-           "?security_protocol=ssl&timeout_ms=1500" + query;
+           "?security_protocol=ssl&timeout_ms=3000" + query;
   }
 
   std::vector<std::string> ReceivedByServer() const {

@@ -1,0 +1,54 @@
+// The pipeline options of every command that runs the pipeline core
+// (pipeline/machine_pipeline.h): window, hop, bands, feature set and naming,
+// learning, threshold rule and alarm rule, registered once with one help
+// text and turned into pipeline::PipelineOptions in one place.
+#ifndef MH_APP_PIPELINE_OPTIONS_H_
+#define MH_APP_PIPELINE_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "core/result.h"
+#include "pipeline/machine_pipeline.h"
+
+namespace CLI {
+class App;
+}
+
+namespace mh::app {
+
+// Defaults: the evidence for window, threshold and alarm rule is in
+// docs/evaluation.md (tools/eval_rules.py).
+struct PipelineArgs {
+  std::int64_t window = 512;
+  std::int64_t hop = 0;  // 0 = the window
+  std::string bands;     // "" = the defaults fitted to each rate
+  std::string set = "basic";
+  std::string names = "default";
+  std::int64_t learning_windows = 300;
+  std::int64_t trees = 100;
+  std::uint64_t seed = 42;
+  std::string threshold = "quantile-margin";
+  double threshold_q = 0.005;
+  double threshold_margin = 0.02;
+  double threshold_z = 6;
+  std::int64_t calibration_folds = 5;
+  std::int64_t alarm_k = 3;
+  std::int64_t alarm_n = 5;
+  std::int64_t alarm_m = 5;
+};
+
+// What to register: `learning` adds --learning-windows (run; evaluate's
+// manifest says which rows learn).
+struct PipelineOptionSet {
+  bool learning = true;
+};
+
+void AddPipelineOptions(CLI::App& sub, PipelineArgs& args, PipelineOptionSet set = {});
+
+// InvalidArgument (a usage error) naming the option.
+Result<pipeline::PipelineOptions> MakePipelineOptions(const PipelineArgs& args);
+
+}  // namespace mh::app
+
+#endif  // MH_APP_PIPELINE_OPTIONS_H_

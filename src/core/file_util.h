@@ -1,0 +1,23 @@
+// Files written whole or not at all.
+//
+// Thread safety: free functions; two writers of one path race (the last
+// rename wins), each file is always complete.
+#ifndef MH_CORE_FILE_UTIL_H_
+#define MH_CORE_FILE_UTIL_H_
+
+#include <string>
+#include <string_view>
+
+#include "core/status.h"
+
+namespace mh {
+
+// Writes `bytes` to "<path>.tmp", flushes it to disk (fsync), then renames
+// it to `path`: a reader sees the old file or the new one, never a part.
+// IOError naming the file and the system's reason; the temporary file is
+// removed on failure.
+Status WriteFileAtomic(const std::string& path, std::string_view bytes);
+
+}  // namespace mh
+
+#endif  // MH_CORE_FILE_UTIL_H_

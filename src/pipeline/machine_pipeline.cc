@@ -1,0 +1,141 @@
+#include "pipeline/machine_pipeline.h"
+
+#include <algorithm>
+#include <cmath>
+#include <utility>
+
+#include "core/strings.h"
+
+namespace mh::pipeline {
+
+Status ValidatePipelineOptions(const PipelineOptions& o) {
+  MH_RETURN_IF_ERROR(window::ValidateWindowOptions(o.window));
+  MH_RETURN_IF_ERROR(score::ValidateThresholdOptions(o.learn.threshold));
+  MH_RETURN_IF_ERROR(alarm::ValidateAlarmRule(o.alarm));
+  return Status::OK();
+}
+
+Result<std::unique_ptr<MachinePipeline>> MachinePipeline::Create(const PipelineOptions& options,
+                                                                 MachineSpec spec) {
+  MH_RETURN_IF_ERROR(ValidatePipelineOptions(options));
+  features::FeatureStageOptions fo = options.features;
+  fo.window_samples = options.window.window_samples;
+  auto fopts = features::MakeFeatureOptions(fo, spec.shape);
+  if (!fopts.ok()) {
+    return Status(fopts.status()).WithContext("machine '" + spec.machine_id + "'");
+  }
+  MH_ASSIGN_OR_RETURN(auto extractor, features::WindowFeatureExtractor::Create(*fopts));
+  const std::vector<std::string>& names = extractor->names();
+  std::vector<std::string> model_names = spec.baseline != nullptr
+                                             ? spec.baseline->model->feature_names
+                                             : features::DefaultModelFeatures(names);
+  std::vector<features::ModelFeatureSource> model_columns;
+  std::string missing;
+  for (const std::string& want : model_names) {
+    auto source = features::ResolveModelFeature(want, names);
+    if (!source.ok()) {
+      missing += (missing.empty() ? "" : ", ") + want;
+      continue;
+    }
+    model_columns.push_back(*source);
+  }
+  if (!missing.empty()) {
+    return Status::InvalidArgument("machine '" + spec.machine_id +
+                                   "': the assigned model needs features the pipeline does not "
+                                   "compute: " +
+                                   missing);
+  }
+  MH_ASSIGN_OR_RETURN(alarm::AlarmTracker tracker,
+                      alarm::AlarmTracker::Create(spec.machine_id, options.alarm));
+  auto scorer = std::make_unique<score::MachineScorer>(spec.machine_id, std::move(model_names),
+                                                       options.learn);
+  if (spec.baseline != nullptr) MH_RETURN_IF_ERROR(scorer->Restore(spec.baseline));
+  return std::unique_ptr<MachinePipeline>(
+      new MachinePipeline(options, std::move(spec), std::move(extractor), std::move(model_columns),
+                          std::move(tracker), std::move(scorer)));
+}
+
+MachinePipeline::MachinePipeline(const PipelineOptions& options, MachineSpec spec,
+                                 std::unique_ptr<features::WindowFeatureExtractor> extractor,
+                                 std::vector<features::ModelFeatureSource> model_columns,
+                                 alarm::AlarmTracker tracker,
+                                 std::unique_ptr<score::MachineScorer> scorer)
+    : options_(options),
+      spec_(std::move(spec)),
+      windower_(options.window),
+      extractor_(std::move(extractor)),
+      model_columns_(std::move(model_columns)),
+      tracker_(std::move(tracker)),
+      scorer_(std::move(scorer)) {
+  std::vector<std::string> names;
+  for (const std::string& n : extractor_->names()) {
+    names.push_back(features::OutputFeatureName(options_.features, n));
+  }
+  feature_names_ = std::make_shared<const std::vector<std::string>>(std::move(names));
+  for (const std::string& c : spec_.shape.channels) {
+    const auto& n = extractor_->names();
+    auto it = std::find(n.begin(), n.end(), "rms_" + c);
+    if (it != n.end()) rms_columns_.push_back(static_cast<std::size_t>(it - n.begin()));
+  }
+  model_row_.resize(model_columns_.size());
+}
+
+MachinePipeline::~MachinePipeline() = default;
+
+Status MachinePipeline::Add(window::Block block, const Output& out) {
+  if (block.fs_hz != spec_.shape.fs_hz) {
+    return Status::InvalidArgument("machine '" + spec_.machine_id + "': samples at " +
+                                   FormatDouble(block.fs_hz) + " hz, the machine's rate is " +
+                                   FormatDouble(spec_.shape.fs_hz) + " hz");
+  }
+  if (block.channels.size() != spec_.shape.channels.size()) {
+    return Status::InvalidArgument(
+        "machine '" + spec_.machine_id + "': " + std::to_string(block.channels.size()) +
+        " channels, the machine has " + std::to_string(spec_.shape.channels.size()));
+  }
+  block.stream = spec_.machine_id;
+  return windower_.Add(block, [&](const window::Window& w) { return OnWindow(w, out); });
+}
+
+void MachinePipeline::EndStream() { windower_.EndStream(spec_.machine_id); }
+
+Status MachinePipeline::FinishLearning() {
+  if (!scorer_->learning()) return Status::OK();
+  return scorer_->FinishLearning();
+}
+
+Status MachinePipeline::OnWindow(const window::Window& w, const Output& out) {
+  WindowResult r;
+  r.first_sample = w.first_sample;
+  r.first_tag = w.first_tag;
+  sink::WindowRecord& rec = r.record;
+  rec.machine_id = spec_.machine_id;
+  rec.window_start_ns = w.start_ns;
+  rec.feature_names = feature_names_;
+  rec.features.resize(feature_names_->size());
+  Status s = extractor_->Compute(w.channels, rec.features);
+  if (!s.ok()) return s.WithContext("machine '" + spec_.machine_id + "'");
+  double sum_sq = 0;
+  for (std::size_t c : rms_columns_) sum_sq += rec.features[c] * rec.features[c];
+  rec.rms = std::sqrt(sum_sq);
+  for (std::size_t i = 0; i < model_columns_.size(); ++i) {
+    model_row_[i] = features::ModelFeatureValue(model_columns_[i], rec.features);
+  }
+  MH_ASSIGN_OR_RETURN(r.scored, scorer_->Observe(model_row_, w.start_ns));
+  if (r.scored.learning) {
+    rec.state = sink::MachineState::kLearning;
+  } else {
+    rec.score = r.scored.score;
+    rec.score_samples = r.scored.score_samples;
+    rec.anomaly = r.scored.anomalous;
+    rec.threshold = r.scored.threshold;
+    rec.state_score = r.scored.score;
+    MH_ASSIGN_OR_RETURN(r.alarm,
+                        tracker_.Observe({w.start_ns, r.scored.score, r.scored.anomalous}));
+    rec.state = r.alarm->state == alarm::AlarmState::kAlarm ? sink::MachineState::kAnomalous
+                                                            : sink::MachineState::kNormal;
+  }
+  return out(r);
+}
+
+}  // namespace mh::pipeline

@@ -1,0 +1,111 @@
+// MachinePipeline: the pipeline core for one machine, the same code under
+// `run` (simulated and live sensors), `score --from` and `evaluate`:
+//
+//   samples --> window::Windower --> features::WindowFeatureExtractor
+//           --> score::MachineScorer (learning, then baseline + threshold)
+//           --> alarm::AlarmTracker (K of N anomalous opens, M normal close)
+//           --> one WindowResult per window, for the sinks
+//
+// Options are declared once (PipelineOptions; the CLI registration shared
+// by the commands is app/pipeline_options.h). The machine's own facts
+// (rate, channels, shaft speed, bearing, an assigned model) come from its
+// MachineSpec (the registry, a manifest row, the simulator).
+//
+// Thread safety: none; one MachinePipeline is used by one thread at a time.
+#ifndef MH_PIPELINE_MACHINE_PIPELINE_H_
+#define MH_PIPELINE_MACHINE_PIPELINE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "alarm/alarm_tracker.h"
+#include "core/result.h"
+#include "features/feature_stage.h"
+#include "features/window_features.h"
+#include "score/baseline.h"
+#include "sink/window_record.h"
+#include "window/windower.h"
+
+namespace mh::pipeline {
+
+// Everything the stages need that is not a fact of one machine.
+struct PipelineOptions {
+  window::WindowOptions window;
+  features::FeatureStageOptions features;  // features.window_samples follows window
+  score::LearnOptions learn;
+  alarm::AlarmRule alarm;
+};
+
+// InvalidArgument naming the option, for any stage's options.
+Status ValidatePipelineOptions(const PipelineOptions& options);
+
+struct MachineSpec {
+  std::string machine_id;
+  features::StreamShape shape;  // fs, channels, rpm, bearing
+  // An assigned baseline (a `train` model, a .joblib, a stored baseline):
+  // scoring starts at once, nothing is learned.
+  std::shared_ptr<const score::Baseline> baseline;
+};
+
+// One window after every stage.
+struct WindowResult {
+  sink::WindowRecord record;  // features, scores, state (learning / normal / anomalous = alarm)
+  score::Scored scored;
+  std::optional<alarm::AlarmUpdate> alarm;  // set once the window was scored
+  std::uint64_t first_sample = 0;           // window::Window::first_sample
+  std::uint64_t first_tag = 0;              // window::Window::first_tag
+};
+
+class MachinePipeline {
+ public:
+  using Output = std::function<Status(WindowResult&)>;
+
+  // InvalidArgument for bad options or a shape the feature stage refuses
+  // (naming the option), or an assigned baseline whose features the stage
+  // does not compute.
+  static Result<std::unique_ptr<MachinePipeline>> Create(const PipelineOptions& options,
+                                                         MachineSpec spec);
+  ~MachinePipeline();
+
+  // Adds a block of samples (block.stream is ignored: the machine's id is
+  // used); calls `out` for every window it completes. The block's channels
+  // are the spec's, in order; fs must be the spec's (InvalidArgument
+  // otherwise).
+  Status Add(window::Block block, const Output& out);
+  // End of a continuous stretch (a snapshot file): held samples are dropped.
+  void EndStream();
+  // Fits the baseline from the windows learned so far (evaluate: the end of
+  // the manifest's learn rows).
+  Status FinishLearning();
+
+  const MachineSpec& spec() const { return spec_; }
+  const std::vector<std::string>& feature_names() const { return *feature_names_; }
+  const std::vector<std::string>& model_feature_names() const { return scorer_->feature_names(); }
+  score::MachineScorer& scorer() { return *scorer_; }
+  const alarm::AlarmTracker& alarm() const { return tracker_; }
+  window::WindowStats window_stats() const { return windower_.total(); }
+
+ private:
+  MachinePipeline(const PipelineOptions& options, MachineSpec spec,
+                  std::unique_ptr<features::WindowFeatureExtractor> extractor,
+                  std::vector<features::ModelFeatureSource> model_columns,
+                  alarm::AlarmTracker tracker, std::unique_ptr<score::MachineScorer> scorer);
+  Status OnWindow(const window::Window& w, const Output& out);
+
+  PipelineOptions options_;
+  MachineSpec spec_;
+  window::Windower windower_;
+  std::unique_ptr<features::WindowFeatureExtractor> extractor_;
+  std::shared_ptr<const std::vector<std::string>> feature_names_;
+  std::vector<features::ModelFeatureSource> model_columns_;  // per model feature
+  std::vector<std::size_t> rms_columns_;                     // rms_<input channel>
+  alarm::AlarmTracker tracker_;
+  std::unique_ptr<score::MachineScorer> scorer_;
+  std::vector<double> model_row_;
+};
+
+}  // namespace mh::pipeline
+
+#endif  // MH_PIPELINE_MACHINE_PIPELINE_H_
