@@ -1,9 +1,7 @@
 #include "replay/dir_source.h"
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -12,12 +10,11 @@
 #include <sstream>
 #include <thread>
 
-#include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "codec/waveform_binary.h"
+#include "core/file_util.h"
 #include "core/strings.h"
 #include "core/table.h"
 #include "core/time_util.h"
@@ -25,6 +22,7 @@
 #include "log/log.h"
 #include "replay/input_files.h"
 #include "replay/sample_columns.h"
+#include "replay/sample_file.h"
 #include "replay/table_file.h"
 
 namespace mh::replay {
@@ -75,10 +73,6 @@ std::int64_t NearestTimeOfDay(std::int64_t tod_ns, std::int64_t near_ns) {
   return best;
 }
 
-Status AsData(const Status& s) {
-  return s.IsInvalidArgument() ? Status::Corruption(s.message()) : s;
-}
-
 // Reads one snapshot file into a binary waveform record (machine = sensor
 // id). Errors name the file.
 Status ReadSnapshot(const DirSourceOptions& o, const FileEntry& f, std::string* payload,
@@ -96,20 +90,6 @@ Status ReadSnapshot(const DirSourceOptions& o, const FileEntry& f, std::string* 
                         ChooseDefaultChannels(shown, cols, batch, "?channels="));
     names = std::move(chosen.channels);
   }
-  std::vector<std::size_t> index;
-  for (const std::string& c : names) {
-    const std::ptrdiff_t i = FindColumn(cols, c);
-    if (i < 0) {
-      std::string all;
-      for (const TableColumnInfo& info : cols) all += (all.empty() ? "" : ", ") + info.name;
-      if (all.size() > 400) all = all.substr(0, 400) + "...";
-      return Status::Corruption(shown + ": no column '" + c + "' (columns: " + all + ")");
-    }
-    const auto u = static_cast<std::size_t>(i);
-    if (!IsSampleKind(cols[u].kind)) return NotNumericError(shown, batch, u);
-    index.push_back(u);
-  }
-
   // Event time of the first row (see the header for the order).
   const std::ptrdiff_t ts_col = FindColumn(cols, "timestamp");
   const std::vector<std::size_t> tod =
@@ -133,34 +113,13 @@ Status ReadSnapshot(const DirSourceOptions& o, const FileEntry& f, std::string* 
     *event_ns = f.mtime_ns;
   }
 
-  std::vector<std::vector<double>> samples(names.size());
-  for (;;) {
-    if (batch.rows == 0) break;
-    for (std::size_t c = 0; c < index.size(); ++c) {
-      const TableColumn& col = batch.columns[index[c]];
-      std::vector<double>& out = samples[c];
-      if (out.size() + batch.rows > o.max_samples_per_channel) {
-        return Status::Corruption(shown + ": more than " +
-                                  std::to_string(o.max_samples_per_channel) +
-                                  " samples (rows), the most one event holds");
-      }
-      for (std::size_t r = 0; r < batch.rows; ++r) {
-        auto where = [&] {
-          return shown + ": row " +
-                 std::to_string(batch.first_row + static_cast<std::int64_t>(r) + 1) + ": column '" +
-                 names[c] + "'";
-        };
-        if (!col.valid[r]) return Status::Corruption(where() + " is null");
-        const double v =
-            col.info.kind == ValueKind::kDouble ? col.doubles[r] : static_cast<double>(col.ints[r]);
-        if (!std::isfinite(v)) {
-          return Status::Corruption(where() + ": '" + FormatDouble(v) + "' is not a finite number");
-        }
-        out.push_back(v);
-      }
-    }
-    MH_RETURN_IF_ERROR(AsData(reader->Next(&batch).status()));
-  }
+  // The samples: the one reader of snapshot files (replay/sample_file.h),
+  // from the rows already read on.
+  SampleFileOptions so;
+  so.channels = names;
+  so.max_rows = o.max_samples_per_channel;
+  MH_ASSIGN_OR_RETURN(const SampleFile file,
+                      ReadSamples(*reader, batch, /*have_first=*/true, shown, so));
   codec::WaveformHeader h;
   h.sensor_id = f.machine;
   h.has_timestamp = true;
@@ -172,41 +131,9 @@ Status ReadSnapshot(const DirSourceOptions& o, const FileEntry& f, std::string* 
                               "' (add ?fs=HZ or the machine to the registry)");
   }
   h.type = codec::SampleType::kFloat64;
-  Status s = codec::AppendWaveformBinary(h, names, samples, o.max_samples_per_channel, payload);
+  Status s = codec::AppendWaveformBinary(h, file.channels, file.samples, o.max_samples_per_channel,
+                                         payload);
   if (!s.ok()) return Status::Corruption(shown + ": " + s.message());
-  return Status::OK();
-}
-
-// Writes `text` to `path` atomically: PATH.tmp, fsync, rename, fsync of the
-// folder.
-Status WriteFileAtomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return Status::IOError(tmp + ": cannot create: " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const std::string why = std::strerror(errno);
-      ::close(fd);
-      return Status::IOError(tmp + ": cannot write: " + why);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    return Status::IOError(tmp + ": cannot sync: " + std::strerror(errno));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::IOError(path + ": cannot rename " + tmp + " to it: " + std::strerror(errno));
-  }
-  std::string folder = fs::path(path).parent_path().string();
-  if (folder.empty()) folder = ".";
-  const int dfd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    (void)::fsync(dfd);
-    ::close(dfd);
-  }
   return Status::OK();
 }
 
@@ -248,7 +175,7 @@ class DirSubscriber final : public transport::Subscriber {
     for (const auto& [machine, name] : handed_) {
       text += PercentEncode(machine) + " " + PercentEncode(name) + "\n";
     }
-    Status s = WriteFileAtomically(state_path_, text);
+    Status s = WriteFileAtomic(state_path_, text);
     if (!s.ok()) return Status::Unavailable("dir: progress not saved: " + s.message());
     committed_ = handed_;
     return Status::OK();

@@ -205,18 +205,27 @@ TEST(DirSource, AnIncompleteOrTemporaryFileIsNotTakenEarly) {
   fs::remove_all(dir, ec);
 }
 
+// The decoder's reason for a message.
+std::string DecodeMessage(const transport::Message& m) {
+  pipeline::EventDecoder d;
+  return d.Decode(m.payload).message();
+}
+
 TEST(DirSource, ABadFileBecomesADeadLetterReasonNamingItAndTheSourceGoesOn) {
   const std::string dir = testing::MakeTempDir("dir-source");
   WriteText(dir + "/1.csv", "name,note\nx,y\n");  // no numeric channel
   WriteText(dir + "/2.csv", "v\n1\n2\nabc\n");    // a bad cell
   WriteText(dir + "/3.csv", "");                  // empty
   WriteText(dir + "/4.csv", "v\n7\n");
+  WriteText(dir + "/5.csv", "v\n1\n2\n3\n4\n");  // more rows than an event holds here
   DirSourceOptions o = Fast(dir);
   o.once = true;
+  o.max_samples_per_channel = 3;
   auto src = Open(o);
-  const auto got = PollFor(*src, 4);
-  ASSERT_EQ(got.size(), 4u);
+  const auto got = PollFor(*src, 5);
+  ASSERT_EQ(got.size(), 5u);
   EXPECT_TRUE(src->AtEnd());
+  EXPECT_THAT(DecodeMessage(got[4]), HasSubstr(dir + "/5.csv: more than 3 samples"));
   pipeline::EventDecoder d;
   for (int i = 0; i < 3; ++i) {
     const Status s = d.Decode(got[static_cast<std::size_t>(i)].payload);
