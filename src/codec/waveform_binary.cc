@@ -107,6 +107,15 @@ Status AppendWaveformBinary(const WaveformHeader& h, std::span<const std::string
                        (int16 ? " must be finite and > 0" : " must be 1 for float samples"));
   }
 
+  std::size_t bytes = kWaveformBinaryHeaderBytes + 2 + h.sensor_id.size();
+  for (const std::string& name : names) bytes += 2 + name.size();
+  bytes += names.size() * n * SampleBytes(h.type);  // <= 256 x max x 8: no overflow
+  if (bytes > kMaxPayloadBytes) {
+    return EncodeError(std::to_string(names.size()) + " x " + std::to_string(n) +
+                       " samples make a record of " + std::to_string(bytes) +
+                       " bytes, more than the limit of " + std::to_string(kMaxPayloadBytes));
+  }
+
   const std::size_t start = out->size();
   out->append(kMagic, 4);
   Put<std::uint8_t>(kWaveformBinaryVersion, out);

@@ -40,6 +40,9 @@ inline constexpr std::size_t kMaxBinaryChannels = 256;
 // Most samples per channel of one waveform event, in either form
 // (pipeline::kMaxSamplesPerChannel is this value).
 inline constexpr std::size_t kMaxWaveformSamples = std::size_t{1} << 22;
+// Largest event payload, in either form (pipeline::kMaxEventBytes is this
+// value).
+inline constexpr std::size_t kMaxPayloadBytes = std::size_t{64} << 20;
 
 // Serialized (byte 5): explicit values.
 enum class SampleType : std::uint8_t { kInt16 = 1, kFloat32 = 2, kFloat64 = 3 };
@@ -71,7 +74,8 @@ bool IsWaveformBinary(std::string_view payload);
 // round(v / scale), which must fit in int16. InvalidArgument naming the
 // field, channel and sample for anything the decoder would refuse (empty or
 // bad UTF-8 names, unequal lengths, a non-finite sample, a value outside the
-// type's range); *out is then unchanged.
+// type's range, a record larger than kMaxPayloadBytes); *out is then
+// unchanged.
 Status AppendWaveformBinary(const WaveformHeader& header, std::span<const std::string> names,
                             std::span<const std::vector<double>> channels,
                             std::size_t max_samples_per_channel, std::string* out);

@@ -47,7 +47,7 @@
 
 namespace mh::pipeline {
 
-inline constexpr std::size_t kMaxEventBytes = 64u << 20;
+inline constexpr std::size_t kMaxEventBytes = codec::kMaxPayloadBytes;
 inline constexpr std::size_t kMaxSamplesPerChannel = codec::kMaxWaveformSamples;
 // Readable bytes past the end of a payload that let Decode parse in place
 // (simdjson's SIMDJSON_PADDING; transport::kPayloadPadding provides them).

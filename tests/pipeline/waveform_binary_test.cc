@@ -366,6 +366,25 @@ TEST(WaveformBinary, EncoderRefusesWhatTheDecoderWould) {
   EXPECT_THAT(encode().message(), HasSubstr("float32 range"));
   e = MakeEvent(SampleType::kFloat64, 101);
   EXPECT_THAT(encode().message(), HasSubstr("101 samples per channel"));
+  // Two channels of the most samples as float64 exceed the 64 MiB payload
+  // limit; as float32 they fit.
+  Event big;
+  big.header = MakeEvent(SampleType::kFloat64, 1).header;
+  big.names = {"a", "b"};
+  big.channels.assign(2, std::vector<double>(kMaxSamplesPerChannel, 0.5));
+  out.clear();
+  EXPECT_THAT(
+      codec::AppendWaveformBinary(big.header, big.names, big.channels, kMaxSamplesPerChannel, &out)
+          .message(),
+      HasSubstr("more than the limit of 67108864"));
+  EXPECT_TRUE(out.empty());
+  big.header.type = SampleType::kFloat32;
+  EXPECT_TRUE(
+      codec::AppendWaveformBinary(big.header, big.names, big.channels, kMaxSamplesPerChannel, &out)
+          .ok());
+  EventDecoder d;
+  ASSERT_TRUE(d.Decode(out).ok());
+  EXPECT_EQ(d.event().channels[1].size(), kMaxSamplesPerChannel);
 }
 
 }  // namespace
