@@ -10,6 +10,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "codec/waveform_binary.h"
 #include "features/feature_stage.h"
 #include "features/window_features.h"
 #include "iforest/scorer.h"
@@ -130,6 +131,38 @@ void BM_DecodeWaveformEvent(benchmark::State& state) {
                          benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_DecodeWaveformEvent)->ArgsProduct({{-1, 3}, {0, 1}});
+
+// The same tri-axial event (3 x 2560 samples, full doubles) as a binary
+// payload (codec/waveform_binary.h): range(0) is the sample type, 1 int16
+// (scale 1/4096 g), 2 float32, 3 float64.
+void BM_DecodeBinaryWaveform(benchmark::State& state) {
+  const std::vector<std::string> channels = {"ax", "ay", "az"};
+  std::vector<std::vector<double>> samples(3, std::vector<double>(kWindow));
+  std::mt19937_64 rng(3);
+  bench::FillWaveform(rng, -1, samples);
+  codec::WaveformHeader h;
+  h.sensor_id = "m1";
+  h.has_timestamp = true;
+  h.timestamp_ns = 1761519890000000000;
+  h.fs_hz = 25600;
+  h.type = static_cast<codec::SampleType>(state.range(0));
+  h.scale = h.type == codec::SampleType::kInt16 ? 1.0 / 4096 : 1.0;
+  std::string payload;
+  if (!codec::AppendWaveformBinary(h, channels, samples, pipeline::kMaxSamplesPerChannel, &payload)
+           .ok()) {
+    std::abort();
+  }
+  pipeline::EventDecoder decoder;
+  for (auto _ : state) {
+    if (!decoder.Decode(payload).ok()) std::abort();
+    benchmark::DoNotOptimize(decoder.event().channels[2].data());
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(payload.size()));
+  state.counters["samples"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * 3 * static_cast<double>(kWindow),
+                         benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_DecodeBinaryWaveform)->Arg(1)->Arg(2)->Arg(3);
 
 void BM_DecodeFeatureEvent(benchmark::State& state) {
   // The prototype's feature event: 12 features.

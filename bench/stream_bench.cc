@@ -26,8 +26,9 @@
 //     rate the scorer reaches when the store keeps up.
 //  2. raw tri-axial waveforms: W events of 3 x 2560 samples (fs 25.6 kHz),
 //     windowed, featured, scored and written. Samples per second as above;
-//     twice: samples as full doubles, and rounded to 3 decimals of g as the
-//     recordings in ../shared/data are stored.
+//     three times: samples as full doubles, rounded to 3 decimals of g as the
+//     recordings in ../shared/data are stored, and as binary float64
+//     payloads (codec/waveform_binary.h).
 //  3. latency: events published at half the rate measured in 1, each
 //     stamped with its publish time; the scorer writes to InfluxDB and then
 //     to a Kafka scores topic (targets are written in order, so a score on
@@ -57,6 +58,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "codec/waveform_binary.h"
 #include "core/time_util.h"
 #include "core/uri.h"
 #include "replay/event_json.h"
@@ -137,12 +139,13 @@ class Bench {
     testing::KafkaMockCluster::Options ko;
     ko.brokers = 3;
     ko.topics = {{"telemetry", 6},  {"telemetry2", 6}, {"telemetry3", 6}, {"telemetry4", 6},
-                 {"telemetry5", 6}, {"wave", 6},       {"wave3", 6},      {"idle", 6},
-                 {"lat", 6},        {"scores", 6},     {"latv", 6},       {"scoresv", 6}};
+                 {"telemetry5", 6}, {"wave", 6},       {"wave3", 6},      {"waveb", 6},
+                 {"idle", 6},       {"lat", 6},        {"scores", 6},     {"latv", 6},
+                 {"scoresv", 6}};
     kafka_ = Check(testing::KafkaMockCluster::Start(ko), "kafka mock");
     influx_ = Check(testing::InfluxdbService::Launch(), "influxd");
-    for (const char* db :
-         {"features", "features2", "features3", "features4", "wave", "wave3", "lat", "proto"}) {
+    for (const char* db : {"features", "features2", "features3", "features4", "wave", "wave3",
+                           "waveb", "lat", "proto"}) {
       Check(influx_->CreateDatabase(db), "create database");
     }
     TrainModels();
@@ -161,6 +164,7 @@ class Bench {
     if (a_.waveform_events > 0) {
       Waveforms("wave", -1);
       Waveforms("wave3", 3);
+      Waveforms("waveb", -1, /*binary=*/true);
     }
     if (a_.latency_seconds > 0) {
       const bool asked = a_.latency_rate > 0;
@@ -455,7 +459,9 @@ class Bench {
   // case for JSON number parsing); else rounded to that many decimals, as
   // accelerometer recordings are usually stored (FEMTO and IMS in
   // ../shared/data: 3 decimals of g).
-  void Waveforms(const std::string& topic, int decimals) {
+  // binary: the same samples as binary float64 payloads
+  // (codec/waveform_binary.h) instead of JSON.
+  void Waveforms(const std::string& topic, int decimals, bool binary = false) {
     constexpr long kRound = 100;
     auto pub = Publisher(topic);
     const std::vector<std::string> channels = {"ax", "ay", "az"};
@@ -476,9 +482,21 @@ class Bench {
         const std::string id = "m" + std::to_string(i % 20);
         transport::OutgoingMessage m;
         m.key = id;
-        replay::AppendWaveformEventJson(
-            {id, 1761519890.0 + static_cast<double>(i) * 0.1, 25600, channels, samples},
-            &m.payload);
+        if (binary) {
+          codec::WaveformHeader h;
+          h.sensor_id = id;
+          h.has_timestamp = true;
+          h.timestamp_ns = 1761519890000000000 + i * 100000000;
+          h.fs_hz = 25600;
+          h.type = codec::SampleType::kFloat64;
+          Check(codec::AppendWaveformBinary(h, channels, samples, codec::kMaxWaveformSamples,
+                                            &m.payload),
+                "encode");
+        } else {
+          replay::AppendWaveformEventJson(
+              {id, 1761519890.0 + static_cast<double>(i) * 0.1, 25600, channels, samples},
+              &m.payload);
+        }
         bytes += m.payload.size();
         batch.push_back(std::move(m));
       }
@@ -502,10 +520,12 @@ class Bench {
     const double later_cpu = cpu - cpu_first_round;
     std::printf(
         "2. raw waveforms, samples %s: %ld events x 3 channels x 2560 samples (%.1f M samples, "
-        "%.0f MB of JSON), in rounds of %ld\n",
-        decimals < 0 ? "as full doubles"
-                     : ("rounded to " + std::to_string(decimals) + " decimals").c_str(),
-        a_.waveform_events, total_samples / 1e6, static_cast<double>(bytes) / 1e6, kRound);
+        "%.0f MB of %s), in rounds of %ld\n",
+        binary         ? "as binary float64 payloads"
+        : decimals < 0 ? "as full doubles"
+                       : ("rounded to " + std::to_string(decimals) + " decimals").c_str(),
+        a_.waveform_events, total_samples / 1e6, static_cast<double>(bytes) / 1e6,
+        binary ? "binary" : "JSON", kRound);
     std::printf(
         "   Kafka -> decode -> features -> score -> InfluxDB: %.1f M samples/s wall "
         "(%.2f s, 250 ms polling granularity per round); scorer CPU %.2f s (incl. group "

@@ -7,6 +7,7 @@
 #include "core/strings.h"
 #include "notify/publisher_notifier.h"
 #include "notify/webhook_notifier.h"
+#include "replay/dir_source.h"
 #include "sink/influxdb/influxdb_sink.h"
 #include "sink/sqlite/sqlite_sink.h"
 #include "sink/transport_sink.h"
@@ -76,6 +77,11 @@ Result<std::unique_ptr<transport::Subscriber>> OpenSubscriber(const Uri& uri) {
     MH_RETURN_IF_ERROR(uri.CheckParams({}));
     return transport::NewJsonLinesFileSubscriber(uri.path);
   }
+  if (uri.scheme == "dir") {
+    MH_ASSIGN_OR_RETURN(const replay::DirSourceOptions options,
+                        replay::DirSourceOptionsFromUri(uri));
+    return replay::NewDirSubscriber(options);
+  }
   if (uri.scheme == "inproc") {
     if (uri.path.empty()) return NeedPath(uri);
     return transport::NewInprocSubscriber(uri.path);
@@ -94,7 +100,7 @@ Result<std::unique_ptr<transport::Subscriber>> OpenSubscriber(const Uri& uri) {
     return NotBuilt(uri, "MH_WITH_MQTT=ON");
 #endif
   }
-  return Unknown(uri, "source", "kafka, eventhubs, mqtt, mqtts, jsonl, inproc");
+  return Unknown(uri, "source", "kafka, eventhubs, mqtt, mqtts, jsonl, dir, inproc");
 }
 
 Result<std::unique_ptr<sink::Sink>> OpenSink(const Uri& uri, std::ostream& stdout_stream) {

@@ -2,7 +2,8 @@
 // address scheme (style: explicit registration, no static self-registration;
 // optional plugins behind MH_WITH_KAFKA / MH_WITH_MQTT).
 //
-//   sources (--from)          kafka:// eventhubs:// mqtt:// mqtts:// jsonl:PATH inproc:NAME
+//   sources (--from)          kafka:// eventhubs:// mqtt:// mqtts:// jsonl:PATH dir:PATH
+//                             inproc:NAME
 //   publishers (replay --to,  kafka:// eventhubs:// mqtt:// mqtts:// jsonl:PATH inproc:NAME -
 //     --dead-letter)
 //   sinks (score --to)        influxdb:// influxdb2:// influxdbs:// influxdb2s:// sqlite:PATH

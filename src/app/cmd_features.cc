@@ -48,6 +48,7 @@
 #include "features/window_features.h"
 #include "log/log.h"
 #include "replay/input_files.h"
+#include "replay/sample_columns.h"
 #include "replay/table_file.h"
 
 namespace mh::app {
@@ -243,80 +244,25 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   return o;
 }
 
-// Column names (lowercase) that are never channels by default: time, date,
-// index and id columns. See IsTimeOrIndexColumn.
-constexpr std::string_view kTimeOrIndexNames[] = {
-    "index",       "idx",        "id",       "i",         "n",      "t",         "time",
-    "times",       "ts",         "datetime", "date",      "epoch",  "unix",      "unix_time",
-    "elapsed",     "sample",     "samples",  "sample_no", "row",    "row_id",    "record",
-    "year",        "month",      "day",      "hour",      "minute", "second",    "millisecond",
-    "microsecond", "nanosecond", "machine",  "sensor",    "device", "device_id", "asset",
-    "asset_id",    "channel_id", "label",    "class"};
+using replay::IsTimeOrIndexColumn;
+using replay::NotNumericError;
+using replay::TimeOfDayColumns;
+using replay::TimeOfDayNs;
+constexpr bool IsNumericKind(ValueKind k) { return replay::IsSampleKind(k); }
 
-// True when a column named `name` is a time, index or id column, never a
-// channel by default: a key column of feature tables (IsKeyColumn:
-// machine_id, sensor_id, timestamp, window_start, source_file,
-// source_offset), one of kTimeOrIndexNames (any case, blanks trimmed),
-// or a name ending in _id, _index, _idx, _time, _ts or _timestamp, or
-// starting with time_, timestamp_ or "unnamed:" (pandas' index column).
-bool IsTimeOrIndexColumn(std::string_view name) {
-  const std::string lower = AsciiLower(TrimSpace(name));
-  if (IsKeyColumn(lower)) return true;
-  for (const std::string_view n : kTimeOrIndexNames) {
-    if (lower == n) return true;
-  }
-  auto ends = [&](std::string_view suffix) { return EndsWith(lower, suffix); };
-  auto starts = [&](std::string_view prefix) { return lower.rfind(prefix, 0) == 0; };
-  return ends("_id") || ends("_index") || ends("_idx") || ends("_time") || ends("_ts") ||
-         ends("_timestamp") || starts("time_") || starts("timestamp_") || starts("unnamed:");
-}
-
-bool IsNumericKind(ValueKind k) { return k == ValueKind::kDouble || k == ValueKind::kInt; }
-
-Status NotNumericError(const std::string& shown, const TableBatch& batch, std::size_t c);
-
-// The default channels of a file: its numeric columns that are not time or
-// index columns, in file order. Corruption listing the columns when there
-// is none. Logs the choice once.
+// The default channels of a file (replay::ChooseDefaultChannels), logged
+// once.
 Result<std::vector<std::string>> ChooseChannels(const std::string& file,
                                                 const std::vector<TableColumnInfo>& cols,
                                                 const TableBatch& first) {
-  // A text column whose cells are mostly numbers has a bad cell: an error
-  // naming it, not a channel silently left out.
-  for (std::size_t c = 0; c < cols.size() && c < first.columns.size(); ++c) {
-    const NumberCells n = CountNumberCells(first.columns[c], first.rows);
-    if (LooksNumericText(n.numbers, n.others) && !IsTimeOrIndexColumn(cols[c].name)) {
-      return Status::Corruption(NotNumericError(file, first, c).message() +
-                                " (the column's other cells are numbers; fix the cell or name "
-                                "the channels with --channels)");
-    }
-  }
-  std::vector<std::string> channels;
-  std::string skipped;
-  std::string listing;
-  for (const TableColumnInfo& c : cols) {
-    listing += (listing.empty() ? "" : ", ") + c.name + " (" + ValueKindName(c.kind) + ")";
-    if (IsNumericKind(c.kind) && !IsTimeOrIndexColumn(c.name)) {
-      channels.push_back(c.name);
-    } else {
-      skipped += (skipped.empty() ? "" : ", ") + c.name +
-                 (IsNumericKind(c.kind) ? " (time/index)"
-                                        : std::string(" (") + ValueKindName(c.kind) + ")");
-    }
-  }
-  if (channels.empty()) {
-    if (listing.size() > 400) listing = listing.substr(0, 400) + "...";
-    return Status::Corruption(file +
-                              ": no channel column (numeric and not a time or index column) "
-                              "among its columns: " +
-                              listing + "; name the channels with --channels");
-  }
-  std::string chosen;
-  for (const std::string& c : channels) chosen += (chosen.empty() ? "" : ",") + c;
-  if (skipped.size() > 400) skipped = skipped.substr(0, 400) + "...";
-  log::Info(kCommand, "channels " + chosen + " (numeric columns of " + file + ")" +
-                          (skipped.empty() ? std::string() : "; not channels: " + skipped));
-  return channels;
+  MH_ASSIGN_OR_RETURN(replay::DefaultChannels chosen,
+                      replay::ChooseDefaultChannels(file, cols, first, "--channels"));
+  std::string names;
+  for (const std::string& c : chosen.channels) names += (names.empty() ? "" : ",") + c;
+  log::Info(kCommand,
+            "channels " + names + " (numeric columns of " + file + ")" +
+                (chosen.skipped.empty() ? std::string() : "; not channels: " + chosen.skipped));
+  return std::move(chosen.channels);
 }
 
 // One output column: a feature value, or the ISO zone letter of a
@@ -623,51 +569,6 @@ std::string CellText(const TableColumn& col, std::size_t r) {
   }
 }
 
-// FEMTO's time-of-day columns: hour, minute, second, microsecond (any case),
-// all numeric. Indices, or empty when the file lacks any of them.
-std::vector<std::size_t> TimeOfDayColumns(const std::vector<TableColumnInfo>& cols) {
-  std::vector<std::size_t> out;
-  for (const std::string_view want : {"hour", "minute", "second", "microsecond"}) {
-    bool found = false;
-    for (std::size_t i = 0; i < cols.size() && !found; ++i) {
-      if (AsciiLower(cols[i].name) == want && IsNumericKind(cols[i].kind)) {
-        out.push_back(i);
-        found = true;
-      }
-    }
-    if (!found) return {};
-  }
-  return out;
-}
-
-// Nanoseconds since midnight from the hour, minute, second and microsecond
-// cells of row r. Corruption naming the row and column for a null,
-// non-integral or out-of-range cell.
-Result<std::int64_t> TimeOfDayNs(const TableBatch& batch, const std::vector<std::size_t>& cols,
-                                 std::size_t r, const std::string& shown) {
-  auto where = [&] {
-    return shown + ": row " + std::to_string(batch.first_row + static_cast<std::int64_t>(r) + 1);
-  };
-  constexpr std::int64_t kMax[] = {23, 59, 60, 999999};
-  constexpr std::int64_t kNs[] = {3'600'000'000'000, 60'000'000'000, 1'000'000'000, 1'000};
-  std::int64_t ns = 0;
-  for (std::size_t k = 0; k < 4; ++k) {
-    const TableColumn& col = batch.columns[cols[k]];
-    if (!col.valid[r]) {
-      return Status::Corruption(where() + ": column '" + col.info.name + "' is null");
-    }
-    const double d =
-        col.info.kind == ValueKind::kDouble ? col.doubles[r] : static_cast<double>(col.ints[r]);
-    if (!(d >= 0) || d > static_cast<double>(kMax[k]) || d != std::floor(d)) {
-      return Status::Corruption(where() + ": column '" + col.info.name + "': '" + FormatDouble(d) +
-                                "' is not a time-of-day field (integer 0.." +
-                                std::to_string(kMax[k]) + ")");
-    }
-    ns += static_cast<std::int64_t>(d) * kNs[k];
-  }
-  return ns;
-}
-
 // Fraction digits (3, 6 or 9) that print every instant of `ns` (where
 // valid) exactly: window_start keeps the precision of the first rows.
 int FractionDigits(const std::vector<std::int64_t>& ns, const std::vector<std::uint8_t>& valid) {
@@ -702,30 +603,6 @@ std::uint64_t MaxRowsBySize(const std::string& file, std::size_t columns, std::s
 
 // Counts the non-empty text cells of column `c` in `batch` that are numbers
 // and that are not; *bad_row is the first that is not (or -1).
-
-// The error for a channel column `c` that is not numeric: naming the first
-// cell (of the first batch) that is not a number when it is text (quoted and
-// escaped by QuoteForMessage), else its kind.
-Status NotNumericError(const std::string& shown, const TableBatch& batch, std::size_t c) {
-  const TableColumn& col = batch.columns[c];
-  const std::ptrdiff_t bad = CountNumberCells(col, batch.rows).first_other;
-  if (bad < 0 && col.info.kind == ValueKind::kString) {
-    // No text cell at all: the first rows are empty (null).
-    for (std::size_t r = 0; r < batch.rows; ++r) {
-      if (col.valid[r]) continue;
-      return Status::Corruption(shown + ": row " + std::to_string(batch.first_row + 1 + r) +
-                                ": column '" + col.info.name + "' is null");
-    }
-  }
-  if (bad >= 0) {
-    const auto r = static_cast<std::size_t>(bad);
-    return Status::Corruption(shown + ": row " + std::to_string(batch.first_row + bad + 1) +
-                              ": column '" + col.info.name +
-                              "': " + QuoteForMessage(col.strings[r]) + " is not a number");
-  }
-  return Status::Corruption(shown + ": column '" + col.info.name + "' is not numeric (" +
-                            ValueKindName(col.info.kind) + ")");
-}
 
 // Windows above this many samples are checked against the file size first.
 constexpr std::size_t kSizeCheckedWindow = 65536;

@@ -89,11 +89,6 @@ Status SampleNumeric(TableReader& reader, std::vector<std::pair<std::string, boo
 
 }  // namespace
 
-bool IsKeyColumn(std::string_view name) {
-  return name == "machine_id" || name == "sensor_id" || name == "timestamp" ||
-         name == "window_start" || name == "source_file" || name == "source_offset";
-}
-
 Result<std::vector<std::string>> ParseFeatureList(const std::string& text) {
   std::vector<std::string> names;
   for (const std::string& raw : Split(text, ',')) {

@@ -49,11 +49,9 @@ struct FeatureTable {
   std::string timestamp_rule;
 };
 
-// True for the key columns, which identify a row rather than describe it:
-// machine_id, sensor_id, timestamp, window_start, source_file, source_offset.
-// They are never default features (train) and are carried to the output
-// (score).
-bool IsKeyColumn(std::string_view name);
+// IsKeyColumn (core/table.h): machine_id, sensor_id, timestamp,
+// window_start, source_file, source_offset are never default features
+// (train) and are carried to the output (score).
 
 // Parses a --features list "a,b,c" (blanks around names trimmed).
 // InvalidArgument naming the option for an empty name or a name listed twice.

@@ -74,7 +74,8 @@ std::string SinkLine(const sink::RunningSink& s) {
 void AddScoreStreamOptions(CLI::App& score, ScoreStreamArgs& a) {
   score.add_option("--from", a.from,
                    "Score a stream: source address (kafka://HOST:PORT/TOPIC?group=G, "
-                   "eventhubs://NS/HUB?group=G, mqtt://HOST:PORT/TOPIC, jsonl:PATH)");
+                   "eventhubs://NS/HUB?group=G, mqtt://HOST:PORT/TOPIC, jsonl:PATH, "
+                   "dir:FOLDER?fs=HZ)");
   score.add_option("--to", a.to,
                    "Streaming: target address, repeatable (influxdb://HOST:PORT/DB, "
                    "influxdb2://HOST:PORT/BUCKET?org=O, sqlite:PATH, kafka://..., mqtt://..., "

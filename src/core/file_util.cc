@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace mh {
@@ -25,6 +26,18 @@ Status WriteFileAtomic(const std::string& path, std::string_view bytes) {
     const int e = errno;
     std::remove(tmp.c_str());
     return Status::IOError(path + ": cannot rename " + tmp + ": " + std::strerror(e));
+  }
+  // The rename itself is durable once the folder is synced (best effort: a
+  // folder that cannot be opened leaves the file complete, only perhaps
+  // older after a power loss).
+  const std::size_t slash = path.rfind('/');
+  const std::string folder = slash == std::string::npos ? "."
+                             : slash == 0               ? "/"
+                                                        : path.substr(0, slash);
+  const int dir = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    (void)::fsync(dir);
+    ::close(dir);
   }
   return Status::OK();
 }

@@ -13,7 +13,8 @@
 namespace mh {
 
 // Writes `bytes` to "<path>.tmp", flushes it to disk (fsync), then renames
-// it to `path`: a reader sees the old file or the new one, never a part.
+// it to `path` and syncs the folder: a reader sees the old file or the new
+// one, never a part.
 // IOError naming the file and the system's reason; the temporary file is
 // removed on failure.
 Status WriteFileAtomic(const std::string& path, std::string_view bytes);

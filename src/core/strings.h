@@ -3,6 +3,7 @@
 #ifndef MH_CORE_STRINGS_H_
 #define MH_CORE_STRINGS_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -67,6 +68,11 @@ std::string PercentEncode(std::string_view text);
 //    bytes), N being the number of input bytes not shown;
 //  - the result is at most 4 * max_bytes + 40 bytes long.
 std::string QuoteForMessage(std::string_view text, std::size_t max_bytes = 80);
+
+// Offset of the first byte of `text` that does not start a valid UTF-8
+// sequence (overlong forms and surrogates are invalid), or -1 when all of it
+// is valid UTF-8.
+std::ptrdiff_t FindInvalidUtf8(std::string_view text);
 
 }  // namespace mh
 

@@ -119,6 +119,14 @@ inline std::ptrdiff_t FindColumn(const std::vector<TableColumnInfo>& columns,
   return -1;
 }
 
+// True for the key columns of feature tables, which identify a row rather
+// than describe it: machine_id, sensor_id, timestamp, window_start,
+// source_file, source_offset (exact names).
+constexpr bool IsKeyColumn(std::string_view name) {
+  return name == "machine_id" || name == "sensor_id" || name == "timestamp" ||
+         name == "window_start" || name == "source_file" || name == "source_offset";
+}
+
 // The cells of a text (kString) column that read as numbers and those that
 // do not; nulls are not counted. A number is what ParseDouble accepts after
 // trimming blanks, or that text with its decimal commas as points.

@@ -4,6 +4,7 @@
 
 #include <simdjson.h>
 
+#include "codec/waveform_binary.h"
 #include "core/time_util.h"
 
 namespace mh::pipeline {
@@ -54,6 +55,10 @@ std::string Quote(std::string_view key) {
 
 struct EventDecoder::Impl {
   simdjson::dom::parser parser;
+  // Binary payloads: the parsed record, and the channel names copied so that
+  // the event's views outlive the caller's payload buffer.
+  codec::WaveformRecord record;
+  std::string names;
 };
 
 EventDecoder::EventDecoder() : impl_(std::make_unique<Impl>()) {}
@@ -101,6 +106,7 @@ Status EventDecoder::Decode(std::string_view payload, std::size_t readable) {
   if (payload.size() > kMaxEventBytes) {
     return Status::InvalidArgument("event larger than 64 MiB");
   }
+  if (codec::IsWaveformBinary(payload)) return DecodeBinary(payload);
   simdjson::dom::element root;
   const bool padded = readable >= payload.size() + kDecodePadding;
   if (auto err = impl_->parser.parse(payload.data(), payload.size(), !padded).get(root)) {
@@ -224,6 +230,33 @@ Status EventDecoder::Decode(std::string_view payload, std::size_t readable) {
   if (has_fs && used_channels == 0) {
     return Status::InvalidArgument("waveform event (member 'fs') without a channel array");
   }
+  return Status::OK();
+}
+
+Status EventDecoder::DecodeBinary(std::string_view payload) {
+  DecodedEvent& ev = event_;
+  codec::WaveformRecord& r = impl_->record;
+  MH_RETURN_IF_ERROR(
+      codec::ParseWaveformBinary(payload, kMaxSamplesPerChannel, kMaxEventBytes, &r));
+  std::string& names = impl_->names;
+  names.clear();
+  for (const std::string_view name : r.channel_names) names.append(name);
+  const std::size_t n = r.samples;
+  if (ev.channels.size() < r.channel_names.size()) ev.channels.resize(r.channel_names.size());
+  for (std::size_t c = 0; c < r.channel_names.size(); ++c) {
+    ev.channels[c].resize(n);
+    MH_RETURN_IF_ERROR(codec::DecodeWaveformChannel(payload, r, c, ev.channels[c].data()));
+  }
+  std::size_t pos = 0;
+  for (const std::string_view name : r.channel_names) {
+    ev.channel_names.emplace_back(names.data() + pos, name.size());
+    pos += name.size();
+  }
+  ev.kind = EventKind::kWaveform;
+  ev.sensor_id = r.sensor_id;
+  ev.has_timestamp = r.has_timestamp;
+  ev.timestamp_ns = r.timestamp_ns;
+  ev.fs_hz = r.fs_hz;
   return Status::OK();
 }
 

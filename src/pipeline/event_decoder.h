@@ -21,6 +21,12 @@
 //   they are not an error by themselves.
 // Errors are InvalidArgument with a reason naming the member ("member 'ax':
 // sample 17 is not a number"); the caller sends the event to dead letters.
+// A payload starting with the binary magic (0x89 "MHW", codec/waveform_binary.h,
+// docs/transports.md) is a binary waveform event and fills the same waveform
+// fields (kind, sensor_id, timestamp, fs_hz, channel_names, channels); its
+// errors name the field and byte offset. A binary error record (0x89 "MHX",
+// sent by a dir: source for a file it cannot read) is InvalidArgument
+// "source error: <reason>".
 //
 // Thread safety: one decoder per thread. The event returned by Decode (its
 // string views) stays valid until the next Decode call.
@@ -35,13 +41,14 @@
 #include <utility>
 #include <vector>
 
+#include "codec/waveform_binary.h"
 #include "core/result.h"
 #include "core/status.h"
 
 namespace mh::pipeline {
 
-inline constexpr std::size_t kMaxEventBytes = 64u << 20;
-inline constexpr std::size_t kMaxSamplesPerChannel = 1u << 22;
+inline constexpr std::size_t kMaxEventBytes = codec::kMaxPayloadBytes;
+inline constexpr std::size_t kMaxSamplesPerChannel = codec::kMaxWaveformSamples;
 // Readable bytes past the end of a payload that let Decode parse in place
 // (simdjson's SIMDJSON_PADDING; transport::kPayloadPadding provides them).
 inline constexpr std::size_t kDecodePadding = 64;
@@ -92,6 +99,8 @@ class EventDecoder {
   const DecodedEvent& event() const { return event_; }
 
  private:
+  Status DecodeBinary(std::string_view payload);
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
   DecodedEvent event_;

@@ -17,13 +17,6 @@ namespace fs = std::filesystem;
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-bool HasDataExtension(std::string_view name) {
-  const std::size_t dot = name.rfind('.');
-  if (dot == std::string_view::npos) return false;
-  const std::string ext = AsciiLower(name.substr(dot + 1));
-  return ext == "csv" || ext == "tsv" || ext == "txt" || ext == "parquet";
-}
-
 void SortNatural(std::vector<std::string>* files) {
   std::sort(files->begin(), files->end(),
             [](const std::string& a, const std::string& b) { return NaturalLess(a, b); });
@@ -44,7 +37,7 @@ Result<InputFiles> ExpandFolder(const std::string& spec) {
       subfolders.push_back(name);
       continue;
     }
-    if (!e.is_regular_file(type_ec) || !HasDataExtension(name)) continue;
+    if (!e.is_regular_file(type_ec) || !IsDataFileName(name)) continue;
     std::string path = spec;
     if (path.back() != '/') path += '/';
     out.files.push_back(path + name);
@@ -97,6 +90,14 @@ Result<InputFiles> ExpandGlob(const std::string& spec) {
 }
 
 }  // namespace
+
+bool IsDataFileName(std::string_view name) {
+  if (name.empty() || name[0] == '.') return false;
+  const std::size_t dot = name.rfind('.');
+  if (dot == std::string_view::npos) return false;
+  const std::string ext = AsciiLower(name.substr(dot + 1));
+  return ext == "csv" || ext == "tsv" || ext == "txt" || ext == "parquet";
+}
 
 bool HasGlobPattern(std::string_view spec) {
   return spec.find_first_of("*?[") != std::string_view::npos;

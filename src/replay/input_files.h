@@ -39,6 +39,11 @@ bool HasGlobPattern(std::string_view spec);
 // folder. Messages name the spec.
 Result<InputFiles> ExpandInputs(const std::string& spec);
 
+// True for the name of a data file in a folder (without its folder): not
+// hidden (no leading '.') and ending in .csv, .tsv, .txt or .parquet (any
+// case).
+bool IsDataFileName(std::string_view name);
+
 // Natural order: runs of decimal digits compare by numeric value (leading
 // zeros ignored, then fewer leading zeros first), other bytes by value; ties
 // are broken by plain byte order so that the order is total.

@@ -41,7 +41,13 @@ Result<SampleFile> ReadSampleFile(const std::string& path, const SampleFileOptio
   if (o.channels.empty()) return Status::InvalidArgument(shown + ": no channels named");
   auto opened = OpenTableFile(path, TableFileOptions{});
   if (!opened.ok()) return opened.status();
-  TableReader& reader = **opened;
+  TableBatch batch;
+  return ReadSamples(**opened, batch, /*have_first=*/false, shown, o);
+}
+
+Result<SampleFile> ReadSamples(TableReader& reader, TableBatch& batch, bool have_first,
+                               const std::string& shown, const SampleFileOptions& o) {
+  if (o.channels.empty()) return Status::InvalidArgument(shown + ": no channels named");
   const std::vector<TableColumnInfo>& cols = reader.columns();
   std::vector<std::size_t> index;
   for (const std::string& c : o.channels) {
@@ -62,14 +68,18 @@ Result<SampleFile> ReadSampleFile(const std::string& path, const SampleFileOptio
   SampleFile out;
   out.channels = o.channels;
   out.samples.resize(o.channels.size());
-  TableBatch batch;
   std::uint64_t row = 0;
-  while (row < o.end_row) {
-    auto more = reader.Next(&batch);
-    if (!more.ok()) return more.status();
+  for (bool first = true; row < o.end_row; first = false) {
+    if (!(first && have_first)) {
+      auto more = reader.Next(&batch);
+      if (!more.ok()) return more.status();
+    }
     if (batch.rows == 0) break;
     for (std::size_t r = 0; r < batch.rows && row < o.end_row; ++r, ++row) {
       if (row < o.first_row) continue;
+      if (row - o.first_row >= o.max_rows) {
+        return Status::Corruption(shown + ": more than " + std::to_string(o.max_rows) + " samples");
+      }
       for (std::size_t c = 0; c < index.size(); ++c) {
         const TableColumn& col = batch.columns[index[c]];
         auto where = [&] {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "core/table.h"
 
 namespace mh::replay {
 
@@ -24,6 +25,9 @@ struct SampleFileOptions {
   std::vector<std::string> channels;   // column names, non-empty
   std::uint64_t first_row = 0;         // 0-based data row
   std::uint64_t end_row = UINT64_MAX;  // exclusive; UINT64_MAX = to the end
+  // Most samples per channel; more in the range is Corruption (read no
+  // further: a file far larger than any event is refused, not loaded).
+  std::uint64_t max_rows = UINT64_MAX;
 };
 
 struct SampleFile {
@@ -33,6 +37,12 @@ struct SampleFile {
 };
 
 Result<SampleFile> ReadSampleFile(const std::string& path, const SampleFileOptions& options);
+
+// The same from a table already opened (`shown`: its name in messages).
+// With `have_first`, `batch` holds the reader's first rows already (read by
+// the caller, e.g. to choose the channels); else it is read from the start.
+Result<SampleFile> ReadSamples(TableReader& reader, TableBatch& batch, bool have_first,
+                               const std::string& shown, const SampleFileOptions& options);
 
 // "a:b" (0-based rows a..b-1; either side may be empty) -> options'
 // first_row/end_row. InvalidArgument naming the text.

@@ -122,5 +122,17 @@ TEST(QuoteForMessageTest, TruncatesWithACount) {
   EXPECT_LE(QuoteForMessage(nuls).size(), 4u * 80 + 40);
 }
 
+TEST(FindInvalidUtf8Test, OffsetOfTheFirstBadByte) {
+  EXPECT_EQ(FindInvalidUtf8(""), -1);
+  EXPECT_EQ(FindInvalidUtf8("acc_x"), -1);
+  EXPECT_EQ(FindInvalidUtf8("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80"), -1);  // 2, 3, 4 bytes
+  EXPECT_EQ(FindInvalidUtf8("ab\xff"), 2);
+  EXPECT_EQ(FindInvalidUtf8("a\xc3"), 1);             // truncated sequence
+  EXPECT_EQ(FindInvalidUtf8("\xc0\xaf"), 0);          // overlong '/'
+  EXPECT_EQ(FindInvalidUtf8("x\xed\xa0\x80"), 1);     // surrogate U+D800
+  EXPECT_EQ(FindInvalidUtf8("\xf4\x90\x80\x80"), 0);  // above U+10FFFF
+  EXPECT_EQ(FindInvalidUtf8("\xc3\xa9\x80"), 2);      // stray continuation byte
+}
+
 }  // namespace
 }  // namespace mh
