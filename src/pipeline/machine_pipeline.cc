@@ -203,8 +203,16 @@ Status MachinePipeline::ScoreAndAlarm(WindowResult& r, const Output& out) {
     rec.anomaly = r.scored.anomalous;
     rec.threshold = r.scored.threshold;
     rec.state_score = r.scored.score;
-    MH_ASSIGN_OR_RETURN(
-        r.alarm, tracker_.Observe({rec.window_start_ns, r.scored.score, r.scored.anomalous}));
+    auto update = tracker_.Observe({rec.window_start_ns, r.scored.score, r.scored.anomalous});
+    if (update.ok()) {
+      r.alarm = std::move(*update);
+    } else {
+      // A window that does not start after the machine's last one (an event
+      // delivered again, two snapshots with one time stamp): stored, but the
+      // alarm stage has seen its time already and keeps its state.
+      r.alarm = alarm::AlarmUpdate{};
+      r.alarm->state = tracker_.state();
+    }
     rec.state = r.alarm->state == alarm::AlarmState::kAlarm ? sink::MachineState::kAnomalous
                                                             : sink::MachineState::kNormal;
   }
