@@ -141,6 +141,12 @@ TEST(MachinesListCli, BadFileMissingFileAndUsage) {
   auto no_db = RunCli({"machines", "list", "--db", dir + "/none.db"});
   EXPECT_EQ(no_db.code, 1);
   EXPECT_NE(no_db.err.find("no such database"), std::string::npos) << no_db.err;
+  // serve checks the file before it starts serving.
+  auto serve = RunCli({"serve", "--db", dir + "/none.db", "--machines-file", file});
+  EXPECT_EQ(serve.code, 1);
+  EXPECT_NE(serve.err.find("machine-health serve: " + file + ":3:13: machines.m1: rpm and"),
+            std::string::npos)
+      << serve.err;
   EXPECT_EQ(RunCli({"machines"}).code, 2);
   EXPECT_EQ(RunCli({"machines", "list", "--bogus"}).code, 2);
 }
