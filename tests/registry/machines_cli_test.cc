@@ -1,6 +1,7 @@
 // `machine-health machines list` in-process: table and JSON, with a machines
 // file, a database, neither, and the exit codes of bad input.
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -77,6 +78,38 @@ TEST(MachinesListCli, TableOfTheExampleFile) {
   // Columns line up: every row's SOURCE starts at the header's column.
   const std::size_t col = lines[1].find("SOURCE");
   for (int i = 2; i <= 6; ++i) EXPECT_EQ(lines[i].find_first_not_of(' ', col), col) << lines[i];
+}
+
+// The fenced block that follows `after` in `text` (its body), "" if none.
+std::string FencedBlockAfter(const std::string& text, std::size_t after) {
+  const std::size_t open = text.find("```", after);
+  if (open == std::string::npos) return "";
+  const std::size_t body = text.find('\n', open);
+  const std::size_t close = text.find("\n```", body);
+  if (body == std::string::npos || close == std::string::npos) return "";
+  return text.substr(body + 1, close - body);
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(MachinesDoc, ShowsTheExampleFileAndItsListingAsTheyAre) {
+  const std::string doc = ReadAll(mh::testing::SourceDir() + "/docs/machines.md");
+  const std::size_t section = doc.find("## Full example");
+  ASSERT_NE(section, std::string::npos);
+  const std::string toml = FencedBlockAfter(doc, section);
+  EXPECT_EQ(toml, ReadAll(ExamplePath()));
+  // The next block, after the closing fence of the first.
+  const std::size_t first_close = doc.find("\n```", doc.find("```toml", section) + 7);
+  ASSERT_NE(first_close, std::string::npos);
+  const std::string listing = FencedBlockAfter(doc, first_close + 4);
+  auto run = RunCli({"machines", "list", "--machines-file", ExamplePath()});
+  ASSERT_EQ(run.code, 0) << run.err;
+  std::string shown = run.out;
+  shown.replace(0, shown.find('\n'), "machines file: deploy/machines.toml");
+  EXPECT_EQ(listing, shown);
 }
 
 TEST(MachinesListCli, JsonWithDatabaseMachinesNotInTheFile) {
