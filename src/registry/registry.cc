@@ -63,12 +63,22 @@ std::unique_ptr<Registry> Registry::FromFile(std::string path, internal::Machine
 }
 
 Result<std::unique_ptr<Registry>> Registry::Load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) return Status::NotFound(path + ": no such file");
-    return Status::IOError(path + ": cannot open");
+  std::error_code ec;
+  const auto st = std::filesystem::status(path, ec);
+  if (!std::filesystem::exists(st)) return Status::NotFound(path + ": no such file");
+  if (std::filesystem::is_directory(st)) {
+    return Status::InvalidArgument(path + ": is a folder (give the machines file)");
   }
+  if (std::filesystem::is_regular_file(st)) {
+    const auto size = std::filesystem::file_size(path, ec);
+    if (!ec && size > kMaxMachinesFileBytes) {
+      return Status::InvalidArgument(path + ": " + std::to_string(size) +
+                                     " bytes is too large for a machines file (at most " +
+                                     std::to_string(kMaxMachinesFileBytes) + ")");
+    }
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::IOError(path + ": cannot open");
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) return Status::IOError(path + ": read failed");

@@ -35,10 +35,14 @@ using MachinePtr = std::shared_ptr<const MachineConfig>;
 // of ever-new ids cannot grow memory without bound.
 inline constexpr std::size_t kMaxFirstSightMachines = 100000;
 
+// Largest machines file read (a plant of 10,000 machines needs ~2 MiB).
+inline constexpr std::size_t kMaxMachinesFileBytes = 16u << 20;
+
 class Registry {
  public:
   // Reads and validates the machines file at `path`. Errors:
-  //  - NotFound "<path>: no such file", IOError if it cannot be read;
+  //  - NotFound "<path>: no such file", IOError if it cannot be read,
+  //    InvalidArgument for a folder or a file over kMaxMachinesFileBytes;
   //  - InvalidArgument for anything wrong in it, one line per problem (at
   //    most 20, then "... and N more"), each
   //    "<path>:<line>:<column>: <key path>: <problem> (<what to give>)",

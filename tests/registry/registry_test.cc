@@ -3,6 +3,7 @@
 #include "registry/registry.h"
 
 #include <atomic>
+#include <filesystem>
 #include <fstream>
 #include <set>
 #include <string>
@@ -222,6 +223,23 @@ TEST(RegistryLoad, MissingFileIsNotFound) {
   EXPECT_EQ(loaded.status().message(), "/nonexistent/machines.toml: no such file");
 }
 
+TEST(RegistryLoad, FolderAndOversizedFileAreRefused) {
+  const std::string dir = mh::testing::MakeTempDir("registry_load");
+  auto folder = Registry::Load(dir);
+  ASSERT_FALSE(folder.ok());
+  EXPECT_EQ(folder.status().message(), dir + ": is a folder (give the machines file)");
+  const std::string big = dir + "/big.toml";
+  {
+    std::ofstream out(big);
+    out << "# " << std::string(kMaxMachinesFileBytes, 'x') << "\n";
+  }
+  auto large = Registry::Load(big);
+  ASSERT_FALSE(large.ok());
+  EXPECT_TRUE(large.status().IsInvalidArgument());
+  EXPECT_NE(large.status().message().find("too large for a machines file"), std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(RegistryFirstSight, ListsFileMachinesThenNewOnesInOrderOfAppearance) {
   auto r = MustParse("[machines.z]\n[machines.a]\n");
   EXPECT_EQ(r->Lookup("new-2", 5)->first_seen_ns, 5);
@@ -275,6 +293,21 @@ TEST(RegistryFirstSight, ManyThreadsRegisterEachSensorOnce) {
       }
     }
   }
+}
+
+TEST(RegistryFirstSight, StopsKeepingNewSensorsAtTheCap) {
+  auto r = Registry::BuiltIn();
+  for (std::size_t i = 0; i < kMaxFirstSightMachines; ++i) {
+    ASSERT_FALSE(r->Lookup("s" + std::to_string(i), 1)->from_file);
+  }
+  MachinePtr over = r->Lookup("one-too-many", 2);
+  ASSERT_NE(over, nullptr);
+  EXPECT_EQ(over->id, "one-too-many");
+  EXPECT_EQ(over->first_seen_ns, 2);
+  EXPECT_EQ(r->List().size(), kMaxFirstSightMachines);
+  EXPECT_EQ(r->List().back()->id, "s" + std::to_string(kMaxFirstSightMachines - 1));
+  // Those kept are still found.
+  EXPECT_EQ(r->Lookup("s0", 3)->first_seen_ns, 1);
 }
 
 TEST(RegistryDerived, LearningWindowsFromADuration) {
