@@ -51,13 +51,14 @@ std::string ShaftText(const registry::ShaftSpeed& s) {
   return "-";
 }
 
-std::string ThresholdText(const registry::ThresholdRule& t) {
-  std::string s = registry::ThresholdKindName(t.kind);
-  std::string params;
-  if (t.kind == registry::ThresholdKind::kQuantile) params = "q=" + FormatDouble(t.q);
-  if (t.kind == registry::ThresholdKind::kRobustZ) params = "z=" + FormatDouble(t.z);
-  if (t.margin != 0) params += (params.empty() ? "" : ",") + ("margin=" + FormatDouble(t.margin));
-  return params.empty() ? s : s + "(" + params + ")";
+std::string ThresholdText(const score::ThresholdOptions& t) {
+  // "quantile-margin q=0.005 margin=0.05" without spaces, for one cell.
+  std::string s = score::DescribeThreshold(t);
+  const std::size_t space = s.find(' ');
+  if (space == std::string::npos) return s;
+  std::string params = s.substr(space + 1);
+  std::replace(params.begin(), params.end(), ' ', ',');
+  return s.substr(0, space) + "(" + params + ")";
 }
 
 std::vector<std::string> Cells(const registry::MachineConfig& m, const std::string& id,

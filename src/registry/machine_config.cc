@@ -28,18 +28,6 @@ Result<SampleUnit> ParseSampleUnit(std::string_view text) {
                                  " (expected \"g\", \"m/s^2\" or \"mm/s\")");
 }
 
-const char* ThresholdKindName(ThresholdKind kind) {
-  switch (kind) {
-    case ThresholdKind::kAuto:
-      return "auto";
-    case ThresholdKind::kQuantile:
-      return "quantile";
-    case ThresholdKind::kRobustZ:
-      return "robust_z";
-  }
-  return "?";
-}
-
 std::size_t LearningWindows(const Learning& learning, std::chrono::nanoseconds hop) {
   if (learning.in_windows) return learning.windows;
   if (hop.count() <= 0) return 1;
@@ -71,6 +59,15 @@ std::string LearningText(const Learning& learning) {
     }
   }
   return out;
+}
+
+features::StreamShape StreamShapeOf(const MachineConfig& m) {
+  features::StreamShape shape;
+  shape.fs_hz = m.fs_hz;
+  shape.channels = m.channels;
+  if (m.shaft.source == ShaftSpeedSource::kFixed) shape.shaft_rpm = m.shaft.rpm;
+  shape.bearing = m.bearing.geometry;
+  return shape;
 }
 
 namespace {
@@ -230,25 +227,30 @@ std::string MachineJson(const MachineConfig& m) {
 
   Key("threshold", &o);
   o += '{';
+  const score::ThresholdRule rule = m.threshold.rule;
   Key("rule", &o);
-  AppendJsonString(ThresholdKindName(m.threshold.kind), &o);
+  AppendJsonString(score::ThresholdRuleName(rule), &o);
   o += ',';
   Key("q", &o);
-  if (m.threshold.kind == ThresholdKind::kQuantile) {
+  if (rule == score::ThresholdRule::kQuantile || rule == score::ThresholdRule::kQuantileMargin) {
     Number(m.threshold.q, &o);
   } else {
     o += "null";
   }
   o += ',';
-  Key("z", &o);
-  if (m.threshold.kind == ThresholdKind::kRobustZ) {
-    Number(m.threshold.z, &o);
+  Key("margin", &o);
+  if (rule == score::ThresholdRule::kQuantileMargin) {
+    Number(m.threshold.margin, &o);
   } else {
     o += "null";
   }
   o += ',';
-  Key("margin", &o);
-  Number(m.threshold.margin, &o);
+  Key("z", &o);
+  if (rule == score::ThresholdRule::kRobustZ) {
+    Number(m.threshold.z, &o);
+  } else {
+    o += "null";
+  }
   o += "},";
 
   Key("model", &o);

@@ -1,8 +1,10 @@
 // MachineConfig: what the machine registry knows about one machine (one
 // sensor id of the event stream), with every derived value resolved once at
-// load. The default member values below ARE the built-in defaults: a field
-// that neither the machine's table nor [defaults] of the machines file gives
-// has the value written here (docs/machines.md lists them).
+// load. The default member values below (and those of the stages' own
+// structs it holds: alarm::AlarmRule, score::ThresholdOptions) ARE the
+// built-in defaults: a field that neither the machine's table nor [defaults]
+// of the machines file gives has that value (docs/machines.md lists them),
+// unless the caller passes other base values to Registry::Load.
 //
 // Thread safety: plain value type; a const MachineConfig may be read from any
 // number of threads.
@@ -17,9 +19,12 @@
 #include <string_view>
 #include <vector>
 
+#include "alarm/alarm_tracker.h"
 #include "core/result.h"
 #include "features/bearing.h"
+#include "features/feature_stage.h"
 #include "features/velocity.h"
+#include "score/baseline.h"
 
 namespace mh::registry {
 
@@ -56,43 +61,18 @@ struct Bearing {
   std::optional<features::BearingFrequencies> frequencies;
 };
 
-// How long a machine learns its healthy baseline: a number of windows or a
-// stretch of event time.
+// How long a machine learns its healthy baseline: a number of windows (by
+// default the score stage's, score::LearnOptions) or a stretch of event time.
 struct Learning {
-  bool in_windows = false;  // true: `windows`; false: `duration`
-  std::size_t windows = 0;  // > 0 when in_windows
-  std::chrono::nanoseconds duration = std::chrono::seconds(30);  // > 0 otherwise
+  bool in_windows = true;  // true: `windows`; false: `duration`
+  std::size_t windows = score::LearnOptions{}.learning_windows;  // > 0 when in_windows
+  std::chrono::nanoseconds duration{0};                          // > 0 otherwise
 };
 // Windows to learn from when a window starts every `hop` (> 0): `windows`,
 // or ceil(duration / hop), at least 1.
 std::size_t LearningWindows(const Learning& learning, std::chrono::nanoseconds hop);
 // "300 windows" or the duration as text ("30s", "10m", "1h30m", "250ms").
 std::string LearningText(const Learning& learning);
-
-// An alarm opens when k of the last n windows are anomalous and closes after
-// m consecutive normal windows. 1 <= k <= n <= kMaxAlarmWindows, m >= 1.
-inline constexpr int kMaxAlarmWindows = 10000;
-struct AlarmRule {
-  int k = 3;
-  int n = 5;
-  int m = 5;
-};
-
-// How a machine's anomaly threshold (on decision_function, lower = more
-// anomalous) is derived from its own training scores. Every rule subtracts
-// `margin` (>= 0) from its base value.
-enum class ThresholdKind : std::uint8_t {
-  kAuto = 0,      // 0: scikit-learn's contamination "auto"
-  kQuantile = 1,  // the q-quantile of the training scores, 0 < q < 0.5
-  kRobustZ = 2,   // median - z * 1.4826 * MAD of the training scores, z > 0
-};
-const char* ThresholdKindName(ThresholdKind kind);  // "auto", "quantile", "robust_z"
-struct ThresholdRule {
-  ThresholdKind kind = ThresholdKind::kQuantile;
-  double q = 0.005;   // kQuantile
-  double z = 3.5;     // kRobustZ
-  double margin = 0;  // every rule
-};
 
 struct MachineConfig {
   std::string id;                     // the sensor/machine id of the events
@@ -106,8 +86,11 @@ struct MachineConfig {
   features::IsoGroup iso_group = features::IsoGroup::kGroup2;  // ISO 20816-3
   features::Foundation foundation = features::Foundation::kRigid;
   Learning learning;
-  AlarmRule alarm;
-  ThresholdRule threshold;
+  // K of N / M, the alarm stage's own struct and defaults (max_gap_ns is
+  // left 0: the pipeline sets it from the hop, alarm::MaxGapForHop).
+  alarm::AlarmRule alarm;
+  // The threshold rule, the score stage's own struct and defaults.
+  score::ThresholdOptions threshold;
   // A model from `train` or a scikit-learn .joblib to use instead of
   // learning (iforest::LoadAnyModel reads both); relative paths in the file
   // are resolved against the file's folder. "": learn the machine's own.
@@ -118,6 +101,12 @@ struct MachineConfig {
   std::int64_t first_seen_ns = 0;  // first sight (ns since epoch); 0 if from_file
   int file_line = 0;               // line of its table in the file; 0 if not from_file
 };
+
+// What the feature stage needs to know of the machine's streams: fs_hz,
+// channels, the fixed rpm (0 when unknown or per event) and the bearing.
+// Values the file leaves open (fs 0, no channels, rpm per event) are the
+// caller's to fill from the events.
+features::StreamShape StreamShapeOf(const MachineConfig& machine);
 
 // The machine as one JSON object with stable keys (docs/machines.md), as
 // `machine-health machines list --json` and GET /api/machines show it.

@@ -62,7 +62,8 @@ std::unique_ptr<Registry> Registry::FromFile(std::string path, internal::Machine
   return std::unique_ptr<Registry>(new Registry(std::move(impl)));
 }
 
-Result<std::unique_ptr<Registry>> Registry::Load(const std::string& path) {
+Result<std::unique_ptr<Registry>> Registry::Load(const std::string& path,
+                                                 const MachineConfig& base) {
   std::error_code ec;
   const auto st = std::filesystem::status(path, ec);
   if (!std::filesystem::exists(st)) return Status::NotFound(path + ": no such file");
@@ -84,20 +85,30 @@ Result<std::unique_ptr<Registry>> Registry::Load(const std::string& path) {
   if (in.bad()) return Status::IOError(path + ": read failed");
   internal::ParseOptions options;
   options.check_model_files = true;
+  options.base = base;
   MH_ASSIGN_OR_RETURN(internal::MachinesFile file,
                       internal::ParseMachinesFile(text.str(), path, options));
   return FromFile(path, std::move(file));
 }
 
-Result<std::unique_ptr<Registry>> Registry::Parse(std::string_view text,
-                                                  std::string_view file_name) {
+Result<std::unique_ptr<Registry>> Registry::Parse(std::string_view text, std::string_view file_name,
+                                                  const MachineConfig& base) {
+  internal::ParseOptions options;
+  options.base = base;
   MH_ASSIGN_OR_RETURN(internal::MachinesFile file,
-                      internal::ParseMachinesFile(text, file_name, internal::ParseOptions{}));
+                      internal::ParseMachinesFile(text, file_name, options));
   return FromFile(std::string(file_name), std::move(file));
 }
 
-std::unique_ptr<Registry> Registry::BuiltIn() {
-  return std::unique_ptr<Registry>(new Registry(std::make_unique<Impl>()));
+std::unique_ptr<Registry> Registry::BuiltIn(const MachineConfig& base) {
+  auto impl = std::make_unique<Impl>();
+  impl->defaults = base;
+  impl->defaults.id.clear();
+  impl->defaults.name.clear();
+  impl->defaults.from_file = false;
+  impl->defaults.first_seen_ns = 0;
+  impl->defaults.file_line = 0;
+  return std::unique_ptr<Registry>(new Registry(std::move(impl)));
 }
 
 MachinePtr Registry::Lookup(std::string_view machine_id, std::int64_t seen_ns) {

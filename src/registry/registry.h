@@ -4,7 +4,8 @@
 // registered on first sight with the defaults (from_file = false).
 //
 // Precedence for each field: the machine's table, then [defaults], then the
-// built-in defaults (the default member values of MachineConfig).
+// base values given to Load (by default the built-in defaults, the default
+// member values of MachineConfig).
 //
 // Thread safety: all methods may be called from several threads at once
 // (the pipeline's workers call Lookup). Configs are immutable once made; a
@@ -51,16 +52,22 @@ class Registry {
   //    unknown keys, wrong types, out-of-range values, unknown bearings,
   //    duplicate ids, rpm and rpm_field together, a model file that does
   //    not exist.
-  static Result<std::unique_ptr<Registry>> Load(const std::string& path);
+  //
+  // `base` is what [defaults] applies over: the built-in defaults unless
+  // the caller has others (e.g. the pipeline options given on the command
+  // line), so that a machine's field comes from its table, then [defaults],
+  // then `base`.
+  static Result<std::unique_ptr<Registry>> Load(const std::string& path,
+                                                const MachineConfig& base = MachineConfig{});
 
   // As Load, from text; `file_name` names it in messages and its folder
   // resolves relative model paths. Model files are not checked (no file
   // system access): for tests and the fuzzer.
-  static Result<std::unique_ptr<Registry>> Parse(std::string_view text, std::string_view file_name);
+  static Result<std::unique_ptr<Registry>> Parse(std::string_view text, std::string_view file_name,
+                                                 const MachineConfig& base = MachineConfig{});
 
-  // No file: every machine is registered on first sight with the built-in
-  // defaults.
-  static std::unique_ptr<Registry> BuiltIn();
+  // No file: every machine is registered on first sight with `base`.
+  static std::unique_ptr<Registry> BuiltIn(const MachineConfig& base = MachineConfig{});
 
   Registry(const Registry&) = delete;
   Registry& operator=(const Registry&) = delete;

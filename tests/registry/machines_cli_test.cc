@@ -61,20 +61,20 @@ TEST(MachinesListCli, TableOfTheExampleFile) {
   EXPECT_EQ(Cells(lines[2]),
             (std::vector<std::string>{"pump-7", "Pump 7", "hall 2, line B", "25600", "ax,ay,az",
                                       "g", "1797 rpm", "6205", "2/rigid", "10m", "3/5/5",
-                                      "quantile(q=0.005)", "-", "file:21"}));
+                                      "quantile-margin(q=0.005,margin=0.05)", "-", "file:21"}));
   EXPECT_EQ(Cells(lines[3]),
             (std::vector<std::string>{"fan-3", "Supply fan 3", "plant 1", "25600", "ax,ay,az", "g",
                                       "field shaft_rpm", "custom", "2/flexible", "10m", "4/6/5",
-                                      "quantile(q=0.005)", "-", "file:29"}));
-  EXPECT_EQ(Cells(lines[4]), (std::vector<std::string>{
-                                 "rig/bearing-1", "PRONOSTIA bearing 1", "plant 1", "51200",
-                                 "horiz,vert", "g", "1800 rpm", "femto", "2/rigid", "100 windows",
-                                 "3/5/5", "robust_z(z=4,margin=0.01)", "-", "file:38"}));
+                                      "quantile-margin(q=0.005,margin=0.05)", "-", "file:29"}));
+  EXPECT_EQ(Cells(lines[4]),
+            (std::vector<std::string>{"rig/bearing-1", "PRONOSTIA bearing 1", "plant 1", "51200",
+                                      "horiz,vert", "g", "1800 rpm", "femto", "2/rigid",
+                                      "100 windows", "3/5/5", "robust-z(z=4)", "-", "file:38"}));
   EXPECT_EQ(Cells(lines[5])[0], "motor-1");
   EXPECT_EQ(Cells(lines[6]),
-            (std::vector<std::string>{"*", "-", "plant 1", "25600", "ax,ay,az", "g", "-", "-",
-                                      "2/rigid", "10m", "3/5/5", "quantile(q=0.005)", "-",
-                                      "defaults (any other sensor)"}));
+            (std::vector<std::string>{
+                "*", "-", "plant 1", "25600", "ax,ay,az", "g", "-", "-", "2/rigid", "10m", "3/5/5",
+                "quantile-margin(q=0.005,margin=0.05)", "-", "defaults (any other sensor)"}));
   // Columns line up: every row's SOURCE starts at the header's column.
   const std::size_t col = lines[1].find("SOURCE");
   for (int i = 2; i <= 6; ++i) EXPECT_EQ(lines[i].find_first_not_of(' ', col), col) << lines[i];
@@ -153,7 +153,8 @@ TEST(MachinesListCli, NoFileShowsTheBuiltInDefaults) {
   EXPECT_TRUE(j["machines_file"].is_null());
   EXPECT_TRUE(j["machines"].empty());
   EXPECT_TRUE(j["defaults"]["fs_hz"].is_null());
-  EXPECT_EQ(j["defaults"]["learning"]["duration_s"], 30);
+  EXPECT_EQ(j["defaults"]["learning"]["windows"], 300);  // score::LearnOptions
+  EXPECT_TRUE(j["defaults"]["learning"]["duration_s"].is_null());
   EXPECT_EQ(j["defaults"]["alarm"], (nlohmann::json{{"k", 3}, {"n", 5}, {"m", 5}}));
 }
 

@@ -99,17 +99,22 @@ const Case kCases[] = {
      "m.toml:4:15: machines.m1.alarm.k: k = 5 is more than n = 4 (k anomalous windows among the "
      "last n: give k <= n)"},
     {"alarm_float", "[machines.m1]\nalarm = { m = 2.5 }\n",
-     "m.toml:2:15: machines.m1.alarm.m: expected an integer in 1..10000, got 2.5 (consecutive "
+     "m.toml:2:15: machines.m1.alarm.m: expected an integer in 1..1000, got 2.5 (consecutive "
      "normal windows that close an alarm)"},
     {"threshold_q_range", "[machines.m1]\nthreshold = { rule = \"quantile\", q = 0.7 }\n",
-     "m.toml:2:38: machines.m1.threshold.q: expected a number in (0, 0.5), got 0.7 (the share "
+     "m.toml:2:38: machines.m1.threshold.q: expected a number in (0, 0.5], got 0.7 (the share "
      "of training scores below the threshold, e.g. q = 0.005)"},
     {"threshold_param_of_other_rule", "[machines.m1]\nthreshold = { rule = \"auto\", q = 0.01 }\n",
-     "m.toml:2:34: machines.m1.threshold.q: q applies to rule \"quantile\", but the rule is "
-     "\"auto\" (remove q or set rule = \"quantile\")"},
+     "m.toml:2:34: machines.m1.threshold.q: q applies to rules \"quantile\" and "
+     "\"quantile-margin\", but the rule is \"auto\" (remove q or change the rule)"},
+    {"threshold_margin_of_other_rule",
+     "[defaults]\nthreshold = { rule = \"robust-z\" }\n[machines.m1]\nthreshold = { margin = 0.1 "
+     "}\n",
+     "m.toml:4:24: machines.m1.threshold.margin: margin applies to rule \"quantile-margin\", but "
+     "the rule is \"robust-z\" (remove margin or set rule = \"quantile-margin\")"},
     {"threshold_unknown_rule", "[machines.m1]\nthreshold = { rule = \"iqr\" }\n",
-     "m.toml:2:22: machines.m1.threshold.rule: unknown rule 'iqr' (\"auto\", \"quantile\" or "
-     "\"robust_z\")"},
+     "m.toml:2:22: machines.m1.threshold.rule: unknown rule 'iqr' (\"auto\", \"quantile\", "
+     "\"quantile-margin\" or \"robust-z\")"},
     {"name_in_defaults", "[defaults]\nname = \"x\"\n",
      "m.toml:2:1: defaults.name: a name is per machine (remove it from [defaults]; a machine "
      "without a name shows its id)"},

@@ -70,9 +70,9 @@ TEST(RegistryExample, DocumentedFileParsesToTheDocumentedValues) {
   EXPECT_EQ(pump.alarm.k, 3);
   EXPECT_EQ(pump.alarm.n, 5);
   EXPECT_EQ(pump.alarm.m, 5);
-  EXPECT_EQ(pump.threshold.kind, ThresholdKind::kQuantile);
+  EXPECT_EQ(pump.threshold.rule, score::ThresholdRule::kQuantileMargin);
   EXPECT_EQ(pump.threshold.q, 0.005);
-  EXPECT_EQ(pump.threshold.margin, 0);
+  EXPECT_EQ(pump.threshold.margin, 0.05);
   EXPECT_EQ(pump.model, "");
   EXPECT_EQ(pump.file_line, 21);
 
@@ -100,9 +100,8 @@ TEST(RegistryExample, DocumentedFileParsesToTheDocumentedValues) {
   EXPECT_DOUBLE_EQ(rig.shaft.shaft_hz, 30);
   EXPECT_TRUE(rig.learning.in_windows);
   EXPECT_EQ(rig.learning.windows, 100u);
-  EXPECT_EQ(rig.threshold.kind, ThresholdKind::kRobustZ);
+  EXPECT_EQ(rig.threshold.rule, score::ThresholdRule::kRobustZ);
   EXPECT_EQ(rig.threshold.z, 4);
-  EXPECT_EQ(rig.threshold.margin, 0.01);
 
   const MachineConfig& motor = *all[3];
   EXPECT_EQ(motor.iso_group, features::IsoGroup::kGroup1);
@@ -117,23 +116,52 @@ TEST(RegistryExample, DocumentedFileParsesToTheDocumentedValues) {
   EXPECT_EQ(r.defaults().learning.duration, 10min);
 }
 
-TEST(RegistryDefaults, BuiltInValuesAreTheStructDefaults) {
+TEST(RegistryDefaults, BuiltInValuesAreTheStagesDefaults) {
   auto r = Registry::BuiltIn();
   MachinePtr m = r->Lookup("s1", 42);
-  const MachineConfig built_in;
   EXPECT_EQ(m->id, "s1");
   EXPECT_EQ(m->name, "s1");
   EXPECT_FALSE(m->from_file);
   EXPECT_EQ(m->first_seen_ns, 42);
-  EXPECT_EQ(m->fs_hz, built_in.fs_hz);
-  EXPECT_EQ(m->alarm.k, 3);
-  EXPECT_EQ(m->alarm.n, 5);
-  EXPECT_EQ(m->alarm.m, 5);
-  EXPECT_EQ(m->threshold.kind, ThresholdKind::kQuantile);
-  EXPECT_EQ(m->threshold.q, 0.005);
-  EXPECT_EQ(m->learning.duration, 30s);
+  EXPECT_EQ(m->fs_hz, 0);  // as each event says
+  EXPECT_TRUE(m->channels.empty());
+  // One place for each default: the alarm and score stages' own structs.
+  const alarm::AlarmRule alarm;
+  EXPECT_EQ(m->alarm.k, alarm.k);
+  EXPECT_EQ(m->alarm.n, alarm.n);
+  EXPECT_EQ(m->alarm.m, alarm.m);
+  const score::LearnOptions learn;
+  EXPECT_EQ(m->threshold.rule, learn.threshold.rule);
+  EXPECT_EQ(m->threshold.q, learn.threshold.q);
+  EXPECT_EQ(m->threshold.margin, learn.threshold.margin);
+  EXPECT_EQ(m->threshold.z, learn.threshold.z);
+  EXPECT_TRUE(m->learning.in_windows);
+  EXPECT_EQ(m->learning.windows, learn.learning_windows);
   EXPECT_EQ(m->iso_group, features::IsoGroup::kGroup2);
+  EXPECT_EQ(m->foundation, features::Foundation::kRigid);
+  EXPECT_EQ(m->unit, SampleUnit::kG);
   EXPECT_EQ(r->path(), "");
+}
+
+TEST(RegistryDefaults, BaseValuesSitUnderDefaults) {
+  // What the command line gives (e.g. --learning-windows, --alarm) is the
+  // base; [defaults] and the machine's table override it.
+  MachineConfig base;
+  base.learning.windows = 50;
+  base.alarm.k = 2;
+  base.fs_hz = 8000;
+  auto r = Registry::Parse("[defaults]\nfs_hz = 12000\n[machines.a]\nalarm = { n = 9 }\n", "t.toml",
+                           base);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  MachinePtr a = (*r)->Lookup("a", 1);
+  EXPECT_EQ(a->learning.windows, 50u);
+  EXPECT_EQ(a->alarm.k, 2);
+  EXPECT_EQ(a->alarm.n, 9);
+  EXPECT_EQ(a->fs_hz, 12000);
+  EXPECT_EQ((*r)->Lookup("other", 1)->alarm.k, 2);
+  auto no_file = Registry::BuiltIn(base);
+  EXPECT_EQ(no_file->Lookup("x", 1)->fs_hz, 8000);
+  EXPECT_EQ(no_file->Lookup("x", 1)->name, "x");
 }
 
 TEST(RegistryDefaults, MachineOverDefaultsOverBuiltIn) {
@@ -143,13 +171,14 @@ fs_hz = 12000
 rpm_field = "speed"
 learning = 200
 alarm = { n = 8, m = 9 }
-threshold = { rule = "auto", margin = 0.05 }
+threshold = { rule = "quantile-margin", margin = 0.02 }
 [machines.a]
 fs_hz = 48000
 rpm = 1500
 alarm = { k = 6 }
-threshold = { rule = "quantile", q = 0.01 }
+threshold = { q = 0.01 }
 [machines.b]
+threshold = { rule = "auto" }
 )");
   MachinePtr a = r->Lookup("a", 1);
   MachinePtr b = r->Lookup("b", 1);
@@ -162,11 +191,11 @@ threshold = { rule = "quantile", q = 0.01 }
   EXPECT_EQ(a->alarm.k, 6);  // machine
   EXPECT_EQ(a->alarm.n, 8);  // [defaults]
   EXPECT_EQ(a->alarm.m, 9);
-  EXPECT_EQ(b->alarm.k, 3);  // built in
-  EXPECT_EQ(a->threshold.kind, ThresholdKind::kQuantile);
-  EXPECT_EQ(a->threshold.q, 0.01);
-  EXPECT_EQ(a->threshold.margin, 0.05);  // [defaults], key by key
-  EXPECT_EQ(b->threshold.kind, ThresholdKind::kAuto);
+  EXPECT_EQ(b->alarm.k, 3);                                             // built in
+  EXPECT_EQ(a->threshold.rule, score::ThresholdRule::kQuantileMargin);  // [defaults]
+  EXPECT_EQ(a->threshold.q, 0.01);                                      // machine
+  EXPECT_EQ(a->threshold.margin, 0.02);                                 // [defaults], key by key
+  EXPECT_EQ(b->threshold.rule, score::ThresholdRule::kAuto);
   EXPECT_TRUE(b->learning.in_windows);
   EXPECT_EQ(b->learning.windows, 200u);
   EXPECT_EQ(b->unit, SampleUnit::kG);  // built in
@@ -312,6 +341,7 @@ TEST(RegistryFirstSight, StopsKeepingNewSensorsAtTheCap) {
 
 TEST(RegistryDerived, LearningWindowsFromADuration) {
   Learning l;
+  l.in_windows = false;
   l.duration = 30s;
   EXPECT_EQ(LearningWindows(l, 100ms), 300u);
   EXPECT_EQ(LearningWindows(l, 7s), 5u);  // ceil(30 / 7)
@@ -353,8 +383,9 @@ TEST(RegistryJson, StableKeysAndValues) {
   EXPECT_TRUE(j["learning"]["windows"].is_null());
   EXPECT_EQ(j["learning"]["duration_s"], 600);
   EXPECT_EQ(j["alarm"], (nlohmann::json{{"k", 3}, {"n", 5}, {"m", 5}}));
-  EXPECT_EQ(j["threshold"]["rule"], "quantile");
+  EXPECT_EQ(j["threshold"]["rule"], "quantile-margin");
   EXPECT_EQ(j["threshold"]["q"], 0.005);
+  EXPECT_EQ(j["threshold"]["margin"], 0.05);
   EXPECT_TRUE(j["threshold"]["z"].is_null());
   EXPECT_TRUE(j["model"].is_null());
   nlohmann::json seen =

@@ -12,6 +12,7 @@
 
 #include "core/strings.h"
 #include "core/time_util.h"
+#include "score/baseline.h"
 
 namespace mh::registry::internal {
 namespace {
@@ -44,7 +45,7 @@ struct Fields {
   std::optional<Given<features::Foundation>> foundation;
   std::optional<Given<Learning>> learning;
   std::optional<Given<int>> alarm_k, alarm_n, alarm_m;
-  std::optional<Given<ThresholdKind>> rule;
+  std::optional<Given<score::ThresholdRule>> rule;
   std::optional<Given<double>> q, z, margin;
 };
 
@@ -420,6 +421,7 @@ void ReadLearning(TableReader& r, const toml::node& n, const std::string& key,
                         "expected a duration > 0, got " + QuoteForMessage(s->get(), 40), hint);
       return;
     }
+    l.in_windows = false;
     l.duration = *d;
   } else {
     r.problems()->Add(PosOf(n.source()), key,
@@ -429,39 +431,38 @@ void ReadLearning(TableReader& r, const toml::node& n, const std::string& key,
   *out = Given<Learning>{l, PosOf(n.source())};
 }
 
+constexpr const char* kRuleNames = "\"auto\", \"quantile\", \"quantile-margin\" or \"robust-z\"";
+
 void ReadThreshold(TableReader& r, const toml::node& n, const std::string& key, Fields* f) {
   const char* hint =
-      "threshold = { rule = \"quantile\", q = 0.005, margin = 0 }, or rule = \"auto\" or "
-      "rule = \"robust_z\" with z";
-  r.SubTable(n, key, hint, {"rule", "q", "z", "margin"},
+      "threshold = { rule = \"quantile-margin\", q = 0.005, margin = 0.05 }; rules: auto, "
+      "quantile (q), quantile-margin (q, margin), robust-z (z)";
+  r.SubTable(n, key, hint, {"rule", "q", "margin", "z"},
              [&](std::string_view k, const toml::node& v, const std::string& sub) {
                const Pos pos = PosOf(v.source());
                if (k == "rule") {
-                 auto s = r.Text(v, sub, false, "\"auto\", \"quantile\" or \"robust_z\"");
+                 auto s = r.Text(v, sub, false, kRuleNames);
                  if (!s) return;
-                 if (*s == "auto") {
-                   f->rule = Given<ThresholdKind>{ThresholdKind::kAuto, pos};
-                 } else if (*s == "quantile") {
-                   f->rule = Given<ThresholdKind>{ThresholdKind::kQuantile, pos};
-                 } else if (*s == "robust_z") {
-                   f->rule = Given<ThresholdKind>{ThresholdKind::kRobustZ, pos};
+                 auto rule = score::ParseThresholdRule(*s);
+                 if (rule.ok()) {
+                   f->rule = Given<score::ThresholdRule>{*rule, pos};
                  } else {
                    r.problems()->Add(pos, sub, "unknown rule " + QuoteForMessage(*s, 40),
-                                     "\"auto\", \"quantile\" or \"robust_z\"");
+                                     kRuleNames);
                  }
                } else if (k == "q") {
-                 auto q = r.Ranged(v, sub, 0, true, 0.5, true, "in (0, 0.5)",
+                 auto q = r.Ranged(v, sub, 0, true, 0.5, false, "in (0, 0.5]",
                                    "the share of training scores below the threshold, e.g. "
                                    "q = 0.005");
                  if (q) f->q = Given<double>{*q, pos};
                } else if (k == "z") {
-                 auto z = r.Ranged(v, sub, 0, true, 100, false, "in (0, 100]",
-                                   "robust standard deviations below the median, e.g. z = 3.5");
+                 auto z = r.Ranged(v, sub, 0, true, 1e6, false, "in (0, 1e6]",
+                                   "robust standard deviations below the median, e.g. z = 6");
                  if (z) f->z = Given<double>{*z, pos};
                } else {
-                 auto m = r.Ranged(v, sub, 0, false, 1, false, "in [0, 1]",
-                                   "how far below the rule's value the threshold goes, in units "
-                                   "of decision_function, e.g. margin = 0.02");
+                 auto m = r.Ranged(v, sub, 0, false, 1e6, false, "in [0, 1e6]",
+                                   "how far below the q-quantile the threshold goes, in units "
+                                   "of decision_function, e.g. margin = 0.05");
                  if (m) f->margin = Given<double>{*m, pos};
                }
              });
@@ -571,7 +572,7 @@ Fields ReadFields(const toml::table& table, const std::string& prefix, bool is_d
                                       : sk == "n" ? "the windows looked back on, n >= k"
                                                   : "consecutive normal windows that close an "
                                                     "alarm";
-                   auto x = r.Integer(sv, sub, 1, kMaxAlarmWindows, hint);
+                   auto x = r.Integer(sv, sub, 1, alarm::kMaxAlarmWindows, hint);
                    if (!x) return;
                    Given<int> g{static_cast<int>(*x), PosOf(sv.source())};
                    (sk == "k" ? f.alarm_k : sk == "n" ? f.alarm_n : f.alarm_m) = g;
@@ -624,7 +625,7 @@ MachineConfig Apply(const MachineConfig& base, const Fields& f, const std::strin
   if (f.alarm_k) m.alarm.k = f.alarm_k->value;
   if (f.alarm_n) m.alarm.n = f.alarm_n->value;
   if (f.alarm_m) m.alarm.m = f.alarm_m->value;
-  if (f.rule) m.threshold.kind = f.rule->value;
+  if (f.rule) m.threshold.rule = f.rule->value;
   if (f.q) m.threshold.q = f.q->value;
   if (f.z) m.threshold.z = f.z->value;
   if (f.margin) m.threshold.margin = f.margin->value;
@@ -635,17 +636,27 @@ MachineConfig Apply(const MachineConfig& base, const Fields& f, const std::strin
            "k = " + std::to_string(m.alarm.k) + " is more than n = " + std::to_string(m.alarm.n),
            "k anomalous windows among the last n: give k <= n");
   }
-  if (f.q && m.threshold.kind != ThresholdKind::kQuantile) {
+  // A parameter the table's rule does not use is a mistake (a typo'd rule,
+  // or one changed without its parameters).
+  const score::ThresholdRule rule = m.threshold.rule;
+  const std::string rule_name = score::ThresholdRuleName(rule);
+  const bool uses_q =
+      rule == score::ThresholdRule::kQuantile || rule == score::ThresholdRule::kQuantileMargin;
+  if (f.q && !uses_q) {
     p->Add(f.q->pos, prefix + ".threshold.q",
-           std::string("q applies to rule \"quantile\", but the rule is \"") +
-               ThresholdKindName(m.threshold.kind) + "\"",
-           "remove q or set rule = \"quantile\"");
+           "q applies to rules \"quantile\" and \"quantile-margin\", but the rule is \"" +
+               rule_name + "\"",
+           "remove q or change the rule");
   }
-  if (f.z && m.threshold.kind != ThresholdKind::kRobustZ) {
+  if (f.margin && rule != score::ThresholdRule::kQuantileMargin) {
+    p->Add(f.margin->pos, prefix + ".threshold.margin",
+           "margin applies to rule \"quantile-margin\", but the rule is \"" + rule_name + "\"",
+           "remove margin or set rule = \"quantile-margin\"");
+  }
+  if (f.z && rule != score::ThresholdRule::kRobustZ) {
     p->Add(f.z->pos, prefix + ".threshold.z",
-           std::string("z applies to rule \"robust_z\", but the rule is \"") +
-               ThresholdKindName(m.threshold.kind) + "\"",
-           "remove z or set rule = \"robust_z\"");
+           "z applies to rule \"robust-z\", but the rule is \"" + rule_name + "\"",
+           "remove z or set rule = \"robust-z\"");
   }
   if (f.model) {
     std::filesystem::path path(f.model->value);
@@ -732,6 +743,10 @@ Result<MachinesFile> ParseMachinesFile(std::string_view text, std::string_view f
   const std::filesystem::path base_dir = std::filesystem::path(file_name).parent_path();
 
   MachinesFile out;
+  out.defaults = options.base;
+  out.defaults.id.clear();
+  out.defaults.name.clear();
+  out.defaults.from_file = false;
   const toml::table* defaults = nullptr;
   const toml::table* machines = nullptr;
   for (auto&& [k, v] : root) {
@@ -753,7 +768,7 @@ Result<MachinesFile> ParseMachinesFile(std::string_view text, std::string_view f
 
   if (defaults != nullptr) {
     Fields f = ReadFields(*defaults, "defaults", true, &p);
-    out.defaults = Apply(MachineConfig{}, f, "defaults", base_dir, options, &p);
+    out.defaults = Apply(out.defaults, f, "defaults", base_dir, options, &p);
   }
   if (machines != nullptr) {
     struct Entry {

@@ -21,6 +21,8 @@ struct MachinesFile {
 struct ParseOptions {
   // Whether a `model` path must name an existing regular file.
   bool check_model_files = false;
+  // What [defaults] applies over (Registry::Load's `base`).
+  MachineConfig base;
 };
 
 // Most problems reported in one status; the rest are counted.
