@@ -272,7 +272,9 @@ class TableReader {
     }
     for (auto&& [k, v] : *t) {
       const std::string sub = key + "." + TomlKey(k.str());
-      if (std::find_if(known.begin(), known.end(), [&](const char* x) { return k.str() == x; }) ==
+      // (Not capturing the binding itself: clang before 16 refuses that.)
+      const std::string_view name = k.str();
+      if (std::find_if(known.begin(), known.end(), [name](const char* x) { return name == x; }) ==
           known.end()) {
         p_->Add(PosOf(k.source()), sub, "unknown key", KnownKeysHint(k.str(), known));
         continue;
