@@ -74,6 +74,12 @@ const Case kCases[] = {
     {"duplicate_id", "[machines.m1]\nrpm = 1\n\n[machines.m2]\n[machines.m1]\nrpm = 2\n",
      "m.toml:5:1: machines.m1: duplicate machine id 'm1', first defined at line 1 (give each "
      "machine one [machines.<id>] table: merge the two or rename one)"},
+    {"duplicate_sub_table", "[machines.m1.alarm]\nk = 1\n[machines.m1.alarm]\nk = 2\n",
+     "m.toml:3:1: syntax: error while parsing table header: cannot redefine existing table "
+     "'machines.m1.alarm' (each table appears once; see docs/machines.md for the layout)"},
+    {"duplicate_quoted_id", "[machines.\"a.b\"]\n[machines.\"a.b\"]\n",
+     "m.toml:2:1: machines.\"a.b\": duplicate machine id 'a.b', first defined at line 1 (give "
+     "each machine one [machines.<id>] table: merge the two or rename one)"},
     {"duplicate_key", "[machines.m1]\nrpm = 1\nrpm = 2\n",
      "m.toml:3:7: syntax: error while parsing key-value pair: cannot redefine existing integer "
      "'rpm' (see docs/machines.md for the layout)"},

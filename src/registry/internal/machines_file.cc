@@ -709,20 +709,49 @@ std::string LowerFirst(std::string s) {
   return s;
 }
 
+// The keys of the table header on line `line` ("[machines.\"a.b\"]" ->
+// machines, a.b), read by toml++ itself; empty if that line is no header.
+std::vector<std::string> HeaderKeys(std::string_view text, std::uint32_t line) {
+  std::size_t begin = 0;
+  for (std::uint32_t l = 1; l < line; ++l) {
+    begin = text.find('\n', begin);
+    if (begin == std::string_view::npos) return {};
+    ++begin;
+  }
+  std::size_t end = text.find('\n', begin);
+  if (end == std::string_view::npos) end = text.size();
+  std::vector<std::string> keys;
+  try {
+    toml::table header = toml::parse(text.substr(begin, end - begin), std::string_view{});
+    const toml::table* t = &header;
+    while (t->size() == 1 && t->begin()->second.is_table()) {
+      keys.emplace_back(t->begin()->first.str());
+      t = t->begin()->second.as_table();
+    }
+    if (!t->empty()) return {};
+  } catch (const std::exception&) {
+    return {};
+  }
+  return keys;
+}
+
 void ReportSyntax(const toml::parse_error& e, std::string_view text, Problems* p) {
   const Pos pos = PosOf(e.source());
-  std::string desc(e.description());
-  static constexpr std::string_view kRedefine = "cannot redefine existing table 'machines.";
-  const std::size_t at = desc.find(kRedefine);
-  if (at != std::string::npos && desc.back() == '\'') {
-    std::string id = desc.substr(at + kRedefine.size());
-    id.pop_back();
-    // A quoted id ("pump 7") is shown as toml++ shows it; look up bare ones.
-    const std::uint32_t first = FirstDefinitionLine(text, pos.line, id);
-    p->Add(pos, "machines." + TomlKey(id),
-           "duplicate machine id " + QuoteForMessage(id, 60) +
-               (first ? ", first defined at line " + std::to_string(first) : ""),
-           "give each machine one [machines.<id>] table: merge the two or rename one");
+  const std::string desc(e.description());
+  if (desc.find("cannot redefine existing table") != std::string::npos) {
+    // A second [machines.<id>]: name the id (read from the header, as
+    // toml++'s message may show a quoted id oddly) and where it came first.
+    const std::vector<std::string> keys = HeaderKeys(text, pos.line);
+    if (keys.size() == 2 && keys[0] == "machines") {
+      const std::uint32_t first = FirstDefinitionLine(text, pos.line, keys[1]);
+      p->Add(pos, "machines." + TomlKey(keys[1]),
+             "duplicate machine id " + QuoteForMessage(keys[1], 60) +
+                 (first ? ", first defined at line " + std::to_string(first) : ""),
+             "give each machine one [machines.<id>] table: merge the two or rename one");
+      return;
+    }
+    p->Add(pos, "", "syntax: " + LowerFirst(desc),
+           "each table appears once; see docs/machines.md for the layout");
     return;
   }
   p->Add(pos, "", "syntax: " + LowerFirst(desc), "see docs/machines.md for the layout");
