@@ -86,6 +86,9 @@ const Case kCases[] = {
     {"syntax_error", "[machines.m1\n",
      "m.toml:1:13: syntax: error while parsing table header: expected ']', saw '\\n' "
      "(see docs/machines.md for the layout)"},
+    {"syntax_error_quoting_a_newline", "[machines.m1]\nx = t\n",
+     "m.toml:2:6: syntax: error while parsing boolean: expected 'true', saw 't\\n' (see "
+     "docs/machines.md for the layout)"},
     {"iso_group_3", "[machines.m1]\niso_group = 3\n",
      "m.toml:2:13: machines.m1.iso_group: unknown group 3 (groups 3 and 4 of ISO 10816-3, pumps, "
      "are not in ISO 20816-3 and not supported) (ISO 20816-3 group 1 (large machines, 300 kW to "

@@ -704,7 +704,25 @@ std::uint32_t FirstDefinitionLine(std::string_view text, std::uint32_t error_lin
   }
 }
 
-std::string LowerFirst(std::string s) {
+// toml++'s description on one line, lowercase first: it quotes the byte it
+// saw, which may be a newline or another control byte.
+std::string TomlDescription(std::string_view desc) {
+  std::string s;
+  for (char c : desc) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      s += "\\n";
+    } else if (c == '\t') {
+      s += "\\t";
+    } else if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      s += "\\x";
+      s += kHex[u >> 4];
+      s += kHex[u & 15];
+    } else {
+      s += c;
+    }
+  }
   if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
   return s;
 }
@@ -737,7 +755,7 @@ std::vector<std::string> HeaderKeys(std::string_view text, std::uint32_t line) {
 
 void ReportSyntax(const toml::parse_error& e, std::string_view text, Problems* p) {
   const Pos pos = PosOf(e.source());
-  const std::string desc(e.description());
+  const std::string desc = TomlDescription(e.description());
   if (desc.find("cannot redefine existing table") != std::string::npos) {
     // A second [machines.<id>]: name the id (read from the header, as
     // toml++'s message may show a quoted id oddly) and where it came first.
@@ -750,11 +768,11 @@ void ReportSyntax(const toml::parse_error& e, std::string_view text, Problems* p
              "give each machine one [machines.<id>] table: merge the two or rename one");
       return;
     }
-    p->Add(pos, "", "syntax: " + LowerFirst(desc),
+    p->Add(pos, "", "syntax: " + desc,
            "each table appears once; see docs/machines.md for the layout");
     return;
   }
-  p->Add(pos, "", "syntax: " + LowerFirst(desc), "see docs/machines.md for the layout");
+  p->Add(pos, "", "syntax: " + desc, "see docs/machines.md for the layout");
 }
 
 }  // namespace
