@@ -50,10 +50,11 @@ $(TSAN_BUILD)/build.ninja:
 
 # ThreadSanitizer over the unit tests of the components that run threads of
 # their own: the pipeline, the scorer (ParallelScorer), Parquet column reads,
-# the row writer, features and the score/train commands. Kafka and MQTT stay
+# the row writer, features, the score/train commands and the machine registry
+# (first-sight registration from worker threads). Kafka and MQTT stay
 # out: Debian's librdkafka and libmosquitto are not instrumented.
 TSAN_TESTS = pipeline/pipeline_test iforest/iforest_test parquet/parquet_test \
-  tableio/tableio_test features/features_test app/app_test
+  tableio/tableio_test features/features_test app/app_test registry/registry_test
 tsan: test-deps build $(TSAN_BUILD)/build.ninja
 	cmake --build $(TSAN_BUILD) -j $(JOBS) --target $(notdir $(TSAN_TESTS))
 	@for t in $(TSAN_TESTS); do \

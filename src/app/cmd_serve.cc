@@ -1,6 +1,6 @@
 // machine-health serve: the web dashboard over a machine-health database.
 //
-//   machine-health serve --db FILE [--http ADDR:PORT]
+//   machine-health serve --db FILE [--http ADDR:PORT] [--machines-file FILE]
 //
 // Serves until SIGINT or SIGTERM, then stops cleanly (exit 0). The database
 // may be written by `machine-health run` in another process meanwhile.
@@ -14,6 +14,7 @@
 #include "core/strings.h"
 #include "http/dashboard_server.h"
 #include "log/log.h"
+#include "registry/registry.h"
 
 namespace mh::app {
 namespace {
@@ -21,6 +22,7 @@ namespace {
 struct ServeOptions {
   std::string db;
   std::string http = "127.0.0.1:8080";
+  std::string machines_file;
 };
 
 // "HOST:PORT" or "[IPv6]:PORT" into host and port in [0, 65535].
@@ -51,6 +53,11 @@ int Serve(const ServeOptions& opts, CommandIo& io) {
   auto server_options = ParseHttpAddress(opts.http);
   if (!server_options.ok()) return UsageError(io, "serve", server_options.status().message());
   server_options->db_path = opts.db;
+  if (!opts.machines_file.empty()) {
+    auto reg = registry::Registry::Load(opts.machines_file);
+    if (!reg.ok()) return ReportError(io, "serve", reg.status());
+    server_options->registry = std::move(*reg);
+  }
 
   // Block SIGINT/SIGTERM before the server starts its threads (they inherit
   // the mask), then wait for one of them synchronously: no async handler,
@@ -91,6 +98,9 @@ void AddServeCommand(CLI::App& root, CommandIo& io, Action& action) {
       "serve", "Serve the web dashboard and JSON API over a machine-health database");
   sub->add_option("--db", opts->db, "SQLite database written by 'machine-health run'")->required();
   sub->add_option("--http", opts->http, "Address to listen on, ADDR:PORT")->capture_default_str();
+  sub->add_option("--machines-file", opts->machines_file,
+                  "Machines file (docs/machines.md): /api/machines then shows each machine's "
+                  "config");
   sub->callback([opts, &io, &action] { action = [opts, &io] { return Serve(*opts, io); }; });
 }
 

@@ -52,6 +52,7 @@ int RunMain(const std::vector<std::string>& args, CommandIo& io) {
   AddReportCommand(app, io, action);
   AddEvaluateCommand(app, io, action);
   AddAlarmsCommand(app, io, action);
+  AddMachinesCommand(app, io, action);
   try {
     // CLI11 wants the arguments in reverse order.
     std::vector<std::string> reversed(args.rbegin(), args.rend());

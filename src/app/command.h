@@ -70,6 +70,7 @@ void AddReplayCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddReportCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddEvaluateCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddAlarmsCommand(CLI::App& root, CommandIo& io, Action& action);
+void AddMachinesCommand(CLI::App& root, CommandIo& io, Action& action);
 
 }  // namespace mh::app
 

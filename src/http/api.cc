@@ -65,18 +65,25 @@ const std::string* Param(const Params& params, const std::string& name) {
 
 Response HealthResponse() { return JsonResponse(200, json{{"status", "ok"}}); }
 
-Response MachinesResponse(sink::SqliteReader& reader) {
+Response MachinesResponse(sink::SqliteReader& reader, const registry::Registry* registry) {
   auto machines = reader.Machines();
   if (!machines.ok()) return StatusResponse(machines.status());
   json out = json::array();
   for (const sink::MachineSummary& m : *machines) {
-    out.push_back(json{{"id", m.id},
-                       {"state", m.state},
-                       {"score", Number(m.score)},
-                       {"threshold", Number(m.threshold)},
-                       {"updated", FormatRfc3339(m.updated_ns, 3)},
-                       {"updated_ms", FloorMs(m.updated_ns)},
-                       {"windows", m.windows}});
+    json item{{"id", m.id},
+              {"state", m.state},
+              {"score", Number(m.score)},
+              {"threshold", Number(m.threshold)},
+              {"updated", FormatRfc3339(m.updated_ns, 3)},
+              {"updated_ms", FloorMs(m.updated_ns)},
+              {"windows", m.windows}};
+    if (registry != nullptr) {
+      // One writer of the config's JSON (registry/machine_config.h); an id
+      // that is not valid UTF-8 makes it unparsable: null then.
+      json config = json::parse(registry::MachineJson(*registry->Peek(m.id)), nullptr, false);
+      item["registry"] = config.is_discarded() ? json(nullptr) : std::move(config);
+    }
+    out.push_back(std::move(item));
   }
   return JsonResponse(200, out);
 }

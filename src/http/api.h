@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 
+#include "registry/registry.h"
 #include "sink/sqlite/alarm_store.h"
 #include "sink/sqlite/sqlite_reader.h"
 
@@ -42,8 +43,11 @@ inline constexpr std::size_t kLargestMaxPoints = 100000;
 Response HealthResponse();
 
 // GET /api/machines: 200 with a JSON array of machines sorted by id; 500/503
-// {"error": ...} if the database cannot be read.
-Response MachinesResponse(sink::SqliteReader& reader);
+// {"error": ...} if the database cannot be read. With a registry, each
+// machine also carries "registry": its config as registry::MachineJson
+// gives it (from the machines file, else the defaults with from_file
+// false); the registry is only read (Peek), never added to.
+Response MachinesResponse(sink::SqliteReader& reader, const registry::Registry* registry = nullptr);
 
 // GET /api/series?machine=ID&metric=M&from=T&to=T&max=N: 200
 // {"machine","metric","from","to","t":[ms...],"v":[...]} (NaN as null);

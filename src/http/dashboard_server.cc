@@ -84,6 +84,7 @@ struct DashboardServer::Impl {
   std::string host;
   int port = 0;
   std::unique_ptr<sink::SqliteReader> reader;
+  std::shared_ptr<const registry::Registry> machine_registry;  // may be null
   std::string db_path;
   bool allow_ack = true;
   std::function<void()> on_alarm_event;
@@ -135,8 +136,9 @@ struct DashboardServer::Impl {
       };
     };
     server.Get("/healthz", guard([](const httplib::Request&) { return HealthResponse(); }));
+    const registry::Registry* reg = machine_registry.get();
     server.Get("/api/machines",
-               guard([r](const httplib::Request&) { return MachinesResponse(*r); }));
+               guard([r, reg](const httplib::Request&) { return MachinesResponse(*r, reg); }));
     server.Get("/api/series", guard([r](const httplib::Request& req) {
                  return SeriesResponse(*r, ToParams(req));
                }));
@@ -169,6 +171,7 @@ Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const ServerOpti
   auto impl = std::make_unique<Impl>();
   impl->host = options.host;
   MH_ASSIGN_OR_RETURN(impl->reader, sink::SqliteReader::Open(options.db_path));
+  impl->machine_registry = options.registry;
   impl->db_path = options.db_path;
   impl->allow_ack = options.allow_ack;
   impl->on_alarm_event = options.on_alarm_event;

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "registry/registry.h"
 
 namespace mh::http {
 
@@ -31,6 +32,10 @@ struct ServerOptions {
   // Called (from a server thread) after an acknowledgement was stored, e.g.
   // notify::Dispatcher::Wake so the notification goes out at once.
   std::function<void()> on_alarm_event;
+  // Optional machine registry: GET /api/machines then shows each machine's
+  // config ("registry"). Shared with its owner (e.g. the pipeline of `run`);
+  // the server only reads it.
+  std::shared_ptr<const registry::Registry> registry;
 };
 
 class DashboardServer {

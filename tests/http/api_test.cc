@@ -66,6 +66,41 @@ TEST_F(ApiTest, MachinesShape) {
   EXPECT_EQ(j[2]["state"], "learning");
 }
 
+TEST_F(ApiTest, MachinesWithoutRegistryHaveNoRegistryField) {
+  json j = json::parse(MachinesResponse(*reader_).body);
+  for (const json& m : j) EXPECT_FALSE(m.contains("registry")) << m.dump();
+}
+
+TEST_F(ApiTest, MachinesCarryTheirRegistryConfig) {
+  auto reg = registry::Registry::Parse(
+      "[defaults]\nfs_hz = 12800\n[machines.m2]\nname = \"Press 2\"\nlocation = \"hall 3\"\n"
+      "rpm = 1500\nbearing = \"6205\"\niso_group = 1\n",
+      "machines.toml");
+  ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+  Response r = MachinesResponse(*reader_, reg->get());
+  ASSERT_EQ(r.status, 200);
+  json j = json::parse(r.body);
+  ASSERT_EQ(j.size(), 3u);
+  // The database's fields are unchanged.
+  EXPECT_EQ(j[1]["id"], "m2");
+  EXPECT_EQ(j[1]["state"], "anomalous");
+  const json& m2 = j[1]["registry"];
+  EXPECT_EQ(m2["name"], "Press 2");
+  EXPECT_EQ(m2["location"], "hall 3");
+  EXPECT_EQ(m2["from_file"], true);
+  EXPECT_EQ(m2["fs_hz"], 12800);
+  EXPECT_EQ(m2["bearing"]["name"], "6205");
+  EXPECT_EQ(m2["iso_group"], 1);
+  const json& m1 = j[0]["registry"];
+  EXPECT_EQ(m1["id"], "m1");
+  EXPECT_EQ(m1["name"], "m1");
+  EXPECT_EQ(m1["from_file"], false);
+  EXPECT_EQ(m1["fs_hz"], 12800);  // the file's defaults
+  EXPECT_TRUE(m1["bearing"].is_null());
+  // Serving registers nothing.
+  EXPECT_EQ((*reg)->List().size(), 1u);
+}
+
 TEST_F(ApiTest, SeriesDefaultsToTenMinutesBeforeLatest) {
   Response r = Series({{"machine", "m1"}});
   ASSERT_EQ(r.status, 200) << r.body;

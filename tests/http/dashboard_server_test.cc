@@ -76,6 +76,33 @@ TEST_F(DashboardServerTest, UrlAndHealth) {
   EXPECT_EQ(json::parse(res->body), json({{"status", "ok"}}));
 }
 
+TEST_F(DashboardServerTest, MachinesWithARegistry) {
+  // A second server over the same database, given a machines file.
+  auto reg = registry::Registry::Parse("[machines.m3]\nname = \"Fan 3\"\n", "machines.toml");
+  ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+  ServerOptions options;
+  options.port = 0;
+  options.db_path = db_;
+  options.registry = std::move(*reg);
+  auto server = DashboardServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  httplib::Client client("127.0.0.1", (*server)->port());
+  client.set_read_timeout(10, 0);
+  auto res = client.Get("/api/machines");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200);
+  json j = json::parse(res->body);
+  ASSERT_EQ(j.size(), 3u);
+  EXPECT_EQ(j[2]["id"], "m3");
+  EXPECT_EQ(j[2]["registry"]["name"], "Fan 3");
+  EXPECT_EQ(j[2]["registry"]["from_file"], true);
+  EXPECT_EQ(j[0]["registry"]["from_file"], false);
+  // The first server, without a registry, answers as before.
+  auto plain = Get("/api/machines");
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(json::parse(plain->body)[0].contains("registry"));
+}
+
 TEST_F(DashboardServerTest, Machines) {
   auto res = Get("/api/machines");
   ASSERT_TRUE(res);
