@@ -203,6 +203,7 @@ Status MachinePipeline::ScoreAndAlarm(WindowResult& r, const Output& out) {
     rec.anomaly = r.scored.anomalous;
     rec.threshold = r.scored.threshold;
     rec.state_score = r.scored.score;
+    rec.baseline_version = r.scored.baseline_version;
     auto update = tracker_.Observe({rec.window_start_ns, r.scored.score, r.scored.anomalous});
     if (update.ok()) {
       r.alarm = std::move(*update);

@@ -31,6 +31,9 @@ struct WindowRecord {
   MachineState state = MachineState::kLearning;
   double state_score = NAN;  // smoothed score that decided `state`
   double threshold = 0;      // decision_function value below which a window is anomalous
+  // Version of the machine's baseline that scored this window (score::Baseline::version);
+  // 0 while learning.
+  std::int64_t baseline_version = 0;
 };
 
 }  // namespace mh::sink
