@@ -31,6 +31,8 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,32 +42,44 @@
 #include "app/command.h"
 #include "app/feature_table.h"
 #include "app/output_options.h"
+#include "app/pipeline_options.h"
 #include "core/strings.h"
 #include "core/table.h"
 #include "core/time_util.h"
 #include "csv/timestamp_column.h"
 #include "features/bearing.h"
+#include "features/feature_stage.h"
 #include "features/window_features.h"
 #include "log/log.h"
 #include "replay/input_files.h"
 #include "replay/sample_columns.h"
 #include "replay/table_file.h"
+#include "window/windower.h"
 
 namespace mh::app {
 namespace {
 
 constexpr const char* kCommand = "features";
 
+// --window, --hop, --bands, --set and --names are the pipeline's
+// (app/pipeline_options.h: one registration for run, score, features and
+// evaluate) with this command's own defaults: a window of 2560 samples (one
+// FEMTO snapshot, 100 ms at 25.6 kHz) and the one band 0-200 Hz, which its
+// tables, tests and docs/features.md are written for (docs/decisions/0004).
+PipelineArgs FeaturesPipelineDefaults() {
+  PipelineArgs p;
+  p.window = 2560;
+  p.bands = "0-200";
+  return p;
+}
+
 struct FeaturesArgs {
   std::string input;
   double fs = 0;
   std::string channels;  // empty: the numeric non-time, non-index columns
-  std::int64_t window = 2560;
-  std::int64_t hop = 0;  // only used when hop_given
-  bool hop_given = false;
-  std::string bands = "0-200";
+  PipelineArgs pipeline = FeaturesPipelineDefaults();
+  bool hop_given = false;  // pipeline.hop is used only when given
   OutputArgs output;
-  std::string set = "basic";
   std::string unit = "g";
   double rpm = 0;
   std::string bearing;
@@ -73,56 +87,10 @@ struct FeaturesArgs {
   std::int64_t iso_group = 0;  // 0 = no iso_zone columns
   std::string foundation = "rigid";
   bool foundation_given = false;
-  std::string names = "default";
   bool no_mag = false;
   std::string dtype = "float64";
   bool keep_going = false;
 };
-
-// "0-200,200-1000" -> bands. InvalidArgument naming the bad item.
-Result<std::vector<features::Band>> ParseBands(const std::string& text) {
-  std::vector<features::Band> bands;
-  if (TrimSpace(text).empty()) return bands;
-  for (const std::string& item : Split(text, ',')) {
-    const std::string_view s = TrimSpace(item);
-    const std::size_t dash = s.find('-', 1);
-    if (dash == std::string_view::npos) {
-      return Status::InvalidArgument("--bands: '" + std::string(s) + "' is not LO-HI");
-    }
-    auto lo = ParseDouble(TrimSpace(s.substr(0, dash)));
-    auto hi = ParseDouble(TrimSpace(s.substr(dash + 1)));
-    if (!lo.ok() || !hi.ok()) {
-      return Status::InvalidArgument("--bands: '" + std::string(s) + "' is not LO-HI in hz");
-    }
-    bands.push_back({*lo, *hi});
-  }
-  return bands;
-}
-
-// "--bearing": a built-in name or "Z,d,D,ANGLE" (balls, ball and pitch
-// diameter in one unit, contact angle in degrees).
-Result<features::BearingGeometry> ParseBearing(const std::string& text) {
-  if (text.find(',') == std::string::npos) {
-    auto g = features::LookupBearing(TrimSpace(text));
-    if (!g.ok()) {
-      return Status::InvalidArgument("--bearing: unknown bearing '" + text +
-                                     "' (expected 6205, za2115, femto or Z,d,D,ANGLE)");
-    }
-    return *g;
-  }
-  const std::vector<std::string> parts = Split(text, ',');
-  if (parts.size() != 4) {
-    return Status::InvalidArgument("--bearing: '" + text + "' is not Z,d,D,ANGLE");
-  }
-  auto z = ParseInt(TrimSpace(parts[0]));
-  auto d = ParseDouble(TrimSpace(parts[1]));
-  auto pitch = ParseDouble(TrimSpace(parts[2]));
-  auto angle = ParseDouble(TrimSpace(parts[3]));
-  if (!z.ok() || !d.ok() || !pitch.ok() || !angle.ok() || *z < 1 || *z > 1000) {
-    return Status::InvalidArgument("--bearing: '" + text + "' is not Z,d,D,ANGLE");
-  }
-  return features::BearingGeometry{static_cast<int>(*z), *d, *pitch, *angle};
-}
 
 // The option a message of features::ValidateFeatureOptions is about.
 std::string OptionOfMessage(const std::string& m) {
@@ -157,6 +125,14 @@ Status SetChannels(const FeaturesArgs& a, const std::vector<std::string>& channe
   return Status::OK();
 }
 
+// The window stage's options (hop 0: the window).
+window::WindowOptions WindowOptionsOf(const FeaturesArgs& a) {
+  window::WindowOptions w;
+  w.window_samples = static_cast<std::size_t>(a.pipeline.window);
+  w.hop_samples = a.hop_given ? static_cast<std::size_t>(a.pipeline.hop) : 0;
+  return w;
+}
+
 // Builds and validates the extractor options (InvalidArgument -> exit 2).
 // Without --channels, o.channels is empty: the caller picks them from the
 // first file (ChooseChannels) and validates again.
@@ -165,15 +141,12 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   if (!(a.fs > 0) || !std::isfinite(a.fs)) {
     return Status::InvalidArgument("--fs: expected a sampling rate in hz > 0");
   }
-  if (a.window < 4) return Status::InvalidArgument("--window: expected an integer >= 4");
-  if (static_cast<std::uint64_t>(a.window) > features::kMaxWindowSamples) {
-    return Status::InvalidArgument(
-        "--window: " + std::to_string(a.window) + " samples is above the maximum of " +
-        std::to_string(features::kMaxWindowSamples) + " (docs/features.md)");
-  }
-  if (a.hop_given && a.hop < 1) return Status::InvalidArgument("--hop: expected an integer >= 1");
+  const PipelineArgs& p = a.pipeline;
+  if (p.window < 4) return Status::InvalidArgument("--window: expected an integer >= 4");
+  if (a.hop_given && p.hop < 1) return Status::InvalidArgument("--hop: expected an integer >= 1");
+  MH_RETURN_IF_ERROR(window::ValidateWindowOptions(WindowOptionsOf(a)));
   o.sample_rate_hz = a.fs;
-  o.window_samples = static_cast<std::size_t>(a.window);
+  o.window_samples = static_cast<std::size_t>(p.window);
   o.channels.clear();
   if (!a.channels.empty()) {
     std::vector<std::string> channels;
@@ -187,15 +160,13 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   if (a.dtype != "float64" && a.dtype != "float32") {
     return Status::InvalidArgument("--dtype: expected float64 or float32, got '" + a.dtype + "'");
   }
-  auto bands = ParseBands(a.bands);
-  if (!bands.ok()) return bands.status();
-  o.bands = *bands;
-  if (a.set == "basic") {
+  MH_ASSIGN_OR_RETURN(o.bands, features::ParseBands(p.bands));
+  if (p.set == "basic") {
     o.set = features::FeatureSet::kBasic;
-  } else if (a.set == "full") {
+  } else if (p.set == "full") {
     o.set = features::FeatureSet::kFull;
   } else {
-    return Status::InvalidArgument("--set: expected basic or full, got '" + a.set + "'");
+    return Status::InvalidArgument("--set: expected basic or full, got '" + p.set + "'");
   }
   auto unit = features::ParseAccelUnit(a.unit);
   if (!unit.ok()) return Status::InvalidArgument("--unit: " + unit.status().message());
@@ -206,13 +177,11 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   o.shaft_rpm = a.rpm;
   if (!a.bearing.empty()) {
     if (!(a.rpm > 0)) return Status::InvalidArgument("--bearing needs --rpm");
-    auto g = ParseBearing(a.bearing);
-    if (!g.ok()) return g.status();
-    o.bearing = *g;
+    MH_ASSIGN_OR_RETURN(o.bearing, features::ParseBearing(a.bearing));
   }
   if (!a.env_band.empty()) {
     if (o.bearing == std::nullopt) return Status::InvalidArgument("--env-band needs --bearing");
-    auto band = ParseBands(a.env_band);
+    auto band = features::ParseBands(a.env_band, "--env-band");
     if (!band.ok() || band->size() != 1) {
       return Status::InvalidArgument("--env-band: '" + a.env_band + "' is not LO-HI in hz");
     }
@@ -231,8 +200,8 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   if (a.iso_group != 0 && o.set != features::FeatureSet::kFull) {
     return Status::InvalidArgument("--iso-group needs --set full (iso_zone judges velocity_rms)");
   }
-  if (a.names != "default" && a.names != "prototype") {
-    return Status::InvalidArgument("--names: expected default or prototype, got '" + a.names + "'");
+  if (p.names != "default" && p.names != "prototype") {
+    return Status::InvalidArgument("--names: expected default or prototype, got '" + p.names + "'");
   }
   // Everything but the channels is checked now, in the one place the
   // extractor checks it, so that a bad band is a usage error before any
@@ -244,11 +213,8 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   return o;
 }
 
-using replay::IsTimeOrIndexColumn;
-using replay::NotNumericError;
 using replay::TimeOfDayColumns;
 using replay::TimeOfDayNs;
-constexpr bool IsNumericKind(ValueKind k) { return replay::IsSampleKind(k); }
 
 // The default channels of a file (replay::ChooseDefaultChannels), logged
 // once.
@@ -371,7 +337,7 @@ std::vector<OutColumn> OutputColumns(const FeaturesArgs& a,
   const std::size_t per = ex.features_per_channel();
   for (std::size_t i = 0; i < names.size(); ++i) {
     const std::string name =
-        a.names == "prototype" ? features::PrototypeFeatureName(names[i]) : names[i];
+        a.pipeline.names == "prototype" ? features::PrototypeFeatureName(names[i]) : names[i];
     cols.push_back({name, i, false, false});
     const std::string channel = ex.output_channels()[i / per];
     // ISO 20816-3 judges a measurement direction: no zone for the magnitude.
@@ -383,16 +349,6 @@ std::vector<OutColumn> OutputColumns(const FeaturesArgs& a,
   return cols;
 }
 
-// Samples of one machine (in one file) not yet cut into windows.
-struct MachineState {
-  std::vector<std::vector<double>> samples;  // per channel
-  std::vector<std::int64_t> starts;          // per sample: its time (ns), if any
-  std::vector<std::uint64_t> rows;           // per sample: 0-based row in the file
-  std::uint64_t first_index = 0;             // index (in this machine) of samples[c][0]
-  std::uint64_t skip = 0;                    // samples still to drop (hop > window)
-  std::uint64_t windows = 0;                 // windows computed
-};
-
 // A computed row held back until its file is read whole (--keep-going: a
 // file that fails contributes no rows).
 struct PendingRow {
@@ -402,26 +358,26 @@ struct PendingRow {
   std::vector<const char*> zones;
 };
 
-// Cuts the samples of each machine into windows, computes their features
-// and hands the rows to a FeatureWriter. Windows never cross a file
-// boundary: BeginFile starts every machine afresh. Errors name the file and
-// the 1-based row.
-class Windower {
+// The feature rows of the input: each file's sample rows go through the
+// pipeline's window stage (window::Windower, one stream per machine; a new
+// windower per file, so windows never cross a file boundary), and every
+// window's features are computed and handed to a FeatureWriter. Errors name
+// the file and the 1-based row.
+class FeatureRows {
  public:
-  Windower(const FeaturesArgs& a, features::WindowFeatureExtractor& ex, FeatureWriter& writer,
-           bool sources, bool hold_rows)
+  FeatureRows(const FeaturesArgs& a, features::WindowFeatureExtractor& ex, FeatureWriter& writer,
+              bool sources, bool hold_rows)
       : a_(a),
         ex_(ex),
         writer_(writer),
-        window_(ex.options().window_samples),
-        hop_(a.hop_given ? static_cast<std::size_t>(a.hop) : window_),
+        window_options_(WindowOptionsOf(a)),
         float32_(a.dtype == "float32"),
         sources_(sources),
         hold_rows_(hold_rows),
         columns_(OutputColumns(a, ex, sources)),
         zones_(columns_.size(), ""),
-        spans_(ex.options().channels.size()),
-        rounded_(ex.options().channels.size()),
+        run_(ex.options().channels.size()),
+        run_spans_(ex.options().channels.size()),
         values_(ex.names().size() + 1) {}
 
   // Once, before the first file: the key columns every file must have.
@@ -438,84 +394,53 @@ class Windower {
 
   void BeginFile(const std::string& file) {
     file_ = file;
+    windower_.emplace(window_options_);
     machines_.clear();
     pending_.clear();
+    ClearRun();
     if (sources_) zones_[0] = file_.c_str();
   }
 
-  // One sample row (`row_in_file` 0-based): `row[c]` is channel c (finite,
-  // checked by the caller). With --dtype float32 each value is first rounded
-  // to the nearest float32; one outside the float32 range is an error.
-  Status Add(const std::string& machine, std::int64_t start, std::uint64_t row_in_file,
+  // One sample row (`row_in_file` 0-based) of `machine`: `row[c]` is channel
+  // c (finite, checked by the caller), `time_ns` its time (with a time
+  // column). With --dtype float32 each value is first rounded to the
+  // nearest float32; one outside the float32 range is an error. Consecutive
+  // rows of one machine go to the windower as one block.
+  Status Add(const std::string& machine, std::int64_t time_ns, std::uint64_t row_in_file,
              std::span<const double> row) {
-    if (float32_) {
-      for (std::size_t c = 0; c < row.size(); ++c) {
-        const auto f = static_cast<float>(row[c]);
+    if (!run_rows_.empty() && machine != run_machine_) MH_RETURN_IF_ERROR(FlushRun());
+    if (run_rows_.empty()) run_machine_ = machine;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      double v = row[c];
+      if (float32_) {
+        const auto f = static_cast<float>(v);
         if (!std::isfinite(f)) {
           return Status::Corruption(Where(row_in_file) + ": column '" + ex_.options().channels[c] +
-                                    "': '" + FormatDouble(row[c]) +
+                                    "': '" + FormatDouble(v) +
                                     "' is outside the float32 range (--dtype float32)");
         }
-        rounded_[c] = static_cast<double>(f);
+        v = static_cast<double>(f);
       }
-      row = rounded_;
+      run_[c].push_back(v);
     }
-    MachineState& m = machines_[machine];
-    if (m.samples.empty()) m.samples.resize(row.size());
-    if (m.skip > 0) {
-      --m.skip;
-      ++m.first_index;
-      return Status::OK();
-    }
-    for (std::size_t c = 0; c < row.size(); ++c) m.samples[c].push_back(row[c]);
-    if (text_start_) m.starts.push_back(start);
-    m.rows.push_back(row_in_file);
-    if (m.samples[0].size() < window_) return Status::OK();
-
-    for (std::size_t c = 0; c < spans_.size(); ++c) spans_[c] = m.samples[c];
-    const std::span<double> features = std::span<double>(values_).first(ex_.names().size());
-    Status s = ex_.Compute(spans_, features);
-    if (!s.ok()) return Status::Corruption(Where(row_in_file) + ": " + s.message());
-    values_.back() = static_cast<double>(m.rows.front());
-    const auto group = static_cast<features::IsoGroup>(a_.iso_group);
-    const features::Foundation foundation = a_.foundation == "flexible"
-                                                ? features::Foundation::kFlexible
-                                                : features::Foundation::kRigid;
-    for (std::size_t i = 0; i < columns_.size(); ++i) {
-      if (!columns_[i].zone || (sources_ && i == 0)) continue;
-      auto zone = features::Iso20816Zone(values_[columns_[i].source], group, foundation);
-      if (!zone.ok())
-        return Status::Corruption(Where(row_in_file) + ": " + zone.status().message());
-      zones_[i] = features::IsoZoneName(*zone);
-    }
-    ++m.windows;
-    const std::int64_t window_start =
-        text_start_ ? m.starts.front() : static_cast<std::int64_t>(m.first_index);
-    if (hold_rows_) {
-      pending_.push_back({window_start, machine, values_, zones_});
-    } else {
-      MH_RETURN_IF_ERROR(writer_.Row(window_start, machine, values_, zones_));
-    }
-    const std::size_t drop = std::min(hop_, window_);
-    const auto d = static_cast<std::ptrdiff_t>(drop);
-    for (auto& ch : m.samples) ch.erase(ch.begin(), ch.begin() + d);
-    if (text_start_) m.starts.erase(m.starts.begin(), m.starts.begin() + d);
-    m.rows.erase(m.rows.begin(), m.rows.begin() + d);
-    m.first_index += drop;
-    m.skip = hop_ - drop;
+    if (text_start_) run_times_.push_back(time_ns);
+    run_rows_.push_back(row_in_file);
+    if (run_rows_.size() >= kRunRows) return FlushRun();
     return Status::OK();
   }
 
   // Corruption when the file had no sample, or a machine had fewer samples
   // than one window; else writes the rows held back.
   Status EndFile(const std::string& shown) {
+    MH_RETURN_IF_ERROR(FlushRun());
     if (machines_.empty()) return Status::Corruption(shown + ": no samples after the header");
-    for (const auto& [machine, m] : machines_) {
-      if (m.windows > 0) continue;
-      return Status::Corruption(shown + ": " +
-                                (machine_ ? "machine '" + machine + "': " : std::string()) +
-                                "only " + std::to_string(m.first_index + m.samples[0].size()) +
-                                " samples, fewer than one window of " + std::to_string(window_));
+    for (const std::string& machine : machines_) {
+      const window::WindowStats st = windower_->stats(machine);
+      if (st.windows > 0) continue;
+      return Status::Corruption(
+          shown + ": " + (machine_ ? "machine '" + machine + "': " : std::string()) + "only " +
+          std::to_string(st.samples) + " samples, fewer than one window of " +
+          std::to_string(window_options_.window_samples));
     }
     for (const PendingRow& r : pending_) {
       MH_RETURN_IF_ERROR(writer_.Row(r.start, r.machine, r.values, r.zones));
@@ -527,6 +452,65 @@ class Windower {
   Status Finish() { return writer_.Finish(); }
 
  private:
+  // Rows of one machine handed to the windower at once, at most.
+  static constexpr std::size_t kRunRows = 8192;
+
+  void ClearRun() {
+    for (auto& c : run_) c.clear();
+    run_times_.clear();
+    run_rows_.clear();
+  }
+
+  // Hands the run of rows of run_machine_ to the windower as one block.
+  // Without a time column the block's time is its first sample's nominal
+  // time at fs since the file's start, so blocks continue the stream.
+  Status FlushRun() {
+    if (run_rows_.empty()) return Status::OK();
+    machines_.insert(run_machine_);
+    run_first_index_ = static_cast<std::uint64_t>(windower_->stats(run_machine_).samples);
+    for (std::size_t c = 0; c < run_.size(); ++c) run_spans_[c] = run_[c];
+    window::Block b;
+    b.stream = run_machine_;
+    b.fs_hz = ex_.options().sample_rate_hz;
+    b.channels = run_spans_;
+    b.t0_ns = static_cast<std::int64_t>(
+        std::round(static_cast<double>(run_first_index_) * (1e9 / b.fs_hz)));
+    if (text_start_) b.sample_times = run_times_;
+    b.tags = run_rows_;
+    Status s = windower_->Add(b, [this](const window::Window& w) { return Emit(w); });
+    ClearRun();
+    return s;
+  }
+
+  // Computes one window's features and writes (or holds back) its row.
+  Status Emit(const window::Window& w) {
+    // The window ends in the block being added: its last sample's row.
+    const std::uint64_t last = w.first_sample + window_options_.window_samples - 1;
+    const std::uint64_t row_in_file = run_rows_[static_cast<std::size_t>(last - run_first_index_)];
+    const std::span<double> features = std::span<double>(values_).first(ex_.names().size());
+    Status s = ex_.Compute(w.channels, features);
+    if (!s.ok()) return Status::Corruption(Where(row_in_file) + ": " + s.message());
+    values_.back() = static_cast<double>(w.first_tag);
+    const auto group = static_cast<features::IsoGroup>(a_.iso_group);
+    const features::Foundation foundation = a_.foundation == "flexible"
+                                                ? features::Foundation::kFlexible
+                                                : features::Foundation::kRigid;
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      if (!columns_[i].zone || (sources_ && i == 0)) continue;
+      auto zone = features::Iso20816Zone(values_[columns_[i].source], group, foundation);
+      if (!zone.ok())
+        return Status::Corruption(Where(row_in_file) + ": " + zone.status().message());
+      zones_[i] = features::IsoZoneName(*zone);
+    }
+    const std::int64_t window_start =
+        text_start_ ? w.start_ns : static_cast<std::int64_t>(w.first_sample);
+    if (hold_rows_) {
+      pending_.push_back({window_start, std::string(w.stream), values_, zones_});
+      return Status::OK();
+    }
+    return writer_.Row(window_start, std::string(w.stream), values_, zones_);
+  }
+
   // "<file>: row <n>" (1-based) for messages; built only on errors.
   std::string Where(std::uint64_t row_in_file) const {
     return file_ + ": row " + std::to_string(row_in_file + 1);
@@ -535,21 +519,26 @@ class Windower {
   const FeaturesArgs& a_;
   features::WindowFeatureExtractor& ex_;
   FeatureWriter& writer_;
-  const std::size_t window_;
-  const std::size_t hop_;
+  const window::WindowOptions window_options_;
   const bool float32_;
   const bool sources_;
   const bool hold_rows_;
   const std::vector<OutColumn> columns_;
   std::vector<const char*> zones_;
-  std::vector<std::span<const double>> spans_;
-  std::vector<double> rounded_;  // --dtype float32: the row rounded
-  std::vector<double> values_;   // the extractor's values, then source_offset
   bool machine_ = false;
   TableColumnInfo start_;
   bool text_start_ = false;  // start_ is a time, not the sample index
   std::string file_;
-  std::map<std::string, MachineState> machines_;
+  std::optional<window::Windower> windower_;  // this file's
+  std::set<std::string> machines_;            // of this file
+  // The run of consecutive rows of one machine not yet given to the windower.
+  std::string run_machine_;
+  std::vector<std::vector<double>> run_;  // per channel
+  std::vector<std::span<const double>> run_spans_;
+  std::vector<std::int64_t> run_times_;  // with a time column
+  std::vector<std::uint64_t> run_rows_;  // 0-based row in the file
+  std::uint64_t run_first_index_ = 0;    // index of run_[.][0] in its machine's stream
+  std::vector<double> values_;           // the extractor's values, then source_offset
   std::vector<PendingRow> pending_;
 };
 
@@ -622,30 +611,19 @@ Status CheckFitsWindow(const std::string& file, const std::string& shown, std::s
   return Status::OK();
 }
 
-// Reads one opened file and adds its rows to `windower`. Errors name the
+// Reads one opened file and adds its rows to `rows`. Errors name the
 // file, the 1-based data row and the column (the CSV reader names the line).
 Status ReadFile(const std::string& shown, TableReader& reader, const features::FeatureOptions& o,
-                TableBatch& batch, bool log_timestamps, Windower& windower) {
+                TableBatch& batch, bool log_timestamps, FeatureRows& rows) {
   const std::vector<TableColumnInfo>& cols = reader.columns();
   if (batch.rows == 0) return Status::Corruption(shown + ": no samples after the header");
-  std::vector<std::size_t> channel_col;
-  for (const std::string& c : o.channels) {
-    const std::ptrdiff_t i = FindColumn(cols, c);
-    if (i < 0) {
-      std::string names;
-      for (const TableColumnInfo& info : cols) names += (names.empty() ? "" : ", ") + info.name;
-      if (names.size() > 400) names = names.substr(0, 400) + "...";
-      return Status::Corruption(shown + ": no column '" + c + "' (columns: " + names + ")");
-    }
-    const ValueKind k = cols[static_cast<std::size_t>(i)].kind;
-    if (!IsNumericKind(k)) return NotNumericError(shown, batch, static_cast<std::size_t>(i));
-    channel_col.push_back(static_cast<std::size_t>(i));
-  }
+  MH_ASSIGN_OR_RETURN(const std::vector<std::size_t> channel_col,
+                      replay::FindChannelColumns(shown, cols, o.channels, &batch));
   const std::ptrdiff_t ts_col = FindColumn(cols, "timestamp");
   const std::ptrdiff_t machine_col = FindColumn(cols, "machine_id");
   const std::vector<std::size_t> tod_cols =
       ts_col < 0 ? TimeOfDayColumns(cols) : std::vector<std::size_t>{};
-  if ((machine_col >= 0) != windower.with_machine()) {
+  if ((machine_col >= 0) != rows.with_machine()) {
     return Status::Corruption(shown + ": " +
                               (machine_col >= 0 ? "has a machine_id column, the first file not"
                                                 : "has no machine_id column, the first file has"));
@@ -653,14 +631,14 @@ Status ReadFile(const std::string& shown, TableReader& reader, const features::F
   const ValueKind start_kind = ts_col >= 0         ? ValueKind::kTimestamp
                                : !tod_cols.empty() ? ValueKind::kTime
                                                    : ValueKind::kInt;
-  if (start_kind != windower.start_kind()) {
+  if (start_kind != rows.start_kind()) {
     auto what = [](ValueKind k) {
       return std::string(k == ValueKind::kTimestamp ? "a timestamp column"
                          : k == ValueKind::kTime    ? "hour/minute/second/microsecond columns"
                                                     : "no time columns");
     };
     return Status::Corruption(shown + ": has " + what(start_kind) + ", the first file " +
-                              what(windower.start_kind()));
+                              what(rows.start_kind()));
   }
   // The one timestamp rule (csv/timestamp_column.h): typed, ISO 8601 text or
   // epoch numbers with the unit chosen per file.
@@ -696,14 +674,9 @@ Status ReadFile(const std::string& shown, TableReader& reader, const features::F
       auto where = [&] { return shown + ": row " + std::to_string(row_in_file + 1); };
       for (std::size_t c = 0; c < channel_col.size(); ++c) {
         const TableColumn& col = batch.columns[channel_col[c]];
-        if (!col.valid[r]) {
-          return Status::Corruption(where() + ": column '" + o.channels[c] + "' is null");
-        }
-        const double v =
-            col.info.kind == ValueKind::kDouble ? col.doubles[r] : static_cast<double>(col.ints[r]);
-        if (!std::isfinite(v)) {
-          return Status::Corruption(where() + ": column '" + o.channels[c] + "': '" +
-                                    FormatDouble(v) + "' is not a finite number");
+        double v = 0;
+        if (!replay::SampleCell(col, r, &v)) {
+          return replay::SampleCellError(where(), col, r, o.channels[c]);
         }
         row_values[c] = v;
       }
@@ -727,7 +700,7 @@ Status ReadFile(const std::string& shown, TableReader& reader, const features::F
       } else if (!tod_cols.empty()) {
         MH_ASSIGN_OR_RETURN(start, TimeOfDayNs(batch, tod_cols, r, shown));
       }
-      MH_RETURN_IF_ERROR(windower.Add(machine, start, row_in_file, row_values));
+      MH_RETURN_IF_ERROR(rows.Add(machine, start, row_in_file, row_values));
     }
   }
   return Status::OK();
@@ -772,7 +745,7 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
   *failed = 0;
   MH_ASSIGN_OR_RETURN(const replay::InputFiles inputs, replay::ExpandInputs(a.input));
   std::unique_ptr<features::WindowFeatureExtractor> ex;
-  std::unique_ptr<Windower> windower;
+  std::unique_ptr<FeatureRows> rows;
   features::FeatureOptions o = given;
   for (std::size_t f = 0; f < inputs.files.size(); ++f) {
     const std::string& file = inputs.files[f];
@@ -799,15 +772,15 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
         auto created = features::WindowFeatureExtractor::Create(o);
         if (!created.ok()) return created.status();
         ex = std::move(*created);
-        windower = std::make_unique<Windower>(a, *ex, writer, inputs.multiple,
-                                              a.keep_going && inputs.files.size() > 1);
+        rows = std::make_unique<FeatureRows>(a, *ex, writer, inputs.multiple,
+                                             a.keep_going && inputs.files.size() > 1);
         const std::vector<TableColumnInfo>& cols = reader.columns();
         MH_ASSIGN_OR_RETURN(const TableColumnInfo start, StartColumn(shown, cols, batch));
-        MH_RETURN_IF_ERROR(windower->Begin(FindColumn(cols, "machine_id") >= 0, start));
+        MH_RETURN_IF_ERROR(rows->Begin(FindColumn(cols, "machine_id") >= 0, start));
       }
-      windower->BeginFile(shown);
-      MH_RETURN_IF_ERROR(ReadFile(shown, reader, o, batch, f == 0, *windower));
-      return windower->EndFile(shown);
+      rows->BeginFile(shown);
+      MH_RETURN_IF_ERROR(ReadFile(shown, reader, o, batch, f == 0, *rows));
+      return rows->EndFile(shown);
     }();
     if (s.ok()) continue;
     if (!a.keep_going) {
@@ -823,7 +796,7 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
     ++*failed;
     ReportError(io, kCommand, s);
   }
-  if (windower == nullptr) {
+  if (rows == nullptr) {
     return Status::Corruption("all " + std::to_string(inputs.files.size()) + " files failed");
   }
   if (*failed > 0) {
@@ -832,7 +805,7 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
         Status::Corruption(std::to_string(*failed) + " of " + std::to_string(inputs.files.size()) +
                            " files failed (--keep-going: the others were written)"));
   }
-  return windower->Finish();
+  return rows->Finish();
 }
 
 // Exit codes: 2 for a usage error, 1 when the run or (--keep-going) any file
@@ -877,12 +850,7 @@ void AddFeaturesCommand(CLI::App& root, CommandIo& io, Action& action) {
                   "first, as a float32 logger stores it (Parquet FLOAT columns are float32 "
                   "already)")
       ->capture_default_str();
-  sub->add_option("--window", args->window, "Samples per window")->capture_default_str();
-  CLI::Option* hop =
-      sub->add_option("--hop", args->hop, "Samples between window starts (default: the window)");
-  sub->add_option("--bands", args->bands, "Comma-separated LO-HI bands in Hz, e.g. 0-200,200-1000")
-      ->capture_default_str();
-  sub->add_option("--set", args->set, "Feature set: basic or full")->capture_default_str();
+  AddPipelineOptions(*sub, args->pipeline, PipelineOptionSet{.learning = false, .model = false});
   sub->add_option("--unit", args->unit, "Unit of the samples for velocity_rms: g or m/s2")
       ->capture_default_str();
   sub->add_option("--rpm", args->rpm,
@@ -896,10 +864,8 @@ void AddFeaturesCommand(CLI::App& root, CommandIo& io, Action& action) {
   CLI::Option* foundation =
       sub->add_option("--foundation", args->foundation, "ISO 20816-3 foundation: rigid or flexible")
           ->capture_default_str();
-  sub->add_option("--names", args->names,
-                  "Column names: default, or prototype (band_energy_0_200_ax -> bandE0_200_ax)")
-      ->capture_default_str();
   AddOutputOptions(*sub, args->output, "feature rows", /*required=*/true);
+  const CLI::Option* hop = sub->get_option("--hop");
   sub->callback([args, hop, foundation, &io, &action] {
     args->hop_given = hop->count() > 0;
     args->foundation_given = foundation->count() > 0;

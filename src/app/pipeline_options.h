@@ -39,11 +39,16 @@ struct PipelineArgs {
 };
 
 // What to register: `learning` adds --learning-windows (run; evaluate's
-// manifest says which rows learn).
+// manifest says which rows learn); `model` adds the per-machine model,
+// threshold and alarm options (not for `features`, which only windows and
+// computes features).
 struct PipelineOptionSet {
   bool learning = true;
+  bool model = true;
 };
 
+// The defaults shown in --help are the values `args` holds when called (a
+// command whose tables depend on other defaults sets them first: `features`).
 void AddPipelineOptions(CLI::App& sub, PipelineArgs& args, PipelineOptionSet set = {});
 
 // InvalidArgument (a usage error) naming the option.

@@ -190,6 +190,36 @@ TEST(WindowerTest, PerSampleTimesAndTags) {
   EXPECT_EQ(seen[2].first_tag, 15u);
 }
 
+// Regression: a stream of tagged blocks whose tag buffer was emptied (every
+// sample consumed by a window or skipped) was taken for an untagged one and
+// restarted, which lost the hop's skip and the sample index.
+TEST(WindowerTest, TaggedBlocksContinueTheStreamAfterEveryPendingSampleIsUsed) {
+  Windower w({2, 3, 0.5});  // windows of 2 every 3 samples: starts 0, 3, 6, 9
+  std::vector<std::uint64_t> firsts, tags_seen;
+  for (std::uint64_t i = 0; i < 12; i += 2) {
+    std::vector<double> x = {static_cast<double>(i), static_cast<double>(i + 1)};
+    std::vector<std::int64_t> times = {static_cast<std::int64_t>(i),
+                                       static_cast<std::int64_t>(i + 1)};
+    std::vector<std::uint64_t> tags = {100 + i, 101 + i};
+    const std::span<const double> ch[1] = {x};
+    Block b;
+    b.stream = "m";
+    b.fs_hz = 1;
+    b.channels = ch;
+    b.sample_times = times;
+    b.tags = tags;
+    ASSERT_TRUE(w.Add(b, [&](const Window& win) {
+                   firsts.push_back(win.first_sample);
+                   tags_seen.push_back(win.first_tag);
+                   return Status::OK();
+                 }).ok());
+  }
+  EXPECT_EQ(firsts, (std::vector<std::uint64_t>{0, 3, 6, 9}));
+  EXPECT_EQ(tags_seen, (std::vector<std::uint64_t>{100, 103, 106, 109}));
+  EXPECT_EQ(w.stats("m").restarts, 0);
+  EXPECT_EQ(w.stats("m").skipped_samples, 4);  // samples 2, 5, 8, 11
+}
+
 TEST(WindowerTest, BadBlocksAreRejectedWholeAndEmitErrorsStop) {
   Windower w({4, 0, 0.5});
   std::vector<double> x = {1, 2, 3, 4}, y = {1, 2};
