@@ -125,11 +125,11 @@ Status SetChannels(const FeaturesArgs& a, const std::vector<std::string>& channe
   return Status::OK();
 }
 
-// The window stage's options (hop 0: the window).
+// The window stage's options (hop 0: the window; checked by MakeOptions).
 window::WindowOptions WindowOptionsOf(const FeaturesArgs& a) {
   window::WindowOptions w;
   w.window_samples = static_cast<std::size_t>(a.pipeline.window);
-  w.hop_samples = a.hop_given ? static_cast<std::size_t>(a.pipeline.hop) : 0;
+  w.hop_samples = static_cast<std::size_t>(a.pipeline.hop);
   return w;
 }
 
@@ -141,12 +141,15 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   if (!(a.fs > 0) || !std::isfinite(a.fs)) {
     return Status::InvalidArgument("--fs: expected a sampling rate in hz > 0");
   }
-  const PipelineArgs& p = a.pipeline;
-  if (p.window < 4) return Status::InvalidArgument("--window: expected an integer >= 4");
-  if (a.hop_given && p.hop < 1) return Status::InvalidArgument("--hop: expected an integer >= 1");
-  MH_RETURN_IF_ERROR(window::ValidateWindowOptions(WindowOptionsOf(a)));
+  if (a.hop_given && a.pipeline.hop < 1) {
+    return Status::InvalidArgument("--hop: expected an integer >= 1");
+  }
+  // Window, hop, bands, set and names: the pipeline's one rule.
+  MH_ASSIGN_OR_RETURN(const pipeline::PipelineOptions p, MakePipelineOptions(a.pipeline));
   o.sample_rate_hz = a.fs;
-  o.window_samples = static_cast<std::size_t>(p.window);
+  o.window_samples = p.window.window_samples;
+  o.bands = p.features.bands;
+  o.set = p.features.set;
   o.channels.clear();
   if (!a.channels.empty()) {
     std::vector<std::string> channels;
@@ -159,14 +162,6 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   }
   if (a.dtype != "float64" && a.dtype != "float32") {
     return Status::InvalidArgument("--dtype: expected float64 or float32, got '" + a.dtype + "'");
-  }
-  MH_ASSIGN_OR_RETURN(o.bands, features::ParseBands(p.bands));
-  if (p.set == "basic") {
-    o.set = features::FeatureSet::kBasic;
-  } else if (p.set == "full") {
-    o.set = features::FeatureSet::kFull;
-  } else {
-    return Status::InvalidArgument("--set: expected basic or full, got '" + p.set + "'");
   }
   auto unit = features::ParseAccelUnit(a.unit);
   if (!unit.ok()) return Status::InvalidArgument("--unit: " + unit.status().message());
@@ -199,9 +194,6 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   }
   if (a.iso_group != 0 && o.set != features::FeatureSet::kFull) {
     return Status::InvalidArgument("--iso-group needs --set full (iso_zone judges velocity_rms)");
-  }
-  if (p.names != "default" && p.names != "prototype") {
-    return Status::InvalidArgument("--names: expected default or prototype, got '" + p.names + "'");
   }
   // Everything but the channels is checked now, in the one place the
   // extractor checks it, so that a bad band is a usage error before any
