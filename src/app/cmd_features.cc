@@ -53,6 +53,7 @@
 #include "log/log.h"
 #include "replay/input_files.h"
 #include "replay/sample_columns.h"
+#include "replay/sample_rows.h"
 #include "replay/table_file.h"
 #include "window/windower.h"
 
@@ -363,75 +364,61 @@ class FeatureRows {
         ex_(ex),
         writer_(writer),
         window_options_(WindowOptionsOf(a)),
-        float32_(a.dtype == "float32"),
         sources_(sources),
         hold_rows_(hold_rows),
         columns_(OutputColumns(a, ex, sources)),
         zones_(columns_.size(), ""),
-        run_(ex.options().channels.size()),
-        run_spans_(ex.options().channels.size()),
         values_(ex.names().size() + 1) {}
 
-  // Once, before the first file: the key columns every file must have.
-  // `start`: window_start's kind (kInt: the sample index; kTimestamp or
-  // kTime: the time of the window's first sample, given to Add).
-  Status Begin(bool with_machine, const TableColumnInfo& start) {
-    machine_ = with_machine;
-    start_ = start;
-    text_start_ = start.kind != ValueKind::kInt;
-    return writer_.Begin(columns_, with_machine, start);
+  // Once, before the first file: the layout every file must have (its
+  // time column becomes window_start: the sample index, or the time of the
+  // window's first sample).
+  Status Begin(const replay::SampleRowsLayout& layout) {
+    layout_ = layout;
+    text_start_ = layout.time_kind != ValueKind::kInt;
+    return writer_.Begin(columns_, layout.machine,
+                         {"window_start", layout.time_kind, layout.fraction_digits});
   }
-  bool with_machine() const { return machine_; }
-  ValueKind start_kind() const { return start_.kind; }
+  const replay::SampleRowsLayout& layout() const { return layout_; }
 
   void BeginFile(const std::string& file) {
     file_ = file;
     windower_.emplace(window_options_);
     machines_.clear();
     pending_.clear();
-    ClearRun();
     if (sources_) zones_[0] = file_.c_str();
   }
 
-  // One sample row (`row_in_file` 0-based) of `machine`: `row[c]` is channel
-  // c (finite, checked by the caller), `time_ns` its time (with a time
-  // column). With --dtype float32 each value is first rounded to the
-  // nearest float32; one outside the float32 range is an error. Consecutive
-  // rows of one machine go to the windower as one block.
-  Status Add(const std::string& machine, std::int64_t time_ns, std::uint64_t row_in_file,
-             std::span<const double> row) {
-    if (!run_rows_.empty() && machine != run_machine_) MH_RETURN_IF_ERROR(FlushRun());
-    if (run_rows_.empty()) run_machine_ = machine;
-    for (std::size_t c = 0; c < row.size(); ++c) {
-      double v = row[c];
-      if (float32_) {
-        const auto f = static_cast<float>(v);
-        if (!std::isfinite(f)) {
-          return Status::Corruption(Where(row_in_file) + ": column '" + ex_.options().channels[c] +
-                                    "': '" + FormatDouble(v) +
-                                    "' is outside the float32 range (--dtype float32)");
-        }
-        v = static_cast<double>(f);
-      }
-      run_[c].push_back(v);
-    }
-    if (text_start_) run_times_.push_back(time_ns);
-    run_rows_.push_back(row_in_file);
-    if (run_rows_.size() >= kRunRows) return FlushRun();
-    return Status::OK();
+  // Consecutive rows of one machine (replay/sample_rows.h), given to the
+  // windower as one block: its times (without a time column, the nominal
+  // time at fs since the file's start, so blocks continue the stream) and
+  // its file rows as tags.
+  Status Add(const replay::SampleRun& run) {
+    run_ = &run;
+    const std::string machine(run.machine);
+    machines_.insert(machine);
+    run_first_index_ = static_cast<std::uint64_t>(windower_->stats(machine).samples);
+    window::Block b;
+    b.stream = machine;
+    b.fs_hz = ex_.options().sample_rate_hz;
+    b.channels = run.channels;
+    b.t0_ns = static_cast<std::int64_t>(
+        std::round(static_cast<double>(run_first_index_) * (1e9 / b.fs_hz)));
+    b.sample_times = run.times;
+    b.tags = run.rows;
+    return windower_->Add(b, [this](const window::Window& w) { return Emit(w); });
   }
 
   // Corruption when the file had no sample, or a machine had fewer samples
   // than one window; else writes the rows held back.
   Status EndFile(const std::string& shown) {
-    MH_RETURN_IF_ERROR(FlushRun());
     if (machines_.empty()) return Status::Corruption(shown + ": no samples after the header");
     for (const std::string& machine : machines_) {
       const window::WindowStats st = windower_->stats(machine);
       if (st.windows > 0) continue;
       return Status::Corruption(
-          shown + ": " + (machine_ ? "machine '" + machine + "': " : std::string()) + "only " +
-          std::to_string(st.samples) + " samples, fewer than one window of " +
+          shown + ": " + (layout_.machine ? "machine '" + machine + "': " : std::string()) +
+          "only " + std::to_string(st.samples) + " samples, fewer than one window of " +
           std::to_string(window_options_.window_samples));
     }
     for (const PendingRow& r : pending_) {
@@ -444,41 +431,11 @@ class FeatureRows {
   Status Finish() { return writer_.Finish(); }
 
  private:
-  // Rows of one machine handed to the windower at once, at most.
-  static constexpr std::size_t kRunRows = 8192;
-
-  void ClearRun() {
-    for (auto& c : run_) c.clear();
-    run_times_.clear();
-    run_rows_.clear();
-  }
-
-  // Hands the run of rows of run_machine_ to the windower as one block.
-  // Without a time column the block's time is its first sample's nominal
-  // time at fs since the file's start, so blocks continue the stream.
-  Status FlushRun() {
-    if (run_rows_.empty()) return Status::OK();
-    machines_.insert(run_machine_);
-    run_first_index_ = static_cast<std::uint64_t>(windower_->stats(run_machine_).samples);
-    for (std::size_t c = 0; c < run_.size(); ++c) run_spans_[c] = run_[c];
-    window::Block b;
-    b.stream = run_machine_;
-    b.fs_hz = ex_.options().sample_rate_hz;
-    b.channels = run_spans_;
-    b.t0_ns = static_cast<std::int64_t>(
-        std::round(static_cast<double>(run_first_index_) * (1e9 / b.fs_hz)));
-    if (text_start_) b.sample_times = run_times_;
-    b.tags = run_rows_;
-    Status s = windower_->Add(b, [this](const window::Window& w) { return Emit(w); });
-    ClearRun();
-    return s;
-  }
-
   // Computes one window's features and writes (or holds back) its row.
   Status Emit(const window::Window& w) {
     // The window ends in the block being added: its last sample's row.
     const std::uint64_t last = w.first_sample + window_options_.window_samples - 1;
-    const std::uint64_t row_in_file = run_rows_[static_cast<std::size_t>(last - run_first_index_)];
+    const std::uint64_t row_in_file = run_->rows[static_cast<std::size_t>(last - run_first_index_)];
     const std::span<double> features = std::span<double>(values_).first(ex_.names().size());
     Status s = ex_.Compute(w.channels, features);
     if (!s.ok()) return Status::Corruption(Where(row_in_file) + ": " + s.message());
@@ -512,221 +469,20 @@ class FeatureRows {
   features::WindowFeatureExtractor& ex_;
   FeatureWriter& writer_;
   const window::WindowOptions window_options_;
-  const bool float32_;
   const bool sources_;
   const bool hold_rows_;
   const std::vector<OutColumn> columns_;
   std::vector<const char*> zones_;
-  bool machine_ = false;
-  TableColumnInfo start_;
-  bool text_start_ = false;  // start_ is a time, not the sample index
+  replay::SampleRowsLayout layout_;
+  bool text_start_ = false;  // window_start is a time, not the sample index
   std::string file_;
   std::optional<window::Windower> windower_;  // this file's
   std::set<std::string> machines_;            // of this file
-  // The run of consecutive rows of one machine not yet given to the windower.
-  std::string run_machine_;
-  std::vector<std::vector<double>> run_;  // per channel
-  std::vector<std::span<const double>> run_spans_;
-  std::vector<std::int64_t> run_times_;  // with a time column
-  std::vector<std::uint64_t> run_rows_;  // 0-based row in the file
-  std::uint64_t run_first_index_ = 0;    // index of run_[.][0] in its machine's stream
-  std::vector<double> values_;           // the extractor's values, then source_offset
+  const replay::SampleRun* run_ = nullptr;    // the run being added
+  std::uint64_t run_first_index_ = 0;         // index of its first sample in its machine's stream
+  std::vector<double> values_;                // the extractor's values, then source_offset
   std::vector<PendingRow> pending_;
 };
-
-// The text of a machine_id cell (any kind).
-std::string CellText(const TableColumn& col, std::size_t r) {
-  switch (col.info.kind) {
-    case ValueKind::kString:
-    case ValueKind::kDecimal:
-    case ValueKind::kBinary:
-      return col.strings[r];
-    case ValueKind::kTimestamp:
-      return FormatRfc3339(col.ints[r], col.info.fraction_digits);
-    case ValueKind::kDouble:
-      return FormatDouble(col.doubles[r]);
-    default:
-      return std::to_string(col.ints[r]);
-  }
-}
-
-// Fraction digits (3, 6 or 9) that print every instant of `ns` (where
-// valid) exactly: window_start keeps the precision of the first rows.
-int FractionDigits(const std::vector<std::int64_t>& ns, const std::vector<std::uint8_t>& valid) {
-  int digits = 3;
-  for (std::size_t i = 0; i < ns.size(); ++i) {
-    if (!valid[i]) continue;
-    if (ns[i] % 1000 != 0) return 9;
-    if (ns[i] % 1'000'000 != 0) digits = 6;
-  }
-  return digits;
-}
-
-// A reader's error as a data error: the CSV reader reports a bad cell as
-// InvalidArgument, which the command's exit codes keep for usage errors.
-Status AsDataError(const Status& s) {
-  return s.IsInvalidArgument() ? Status::Corruption(s.message()) : s;
-}
-
-// For a local CSV file: the most sample rows it can hold. Every row has one
-// byte per column separator or line end and at least one byte per channel
-// cell. 0 when unknown (URLs, Parquet: rows are not bounded by bytes).
-std::uint64_t MaxRowsBySize(const std::string& file, std::size_t columns, std::size_t channels) {
-  if (replay::IsHttpUrl(file) || replay::IsParquetFile(file)) return 0;
-  std::error_code ec;
-  const std::uintmax_t bytes = std::filesystem::file_size(file, ec);
-  if (ec) return 0;
-  const std::uint64_t per_row = columns + channels;
-  return per_row == 0 ? 0 : (bytes + 1) / per_row;
-}
-
-// True when a text cell is a number (decimal point or comma).
-
-// Counts the non-empty text cells of column `c` in `batch` that are numbers
-// and that are not; *bad_row is the first that is not (or -1).
-
-// Windows above this many samples are checked against the file size first.
-constexpr std::size_t kSizeCheckedWindow = 65536;
-
-// Corruption when the local CSV `file` is too small to hold one window
-// (checked before the extractor or any window buffer is allocated).
-Status CheckFitsWindow(const std::string& file, const std::string& shown, std::size_t columns,
-                       std::size_t channels, std::size_t window) {
-  // Small windows cost little: the file is read and the exact count reported.
-  if (window <= kSizeCheckedWindow) return Status::OK();
-  const std::uint64_t max_rows = MaxRowsBySize(file, columns, channels);
-  if (max_rows != 0 && max_rows < window) {
-    return Status::Corruption(shown + ": at most " + std::to_string(max_rows) +
-                              " samples fit in its size, fewer than one window of " +
-                              std::to_string(window));
-  }
-  return Status::OK();
-}
-
-// Reads one opened file and adds its rows to `rows`. Errors name the
-// file, the 1-based data row and the column (the CSV reader names the line).
-Status ReadFile(const std::string& shown, TableReader& reader, const features::FeatureOptions& o,
-                TableBatch& batch, bool log_timestamps, FeatureRows& rows) {
-  const std::vector<TableColumnInfo>& cols = reader.columns();
-  if (batch.rows == 0) return Status::Corruption(shown + ": no samples after the header");
-  MH_ASSIGN_OR_RETURN(const std::vector<std::size_t> channel_col,
-                      replay::FindChannelColumns(shown, cols, o.channels, &batch));
-  const std::ptrdiff_t ts_col = FindColumn(cols, "timestamp");
-  const std::ptrdiff_t machine_col = FindColumn(cols, "machine_id");
-  const std::vector<std::size_t> tod_cols =
-      ts_col < 0 ? TimeOfDayColumns(cols) : std::vector<std::size_t>{};
-  if ((machine_col >= 0) != rows.with_machine()) {
-    return Status::Corruption(shown + ": " +
-                              (machine_col >= 0 ? "has a machine_id column, the first file not"
-                                                : "has no machine_id column, the first file has"));
-  }
-  const ValueKind start_kind = ts_col >= 0         ? ValueKind::kTimestamp
-                               : !tod_cols.empty() ? ValueKind::kTime
-                                                   : ValueKind::kInt;
-  if (start_kind != rows.start_kind()) {
-    auto what = [](ValueKind k) {
-      return std::string(k == ValueKind::kTimestamp ? "a timestamp column"
-                         : k == ValueKind::kTime    ? "hour/minute/second/microsecond columns"
-                                                    : "no time columns");
-    };
-    return Status::Corruption(shown + ": has " + what(start_kind) + ", the first file " +
-                              what(rows.start_kind()));
-  }
-  // The one timestamp rule (csv/timestamp_column.h): typed, ISO 8601 text or
-  // epoch numbers with the unit chosen per file.
-  std::optional<csv::TimestampColumnReader> timestamps;
-  if (ts_col >= 0) {
-    csv::TimestampColumnOptions to;
-    to.source = shown;
-    auto made = csv::TimestampColumnReader::Make(to);
-    if (!made.ok()) return made.status();
-    timestamps.emplace(std::move(*made));
-  }
-  std::vector<std::int64_t> ts_ns;
-  std::vector<std::uint8_t> ts_valid;
-  std::vector<double> row_values(o.channels.size());
-  std::string machine;
-  std::int64_t start = 0;
-  // `batch` holds the first rows already (ReadFirstBatch).
-  for (bool first = true;; first = false) {
-    if (!first) {
-      auto more = reader.Next(&batch);
-      if (!more.ok()) return AsDataError(more.status());
-    }
-    if (batch.rows == 0) break;
-    if (timestamps.has_value()) {
-      Status st = timestamps->Convert(batch.columns[static_cast<std::size_t>(ts_col)],
-                                      batch.first_row, &ts_ns, &ts_valid);
-      if (!st.ok()) return AsDataError(st);
-      if (first && log_timestamps) log::Info(kCommand, shown + ": " + timestamps->Describe());
-    }
-    for (std::size_t r = 0; r < batch.rows; ++r) {
-      const auto row_in_file = static_cast<std::uint64_t>(batch.first_row) + r;
-      // "<file>: row <n>" for messages; built only on errors (hot loop).
-      auto where = [&] { return shown + ": row " + std::to_string(row_in_file + 1); };
-      for (std::size_t c = 0; c < channel_col.size(); ++c) {
-        const TableColumn& col = batch.columns[channel_col[c]];
-        double v = 0;
-        if (!replay::SampleCell(col, r, &v)) {
-          return replay::SampleCellError(where(), col, r, o.channels[c]);
-        }
-        row_values[c] = v;
-      }
-      // machine_id as text; a null cell is an error.
-      auto text = [&](std::ptrdiff_t index, std::string* out) -> Status {
-        if (index < 0) return Status::OK();
-        const TableColumn& col = batch.columns[static_cast<std::size_t>(index)];
-        if (!col.valid[r]) {
-          return Status::Corruption(where() + ": column '" + col.info.name + "' is null");
-        }
-        *out = CellText(col, r);
-        return Status::OK();
-      };
-      MH_RETURN_IF_ERROR(text(machine_col, &machine));
-      if (timestamps.has_value()) {
-        if (!ts_valid[r]) {
-          return Status::Corruption(where() + ": column '" +
-                                    cols[static_cast<std::size_t>(ts_col)].name + "' is null");
-        }
-        start = ts_ns[r];
-      } else if (!tod_cols.empty()) {
-        MH_ASSIGN_OR_RETURN(start, TimeOfDayNs(batch, tod_cols, r, shown));
-      }
-      MH_RETURN_IF_ERROR(rows.Add(machine, start, row_in_file, row_values));
-    }
-  }
-  return Status::OK();
-}
-
-// window_start's column for a file with columns `cols` and first rows
-// `first`: the sample index (INT64), the instant of the `timestamp` column
-// (TIMESTAMP, with the fraction digits its first rows need) or FEMTO's time
-// of day (TIME, microseconds).
-Result<TableColumnInfo> StartColumn(const std::string& shown,
-                                    const std::vector<TableColumnInfo>& cols,
-                                    const TableBatch& first) {
-  const std::ptrdiff_t ts_col = FindColumn(cols, "timestamp");
-  if (ts_col >= 0) {
-    const TableColumnInfo& info = cols[static_cast<std::size_t>(ts_col)];
-    if (info.kind == ValueKind::kTimestamp)
-      return TableColumnInfo{"window_start", info.kind, info.fraction_digits};
-    csv::TimestampColumnOptions to;
-    to.source = shown;
-    MH_ASSIGN_OR_RETURN(csv::TimestampColumnReader reader, csv::TimestampColumnReader::Make(to));
-    std::vector<std::int64_t> ns;
-    std::vector<std::uint8_t> valid;
-    if (first.rows > 0) {
-      Status st = reader.Convert(first.columns[static_cast<std::size_t>(ts_col)], first.first_row,
-                                 &ns, &valid);
-      if (!st.ok()) return AsDataError(st);
-    }
-    return TableColumnInfo{"window_start", ValueKind::kTimestamp, FractionDigits(ns, valid)};
-  }
-  if (!TimeOfDayColumns(cols).empty()) {
-    return TableColumnInfo{"window_start", ValueKind::kTime, 6};
-  }
-  return TableColumnInfo{"window_start", ValueKind::kInt, 9};
-}
 
 // Reads every input file and writes one row per full window to `writer`.
 // Without --channels the channels are chosen from the first file. A file
@@ -744,11 +500,11 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
     const std::string shown = replay::RedactUrl(file);
     Status s = [&]() -> Status {
       auto opened = replay::OpenTableFile(file, replay::TableFileOptions{});
-      if (!opened.ok()) return AsDataError(opened.status());
+      if (!opened.ok()) return replay::ReadErrorAsData(opened.status());
       TableReader& reader = **opened;
       TableBatch batch;
       auto read = reader.Next(&batch);
-      if (!read.ok()) return AsDataError(read.status());
+      if (!read.ok()) return replay::ReadErrorAsData(read.status());
       if (ex == nullptr) {
         // The first file fixes the channels and the key columns.
         if (o.channels.empty()) {
@@ -758,8 +514,8 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
           if (!set.ok()) return Status::Corruption(set.message());
         }
       }
-      MH_RETURN_IF_ERROR(CheckFitsWindow(file, shown, reader.columns().size(), o.channels.size(),
-                                         o.window_samples));
+      MH_RETURN_IF_ERROR(replay::CheckFileHoldsWindow(file, shown, reader.columns().size(),
+                                                      o.channels.size(), o.window_samples));
       if (ex == nullptr) {
         auto created = features::WindowFeatureExtractor::Create(o);
         if (!created.ok()) return created.status();
@@ -767,11 +523,21 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
         rows = std::make_unique<FeatureRows>(a, *ex, writer, inputs.multiple,
                                              a.keep_going && inputs.files.size() > 1);
         const std::vector<TableColumnInfo>& cols = reader.columns();
-        MH_ASSIGN_OR_RETURN(const TableColumnInfo start, StartColumn(shown, cols, batch));
-        MH_RETURN_IF_ERROR(rows->Begin(FindColumn(cols, "machine_id") >= 0, start));
+        MH_ASSIGN_OR_RETURN(const replay::SampleRowsLayout layout,
+                            replay::DescribeSampleRows(shown, cols, batch));
+        MH_RETURN_IF_ERROR(rows->Begin(layout));
       }
       rows->BeginFile(shown);
-      MH_RETURN_IF_ERROR(ReadFile(shown, reader, o, batch, f == 0, *rows));
+      replay::SampleRowsOptions ro;
+      ro.channels = o.channels;
+      ro.float32 = a.dtype == "float32";
+      std::string timestamp_note;
+      if (f == 0) ro.timestamp_note = &timestamp_note;
+      Status read_rows =
+          replay::ReadSampleRows(reader, batch, shown, rows->layout(), ro,
+                                 [&](const replay::SampleRun& run) { return rows->Add(run); });
+      if (!timestamp_note.empty()) log::Info(kCommand, shown + ": " + timestamp_note);
+      MH_RETURN_IF_ERROR(read_rows);
       return rows->EndFile(shown);
     }();
     if (s.ok()) continue;
