@@ -3,7 +3,6 @@
 // prototype|library is its deprecated spelling. In-process (app::RunMain).
 #include <cmath>
 #include <filesystem>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +13,7 @@
 #include "core/strings.h"
 #include "replay/event_json.h"
 #include "score_cli_test.h"
+#include "testing/cli_run.h"
 
 namespace mh::app::test {
 namespace {
@@ -52,11 +52,9 @@ class ScoreNamesTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   int Run(const std::vector<std::string>& args) {
-    std::ostringstream o, e;
-    CommandIo io{o, e};
-    const int rc = RunMain(args, io);
-    err_ = e.str();
-    return rc;
+    const mh::testing::CliRun run = mh::testing::RunCli(args);
+    err_ = run.err;
+    return run.code;
   }
   // Scores the events into jsonl:<name> with `extra`; the records' text.
   std::string Score(const std::string& name, const std::vector<std::string>& extra, int* rc) {
@@ -99,6 +97,7 @@ TEST_F(ScoreNamesTest, FeatureNamesIsADeprecatedSpellingOfNames) {
   std::string out = Score("old.jsonl", {"--feature-names", "prototype"}, &rc);
   ASSERT_EQ(rc, kExitOk) << err_;
   EXPECT_THAT(out, HasSubstr("\"bandE0_200_ax\""));
+  EXPECT_THAT(err_, HasSubstr("--feature-names is deprecated: use --names"));
   out = Score("library.jsonl", {"--feature-names", "library"}, &rc);
   ASSERT_EQ(rc, kExitOk) << err_;
   EXPECT_THAT(out, HasSubstr("\"band_energy_0_200_ax\""));

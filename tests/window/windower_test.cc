@@ -161,6 +161,18 @@ TEST(WindowerTest, StreamsDoNotMix) {
   EXPECT_EQ(w.total().windows, 2);
 }
 
+// A block of stream `stream` at 1 Hz with a time and a tag per sample.
+Block TimedBlock(std::string_view stream, std::span<const std::span<const double>> channels,
+                 std::span<const std::int64_t> times, std::span<const std::uint64_t> tags) {
+  Block b;
+  b.stream = stream;
+  b.fs_hz = 1;
+  b.channels = channels;
+  b.sample_times = times;
+  b.tags = tags;
+  return b;
+}
+
 TEST(WindowerTest, PerSampleTimesAndTags) {
   Windower w({3, 2, 0.5});
   std::vector<double> x = {1, 2, 3, 4, 5, 6, 7};
@@ -168,12 +180,7 @@ TEST(WindowerTest, PerSampleTimesAndTags) {
   std::vector<std::int64_t> times = {5, 7, 100, 101, 102, 500, 501};  // any times
   std::vector<std::uint64_t> tags = {11, 12, 13, 14, 15, 16, 17};
   const std::span<const double> ch[2] = {x, y};
-  Block b;
-  b.stream = "f";
-  b.fs_hz = 1;
-  b.channels = ch;
-  b.sample_times = times;
-  b.tags = tags;
+  const Block b = TimedBlock("f", ch, times, tags);
   std::vector<Seen> seen;
   ASSERT_TRUE(w.Add(b, [&](const Window& win) {
                  EXPECT_EQ(win.channels.size(), 2u);
@@ -202,13 +209,7 @@ TEST(WindowerTest, TaggedBlocksContinueTheStreamAfterEveryPendingSampleIsUsed) {
                                        static_cast<std::int64_t>(i + 1)};
     std::vector<std::uint64_t> tags = {100 + i, 101 + i};
     const std::span<const double> ch[1] = {x};
-    Block b;
-    b.stream = "m";
-    b.fs_hz = 1;
-    b.channels = ch;
-    b.sample_times = times;
-    b.tags = tags;
-    ASSERT_TRUE(w.Add(b, [&](const Window& win) {
+    ASSERT_TRUE(w.Add(TimedBlock("m", ch, times, tags), [&](const Window& win) {
                    firsts.push_back(win.first_sample);
                    tags_seen.push_back(win.first_tag);
                    return Status::OK();
