@@ -10,9 +10,12 @@
 //
 // Input: every file is read with replay::OpenTableFile (the one CSV reader:
 // dialect and decimal mark detected, a BOM skipped, streamed; Parquet by
-// magic or extension; http(s) URLs). A folder or glob is expanded by
-// replay::ExpandInputs in natural order; windows never cross a file
-// boundary, and each row then carries source_file and source_offset.
+// magic or extension; http(s) URLs) and replay::ReadSampleRows (time and
+// machine columns, float32 rounding). A folder or glob is expanded by
+// replay::ExpandInputs in natural order. Windows are cut by the pipeline's
+// window stage (window::Windower, one stream per machine, a new windower per
+// file): they never cross a file boundary, and each row then carries
+// source_file and source_offset.
 // Without --channels the channels are the numeric columns that are not time
 // or index columns (IsTimeOrIndexColumn). With a `machine_id` column,
 // windows are cut per machine; with a `timestamp` column, window_start is
@@ -24,10 +27,7 @@
 // would have stored it). Output format by --out extension or --format
 // (app/output_options.h, docs/output-formats.md).
 #include <algorithm>
-#include <cctype>
 #include <cmath>
-#include <filesystem>
-#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
@@ -40,13 +40,10 @@
 #include <CLI/CLI.hpp>
 
 #include "app/command.h"
-#include "app/feature_table.h"
 #include "app/output_options.h"
 #include "app/pipeline_options.h"
 #include "core/strings.h"
 #include "core/table.h"
-#include "core/time_util.h"
-#include "csv/timestamp_column.h"
 #include "features/bearing.h"
 #include "features/feature_stage.h"
 #include "features/window_features.h"
@@ -205,9 +202,6 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   if (!s.ok()) return Status::InvalidArgument(OptionOfMessage(s.message()) + s.message());
   return o;
 }
-
-using replay::TimeOfDayColumns;
-using replay::TimeOfDayNs;
 
 // The default channels of a file (replay::ChooseDefaultChannels), logged
 // once.
