@@ -95,7 +95,7 @@ Status Windower::Add(const Block& b, const Emit& emit) {
   const bool per_sample = !b.sample_times.empty();
   const bool tagged = !b.tags.empty();
   if (s.started && (s.fs_hz != b.fs_hz || s.channels != b.channels.size() ||
-                    s.per_sample_times != per_sample || !s.tags.empty() != tagged)) {
+                    s.per_sample_times != per_sample || s.tagged != tagged)) {
     ++s.stats.restarts;
     Restart(s);
   }
@@ -120,6 +120,7 @@ Status Windower::Add(const Block& b, const Emit& emit) {
     s.channels = b.channels.size();
     s.samples.resize(s.channels);
     s.per_sample_times = per_sample;
+    s.tagged = tagged;
     s.t0_ns = b.t0_ns;
     s.next_index = 0;
     s.first_index = 0;
