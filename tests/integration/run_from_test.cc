@@ -17,6 +17,7 @@
 #include <random>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -225,6 +226,106 @@ TEST_F(RunFromTest, DirPicksUpNewFilesAndReadsEachOnceAcrossARestart) {
               Windows(m))
         << m;
   }
+}
+
+// The dir source's committed progress: machine -> index of the last
+// committed file (snap_NNNNN.csv), -1 when none.
+std::map<std::string, int> CommittedFiles(const std::string& folder) {
+  std::map<std::string, int> marks;
+  std::ifstream in(folder + "/.machine-health-progress");
+  std::string machine, file;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::istringstream ls(line);
+    ls >> machine >> file;
+    if (file.rfind("snap_", 0) == 0) marks[machine] = std::stoi(file.substr(5, 5));
+  }
+  return marks;
+}
+
+// kill -9 while files are being stored, then a restart on the same folder
+// and database: every window of every file is in `scores` exactly once (no
+// loss, no extra), the progress committed before the kill covered only
+// windows already in the database, the restarted run reads exactly the
+// files after that mark, and it goes on with new files.
+TEST_F(RunFromTest, KillNineAndRestartLoseAndDuplicateNoWindow) {
+  const std::vector<std::string> names = {"m1", "m2"};
+  std::vector<Logger> loggers;
+  for (const auto& m : names) loggers.emplace_back(folder_, m, 5120);  // 0.2 s, 10 windows
+  const std::int64_t per_file = loggers[0].WindowsPerFile();
+  ASSERT_EQ(per_file, 10);
+  auto run = StartRun("run1.log", {"--learning", "1s"});
+  ASSERT_NE(run, nullptr);
+  ASSERT_FALSE(url_.empty());
+  // Batches of 8 files per machine, each waited for; the third is killed
+  // while it is being stored.
+  for (int batch = 0; batch < 3; ++batch) {
+    for (Logger& l : loggers) {
+      for (int i = 0; i < 8; ++i) l.Write(false);
+    }
+    if (batch == 2) break;
+    for (std::size_t m = 0; m < names.size(); ++m) {
+      ASSERT_TRUE(WaitForWindows(names[m], loggers[m].files() * per_file)) << names[m];
+    }
+  }
+  const std::int64_t before = 16 * per_file;
+  ASSERT_TRUE(
+      WaitUntil([&] { return Windows("m1") > before || Windows("m2") > before; }, seconds(10)));
+  run->Signal(SIGKILL);
+  ASSERT_EQ(run->Wait(seconds(10)), 128 + SIGKILL);
+
+  // What the killed run committed was in the database before the commit.
+  const std::map<std::string, int> marks = CommittedFiles(folder_);
+  int unread = 0;
+  for (std::size_t m = 0; m < names.size(); ++m) {
+    const auto it = marks.find(names[m]);
+    const int last = it == marks.end() ? -1 : it->second;
+    EXPECT_GE(last, 15) << names[m] << ": the first two batches were stored";
+    const std::int64_t committed_end_ns = (kT0Ms + loggers[m].FileMs() * (last + 1)) * 1'000'000;
+    EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM scores WHERE machine_id = '" + names[m] +
+                                "' AND t_ns < " + std::to_string(committed_end_ns)),
+              (last + 1) * per_file)
+        << names[m];
+    unread += loggers[m].files() - (last + 1);
+  }
+
+  // Restart on the same folder and database, then two more files each.
+  auto again = StartRun("run2.log", {"--learning", "1s"});
+  ASSERT_NE(again, nullptr);
+  ASSERT_FALSE(url_.empty());
+  for (Logger& l : loggers) {
+    for (int i = 0; i < 2; ++i) l.Write(false);
+  }
+  for (std::size_t m = 0; m < names.size(); ++m) {
+    EXPECT_TRUE(WaitForWindows(names[m], loggers[m].files() * per_file))
+        << names[m] << ": " << Windows(names[m]);
+  }
+  again->Signal(SIGTERM);
+  ASSERT_EQ(again->Wait(seconds(15)), 0) << testing::ReadFileText(again->log_path());
+  // The restarted run read the uncommitted files and the new ones, no more.
+  EXPECT_EQ(StoppedCounts(*again).first, unread + 4) << testing::ReadFileText(again->log_path());
+  for (std::size_t m = 0; m < names.size(); ++m) {
+    const std::string where = " FROM scores WHERE machine_id = '" + names[m] + "'";
+    const std::int64_t n = loggers[m].files() * per_file;  // 28 files of 10 windows
+    EXPECT_EQ(Windows(names[m]), n) << names[m];
+    // Exactly the windows the files make: 20 ms apart from the first file's
+    // start to the last file's end, none missing, none outside.
+    EXPECT_EQ(QueryInt(db_, "SELECT min(t_ns)" + where), kT0Ms * 1'000'000) << names[m];
+    EXPECT_EQ(QueryInt(db_, "SELECT max(t_ns)" + where), kT0Ms * 1'000'000 + (n - 1) * kWindowNs)
+        << names[m];
+    EXPECT_EQ(QueryInt(db_, "SELECT count(*)" + where + " AND (t_ns - " +
+                                std::to_string(kT0Ms * 1'000'000) + ") % " +
+                                std::to_string(kWindowNs) + " != 0"),
+              0)
+        << names[m];
+    // Every stored window has its features.
+    EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM scores s WHERE machine_id = '" + names[m] +
+                                "' AND NOT EXISTS (SELECT 1 FROM features f WHERE f.machine_id = "
+                                "s.machine_id AND f.t_ns = s.t_ns)"),
+              0);
+  }
+  EXPECT_EQ(testing::QueryText(db_, "PRAGMA integrity_check"), "ok");
 }
 
 }  // namespace
