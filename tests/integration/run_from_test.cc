@@ -328,5 +328,145 @@ TEST_F(RunFromTest, KillNineAndRestartLoseAndDuplicateNoWindow) {
   EXPECT_EQ(testing::QueryText(db_, "PRAGMA integrity_check"), "ok");
 }
 
+// A webhook receiver on 127.0.0.1:0 that records what it accepts and
+// answers 503 while down.
+class HookReceiver {
+ public:
+  HookReceiver() {
+    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard lock(mu_);
+      if (down_) {
+        ++refused_;
+        res.status = 503;
+        return;
+      }
+      json event = json::parse(req.body, nullptr, false);
+      event["idempotency_key"] = req.get_header_value("Idempotency-Key");
+      events_.push_back(std::move(event));
+      res.status = 200;
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    WaitUntil([this] { return server_.is_running(); }, seconds(5));
+  }
+  ~HookReceiver() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/hook"; }
+  void SetDown(bool down) {
+    std::lock_guard lock(mu_);
+    down_ = down;
+  }
+  int refused() const {
+    std::lock_guard lock(mu_);
+    return refused_;
+  }
+  std::vector<json> events() const {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+  // The events accepted, deduplicated by event_id, in order of arrival.
+  std::vector<json> Unique() const {
+    std::vector<json> out;
+    std::set<std::string> seen;
+    for (const json& e : events()) {
+      if (e.is_object() && seen.insert(e.value("event_id", "")).second) out.push_back(e);
+    }
+    return out;
+  }
+  bool Has(const std::string& kind) const {
+    for (const json& e : events()) {
+      if (e.is_object() && e.value("kind", "") == kind) return true;
+    }
+    return false;
+  }
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  mutable std::mutex mu_;
+  bool down_ = false;
+  int refused_ = 0;
+  std::vector<json> events_;
+};
+
+// A machine learns, develops a fault (the receiver answers 503 meanwhile),
+// is acknowledged on run's dashboard and recovers: the receiver gets
+// opened, acknowledged and closed, each exactly once after deduplication by
+// event_id, the opened one after the receiver came back.
+TEST_F(RunFromTest, WebhookGetsEveryAlarmEventOnceAlsoAfterBeingDown) {
+  HookReceiver hook;
+  Logger pump(folder_, "pump", 12800);  // 0.5 s: 25 windows per file
+  auto run = StartRun("run.log", {"--learning", "2s", "--notify", hook.url()});
+  ASSERT_NE(run, nullptr);
+  ASSERT_FALSE(url_.empty());
+  // 4 files learn (100 windows), 2 are watched healthy.
+  for (int i = 0; i < 6; ++i) pump.Write(false);
+  ASSERT_TRUE(WaitForWindows("pump", 150)) << Windows("pump");
+  EXPECT_EQ(GetJson("/api/alarms"), json::array());
+
+  // The receiver is down when the fault comes.
+  hook.SetDown(true);
+  for (int i = 0; i < 2; ++i) pump.Write(true);
+  json alarms;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        alarms = GetJson("/api/alarms");
+        return alarms.is_array() && !alarms.empty();
+      },
+      seconds(10)))
+      << testing::ReadFileText(run->log_path());
+  ASSERT_EQ(alarms.size(), 1u) << alarms.dump();
+  const std::string id = alarms[0]["id"];
+  EXPECT_EQ(alarms[0]["machine"], "pump");
+  EXPECT_EQ(alarms[0]["open"], true);
+  // Refused at least twice (retried with backoff), then accepted.
+  ASSERT_TRUE(WaitUntil([&] { return hook.refused() >= 2; }, seconds(10)));
+  EXPECT_TRUE(hook.events().empty());
+  hook.SetDown(false);
+  ASSERT_TRUE(WaitUntil([&] { return hook.Has("opened"); }, seconds(10)))
+      << testing::ReadFileText(run->log_path());
+
+  // Acknowledged on run's own dashboard.
+  httplib::Client client(url_);
+  auto ack =
+      client.Post(("/api/alarms/" + id + "/ack").c_str(), R"({"by":"ann"})", "application/json");
+  ASSERT_TRUE(ack);
+  ASSERT_EQ(ack->status, 200) << ack->body;
+  ASSERT_TRUE(WaitUntil([&] { return hook.Has("acknowledged"); }, seconds(10)));
+
+  // Healthy again: the alarm closes after 5 normal windows.
+  for (int i = 0; i < 2; ++i) pump.Write(false);
+  ASSERT_TRUE(WaitUntil([&] { return hook.Has("closed"); }, seconds(10)))
+      << testing::ReadFileText(run->log_path());
+  run->Signal(SIGTERM);
+  EXPECT_EQ(run->Wait(seconds(15)), 0) << testing::ReadFileText(run->log_path());
+
+  const std::vector<json> unique = hook.Unique();
+  ASSERT_EQ(unique.size(), 3u) << json(hook.events()).dump();
+  const char* kinds[] = {"opened", "acknowledged", "closed"};
+  for (std::size_t i = 0; i < 3; ++i) {
+    const json& e = unique[i];
+    EXPECT_EQ(e["kind"], kinds[i]) << e.dump();
+    EXPECT_EQ(e["event_id"], id + ":" + kinds[i]) << e.dump();
+    EXPECT_EQ(e["idempotency_key"], e["event_id"]);
+    EXPECT_EQ(e["alarm"]["id"], id);
+    EXPECT_EQ(e["alarm"]["machine"], "pump");
+  }
+  EXPECT_EQ(unique[0]["alarm"]["open"], true);
+  EXPECT_FALSE(unique[0]["alarm"]["explanation_text"].get<std::string>().empty());
+  EXPECT_EQ(unique[1]["alarm"]["acked_by"], "ann");
+  EXPECT_EQ(unique[2]["alarm"]["open"], false);
+  EXPECT_EQ(unique[2]["alarm"]["acked_by"], "ann");
+  // The alarm started within the faulty files (event time).
+  const std::int64_t fault_start_ns = (kT0Ms + 6 * pump.FileMs()) * 1'000'000;
+  EXPECT_GE(unique[0]["alarm"]["start_ns"].get<std::int64_t>(), fault_start_ns);
+  EXPECT_LT(unique[0]["alarm"]["start_ns"].get<std::int64_t>(), fault_start_ns + 2 * 500'000'000);
+  // The database agrees: one alarm, closed and acknowledged.
+  EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM alarms"), 1);
+}
+
 }  // namespace
 }  // namespace mh
