@@ -50,11 +50,12 @@ constexpr std::int64_t kT0Ms = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
 // for one machine, back to back in event time (a `timestamp` column on the
 // first row, epoch ms), written under a dot name and renamed into
 // FOLDER/<machine>/ (atomic). Healthy: a 30 Hz shaft line and noise;
-// faulty: plus an outer-race impact train on ax.
+// faulty: plus an outer-race impact train on both axes. The same machine
+// name gives the same files.
 class Logger {
  public:
   Logger(std::string folder, std::string machine, std::size_t samples)
-      : dir_(std::move(folder) + "/" + machine), samples_(samples) {
+      : dir_(std::move(folder) + "/" + machine), machine_(machine), samples_(samples) {
     std::filesystem::create_directories(dir_);
   }
   // Milliseconds of event time per file.
@@ -69,7 +70,7 @@ class Logger {
   // Writes the next file; its name sorts after every earlier one.
   void Write(bool faulty) {
     const int k = next_++;
-    std::mt19937_64 rng(static_cast<std::uint64_t>(k) * 7919 + std::hash<std::string>{}(dir_));
+    std::mt19937_64 rng(static_cast<std::uint64_t>(k) * 7919 + std::hash<std::string>{}(machine_));
     std::normal_distribution<double> noise(0, 0.05);
     std::vector<double> hits;
     if (faulty) hits = testing::ImpactTrain(samples_, kFs, 107, 4000, 0, static_cast<unsigned>(k));
@@ -78,8 +79,11 @@ class Logger {
     for (std::size_t i = 0; i < samples_; ++i) {
       const double t = static_cast<double>(static_cast<std::size_t>(k) * samples_ + i) / kFs;
       double ax = 0.3 * std::sin(2 * M_PI * 30 * t) + noise(rng);
-      const double ay = 0.3 * std::sin(2 * M_PI * 30 * t + 1) + noise(rng);
-      if (faulty) ax += 2 * hits[i];
+      double ay = 0.3 * std::sin(2 * M_PI * 30 * t + 1) + noise(rng);
+      if (faulty) {
+        ax += 2 * hits[i];
+        ay += 1.5 * hits[i];
+      }
       if (i == 0) {
         std::snprintf(buf, sizeof buf, "%lld,%.17g,%.17g\n",
                       static_cast<long long>(kT0Ms + FileMs() * k), ax, ay);
@@ -97,6 +101,7 @@ class Logger {
 
  private:
   std::string dir_;
+  std::string machine_;
   std::size_t samples_;
   int next_ = 0;
 };
@@ -466,6 +471,42 @@ TEST_F(RunFromTest, WebhookGetsEveryAlarmEventOnceAlsoAfterBeingDown) {
   EXPECT_LT(unique[0]["alarm"]["start_ns"].get<std::int64_t>(), fault_start_ns + 2 * 500'000'000);
   // The database agrees: one alarm, closed and acknowledged.
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM alarms"), 1);
+}
+
+// An alarm opens while the receiver is down and run is killed (kill -9)
+// before it could deliver: the event waits in the database's outbox and the
+// next run on the same database delivers it once the receiver is back.
+TEST_F(RunFromTest, UndeliveredAlarmEventSurvivesKillNine) {
+  HookReceiver hook;
+  hook.SetDown(true);
+  Logger pump(folder_, "pump", 12800);
+  auto run = StartRun("run1.log", {"--learning", "2s", "--notify", hook.url()});
+  ASSERT_NE(run, nullptr);
+  ASSERT_FALSE(url_.empty());
+  for (int i = 0; i < 6; ++i) pump.Write(false);
+  for (int i = 0; i < 2; ++i) pump.Write(true);
+  ASSERT_TRUE(
+      WaitUntil([&] { return QueryInt(db_, "SELECT count(*) FROM alarms") == 1; }, seconds(10)))
+      << testing::ReadFileText(run->log_path());
+  ASSERT_TRUE(WaitUntil([&] { return hook.refused() >= 1; }, seconds(10)));
+  run->Signal(SIGKILL);
+  ASSERT_EQ(run->Wait(seconds(10)), 128 + SIGKILL);
+  EXPECT_TRUE(hook.events().empty());
+
+  hook.SetDown(false);
+  auto again = StartRun("run2.log", {"--learning", "2s", "--notify", hook.url()});
+  ASSERT_NE(again, nullptr);
+  ASSERT_FALSE(url_.empty());
+  ASSERT_TRUE(WaitUntil([&] { return hook.Has("opened"); }, seconds(10)))
+      << testing::ReadFileText(again->log_path());
+  again->Signal(SIGTERM);
+  EXPECT_EQ(again->Wait(seconds(15)), 0) << testing::ReadFileText(again->log_path());
+  const std::vector<json> unique = hook.Unique();
+  ASSERT_EQ(unique.size(), 1u) << json(hook.events()).dump();
+  EXPECT_EQ(unique[0]["kind"], "opened");
+  EXPECT_EQ(unique[0]["alarm"]["machine"], "pump");
+  EXPECT_EQ(unique[0]["event_id"],
+            testing::QueryText(db_, "SELECT id FROM alarms") + std::string(":opened"));
 }
 
 }  // namespace
