@@ -176,6 +176,8 @@ class RunFromTest : public ::testing::Test {
     return json::parse(res->body, nullptr, false);
   }
 
+  void UndeliveredAlarmEventSurvives(int signal);
+
   std::string dir_, folder_, db_, url_;
 };
 
@@ -473,10 +475,12 @@ TEST_F(RunFromTest, WebhookGetsEveryAlarmEventOnceAlsoAfterBeingDown) {
   EXPECT_EQ(QueryInt(db_, "SELECT count(*) FROM alarms"), 1);
 }
 
-// An alarm opens while the receiver is down and run is killed (kill -9)
-// before it could deliver: the event waits in the database's outbox and the
-// next run on the same database delivers it once the receiver is back.
-TEST_F(RunFromTest, UndeliveredAlarmEventSurvivesKillNine) {
+// An alarm opens while the receiver is down and run is stopped by `signal`
+// (SIGKILL, or SIGTERM: run then stops at once, exit 0, though delivery is
+// being retried) before it could deliver: the event waits in the database's
+// outbox and the next run on the same database delivers it once the
+// receiver is back.
+void RunFromTest::UndeliveredAlarmEventSurvives(int signal) {
   HookReceiver hook;
   hook.SetDown(true);
   Logger pump(folder_, "pump", 12800);
@@ -489,8 +493,9 @@ TEST_F(RunFromTest, UndeliveredAlarmEventSurvivesKillNine) {
       WaitUntil([&] { return QueryInt(db_, "SELECT count(*) FROM alarms") == 1; }, seconds(10)))
       << testing::ReadFileText(run->log_path());
   ASSERT_TRUE(WaitUntil([&] { return hook.refused() >= 1; }, seconds(10)));
-  run->Signal(SIGKILL);
-  ASSERT_EQ(run->Wait(seconds(10)), 128 + SIGKILL);
+  run->Signal(signal);
+  ASSERT_EQ(run->Wait(seconds(5)), signal == SIGKILL ? 128 + SIGKILL : 0)
+      << testing::ReadFileText(run->log_path());
   EXPECT_TRUE(hook.events().empty());
 
   hook.SetDown(false);
@@ -507,6 +512,13 @@ TEST_F(RunFromTest, UndeliveredAlarmEventSurvivesKillNine) {
   EXPECT_EQ(unique[0]["alarm"]["machine"], "pump");
   EXPECT_EQ(unique[0]["event_id"],
             testing::QueryText(db_, "SELECT id FROM alarms") + std::string(":opened"));
+}
+
+TEST_F(RunFromTest, UndeliveredAlarmEventSurvivesKillNine) {
+  UndeliveredAlarmEventSurvives(SIGKILL);
+}
+TEST_F(RunFromTest, UndeliveredAlarmEventSurvivesSigterm) {
+  UndeliveredAlarmEventSurvives(SIGTERM);
 }
 
 }  // namespace
