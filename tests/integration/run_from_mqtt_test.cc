@@ -5,7 +5,8 @@
 // outer-race fault after a while. Checked: every window of every sensor is
 // stored, exactly the two faulty machines have alarms and end anomalous,
 // the 18 healthy ones have none and end normal; after kill -9 of run while
-// sensors publish, and a restart, every window is stored exactly once.
+// sensors publish, and a restart, every window is stored exactly once. A
+// broken event becomes a dead letter (--dead-letter jsonl:) with its topic.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -98,7 +99,8 @@ std::unique_ptr<ChildProcess> StartRun(const std::string& base, const std::strin
                                        const std::string& log) {
   auto run = ChildProcess::Start(
       {testing::BinaryPath(), "run", "--from", base + "/plant/+/vib?qos=1&spool=" + dir + "/spool",
-       "--http", "127.0.0.1:0", "--db", dir + "/live.db", "--learning", "1s", "--quiet"},
+       "--http", "127.0.0.1:0", "--db", dir + "/live.db", "--learning", "1s", "--dead-letter",
+       "jsonl:" + dir + "/dead.jsonl", "--quiet"},
       dir + "/" + log);
   EXPECT_TRUE(run.ok()) << run.status().ToString();
   if (!run.ok()) return nullptr;
@@ -136,6 +138,16 @@ TEST(RunFromMqttTest, TwentySensorsTwoFaultyReachTheRightAlarmStates) {
   std::string url = testing::WaitForLogLine(*run, "dashboard: ", seconds(1));
   while (!url.empty() && url.back() == '/') url.pop_back();
   Publish(base, 0, kEvents);
+  {  // and one event that is not one: a dead letter with its reason
+    auto address = ParseUri(base + "/plant/s99/vib?qos=1");
+    ASSERT_TRUE(address.ok());
+    auto bad = transport::mqtt::NewMqttPublisher(*address);
+    ASSERT_TRUE(bad.ok()) << bad.status().ToString();
+    const std::vector<transport::OutgoingMessage> truncated = {
+        {"", R"({"sensor_id":"s99","fs":25600,"ax":[1,2)"}};
+    ASSERT_TRUE((*bad)->Publish(truncated).ok());
+    ASSERT_TRUE((*bad)->Close().ok());
+  }
 
   // Every window of every sensor is stored.
   const std::int64_t all = std::int64_t{kSensors} * kEvents * 5;
@@ -193,13 +205,19 @@ TEST(RunFromMqttTest, TwentySensorsTwoFaultyReachTheRightAlarmStates) {
   ASSERT_TRUE(cli.is_array()) << listed;
   EXPECT_EQ(cli.size(), 2u) << listed;
 
+  ASSERT_TRUE(
+      WaitUntil([&] { return !testing::ReadFileText(dir + "/dead.jsonl").empty(); }, seconds(10)));
   run->Signal(SIGTERM);
   EXPECT_EQ(run->Wait(seconds(15)), 0) << testing::ReadFileText(run->log_path());
   const std::string log = testing::ReadFileText(run->log_path());
-  EXPECT_NE(log.find(std::to_string(kSensors * kEvents) + " events, " + std::to_string(all) +
-                     " windows stored, 20 machines, 2 alarms opened, 0 dead letters"),
+  EXPECT_NE(log.find(std::to_string(kSensors * kEvents + 1) + " events, " + std::to_string(all) +
+                     " windows stored, 20 machines, 2 alarms opened, 1 dead letters"),
             std::string::npos)
       << log;
+  const json dead = json::parse(testing::ReadFileText(dir + "/dead.jsonl"), nullptr, false);
+  ASSERT_TRUE(dead.is_object()) << testing::ReadFileText(dir + "/dead.jsonl");
+  EXPECT_EQ(dead["origin"], "plant/s99/vib");
+  EXPECT_FALSE(dead["reason"].get<std::string>().empty());
   if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir);
 }
 
