@@ -5,6 +5,7 @@
 // schema_v2.db, written by `machine-health run` of those versions).
 #include "sink/sqlite/baseline_store.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <random>
 #include <span>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -240,6 +242,39 @@ TEST_F(BaselineStoreTest, ChangesAreSeenByAnotherConnection) {
   changes = pipeline->ChangesSince(seen);
   ASSERT_EQ(changes->size(), 2u);
   EXPECT_EQ((*changes)[1].machine_id, "m2");
+}
+
+// Two connections (e.g. `run` and `baseline retrain` in another process)
+// and several threads on each save at once: every save gets its own
+// version, and exactly one version ends active.
+TEST_F(BaselineStoreTest, ConcurrentSavesGetDistinctVersions) {
+  auto a = OpenOrDie();
+  auto b = OpenOrDie();
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  score::Baseline base = *Learned("m1", 1);
+  base.version = 0;
+  constexpr int kThreads = 4, kSaves = 10;
+  std::vector<std::vector<std::int64_t>> got(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      BaselineStore& store = t % 2 == 0 ? *a : *b;
+      for (int i = 0; i < kSaves; ++i) {
+        auto v = store.Save(base);
+        if (v.ok()) got[t].push_back(*v);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::vector<std::int64_t> all;
+  for (const auto& g : got) all.insert(all.end(), g.begin(), g.end());
+  std::sort(all.begin(), all.end());
+  std::vector<std::int64_t> expected(kThreads * kSaves);
+  for (std::size_t i = 0; i < expected.size(); ++i) expected[i] = static_cast<std::int64_t>(i) + 1;
+  EXPECT_EQ(all, expected);
+  EXPECT_EQ(QueryOne("SELECT count(*) FROM baselines WHERE active = 1"), "1");
+  EXPECT_EQ(*a->CurrentSeq(), kThreads * kSaves);
 }
 
 TEST_F(BaselineStoreTest, RejectsIncompleteBaselines) {
