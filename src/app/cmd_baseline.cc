@@ -55,6 +55,11 @@ std::string Num(double v, const char* format = "%.6g") {
   return buf;
 }
 
+// Invalid UTF-8 (e.g. in a machine id) is replaced instead of thrown on.
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 std::string Time(std::int64_t ns) { return ns == 0 ? "-" : FormatRfc3339(ns, 3); }
 
 // Never create a database just to find the machine missing in it.
@@ -117,7 +122,7 @@ int RunList(const Args& a, CommandIo& io) {
   if (a.json) {
     nlohmann::json j = nlohmann::json::array();
     for (const sink::BaselineInfo& i : *list) j.push_back(baseline::BaselineInfoJson(i));
-    io.out << j.dump(2) << "\n";
+    io.out << Dump(j) << "\n";
     return kExitOk;
   }
   if (list->empty()) {
@@ -136,7 +141,7 @@ int RunShow(const Args& a, CommandIo& io) {
   auto stored = (*reader)->Baseline(a.machine, a.version);
   if (!stored.ok()) return ReportError(io, cmd, stored.status().WithContext(a.db));
   if (a.json) {
-    io.out << baseline::StoredBaselineJson(*stored).dump(2) << "\n";
+    io.out << Dump(baseline::StoredBaselineJson(*stored)) << "\n";
   } else {
     PrintStored(*stored, io.out);
   }

@@ -104,7 +104,15 @@ Result<std::vector<std::string>> NamesFrom(const json& j, const std::string& con
 
 }  // namespace
 
-std::string FeatureNamesToJson(const std::vector<std::string>& names) { return json(names).dump(); }
+namespace {
+
+// Invalid UTF-8 in a name is replaced (U+FFFD) rather than thrown on; the
+// pipeline's feature names are ASCII.
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+}  // namespace
+
+std::string FeatureNamesToJson(const std::vector<std::string>& names) { return Dump(json(names)); }
 
 std::string FeatureStatsToJson(const score::FeatureStats& st) {
   json j = {{"names", st.names},
@@ -112,7 +120,7 @@ std::string FeatureStatsToJson(const score::FeatureStats& st) {
             {"std", Numbers(st.std)},
             {"min", Numbers(st.min)},
             {"max", Numbers(st.max)}};
-  return j.dump();
+  return Dump(j);
 }
 
 Result<std::vector<std::string>> FeatureNamesFromJson(const std::string& text,
