@@ -1,26 +1,43 @@
 // machine-health run: the whole pipeline in one process, no outside services.
-// Simulated machines -> windows -> features -> per-machine Isolation Forest ->
-// SQLite -> dashboard on http://127.0.0.1:8080/.
+// Machines -> the pipeline core of each (windows -> features -> per-machine
+// baseline -> alarm rule) -> SQLite (windows, alarms) -> dashboard on
+// http://127.0.0.1:8080/ and alarm notifications.
+//
+// Machines are simulated, or with --from URI (repeatable) real sensors:
+// mqtt://, mqtts://, kafka://, eventhubs://, jsonl:PATH, - (stdin), dir:PATH
+// (a folder where a data logger drops snapshot files). --machines-file
+// describes them (registry/registry.h).
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <ostream>
 #include <sstream>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 
+#include "app/builtin_plugins.h"
 #include "app/command.h"
 #include "app/pipeline_options.h"
 #include "app/run_support.h"
 #include "core/strings.h"
 #include "core/time_util.h"
+#include "core/uri.h"
 #include "http/dashboard_server.h"
 #include "iforest/model_io.h"
+#include "iforest/sklearn_import.h"
 #include "log/log.h"
+#include "notify/dispatcher.h"
 #include "pipeline/plant_pipeline.h"
+#include "pipeline/stream_scorer.h"
+#include "registry/registry.h"
 #include "sim/fault.h"
 #include "sim/plant.h"
+#include "sink/running_sink.h"
+#include "sink/sqlite/alarm_store.h"
 #include "sink/sqlite/sqlite_reader.h"
 #include "sink/sqlite/sqlite_sink.h"
 
@@ -42,7 +59,42 @@ struct RunArgs {
   bool healthy = false;
   bool quiet = false;
   PipelineArgs pipeline;
+  std::vector<std::string> from;    // live sources; empty = simulate
+  std::string machines_file;        // registry
+  std::vector<std::string> notify;  // alarm notification targets
+  std::string dead_letter;          // live: where bad events go
 };
+
+// What both wirings share: the alarm store and its notifications.
+struct AlarmOutput {
+  std::unique_ptr<sink::AlarmStore> store;
+  std::unique_ptr<notify::Dispatcher> dispatcher;
+  Status Record(std::span<const sink::AlarmEvent> events) {
+    MH_RETURN_IF_ERROR(store->Record(events));
+    if (dispatcher) dispatcher->Wake();
+    return Status::OK();
+  }
+};
+
+Result<AlarmOutput> OpenAlarmOutput(const RunArgs& args) {
+  AlarmOutput out;
+  sink::AlarmStoreOptions so;
+  so.path = args.db;
+  MH_ASSIGN_OR_RETURN(out.store, sink::AlarmStore::Open(so));
+  std::vector<std::unique_ptr<notify::Notifier>> notifiers;
+  for (const std::string& text : args.notify) {
+    auto uri = ParseUri(text);
+    if (!uri.ok()) return Status(uri.status()).WithContext("--notify");
+    auto n = OpenNotifier(*uri);
+    if (!n.ok()) return Status(n.status()).WithContext("--notify");
+    notifiers.push_back(std::move(*n));
+  }
+  if (!notifiers.empty()) {
+    MH_ASSIGN_OR_RETURN(out.dispatcher,
+                        notify::Dispatcher::Start(out.store.get(), std::move(notifiers), {}));
+  }
+  return out;
+}
 
 // Event time at which a run continues an existing database: after its latest
 // window, so that a second run never overwrites the first one's rows.
@@ -139,6 +191,11 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
     PrintError(io, "run", "--db: " + sink.status().message());
     return kExitFailure;
   }
+  auto alarms = OpenAlarmOutput(args);
+  if (!alarms.ok()) return ReportOptionError(io, cmd, alarms.status());
+  options.on_alarm_event = [&alarms](const sink::AlarmEvent& e) {
+    return alarms->Record(std::span<const sink::AlarmEvent>(&e, 1));
+  };
   auto created = pipeline::PlantPipeline::Create(options, std::move(sink).value());
   auto remove_new_db = [&] {
     if (db_existed) return;
@@ -156,6 +213,7 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
     sopts.host = listen->host;
     sopts.port = listen->port;
     sopts.db_path = args.db;
+    if (alarms->dispatcher) sopts.on_alarm_event = [d = alarms->dispatcher.get()] { d->Wake(); };
     auto started = http::DashboardServer::Start(sopts);
     if (!started.ok()) {
       pipeline.reset();
@@ -189,6 +247,7 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
   Status status = pipeline->Wait();
   const auto stats = pipeline->stats();
   if (server) server->Stop();
+  if (alarms->dispatcher) alarms->dispatcher->Stop();
   const double realtime = stats.wall_seconds > 0 ? stats.simulated_seconds / stats.wall_seconds : 0;
   const double cpu = ProcessCpuSeconds();
   const double machine_seconds = stats.simulated_seconds * args.machines;
@@ -201,6 +260,206 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
   return kExitOk;
 }
 
+// The nanoseconds between window starts at `fs_hz`.
+std::chrono::nanoseconds HopOf(const pipeline::PipelineOptions& o, double fs_hz) {
+  const std::size_t hop =
+      o.window.hop_samples == 0 ? o.window.window_samples : o.window.hop_samples;
+  return std::chrono::nanoseconds(
+      static_cast<std::int64_t>(std::llround(static_cast<double>(hop) * 1e9 / fs_hz)));
+}
+
+// run --from: live sensors. One streaming scorer (in learning mode) per
+// source, each on its own thread with its own database connection; the
+// registry says what it knows of each machine on first sight.
+int RunLive(const RunArgs& args, CommandIo& io) {
+  const std::string cmd = "run";
+  auto core = MakePipelineOptions(args.pipeline);
+  if (!core.ok()) return UsageError(io, cmd, core.status().message());
+  auto learning = ParseDuration(args.learning);
+  if (!learning.ok()) return UsageError(io, cmd, "--learning: " + learning.status().message());
+  if (args.machines != 4 || !args.faults.empty() || args.healthy) {
+    return UsageError(io, cmd,
+                      "--machines, --fault and --healthy are for simulated machines, "
+                      "not with --from");
+  }
+  // The registry's base: the command line's pipeline options.
+  registry::MachineConfig base;
+  base.learning.in_windows = false;
+  base.learning.duration = *learning;
+  base.alarm = core->alarm;
+  base.threshold = core->learn.threshold;
+  base.model = args.model;
+  std::shared_ptr<registry::Registry> machines;
+  if (!args.machines_file.empty()) {
+    auto r = registry::Registry::Load(args.machines_file, base);
+    if (!r.ok()) return ReportOptionError(io, cmd, r.status().WithContext("--machines-file"));
+    machines = std::move(*r);
+  } else {
+    machines = registry::Registry::BuiltIn(base);
+  }
+  // Models assigned by --model or the registry, loaded once per path.
+  std::mutex models_mu;
+  std::map<std::string, std::shared_ptr<const score::Baseline>> models;
+  Status model_error;
+  auto assigned = [&](const std::string& path) -> std::shared_ptr<const score::Baseline> {
+    std::lock_guard lock(models_mu);
+    auto it = models.find(path);
+    if (it != models.end()) return it->second;
+    auto m = iforest::LoadAnyModel(path);
+    std::shared_ptr<score::Baseline> b;
+    if (m.ok()) {
+      b = std::make_shared<score::Baseline>();
+      b->version = 1;
+      b->model = std::make_shared<const iforest::Model>(std::move(*m));
+      b->rule.rule = score::ThresholdRule::kAuto;
+      b->origin = path;
+    } else {
+      log::Error(cmd, "model " + path + ": " + m.status().message() + " (the machine learns)");
+    }
+    models.emplace(path, b);
+    return b;
+  };
+  if (!args.model.empty() && assigned(args.model) == nullptr) {
+    return ReportError(io, cmd, Status::InvalidArgument("--model: cannot be read"));
+  }
+
+  struct Source {
+    std::string address;
+    std::unique_ptr<transport::Subscriber> subscriber;
+    std::unique_ptr<transport::Publisher> dead;
+    std::unique_ptr<sink::RunningSink> sink;
+    std::unique_ptr<pipeline::StreamScorer> scorer;
+    Status status;
+  };
+  std::vector<Source> sources(args.from.size());
+  for (std::size_t i = 0; i < args.from.size(); ++i) {
+    Source& src = sources[i];
+    src.address = args.from[i];
+    auto uri = ParseUri(args.from[i]);
+    if (!uri.ok()) return ReportOptionError(io, cmd, uri.status().WithContext("--from"));
+    auto sub = OpenSubscriber(*uri);
+    if (!sub.ok())
+      return ReportOptionError(io, cmd, sub.status().WithContext("--from " + src.address));
+    src.subscriber = std::move(*sub);
+    if (!args.dead_letter.empty()) {
+      auto d = ParseUri(args.dead_letter);
+      if (!d.ok()) return ReportOptionError(io, cmd, d.status().WithContext("--dead-letter"));
+      auto p = OpenPublisher(*d, io.out);
+      if (!p.ok()) return ReportOptionError(io, cmd, p.status().WithContext("--dead-letter"));
+      src.dead = std::move(*p);
+    }
+    auto db = sink::OpenSqliteSink(sink::SqliteOptions{args.db});
+    if (!db.ok()) return ReportOptionError(io, cmd, db.status().WithContext("--db"));
+    src.sink = std::make_unique<sink::RunningSink>("sqlite:" + args.db, std::move(*db));
+  }
+  auto alarms = OpenAlarmOutput(args);
+  if (!alarms.ok()) return ReportOptionError(io, cmd, alarms.status());
+  std::mutex alarms_mu;
+
+  pipeline::StreamScorerOptions so;
+  so.pipeline = *core;
+  so.configure_machine = [&](pipeline::MachineSpec* spec) {
+    const registry::MachinePtr m = machines->Lookup(spec->machine_id);
+    const features::StreamShape shape = registry::StreamShapeOf(*m);
+    if (shape.shaft_rpm > 0) spec->shape.shaft_rpm = shape.shaft_rpm;
+    if (shape.bearing) spec->shape.bearing = shape.bearing;
+    const std::chrono::nanoseconds hop = HopOf(*core, spec->shape.fs_hz);
+    score::LearnOptions learn = core->learn;
+    learn.learning_windows = std::max<std::size_t>(registry::LearningWindows(m->learning, hop), 16);
+    learn.threshold = m->threshold;
+    spec->learn = learn;
+    spec->alarm = m->alarm;  // max_gap_ns from the hop: MachinePipeline
+    if (!m->model.empty()) spec->baseline = assigned(m->model);
+    log::Info(cmd, "machine '" + spec->machine_id +
+                       "': " + (m->from_file ? "from the machines file" : "first seen, defaults") +
+                       ", " + FormatDouble(spec->shape.fs_hz) + " hz, " +
+                       (spec->baseline ? "model " + spec->baseline->origin
+                                       : "learns from " + std::to_string(learn.learning_windows) +
+                                             " windows"));
+  };
+  so.on_alarm_events = [&](std::span<const sink::AlarmEvent> events) {
+    std::lock_guard lock(alarms_mu);
+    return alarms->Record(events);
+  };
+  for (Source& src : sources) {
+    auto scorer = pipeline::StreamScorer::CreateLearning(*src.subscriber, {src.sink.get()},
+                                                         src.dead.get(), so);
+    if (!scorer.ok()) return ReportOptionError(io, cmd, scorer.status());
+    src.scorer = std::move(*scorer);
+  }
+
+  std::unique_ptr<http::DashboardServer> server;
+  if (args.http != "off") {
+    auto addr = ParseListenAddress("--http", args.http);
+    if (!addr.ok()) return ReportOptionError(io, cmd, addr.status());
+    http::ServerOptions sopts;
+    sopts.host = addr->host;
+    sopts.port = addr->port;
+    sopts.db_path = args.db;
+    sopts.registry = machines;
+    if (alarms->dispatcher) sopts.on_alarm_event = [d = alarms->dispatcher.get()] { d->Wake(); };
+    auto started = http::DashboardServer::Start(sopts);
+    if (!started.ok()) return ReportError(io, cmd, started.status().WithContext("--http"));
+    server = std::move(*started);
+  }
+
+  InstallStopSignalHandlers();
+  std::atomic<bool> stop{false};
+  std::atomic<int> running{static_cast<int>(sources.size())};
+  std::vector<std::thread> threads;
+  for (Source& src : sources) {
+    threads.emplace_back([&src, &stop, &running] {
+      src.status = src.scorer->Run(stop);
+      if (!src.status.ok()) stop.store(true);  // one source failing stops run
+      running.fetch_sub(1);
+    });
+  }
+  io.out << "machine-health run: watching";
+  for (const Source& src : sources) io.out << " " << src.address;
+  io.out << ", database " << args.db << "\n";
+  if (server) io.out << "dashboard: " << server->url() << "\n";
+  io.out.flush();
+  auto last_report = std::chrono::steady_clock::now();
+  while (running.load() > 0 && !StopRequested()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (!args.quiet && std::chrono::steady_clock::now() - last_report > std::chrono::seconds(10)) {
+      last_report = std::chrono::steady_clock::now();
+      for (const Source& src : sources) {
+        const auto st = src.scorer->stats();
+        log::Info(cmd, src.address + ": " + std::to_string(st.messages) + " events, " +
+                           std::to_string(st.records) + " windows stored, " +
+                           std::to_string(st.machines) + " machines, " +
+                           std::to_string(st.alarms_opened) + " alarms, " +
+                           std::to_string(st.dead_letters) + " dead letters");
+      }
+    }
+  }
+  stop.store(true);
+  for (auto& t : threads) t.join();
+  if (server) server->Stop();
+  if (alarms->dispatcher) alarms->dispatcher->Stop();
+  Status status;
+  std::int64_t events = 0, windows = 0, dead = 0, opened = 0, machines_seen = 0;
+  for (Source& src : sources) {
+    const auto st = src.scorer->stats();
+    events += st.messages;
+    windows += st.records;
+    dead += st.dead_letters;
+    opened += st.alarms_opened;
+    machines_seen += st.machines;
+    Status c = src.subscriber->Close();
+    Status k = src.sink->Close();
+    if (src.dead) (void)src.dead->Close();
+    if (status.ok() && !src.status.ok()) status = src.status.WithContext(src.address);
+    if (status.ok() && !k.ok()) status = k;
+    if (!c.ok()) log::Warn(cmd, src.address + ": closing: " + c.message());
+  }
+  io.out << "machine-health run: stopped: " << events << " events, " << windows
+         << " windows stored, " << machines_seen << " machines, " << opened << " alarms opened, "
+         << dead << " dead letters, cpu " << ProcessCpuSeconds() << " s\n";
+  if (!status.ok()) return ReportError(io, cmd, status);
+  return kExitOk;
+}
 }  // namespace
 
 void AddRunCommand(CLI::App& root, CommandIo& io, Action& action) {
@@ -234,7 +493,24 @@ void AddRunCommand(CLI::App& root, CommandIo& io, Action& action) {
   sub->add_flag("--healthy", args->healthy, "Simulate no faults at all");
   sub->add_flag("--quiet", args->quiet, "No progress lines");
   AddPipelineOptions(*sub, args->pipeline, PipelineOptionSet{.learning = false});
-  sub->callback([&io, &action, args] { action = [&io, args] { return RunPipeline(*args, io); }; });
+  sub->add_option("--from", args->from,
+                  "Watch real sensors instead of simulating (repeatable): mqtt://HOST:PORT/TOPIC, "
+                  "mqtts://..., kafka://HOST:PORT/TOPIC?group=G, eventhubs://NS/HUB, jsonl:PATH, "
+                  "- (stdin), dir:PATH?fs=HZ (a folder of snapshot files); docs/transports.md");
+  sub->add_option("--machines-file", args->machines_file,
+                  "Machine registry (TOML): name, rate, channels, rpm, bearing, learning, alarm "
+                  "rule per machine (docs/machines.md)");
+  sub->add_option("--notify", args->notify,
+                  "Alarm notifications on open, acknowledge and close (repeatable): "
+                  "https://... (webhook), mqtt://HOST/TOPIC, kafka://..., jsonl:PATH");
+  sub->add_option("--dead-letter", args->dead_letter,
+                  "With --from: where undecodable or invalid events go with the reason "
+                  "(jsonl:PATH, kafka://..., mqtt://...); default: logged and counted");
+  sub->callback([&io, &action, args] {
+    action = [&io, args] {
+      return args->from.empty() ? RunPipeline(*args, io) : RunLive(*args, io);
+    };
+  });
 }
 
 }  // namespace mh::app

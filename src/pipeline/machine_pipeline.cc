@@ -4,6 +4,7 @@
 #include <cmath>
 #include <utility>
 
+#include "alarm/explain.h"
 #include "core/strings.h"
 
 namespace mh::pipeline {
@@ -50,10 +51,19 @@ Result<std::unique_ptr<MachinePipeline>> MachinePipeline::Create(const PipelineO
                                    "compute: " +
                                    missing);
   }
+  // A silence longer than N window hops clears the alarm rule's history
+  // (alarm::MaxGapForHop), unless the rule says otherwise.
+  alarm::AlarmRule rule = spec.alarm.value_or(options.alarm);
+  if (rule.max_gap_ns == 0) {
+    const std::size_t hop = options.window.hop_samples == 0 ? options.window.window_samples
+                                                            : options.window.hop_samples;
+    rule.max_gap_ns =
+        alarm::MaxGapForHop(rule, std::llround(static_cast<double>(hop) * 1e9 / spec.shape.fs_hz));
+  }
   MH_ASSIGN_OR_RETURN(alarm::AlarmTracker tracker,
-                      alarm::AlarmTracker::Create(spec.machine_id, options.alarm));
+                      alarm::AlarmTracker::Create(spec.machine_id, rule));
   auto scorer = std::make_unique<score::MachineScorer>(spec.machine_id, std::move(model_names),
-                                                       options.learn);
+                                                       spec.learn.value_or(options.learn));
   if (spec.baseline != nullptr) MH_RETURN_IF_ERROR(scorer->Restore(spec.baseline));
   return std::unique_ptr<MachinePipeline>(
       new MachinePipeline(options, std::move(spec), std::move(extractor), std::move(model_columns),
@@ -116,10 +126,11 @@ Result<std::unique_ptr<MachinePipeline>> MachinePipeline::CreateForFeatureRows(
   MachineSpec spec;
   spec.machine_id = std::move(machine_id);
   spec.baseline = baseline;
-  MH_ASSIGN_OR_RETURN(alarm::AlarmTracker tracker,
-                      alarm::AlarmTracker::Create(spec.machine_id, options.alarm));
+  MH_ASSIGN_OR_RETURN(
+      alarm::AlarmTracker tracker,
+      alarm::AlarmTracker::Create(spec.machine_id, spec.alarm.value_or(options.alarm)));
   auto scorer = std::make_unique<score::MachineScorer>(spec.machine_id, std::move(model_names),
-                                                       options.learn);
+                                                       spec.learn.value_or(options.learn));
   if (baseline != nullptr) MH_RETURN_IF_ERROR(scorer->Restore(baseline));
   auto p = std::unique_ptr<MachinePipeline>(
       new MachinePipeline(options, std::move(spec), nullptr, std::move(model_columns),
@@ -197,6 +208,7 @@ Status MachinePipeline::ScoreAndAlarm(WindowResult& r, const Output& out) {
   MH_ASSIGN_OR_RETURN(r.scored, scorer_->Observe(model_row_, rec.window_start_ns));
   if (r.scored.learning) {
     rec.state = sink::MachineState::kLearning;
+    if (!scorer_->learning()) r.new_baseline = scorer_->baseline();
   } else {
     rec.score = r.scored.score;
     rec.score_samples = r.scored.score_samples;
@@ -218,6 +230,52 @@ Status MachinePipeline::ScoreAndAlarm(WindowResult& r, const Output& out) {
                                                             : sink::MachineState::kNormal;
   }
   return out(r);
+}
+
+sink::AlarmEvent ToSinkAlarmEvent(const std::string& machine_id, const alarm::AlarmEvent& e,
+                                  std::int64_t baseline_version) {
+  sink::AlarmEvent out;
+  const bool opened = e.kind == alarm::AlarmEventKind::kOpened;
+  out.kind = opened ? sink::AlarmEventKind::kOpened : sink::AlarmEventKind::kClosed;
+  out.event_ns = opened ? e.opened_ns : e.end_ns;
+  sink::AlarmRecord& a = out.alarm;
+  a.alarm_id = e.alarm_id;
+  a.machine_id = machine_id;
+  a.start_ns = e.start_ns;
+  a.end_ns = opened ? 0 : e.end_ns;
+  a.peak_score = e.peak_score;
+  a.baseline_version = baseline_version;
+  return out;
+}
+
+std::optional<sink::AlarmEvent> MachinePipeline::AlarmEventOf(const WindowResult& r) const {
+  if (!r.alarm || !r.alarm->event) return std::nullopt;
+  const alarm::AlarmEvent& e = *r.alarm->event;
+  sink::AlarmEvent out = ToSinkAlarmEvent(spec_.machine_id, e, r.scored.baseline_version);
+  sink::AlarmRecord& a = out.alarm;
+  const auto& baseline = scorer_->baseline();
+  if (e.kind == alarm::AlarmEventKind::kOpened && baseline != nullptr &&
+      !baseline->stats.names.empty()) {
+    // The model features (with the baseline's statistics) and the window's
+    // other features (the ISO zone reads velocity_rms) side by side.
+    std::vector<std::string> names = scorer_->feature_names();
+    std::vector<double> row = model_row_;
+    for (std::size_t i = 0; i < feature_names_->size(); ++i) {
+      const std::string& n = (*feature_names_)[i];
+      if (std::find(names.begin(), names.end(), n) != names.end()) continue;
+      names.push_back(n);
+      row.push_back(r.record.features[i]);
+    }
+    const std::vector<std::vector<double>> rows = {std::move(row)};
+    auto explained = alarm::Explain(names, rows, baseline->stats);
+    if (explained.ok()) {
+      a.explanation_text = explained->sentence;
+      a.explanation_json = alarm::ExplanationJson(*explained);
+    } else {
+      a.explanation_text = "no explanation: " + explained.status().message();
+    }
+  }
+  return out;
 }
 
 }  // namespace mh::pipeline

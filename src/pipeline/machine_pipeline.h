@@ -25,6 +25,7 @@
 #include "features/feature_stage.h"
 #include "features/window_features.h"
 #include "score/baseline.h"
+#include "sink/alarm_record.h"
 #include "sink/window_record.h"
 #include "window/windower.h"
 
@@ -47,6 +48,10 @@ struct MachineSpec {
   // An assigned baseline (a `train` model, a .joblib, a stored baseline):
   // scoring starts at once, nothing is learned.
   std::shared_ptr<const score::Baseline> baseline;
+  // The machine's own learning/threshold and alarm rule (the registry);
+  // unset: PipelineOptions'.
+  std::optional<score::LearnOptions> learn;
+  std::optional<alarm::AlarmRule> alarm;
 };
 
 // One window after every stage.
@@ -56,7 +61,15 @@ struct WindowResult {
   std::optional<alarm::AlarmUpdate> alarm;  // set once the window was scored
   std::uint64_t first_sample = 0;           // window::Window::first_sample
   std::uint64_t first_tag = 0;              // window::Window::first_tag
+  // Set on the window that completed learning: the baseline just fitted
+  // (for the caller to store).
+  std::shared_ptr<const score::Baseline> new_baseline;
 };
+
+// An alarm stage event as the alarm store and notifications take it (no
+// explanation).
+sink::AlarmEvent ToSinkAlarmEvent(const std::string& machine_id, const alarm::AlarmEvent& event,
+                                  std::int64_t baseline_version);
 
 class MachinePipeline {
  public:
@@ -98,6 +111,12 @@ class MachinePipeline {
   const std::vector<std::string>& model_feature_names() const { return scorer_->feature_names(); }
   score::MachineScorer& scorer() { return *scorer_; }
   const alarm::AlarmTracker& alarm() const { return tracker_; }
+  // The alarm record of a window's alarm event (opened or closed), with the
+  // explanation of an opened alarm: the model features that deviate most
+  // from the baseline, the ISO 20816 zone and the bearing evidence
+  // (alarm/explain.h) of that window. nullopt when the window has no event.
+  // Call from the Output callback (it reads the window's model row).
+  std::optional<sink::AlarmEvent> AlarmEventOf(const WindowResult& r) const;
   window::WindowStats window_stats() const { return windower_.total(); }
 
  private:

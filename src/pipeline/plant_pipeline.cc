@@ -99,6 +99,9 @@ Result<std::unique_ptr<PlantPipeline>> PlantPipeline::Create(const PlantPipeline
     spec.shape.fs_hz = fs;
     spec.shape.channels = {"ax", "ay", "az"};
     spec.baseline = assigned;
+    if (spec.baseline == nullptr && options.stored_baseline) {
+      spec.baseline = options.stored_baseline(config.machine_id);
+    }
     auto core = MachinePipeline::Create(options.pipeline, std::move(spec));
     if (!core.ok()) {
       if (options.model && core.status().message().find("assigned model") != std::string::npos) {
@@ -165,7 +168,13 @@ void PlantPipeline::Impl::WorkerLoop(std::size_t worker, std::size_t worker_coun
   std::vector<std::size_t> mine;
   for (std::size_t m = worker; m < slots.size(); m += worker_count) mine.push_back(m);
   bool queue_closed = false;
-  auto push = [&](WindowResult& r) {
+  auto push = [&](const MachinePipeline& core, WindowResult& r) -> Status {
+    if (options.on_alarm_event) {
+      if (auto e = core.AlarmEventOf(r)) MH_RETURN_IF_ERROR(options.on_alarm_event(*e));
+    }
+    if (options.on_new_baseline && r.new_baseline != nullptr) {
+      MH_RETURN_IF_ERROR(options.on_new_baseline(r.new_baseline));
+    }
     windows.fetch_add(1, std::memory_order_relaxed);
     if (!queue.Push(std::move(r.record))) {
       queue_closed = true;
@@ -203,7 +212,8 @@ void PlantPipeline::Impl::WorkerLoop(std::size_t worker, std::size_t worker_coun
       block.channels = views;
       block.t0_ns =
           start_ns + static_cast<std::int64_t>(std::llround(static_cast<double>(done) * 1e9 / fs));
-      Status st = slot.core->Add(block, push);
+      MachinePipeline& core = *slot.core;
+      Status st = core.Add(block, [&](WindowResult& r) { return push(core, r); });
       if (!st.ok()) {
         if (!queue_closed) Fail(st.WithContext("machine " + configs[m].machine_id));
         break;

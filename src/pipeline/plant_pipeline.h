@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -44,6 +45,15 @@ struct PlantPipelineOptions {
   PipelineOptions pipeline;
   // A trained model used for every machine (no learning); null = learn per machine.
   std::shared_ptr<const iforest::Model> model;
+
+  // Called from the worker threads (must be thread-safe) with every alarm
+  // event (opened with its explanation, closed) and every baseline fitted.
+  // An error stops the pipeline. Optional.
+  std::function<Status(const sink::AlarmEvent&)> on_alarm_event;
+  std::function<Status(const std::shared_ptr<const score::Baseline>&)> on_new_baseline;
+  // A stored baseline for a machine (restart: no relearning); null = learn.
+  std::function<std::shared_ptr<const score::Baseline>(const std::string& machine_id)>
+      stored_baseline;
 
   // --- performance
   int threads = 1;                    // worker threads (machines are split among them)

@@ -49,6 +49,8 @@ struct StreamScorer::Impl {
   std::vector<double> scores;
   std::vector<std::span<const double>> spans;  // per event: the channels' samples
   std::vector<double> feature_row;
+  std::vector<sink::AlarmEvent> alarm_events;                         // of the batch
+  std::vector<std::shared_ptr<const score::Baseline>> new_baselines;  // of the batch
 
   mutable std::mutex stats_mu;
   StreamScorerStats stats;
@@ -88,8 +90,16 @@ struct StreamScorer::Impl {
     AppendJsonString(m.origin, &json);
     json += ",\"received\":";
     AppendJsonString(FormatRfc3339(WallNowNs(), 3), &json);
-    json += ",\"payload\":";
-    AppendJsonString(m.payload, &json);
+    // A payload that is not UTF-8 text (the binary waveform form) is kept
+    // whole in base64.
+    if (FindInvalidUtf8(m.payload) < 0) {
+      json += ",\"payload\":";
+      AppendJsonString(m.payload, &json);
+    } else {
+      json += ",\"payload_base64\":\"";
+      AppendBase64(m.payload, &json);
+      json += "\"";
+    }
     json += "}";
     dead.push_back({m.origin, std::move(json)});
   }
@@ -133,17 +143,21 @@ struct StreamScorer::Impl {
       }
       row[i] = *v;
     }
-    return core.AddFeatureRow(row, event_time_ns, [&](WindowResult& r) { return Keep(r); });
+    return core.AddFeatureRow(row, event_time_ns, [&](WindowResult& r) { return Keep(core, r); });
   }
 
   // A core's window result into the batch.
-  Status Keep(WindowResult& r) {
-    if (r.alarm && r.alarm->event && r.alarm->event->kind == alarm::AlarmEventKind::kOpened) {
-      log::Warn("pipeline", "alarm opened: machine '" + r.record.machine_id + "' (" +
-                                r.alarm->event->alarm_id + ")");
-      std::lock_guard lock(stats_mu);
-      ++stats.alarms_opened;
+  Status Keep(const MachinePipeline& core, WindowResult& r) {
+    if (auto e = core.AlarmEventOf(r)) {
+      if (e->kind == sink::AlarmEventKind::kOpened) {
+        log::Warn("pipeline", "alarm opened: machine '" + r.record.machine_id +
+                                  "': " + e->alarm.explanation_text);
+        std::lock_guard lock(stats_mu);
+        ++stats.alarms_opened;
+      }
+      alarm_events.push_back(std::move(*e));
     }
+    if (r.new_baseline != nullptr) new_baselines.push_back(r.new_baseline);
     if (!r.scored.learning) {
       std::lock_guard lock(stats_mu);
       ++stats.scored;
@@ -248,7 +262,7 @@ struct StreamScorer::Impl {
     b.channels = spans;
     b.t0_ns = event_time_ns;
     const window::WindowStats before = core.window_stats();
-    Status s = core.Add(b, [&](WindowResult& r) { return Keep(r); });
+    Status s = core.Add(b, [&](WindowResult& r) { return Keep(core, r); });
     if (event_window) core.EndStream();
     const window::WindowStats after = core.window_stats();
     std::lock_guard lock(stats_mu);
@@ -416,6 +430,8 @@ Status StreamScorer::Run(const std::atomic<bool>& stop) {
       continue;
     }
     im.records.clear();
+    im.alarm_events.clear();
+    im.new_baselines.clear();
     im.dead.clear();
     im.rows = iforest::Matrix{};
     im.row_record.clear();
@@ -428,6 +444,12 @@ Status StreamScorer::Run(const std::atomic<bool>& stop) {
     MH_RETURN_IF_ERROR(im.PublishDeadLetters(stop));
     if (!im.records.empty()) {
       for (sink::RunningSink* s : im.sinks) MH_RETURN_IF_ERROR(s->Write(im.records, stop));
+    }
+    if (im.options.on_new_baseline) {
+      for (const auto& b : im.new_baselines) MH_RETURN_IF_ERROR(im.options.on_new_baseline(b));
+    }
+    if (im.options.on_alarm_events && !im.alarm_events.empty()) {
+      MH_RETURN_IF_ERROR(im.options.on_alarm_events(im.alarm_events));
     }
     Status c = im.source.Commit();
     std::lock_guard lock(im.stats_mu);

@@ -38,6 +38,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,8 @@
 #include "features/window_features.h"
 #include "iforest/model.h"
 #include "pipeline/machine_pipeline.h"
+#include "score/baseline.h"
+#include "sink/alarm_record.h"
 #include "sink/running_sink.h"
 #include "transport/transport.h"
 
@@ -73,7 +76,14 @@ struct StreamScorerOptions {
   // Called once per new machine of waveform events, before its core is
   // made: the machine registry fills in what it knows (rpm, bearing,
   // learning, alarm rule...). Optional.
+  // (It may also set spec->baseline: a stored baseline resumes the machine.)
   std::function<void(MachineSpec*)> configure_machine;
+  // Called with each batch's alarm events (opened and closed, with their
+  // explanations) and with the baselines fitted in it, after every sink
+  // accepted the batch and before the source is committed: an error stops
+  // the scorer uncommitted (the events come again). Optional.
+  std::function<Status(std::span<const sink::AlarmEvent>)> on_alarm_events;
+  std::function<Status(const std::shared_ptr<const score::Baseline>&)> on_new_baseline;
 };
 
 struct StreamScorerStats {

@@ -1,0 +1,122 @@
+// `machine-health run --from`, in-process through RunMain, on finite sources:
+// waveform events from a JSON-lines file (three sensors, one developing an
+// outer-race fault) and a folder of real FEMTO snapshots (dir:?once=1).
+// Each machine learns its own baseline; alarms are stored with their
+// explanation.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "replay/event_json.h"
+#include "testing/cli_run.h"
+#include "testing/test_paths.h"
+#include "testing/vibration_signals.h"
+
+namespace mh::app {
+namespace {
+
+using mh::testing::RunCli;
+using ::testing::HasSubstr;
+
+class RunLiveTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = mh::testing::MakeTempDir("mh-run-live"); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  nlohmann::json Alarms() {
+    auto r = RunCli({"alarms", "list", "--db", dir_ + "/live.db", "--json"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+  }
+  std::string dir_;
+};
+
+TEST_F(RunLiveTest, WaveformEventsLearnPerMachineAndAlarmTheFaultyOne) {
+  const double fs = 25600;
+  const std::size_t n = 2560;  // 0.1 s per event
+  const std::vector<std::string> channels = {"ax", "ay"};
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> noise(0, 0.05);
+  std::string text;
+  for (int e = 0; e < 60; ++e) {
+    for (const char* sensor : {"fan-1", "fan-2", "pump-3"}) {
+      std::vector<std::vector<double>> x(2, std::vector<double>(n));
+      for (std::size_t i = 0; i < n; ++i) {
+        const double t = (static_cast<double>(e) * n + static_cast<double>(i)) / fs;
+        for (int c = 0; c < 2; ++c) x[c][i] = 0.3 * std::sin(2 * M_PI * 30 * t + c) + noise(rng);
+      }
+      if (std::string(sensor) == "pump-3" && e >= 40) {  // an outer-race fault from 4 s
+        const std::vector<double> hits =
+            mh::testing::ImpactTrain(n, fs, 107, 4000, 0, static_cast<unsigned>(e));
+        for (std::size_t i = 0; i < n; ++i) x[0][i] += 2 * hits[i];
+      }
+      replay::AppendWaveformEventJson({sensor, 1767225600.0 + 0.1 * e, fs, channels, x}, &text);
+      text += "\n";
+    }
+  }
+  const std::string events = dir_ + "/events.jsonl";
+  std::ofstream(events) << text;
+  auto r = RunCli({"run", "--from", "jsonl:" + events, "--http", "off", "--db", dir_ + "/live.db",
+                   "--learning", "2s", "--quiet"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  // 60 events of 5 windows per machine, 100 of them (2 s) learning.
+  EXPECT_THAT(r.out, HasSubstr("180 events, 900 windows stored, 3 machines"));
+  EXPECT_THAT(r.err, HasSubstr("machine 'pump-3': first seen, defaults, 25600 hz, learns from "
+                               "100 windows"));
+  const nlohmann::json alarms = Alarms();
+  ASSERT_GE(alarms.size(), 1u) << r.err;
+  for (const auto& a : alarms) {
+    EXPECT_EQ(a["machine"], "pump-3") << a.dump();
+    EXPECT_EQ(a["baseline_version"], 1);
+  }
+  // The first alarm opens after the fault starts (event 40, t0 + 4 s) and
+  // says which features moved.
+  const auto& first = alarms.back();
+  EXPECT_GE(first["start_ns"].get<std::int64_t>(), 1767225604000000000);
+  EXPECT_FALSE(first["explanation_text"].get<std::string>().empty());
+  EXPECT_THAT(first["explanation_text"].get<std::string>(), HasSubstr("sd"));
+}
+
+TEST_F(RunLiveTest, SnapshotFolderOfARunToFailureIsWatched) {
+  MH_REQUIRE_SHARED_DATA();
+  const std::string from = mh::testing::SharedDir() + "/data/femto/Bearing2_1";
+  if (!std::filesystem::exists(from)) GTEST_SKIP() << from << " is not present";
+  std::filesystem::create_directories(dir_ + "/logger/Bearing2_1");
+  int files = 0;
+  for (const auto& f : std::filesystem::directory_iterator(from)) {
+    std::filesystem::copy_file(f.path(),
+                               dir_ + "/logger/Bearing2_1/" + f.path().filename().string());
+    ++files;
+  }
+  ASSERT_EQ(files, 44);
+  // The first 8 of the 44 snapshots (the first 25 % of life, 40 windows of
+  // 20 ms) learn, as in eval/femto.csv.
+  auto r = RunCli({"run", "--from", "dir:" + dir_ + "/logger?fs=25600&once=1", "--http", "off",
+                   "--db", dir_ + "/live.db", "--learning", "0.8s", "--quiet"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("44 events, 220 windows stored, 1 machines, 1 alarms opened, "
+                               "0 dead letters"));
+  const nlohmann::json alarms = Alarms();
+  ASSERT_EQ(alarms.size(), 1u);
+  EXPECT_EQ(alarms[0]["machine"], "Bearing2_1");
+  EXPECT_EQ(alarms[0]["open"], true);  // still open at the end of the run
+}
+
+TEST_F(RunLiveTest, LiveOnlyAndSimulatedOnlyOptionsDoNotMix) {
+  auto r = RunCli({"run", "--from", "jsonl:" + dir_ + "/none.jsonl", "--machines", "9", "--http",
+                   "off", "--db", dir_ + "/x.db"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_THAT(r.err, HasSubstr("not with --from"));
+  auto b = RunCli({"run", "--from", "nosuch://x", "--http", "off", "--db", dir_ + "/x.db"});
+  EXPECT_NE(b.code, 0);
+  EXPECT_THAT(b.err, HasSubstr("--from"));
+}
+
+}  // namespace
+}  // namespace mh::app
