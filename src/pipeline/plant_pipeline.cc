@@ -11,6 +11,7 @@
 #include "log/log.h"
 #include "pipeline/bounded_queue.h"
 #include "sim/machine_simulator.h"
+#include "sink/retry.h"
 
 namespace mh::pipeline {
 
@@ -239,23 +240,21 @@ void PlantPipeline::Impl::WriterLoop() {
     batch.clear();
     const bool more = queue.PopBatch(&batch, options.batch_max, std::chrono::milliseconds(200));
     if (!batch.empty()) {
-      // Unavailable is retried with backoff; anything else stops the pipeline.
-      int attempt = 0;
-      while (true) {
-        Status st = sink->Write(batch);
-        if (st.ok()) {
-          batches.fetch_add(1);
-          windows_written.fetch_add(static_cast<std::int64_t>(batch.size()));
-          break;
-        }
-        if (st.IsUnavailable() && attempt < 8) {
-          retries.fetch_add(1);
-          std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
-          ++attempt;
-          continue;
-        }
+      // The one retry loop (sink/retry.h): Unavailable and IOError are
+      // retried with backoff while the batch is kept; anything else, or a
+      // stop while the sink is still down, stops the pipeline.
+      Status st = sink::RetryWithBackoff(
+          sink::RetryPolicy{std::chrono::milliseconds(50), std::chrono::milliseconds(5000)}, stop,
+          [&] { return sink->Write(batch); },
+          [&](const Status& failed, int) {
+            retries.fetch_add(1);
+            log::Warn("run", "sink: " + failed.message() + "; retrying");
+          });
+      if (st.ok()) {
+        batches.fetch_add(1);
+        windows_written.fetch_add(static_cast<std::int64_t>(batch.size()));
+      } else {
         Fail(st.WithContext("sink"));
-        break;
       }
     }
     if (!more) break;

@@ -13,6 +13,7 @@
 #include "log/log.h"
 #include "pipeline/event_decoder.h"
 #include "score/baseline.h"
+#include "sink/retry.h"
 
 namespace mh::pipeline {
 namespace {
@@ -350,19 +351,15 @@ struct StreamScorer::Impl {
       for (const OutgoingMessage& d : dead) log::Warn("score", "dead letter: " + d.payload);
       return Status::OK();
     }
-    auto backoff = std::chrono::milliseconds(100);
-    while (true) {
-      Status s = dead_letters->Publish(dead);
-      if (s.ok()) return s;
-      if (!s.IsUnavailable() && !s.IsIOError()) return s.WithContext("dead letters");
-      log::Warn("score", "dead letters: " + s.ToString() + "; retrying");
-      const auto until = std::chrono::steady_clock::now() + backoff;
-      while (std::chrono::steady_clock::now() < until) {
-        if (stop.load()) return Status::Unavailable("dead letters: stopped while retrying");
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(10000));
-    }
+    // The one retry loop (sink/retry.h): Unavailable and IOError are retried
+    // with backoff while the target is down; anything else stops the scorer.
+    Status s = sink::RetryWithBackoff(
+        sink::RetryPolicy{}, stop, [&] { return dead_letters->Publish(dead); },
+        [](const Status& failed, int) {
+          log::Warn("score", "dead letters: " + failed.ToString() + "; retrying");
+        });
+    if (!s.ok() && !s.IsUnavailable()) return s.WithContext("dead letters");
+    return s;
   }
 };
 

@@ -14,11 +14,12 @@ namespace {
 
 // Keeps everything written; fails the first `unavailable` writes with
 // Unavailable (retryable) and, if `fail_after` >= 0, every write after that
-// many successful ones with IOError.
+// many successful ones with `fail_status` (IOError "disk full" by default).
 class MemorySink : public sink::Sink {
  public:
   int unavailable = 0;
   int fail_after = -1;
+  Status fail_status = Status::IOError("injected: disk full");
   std::vector<sink::WindowRecord> records;
   int attempts = 0;
   bool closed = false;
@@ -31,7 +32,7 @@ class MemorySink : public sink::Sink {
       --unavailable;
       return Status::Unavailable("injected: store down");
     }
-    if (fail_after >= 0 && writes_ >= fail_after) return Status::IOError("injected: disk full");
+    if (fail_after >= 0 && writes_ >= fail_after) return fail_status;
     ++writes_;
     records.insert(records.end(), batch.begin(), batch.end());
     return Status::OK();
@@ -138,15 +139,36 @@ TEST(PlantPipelineTest, UnavailableSinkIsRetriedAndNothingIsLost) {
   EXPECT_EQ((*p)->stats().write_retries, 3);
 }
 
-TEST(PlantPipelineTest, FailingSinkStopsThePipelineWithTheError) {
+TEST(PlantPipelineTest, FailingSinkIsRetriedUntilStopThenStopsWithTheError) {
+  // A full disk (IOError) is retried with backoff like every sink's error
+  // that can pass (sink/retry.h); the batch is kept, nothing more is taken.
+  // Stopping while it lasts ends the pipeline with the error.
   auto sink = std::make_unique<MemorySink>();
   sink->fail_after = 2;
   auto p = PlantPipeline::Create(SmallPlant(), std::move(sink));
   ASSERT_TRUE(p.ok());
   ASSERT_TRUE((*p)->Start().ok());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while ((*p)->stats().write_retries < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_GE((*p)->stats().write_retries, 2);
+  (*p)->RequestStop();
   Status st = (*p)->Wait();
-  EXPECT_TRUE(st.IsIOError()) << st.ToString();
-  EXPECT_NE(st.message().find("disk full"), std::string::npos);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("disk full"), std::string::npos) << st.ToString();
+}
+
+TEST(PlantPipelineTest, PermanentSinkErrorStopsAtOnce) {
+  auto sink = std::make_unique<MemorySink>();
+  sink->fail_after = 2;
+  sink->fail_status = Status::Corruption("schema mismatch");
+  auto p = PlantPipeline::Create(SmallPlant(), std::move(sink));
+  ASSERT_TRUE(p.ok());
+  ASSERT_TRUE((*p)->Start().ok());
+  Status st = (*p)->Wait();
+  EXPECT_TRUE(st.IsCorruption()) << st.ToString();
+  EXPECT_EQ((*p)->stats().write_retries, 0);
 }
 
 TEST(PlantPipelineTest, RejectsBadOptions) {
