@@ -136,6 +136,7 @@ class Windower {
     std::uint64_t skip = 0;                    // samples still to skip (hop > window)
     bool started = false;
     bool per_sample_times = false;
+    bool tagged = false;           // the blocks carry tags
     std::int64_t t0_ns = 0;        // event time of sample index 0 (block times)
     std::uint64_t next_index = 0;  // index of the next sample to arrive
     WindowStats stats;
@@ -148,6 +149,7 @@ class Windower {
   std::size_t hop_;
   std::map<std::string, Stream, std::less<>> streams_;
   std::vector<std::span<const double>> spans_;
+  std::vector<const double*> ptrs_;  // the channels Add cuts windows from
 };
 
 }  // namespace mh::window
