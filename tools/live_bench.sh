@@ -147,7 +147,8 @@ awk -v events="$events" -v sensors="$sensors" -v win="$win" -v hop="$hop" \
     -v final="$final" -v t0="$t0" -v t1="$t1" -v t2="$t2" \
     -v c0="$cpu0" -v c1="$cpu1" -v c2="$cpu2" -v hz="$hz" -v summary="$summary" '
 BEGIN { FS = "|" }
-{ if ($3 > 0) { lag = ($1 - $3 - win / 25600 * 1e9) / 1e9; lags[n++] = lag } }
+NR == 1 { first = $1 }
+{ if ($3 > 0) { lag = ($1 - $3 - win / 25600 * 1e9) / 1e9; lags[n++] = lag; if (lag > worst) { worst = lag; worst_at = ($1 - first) / 1e9 + 1 } } }
 END {
   per_event = int((2560 - win) / hop) + 1
   published = events * per_event
@@ -156,7 +157,7 @@ END {
   for (i = 0; i < n; i++) for (j = i + 1; j < n; j++) if (lags[j] < lags[i]) { t = lags[i]; lags[i] = lags[j]; lags[j] = t }
   printf "run: %s\n", summary
   printf "windows: %d published (%d events x %d), %d stored (%.2f%%), %d machines\n", published, events, per_event, f[1], 100 * f[1] / published, f[3]
-  if (n > 0) printf "lag of the sensor furthest behind, sampled each second while publishing: median %.2f s, largest %.2f s (%d samples)\n", lags[int(n / 2)], lags[n - 1], n
+  if (n > 0) printf "lag of the sensor furthest behind, sampled each second while publishing: median %.2f s, largest %.2f s, %.0f s after the start (%d samples)\n", lags[int(n / 2)], lags[n - 1], worst_at, n
   printf "after the last event: %.1f s until no more windows were stored\n", t2 - t1 - 5
   printf "run CPU while publishing: %.2f s in %.2f s wall = %.3f CPU-seconds per second; with the drain %.2f s\n", (c1 - c0) / hz, t1 - t0, (c1 - c0) / hz / (t1 - t0), (c2 - c0) / hz
 }' "$tmp/lags"
