@@ -9,13 +9,22 @@
 // BM_ReadSeries: SqliteReader::GetSeries over 10 minutes of one machine
 // (6000 windows) decimated to 600 points, for "score" (arg 0) and for a
 // feature (arg 1).
+//
+// BM_BaselineSave / BM_BaselineLoadActive / BM_BaselineChangesPoll: the
+// baseline store with 100 machines, each with one learned baseline (27
+// features, 100 trees, 300 rows): saving one, loading every active one (what
+// a restarted `run` does once), and the change poll a running pipeline
+// makes (no change pending).
 #include <filesystem>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
 #include <benchmark/benchmark.h>
 
+#include "score/baseline.h"
+#include "sink/sqlite/baseline_store.h"
 #include "sink/sqlite/sqlite_reader.h"
 #include "sink/sqlite/sqlite_sink.h"
 
@@ -129,6 +138,89 @@ void BM_ReadSeries(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_ReadSeries)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// A baseline learned from 300 rows of 27 features with the default forest.
+std::shared_ptr<const score::Baseline> LearnedBaseline(const std::string& machine) {
+  std::vector<std::string> names;
+  for (int j = 0; j < 27; ++j) names.push_back("log_f" + std::to_string(j));
+  score::LearnOptions learn;
+  learn.learning_windows = 300;
+  learn.train.threads = 1;
+  score::MachineScorer scorer(machine, names, learn);
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> n(0, 1);
+  std::vector<double> row(names.size());
+  for (int i = 0; i < 300; ++i) {
+    for (double& x : row) x = n(rng);
+    if (!scorer.Observe(row, kT0Ns + i).ok()) return nullptr;
+  }
+  return scorer.baseline();
+}
+
+// A store of 100 machines with one baseline each (one learned model, saved
+// under every machine id).
+std::unique_ptr<BaselineStore> FilledStore(const std::string& dir,
+                                           const std::shared_ptr<const score::Baseline>& b) {
+  auto store = BaselineStore::Open({dir + "/bench.db"});
+  if (!store.ok() || b == nullptr) return nullptr;
+  for (int m = 0; m < kMachines; ++m) {
+    score::Baseline copy = *b;
+    copy.machine_id = "m" + std::to_string(m + 1);
+    if (!(*store)->Save(copy).ok()) return nullptr;
+  }
+  return std::move(store).value();
+}
+
+void BM_BaselineSave(benchmark::State& state) {
+  const std::string dir = FreshDir();
+  auto b = LearnedBaseline("m1");
+  auto store = FilledStore(dir, b);
+  if (store == nullptr) {
+    state.SkipWithError("cannot fill the store");
+    return;
+  }
+  score::Baseline next = *b;
+  next.version = 0;
+  for (auto _ : state) {
+    auto v = store->Save(next);
+    if (!v.ok()) state.SkipWithError(v.status().ToString().c_str());
+  }
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_BaselineSave)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_BaselineLoadActive(benchmark::State& state) {
+  const std::string dir = FreshDir();
+  auto store = FilledStore(dir, LearnedBaseline("m1"));
+  if (store == nullptr) {
+    state.SkipWithError("cannot fill the store");
+    return;
+  }
+  for (auto _ : state) {
+    auto all = store->LoadActive();
+    if (!all.ok() || all->size() != kMachines) state.SkipWithError("bad load");
+    benchmark::DoNotOptimize(all);
+  }
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_BaselineLoadActive)->Unit(benchmark::kMillisecond);
+
+void BM_BaselineChangesPoll(benchmark::State& state) {
+  const std::string dir = FreshDir();
+  auto store = FilledStore(dir, LearnedBaseline("m1"));
+  if (store == nullptr) {
+    state.SkipWithError("cannot fill the store");
+    return;
+  }
+  const std::int64_t seq = *store->CurrentSeq();
+  for (auto _ : state) {
+    auto changes = store->ChangesSince(seq);
+    if (!changes.ok() || !changes->empty()) state.SkipWithError("bad poll");
+    benchmark::DoNotOptimize(changes);
+  }
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_BaselineChangesPoll)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace mh::sink

@@ -72,6 +72,8 @@ Result<std::unique_ptr<transport::Publisher>> OpenPublisher(const Uri& uri,
 }
 
 Result<std::unique_ptr<transport::Subscriber>> OpenSubscriber(const Uri& uri) {
+  // "-": JSON lines on standard input (a pipe from another program).
+  if (uri.text == "-") return transport::NewJsonLinesFileSubscriber("/dev/stdin");
   if (uri.scheme == "jsonl") {
     if (uri.path.empty()) return NeedPath(uri);
     MH_RETURN_IF_ERROR(uri.CheckParams({}));
@@ -100,7 +102,7 @@ Result<std::unique_ptr<transport::Subscriber>> OpenSubscriber(const Uri& uri) {
     return NotBuilt(uri, "MH_WITH_MQTT=ON");
 #endif
   }
-  return Unknown(uri, "source", "kafka, eventhubs, mqtt, mqtts, jsonl, dir, inproc");
+  return Unknown(uri, "source", "kafka, eventhubs, mqtt, mqtts, jsonl, dir, inproc, - (stdin)");
 }
 
 Result<std::unique_ptr<sink::Sink>> OpenSink(const Uri& uri, std::ostream& stdout_stream) {

@@ -306,6 +306,20 @@ void AppendOptional(const std::optional<std::int64_t>& v, std::string* j) {
   *j += v ? std::to_string(*v) : "null";
 }
 
+// The shares, alarms and false_alarms keys of a machine or the total.
+void AppendShares(const MachineFigures& f, std::string* j) {
+  *j += ",\"normal_flagged_share\":";
+  AppendJsonNumber(Share(f.normal_flagged, f.normal_windows), j);
+  *j += ",\"normal_alarm_share\":";
+  AppendJsonNumber(Share(f.normal_in_alarm, f.normal_windows), j);
+  *j += ",\"fault_flagged_share\":";
+  AppendJsonNumber(Share(f.fault_flagged, f.fault_windows), j);
+  *j += ",\"fault_alarm_share\":";
+  AppendJsonNumber(Share(f.fault_in_alarm, f.fault_windows), j);
+  *j += ",\"alarms\":" + std::to_string(f.alarms);
+  *j += ",\"false_alarms\":" + std::to_string(f.false_alarms);
+}
+
 std::string Json(const std::vector<MachineFigures>& figs, const std::string& rule) {
   std::string j = "{\"machines\":[";
   MachineFigures total;
@@ -327,16 +341,7 @@ std::string Json(const std::vector<MachineFigures>& figs, const std::string& rul
     j += ",\"threshold\":";
     AppendJsonNumber(f.threshold, &j);
     j += ",\"windows_watched\":" + std::to_string(f.watched);
-    j += ",\"normal_flagged_share\":";
-    AppendJsonNumber(Share(f.normal_flagged, f.normal_windows), &j);
-    j += ",\"normal_alarm_share\":";
-    AppendJsonNumber(Share(f.normal_in_alarm, f.normal_windows), &j);
-    j += ",\"fault_flagged_share\":";
-    AppendJsonNumber(Share(f.fault_flagged, f.fault_windows), &j);
-    j += ",\"fault_alarm_share\":";
-    AppendJsonNumber(Share(f.fault_in_alarm, f.fault_windows), &j);
-    j += ",\"alarms\":" + std::to_string(f.alarms);
-    j += ",\"false_alarms\":" + std::to_string(f.false_alarms);
+    AppendShares(f, &j);
     j += ",\"first_alarm_seq\":";
     AppendOptional(f.first_alarm_seq, &j);
     j += ",\"first_alarm_fraction\":";
@@ -376,16 +381,7 @@ std::string Json(const std::vector<MachineFigures>& figs, const std::string& rul
     j += "]}";
   }
   j += "],\"total\":{\"windows_watched\":" + std::to_string(total.watched);
-  j += ",\"normal_flagged_share\":";
-  AppendJsonNumber(Share(total.normal_flagged, total.normal_windows), &j);
-  j += ",\"normal_alarm_share\":";
-  AppendJsonNumber(Share(total.normal_in_alarm, total.normal_windows), &j);
-  j += ",\"fault_flagged_share\":";
-  AppendJsonNumber(Share(total.fault_flagged, total.fault_windows), &j);
-  j += ",\"fault_alarm_share\":";
-  AppendJsonNumber(Share(total.fault_in_alarm, total.fault_windows), &j);
-  j += ",\"alarms\":" + std::to_string(total.alarms);
-  j += ",\"false_alarms\":" + std::to_string(total.false_alarms);
+  AppendShares(total, &j);
   j += "},\"pipeline\":";
   AppendJsonString(rule, &j);
   j += "}\n";

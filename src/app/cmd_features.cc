@@ -10,9 +10,12 @@
 //
 // Input: every file is read with replay::OpenTableFile (the one CSV reader:
 // dialect and decimal mark detected, a BOM skipped, streamed; Parquet by
-// magic or extension; http(s) URLs). A folder or glob is expanded by
-// replay::ExpandInputs in natural order; windows never cross a file
-// boundary, and each row then carries source_file and source_offset.
+// magic or extension; http(s) URLs) and replay::ReadSampleRows (time and
+// machine columns, float32 rounding). A folder or glob is expanded by
+// replay::ExpandInputs in natural order. Windows are cut by the pipeline's
+// window stage (window::Windower, one stream per machine, a new windower per
+// file): they never cross a file boundary, and each row then carries
+// source_file and source_offset.
 // Without --channels the channels are the numeric columns that are not time
 // or index columns (IsTimeOrIndexColumn). With a `machine_id` column,
 // windows are cut per machine; with a `timestamp` column, window_start is
@@ -24,13 +27,12 @@
 // would have stored it). Output format by --out extension or --format
 // (app/output_options.h, docs/output-formats.md).
 #include <algorithm>
-#include <cctype>
 #include <cmath>
-#include <filesystem>
-#include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,34 +40,44 @@
 #include <CLI/CLI.hpp>
 
 #include "app/command.h"
-#include "app/feature_table.h"
 #include "app/output_options.h"
+#include "app/pipeline_options.h"
 #include "core/strings.h"
 #include "core/table.h"
-#include "core/time_util.h"
-#include "csv/timestamp_column.h"
 #include "features/bearing.h"
+#include "features/feature_stage.h"
 #include "features/window_features.h"
 #include "log/log.h"
 #include "replay/input_files.h"
 #include "replay/sample_columns.h"
+#include "replay/sample_rows.h"
 #include "replay/table_file.h"
+#include "window/windower.h"
 
 namespace mh::app {
 namespace {
 
 constexpr const char* kCommand = "features";
 
+// --window, --hop, --bands, --set and --names are the pipeline's
+// (app/pipeline_options.h: one registration for run, score, features and
+// evaluate) with this command's own defaults: a window of 2560 samples (one
+// FEMTO snapshot, 100 ms at 25.6 kHz) and the one band 0-200 Hz, which its
+// tables, tests and docs/features.md are written for (docs/decisions/0004).
+PipelineArgs FeaturesPipelineDefaults() {
+  PipelineArgs p;
+  p.window = 2560;
+  p.bands = "0-200";
+  return p;
+}
+
 struct FeaturesArgs {
   std::string input;
   double fs = 0;
   std::string channels;  // empty: the numeric non-time, non-index columns
-  std::int64_t window = 2560;
-  std::int64_t hop = 0;  // only used when hop_given
-  bool hop_given = false;
-  std::string bands = "0-200";
+  PipelineArgs pipeline = FeaturesPipelineDefaults();
+  bool hop_given = false;  // pipeline.hop is used only when given
   OutputArgs output;
-  std::string set = "basic";
   std::string unit = "g";
   double rpm = 0;
   std::string bearing;
@@ -73,56 +85,10 @@ struct FeaturesArgs {
   std::int64_t iso_group = 0;  // 0 = no iso_zone columns
   std::string foundation = "rigid";
   bool foundation_given = false;
-  std::string names = "default";
   bool no_mag = false;
   std::string dtype = "float64";
   bool keep_going = false;
 };
-
-// "0-200,200-1000" -> bands. InvalidArgument naming the bad item.
-Result<std::vector<features::Band>> ParseBands(const std::string& text) {
-  std::vector<features::Band> bands;
-  if (TrimSpace(text).empty()) return bands;
-  for (const std::string& item : Split(text, ',')) {
-    const std::string_view s = TrimSpace(item);
-    const std::size_t dash = s.find('-', 1);
-    if (dash == std::string_view::npos) {
-      return Status::InvalidArgument("--bands: '" + std::string(s) + "' is not LO-HI");
-    }
-    auto lo = ParseDouble(TrimSpace(s.substr(0, dash)));
-    auto hi = ParseDouble(TrimSpace(s.substr(dash + 1)));
-    if (!lo.ok() || !hi.ok()) {
-      return Status::InvalidArgument("--bands: '" + std::string(s) + "' is not LO-HI in hz");
-    }
-    bands.push_back({*lo, *hi});
-  }
-  return bands;
-}
-
-// "--bearing": a built-in name or "Z,d,D,ANGLE" (balls, ball and pitch
-// diameter in one unit, contact angle in degrees).
-Result<features::BearingGeometry> ParseBearing(const std::string& text) {
-  if (text.find(',') == std::string::npos) {
-    auto g = features::LookupBearing(TrimSpace(text));
-    if (!g.ok()) {
-      return Status::InvalidArgument("--bearing: unknown bearing '" + text +
-                                     "' (expected 6205, za2115, femto or Z,d,D,ANGLE)");
-    }
-    return *g;
-  }
-  const std::vector<std::string> parts = Split(text, ',');
-  if (parts.size() != 4) {
-    return Status::InvalidArgument("--bearing: '" + text + "' is not Z,d,D,ANGLE");
-  }
-  auto z = ParseInt(TrimSpace(parts[0]));
-  auto d = ParseDouble(TrimSpace(parts[1]));
-  auto pitch = ParseDouble(TrimSpace(parts[2]));
-  auto angle = ParseDouble(TrimSpace(parts[3]));
-  if (!z.ok() || !d.ok() || !pitch.ok() || !angle.ok() || *z < 1 || *z > 1000) {
-    return Status::InvalidArgument("--bearing: '" + text + "' is not Z,d,D,ANGLE");
-  }
-  return features::BearingGeometry{static_cast<int>(*z), *d, *pitch, *angle};
-}
 
 // The option a message of features::ValidateFeatureOptions is about.
 std::string OptionOfMessage(const std::string& m) {
@@ -157,6 +123,14 @@ Status SetChannels(const FeaturesArgs& a, const std::vector<std::string>& channe
   return Status::OK();
 }
 
+// The window stage's options (hop 0: the window; checked by MakeOptions).
+window::WindowOptions WindowOptionsOf(const FeaturesArgs& a) {
+  window::WindowOptions w;
+  w.window_samples = static_cast<std::size_t>(a.pipeline.window);
+  w.hop_samples = static_cast<std::size_t>(a.pipeline.hop);
+  return w;
+}
+
 // Builds and validates the extractor options (InvalidArgument -> exit 2).
 // Without --channels, o.channels is empty: the caller picks them from the
 // first file (ChooseChannels) and validates again.
@@ -165,15 +139,15 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   if (!(a.fs > 0) || !std::isfinite(a.fs)) {
     return Status::InvalidArgument("--fs: expected a sampling rate in hz > 0");
   }
-  if (a.window < 4) return Status::InvalidArgument("--window: expected an integer >= 4");
-  if (static_cast<std::uint64_t>(a.window) > features::kMaxWindowSamples) {
-    return Status::InvalidArgument(
-        "--window: " + std::to_string(a.window) + " samples is above the maximum of " +
-        std::to_string(features::kMaxWindowSamples) + " (docs/features.md)");
+  if (a.hop_given && a.pipeline.hop < 1) {
+    return Status::InvalidArgument("--hop: expected an integer >= 1");
   }
-  if (a.hop_given && a.hop < 1) return Status::InvalidArgument("--hop: expected an integer >= 1");
+  // Window, hop, bands, set and names: the pipeline's one rule.
+  MH_ASSIGN_OR_RETURN(const pipeline::PipelineOptions p, MakePipelineOptions(a.pipeline));
   o.sample_rate_hz = a.fs;
-  o.window_samples = static_cast<std::size_t>(a.window);
+  o.window_samples = p.window.window_samples;
+  o.bands = p.features.bands;
+  o.set = p.features.set;
   o.channels.clear();
   if (!a.channels.empty()) {
     std::vector<std::string> channels;
@@ -187,16 +161,6 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   if (a.dtype != "float64" && a.dtype != "float32") {
     return Status::InvalidArgument("--dtype: expected float64 or float32, got '" + a.dtype + "'");
   }
-  auto bands = ParseBands(a.bands);
-  if (!bands.ok()) return bands.status();
-  o.bands = *bands;
-  if (a.set == "basic") {
-    o.set = features::FeatureSet::kBasic;
-  } else if (a.set == "full") {
-    o.set = features::FeatureSet::kFull;
-  } else {
-    return Status::InvalidArgument("--set: expected basic or full, got '" + a.set + "'");
-  }
   auto unit = features::ParseAccelUnit(a.unit);
   if (!unit.ok()) return Status::InvalidArgument("--unit: " + unit.status().message());
   o.unit = *unit;
@@ -206,13 +170,11 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   o.shaft_rpm = a.rpm;
   if (!a.bearing.empty()) {
     if (!(a.rpm > 0)) return Status::InvalidArgument("--bearing needs --rpm");
-    auto g = ParseBearing(a.bearing);
-    if (!g.ok()) return g.status();
-    o.bearing = *g;
+    MH_ASSIGN_OR_RETURN(o.bearing, features::ParseBearing(a.bearing));
   }
   if (!a.env_band.empty()) {
     if (o.bearing == std::nullopt) return Status::InvalidArgument("--env-band needs --bearing");
-    auto band = ParseBands(a.env_band);
+    auto band = features::ParseBands(a.env_band, "--env-band");
     if (!band.ok() || band->size() != 1) {
       return Status::InvalidArgument("--env-band: '" + a.env_band + "' is not LO-HI in hz");
     }
@@ -231,9 +193,6 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   if (a.iso_group != 0 && o.set != features::FeatureSet::kFull) {
     return Status::InvalidArgument("--iso-group needs --set full (iso_zone judges velocity_rms)");
   }
-  if (a.names != "default" && a.names != "prototype") {
-    return Status::InvalidArgument("--names: expected default or prototype, got '" + a.names + "'");
-  }
   // Everything but the channels is checked now, in the one place the
   // extractor checks it, so that a bad band is a usage error before any
   // file is opened.
@@ -243,12 +202,6 @@ Result<features::FeatureOptions> MakeOptions(const FeaturesArgs& a) {
   if (!s.ok()) return Status::InvalidArgument(OptionOfMessage(s.message()) + s.message());
   return o;
 }
-
-using replay::IsTimeOrIndexColumn;
-using replay::NotNumericError;
-using replay::TimeOfDayColumns;
-using replay::TimeOfDayNs;
-constexpr bool IsNumericKind(ValueKind k) { return replay::IsSampleKind(k); }
 
 // The default channels of a file (replay::ChooseDefaultChannels), logged
 // once.
@@ -371,7 +324,7 @@ std::vector<OutColumn> OutputColumns(const FeaturesArgs& a,
   const std::size_t per = ex.features_per_channel();
   for (std::size_t i = 0; i < names.size(); ++i) {
     const std::string name =
-        a.names == "prototype" ? features::PrototypeFeatureName(names[i]) : names[i];
+        a.pipeline.names == "prototype" ? features::PrototypeFeatureName(names[i]) : names[i];
     cols.push_back({name, i, false, false});
     const std::string channel = ex.output_channels()[i / per];
     // ISO 20816-3 judges a measurement direction: no zone for the magnitude.
@@ -383,16 +336,6 @@ std::vector<OutColumn> OutputColumns(const FeaturesArgs& a,
   return cols;
 }
 
-// Samples of one machine (in one file) not yet cut into windows.
-struct MachineState {
-  std::vector<std::vector<double>> samples;  // per channel
-  std::vector<std::int64_t> starts;          // per sample: its time (ns), if any
-  std::vector<std::uint64_t> rows;           // per sample: 0-based row in the file
-  std::uint64_t first_index = 0;             // index (in this machine) of samples[c][0]
-  std::uint64_t skip = 0;                    // samples still to drop (hop > window)
-  std::uint64_t windows = 0;                 // windows computed
-};
-
 // A computed row held back until its file is read whole (--keep-going: a
 // file that fails contributes no rows).
 struct PendingRow {
@@ -402,120 +345,75 @@ struct PendingRow {
   std::vector<const char*> zones;
 };
 
-// Cuts the samples of each machine into windows, computes their features
-// and hands the rows to a FeatureWriter. Windows never cross a file
-// boundary: BeginFile starts every machine afresh. Errors name the file and
-// the 1-based row.
-class Windower {
+// The feature rows of the input: each file's sample rows go through the
+// pipeline's window stage (window::Windower, one stream per machine; a new
+// windower per file, so windows never cross a file boundary), and every
+// window's features are computed and handed to a FeatureWriter. Errors name
+// the file and the 1-based row.
+class FeatureRows {
  public:
-  Windower(const FeaturesArgs& a, features::WindowFeatureExtractor& ex, FeatureWriter& writer,
-           bool sources, bool hold_rows)
+  FeatureRows(const FeaturesArgs& a, features::WindowFeatureExtractor& ex, FeatureWriter& writer,
+              bool sources, bool hold_rows)
       : a_(a),
         ex_(ex),
         writer_(writer),
-        window_(ex.options().window_samples),
-        hop_(a.hop_given ? static_cast<std::size_t>(a.hop) : window_),
-        float32_(a.dtype == "float32"),
+        window_options_(WindowOptionsOf(a)),
         sources_(sources),
         hold_rows_(hold_rows),
         columns_(OutputColumns(a, ex, sources)),
         zones_(columns_.size(), ""),
-        spans_(ex.options().channels.size()),
-        rounded_(ex.options().channels.size()),
         values_(ex.names().size() + 1) {}
 
-  // Once, before the first file: the key columns every file must have.
-  // `start`: window_start's kind (kInt: the sample index; kTimestamp or
-  // kTime: the time of the window's first sample, given to Add).
-  Status Begin(bool with_machine, const TableColumnInfo& start) {
-    machine_ = with_machine;
-    start_ = start;
-    text_start_ = start.kind != ValueKind::kInt;
-    return writer_.Begin(columns_, with_machine, start);
+  // Once, before the first file: the layout every file must have (its
+  // time column becomes window_start: the sample index, or the time of the
+  // window's first sample).
+  Status Begin(const replay::SampleRowsLayout& layout) {
+    layout_ = layout;
+    text_start_ = layout.time_kind != ValueKind::kInt;
+    return writer_.Begin(columns_, layout.machine,
+                         {"window_start", layout.time_kind, layout.fraction_digits});
   }
-  bool with_machine() const { return machine_; }
-  ValueKind start_kind() const { return start_.kind; }
+  const replay::SampleRowsLayout& layout() const { return layout_; }
 
   void BeginFile(const std::string& file) {
     file_ = file;
+    windower_.emplace(window_options_);
     machines_.clear();
     pending_.clear();
     if (sources_) zones_[0] = file_.c_str();
   }
 
-  // One sample row (`row_in_file` 0-based): `row[c]` is channel c (finite,
-  // checked by the caller). With --dtype float32 each value is first rounded
-  // to the nearest float32; one outside the float32 range is an error.
-  Status Add(const std::string& machine, std::int64_t start, std::uint64_t row_in_file,
-             std::span<const double> row) {
-    if (float32_) {
-      for (std::size_t c = 0; c < row.size(); ++c) {
-        const auto f = static_cast<float>(row[c]);
-        if (!std::isfinite(f)) {
-          return Status::Corruption(Where(row_in_file) + ": column '" + ex_.options().channels[c] +
-                                    "': '" + FormatDouble(row[c]) +
-                                    "' is outside the float32 range (--dtype float32)");
-        }
-        rounded_[c] = static_cast<double>(f);
-      }
-      row = rounded_;
-    }
-    MachineState& m = machines_[machine];
-    if (m.samples.empty()) m.samples.resize(row.size());
-    if (m.skip > 0) {
-      --m.skip;
-      ++m.first_index;
-      return Status::OK();
-    }
-    for (std::size_t c = 0; c < row.size(); ++c) m.samples[c].push_back(row[c]);
-    if (text_start_) m.starts.push_back(start);
-    m.rows.push_back(row_in_file);
-    if (m.samples[0].size() < window_) return Status::OK();
-
-    for (std::size_t c = 0; c < spans_.size(); ++c) spans_[c] = m.samples[c];
-    const std::span<double> features = std::span<double>(values_).first(ex_.names().size());
-    Status s = ex_.Compute(spans_, features);
-    if (!s.ok()) return Status::Corruption(Where(row_in_file) + ": " + s.message());
-    values_.back() = static_cast<double>(m.rows.front());
-    const auto group = static_cast<features::IsoGroup>(a_.iso_group);
-    const features::Foundation foundation = a_.foundation == "flexible"
-                                                ? features::Foundation::kFlexible
-                                                : features::Foundation::kRigid;
-    for (std::size_t i = 0; i < columns_.size(); ++i) {
-      if (!columns_[i].zone || (sources_ && i == 0)) continue;
-      auto zone = features::Iso20816Zone(values_[columns_[i].source], group, foundation);
-      if (!zone.ok())
-        return Status::Corruption(Where(row_in_file) + ": " + zone.status().message());
-      zones_[i] = features::IsoZoneName(*zone);
-    }
-    ++m.windows;
-    const std::int64_t window_start =
-        text_start_ ? m.starts.front() : static_cast<std::int64_t>(m.first_index);
-    if (hold_rows_) {
-      pending_.push_back({window_start, machine, values_, zones_});
-    } else {
-      MH_RETURN_IF_ERROR(writer_.Row(window_start, machine, values_, zones_));
-    }
-    const std::size_t drop = std::min(hop_, window_);
-    const auto d = static_cast<std::ptrdiff_t>(drop);
-    for (auto& ch : m.samples) ch.erase(ch.begin(), ch.begin() + d);
-    if (text_start_) m.starts.erase(m.starts.begin(), m.starts.begin() + d);
-    m.rows.erase(m.rows.begin(), m.rows.begin() + d);
-    m.first_index += drop;
-    m.skip = hop_ - drop;
-    return Status::OK();
+  // Consecutive rows of one machine (replay/sample_rows.h), given to the
+  // windower as one block: its times (without a time column, the nominal
+  // time at fs since the file's start, so blocks continue the stream) and
+  // its file rows as tags.
+  Status Add(const replay::SampleRun& run) {
+    run_ = &run;
+    const std::string machine(run.machine);
+    machines_.insert(machine);
+    run_first_index_ = static_cast<std::uint64_t>(windower_->stats(machine).samples);
+    window::Block b;
+    b.stream = machine;
+    b.fs_hz = ex_.options().sample_rate_hz;
+    b.channels = run.channels;
+    b.t0_ns = static_cast<std::int64_t>(
+        std::round(static_cast<double>(run_first_index_) * (1e9 / b.fs_hz)));
+    b.sample_times = run.times;
+    b.tags = run.rows;
+    return windower_->Add(b, [this](const window::Window& w) { return Emit(w); });
   }
 
   // Corruption when the file had no sample, or a machine had fewer samples
   // than one window; else writes the rows held back.
   Status EndFile(const std::string& shown) {
     if (machines_.empty()) return Status::Corruption(shown + ": no samples after the header");
-    for (const auto& [machine, m] : machines_) {
-      if (m.windows > 0) continue;
-      return Status::Corruption(shown + ": " +
-                                (machine_ ? "machine '" + machine + "': " : std::string()) +
-                                "only " + std::to_string(m.first_index + m.samples[0].size()) +
-                                " samples, fewer than one window of " + std::to_string(window_));
+    for (const std::string& machine : machines_) {
+      const window::WindowStats st = windower_->stats(machine);
+      if (st.windows > 0) continue;
+      return Status::Corruption(
+          shown + ": " + (layout_.machine ? "machine '" + machine + "': " : std::string()) +
+          "only " + std::to_string(st.samples) + " samples, fewer than one window of " +
+          std::to_string(window_options_.window_samples));
     }
     for (const PendingRow& r : pending_) {
       MH_RETURN_IF_ERROR(writer_.Row(r.start, r.machine, r.values, r.zones));
@@ -527,6 +425,35 @@ class Windower {
   Status Finish() { return writer_.Finish(); }
 
  private:
+  // Computes one window's features and writes (or holds back) its row.
+  Status Emit(const window::Window& w) {
+    // The window ends in the block being added: its last sample's row.
+    const std::uint64_t last = w.first_sample + window_options_.window_samples - 1;
+    const std::uint64_t row_in_file = run_->rows[static_cast<std::size_t>(last - run_first_index_)];
+    const std::span<double> features = std::span<double>(values_).first(ex_.names().size());
+    Status s = ex_.Compute(w.channels, features);
+    if (!s.ok()) return Status::Corruption(Where(row_in_file) + ": " + s.message());
+    values_.back() = static_cast<double>(w.first_tag);
+    const auto group = static_cast<features::IsoGroup>(a_.iso_group);
+    const features::Foundation foundation = a_.foundation == "flexible"
+                                                ? features::Foundation::kFlexible
+                                                : features::Foundation::kRigid;
+    for (std::size_t i = 0; i < columns_.size(); ++i) {
+      if (!columns_[i].zone || (sources_ && i == 0)) continue;
+      auto zone = features::Iso20816Zone(values_[columns_[i].source], group, foundation);
+      if (!zone.ok())
+        return Status::Corruption(Where(row_in_file) + ": " + zone.status().message());
+      zones_[i] = features::IsoZoneName(*zone);
+    }
+    const std::int64_t window_start =
+        text_start_ ? w.start_ns : static_cast<std::int64_t>(w.first_sample);
+    if (hold_rows_) {
+      pending_.push_back({window_start, std::string(w.stream), values_, zones_});
+      return Status::OK();
+    }
+    return writer_.Row(window_start, std::string(w.stream), values_, zones_);
+  }
+
   // "<file>: row <n>" (1-based) for messages; built only on errors.
   std::string Where(std::uint64_t row_in_file) const {
     return file_ + ": row " + std::to_string(row_in_file + 1);
@@ -535,233 +462,21 @@ class Windower {
   const FeaturesArgs& a_;
   features::WindowFeatureExtractor& ex_;
   FeatureWriter& writer_;
-  const std::size_t window_;
-  const std::size_t hop_;
-  const bool float32_;
+  const window::WindowOptions window_options_;
   const bool sources_;
   const bool hold_rows_;
   const std::vector<OutColumn> columns_;
   std::vector<const char*> zones_;
-  std::vector<std::span<const double>> spans_;
-  std::vector<double> rounded_;  // --dtype float32: the row rounded
-  std::vector<double> values_;   // the extractor's values, then source_offset
-  bool machine_ = false;
-  TableColumnInfo start_;
-  bool text_start_ = false;  // start_ is a time, not the sample index
+  replay::SampleRowsLayout layout_;
+  bool text_start_ = false;  // window_start is a time, not the sample index
   std::string file_;
-  std::map<std::string, MachineState> machines_;
+  std::optional<window::Windower> windower_;  // this file's
+  std::set<std::string> machines_;            // of this file
+  const replay::SampleRun* run_ = nullptr;    // the run being added
+  std::uint64_t run_first_index_ = 0;         // index of its first sample in its machine's stream
+  std::vector<double> values_;                // the extractor's values, then source_offset
   std::vector<PendingRow> pending_;
 };
-
-// The text of a machine_id cell (any kind).
-std::string CellText(const TableColumn& col, std::size_t r) {
-  switch (col.info.kind) {
-    case ValueKind::kString:
-    case ValueKind::kDecimal:
-    case ValueKind::kBinary:
-      return col.strings[r];
-    case ValueKind::kTimestamp:
-      return FormatRfc3339(col.ints[r], col.info.fraction_digits);
-    case ValueKind::kDouble:
-      return FormatDouble(col.doubles[r]);
-    default:
-      return std::to_string(col.ints[r]);
-  }
-}
-
-// Fraction digits (3, 6 or 9) that print every instant of `ns` (where
-// valid) exactly: window_start keeps the precision of the first rows.
-int FractionDigits(const std::vector<std::int64_t>& ns, const std::vector<std::uint8_t>& valid) {
-  int digits = 3;
-  for (std::size_t i = 0; i < ns.size(); ++i) {
-    if (!valid[i]) continue;
-    if (ns[i] % 1000 != 0) return 9;
-    if (ns[i] % 1'000'000 != 0) digits = 6;
-  }
-  return digits;
-}
-
-// A reader's error as a data error: the CSV reader reports a bad cell as
-// InvalidArgument, which the command's exit codes keep for usage errors.
-Status AsDataError(const Status& s) {
-  return s.IsInvalidArgument() ? Status::Corruption(s.message()) : s;
-}
-
-// For a local CSV file: the most sample rows it can hold. Every row has one
-// byte per column separator or line end and at least one byte per channel
-// cell. 0 when unknown (URLs, Parquet: rows are not bounded by bytes).
-std::uint64_t MaxRowsBySize(const std::string& file, std::size_t columns, std::size_t channels) {
-  if (replay::IsHttpUrl(file) || replay::IsParquetFile(file)) return 0;
-  std::error_code ec;
-  const std::uintmax_t bytes = std::filesystem::file_size(file, ec);
-  if (ec) return 0;
-  const std::uint64_t per_row = columns + channels;
-  return per_row == 0 ? 0 : (bytes + 1) / per_row;
-}
-
-// True when a text cell is a number (decimal point or comma).
-
-// Counts the non-empty text cells of column `c` in `batch` that are numbers
-// and that are not; *bad_row is the first that is not (or -1).
-
-// Windows above this many samples are checked against the file size first.
-constexpr std::size_t kSizeCheckedWindow = 65536;
-
-// Corruption when the local CSV `file` is too small to hold one window
-// (checked before the extractor or any window buffer is allocated).
-Status CheckFitsWindow(const std::string& file, const std::string& shown, std::size_t columns,
-                       std::size_t channels, std::size_t window) {
-  // Small windows cost little: the file is read and the exact count reported.
-  if (window <= kSizeCheckedWindow) return Status::OK();
-  const std::uint64_t max_rows = MaxRowsBySize(file, columns, channels);
-  if (max_rows != 0 && max_rows < window) {
-    return Status::Corruption(shown + ": at most " + std::to_string(max_rows) +
-                              " samples fit in its size, fewer than one window of " +
-                              std::to_string(window));
-  }
-  return Status::OK();
-}
-
-// Reads one opened file and adds its rows to `windower`. Errors name the
-// file, the 1-based data row and the column (the CSV reader names the line).
-Status ReadFile(const std::string& shown, TableReader& reader, const features::FeatureOptions& o,
-                TableBatch& batch, bool log_timestamps, Windower& windower) {
-  const std::vector<TableColumnInfo>& cols = reader.columns();
-  if (batch.rows == 0) return Status::Corruption(shown + ": no samples after the header");
-  std::vector<std::size_t> channel_col;
-  for (const std::string& c : o.channels) {
-    const std::ptrdiff_t i = FindColumn(cols, c);
-    if (i < 0) {
-      std::string names;
-      for (const TableColumnInfo& info : cols) names += (names.empty() ? "" : ", ") + info.name;
-      if (names.size() > 400) names = names.substr(0, 400) + "...";
-      return Status::Corruption(shown + ": no column '" + c + "' (columns: " + names + ")");
-    }
-    const ValueKind k = cols[static_cast<std::size_t>(i)].kind;
-    if (!IsNumericKind(k)) return NotNumericError(shown, batch, static_cast<std::size_t>(i));
-    channel_col.push_back(static_cast<std::size_t>(i));
-  }
-  const std::ptrdiff_t ts_col = FindColumn(cols, "timestamp");
-  const std::ptrdiff_t machine_col = FindColumn(cols, "machine_id");
-  const std::vector<std::size_t> tod_cols =
-      ts_col < 0 ? TimeOfDayColumns(cols) : std::vector<std::size_t>{};
-  if ((machine_col >= 0) != windower.with_machine()) {
-    return Status::Corruption(shown + ": " +
-                              (machine_col >= 0 ? "has a machine_id column, the first file not"
-                                                : "has no machine_id column, the first file has"));
-  }
-  const ValueKind start_kind = ts_col >= 0         ? ValueKind::kTimestamp
-                               : !tod_cols.empty() ? ValueKind::kTime
-                                                   : ValueKind::kInt;
-  if (start_kind != windower.start_kind()) {
-    auto what = [](ValueKind k) {
-      return std::string(k == ValueKind::kTimestamp ? "a timestamp column"
-                         : k == ValueKind::kTime    ? "hour/minute/second/microsecond columns"
-                                                    : "no time columns");
-    };
-    return Status::Corruption(shown + ": has " + what(start_kind) + ", the first file " +
-                              what(windower.start_kind()));
-  }
-  // The one timestamp rule (csv/timestamp_column.h): typed, ISO 8601 text or
-  // epoch numbers with the unit chosen per file.
-  std::optional<csv::TimestampColumnReader> timestamps;
-  if (ts_col >= 0) {
-    csv::TimestampColumnOptions to;
-    to.source = shown;
-    auto made = csv::TimestampColumnReader::Make(to);
-    if (!made.ok()) return made.status();
-    timestamps.emplace(std::move(*made));
-  }
-  std::vector<std::int64_t> ts_ns;
-  std::vector<std::uint8_t> ts_valid;
-  std::vector<double> row_values(o.channels.size());
-  std::string machine;
-  std::int64_t start = 0;
-  // `batch` holds the first rows already (ReadFirstBatch).
-  for (bool first = true;; first = false) {
-    if (!first) {
-      auto more = reader.Next(&batch);
-      if (!more.ok()) return AsDataError(more.status());
-    }
-    if (batch.rows == 0) break;
-    if (timestamps.has_value()) {
-      Status st = timestamps->Convert(batch.columns[static_cast<std::size_t>(ts_col)],
-                                      batch.first_row, &ts_ns, &ts_valid);
-      if (!st.ok()) return AsDataError(st);
-      if (first && log_timestamps) log::Info(kCommand, shown + ": " + timestamps->Describe());
-    }
-    for (std::size_t r = 0; r < batch.rows; ++r) {
-      const auto row_in_file = static_cast<std::uint64_t>(batch.first_row) + r;
-      // "<file>: row <n>" for messages; built only on errors (hot loop).
-      auto where = [&] { return shown + ": row " + std::to_string(row_in_file + 1); };
-      for (std::size_t c = 0; c < channel_col.size(); ++c) {
-        const TableColumn& col = batch.columns[channel_col[c]];
-        if (!col.valid[r]) {
-          return Status::Corruption(where() + ": column '" + o.channels[c] + "' is null");
-        }
-        const double v =
-            col.info.kind == ValueKind::kDouble ? col.doubles[r] : static_cast<double>(col.ints[r]);
-        if (!std::isfinite(v)) {
-          return Status::Corruption(where() + ": column '" + o.channels[c] + "': '" +
-                                    FormatDouble(v) + "' is not a finite number");
-        }
-        row_values[c] = v;
-      }
-      // machine_id as text; a null cell is an error.
-      auto text = [&](std::ptrdiff_t index, std::string* out) -> Status {
-        if (index < 0) return Status::OK();
-        const TableColumn& col = batch.columns[static_cast<std::size_t>(index)];
-        if (!col.valid[r]) {
-          return Status::Corruption(where() + ": column '" + col.info.name + "' is null");
-        }
-        *out = CellText(col, r);
-        return Status::OK();
-      };
-      MH_RETURN_IF_ERROR(text(machine_col, &machine));
-      if (timestamps.has_value()) {
-        if (!ts_valid[r]) {
-          return Status::Corruption(where() + ": column '" +
-                                    cols[static_cast<std::size_t>(ts_col)].name + "' is null");
-        }
-        start = ts_ns[r];
-      } else if (!tod_cols.empty()) {
-        MH_ASSIGN_OR_RETURN(start, TimeOfDayNs(batch, tod_cols, r, shown));
-      }
-      MH_RETURN_IF_ERROR(windower.Add(machine, start, row_in_file, row_values));
-    }
-  }
-  return Status::OK();
-}
-
-// window_start's column for a file with columns `cols` and first rows
-// `first`: the sample index (INT64), the instant of the `timestamp` column
-// (TIMESTAMP, with the fraction digits its first rows need) or FEMTO's time
-// of day (TIME, microseconds).
-Result<TableColumnInfo> StartColumn(const std::string& shown,
-                                    const std::vector<TableColumnInfo>& cols,
-                                    const TableBatch& first) {
-  const std::ptrdiff_t ts_col = FindColumn(cols, "timestamp");
-  if (ts_col >= 0) {
-    const TableColumnInfo& info = cols[static_cast<std::size_t>(ts_col)];
-    if (info.kind == ValueKind::kTimestamp)
-      return TableColumnInfo{"window_start", info.kind, info.fraction_digits};
-    csv::TimestampColumnOptions to;
-    to.source = shown;
-    MH_ASSIGN_OR_RETURN(csv::TimestampColumnReader reader, csv::TimestampColumnReader::Make(to));
-    std::vector<std::int64_t> ns;
-    std::vector<std::uint8_t> valid;
-    if (first.rows > 0) {
-      Status st = reader.Convert(first.columns[static_cast<std::size_t>(ts_col)], first.first_row,
-                                 &ns, &valid);
-      if (!st.ok()) return AsDataError(st);
-    }
-    return TableColumnInfo{"window_start", ValueKind::kTimestamp, FractionDigits(ns, valid)};
-  }
-  if (!TimeOfDayColumns(cols).empty()) {
-    return TableColumnInfo{"window_start", ValueKind::kTime, 6};
-  }
-  return TableColumnInfo{"window_start", ValueKind::kInt, 9};
-}
 
 // Reads every input file and writes one row per full window to `writer`.
 // Without --channels the channels are chosen from the first file. A file
@@ -772,18 +487,18 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
   *failed = 0;
   MH_ASSIGN_OR_RETURN(const replay::InputFiles inputs, replay::ExpandInputs(a.input));
   std::unique_ptr<features::WindowFeatureExtractor> ex;
-  std::unique_ptr<Windower> windower;
+  std::unique_ptr<FeatureRows> rows;
   features::FeatureOptions o = given;
   for (std::size_t f = 0; f < inputs.files.size(); ++f) {
     const std::string& file = inputs.files[f];
     const std::string shown = replay::RedactUrl(file);
     Status s = [&]() -> Status {
       auto opened = replay::OpenTableFile(file, replay::TableFileOptions{});
-      if (!opened.ok()) return AsDataError(opened.status());
+      if (!opened.ok()) return replay::ReadErrorAsData(opened.status());
       TableReader& reader = **opened;
       TableBatch batch;
       auto read = reader.Next(&batch);
-      if (!read.ok()) return AsDataError(read.status());
+      if (!read.ok()) return replay::ReadErrorAsData(read.status());
       if (ex == nullptr) {
         // The first file fixes the channels and the key columns.
         if (o.channels.empty()) {
@@ -793,21 +508,31 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
           if (!set.ok()) return Status::Corruption(set.message());
         }
       }
-      MH_RETURN_IF_ERROR(CheckFitsWindow(file, shown, reader.columns().size(), o.channels.size(),
-                                         o.window_samples));
+      MH_RETURN_IF_ERROR(replay::CheckFileHoldsWindow(file, shown, reader.columns().size(),
+                                                      o.channels.size(), o.window_samples));
       if (ex == nullptr) {
         auto created = features::WindowFeatureExtractor::Create(o);
         if (!created.ok()) return created.status();
         ex = std::move(*created);
-        windower = std::make_unique<Windower>(a, *ex, writer, inputs.multiple,
-                                              a.keep_going && inputs.files.size() > 1);
+        rows = std::make_unique<FeatureRows>(a, *ex, writer, inputs.multiple,
+                                             a.keep_going && inputs.files.size() > 1);
         const std::vector<TableColumnInfo>& cols = reader.columns();
-        MH_ASSIGN_OR_RETURN(const TableColumnInfo start, StartColumn(shown, cols, batch));
-        MH_RETURN_IF_ERROR(windower->Begin(FindColumn(cols, "machine_id") >= 0, start));
+        MH_ASSIGN_OR_RETURN(const replay::SampleRowsLayout layout,
+                            replay::DescribeSampleRows(shown, cols, batch));
+        MH_RETURN_IF_ERROR(rows->Begin(layout));
       }
-      windower->BeginFile(shown);
-      MH_RETURN_IF_ERROR(ReadFile(shown, reader, o, batch, f == 0, *windower));
-      return windower->EndFile(shown);
+      rows->BeginFile(shown);
+      replay::SampleRowsOptions ro;
+      ro.channels = o.channels;
+      ro.float32 = a.dtype == "float32";
+      std::string timestamp_note;
+      if (f == 0) ro.timestamp_note = &timestamp_note;
+      Status read_rows =
+          replay::ReadSampleRows(reader, batch, shown, rows->layout(), ro,
+                                 [&](const replay::SampleRun& run) { return rows->Add(run); });
+      if (!timestamp_note.empty()) log::Info(kCommand, shown + ": " + timestamp_note);
+      MH_RETURN_IF_ERROR(read_rows);
+      return rows->EndFile(shown);
     }();
     if (s.ok()) continue;
     if (!a.keep_going) {
@@ -823,7 +548,7 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
     ++*failed;
     ReportError(io, kCommand, s);
   }
-  if (windower == nullptr) {
+  if (rows == nullptr) {
     return Status::Corruption("all " + std::to_string(inputs.files.size()) + " files failed");
   }
   if (*failed > 0) {
@@ -832,7 +557,7 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
         Status::Corruption(std::to_string(*failed) + " of " + std::to_string(inputs.files.size()) +
                            " files failed (--keep-going: the others were written)"));
   }
-  return windower->Finish();
+  return rows->Finish();
 }
 
 // Exit codes: 2 for a usage error, 1 when the run or (--keep-going) any file
@@ -877,12 +602,7 @@ void AddFeaturesCommand(CLI::App& root, CommandIo& io, Action& action) {
                   "first, as a float32 logger stores it (Parquet FLOAT columns are float32 "
                   "already)")
       ->capture_default_str();
-  sub->add_option("--window", args->window, "Samples per window")->capture_default_str();
-  CLI::Option* hop =
-      sub->add_option("--hop", args->hop, "Samples between window starts (default: the window)");
-  sub->add_option("--bands", args->bands, "Comma-separated LO-HI bands in Hz, e.g. 0-200,200-1000")
-      ->capture_default_str();
-  sub->add_option("--set", args->set, "Feature set: basic or full")->capture_default_str();
+  AddPipelineOptions(*sub, args->pipeline, PipelineOptionSet{.learning = false, .model = false});
   sub->add_option("--unit", args->unit, "Unit of the samples for velocity_rms: g or m/s2")
       ->capture_default_str();
   sub->add_option("--rpm", args->rpm,
@@ -896,10 +616,8 @@ void AddFeaturesCommand(CLI::App& root, CommandIo& io, Action& action) {
   CLI::Option* foundation =
       sub->add_option("--foundation", args->foundation, "ISO 20816-3 foundation: rigid or flexible")
           ->capture_default_str();
-  sub->add_option("--names", args->names,
-                  "Column names: default, or prototype (band_energy_0_200_ax -> bandE0_200_ax)")
-      ->capture_default_str();
   AddOutputOptions(*sub, args->output, "feature rows", /*required=*/true);
+  const CLI::Option* hop = sub->get_option("--hop");
   sub->callback([args, hop, foundation, &io, &action] {
     args->hop_given = hop->count() > 0;
     args->foundation_given = foundation->count() > 0;

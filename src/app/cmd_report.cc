@@ -1,6 +1,6 @@
 // machine-health report: what a table of scored windows says, per machine.
 //
-//   machine-health report --scores FILE|FOLDER|GLOB [--json FILE|-] [--alarm K/N]
+//   machine-health report --scores FILE|FOLDER|GLOB [--json FILE|-] [--alarm K/N[/M]]
 //
 // Input: the output of `score` (CSV, JSON lines are not read; CSV or Parquet),
 // one file, a folder or a glob (replay/input_files.h), read in natural order.
@@ -14,8 +14,9 @@
 // Per group: windows, anomalous windows and their share, score min / median /
 // max, the first anomalous window, a strip of the anomalous share along the
 // rows (40 buckets), and alarms by the rule "K of the last N windows
-// anomalous opens an alarm, N normal windows in a row close it" (--alarm K/N,
-// default 3/5): how many, the window where the first one opens, where the one
+// anomalous opens an alarm, M normal windows in a row close it" (--alarm
+// K/N[/M], default 3/5 and M = N; the pipeline's alarm stage,
+// alarm::AlarmTracker): how many, the window where the first one opens, where the one
 // still open at the end opened, and the share of windows spent in alarm. Text
 // to standard output; --json writes the same figures as JSON
 // (docs/quickstart.md shows both).
@@ -33,6 +34,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "alarm/alarm_tracker.h"
 #include "app/command.h"
 #include "app/output_options.h"
 #include "core/strings.h"
@@ -177,7 +179,9 @@ Status ReadFile(const std::string& path, std::vector<Group>* groups,
   return Status::OK();
 }
 
-GroupFigures Summarize(const Group& g, int k, int n) {
+// The figures of one group; alarms by the pipeline's alarm stage
+// (alarm::AlarmTracker) over the group's windows in row order.
+Result<GroupFigures> Summarize(const Group& g, const alarm::AlarmRule& rule) {
   GroupFigures f;
   f.windows = g.scores.size();
   if (f.windows == 0) return f;
@@ -187,28 +191,23 @@ GroupFigures Summarize(const Group& g, int k, int n) {
   f.score_max = sorted.back();
   const std::size_t mid = sorted.size() / 2;
   f.score_median = sorted.size() % 2 == 1 ? sorted[mid] : 0.5 * (sorted[mid - 1] + sorted[mid]);
+  MH_ASSIGN_OR_RETURN(alarm::AlarmTracker tracker, alarm::AlarmTracker::Create(g.name, rule));
   bool in_alarm = false;
-  int recent = 0;      // anomalous among the last n windows
-  int normal_run = 0;  // consecutive normal windows
   for (std::size_t i = 0; i < f.windows; ++i) {
     const bool bad = g.anomalous[i] != 0;
     if (bad) {
       ++f.anomalous;
       if (!f.first_anomalous) f.first_anomalous = WindowRef{i, g.labels[i]};
     }
-    recent += bad ? 1 : 0;
-    if (i >= static_cast<std::size_t>(n) && g.anomalous[i - static_cast<std::size_t>(n)] != 0) {
-      --recent;
-    }
-    normal_run = bad ? 0 : normal_run + 1;
-    if (!in_alarm && recent >= k) {
-      in_alarm = true;
+    // Rows are windows in order: the row number stands for the time.
+    MH_ASSIGN_OR_RETURN(const alarm::AlarmUpdate u,
+                        tracker.Observe({static_cast<std::int64_t>(i), g.scores[i], bad}));
+    if (u.event && u.event->kind == alarm::AlarmEventKind::kOpened) {
       ++f.alarms;
       if (!f.first_alarm) f.first_alarm = WindowRef{i, g.labels[i]};
       f.alarm_at_end = WindowRef{i, g.labels[i]};
-    } else if (in_alarm && normal_run >= n) {
-      in_alarm = false;
     }
+    in_alarm = u.state == alarm::AlarmState::kAlarm;
     if (in_alarm) ++f.windows_in_alarm;
   }
   if (!in_alarm) f.alarm_at_end.reset();
@@ -259,11 +258,12 @@ void AppendRef(const std::optional<WindowRef>& w, std::size_t windows, std::stri
 }
 
 std::string Json(const std::string& source, const std::vector<Group>& groups,
-                 const std::vector<GroupFigures>& figs, int k, int n) {
+                 const std::vector<GroupFigures>& figs, const alarm::AlarmRule& rule) {
   std::string j = "{\"source\":";
   AppendJsonString(source, &j);
-  j += ",\"alarm_rule\":{\"open_k\":" + std::to_string(k) + ",\"of_n\":" + std::to_string(n) +
-       ",\"close_normal\":" + std::to_string(n) + "},\"groups\":[";
+  j += ",\"alarm_rule\":{\"open_k\":" + std::to_string(rule.k) +
+       ",\"of_n\":" + std::to_string(rule.n) + ",\"close_normal\":" + std::to_string(rule.m) +
+       "},\"groups\":[";
   for (std::size_t i = 0; i < groups.size(); ++i) {
     const GroupFigures& f = figs[i];
     if (i > 0) j += ",";
@@ -297,23 +297,33 @@ std::string Json(const std::string& source, const std::vector<Group>& groups,
   return j;
 }
 
-Result<std::pair<int, int>> ParseAlarmRule(const std::string& text) {
+// "K/N" (M = N) or "K/N/M" -> the alarm rule. InvalidArgument naming --alarm.
+Result<alarm::AlarmRule> ParseAlarmRule(const std::string& text) {
   const std::vector<std::string> parts = Split(text, '/');
-  if (parts.size() == 2) {
-    auto k = ParseInt(TrimSpace(parts[0]));
-    auto n = ParseInt(TrimSpace(parts[1]));
-    if (k.ok() && n.ok() && *k >= 1 && *n >= *k && *n <= 1000) {
-      return std::pair<int, int>{static_cast<int>(*k), static_cast<int>(*n)};
+  if (parts.size() == 2 || parts.size() == 3) {
+    std::vector<std::int64_t> v;
+    for (const std::string& p : parts) {
+      auto x = ParseInt(TrimSpace(p));
+      if (!x.ok()) break;
+      v.push_back(std::clamp<std::int64_t>(*x, -1, alarm::kMaxAlarmWindows + 1));
+    }
+    if (v.size() == parts.size()) {
+      alarm::AlarmRule rule;
+      rule.k = static_cast<int>(v[0]);
+      rule.n = static_cast<int>(v[1]);
+      rule.m = static_cast<int>(v.size() == 3 ? v[2] : v[1]);
+      if (alarm::ValidateAlarmRule(rule).ok()) return rule;
     }
   }
-  return Status::InvalidArgument("--alarm: expected K/N with 1 <= K <= N <= 1000, got '" + text +
-                                 "'");
+  return Status::InvalidArgument(
+      "--alarm: expected K/N or K/N/M with 1 <= K <= N <= 1000 and 1 <= M <= 1000, got '" + text +
+      "'");
 }
 
 int RunReport(const ReportArgs& a, CommandIo& io) {
-  auto rule = ParseAlarmRule(a.alarm);
-  if (!rule.ok()) return UsageError(io, kCommand, rule.status().message());
-  const auto [k, n] = *rule;
+  auto parsed = ParseAlarmRule(a.alarm);
+  if (!parsed.ok()) return UsageError(io, kCommand, parsed.status().message());
+  const alarm::AlarmRule& rule = *parsed;
   auto inputs = replay::ExpandInputs(a.scores);
   if (!inputs.ok()) return ReportError(io, kCommand, Status::IOError(inputs.status().message()));
   std::vector<Group> groups;
@@ -328,12 +338,17 @@ int RunReport(const ReportArgs& a, CommandIo& io) {
     return ReportError(io, kCommand, Status::Corruption(a.scores + ": no scored windows"));
   }
   std::vector<GroupFigures> figs;
-  for (const Group& g : groups) figs.push_back(Summarize(g, k, n));
+  for (const Group& g : groups) {
+    auto f = Summarize(g, rule);
+    if (!f.ok()) return ReportError(io, kCommand, Status::Corruption(f.status().message()));
+    figs.push_back(std::move(*f));
+  }
 
   std::string t = "report: " + std::to_string(total) + " windows from " + a.scores;
   if (inputs->files.size() > 1) t += " (" + std::to_string(inputs->files.size()) + " files)";
-  t += "\nalarm rule: " + std::to_string(k) + " of the last " + std::to_string(n) +
-       " windows anomalous opens an alarm, " + std::to_string(n) + " normal in a row close it\n";
+  t += "\nalarm rule: " + std::to_string(rule.k) + " of the last " + std::to_string(rule.n) +
+       " windows anomalous opens an alarm, " + std::to_string(rule.m) +
+       " normal in a row close it\n";
   for (std::size_t i = 0; i < groups.size(); ++i) {
     const GroupFigures& f = figs[i];
     t += "\n" + groups[i].name + ": " + std::to_string(f.windows) + " windows, " +
@@ -359,7 +374,7 @@ int RunReport(const ReportArgs& a, CommandIo& io) {
   io.out << t;
   io.out.flush();
   if (!a.json.empty()) {
-    Status s = WriteTextOutput(a.json, Json(a.scores, groups, figs, k, n), io.out);
+    Status s = WriteTextOutput(a.json, Json(a.scores, groups, figs, rule), io.out);
     if (!s.ok()) return ReportError(io, kCommand, s);
   }
   return kExitOk;
@@ -376,7 +391,9 @@ void AddReportCommand(CLI::App& root, CommandIo& io, Action& action) {
       ->required();
   sub->add_option("--json", args->json, "also write the figures as JSON to FILE (- for stdout)");
   sub->add_option("--alarm", args->alarm,
-                  "alarm rule K/N: K of the last N windows anomalous opens, N normal close")
+                  "alarm rule K/N[/M]: K of the last N windows anomalous opens an alarm, M "
+                  "normal in a row close it (M defaults to N; the pipeline's alarm stage, "
+                  "docs/alarms.md)")
       ->capture_default_str();
   sub->callback([&io, &action, args] { action = [&io, args] { return RunReport(*args, io); }; });
 }

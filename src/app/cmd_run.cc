@@ -38,6 +38,7 @@
 #include "sim/plant.h"
 #include "sink/running_sink.h"
 #include "sink/sqlite/alarm_store.h"
+#include "sink/sqlite/baseline_store.h"
 #include "sink/sqlite/sqlite_reader.h"
 #include "sink/sqlite/sqlite_sink.h"
 
@@ -72,6 +73,47 @@ struct AlarmOutput {
   Status Record(std::span<const sink::AlarmEvent> events) {
     MH_RETURN_IF_ERROR(store->Record(events));
     if (dispatcher) dispatcher->Wake();
+    return Status::OK();
+  }
+};
+
+// The machines' stored baselines: a restarted run resumes every machine with
+// its active baseline (no relearning), and each baseline fitted is stored
+// with its version (docs/baselines.md).
+struct StoredBaselines {
+  std::unique_ptr<sink::BaselineStore> store;
+  std::map<std::string, std::shared_ptr<const score::Baseline>> active;
+
+  static Result<StoredBaselines> Open(const std::string& db) {
+    StoredBaselines b;
+    sink::BaselineStoreOptions o;
+    o.path = db;
+    MH_ASSIGN_OR_RETURN(b.store, sink::BaselineStore::Open(o));
+    MH_ASSIGN_OR_RETURN(auto all, b.store->LoadActive());
+    for (auto& baseline : all) b.active[baseline->machine_id] = std::move(baseline);
+    return b;
+  }
+  // The machine's stored baseline unless one is assigned, and the version
+  // its next learned baseline gets. Thread-safe (the store is).
+  void Resume(pipeline::MachineSpec* spec) const {
+    if (spec->baseline == nullptr) {
+      auto it = active.find(spec->machine_id);
+      if (it != active.end()) {
+        spec->baseline = it->second;
+        log::Info("run", "machine '" + spec->machine_id + "': resumes with its stored baseline v" +
+                             std::to_string(it->second->version) + " (" +
+                             std::to_string(it->second->rows) + " windows)");
+      }
+    }
+    auto next = store->NextVersion(spec->machine_id);
+    if (next.ok()) spec->first_version = *next;
+  }
+  Status Save(const std::shared_ptr<const score::Baseline>& b) const {
+    auto saved = store->Save(*b);
+    if (!saved.ok()) return saved.status();
+    log::Info("run", "machine '" + b->machine_id + "': baseline v" + std::to_string(b->version) +
+                         " stored (" + std::to_string(b->rows) + " windows, threshold " +
+                         FormatDouble(b->threshold) + ")");
     return Status::OK();
   }
 };
@@ -193,6 +235,14 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
   }
   auto alarms = OpenAlarmOutput(args);
   if (!alarms.ok()) return ReportOptionError(io, cmd, alarms.status());
+  auto baselines = StoredBaselines::Open(args.db);
+  if (!baselines.ok()) return ReportOptionError(io, cmd, baselines.status().WithContext("--db"));
+  options.configure_machine = [&baselines](pipeline::MachineSpec* spec) {
+    baselines->Resume(spec);
+  };
+  options.on_new_baseline = [&baselines](const std::shared_ptr<const score::Baseline>& b) {
+    return baselines->Save(b);
+  };
   options.on_alarm_event = [&alarms](const sink::AlarmEvent& e) {
     return alarms->Record(std::span<const sink::AlarmEvent>(&e, 1));
   };
@@ -213,6 +263,7 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
     sopts.host = listen->host;
     sopts.port = listen->port;
     sopts.db_path = args.db;
+    sopts.learn = options.pipeline.learn;
     if (alarms->dispatcher) sopts.on_alarm_event = [d = alarms->dispatcher.get()] { d->Wake(); };
     auto started = http::DashboardServer::Start(sopts);
     if (!started.ok()) {
@@ -355,6 +406,8 @@ int RunLive(const RunArgs& args, CommandIo& io) {
   auto alarms = OpenAlarmOutput(args);
   if (!alarms.ok()) return ReportOptionError(io, cmd, alarms.status());
   std::mutex alarms_mu;
+  auto baselines = StoredBaselines::Open(args.db);
+  if (!baselines.ok()) return ReportOptionError(io, cmd, baselines.status().WithContext("--db"));
 
   pipeline::StreamScorerOptions so;
   so.pipeline = *core;
@@ -370,12 +423,17 @@ int RunLive(const RunArgs& args, CommandIo& io) {
     spec->learn = learn;
     spec->alarm = m->alarm;  // max_gap_ns from the hop: MachinePipeline
     if (!m->model.empty()) spec->baseline = assigned(m->model);
+    baselines->Resume(spec);
     log::Info(cmd, "machine '" + spec->machine_id +
                        "': " + (m->from_file ? "from the machines file" : "first seen, defaults") +
                        ", " + FormatDouble(spec->shape.fs_hz) + " hz, " +
-                       (spec->baseline ? "model " + spec->baseline->origin
+                       (spec->baseline ? "baseline v" + std::to_string(spec->baseline->version) +
+                                             " (" + spec->baseline->origin + ")"
                                        : "learns from " + std::to_string(learn.learning_windows) +
                                              " windows"));
+  };
+  so.on_new_baseline = [&baselines](const std::shared_ptr<const score::Baseline>& b) {
+    return baselines->Save(b);
   };
   so.on_alarm_events = [&](std::span<const sink::AlarmEvent> events) {
     std::lock_guard lock(alarms_mu);
@@ -397,6 +455,7 @@ int RunLive(const RunArgs& args, CommandIo& io) {
     sopts.port = addr->port;
     sopts.db_path = args.db;
     sopts.registry = machines;
+    sopts.learn = core->learn;
     if (alarms->dispatcher) sopts.on_alarm_event = [d = alarms->dispatcher.get()] { d->Wake(); };
     auto started = http::DashboardServer::Start(sopts);
     if (!started.ok()) return ReportError(io, cmd, started.status().WithContext("--http"));

@@ -11,6 +11,7 @@
 #include <signal.h>
 
 #include "app/command.h"
+#include "app/pipeline_options.h"
 #include "core/strings.h"
 #include "http/dashboard_server.h"
 #include "log/log.h"
@@ -53,6 +54,10 @@ int Serve(const ServeOptions& opts, CommandIo& io) {
   auto server_options = ParseHttpAddress(opts.http);
   if (!server_options.ok()) return UsageError(io, "serve", server_options.status().message());
   server_options->db_path = opts.db;
+  // POST /api/baselines/{machine}/retrain trains as the pipeline learns.
+  auto pipeline = MakePipelineOptions(PipelineArgs{});
+  if (!pipeline.ok()) return ReportError(io, "serve", pipeline.status());
+  server_options->learn = pipeline->learn;
   if (!opts.machines_file.empty()) {
     auto reg = registry::Registry::Load(opts.machines_file);
     if (!reg.ok()) return ReportError(io, "serve", reg.status());

@@ -53,6 +53,7 @@ int RunMain(const std::vector<std::string>& args, CommandIo& io) {
   AddEvaluateCommand(app, io, action);
   AddAlarmsCommand(app, io, action);
   AddMachinesCommand(app, io, action);
+  AddBaselineCommand(app, io, action);
   try {
     // CLI11 wants the arguments in reverse order.
     std::vector<std::string> reversed(args.rbegin(), args.rend());

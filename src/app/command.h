@@ -71,6 +71,7 @@ void AddReportCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddEvaluateCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddAlarmsCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddMachinesCommand(CLI::App& root, CommandIo& io, Action& action);
+void AddBaselineCommand(CLI::App& root, CommandIo& io, Action& action);
 
 }  // namespace mh::app
 

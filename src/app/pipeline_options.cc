@@ -6,16 +6,37 @@
 
 namespace mh::app {
 
+CLI::Option* AddNamesOption(CLI::App& sub, std::string& names) {
+  return sub
+      .add_option("--names", names,
+                  "Feature names: default, or prototype (band_energy_0_200_ax -> bandE0_200_ax, "
+                  "the prototype's InfluxDB fields)")
+      ->capture_default_str();
+}
+
+Result<bool> ParsePrototypeNames(const std::string& names) {
+  if (names != "default" && names != "prototype") {
+    return Status::InvalidArgument("--names: expected default or prototype, got '" + names + "'");
+  }
+  return names == "prototype";
+}
+
 void AddPipelineOptions(CLI::App& sub, PipelineArgs& a, PipelineOptionSet set) {
   sub.add_option("--window", a.window, "Samples per window")->capture_default_str();
   sub.add_option("--hop", a.hop, "Samples between window starts (default: the window)");
-  sub.add_option("--bands", a.bands,
-                 "Comma-separated LO-HI bands in Hz (default 0-200,200-1000,1000-5000,5000-12800 "
-                 "fitted below each sensor's Nyquist frequency; given bands must lie below it)");
+  if (a.bands.empty()) {
+    sub.add_option("--bands", a.bands,
+                   "Comma-separated LO-HI bands in Hz (default 0-200,200-1000,1000-5000,5000-12800 "
+                   "fitted below each sensor's Nyquist frequency; given bands must lie below it)");
+  } else {
+    sub.add_option("--bands", a.bands,
+                   "Comma-separated LO-HI bands in Hz, below the Nyquist frequency fs/2 (\"\": "
+                   "none)")
+        ->capture_default_str();
+  }
   sub.add_option("--set", a.set, "Feature set: basic or full")->capture_default_str();
-  sub.add_option("--names", a.names,
-                 "Feature names: default, or prototype (band_energy_0_200_ax -> bandE0_200_ax)")
-      ->capture_default_str();
+  AddNamesOption(sub, a.names);
+  if (!set.model) return;
   if (set.learning) {
     sub.add_option("--learning-windows", a.learning_windows,
                    "Windows of normal operation each machine learns from before scoring")
@@ -60,10 +81,7 @@ Result<pipeline::PipelineOptions> MakePipelineOptions(const PipelineArgs& a) {
   } else {
     return Status::InvalidArgument("--set: expected basic or full, got '" + a.set + "'");
   }
-  if (a.names != "default" && a.names != "prototype") {
-    return Status::InvalidArgument("--names: expected default or prototype, got '" + a.names + "'");
-  }
-  o.features.prototype_names = a.names == "prototype";
+  MH_ASSIGN_OR_RETURN(o.features.prototype_names, ParsePrototypeNames(a.names));
   if (a.learning_windows < 1) {
     return Status::InvalidArgument("--learning-windows: expected an integer >= 1");
   }

@@ -13,7 +13,8 @@
 
 namespace CLI {
 class App;
-}
+class Option;
+}  // namespace CLI
 
 namespace mh::app {
 
@@ -39,11 +40,24 @@ struct PipelineArgs {
 };
 
 // What to register: `learning` adds --learning-windows (run; evaluate's
-// manifest says which rows learn).
+// manifest says which rows learn); `model` adds the per-machine model,
+// threshold and alarm options (not for `features`, which only windows and
+// computes features).
 struct PipelineOptionSet {
   bool learning = true;
+  bool model = true;
 };
 
+// --names default|prototype: how features are named (features::
+// FeatureStageOptions::prototype_names), registered once for every command
+// (AddPipelineOptions calls it; `score` adds it alone). The one default is
+// "default"; docs/decisions/0004-one-pipeline-core.md says why.
+CLI::Option* AddNamesOption(CLI::App& sub, std::string& names);
+// "prototype" -> true, "default" -> false; InvalidArgument naming --names.
+Result<bool> ParsePrototypeNames(const std::string& names);
+
+// The defaults shown in --help are the values `args` holds when called (a
+// command whose tables depend on other defaults sets them first: `features`).
 void AddPipelineOptions(CLI::App& sub, PipelineArgs& args, PipelineOptionSet set = {});
 
 // InvalidArgument (a usage error) naming the option.

@@ -14,9 +14,11 @@
 #endif
 
 #include "app/builtin_plugins.h"
+#include "app/pipeline_options.h"
 #include "app/run_support.h"
 #include "core/strings.h"
 #include "core/uri.h"
+#include "features/feature_stage.h"
 #include "features/spectrum.h"
 #include "iforest/sklearn_import.h"
 #include "log/log.h"
@@ -29,19 +31,25 @@ namespace {
 
 constexpr const char* kCommand = "score";
 
-Result<std::vector<features::Band>> ParseBands(const std::string& text) {
-  std::vector<features::Band> bands;
-  for (const std::string& item : Split(text, ',')) {
-    const std::size_t dash = item.find('-');
-    if (dash == std::string::npos) return Status::InvalidArgument("--bands: expected LO-HI");
-    auto lo = ParseDouble(item.substr(0, dash));
-    auto hi = ParseDouble(item.substr(dash + 1));
-    if (!lo.ok() || !hi.ok() || lo.value() < 0 || hi.value() < lo.value()) {
-      return Status::InvalidArgument("--bands: bad band '" + item + "'");
+// Whether waveform features get the prototype's names (bandE0_200_ax):
+// --names, else its deprecated spelling --feature-names, else only for the
+// prototype's InfluxDB environment (INFLUXDB_URL and no --to), whose
+// signal_features schema has those names. InvalidArgument when the two
+// spellings disagree.
+Result<bool> PrototypeNames(const ScoreStreamArgs& a) {
+  const bool names_given = a.names_option != nullptr && a.names_option->count() > 0;
+  MH_ASSIGN_OR_RETURN(const bool prototype_names, ParsePrototypeNames(a.names));
+  if (!a.feature_names.empty()) {
+    log::Warn(kCommand, "--feature-names is deprecated: use --names default|prototype");
+    const bool prototype = a.feature_names == "prototype";
+    if (names_given && prototype != prototype_names) {
+      return Status::InvalidArgument("--feature-names " + a.feature_names +
+                                     " contradicts --names " + a.names);
     }
-    bands.push_back({lo.value(), hi.value()});
+    return prototype;
   }
-  return bands;
+  if (names_given) return prototype_names;
+  return a.to.empty() && std::getenv("INFLUXDB_URL") != nullptr;
 }
 
 std::string StatsLine(const pipeline::StreamScorerStats& s) {
@@ -92,10 +100,11 @@ void AddScoreStreamOptions(CLI::App& score, ScoreStreamArgs& a) {
                    "window)");
   score.add_option("--hop", a.hop, "Streaming, waveform events: hop in samples (default: window)");
   score.add_option("--bands", a.bands, "Streaming, waveform events: bands LO-HI,... in Hz");
+  a.names_option = AddNamesOption(score, a.names);
   score
       .add_option("--feature-names", a.feature_names,
-                  "Streaming, waveform events: 'prototype' (bandE0_200_ax) or 'library' "
-                  "(band_energy_0_200_ax)")
+                  "Deprecated spelling of --names: prototype (= --names prototype) or library "
+                  "(= --names default)")
       ->check(CLI::IsMember({"prototype", "library"}));
   score
       .add_option("--stats-interval", a.stats_interval_s,
@@ -126,8 +135,10 @@ int RunScoreStream(const std::string& model_path, const std::string& feature_key
   options.linger = std::chrono::milliseconds(a.linger_ms);
   options.window_samples = a.window;
   options.hop_samples = a.hop;
-  options.prototype_feature_names = a.feature_names == "prototype";
-  auto bands = ParseBands(a.bands);
+  auto prototype_names = PrototypeNames(a);
+  if (!prototype_names.ok()) return ReportOptionError(io, kCommand, prototype_names.status());
+  options.prototype_feature_names = *prototype_names;
+  auto bands = features::ParseBands(a.bands);
   if (!bands.ok()) return ReportOptionError(io, kCommand, bands.status());
   options.bands = bands.value();
   std::string keys = feature_keys;

@@ -21,8 +21,14 @@ struct ScoreStreamArgs {
   std::size_t window = 0;       // waveform window (0: one event = one window)
   std::size_t hop = 0;
   std::string bands = "0-200";
-  std::string feature_names = "prototype";  // prototype | library
-  int stats_interval_s = 10;                // progress log period (0: off)
+  // Waveform features: --names default|prototype (app/pipeline_options.h).
+  // Not given: prototype names only for the prototype's InfluxDB
+  // environment (INFLUXDB_URL without --to), whose schema has them.
+  std::string names = "default";
+  const CLI::Option* names_option = nullptr;  // to tell "given" from the default
+  // Deprecated spelling of --names: prototype | library (= default).
+  std::string feature_names;
+  int stats_interval_s = 10;  // progress log period (0: off)
 };
 
 // Adds the streaming options to the `score` subcommand.

@@ -74,6 +74,10 @@ std::string QuoteForMessage(std::string_view text, std::size_t max_bytes = 80);
 // is valid UTF-8.
 std::ptrdiff_t FindInvalidUtf8(std::string_view text);
 
+// Appends `bytes` in base64 (RFC 4648, standard alphabet, '=' padding): a
+// binary payload carried inside JSON (dead letters).
+void AppendBase64(std::string_view bytes, std::string* out);
+
 }  // namespace mh
 
 #endif  // MH_CORE_STRINGS_H_

@@ -1,6 +1,7 @@
 #include "http/api.h"
 
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <string>
 #include <utility>
@@ -226,6 +227,85 @@ Response AckResponse(sink::AlarmStore* store, const std::string& alarm_id, std::
   r.body = "{\"alarm\":" + sink::AlarmRecordJson(result->alarm) +
            ",\"already_acknowledged\":" + (result->already_acknowledged ? "true" : "false") + "}";
   return r;
+}
+
+Response BaselinesResponse(sink::SqliteReader& reader, const Params& params) {
+  if (!params.repeated.empty()) {
+    return ErrorResponse(400, "parameter '" + params.repeated + "' given more than once");
+  }
+  const std::string* machine = Param(params, "machine");
+  auto list = reader.Baselines(machine ? *machine : "");
+  if (!list.ok()) return StatusResponse(list.status());
+  json a = json::array();
+  for (const sink::BaselineInfo& i : *list) a.push_back(baseline::BaselineInfoJson(i));
+  return JsonResponse(200, a);
+}
+
+Response BaselineResponse(sink::SqliteReader& reader, const std::string& machine,
+                          const Params& params) {
+  if (!params.repeated.empty()) {
+    return ErrorResponse(400, "parameter '" + params.repeated + "' given more than once");
+  }
+  std::int64_t version = 0;
+  if (const std::string* v = Param(params, "version")) {
+    auto parsed = ParseInt(*v);
+    if (!parsed.ok() || *parsed < 1) {
+      return ErrorResponse(400, "version: expected an integer >= 1, got '" + *v + "'");
+    }
+    version = *parsed;
+  }
+  auto stored = reader.Baseline(machine, version);
+  if (!stored.ok()) return StatusResponse(stored.status());
+  return JsonResponse(200, baseline::StoredBaselineJson(*stored));
+}
+
+Response BaselineResetResponse(sink::BaselineStore* store, const std::string& machine) {
+  if (store == nullptr) return ErrorResponse(403, "changing baselines is switched off");
+  auto active = store->LoadActive(machine);
+  if (!active.ok()) return StatusResponse(active.status());
+  auto was = store->Reset(machine);
+  if (!was.ok()) return StatusResponse(was.status());
+  json previous = *active != nullptr ? json((*active)->version) : json(nullptr);
+  return JsonResponse(200, json{{"machine", machine},
+                                {"was_active", *active != nullptr},
+                                {"previous_version", previous}});
+}
+
+Response BaselineRetrainResponse(sink::BaselineStore* store, const std::string& db_path,
+                                 const std::string& machine, std::string_view body,
+                                 const score::LearnOptions& learn) {
+  if (store == nullptr) return ErrorResponse(403, "changing baselines is switched off");
+  baseline::RetrainOptions options;
+  options.learn = learn;
+  if (!body.empty()) {
+    json request = json::parse(body, nullptr, /*allow_exceptions=*/false);
+    if (request.is_discarded() || !request.is_object()) {
+      return ErrorResponse(400, "body is not a JSON object (expected {\"from\": T, \"to\": T})");
+    }
+    for (const char* key : {"from", "to"}) {
+      auto it = request.find(key);
+      if (it == request.end() || it->is_null()) continue;
+      Result<std::int64_t> t = Status::InvalidArgument("expected an RFC 3339 string or epoch ms");
+      if (it->is_string()) {
+        t = ParseInstant(it->get<std::string>());
+      } else if (it->is_number_integer()) {
+        const auto ms = it->get<std::int64_t>();
+        constexpr std::int64_t kLimit = std::numeric_limits<std::int64_t>::max() / 1'000'000;
+        if (ms > -kLimit && ms < kLimit) t = ms * 1'000'000;
+      }
+      if (!t.ok()) return ErrorResponse(400, std::string(key) + ": " + t.status().message());
+      if (key[0] == 'f') {
+        options.from_ns = *t;
+        options.has_from = true;
+      } else {
+        options.to_ns = *t;
+      }
+    }
+  }
+  if (options.from_ns >= options.to_ns) return ErrorResponse(400, "from is not before to");
+  auto stored = baseline::Retrain(*store, db_path, machine, options);
+  if (!stored.ok()) return StatusResponse(stored.status());
+  return JsonResponse(200, baseline::StoredBaselineJson(*stored));
 }
 
 Response StaticResponse(std::string_view path) {

@@ -12,8 +12,11 @@
 #include <string>
 #include <string_view>
 
+#include "baseline/baseline_ops.h"
 #include "registry/registry.h"
+#include "score/baseline.h"
 #include "sink/sqlite/alarm_store.h"
+#include "sink/sqlite/baseline_store.h"
 #include "sink/sqlite/sqlite_reader.h"
 
 namespace mh::http {
@@ -79,6 +82,35 @@ Response AlarmResponse(sink::SqliteReader& reader, const std::string& alarm_id);
 // not a JSON object with a non-empty string "by"; 404 for an unknown id.
 Response AckResponse(sink::AlarmStore* store, const std::string& alarm_id, std::string_view body,
                      std::int64_t now_ns);
+
+// GET /api/baselines?machine=ID: 200 with a JSON array of stored baselines
+// (baseline::BaselineInfoJson: card, threshold, rule; every version, by
+// machine then version; only `machine`'s if given). 400 for a bad parameter.
+Response BaselinesResponse(sink::SqliteReader& reader, const Params& params);
+
+// GET /api/baselines/{machine}?version=V: 200 with the machine's active
+// baseline (or version V) with its feature statistics
+// (baseline::StoredBaselineJson); 404 if it has none (never learned, or
+// reset) or no such version; 400 for a bad version.
+Response BaselineResponse(sink::SqliteReader& reader, const std::string& machine,
+                          const Params& params);
+
+// POST /api/baselines/{machine}/reset (no body): the machine has no active
+// baseline any more and learns anew (versions kept). `store` nullptr: 403,
+// baseline changes switched off. 200 {"machine", "was_active": bool,
+// "previous_version": N or null}.
+Response BaselineResetResponse(sink::BaselineStore* store, const std::string& machine);
+
+// POST /api/baselines/{machine}/retrain with an optional JSON body {"from":
+// T, "to": T} (T an RFC 3339 string or epoch milliseconds; both optional, as
+// `machine-health baseline retrain`): trains a new active version from the
+// machine's windows stored in `db_path` with `learn` (baseline::Retrain).
+// 200 with the new baseline (StoredBaselineJson); 400 for a bad body or no
+// usable window; 404 for a machine without stored windows; 403 when `store`
+// is nullptr.
+Response BaselineRetrainResponse(sink::BaselineStore* store, const std::string& db_path,
+                                 const std::string& machine, std::string_view body,
+                                 const score::LearnOptions& learn);
 
 // A static asset: "/" is "/index.html"; 404 for a path that is not embedded.
 Response StaticResponse(std::string_view path);

@@ -19,6 +19,7 @@
 #include "http/api.h"
 #include "log/log.h"
 #include "sink/sqlite/alarm_store.h"
+#include "sink/sqlite/baseline_store.h"
 #include "sink/sqlite/sqlite_reader.h"
 
 namespace mh::http {
@@ -90,6 +91,40 @@ struct DashboardServer::Impl {
   std::function<void()> on_alarm_event;
   std::mutex store_mu;  // guards store (opened on first use)
   std::unique_ptr<sink::AlarmStore> store;
+  bool allow_baseline_changes = true;
+  score::LearnOptions learn;
+  std::mutex baselines_mu;  // guards baselines (opened on first use)
+  std::unique_ptr<sink::BaselineStore> baselines;
+
+  // The read-write baseline store, opened on first use; null with an error
+  // response in `err` if it cannot be opened.
+  sink::BaselineStore* Baselines(Response& err) {
+    std::lock_guard<std::mutex> lock(baselines_mu);
+    if (baselines == nullptr) {
+      auto opened = sink::BaselineStore::Open({db_path});
+      if (!opened.ok()) {
+        log::Error("http",
+                   "opening the database for baseline changes: " + opened.status().ToString());
+        err.status = opened.status().IsUnavailable() ? 503 : 500;
+        err.body = R"({"error":"cannot open the database for writing"})";
+        return nullptr;
+      }
+      baselines = std::move(opened).value();
+    }
+    return baselines.get();
+  }
+
+  Response BaselineChange(const httplib::Request& req, bool retrain) {
+    sink::BaselineStore* s = nullptr;
+    if (allow_baseline_changes) {
+      Response err;
+      s = Baselines(err);
+      if (s == nullptr) return err;
+    }
+    const std::string machine = req.matches[1];
+    if (!retrain) return BaselineResetResponse(s, machine);
+    return BaselineRetrainResponse(s, db_path, machine, req.body, learn);
+  }
 
   Response Ack(const httplib::Request& req) {
     if (!allow_ack) return AckResponse(nullptr, req.matches[1], req.body, 0);
@@ -153,6 +188,18 @@ struct DashboardServer::Impl {
                }));
     server.Post(R"(/api/alarms/(.+)/ack)",
                 guard([this](const httplib::Request& req) { return Ack(req); }));
+    server.Get("/api/baselines", guard([r](const httplib::Request& req) {
+                 return BaselinesResponse(*r, ToParams(req));
+               }));
+    server.Get(R"(/api/baselines/([^/]+))", guard([r](const httplib::Request& req) {
+                 return BaselineResponse(*r, req.matches[1], ToParams(req));
+               }));
+    server.Post(R"(/api/baselines/([^/]+)/reset)", guard([this](const httplib::Request& req) {
+                  return BaselineChange(req, /*retrain=*/false);
+                }));
+    server.Post(R"(/api/baselines/([^/]+)/retrain)", guard([this](const httplib::Request& req) {
+                  return BaselineChange(req, /*retrain=*/true);
+                }));
     server.Get("/api/.*",
                guard([](const httplib::Request& req) { return NotFoundResponse(req.path); }));
     server.Get(".*", guard([](const httplib::Request& req) { return StaticResponse(req.path); }));
@@ -175,7 +222,10 @@ Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const ServerOpti
   impl->db_path = options.db_path;
   impl->allow_ack = options.allow_ack;
   impl->on_alarm_event = options.on_alarm_event;
-  // Requests carry small JSON bodies at most (an acknowledgement).
+  impl->allow_baseline_changes = options.allow_baseline_changes;
+  impl->learn = options.learn;
+  // Requests carry small JSON bodies at most (an acknowledgement, a
+  // retrain range).
   impl->server.set_payload_max_length(64 * 1024);
   impl->Routes();
   // httplib's default also sets SO_REUSEPORT, which lets a second server

@@ -1,7 +1,8 @@
 // DashboardServer: serves the web dashboard and its JSON API (docs/http-api.md)
 // over a machine-health SQLite database, which it opens read-only (only an
-// alarm acknowledgement writes, see ServerOptions::allow_ack); a pipeline may
-// write the database at the same time.
+// alarm acknowledgement and a baseline reset or retrain write, see
+// ServerOptions::allow_ack and allow_baseline_changes); a pipeline may write
+// the database at the same time.
 //
 // Thread safety: Start() returns a server already serving from background
 // threads; port(), url() and Stop() may be called from any thread.
@@ -14,6 +15,7 @@
 
 #include "core/result.h"
 #include "registry/registry.h"
+#include "score/baseline.h"
 
 namespace mh::http {
 
@@ -32,6 +34,15 @@ struct ServerOptions {
   // Called (from a server thread) after an acknowledgement was stored, e.g.
   // notify::Dispatcher::Wake so the notification goes out at once.
   std::function<void()> on_alarm_event;
+  // Whether POST /api/baselines/{machine}/reset and /retrain may change
+  // baselines, through a read-write sink::BaselineStore opened on the first
+  // such request. A running pipeline hears of the change by polling
+  // BaselineStore::ChangesSince.
+  bool allow_baseline_changes = true;
+  // Forest, calibration and threshold rule of /retrain: the pipeline's
+  // (pipeline::PipelineOptions::learn), so that a retrained baseline is
+  // made as a learned one. learning_windows sizes the default range.
+  score::LearnOptions learn;
   // Optional machine registry: GET /api/machines then shows each machine's
   // config ("registry"). Shared with its owner (e.g. the pipeline of `run`);
   // the server only reads it.

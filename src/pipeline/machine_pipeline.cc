@@ -6,6 +6,7 @@
 
 #include "alarm/explain.h"
 #include "core/strings.h"
+#include "log/log.h"
 
 namespace mh::pipeline {
 
@@ -27,6 +28,15 @@ Result<std::unique_ptr<MachinePipeline>> MachinePipeline::Create(const PipelineO
   }
   MH_ASSIGN_OR_RETURN(auto extractor, features::WindowFeatureExtractor::Create(*fopts));
   const std::vector<std::string>& names = extractor->names();
+  if (spec.baseline != nullptr && spec.baseline->origin == "learned" &&
+      spec.baseline->model->feature_names != features::DefaultModelFeatures(names)) {
+    log::Warn("pipeline", "machine '" + spec.machine_id + "': stored baseline v" +
+                              std::to_string(spec.baseline->version) +
+                              " has other features than the pipeline computes now (window or "
+                              "bands changed): learning anew");
+    spec.first_version = std::max(spec.first_version, spec.baseline->version + 1);
+    spec.baseline = nullptr;
+  }
   std::vector<std::string> model_names = spec.baseline != nullptr
                                              ? spec.baseline->model->feature_names
                                              : features::DefaultModelFeatures(names);
@@ -63,7 +73,8 @@ Result<std::unique_ptr<MachinePipeline>> MachinePipeline::Create(const PipelineO
   MH_ASSIGN_OR_RETURN(alarm::AlarmTracker tracker,
                       alarm::AlarmTracker::Create(spec.machine_id, rule));
   auto scorer = std::make_unique<score::MachineScorer>(spec.machine_id, std::move(model_names),
-                                                       spec.learn.value_or(options.learn));
+                                                       spec.learn.value_or(options.learn),
+                                                       spec.first_version);
   if (spec.baseline != nullptr) MH_RETURN_IF_ERROR(scorer->Restore(spec.baseline));
   return std::unique_ptr<MachinePipeline>(
       new MachinePipeline(options, std::move(spec), std::move(extractor), std::move(model_columns),
@@ -130,7 +141,8 @@ Result<std::unique_ptr<MachinePipeline>> MachinePipeline::CreateForFeatureRows(
       alarm::AlarmTracker tracker,
       alarm::AlarmTracker::Create(spec.machine_id, spec.alarm.value_or(options.alarm)));
   auto scorer = std::make_unique<score::MachineScorer>(spec.machine_id, std::move(model_names),
-                                                       spec.learn.value_or(options.learn));
+                                                       spec.learn.value_or(options.learn),
+                                                       spec.first_version);
   if (baseline != nullptr) MH_RETURN_IF_ERROR(scorer->Restore(baseline));
   auto p = std::unique_ptr<MachinePipeline>(
       new MachinePipeline(options, std::move(spec), nullptr, std::move(model_columns),

@@ -46,12 +46,17 @@ struct MachineSpec {
   std::string machine_id;
   features::StreamShape shape;  // fs, channels, rpm, bearing
   // An assigned baseline (a `train` model, a .joblib, a stored baseline):
-  // scoring starts at once, nothing is learned.
+  // scoring starts at once, nothing is learned. A stored learned baseline
+  // (origin "learned") whose features are not the pipeline's (the window or
+  // bands changed) is set aside with a warning and the machine learns anew;
+  // an assigned model that does not fit is an error.
   std::shared_ptr<const score::Baseline> baseline;
   // The machine's own learning/threshold and alarm rule (the registry);
   // unset: PipelineOptions'.
   std::optional<score::LearnOptions> learn;
   std::optional<alarm::AlarmRule> alarm;
+  // The version the machine's next learned baseline gets (the store's next).
+  std::int64_t first_version = 1;
 };
 
 // One window after every stage.

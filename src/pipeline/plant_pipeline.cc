@@ -99,9 +99,7 @@ Result<std::unique_ptr<PlantPipeline>> PlantPipeline::Create(const PlantPipeline
     spec.shape.fs_hz = fs;
     spec.shape.channels = {"ax", "ay", "az"};
     spec.baseline = assigned;
-    if (spec.baseline == nullptr && options.stored_baseline) {
-      spec.baseline = options.stored_baseline(config.machine_id);
-    }
+    if (options.configure_machine) options.configure_machine(&spec);
     auto core = MachinePipeline::Create(options.pipeline, std::move(spec));
     if (!core.ok()) {
       if (options.model && core.status().message().find("assigned model") != std::string::npos) {

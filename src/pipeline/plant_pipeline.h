@@ -51,9 +51,9 @@ struct PlantPipelineOptions {
   // An error stops the pipeline. Optional.
   std::function<Status(const sink::AlarmEvent&)> on_alarm_event;
   std::function<Status(const std::shared_ptr<const score::Baseline>&)> on_new_baseline;
-  // A stored baseline for a machine (restart: no relearning); null = learn.
-  std::function<std::shared_ptr<const score::Baseline>(const std::string& machine_id)>
-      stored_baseline;
+  // Called once per machine before its core is made: a stored baseline
+  // resumes it (no relearning) and the store says its next version.
+  std::function<void(MachineSpec*)> configure_machine;
 
   // --- performance
   int threads = 1;                    // worker threads (machines are split among them)

@@ -90,8 +90,16 @@ struct StreamScorer::Impl {
     AppendJsonString(m.origin, &json);
     json += ",\"received\":";
     AppendJsonString(FormatRfc3339(WallNowNs(), 3), &json);
-    json += ",\"payload\":";
-    AppendJsonString(m.payload, &json);
+    // A payload that is not UTF-8 text (the binary waveform form) is kept
+    // whole in base64.
+    if (FindInvalidUtf8(m.payload) < 0) {
+      json += ",\"payload\":";
+      AppendJsonString(m.payload, &json);
+    } else {
+      json += ",\"payload_base64\":\"";
+      AppendBase64(m.payload, &json);
+      json += "\"";
+    }
     json += "}";
     dead.push_back({m.origin, std::move(json)});
   }

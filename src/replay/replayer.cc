@@ -5,13 +5,13 @@
 #include <chrono>
 #include <cmath>
 #include <thread>
-#include <unordered_map>
 
 #include "core/strings.h"
 #include "csv/csv_reader.h"
 #include "csv/timestamp_column.h"
 #include "log/log.h"
 #include "replay/event_json.h"
+#include "window/windower.h"
 
 namespace mh::replay {
 namespace {
@@ -344,15 +344,6 @@ class Emitter {
   std::int64_t pass_start_ns_ = 0;
 };
 
-// One window being filled for one sensor.
-struct Window {
-  std::string sensor_id;
-  double timestamp_s = 0;
-  bool has_timestamp = false;
-  std::size_t count = 0;
-  std::vector<std::vector<double>> samples;
-};
-
 class SystemClock final : public ReplayClock {
  public:
   std::int64_t WallNs() override {
@@ -387,6 +378,10 @@ Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
   TableBatch batch;
   std::vector<double> values;
   std::string sensor, why;
+  // Waveforms: one row's samples, and a window's samples for the encoder.
+  std::vector<double> row_values(o.waveform_channels.size());
+  std::vector<std::span<const double>> row_spans(o.waveform_channels.size());
+  std::vector<std::vector<double>> window_samples(o.waveform_channels.size());
   // Event times: one reader for all passes, so the unit is decided once.
   std::vector<std::int64_t> ts_ns;
   std::vector<std::uint8_t> ts_valid;
@@ -405,8 +400,28 @@ Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
     emitter.NewPass();
     values.assign(plan.features.size(), 0.0);
     const std::vector<std::string> encoded_keys = EncodeFeatureKeys(plan.keys);
-    std::unordered_map<std::string, Window> windows;
+    // Waveforms: the pipeline's window stage cuts each sensor's rows into
+    // events of window_samples rows (hop = window). Rows are handed over one
+    // at a time so that --limit stops exactly at its event.
+    window::WindowOptions wo;
+    wo.window_samples = waveform ? o.window_samples : 1;
+    window::Windower windower(wo);
     std::int64_t windows_done = 0;
+    const window::Windower::Emit emit = [&](const window::Window& w) -> Status {
+      const std::string id =
+          plan.sensor >= 0
+              ? std::string(w.stream)
+              : o.sensor_ids[static_cast<std::size_t>(windows_done) % o.sensor_ids.size()];
+      ++windows_done;
+      const double event_ts = plan.timestamp >= 0 ? NsToSeconds(w.start_ns)
+                                                  : static_cast<double>(clock.WallNs()) / kNsPerS;
+      for (std::size_t k = 0; k < w.channels.size(); ++k) {
+        window_samples[k].assign(w.channels[k].begin(), w.channels[k].end());
+      }
+      MH_ASSIGN_OR_RETURN(std::string * out, emitter.Begin(event_ts, id));
+      AppendWaveformEventJson({id, event_ts, o.fs_hz, o.waveform_channels, window_samples}, out);
+      return emitter.Commit();
+    };
     const std::int64_t events_before = stats.events;
     const std::int64_t rows_before = stats.rows;
     while (!emitter.done()) {
@@ -474,53 +489,31 @@ Result<ReplayStats> Replay(const TableOpener& open, const ReplayOptions& o,
           continue;
         }
         // Waveform: one sample per row.
-        const std::string key = have_sensor ? sensor : std::string();
-        Window& w = windows[key];
-        if (w.samples.size() != plan.channels.size()) {
-          // Reserved up to a bound: beyond it a window grows with the input
-          // actually read, so a large --window costs only what arrives.
-          w.samples.assign(plan.channels.size(), {});
-          for (auto& s : w.samples) s.reserve(std::min<std::size_t>(o.window_samples, 65536));
-        }
         bool good = true;
         for (std::size_t k = 0; k < plan.channels.size() && good; ++k) {
-          double v = 0;
-          if (!CellNumber(batch.columns[plan.channels[k]], i, &v, &why)) {
+          if (!CellNumber(batch.columns[plan.channels[k]], i, &row_values[k], &why)) {
             MH_RETURN_IF_ERROR(bad(plan.channels[k]));
             good = false;
-          } else {
-            w.samples[k].push_back(v);
           }
         }
+        const std::string_view key = have_sensor ? std::string_view(sensor) : std::string_view();
         if (!good) {
           // A gap breaks the time base: the partial window is dropped.
-          stats.dropped_samples += static_cast<std::int64_t>(w.count);
-          w.count = 0;
-          for (auto& s : w.samples) s.clear();
+          windower.EndStream(key);
           continue;
         }
-        if (w.count == 0) {
-          w.has_timestamp = has_ts;
-          w.timestamp_s = ts;
-        }
-        if (++w.count < o.window_samples) continue;
-        w.sensor_id =
-            have_sensor
-                ? sensor
-                : o.sensor_ids[static_cast<std::size_t>(windows_done) % o.sensor_ids.size()];
-        ++windows_done;
-        const double event_ts =
-            w.has_timestamp ? w.timestamp_s : static_cast<double>(clock.WallNs()) / kNsPerS;
-        MH_ASSIGN_OR_RETURN(std::string * out, emitter.Begin(event_ts, w.sensor_id));
-        AppendWaveformEventJson({w.sensor_id, event_ts, o.fs_hz, o.waveform_channels, w.samples},
-                                out);
-        MH_RETURN_IF_ERROR(emitter.Commit());
-        w.count = 0;
-        for (auto& s : w.samples) s.clear();
+        for (std::size_t k = 0; k < plan.channels.size(); ++k) row_spans[k] = {&row_values[k], 1};
+        const std::int64_t time_ns = has_ts ? ts_ns[i] : 0;
+        window::Block block;
+        block.stream = key;
+        block.fs_hz = o.fs_hz;
+        block.channels = row_spans;
+        block.sample_times = {&time_ns, 1};
+        MH_RETURN_IF_ERROR(windower.Add(block, emit));
       }
     }
-    for (const auto& [key, w] : windows)
-      stats.dropped_samples += static_cast<std::int64_t>(w.count);
+    windower.EndAll();
+    stats.dropped_samples += windower.total().dropped_samples;
     if (emitter.done()) break;
     const std::int64_t pass_rows = stats.rows - rows_before;
     if (waveform && windows_done == 0 && pass_rows > 0 &&

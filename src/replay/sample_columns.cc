@@ -91,6 +91,40 @@ Status NotNumericError(const std::string& shown, const TableBatch& batch, std::s
                             ValueKindName(col.info.kind) + ")");
 }
 
+Result<std::vector<std::size_t>> FindChannelColumns(const std::string& shown,
+                                                    const std::vector<TableColumnInfo>& cols,
+                                                    const std::vector<std::string>& channels,
+                                                    const TableBatch* first) {
+  std::vector<std::size_t> index;
+  for (const std::string& c : channels) {
+    const std::ptrdiff_t i = FindColumn(cols, c);
+    if (i < 0) {
+      std::string names;
+      for (const TableColumnInfo& info : cols) names += (names.empty() ? "" : ", ") + info.name;
+      if (names.size() > 400) names = names.substr(0, 400) + "...";
+      return Status::Corruption(shown + ": no column '" + c + "' (columns: " + names + ")");
+    }
+    const auto u = static_cast<std::size_t>(i);
+    const ValueKind k = cols[u].kind;
+    if (!IsSampleKind(k)) {
+      if (first != nullptr && u < first->columns.size()) return NotNumericError(shown, *first, u);
+      return Status::Corruption(shown + ": column '" + c + "' is " + ValueKindName(k) +
+                                ", not numbers");
+    }
+    index.push_back(u);
+  }
+  return index;
+}
+
+Status SampleCellError(const std::string& where, const TableColumn& col, std::size_t r,
+                       std::string_view channel) {
+  const std::string head = where + ": column '" + std::string(channel) + "'";
+  if (!col.valid[r]) return Status::Corruption(head + " is null");
+  const double v =
+      col.info.kind == ValueKind::kDouble ? col.doubles[r] : static_cast<double>(col.ints[r]);
+  return Status::Corruption(head + ": '" + FormatDouble(v) + "' is not a finite number");
+}
+
 std::vector<std::size_t> TimeOfDayColumns(const std::vector<TableColumnInfo>& cols) {
   std::vector<std::size_t> out;
   for (const std::string_view want : {"hour", "minute", "second", "microsecond"}) {

@@ -7,6 +7,7 @@
 #ifndef MH_REPLAY_SAMPLE_COLUMNS_H_
 #define MH_REPLAY_SAMPLE_COLUMNS_H_
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -51,6 +52,26 @@ Result<DefaultChannels> ChooseDefaultChannels(const std::string& file,
 // the first text cell that is not a number (quoted by QuoteForMessage), else
 // its kind. `shown` names the file.
 Status NotNumericError(const std::string& shown, const TableBatch& batch, std::size_t c);
+
+// The index in `cols` of every channel of `channels`. Corruption naming
+// `shown`: a missing column (listing the columns), or one that is not
+// numeric (naming its first bad cell in `first` when given, else its kind).
+Result<std::vector<std::size_t>> FindChannelColumns(const std::string& shown,
+                                                    const std::vector<TableColumnInfo>& cols,
+                                                    const std::vector<std::string>& channels,
+                                                    const TableBatch* first = nullptr);
+
+// Cell r of a channel column (kind int or double) in *out; false for a null
+// or non-finite cell, whose error SampleCellError gives.
+inline bool SampleCell(const TableColumn& col, std::size_t r, double* out) {
+  if (!col.valid[r]) return false;
+  *out = col.info.kind == ValueKind::kDouble ? col.doubles[r] : static_cast<double>(col.ints[r]);
+  return std::isfinite(*out);
+}
+// Corruption "<where>: column '<channel>' is null" or "...: '<v>' is not a
+// finite number" for a cell SampleCell refused.
+Status SampleCellError(const std::string& where, const TableColumn& col, std::size_t r,
+                       std::string_view channel);
 
 // FEMTO's time-of-day columns: hour, minute, second, microsecond (any case),
 // all numeric. Indices, or empty when the file lacks any of them.

@@ -4,6 +4,7 @@
 
 #include "core/strings.h"
 #include "core/table.h"
+#include "replay/sample_columns.h"
 #include "replay/table_file.h"
 
 namespace mh::replay {
@@ -48,23 +49,8 @@ Result<SampleFile> ReadSampleFile(const std::string& path, const SampleFileOptio
 Result<SampleFile> ReadSamples(TableReader& reader, TableBatch& batch, bool have_first,
                                const std::string& shown, const SampleFileOptions& o) {
   if (o.channels.empty()) return Status::InvalidArgument(shown + ": no channels named");
-  const std::vector<TableColumnInfo>& cols = reader.columns();
-  std::vector<std::size_t> index;
-  for (const std::string& c : o.channels) {
-    const std::ptrdiff_t i = FindColumn(cols, c);
-    if (i < 0) {
-      std::string names;
-      for (const TableColumnInfo& info : cols) names += (names.empty() ? "" : ", ") + info.name;
-      if (names.size() > 400) names = names.substr(0, 400) + "...";
-      return Status::Corruption(shown + ": no column '" + c + "' (columns: " + names + ")");
-    }
-    const ValueKind k = cols[static_cast<std::size_t>(i)].kind;
-    if (k != ValueKind::kDouble && k != ValueKind::kInt) {
-      return Status::Corruption(shown + ": column '" + c + "' is " + ValueKindName(k) +
-                                ", not numbers");
-    }
-    index.push_back(static_cast<std::size_t>(i));
-  }
+  MH_ASSIGN_OR_RETURN(const std::vector<std::size_t> index,
+                      FindChannelColumns(shown, reader.columns(), o.channels));
   SampleFile out;
   out.channels = o.channels;
   out.samples.resize(o.channels.size());
@@ -82,14 +68,9 @@ Result<SampleFile> ReadSamples(TableReader& reader, TableBatch& batch, bool have
       }
       for (std::size_t c = 0; c < index.size(); ++c) {
         const TableColumn& col = batch.columns[index[c]];
-        auto where = [&] {
-          return shown + ": row " + std::to_string(row + 1) + ": column '" + o.channels[c] + "'";
-        };
-        if (!col.valid[r]) return Status::Corruption(where() + " is null");
-        const double v =
-            col.info.kind == ValueKind::kDouble ? col.doubles[r] : static_cast<double>(col.ints[r]);
-        if (!std::isfinite(v)) {
-          return Status::Corruption(where() + ": '" + FormatDouble(v) + "' is not a finite number");
+        double v = 0;
+        if (!SampleCell(col, r, &v)) {
+          return SampleCellError(shown + ": row " + std::to_string(row + 1), col, r, o.channels[c]);
         }
         out.samples[c].push_back(v);
       }

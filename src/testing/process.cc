@@ -118,6 +118,26 @@ StartWait WaitUntilReady(ChildProcess& process, const std::function<bool()>& rea
   return done ? StartWait::kReady : StartWait::kTimedOut;
 }
 
+std::string WaitForLogLine(ChildProcess& process, const std::string& prefix,
+                           std::chrono::milliseconds timeout) {
+  std::string found;
+  const auto line_in_log = [&] {
+    std::istringstream log(ReadFileText(process.log_path()));
+    std::string line;
+    while (std::getline(log, line)) {
+      if (line.rfind(prefix, 0) == 0 && !log.eof()) {  // a whole line, not one being written
+        found = line.substr(prefix.size());
+        if (!found.empty() && found.back() == '\r') found.pop_back();
+        return true;
+      }
+    }
+    return false;
+  };
+  const bool ok = WaitUntil([&] { return line_in_log() || !process.Running(); }, timeout);
+  if (!ok || found.empty()) line_in_log();  // the process may have written it as it ended
+  return found;
+}
+
 bool TcpPortOpen(int port, const std::string& ip) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;

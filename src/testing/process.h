@@ -55,6 +55,12 @@ bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds
 enum class StartWait { kReady, kExited, kTimedOut };
 StartWait WaitUntilReady(ChildProcess& process, const std::function<bool()>& ready,
                          std::chrono::milliseconds timeout);
+// Waits until the log of `process` (ChildProcess::log_path) holds a line
+// starting with `prefix` (e.g. "dashboard: " printed by machine-health run)
+// and returns the rest of that line without its line end; "" when the
+// process exits first or `timeout` passes.
+std::string WaitForLogLine(ChildProcess& process, const std::string& prefix,
+                           std::chrono::milliseconds timeout);
 // True when a TCP connection to `ip`:`port` (an IPv4 address) succeeds.
 bool TcpPortOpen(int port, const std::string& ip = "127.0.0.1");
 // A TCP port on 127.0.0.1 that was free a moment ago (bind to port 0).

@@ -136,7 +136,7 @@ class Windower {
     std::uint64_t skip = 0;                    // samples still to skip (hop > window)
     bool started = false;
     bool per_sample_times = false;
-    bool tagged = false;           // the blocks carry tags
+    bool tagged = false;           // blocks carry tags (not: the tag buffer is non-empty)
     std::int64_t t0_ns = 0;        // event time of sample index 0 (block times)
     std::uint64_t next_index = 0;  // index of the next sample to arrive
     WindowStats stats;

@@ -106,6 +106,32 @@ TEST(Report, LabelsWindowsByFileOffsetAndTime) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(Report, AlarmRuleKOfNWithItsOwnCloseCountM) {
+  const std::string dir = mh::testing::MakeTempDir("mh-report");
+  // 3 of 5 opens at row 4 (0-based); with M = 2 the alarm closes at row 6,
+  // the second normal row. The history starts afresh after the close: rows
+  // 3 and 4 do not count again, so row 7 does not reopen it (3, 4, 7 would
+  // be 3 of the last 5); rows 7, 9 and 10 do.
+  const std::string pattern = "..###..#.###.";
+  const std::string path = WriteScores(dir, "s.csv", pattern);
+  const Outcome o = RunCli({"report", "--scores", path, "--alarm", "3/5/2", "--json", "-"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_THAT(o.out, HasSubstr("3 of the last 5 windows anomalous opens an alarm, 2 normal in a "
+                               "row close it"));
+  const auto j = nlohmann::json::parse(o.out.substr(o.out.find("{\"source\"")));
+  EXPECT_EQ(j["alarm_rule"]["close_normal"], 2);
+  const auto& g = j["groups"][0];
+  EXPECT_EQ(g["alarms"], 2);
+  EXPECT_EQ(g["first_alarm"]["window"], 5);    // 1-based: row 4
+  EXPECT_EQ(g["alarm_at_end"]["window"], 11);  // row 10, open to the end
+  // In alarm: rows 4, 5 (closed at 6), then 10..12.
+  EXPECT_DOUBLE_EQ(g["alarm_share"].get<double>(), 5.0 / 13.0);
+  const Outcome bad = RunCli({"report", "--scores", path, "--alarm", "3/5/0"});
+  EXPECT_EQ(bad.code, kExitUsage);
+  EXPECT_THAT(bad.err, HasSubstr("--alarm: expected K/N or K/N/M"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Report, BadInputIsADataErrorBadRuleAUsageError) {
   const std::string dir = mh::testing::MakeTempDir("mh-report");
   { std::ofstream(dir + "/no_score.csv") << "a,b\n1,2\n"; }

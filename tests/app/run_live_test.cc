@@ -3,6 +3,7 @@
 // outer-race fault) and a folder of real FEMTO snapshots (dir:?once=1).
 // Each machine learns its own baseline; alarms are stored with their
 // explanation.
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -116,6 +117,71 @@ TEST_F(RunLiveTest, LiveOnlyAndSimulatedOnlyOptionsDoNotMix) {
   auto b = RunCli({"run", "--from", "nosuch://x", "--http", "off", "--db", dir_ + "/x.db"});
   EXPECT_NE(b.code, 0);
   EXPECT_THAT(b.err, HasSubstr("--from"));
+}
+
+}  // namespace
+}  // namespace mh::app
+
+namespace mh::app {
+namespace {
+
+// A restarted run resumes every machine with its stored baseline: nothing is
+// learned again, and the versions stay.
+TEST_F(RunLiveTest, ARestartedRunResumesStoredBaselinesWithoutRelearning) {
+  MH_REQUIRE_SHARED_DATA();
+  const std::string from = mh::testing::SharedDir() + "/data/femto/Bearing2_1";
+  if (!std::filesystem::exists(from)) GTEST_SKIP() << from << " is not present";
+  std::vector<std::filesystem::path> files;
+  for (const auto& f : std::filesystem::directory_iterator(from)) files.push_back(f.path());
+  std::sort(files.begin(), files.end());
+  std::filesystem::create_directories(dir_ + "/logger/Bearing2_1");
+  auto copy = [&](std::size_t a, std::size_t b) {
+    for (std::size_t i = a; i < b; ++i) {
+      std::filesystem::copy_file(files[i],
+                                 dir_ + "/logger/Bearing2_1/" + files[i].filename().string());
+    }
+  };
+  const std::vector<std::string> args = {"run",
+                                         "--from",
+                                         "dir:" + dir_ + "/logger?fs=25600&once=1",
+                                         "--http",
+                                         "off",
+                                         "--db",
+                                         dir_ + "/live.db",
+                                         "--learning",
+                                         "0.8s"};
+  copy(0, 20);
+  auto first = RunCli(args);
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_THAT(first.err, HasSubstr("learns from 40 windows"));
+  EXPECT_THAT(first.err, HasSubstr("baseline v1 stored (40 windows"));
+  copy(20, files.size());
+  auto second = RunCli(args);
+  ASSERT_EQ(second.code, 0) << second.err;
+  EXPECT_THAT(second.err, HasSubstr("resumes with its stored baseline v1 (40 windows)"));
+  EXPECT_THAT(second.err, ::testing::Not(HasSubstr("stored (")));  // nothing learned again
+  EXPECT_THAT(second.out, HasSubstr("24 events, 120 windows stored, 1 machines, 1 alarms opened"));
+  auto list = RunCli({"baseline", "list", "--db", dir_ + "/live.db", "--json"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  const nlohmann::json j = nlohmann::json::parse(list.out);
+  ASSERT_EQ(j.size(), 1u) << list.out;
+  // Every window after learning names the baseline that scored it.
+  const nlohmann::json alarms = Alarms();
+  ASSERT_EQ(alarms.size(), 1u);
+  EXPECT_EQ(alarms[0]["baseline_version"], 1);
+}
+
+TEST_F(RunLiveTest, ARestartedSimulationResumesToo) {
+  const std::vector<std::string> args = {
+      "run",        "--machines", "2",      "--speed", "0",    "--duration",     "2s",
+      "--learning", "1s",         "--http", "off",     "--db", dir_ + "/sim.db", "--quiet"};
+  auto first = RunCli(args);
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_THAT(first.err, HasSubstr("machine 'm1': baseline v1 stored (50 windows"));
+  auto second = RunCli(args);
+  ASSERT_EQ(second.code, 0) << second.err;
+  EXPECT_THAT(second.err, HasSubstr("machine 'm2': resumes with its stored baseline v1"));
+  EXPECT_THAT(second.err, ::testing::Not(HasSubstr("stored (")));
 }
 
 }  // namespace

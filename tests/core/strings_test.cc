@@ -136,3 +136,32 @@ TEST(FindInvalidUtf8Test, OffsetOfTheFirstBadByte) {
 
 }  // namespace
 }  // namespace mh
+
+namespace mh {
+namespace {
+
+TEST(Base64Test, Rfc4648TestVectorsAndEveryByte) {
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
+  for (const auto& [in, want] : vectors) {
+    std::string out = "x";
+    AppendBase64(in, &out);
+    EXPECT_EQ(out, std::string("x") + want) << in;
+  }
+  // Bytes 0..255 (base64 of them as Python's base64.b64encode gives it).
+  std::string all;
+  for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+  std::string out;
+  AppendBase64(all, &out);
+  EXPECT_EQ(out.size(), 344u);
+  EXPECT_EQ(out.substr(0, 24), "AAECAwQFBgcICQoLDA0ODxAR");
+  EXPECT_EQ(out.substr(out.size() - 8), "/P3+/w==");
+}
+
+}  // namespace
+}  // namespace mh

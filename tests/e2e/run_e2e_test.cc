@@ -9,15 +9,13 @@
 #include <string>
 #include <thread>
 
-#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <nlohmann/json.hpp>
 #include <signal.h>
-#include <sqlite3.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include "testing/process.h"
+#include "testing/sqlite_query.h"
 #include "testing/test_paths.h"
 
 namespace mh {
@@ -25,106 +23,21 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A child process whose stdout is read line by line.
-class Child {
- public:
-  explicit Child(const std::vector<std::string>& argv) {
-    int fds[2];
-    if (pipe(fds) != 0) return;
-    pid_ = fork();
-    if (pid_ == 0) {
-      dup2(fds[1], 1);
-      close(fds[0]);
-      close(fds[1]);
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execv(args[0], args.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    out_ = fdopen(fds[0], "r");
-  }
-  ~Child() {
-    if (pid_ > 0 && !exited_) {
-      kill(pid_, SIGKILL);
-      Wait();
-    }
-    if (out_) fclose(out_);
-  }
-  // Next stdout line ("" at end of output).
-  std::string ReadLine() {
-    char buf[4096];
-    if (!out_ || !fgets(buf, sizeof(buf), out_)) return "";
-    return buf;
-  }
-  bool Running() {
-    if (exited_) return false;
-    int status;
-    pid_t r = waitpid(pid_, &status, WNOHANG);
-    if (r == pid_) {
-      exited_ = true;
-      code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-    return !exited_;
-  }
-  int Wait() {
-    if (!exited_) {
-      int status;
-      waitpid(pid_, &status, 0);
-      exited_ = true;
-      code_ = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
-    return code_;
-  }
-  void Signal(int sig) { kill(pid_, sig); }
-
- private:
-  pid_t pid_ = -1;
-  FILE* out_ = nullptr;
-  bool exited_ = false;
-  int code_ = -1;
-};
-
-std::string DashboardUrl(Child& child) {
-  for (int i = 0; i < 10; ++i) {
-    std::string line = child.ReadLine();
-    if (line.rfind("dashboard: ", 0) == 0) {
-      std::string url = line.substr(11);
-      while (!url.empty() && (url.back() == '\n' || url.back() == '/')) url.pop_back();
-      return url;
-    }
-  }
-  return "";
+// Starts the binary with `args` (output in `log`) and waits for the
+// dashboard address it prints ("" if none came).
+std::unique_ptr<testing::ChildProcess> Start(const std::vector<std::string>& args,
+                                             const std::string& log) {
+  std::vector<std::string> argv = {testing::BinaryPath()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto p = testing::ChildProcess::Start(argv, log);
+  EXPECT_TRUE(p.ok()) << p.status().ToString();
+  return p.ok() ? std::move(p).value() : nullptr;
 }
 
-std::int64_t CountRows(const std::string& db, const std::string& sql) {
-  sqlite3* conn = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return -1;
-  sqlite3_stmt* stmt = nullptr;
-  std::int64_t n = -1;
-  if (sqlite3_prepare_v2(conn, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW) {
-    n = sqlite3_column_int64(stmt, 0);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(conn);
-  return n;
-}
-
-std::string QueryText(const std::string& db, const std::string& sql) {
-  sqlite3* conn = nullptr;
-  if (sqlite3_open_v2(db.c_str(), &conn, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return "";
-  sqlite3_stmt* stmt = nullptr;
-  std::string text;
-  if (sqlite3_prepare_v2(conn, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW) {
-    const unsigned char* t = sqlite3_column_text(stmt, 0);
-    if (t) text = reinterpret_cast<const char*>(t);
-  }
-  sqlite3_finalize(stmt);
-  sqlite3_close(conn);
-  return text;
+std::string DashboardUrl(testing::ChildProcess& child) {
+  std::string url = testing::WaitForLogLine(child, "dashboard: ", std::chrono::seconds(15));
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  return url;
 }
 
 TEST(RunE2ETest, DemoFlagsTheFaultyMachinesAndStoresEveryWindow) {
@@ -133,9 +46,11 @@ TEST(RunE2ETest, DemoFlagsTheFaultyMachinesAndStoresEveryWindow) {
   const std::string dir = testing::MakeTempDir("mh-e2e");
   const std::string db = dir + "/demo.db";
   // 240 simulated seconds at 24x: about 10 s of wall time.
-  Child child({bin, "run", "--duration", "240s", "--speed", "24", "--http", "127.0.0.1:0", "--db",
-               db, "--quiet"});
-  const std::string url = DashboardUrl(child);
+  auto child = Start({"run", "--duration", "240s", "--speed", "24", "--http", "127.0.0.1:0", "--db",
+                      db, "--quiet"},
+                     dir + "/run.log");
+  ASSERT_NE(child, nullptr);
+  const std::string url = DashboardUrl(*child);
   ASSERT_FALSE(url.empty()) << "run did not print its dashboard address";
   httplib::Client client(url);
   client.set_read_timeout(5, 0);
@@ -151,7 +66,7 @@ TEST(RunE2ETest, DemoFlagsTheFaultyMachinesAndStoresEveryWindow) {
   bool seen_expected = false;
   nlohmann::json last;
   const auto deadline = Clock::now() + std::chrono::seconds(120);
-  while (child.Running() && Clock::now() < deadline) {
+  while (child->Running() && Clock::now() < deadline) {
     auto res = client.Get("/api/machines");
     if (res && res->status == 200) {
       last = nlohmann::json::parse(res->body, nullptr, false);
@@ -185,24 +100,24 @@ TEST(RunE2ETest, DemoFlagsTheFaultyMachinesAndStoresEveryWindow) {
   ASSERT_TRUE(rms);
   EXPECT_EQ(rms->status, 200);
 
-  EXPECT_EQ(child.Wait(), 0);
+  EXPECT_EQ(child->Wait(std::chrono::seconds(120)), 0);
   // 240 s of 20 ms windows (512 samples at 25.6 kHz) for 4 machines, every
   // one stored (event time); the first 30 s (1500 windows) learn.
-  EXPECT_EQ(CountRows(db, "SELECT count(*) FROM scores"), 4 * 12000);
-  EXPECT_EQ(CountRows(db, "SELECT count(DISTINCT machine_id) FROM scores"), 4);
-  EXPECT_EQ(CountRows(db, "SELECT count(*) FROM scores WHERE score IS NULL"), 4 * 1500);
-  EXPECT_EQ(CountRows(db,
-                      "SELECT count(*) FROM machines WHERE id IN ('m3','m4') AND "
-                      "state = 'anomalous'"),
+  EXPECT_EQ(testing::QueryInt(db, "SELECT count(*) FROM scores"), 4 * 12000);
+  EXPECT_EQ(testing::QueryInt(db, "SELECT count(DISTINCT machine_id) FROM scores"), 4);
+  EXPECT_EQ(testing::QueryInt(db, "SELECT count(*) FROM scores WHERE score IS NULL"), 4 * 1500);
+  EXPECT_EQ(testing::QueryInt(db,
+                              "SELECT count(*) FROM machines WHERE id IN ('m3','m4') AND "
+                              "state = 'anomalous'"),
             2);
-  EXPECT_EQ(CountRows(db,
-                      "SELECT count(*) FROM machines WHERE id IN ('m1','m2') AND "
-                      "state = 'normal'"),
+  EXPECT_EQ(testing::QueryInt(db,
+                              "SELECT count(*) FROM machines WHERE id IN ('m1','m2') AND "
+                              "state = 'normal'"),
             2);
   // Window starts are 20 ms apart in event time.
-  EXPECT_EQ(CountRows(db,
-                      "SELECT (max(t_ns) - min(t_ns)) / 20000000 FROM scores WHERE "
-                      "machine_id = 'm2'"),
+  EXPECT_EQ(testing::QueryInt(db,
+                              "SELECT (max(t_ns) - min(t_ns)) / 20000000 FROM scores WHERE "
+                              "machine_id = 'm2'"),
             11999);
   std::filesystem::remove_all(dir);
 }
@@ -212,17 +127,22 @@ TEST(RunE2ETest, SigtermStopsCleanlyWithAConsistentDatabase) {
   ASSERT_FALSE(bin.empty());
   const std::string dir = testing::MakeTempDir("mh-e2e");
   const std::string db = dir + "/stop.db";
-  Child child({bin, "run", "--speed", "10", "--http", "127.0.0.1:0", "--db", db, "--quiet"});
-  ASSERT_FALSE(DashboardUrl(child).empty());
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  child.Signal(SIGTERM);
-  EXPECT_EQ(child.Wait(), 0);
-  EXPECT_GT(CountRows(db, "SELECT count(*) FROM scores"), 0);
-  EXPECT_EQ(QueryText(db, "PRAGMA integrity_check"), "ok");
+  auto child = Start({"run", "--speed", "10", "--http", "127.0.0.1:0", "--db", db, "--quiet"},
+                     dir + "/run.log");
+  ASSERT_NE(child, nullptr);
+  ASSERT_FALSE(DashboardUrl(*child).empty());
+  // Stopped once windows are being stored.
+  ASSERT_TRUE(
+      testing::WaitUntil([&] { return testing::QueryInt(db, "SELECT count(*) FROM scores") > 0; },
+                         std::chrono::seconds(15)));
+  child->Signal(SIGTERM);
+  EXPECT_EQ(child->Wait(std::chrono::seconds(30)), 0);
+  EXPECT_GT(testing::QueryInt(db, "SELECT count(*) FROM scores"), 0);
+  EXPECT_EQ(testing::QueryText(db, "PRAGMA integrity_check"), "ok");
   // Every stored window has its features.
-  EXPECT_EQ(CountRows(db,
-                      "SELECT count(*) FROM scores s WHERE NOT EXISTS (SELECT 1 FROM "
-                      "features f WHERE f.machine_id = s.machine_id AND f.t_ns = s.t_ns)"),
+  EXPECT_EQ(testing::QueryInt(db,
+                              "SELECT count(*) FROM scores s WHERE NOT EXISTS (SELECT 1 FROM "
+                              "features f WHERE f.machine_id = s.machine_id AND f.t_ns = s.t_ns)"),
             0);
   std::filesystem::remove_all(dir);
 }

@@ -1,6 +1,7 @@
 #include "http/dashboard_server.h"
 
 #include <atomic>
+#include <cmath>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -10,7 +11,10 @@
 #include <nlohmann/json.hpp>
 #include <time.h>
 
+#include "core/time_util.h"
+#include "score/baseline.h"
 #include "sink/sqlite/alarm_store.h"
+#include "sink/sqlite/baseline_store.h"
 #include "sink/sqlite/sqlite_sink.h"
 #include "test_db.h"
 #include "testing/test_paths.h"
@@ -376,6 +380,149 @@ TEST(AlarmsApiOffTest, AcknowledgementSwitchedOffIs403) {
   auto res = client.Post("/api/alarms/x/ack", R"({"by":"ann"})", "application/json");
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 403);
+  (*server)->Stop();
+  std::filesystem::remove_all(dir);
+}
+
+// Baselines over HTTP: list, show, retrain from stored windows and reset
+// (both write through a BaselineStore), and 403 when switched off.
+class BaselinesApiTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = mh::testing::MakeTempDir("mh-baselines-api-test");
+    ASSERT_FALSE(dir_.empty());
+    db_ = dir_ + "/m.db";
+    ASSERT_EQ(testing::FillTestDb(db_), "");
+    // Version 1 of m1, on its stored features rms_ax (as log) and crest_ax.
+    score::LearnOptions learn;
+    learn.learning_windows = 20;
+    learn.train.n_estimators = 20;
+    score::MachineScorer scorer("m1", {"log_rms_ax", "crest_ax"}, learn);
+    for (int i = 0; i < 20; ++i) {
+      const double row[] = {std::log(std::max(i / 8.0, 1e-300)), static_cast<double>(i)};
+      ASSERT_TRUE(scorer.Observe(row, kT0Ns + i * kStepNs).ok());
+    }
+    ASSERT_FALSE(scorer.learning());
+    {
+      auto store = sink::BaselineStore::Open({db_});
+      ASSERT_TRUE(store.ok()) << store.status().ToString();
+      ASSERT_TRUE((*store)->Save(*scorer.baseline()).ok());
+    }
+    ServerOptions options;
+    options.port = 0;
+    options.db_path = db_;
+    options.learn.train.n_estimators = 20;
+    auto server = DashboardServer::Start(options);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    server_ = std::move(server).value();
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
+    client_->set_read_timeout(10, 0);
+  }
+  void TearDown() override {
+    client_.reset();
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  json GetJson(const std::string& path, int expected_status = 200) {
+    auto res = client_->Get(path);
+    EXPECT_TRUE(res) << path;
+    if (!res) return nullptr;
+    EXPECT_EQ(res->status, expected_status) << path << ": " << res->body;
+    return json::parse(res->body, nullptr, false);
+  }
+  json PostJson(const std::string& path, const std::string& body, int expected_status = 200) {
+    auto res = client_->Post(path, body, "application/json");
+    EXPECT_TRUE(res) << path;
+    if (!res) return nullptr;
+    EXPECT_EQ(res->status, expected_status) << path << ": " << res->body;
+    return json::parse(res->body, nullptr, false);
+  }
+
+  std::string dir_;
+  std::string db_;
+  std::unique_ptr<DashboardServer> server_;
+  std::unique_ptr<httplib::Client> client_;
+};
+
+TEST_F(BaselinesApiTest, ListShowRetrainReset) {
+  json all = GetJson("/api/baselines");
+  ASSERT_TRUE(all.is_array());
+  ASSERT_EQ(all.size(), 1u);
+  EXPECT_EQ(all[0]["machine"], "m1");
+  EXPECT_EQ(all[0]["version"], 1);
+  EXPECT_EQ(all[0]["active"], true);
+  EXPECT_EQ(all[0]["card"]["rows"], 20);
+  EXPECT_FALSE(all[0].contains("stats"));
+  EXPECT_TRUE(GetJson("/api/baselines?machine=m2").empty());
+
+  json one = GetJson("/api/baselines/m1");
+  EXPECT_EQ(one["version"], 1);
+  ASSERT_EQ(one["stats"].size(), 2u);
+  EXPECT_EQ(one["stats"][1]["feature"], "crest_ax");
+  EXPECT_DOUBLE_EQ(one["stats"][1]["mean"].get<double>(), 9.5);  // mean of 0..19
+  EXPECT_DOUBLE_EQ(one["stats"][1]["max"].get<double>(), 19);
+  GetJson("/api/baselines/m2", 404);
+  GetJson("/api/baselines/m1?version=abc", 400);
+  GetJson("/api/baselines/m1?version=4", 404);
+
+  // Retrain from windows 5..14: from as RFC 3339, to as epoch ms.
+  const std::string body = R"({"from":")" + FormatRfc3339(kT0Ns + 5 * kStepNs, 3) + R"(","to":)" +
+                           std::to_string((kT0Ns + 15 * kStepNs) / 1'000'000) + "}";
+  json retrained = PostJson("/api/baselines/m1/retrain", body);
+  EXPECT_EQ(retrained["version"], 2);
+  EXPECT_EQ(retrained["active"], true);
+  EXPECT_EQ(retrained["card"]["rows"], 10);
+  EXPECT_EQ(retrained["card"]["trained_from"], FormatRfc3339(kT0Ns + 5 * kStepNs, 3));
+  EXPECT_EQ(retrained["card"]["trained_to"], FormatRfc3339(kT0Ns + 14 * kStepNs, 3));
+  EXPECT_EQ(retrained["card"]["features"], json({"log_rms_ax", "crest_ax"}));
+  EXPECT_EQ(retrained["rule"], score::DescribeThreshold(score::ThresholdOptions{}));
+  EXPECT_DOUBLE_EQ(retrained["stats"][1]["mean"].get<double>(), 9.5);  // mean of 5..14
+  EXPECT_EQ(GetJson("/api/baselines/m1")["version"], 2);               // the read-only side sees it
+  EXPECT_EQ(GetJson("/api/baselines/m1?version=1")["active"], false);
+
+  PostJson("/api/baselines/m1/retrain", "[1]", 400);
+  PostJson("/api/baselines/m1/retrain", R"({"from":"soon"})", 400);
+  PostJson("/api/baselines/m1/retrain", R"({"from":2000,"to":1000})", 400);
+  PostJson("/api/baselines/m9/retrain", "", 404);
+
+  json reset = PostJson("/api/baselines/m1/reset", "");
+  EXPECT_EQ(reset["machine"], "m1");
+  EXPECT_EQ(reset["was_active"], true);
+  EXPECT_EQ(reset["previous_version"], 2);
+  GetJson("/api/baselines/m1", 404);
+  json after = GetJson("/api/baselines?machine=m1");
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0]["active"], false);
+  EXPECT_EQ(after[1]["active"], false);
+  json again = PostJson("/api/baselines/m1/reset", "");
+  EXPECT_EQ(again["was_active"], false);
+  EXPECT_TRUE(again["previous_version"].is_null());
+  // Retrain after a reset: the latest version's features, the default range.
+  json fresh = PostJson("/api/baselines/m1/retrain", "");
+  EXPECT_EQ(fresh["version"], 3);
+  EXPECT_EQ(fresh["card"]["rows"], 20);
+}
+
+TEST(BaselinesApiOffTest, ChangesSwitchedOffAre403) {
+  const std::string dir = mh::testing::MakeTempDir("mh-baselines-off-test");
+  const std::string db = dir + "/m.db";
+  ASSERT_EQ(testing::FillTestDb(db), "");
+  ServerOptions options;
+  options.port = 0;
+  options.db_path = db;
+  options.allow_baseline_changes = false;
+  auto server = DashboardServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  httplib::Client client("127.0.0.1", (*server)->port());
+  for (const char* path : {"/api/baselines/m1/reset", "/api/baselines/m1/retrain"}) {
+    auto res = client.Post(path, "", "application/json");
+    ASSERT_TRUE(res);
+    EXPECT_EQ(res->status, 403) << path;
+  }
+  auto list = client.Get("/api/baselines");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(list->status, 200);
+  EXPECT_EQ(list->body, "[]");
   (*server)->Stop();
   std::filesystem::remove_all(dir);
 }

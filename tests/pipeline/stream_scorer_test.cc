@@ -4,6 +4,7 @@
 #include <random>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "features/window_features.h"
 #include "iforest/scorer.h"
@@ -185,6 +186,7 @@ TEST(StreamScorer, BadEventsGoToDeadLettersWithReasonAndTheStreamGoesOn) {
       R"({"sensor_id":"x","timestamp":11,"feature_1":1,"feature_2":"high"})",
       R"({"sensor_id":"x","timestamp":12,"feature_1":1})",
       R"({"sensor_id":"x","feature_1":1,"feature_2":2})",  // no timestamp anywhere
+      std::string("\x89MHW\x01", 5),                       // a truncated binary waveform
       FeatureEvent("ok", 13, {3, 4}),
   };
   ListSource source(events);
@@ -200,7 +202,11 @@ TEST(StreamScorer, BadEventsGoToDeadLettersWithReasonAndTheStreamGoesOn) {
   ASSERT_EQ(cap->records.size(), 2u);
   EXPECT_EQ(cap->records[1].window_start_ns, 13000000000);
   auto dead = dead_sub->Poll(10, std::chrono::milliseconds(0)).value();
-  ASSERT_EQ(dead.size(), 4u);
+  ASSERT_EQ(dead.size(), 5u);
+  for (const auto& d : dead) EXPECT_TRUE(nlohmann::json::accept(d.payload)) << d.payload;
+  // A binary payload is kept whole, in base64.
+  EXPECT_NE(dead[4].payload.find("\"payload_base64\":\"iU1IVwE=\""), std::string::npos)
+      << dead[4].payload;
   EXPECT_NE(dead[0].payload.find("not valid JSON"), std::string::npos);
   EXPECT_NE(dead[0].payload.find("\"payload\":\"not json\""), std::string::npos);
   EXPECT_NE(dead[0].payload.find("\"origin\":\"list@1\""), std::string::npos);
@@ -208,7 +214,7 @@ TEST(StreamScorer, BadEventsGoToDeadLettersWithReasonAndTheStreamGoesOn) {
       << dead[1].payload;
   EXPECT_NE(dead[2].payload.find("missing feature 'feature_2'"), std::string::npos);
   EXPECT_NE(dead[3].payload.find("no timestamp"), std::string::npos);
-  EXPECT_EQ(scorer.value()->stats().dead_letters, 4);
+  EXPECT_EQ(scorer.value()->stats().dead_letters, 5);
 }
 
 TEST(StreamScorer, BrokerTimestampIsTheFallbackEventTime) {

@@ -385,7 +385,7 @@ TEST_F(AlarmStoreTest, MigratesSchemaVersion1Database) {
     auto sink = OpenSqliteSink({path_});  // the sink migrates too
     ASSERT_TRUE(sink.ok()) << sink.status().ToString();
   }
-  EXPECT_EQ(QueryOne("SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(QueryOne("SELECT value FROM meta WHERE key = 'schema_version'"), "3");
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
   std::vector<AlarmEvent> e = {Opened(Alarm("a", "m1", 0, -0.1))};

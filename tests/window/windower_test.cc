@@ -161,6 +161,18 @@ TEST(WindowerTest, StreamsDoNotMix) {
   EXPECT_EQ(w.total().windows, 2);
 }
 
+// A block of stream `stream` at 1 Hz with a time and a tag per sample.
+Block TimedBlock(std::string_view stream, std::span<const std::span<const double>> channels,
+                 std::span<const std::int64_t> times, std::span<const std::uint64_t> tags) {
+  Block b;
+  b.stream = stream;
+  b.fs_hz = 1;
+  b.channels = channels;
+  b.sample_times = times;
+  b.tags = tags;
+  return b;
+}
+
 TEST(WindowerTest, PerSampleTimesAndTags) {
   Windower w({3, 2, 0.5});
   std::vector<double> x = {1, 2, 3, 4, 5, 6, 7};
@@ -168,12 +180,7 @@ TEST(WindowerTest, PerSampleTimesAndTags) {
   std::vector<std::int64_t> times = {5, 7, 100, 101, 102, 500, 501};  // any times
   std::vector<std::uint64_t> tags = {11, 12, 13, 14, 15, 16, 17};
   const std::span<const double> ch[2] = {x, y};
-  Block b;
-  b.stream = "f";
-  b.fs_hz = 1;
-  b.channels = ch;
-  b.sample_times = times;
-  b.tags = tags;
+  const Block b = TimedBlock("f", ch, times, tags);
   std::vector<Seen> seen;
   ASSERT_TRUE(w.Add(b, [&](const Window& win) {
                  EXPECT_EQ(win.channels.size(), 2u);
@@ -188,6 +195,30 @@ TEST(WindowerTest, PerSampleTimesAndTags) {
   EXPECT_EQ(seen[1].first_tag, 13u);
   EXPECT_EQ(seen[2].start_ns, 102);
   EXPECT_EQ(seen[2].first_tag, 15u);
+}
+
+// Regression: a stream of tagged blocks whose tag buffer was emptied (every
+// sample consumed by a window or skipped) was taken for an untagged one and
+// restarted, which lost the hop's skip and the sample index.
+TEST(WindowerTest, TaggedBlocksContinueTheStreamAfterEveryPendingSampleIsUsed) {
+  Windower w({2, 3, 0.5});  // windows of 2 every 3 samples: starts 0, 3, 6, 9
+  std::vector<std::uint64_t> firsts, tags_seen;
+  for (std::uint64_t i = 0; i < 12; i += 2) {
+    std::vector<double> x = {static_cast<double>(i), static_cast<double>(i + 1)};
+    std::vector<std::int64_t> times = {static_cast<std::int64_t>(i),
+                                       static_cast<std::int64_t>(i + 1)};
+    std::vector<std::uint64_t> tags = {100 + i, 101 + i};
+    const std::span<const double> ch[1] = {x};
+    ASSERT_TRUE(w.Add(TimedBlock("m", ch, times, tags), [&](const Window& win) {
+                   firsts.push_back(win.first_sample);
+                   tags_seen.push_back(win.first_tag);
+                   return Status::OK();
+                 }).ok());
+  }
+  EXPECT_EQ(firsts, (std::vector<std::uint64_t>{0, 3, 6, 9}));
+  EXPECT_EQ(tags_seen, (std::vector<std::uint64_t>{100, 103, 106, 109}));
+  EXPECT_EQ(w.stats("m").restarts, 0);
+  EXPECT_EQ(w.stats("m").skipped_samples, 4);  // samples 2, 5, 8, 11
 }
 
 TEST(WindowerTest, BadBlocksAreRejectedWholeAndEmitErrorsStop) {

@@ -29,7 +29,7 @@ namespace mh::sink {
 
 struct AlarmStoreOptions {
   // Database file; created with the schema if absent, migrated from schema
-  // version 1 if older (see OpenSqliteSink).
+  // versions 1 and 2 if older (see OpenSqliteSink).
   std::string path = "machine-health.db";
   // Most events the outbox keeps. When a new event would exceed it, the
   // oldest events are dropped (logged as a warning with their count):

@@ -6,9 +6,9 @@
 #include <utility>
 
 #include <sqlite3.h>
-#include <sys/stat.h>
 
 #include "sink/sqlite/internal/alarm_sql.h"
+#include "sink/sqlite/internal/baseline_sql.h"
 #include "sink/sqlite/internal/sqlite_util.h"
 
 namespace mh::sink {
@@ -20,6 +20,7 @@ using internal::StmtResetter;
 
 struct SqliteReader::Impl {
   std::string path;
+  int schema_version = 0;
   std::mutex mu;  // guards db and every statement
   Db db;
   Stmt machines;
@@ -27,6 +28,7 @@ struct SqliteReader::Impl {
   Stmt series_score;
   Stmt series_rms;
   Stmt series_state_score;
+  Stmt series_baseline_version;
   Stmt series_feature;
   Stmt has_feature;
   Stmt latest_features;
@@ -47,6 +49,13 @@ struct SqliteReader::Impl {
     MH_ASSIGN_OR_RETURN(
         series_state_score,
         Stmt::Prepare(db, (std::string("SELECT t_ns, state_score ") + kScores).c_str()));
+    // Before schema version 3 no window recorded its baseline: 0 ("not known").
+    MH_ASSIGN_OR_RETURN(
+        series_baseline_version,
+        Stmt::Prepare(db, (std::string(schema_version >= 3 ? "SELECT t_ns, baseline_version "
+                                                           : "SELECT t_ns, 0 ") +
+                           kScores)
+                              .c_str()));
     MH_ASSIGN_OR_RETURN(series_feature,
                         Stmt::Prepare(db,
                                       "SELECT t_ns, value FROM features WHERE machine_id = ?1 "
@@ -104,20 +113,9 @@ SqliteReader::SqliteReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 SqliteReader::~SqliteReader() = default;
 
 Result<std::unique_ptr<SqliteReader>> SqliteReader::Open(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return Status::NotFound(path + ": no such database");
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  sqlite3* raw = nullptr;
-  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
-  impl->db = Db(raw);
-  if (rc != SQLITE_OK) {
-    return Status::IOError(
-        path + ": cannot open database: " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
-  }
-  sqlite3_busy_timeout(raw, internal::kBusyTimeoutMs);
-  sqlite3_extended_result_codes(raw, 1);
-  MH_RETURN_IF_ERROR(internal::CheckSchema(impl->db, path).status());
+  MH_ASSIGN_OR_RETURN(impl->db, internal::OpenReadOnly(path, &impl->schema_version));
   MH_RETURN_IF_ERROR(impl->Prepare());
   return std::unique_ptr<SqliteReader>(new SqliteReader(std::move(impl)));
 }
@@ -154,6 +152,8 @@ Result<Series> SqliteReader::GetSeries(const std::string& machine, const std::st
     s = impl_->series_rms.get();
   } else if (metric == "state_score") {
     s = impl_->series_state_score.get();
+  } else if (metric == "baseline_version") {
+    s = impl_->series_baseline_version.get();
   } else {
     s = impl_->series_feature.get();
     feature = true;
@@ -165,8 +165,9 @@ Result<Series> SqliteReader::GetSeries(const std::string& machine, const std::st
     sqlite3_bind_text(h, 2, metric.data(), static_cast<int>(metric.size()), SQLITE_STATIC);
     int rc = sqlite3_step(h);
     if (rc == SQLITE_DONE) {
-      return Status::InvalidArgument("unknown metric '" + metric + "' for machine '" + machine +
-                                     "' (expected score, rms, state_score or a feature name)");
+      return Status::InvalidArgument(
+          "unknown metric '" + metric + "' for machine '" + machine +
+          "' (expected score, rms, state_score, baseline_version or a feature name)");
     }
     if (rc != SQLITE_ROW) {
       return SqliteError(impl_->db.get(), rc, impl_->path + ": reading features");
@@ -233,6 +234,16 @@ Result<std::vector<AlarmRecord>> SqliteReader::Alarms(const AlarmFilter& filter)
 Result<AlarmRecord> SqliteReader::Alarm(const std::string& alarm_id) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return internal::QueryAlarm(impl_->db, impl_->path, alarm_id);
+}
+
+Result<std::vector<BaselineInfo>> SqliteReader::Baselines(const std::string& machine_id) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return internal::QueryBaselines(impl_->db, impl_->path, machine_id);
+}
+
+Result<StoredBaseline> SqliteReader::Baseline(const std::string& machine_id, std::int64_t version) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return internal::QueryBaseline(impl_->db, impl_->path, machine_id, version);
 }
 
 }  // namespace mh::sink

@@ -16,6 +16,7 @@
 
 #include "core/result.h"
 #include "sink/alarm_record.h"
+#include "sink/sqlite/baseline_store.h"
 
 namespace mh::sink {
 
@@ -38,7 +39,7 @@ struct Series {
 
 class SqliteReader {
  public:
-  // Opens the database at `path` read-only (schema version 1 or 2; a reader
+  // Opens the database at `path` read-only (schema version 1 to 3; a reader
   // never migrates). NotFound ("<path>: no such database") if the file does
   // not exist; Corruption if it is not a machine-health database or has
   // another schema version; IOError if it cannot be opened.
@@ -56,7 +57,9 @@ class SqliteReader {
 
   // The points of `metric` for `machine` with from_ns <= t < to_ns, ordered
   // by time. metric: "score" (decision_function), "rms" (vector RMS, g),
-  // "state_score", or a stored feature name (e.g. "kurtosis_ax").
+  // "state_score", "baseline_version" (the version of the baseline that
+  // scored the window; 0 while learning and for windows stored before schema
+  // version 3), or a stored feature name (e.g. "kurtosis_ax").
   //
   // If more than max_points points fall in the range, they are evenly
   // decimated to exactly max_points: the first and the latest point are
@@ -82,6 +85,11 @@ class SqliteReader {
 
   // One alarm. NotFound "unknown alarm '<id>'".
   Result<AlarmRecord> Alarm(const std::string& alarm_id);
+
+  // As BaselineStore::List / Get, read-only. A database before schema
+  // version 3 has no baselines.
+  Result<std::vector<BaselineInfo>> Baselines(const std::string& machine_id = "");
+  Result<StoredBaseline> Baseline(const std::string& machine_id, std::int64_t version = 0);
 
  private:
   struct Impl;

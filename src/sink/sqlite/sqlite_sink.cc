@@ -42,13 +42,14 @@ class SqliteSink final : public Sink {
     MH_ASSIGN_OR_RETURN(insert_score_,
                         Stmt::Prepare(db_,
                                       "INSERT OR IGNORE INTO scores(machine_id, t_ns, score, "
-                                      "score_samples, anomaly, state, state_score, rms) "
-                                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+                                      "score_samples, anomaly, state, state_score, rms, "
+                                      "baseline_version) "
+                                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
     MH_ASSIGN_OR_RETURN(update_score_,
                         Stmt::Prepare(db_,
                                       "UPDATE scores SET score = ?3, score_samples = ?4, "
-                                      "anomaly = ?5, state = ?6, state_score = ?7, rms = ?8 "
-                                      "WHERE machine_id = ?1 AND t_ns = ?2"));
+                                      "anomaly = ?5, state = ?6, state_score = ?7, rms = ?8, "
+                                      "baseline_version = ?9 WHERE machine_id = ?1 AND t_ns = ?2"));
     MH_ASSIGN_OR_RETURN(insert_feature_,
                         Stmt::Prepare(db_,
                                       "INSERT OR REPLACE INTO features(machine_id, t_ns, name, "
@@ -183,6 +184,7 @@ class SqliteSink final : public Sink {
       sqlite3_bind_text(s, 6, MachineStateName(r.state), -1, SQLITE_STATIC);
       BindReal(s, 7, r.state_score);
       BindReal(s, 8, r.rms);
+      sqlite3_bind_int64(s, 9, r.baseline_version);
     };
     bind(insert_score_.get());
     MH_RETURN_IF_ERROR(Step(insert_score_.get(), "insert into scores"));

@@ -160,6 +160,33 @@ CREATE TABLE alarm_outbox_cursors(
   seq INTEGER NOT NULL);
 )sql";
 
+// What version 3 adds to version 2: stored baselines and their change
+// sequence (docs/database.md). Also part of a new database's schema.
+const char* const kBaselineTables = R"sql(
+CREATE TABLE baselines(
+  machine_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  created_ns INTEGER NOT NULL,
+  origin TEXT NOT NULL,
+  model BLOB NOT NULL,
+  threshold REAL,
+  threshold_rule TEXT NOT NULL,
+  threshold_q REAL NOT NULL,
+  threshold_margin REAL NOT NULL,
+  threshold_z REAL NOT NULL,
+  trained_from_ns INTEGER NOT NULL,
+  trained_to_ns INTEGER NOT NULL,
+  rows INTEGER NOT NULL,
+  feature_names TEXT NOT NULL,
+  feature_stats TEXT NOT NULL,
+  active INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY(machine_id, version)) WITHOUT ROWID;
+CREATE TABLE baseline_changes(
+  machine_id TEXT PRIMARY KEY,
+  seq INTEGER NOT NULL);
+CREATE INDEX baseline_changes_by_seq ON baseline_changes(seq);
+)sql";
+
 bool FileExists(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0;
@@ -229,10 +256,18 @@ Status MigrateSchema(Db& db, const std::string& path) {
   auto migrate = [&]() -> Status {
     // Another process may have migrated while we waited for the lock.
     MH_ASSIGN_OR_RETURN(int now, CheckSchema(db, path));
-    if (now == 1) {
-      MH_RETURN_IF_ERROR(db.Exec(kAlarmTables, context));
-      MH_RETURN_IF_ERROR(
-          db.Exec("UPDATE meta SET value = '2' WHERE key = 'schema_version'", context));
+    if (now == 1) MH_RETURN_IF_ERROR(db.Exec(kAlarmTables, context));
+    if (now <= 2) {
+      // Old rows get baseline_version 0 ("not known"), as windows scored
+      // while learning.
+      MH_RETURN_IF_ERROR(db.Exec(
+          "ALTER TABLE scores ADD COLUMN baseline_version INTEGER NOT NULL DEFAULT 0", context));
+      MH_RETURN_IF_ERROR(db.Exec(kBaselineTables, context));
+    }
+    if (now < kSchemaVersion) {
+      const std::string set = "UPDATE meta SET value = '" + std::to_string(kSchemaVersion) +
+                              "' WHERE key = 'schema_version'";
+      MH_RETURN_IF_ERROR(db.Exec(set.c_str(), context));
     }
     return db.Exec("COMMIT", context);
   };
@@ -254,6 +289,22 @@ Result<Db> OpenWritable(const std::string& path) {
   return result;
 }
 
+Result<Db> OpenReadOnly(const std::string& path, int* schema_version) {
+  if (!FileExists(path)) return Status::NotFound(path + ": no such database");
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
+  Db db(raw);
+  if (rc != SQLITE_OK) {
+    return Status::IOError(
+        path + ": cannot open database: " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  }
+  sqlite3_busy_timeout(raw, kBusyTimeoutMs);
+  sqlite3_extended_result_codes(raw, 1);
+  MH_ASSIGN_OR_RETURN(int version, CheckSchema(db, path));
+  if (schema_version != nullptr) *schema_version = version;
+  return db;
+}
+
 Status CreateSchema(Db& db, const std::string& path) {
   static const char* const kSchema = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
@@ -273,6 +324,7 @@ CREATE TABLE scores(
   state TEXT,
   state_score REAL,
   rms REAL,
+  baseline_version INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(machine_id, t_ns)) WITHOUT ROWID;
 CREATE TABLE features(
   machine_id TEXT NOT NULL,
@@ -284,6 +336,7 @@ INSERT INTO meta(key, value) VALUES('application', 'machine-health');
 )sql";
   MH_RETURN_IF_ERROR(db.Exec(kSchema, path + ": creating schema"));
   MH_RETURN_IF_ERROR(db.Exec(kAlarmTables, path + ": creating schema"));
+  MH_RETURN_IF_ERROR(db.Exec(kBaselineTables, path + ": creating schema"));
   std::string version = "INSERT INTO meta(key, value) VALUES('schema_version', '" +
                         std::to_string(kSchemaVersion) + "')";
   return db.Exec(version.c_str(), path + ": creating schema");

@@ -17,10 +17,11 @@ struct sqlite3_stmt;
 
 namespace mh::sink::internal {
 
-// The schema version this build writes (meta.schema_version). Version 1
-// (no alarm tables) is still read, and migrated to this version by every
-// read-write open (MigrateSchema).
-inline constexpr int kSchemaVersion = 2;
+// The schema version this build writes (meta.schema_version). Versions 1
+// (no alarm tables) and 2 (no baselines, no scores.baseline_version) are
+// still read, and migrated to this version by every read-write open
+// (MigrateSchema).
+inline constexpr int kSchemaVersion = 3;
 inline constexpr int kOldestSchemaVersion = 1;
 // meta.application of every machine-health database.
 inline constexpr std::string_view kApplication = "machine-health";
@@ -111,6 +112,13 @@ Status MigrateSchema(Db& db, const std::string& path);
 // file). Errors as documented for OpenSqliteSink (sqlite_sink.h); a file this
 // call created is removed again on failure.
 Result<Db> OpenWritable(const std::string& path);
+
+// Opens the existing database at `path` read-only, as SqliteReader does:
+// busy timeout, schema checked (never migrated). NotFound "<path>: no such
+// database" if the file does not exist; Corruption if it is not a
+// machine-health database or has another schema version; IOError if it
+// cannot be opened. `schema_version` (if not null) gets the file's version.
+Result<Db> OpenReadOnly(const std::string& path, int* schema_version = nullptr);
 
 // True if the database has no tables at all (a new file).
 Result<bool> IsEmptyDatabase(const Db& db, const std::string& path);
