@@ -125,47 +125,80 @@ Status Windower::Add(const Block& b, const Emit& emit) {
     s.next_index = 0;
     s.first_index = 0;
   }
-  for (std::size_t c = 0; c < s.channels; ++c) {
-    s.samples[c].insert(s.samples[c].end(), b.channels[c].begin(), b.channels[c].end());
-  }
-  if (per_sample) s.times.insert(s.times.end(), b.sample_times.begin(), b.sample_times.end());
-  if (tagged) s.tags.insert(s.tags.end(), b.tags.begin(), b.tags.end());
   s.next_index += n;
   s.stats.samples += static_cast<std::int64_t>(n);
 
+  // Windows are cut where the samples are: from the buffers while samples
+  // of earlier blocks wait there, else straight from the block, so that a
+  // block that fills whole windows (events of a window's length, the
+  // simulator's chunks) is not copied first. Only what no window took yet
+  // is kept in the buffers.
   spans_.resize(s.channels);
   const double period_ns = 1e9 / s.fs_hz;
-  while (true) {
-    const std::size_t pending = s.samples[0].size() - s.begin;
-    if (s.skip > 0) {
-      const std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>(s.skip, pending));
-      s.begin += k;
-      s.first_index += k;
-      s.skip -= k;
-      s.stats.skipped_samples += static_cast<std::int64_t>(k);
-      if (s.skip > 0) break;
-      continue;
+  // Cuts every window of [*pos, avail) of `chans`; times and tags index like
+  // the samples. *pos ends at the first sample still needed.
+  auto cut = [&](const double* const* chans, const std::int64_t* times, const std::uint64_t* tags,
+                 std::size_t avail, std::size_t* pos) -> Status {
+    while (true) {
+      const std::size_t pending = avail - *pos;
+      if (s.skip > 0) {
+        const std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>(s.skip, pending));
+        *pos += k;
+        s.first_index += k;
+        s.skip -= k;
+        s.stats.skipped_samples += static_cast<std::int64_t>(k);
+        if (s.skip > 0) return Status::OK();
+        continue;
+      }
+      if (pending < window_) return Status::OK();
+      for (std::size_t c = 0; c < s.channels; ++c) {
+        spans_[c] = std::span<const double>(chans[c] + *pos, window_);
+      }
+      Window w;
+      w.stream = it->first;
+      w.fs_hz = s.fs_hz;
+      w.start_ns = per_sample ? times[*pos]
+                              : s.t0_ns + static_cast<std::int64_t>(std::llround(
+                                              static_cast<double>(s.first_index) * period_ns));
+      w.first_sample = s.first_index;
+      w.first_tag = tagged ? tags[*pos] : 0;
+      w.channels = spans_;
+      ++s.stats.windows;
+      MH_RETURN_IF_ERROR(emit(w));
+      const std::size_t drop = std::min(hop_, window_);
+      *pos += drop;
+      s.first_index += drop;
+      s.skip = hop_ - drop;
     }
-    if (pending < window_) break;
+  };
+  // Appends the block's samples from `from` on to the buffers.
+  auto keep = [&](std::size_t from) {
     for (std::size_t c = 0; c < s.channels; ++c) {
-      spans_[c] = std::span<const double>(s.samples[c].data() + s.begin, window_);
+      s.samples[c].insert(s.samples[c].end(), b.channels[c].begin() + from, b.channels[c].end());
     }
-    Window w;
-    w.stream = it->first;
-    w.fs_hz = s.fs_hz;
-    w.start_ns = per_sample ? s.times[s.begin]
-                            : s.t0_ns + static_cast<std::int64_t>(std::llround(
-                                            static_cast<double>(s.first_index) * period_ns));
-    w.first_sample = s.first_index;
-    w.first_tag = tagged ? s.tags[s.begin] : 0;
-    w.channels = spans_;
-    ++s.stats.windows;
-    MH_RETURN_IF_ERROR(emit(w));
-    const std::size_t drop = std::min(hop_, window_);
-    s.begin += drop;
-    s.first_index += drop;
-    s.skip = hop_ - drop;
+    if (per_sample)
+      s.times.insert(s.times.end(), b.sample_times.begin() + from, b.sample_times.end());
+    if (tagged) s.tags.insert(s.tags.end(), b.tags.begin() + from, b.tags.end());
+  };
+  ptrs_.resize(s.channels);
+  if (s.samples[0].size() == s.begin) {
+    // Nothing waits: cut from the block, keep the rest.
+    for (auto& c : s.samples) c.clear();
+    s.times.clear();
+    s.tags.clear();
+    s.begin = 0;
+    for (std::size_t c = 0; c < s.channels; ++c) ptrs_[c] = b.channels[c].data();
+    std::size_t pos = 0;
+    const Status st = cut(ptrs_.data(), b.sample_times.data(), b.tags.data(), n, &pos);
+    keep(pos);
+    return st;
   }
+  keep(0);
+  for (std::size_t c = 0; c < s.channels; ++c) ptrs_[c] = s.samples[c].data();
+  std::size_t pos = s.begin;
+  const Status st = cut(ptrs_.data(), s.times.data(), s.tags.data(), s.samples[0].size(), &pos);
+  s.begin = pos;
+  MH_RETURN_IF_ERROR(st);
   Compact(s);
   return Status::OK();
 }

@@ -149,6 +149,7 @@ class Windower {
   std::size_t hop_;
   std::map<std::string, Stream, std::less<>> streams_;
   std::vector<std::span<const double>> spans_;
+  std::vector<const double*> ptrs_;  // the channels Add cuts windows from
 };
 
 }  // namespace mh::window

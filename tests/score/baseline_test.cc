@@ -2,9 +2,13 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include "iforest/scorer.h"
+#include "iforest/train.h"
 
 namespace mh::score {
 namespace {
@@ -139,6 +143,68 @@ TEST(MachineScorerTest, BadRowsAndFailedFits) {
   const std::vector<double> r = {1, 2};
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(m.Observe(r, i)->learning);  // 0: until Finish
   EXPECT_TRUE(m.learning());
+}
+
+// The threshold and the window scores are those of the forests scored with
+// the scorer's default (batch) kernel, so that scoring the learning windows
+// and each window with the portable kernel changes nothing: with 27 features,
+// as the pipeline's default model, the out-of-fold calibration of 5 folds
+// recomputed here fold by fold.
+TEST(MachineScorerTest, ThresholdAndScoresEqualTheBatchKernels) {
+  constexpr std::size_t kFeatures = 27, kRows = 300, kFolds = 5;
+  LearnOptions lo;
+  lo.learning_windows = kRows;
+  lo.calibration_folds = kFolds;
+  std::vector<std::string> names;
+  for (std::size_t j = 0; j < kFeatures; ++j) names.push_back("f" + std::to_string(j));
+  MachineScorer m("m1", names, lo);
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> g(0, 1);
+  iforest::Matrix all;
+  all.cols = kFeatures;
+  for (std::size_t i = 0; i < kRows; ++i) {
+    std::vector<double> row(kFeatures);
+    for (std::size_t j = 0; j < kFeatures; ++j) row[j] = static_cast<double>(j) + g(rng);
+    all.data.insert(all.data.end(), row.begin(), row.end());
+    ++all.rows;
+    ASSERT_TRUE(m.Observe(row, static_cast<std::int64_t>(i)).ok());
+  }
+  ASSERT_NE(m.baseline(), nullptr);
+  std::vector<double> s(kRows);
+  for (std::size_t f = 0; f < kFolds; ++f) {
+    const std::size_t lo_row = kRows * f / kFolds, hi_row = kRows * (f + 1) / kFolds;
+    iforest::Matrix rest, held;
+    rest.cols = held.cols = kFeatures;
+    for (std::size_t i = 0; i < kRows; ++i) {
+      iforest::Matrix& to = i >= lo_row && i < hi_row ? held : rest;
+      to.data.insert(to.data.end(), all.data.begin() + static_cast<std::ptrdiff_t>(i * kFeatures),
+                     all.data.begin() + static_cast<std::ptrdiff_t>((i + 1) * kFeatures));
+      ++to.rows;
+    }
+    iforest::TrainOptions to = lo.train;
+    to.seed = lo.train.seed + 1 + f;
+    auto model = iforest::Train(rest, names, to);
+    ASSERT_TRUE(model.ok());
+    iforest::Scorer batch(*model);  // the default kernel (AVX-512 or AVX2 where the CPU has it)
+    batch.ScoreSamplesBatch(held, std::span<double>(s).subspan(lo_row, hi_row - lo_row));
+  }
+  auto want = ComputeThreshold(s, m.baseline()->model->offset, lo.threshold);
+  ASSERT_TRUE(want.ok());
+  EXPECT_EQ(m.baseline()->threshold, *want);
+  iforest::Scorer batch(*m.baseline()->model);
+  iforest::Matrix probe;
+  probe.cols = kFeatures;
+  probe.rows = 40;
+  for (std::size_t k = 0; k < probe.rows * kFeatures; ++k) {
+    probe.data.push_back(static_cast<double>(k % kFeatures) + 2 * g(rng));
+  }
+  std::vector<double> expected(probe.rows);
+  batch.ScoreSamplesBatch(probe, expected);
+  for (std::size_t i = 0; i < probe.rows; ++i) {
+    auto r = m.Observe(probe.Row(i), static_cast<std::int64_t>(kRows + i));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->score_samples, expected[i]) << "row " << i;
+  }
 }
 
 }  // namespace

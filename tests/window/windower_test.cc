@@ -266,5 +266,106 @@ TEST(WindowerTest, LongStreamTimesDoNotDrift) {
   EXPECT_EQ(w.stats("m").gaps, 0);
 }
 
+// Whatever the block sizes (windows cut from a block, across blocks, or from
+// samples held back), the windows are those of one long block: window k
+// starts at sample k * hop.
+TEST(WindowerTest, BlockSizesDoNotChangeTheWindows) {
+  const std::size_t total = 400;
+  std::vector<double> x(total), y(total);
+  std::vector<std::int64_t> times(total);
+  std::vector<std::uint64_t> tags(total);
+  for (std::size_t i = 0; i < total; ++i) {
+    x[i] = static_cast<double>(i);
+    y[i] = -static_cast<double>(i);
+    times[i] = 1000 + 3 * static_cast<std::int64_t>(i);
+    tags[i] = 7 * i;
+  }
+  struct Case {
+    std::size_t window, hop;
+  };
+  for (const Case c : {Case{8, 0}, Case{8, 3}, Case{8, 11}, Case{16, 16}}) {
+    for (const bool per_sample : {false, true}) {
+      SCOPED_TRACE("window " + std::to_string(c.window) + " hop " + std::to_string(c.hop) +
+                   (per_sample ? " per-sample times" : ""));
+      const std::size_t hop = c.hop == 0 ? c.window : c.hop;
+      Windower w({c.window, c.hop, 0.5});
+      std::vector<Seen> seen;
+      // Sizes that end exactly on windows, fall short of one, and span many.
+      const std::size_t sizes[] = {8, 8, 3, 5, 16, 1, 40, 7, 9, 32, 2, 64};
+      std::size_t at = 0, k = 0;
+      while (at < total) {
+        const std::size_t n = std::min(sizes[k++ % std::size(sizes)], total - at);
+        const std::span<const double> ch[2] = {std::span<const double>(x).subspan(at, n),
+                                               std::span<const double>(y).subspan(at, n)};
+        Block b;
+        b.stream = "m";
+        b.fs_hz = 1e9 / 3;  // 3 ns per sample, as the per-sample times
+        b.channels = ch;
+        b.t0_ns = 1000 + 3 * static_cast<std::int64_t>(at);
+        if (per_sample) b.sample_times = std::span<const std::int64_t>(times).subspan(at, n);
+        b.tags = std::span<const std::uint64_t>(tags).subspan(at, n);
+        ASSERT_TRUE(w.Add(b, [&](const Window& win) {
+                       EXPECT_EQ(win.channels[1][0], -win.channels[0][0]);
+                       seen.push_back(
+                           {std::string(win.stream), win.start_ns, win.first_sample, win.first_tag,
+                            std::vector<double>(win.channels[0].begin(), win.channels[0].end())});
+                       return Status::OK();
+                     }).ok());
+        at += n;
+      }
+      const std::size_t expected = (total - c.window) / hop + 1;
+      ASSERT_EQ(seen.size(), expected);
+      for (std::size_t i = 0; i < expected; ++i) {
+        const std::size_t first = i * hop;
+        EXPECT_EQ(seen[i].first_sample, first);
+        EXPECT_EQ(seen[i].start_ns, times[first]);
+        EXPECT_EQ(seen[i].first_tag, tags[first]);
+        std::vector<double> want(x.begin() + static_cast<std::ptrdiff_t>(first),
+                                 x.begin() + static_cast<std::ptrdiff_t>(first + c.window));
+        EXPECT_EQ(seen[i].ch0, want);
+      }
+      EXPECT_EQ(w.stats("m").windows, static_cast<std::int64_t>(expected));
+    }
+  }
+}
+
+// A window whose emit failed is cut again by the next block, whether the
+// failure came while cutting from a block or from samples held back.
+TEST(WindowerTest, AWindowWhoseEmitFailedComesAgain) {
+  for (const std::size_t held : {0u, 2u}) {
+    SCOPED_TRACE(std::to_string(held) + " samples held back");
+    Windower w({4, 0, 0.5});
+    std::vector<Seen> seen;
+    double next = 0;
+    if (held > 0) {
+      ASSERT_TRUE(AddRamp(w, "m", 1000, 0, held, &next, &seen).ok());
+    }
+    std::vector<double> a(16 - held);
+    for (auto& v : a) v = next++;
+    const std::span<const double> ch[1] = {a};
+    Block b;
+    b.stream = "m";
+    b.fs_hz = 1000;  // 1 ms per sample
+    b.channels = ch;
+    b.t0_ns = static_cast<std::int64_t>(held) * 1'000'000;
+    int calls = 0;
+    const Status s = w.Add(b, [&](const Window& win) {
+      if (++calls == 2) return Status::Unavailable("sink away");
+      seen.push_back({std::string(win.stream), win.start_ns, win.first_sample, win.first_tag,
+                      std::vector<double>(win.channels[0].begin(), win.channels[0].end())});
+      return Status::OK();
+    });
+    EXPECT_EQ(s.message(), "sink away");
+    ASSERT_TRUE(AddRamp(w, "m", 1000, 16'000'000, 4, &next, &seen).ok());
+    ASSERT_EQ(seen.size(), 5u);  // samples 0, 4 (the failed one, again), 8, 12, 16
+    for (std::size_t i = 0; i < 5; ++i) {
+      const double f = 4.0 * static_cast<double>(i);
+      EXPECT_EQ(seen[i].first_sample, 4 * i);
+      EXPECT_EQ(seen[i].ch0, (std::vector<double>{f, f + 1, f + 2, f + 3}));
+      EXPECT_EQ(seen[i].start_ns, static_cast<std::int64_t>(4 * i) * 1'000'000);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace mh::window
