@@ -14,33 +14,15 @@
 
 namespace mh::sink {
 
+using internal::BindReal;
+using internal::BindText;
+using internal::ColumnText;
 using internal::Db;
 using internal::SqliteError;
 using internal::Stmt;
 using internal::StmtResetter;
 
-namespace {
-
-void BindText(sqlite3_stmt* s, int index, const std::string& text) {
-  sqlite3_bind_text(s, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
-}
-
-void BindReal(sqlite3_stmt* s, int index, double value) {
-  if (std::isnan(value)) {
-    sqlite3_bind_null(s, index);
-  } else {
-    sqlite3_bind_double(s, index, value);
-  }
-}
-
-std::string ColumnText(sqlite3_stmt* s, int col) {
-  const unsigned char* text = sqlite3_column_text(s, col);
-  return text ? std::string(reinterpret_cast<const char*>(text),
-                            static_cast<std::size_t>(sqlite3_column_bytes(s, col)))
-              : std::string();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 struct AlarmStore::Impl {
   std::string path;

@@ -15,24 +15,15 @@
 
 namespace mh::sink {
 
+using internal::BindReal;
+using internal::BindText;
+using internal::ColumnText;
 using internal::Db;
 using internal::SqliteError;
 using internal::Stmt;
 using internal::StmtResetter;
 
 namespace {
-
-void BindText(sqlite3_stmt* s, int index, const std::string& text) {
-  sqlite3_bind_text(s, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
-}
-
-void BindReal(sqlite3_stmt* s, int index, double value) {
-  if (std::isnan(value)) {
-    sqlite3_bind_null(s, index);
-  } else {
-    sqlite3_bind_double(s, index, value);
-  }
-}
 
 Status ValidateBaseline(const score::Baseline& b) {
   const std::string where = "baseline of machine '" + b.machine_id + "'";

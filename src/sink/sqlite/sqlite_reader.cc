@@ -79,12 +79,7 @@ struct SqliteReader::Impl {
     return sqlite3_column_type(s, col) == SQLITE_NULL ? NAN : sqlite3_column_double(s, col);
   }
 
-  static std::string ColumnText(sqlite3_stmt* s, int col) {
-    const unsigned char* text = sqlite3_column_text(s, col);
-    return text ? std::string(reinterpret_cast<const char*>(text),
-                              static_cast<std::size_t>(sqlite3_column_bytes(s, col)))
-                : std::string();
-  }
+  static std::string ColumnText(sqlite3_stmt* s, int col) { return internal::ColumnText(s, col); }
 
   static MachineSummary ReadMachine(sqlite3_stmt* s) {
     MachineSummary m;

@@ -12,13 +12,6 @@ constexpr const char* kColumns =
     "SELECT id, machine_id, start_ns, end_ns, peak_score, baseline_version, explanation_json, "
     "explanation_text, acked_by, acked_ns FROM alarms ";
 
-std::string ColumnText(sqlite3_stmt* s, int col) {
-  const unsigned char* text = sqlite3_column_text(s, col);
-  return text ? std::string(reinterpret_cast<const char*>(text),
-                            static_cast<std::size_t>(sqlite3_column_bytes(s, col)))
-              : std::string();
-}
-
 AlarmRecord ReadAlarm(sqlite3_stmt* s) {
   AlarmRecord a;
   a.alarm_id = ColumnText(s, 0);
@@ -32,10 +25,6 @@ AlarmRecord ReadAlarm(sqlite3_stmt* s) {
   a.acked_by = ColumnText(s, 8);
   a.acked_ns = sqlite3_column_int64(s, 9);
   return a;
-}
-
-void BindText(sqlite3_stmt* s, int index, const std::string& text) {
-  sqlite3_bind_text(s, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
 }
 
 }  // namespace

@@ -20,19 +20,8 @@ constexpr const char* kColumns =
     "machine_id, version, created_ns, origin, active, threshold, threshold_rule, threshold_q, "
     "threshold_margin, threshold_z, trained_from_ns, trained_to_ns, rows, feature_names";
 
-std::string ColumnText(sqlite3_stmt* s, int col) {
-  const unsigned char* text = sqlite3_column_text(s, col);
-  return text ? std::string(reinterpret_cast<const char*>(text),
-                            static_cast<std::size_t>(sqlite3_column_bytes(s, col)))
-              : std::string();
-}
-
 double ColumnReal(sqlite3_stmt* s, int col) {
   return sqlite3_column_type(s, col) == SQLITE_NULL ? NAN : sqlite3_column_double(s, col);
-}
-
-void BindText(sqlite3_stmt* s, int index, const std::string& text) {
-  sqlite3_bind_text(s, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
 }
 
 Result<BaselineInfo> ReadInfo(sqlite3_stmt* s, const std::string& path) {

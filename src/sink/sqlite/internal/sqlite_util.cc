@@ -1,5 +1,6 @@
 #include "sink/sqlite/internal/sqlite_util.h"
 
+#include <cmath>
 #include <string>
 
 #include <sqlite3.h>
@@ -340,6 +341,25 @@ INSERT INTO meta(key, value) VALUES('application', 'machine-health');
   std::string version = "INSERT INTO meta(key, value) VALUES('schema_version', '" +
                         std::to_string(kSchemaVersion) + "')";
   return db.Exec(version.c_str(), path + ": creating schema");
+}
+
+void BindText(sqlite3_stmt* s, int index, const std::string& text) {
+  sqlite3_bind_text(s, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
+}
+
+void BindReal(sqlite3_stmt* s, int index, double value) {
+  if (std::isnan(value)) {
+    sqlite3_bind_null(s, index);
+  } else {
+    sqlite3_bind_double(s, index, value);
+  }
+}
+
+std::string ColumnText(sqlite3_stmt* s, int col) {
+  const unsigned char* text = sqlite3_column_text(s, col);
+  return text ? std::string(reinterpret_cast<const char*>(text),
+                            static_cast<std::size_t>(sqlite3_column_bytes(s, col)))
+              : std::string();
 }
 
 }  // namespace mh::sink::internal

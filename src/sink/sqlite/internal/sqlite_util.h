@@ -123,6 +123,12 @@ Result<Db> OpenReadOnly(const std::string& path, int* schema_version = nullptr);
 // True if the database has no tables at all (a new file).
 Result<bool> IsEmptyDatabase(const Db& db, const std::string& path);
 
+// Statement helpers: binds text (not copied: it must outlive the step),
+// binds a double or NULL for NaN, reads a text column ("" for NULL).
+void BindText(sqlite3_stmt* s, int index, const std::string& text);
+void BindReal(sqlite3_stmt* s, int index, double value);
+std::string ColumnText(sqlite3_stmt* s, int col);
+
 }  // namespace mh::sink::internal
 
 #endif  // MH_SINK_SQLITE_INTERNAL_SQLITE_UTIL_H_
