@@ -106,7 +106,10 @@ Status KafkaMockCluster::Command(const std::string& line) {
         const std::string log = Log();
         const std::size_t pos = log.find(marker);
         if (pos == std::string::npos) return false;
-        reply = log.substr(pos + marker.size(), log.find('\n', pos) - pos - marker.size());
+        // Only a whole line: the mock's write may be seen half done.
+        const std::size_t end = log.find('\n', pos);
+        if (end == std::string::npos) return false;
+        reply = log.substr(pos + marker.size(), end - pos - marker.size());
         return true;
       },
       std::chrono::seconds(10));

@@ -6,8 +6,9 @@
 // Creates BROKERS (default 3) brokers on random 127.0.0.1 ports and the given
 // topics (replication factor min(3, BROKERS)), then writes the bootstrap list
 // ("127.0.0.1:p1,127.0.0.1:p2,...") to BOOTSTRAP_FILE atomically (temporary
-// file + rename). Commands, one per line, are read from stdin and from the
-// FIFO CONTROL (opened read-write, so it never reports end of file):
+// file + rename). Commands, one per line, are read from the FIFO CONTROL
+// (opened read-write, so it never reports end of file), or from stdin
+// without -c:
 //   down ID | up ID     take broker ID (1..BROKERS) down / bring it back
 //   rtt ID MS           add MS milliseconds of latency to broker ID
 //   quit                exit
@@ -190,8 +191,15 @@ int main(int argc, char** argv) {
     int fd;
     std::string buffer;
   };
-  std::vector<Input> inputs = {{0, ""}};
-  if (control_fd >= 0) inputs.push_back({control_fd, ""});
+  // Commands come from the control FIFO when one is given (the test harness:
+  // replies are counted per command, so a stray line on an inherited stdin
+  // must not be taken as one), else from stdin.
+  std::vector<Input> inputs;
+  if (control_fd >= 0) {
+    inputs.push_back({control_fd, ""});
+  } else {
+    inputs.push_back({0, ""});
+  }
   int replies = 0;
   bool quit = false;
   while (!quit && g_stop == 0) {

@@ -471,7 +471,10 @@ TEST_F(KafkaIntegrationTest, PublishWithAllBrokersDownIsUnavailableThenRecovers)
   const std::vector<OutgoingMessage> batch = {{"a", "1"}, {"b", "2"}, {"c", "3"}, {"d", "4"}};
   ASSERT_TRUE(publisher->Publish(batch).ok());
 
-  for (int id = 1; id <= 3; ++id) ASSERT_TRUE(mock_->BrokerDown(id).ok());
+  for (int id = 1; id <= 3; ++id) {
+    const Status s = mock_->BrokerDown(id);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
   const auto start = Clock::now();
   const Status down = publisher->Publish(batch);
   const auto elapsed = Clock::now() - start;
@@ -480,7 +483,10 @@ TEST_F(KafkaIntegrationTest, PublishWithAllBrokersDownIsUnavailableThenRecovers)
   EXPECT_THAT(down.message(), HasSubstr("timed out"));
   EXPECT_LT(elapsed, seconds(15));
 
-  for (int id = 1; id <= 3; ++id) ASSERT_TRUE(mock_->BrokerUp(id).ok());
+  for (int id = 1; id <= 3; ++id) {
+    const Status s = mock_->BrokerUp(id);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
   // Reconnecting may take a backoff period: the caller retries on
   // Unavailable, as the pipeline does.
   Status up;
@@ -501,7 +507,10 @@ TEST_F(KafkaIntegrationTest, SubscriberReportsOutageAndResumes) {
   std::vector<Message> got;
   ASSERT_TRUE(PollUntil(*subscriber, got, HasAtLeast(100), seconds(60), /*commit=*/true));
 
-  for (int id = 1; id <= 3; ++id) ASSERT_TRUE(mock_->BrokerDown(id).ok());
+  for (int id = 1; id <= 3; ++id) {
+    const Status s = mock_->BrokerDown(id);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
   bool unavailable = false;
   const auto deadline = Clock::now() + seconds(30);
   while (!unavailable && Clock::now() < deadline) {
@@ -513,7 +522,10 @@ TEST_F(KafkaIntegrationTest, SubscriberReportsOutageAndResumes) {
   }
   EXPECT_TRUE(unavailable) << "Poll never reported the outage";
 
-  for (int id = 1; id <= 3; ++id) ASSERT_TRUE(mock_->BrokerUp(id).ok());
+  for (int id = 1; id <= 3; ++id) {
+    const Status s = mock_->BrokerUp(id);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
   Status published;
   const auto publish_deadline = Clock::now() + seconds(60);
   do {
@@ -557,7 +569,10 @@ TEST_F(KafkaIntegrationTest, CommitWithAllBrokersDownIsUnavailableInBoundedTime)
   std::vector<Message> got;
   ASSERT_TRUE(PollUntil(**subscriber, got, HasAtLeast(100), seconds(60)));
 
-  for (int id = 1; id <= 3; ++id) ASSERT_TRUE(mock_->BrokerDown(id).ok());
+  for (int id = 1; id <= 3; ++id) {
+    const Status s = mock_->BrokerDown(id);
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
   const auto start = Clock::now();
   const Status commit = (*subscriber)->Commit();
   const auto elapsed = Clock::now() - start;
