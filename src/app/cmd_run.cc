@@ -95,7 +95,9 @@ struct StoredBaselines {
   }
   // The machine's stored baseline unless one is assigned, and the version
   // its next learned baseline gets. Thread-safe (the store is).
-  void Resume(pipeline::MachineSpec* spec) const {
+  // With `alarms`, a machine that resumes a baseline also gets the stored
+  // windows its alarm stage replays (MachineSpec::alarm_resume).
+  void Resume(pipeline::MachineSpec* spec, sink::AlarmStore* alarms) const {
     if (spec->baseline == nullptr) {
       auto it = active.find(spec->machine_id);
       if (it != active.end()) {
@@ -107,6 +109,17 @@ struct StoredBaselines {
     }
     auto next = store->NextVersion(spec->machine_id);
     if (next.ok()) spec->first_version = *next;
+    if (spec->baseline != nullptr && alarms != nullptr) {
+      auto stored = alarms->ResumeWindows(spec->machine_id, alarm::kMaxAlarmWindows);
+      if (!stored.ok()) {
+        log::Warn("run", "machine '" + spec->machine_id +
+                             "': alarm state not resumed: " + stored.status().message());
+        return;
+      }
+      for (const sink::StoredScore& w : *stored) {
+        spec->alarm_resume.push_back({w.t_ns, w.score, w.anomalous});
+      }
+    }
   }
   Status Save(const std::shared_ptr<const score::Baseline>& b) const {
     auto saved = store->Save(*b);
@@ -237,8 +250,8 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
   if (!alarms.ok()) return ReportOptionError(io, cmd, alarms.status());
   auto baselines = StoredBaselines::Open(args.db);
   if (!baselines.ok()) return ReportOptionError(io, cmd, baselines.status().WithContext("--db"));
-  options.configure_machine = [&baselines](pipeline::MachineSpec* spec) {
-    baselines->Resume(spec);
+  options.configure_machine = [&baselines, &alarms](pipeline::MachineSpec* spec) {
+    baselines->Resume(spec, alarms->store.get());
   };
   options.on_new_baseline = [&baselines](const std::shared_ptr<const score::Baseline>& b) {
     return baselines->Save(b);
@@ -423,7 +436,7 @@ int RunLive(const RunArgs& args, CommandIo& io) {
     spec->learn = learn;
     spec->alarm = m->alarm;  // max_gap_ns from the hop: MachinePipeline
     if (!m->model.empty()) spec->baseline = assigned(m->model);
-    baselines->Resume(spec);
+    baselines->Resume(spec, alarms->store.get());
     log::Info(cmd, "machine '" + spec->machine_id +
                        "': " + (m->from_file ? "from the machines file" : "first seen, defaults") +
                        ", " + FormatDouble(spec->shape.fs_hz) + " hz, " +

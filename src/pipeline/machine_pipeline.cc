@@ -72,13 +72,32 @@ Result<std::unique_ptr<MachinePipeline>> MachinePipeline::Create(const PipelineO
   }
   MH_ASSIGN_OR_RETURN(alarm::AlarmTracker tracker,
                       alarm::AlarmTracker::Create(spec.machine_id, rule));
+  std::vector<sink::AlarmEvent> resume_events;
+  if (spec.baseline != nullptr && !spec.alarm_resume.empty()) {
+    for (const alarm::WindowMark& w : spec.alarm_resume) {
+      auto update = tracker.Observe({w.window_start_ns, w.score, w.anomalous});
+      if (update.ok() && update->event) {
+        resume_events.push_back(
+            ToSinkAlarmEvent(spec.machine_id, *update->event, spec.baseline->version));
+      }
+    }
+    log::Info(
+        "pipeline",
+        "machine '" + spec.machine_id + "': alarm stage resumes " +
+            (tracker.state() == alarm::AlarmState::kAlarm ? "in alarm " + tracker.open_alarm_id()
+                                                          : std::string("normal")) +
+            " from " + std::to_string(spec.alarm_resume.size()) + " stored windows");
+  }
+  spec.alarm_resume.clear();
   auto scorer = std::make_unique<score::MachineScorer>(spec.machine_id, std::move(model_names),
                                                        spec.learn.value_or(options.learn),
                                                        spec.first_version);
   if (spec.baseline != nullptr) MH_RETURN_IF_ERROR(scorer->Restore(spec.baseline));
-  return std::unique_ptr<MachinePipeline>(
+  auto p = std::unique_ptr<MachinePipeline>(
       new MachinePipeline(options, std::move(spec), std::move(extractor), std::move(model_columns),
                           std::move(tracker), std::move(scorer)));
+  p->resume_events_ = std::move(resume_events);
+  return p;
 }
 
 MachinePipeline::MachinePipeline(const PipelineOptions& options, MachineSpec spec,

@@ -57,6 +57,12 @@ struct MachineSpec {
   std::optional<alarm::AlarmRule> alarm;
   // The version the machine's next learned baseline gets (the store's next).
   std::int64_t first_version = 1;
+  // Scored windows stored before a restart (sink::AlarmStore::ResumeWindows),
+  // oldest first. With a baseline, Create replays them into the alarm stage,
+  // so a machine that was in alarm continues the same alarm (same id) and
+  // the K-of-N history carries over; the events the replay yields are kept
+  // for TakeResumeEvents. Ignored without a baseline (the machine learns).
+  std::vector<alarm::WindowMark> alarm_resume;
 };
 
 // One window after every stage.
@@ -123,6 +129,10 @@ class MachinePipeline {
   // Call from the Output callback (it reads the window's model row).
   std::optional<sink::AlarmEvent> AlarmEventOf(const WindowResult& r) const;
   window::WindowStats window_stats() const { return windower_.total(); }
+  // The alarm events the replay of MachineSpec::alarm_resume yielded (once;
+  // empty afterwards). The alarm store takes them again without a second
+  // notification, and records those a crash kept from being stored.
+  std::vector<sink::AlarmEvent> TakeResumeEvents() { return std::move(resume_events_); }
 
  private:
   MachinePipeline(const PipelineOptions& options, MachineSpec spec,
@@ -143,6 +153,7 @@ class MachinePipeline {
   alarm::AlarmTracker tracker_;
   std::unique_ptr<score::MachineScorer> scorer_;
   std::vector<double> model_row_;
+  std::vector<sink::AlarmEvent> resume_events_;
 };
 
 }  // namespace mh::pipeline

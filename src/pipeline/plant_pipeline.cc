@@ -108,6 +108,11 @@ Result<std::unique_ptr<PlantPipeline>> PlantPipeline::Create(const PlantPipeline
       }
       return core.status();
     }
+    if (options.on_alarm_event) {
+      for (const sink::AlarmEvent& e : (*core)->TakeResumeEvents()) {
+        MH_RETURN_IF_ERROR(options.on_alarm_event(e));
+      }
+    }
     auto slot = std::make_unique<MachineSlot>();
     slot->simulator = std::make_unique<sim::MachineSimulator>(config);
     slot->core = std::move(*core);

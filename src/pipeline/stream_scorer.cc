@@ -238,6 +238,7 @@ struct StreamScorer::Impl {
       PipelineOptions o = waveform_options;
       if (event_window) o.window.window_samples = n;
       MH_ASSIGN_OR_RETURN(auto core, MachinePipeline::Create(o, std::move(spec)));
+      for (sink::AlarmEvent& e : core->TakeResumeEvents()) alarm_events.push_back(std::move(e));
       it = cores.emplace(key, std::move(core)).first;
       std::lock_guard lock(stats_mu);
       ++stats.machines;

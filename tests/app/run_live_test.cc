@@ -38,14 +38,16 @@ class RunLiveTest : public ::testing::Test {
   std::string dir_;
 };
 
-TEST_F(RunLiveTest, WaveformEventsLearnPerMachineAndAlarmTheFaultyOne) {
+// Waveform events of three sensors, 0.1 s each (2 channels, 25.6 kHz),
+// events [from, to): pump-3 develops an outer-race fault from event 40.
+std::string FanAndPumpEvents(int from, int to) {
   const double fs = 25600;
   const std::size_t n = 2560;  // 0.1 s per event
   const std::vector<std::string> channels = {"ax", "ay"};
-  std::mt19937_64 rng(7);
+  std::mt19937_64 rng(7 + static_cast<unsigned>(from));
   std::normal_distribution<double> noise(0, 0.05);
   std::string text;
-  for (int e = 0; e < 60; ++e) {
+  for (int e = from; e < to; ++e) {
     for (const char* sensor : {"fan-1", "fan-2", "pump-3"}) {
       std::vector<std::vector<double>> x(2, std::vector<double>(n));
       for (std::size_t i = 0; i < n; ++i) {
@@ -61,6 +63,11 @@ TEST_F(RunLiveTest, WaveformEventsLearnPerMachineAndAlarmTheFaultyOne) {
       text += "\n";
     }
   }
+  return text;
+}
+
+TEST_F(RunLiveTest, WaveformEventsLearnPerMachineAndAlarmTheFaultyOne) {
+  const std::string text = FanAndPumpEvents(0, 60);
   const std::string events = dir_ + "/events.jsonl";
   std::ofstream(events) << text;
   auto r = RunCli({"run", "--from", "jsonl:" + events, "--http", "off", "--db", dir_ + "/live.db",
@@ -169,6 +176,36 @@ TEST_F(RunLiveTest, ARestartedRunResumesStoredBaselinesWithoutRelearning) {
   const nlohmann::json alarms = Alarms();
   ASSERT_EQ(alarms.size(), 1u);
   EXPECT_EQ(alarms[0]["baseline_version"], 1);
+}
+
+// A run stopped while a machine is in alarm: the restarted run's alarm stage
+// replays the stored windows and continues the same alarm (one alarm, same
+// id, still open) instead of opening a second one for the continuing fault.
+TEST_F(RunLiveTest, ARestartedRunContinuesAnOpenAlarm) {
+  const std::vector<std::string> base = {"--http",     "off", "--db",   dir_ + "/live.db",
+                                         "--learning", "2s",  "--quiet"};
+  auto run = [&](int from, int to) {
+    const std::string events = dir_ + "/events-" + std::to_string(from) + ".jsonl";
+    std::ofstream(events) << FanAndPumpEvents(from, to);
+    std::vector<std::string> args = {"run", "--from", "jsonl:" + events};
+    args.insert(args.end(), base.begin(), base.end());
+    return RunCli(args);
+  };
+  auto first = run(0, 50);
+  ASSERT_EQ(first.code, 0) << first.err;
+  nlohmann::json alarms = Alarms();
+  ASSERT_EQ(alarms.size(), 1u) << first.err;
+  const std::string id = alarms[0]["id"].get<std::string>();
+  ASSERT_TRUE(alarms[0]["end_ns"].is_null()) << alarms.dump();  // open at the stop
+  auto second = run(50, 70);
+  ASSERT_EQ(second.code, 0) << second.err;
+  EXPECT_THAT(second.err, HasSubstr("machine 'pump-3': alarm stage resumes in alarm " + id));
+  EXPECT_THAT(second.err, HasSubstr("machine 'fan-1': alarm stage resumes normal"));
+  EXPECT_THAT(second.out, HasSubstr("0 alarms opened"));
+  alarms = Alarms();
+  ASSERT_EQ(alarms.size(), 1u) << alarms.dump();
+  EXPECT_EQ(alarms[0]["id"], id);
+  EXPECT_TRUE(alarms[0]["end_ns"].is_null());
 }
 
 TEST_F(RunLiveTest, ARestartedSimulationResumesToo) {

@@ -395,5 +395,67 @@ TEST_F(AlarmStoreTest, MigratesSchemaVersion1Database) {
   EXPECT_EQ(QueryOne("SELECT count(*) FROM alarms"), "1");
 }
 
+// The windows a restarted alarm stage replays: from an open alarm's start
+// on; otherwise the last n after the latest close; learning windows (no
+// score) never.
+TEST_F(AlarmStoreTest, ResumeWindowsFollowTheLatestAlarm) {
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  {
+    auto sink = OpenSqliteSink({path_});
+    ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+    auto names =
+        std::make_shared<const std::vector<std::string>>(std::vector<std::string>{"rms_ax"});
+    std::vector<WindowRecord> batch;
+    for (int i = 0; i < 40; ++i) {  // windows at 0..39 s; 0..4 learning
+      WindowRecord r;
+      r.machine_id = "m1";
+      r.window_start_ns = kT0 + i * kSecond;
+      r.feature_names = names;
+      r.features = {0.5};
+      if (i >= 5) {
+        r.score = 0.1 - 0.01 * i;
+        r.anomaly = i % 3 == 0;
+        r.state = sink::MachineState::kNormal;
+        r.baseline_version = 1;
+      }
+      batch.push_back(r);
+    }
+    ASSERT_TRUE((*sink)->Write(batch).ok());
+    ASSERT_TRUE((*sink)->Close().ok());
+  }
+  auto times = [&](std::size_t n) {
+    auto w = store->ResumeWindows("m1", n);
+    EXPECT_TRUE(w.ok()) << w.status().ToString();
+    std::vector<std::int64_t> s;
+    if (w.ok()) {
+      for (const StoredScore& x : *w) s.push_back((x.t_ns - kT0) / kSecond);
+    }
+    return s;
+  };
+  // No alarm: the last n scored windows, oldest first, with their scores.
+  EXPECT_EQ(times(3), (std::vector<std::int64_t>{37, 38, 39}));
+  EXPECT_EQ(times(100).size(), 35u);  // 5..39
+  auto w = store->ResumeWindows("m1", 2);
+  ASSERT_TRUE(w.ok());
+  EXPECT_DOUBLE_EQ((*w)[0].score, 0.1 - 0.01 * 38);
+  EXPECT_FALSE((*w)[0].anomalous);  // 38
+  EXPECT_TRUE((*w)[1].anomalous);   // 39
+  // A closed alarm (10..20 s): only the windows after its end.
+  std::vector<AlarmEvent> e = {Opened(Alarm("m1@10", "m1", 10, -0.1)),
+                               Closed(Alarm("m1@10", "m1", 10, -0.1), 20, -0.1)};
+  ASSERT_TRUE(store->Record(e).ok());
+  EXPECT_EQ(times(100).size(), 19u);  // 21..39
+  EXPECT_EQ(times(100).front(), 21);
+  // An open alarm from 30 s: every window from its start, whatever n.
+  std::vector<AlarmEvent> open = {Opened(Alarm("m1@30", "m1", 30, -0.2))};
+  ASSERT_TRUE(store->Record(open).ok());
+  EXPECT_EQ(times(1), (std::vector<std::int64_t>{30, 31, 32, 33, 34, 35, 36, 37, 38, 39}));
+  EXPECT_TRUE(times(5).size() == 10u);
+  auto none = store->ResumeWindows("m9", 5);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+}
+
 }  // namespace
 }  // namespace mh::sink

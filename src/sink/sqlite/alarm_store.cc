@@ -1,5 +1,7 @@
 #include "sink/sqlite/alarm_store.h"
 
+#include <algorithm>
+#include <climits>
 #include <cmath>
 #include <mutex>
 #include <set>
@@ -268,6 +270,59 @@ Result<std::vector<AlarmRecord>> AlarmStore::List(const AlarmFilter& filter) {
 Result<AlarmRecord> AlarmStore::Get(const std::string& alarm_id) {
   std::lock_guard lock(impl_->mu);
   return internal::QueryAlarm(impl_->db, impl_->path, alarm_id);
+}
+
+Result<std::vector<StoredScore>> AlarmStore::ResumeWindows(const std::string& machine_id,
+                                                           std::size_t max_recent) {
+  std::lock_guard lock(impl_->mu);
+  Impl& m = *impl_;
+  // One read transaction, so the alarm and the windows agree.
+  MH_RETURN_IF_ERROR(m.db.Exec("BEGIN", "resuming alarms"));
+  struct EndRead {
+    Db& db;
+    ~EndRead() { (void)db.Exec("COMMIT", "resuming alarms"); }
+  } end_read{m.db};
+  std::int64_t open_start = 0;
+  bool open = false;
+  std::int64_t last_end = INT64_MIN;
+  {
+    MH_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(m.db,
+                                              "SELECT end_ns = 0, CASE WHEN end_ns = 0 THEN "
+                                              "start_ns ELSE end_ns END AS t FROM alarms WHERE "
+                                              "machine_id = ?1 ORDER BY end_ns = 0 DESC, t DESC "
+                                              "LIMIT 1"));
+    BindText(q.get(), 1, machine_id);
+    const int rc = sqlite3_step(q.get());
+    if (rc == SQLITE_ROW) {
+      open = sqlite3_column_int(q.get(), 0) != 0;
+      (open ? open_start : last_end) = sqlite3_column_int64(q.get(), 1);
+    } else if (rc != SQLITE_DONE) {
+      return SqliteError(m.db.get(), rc, m.path + ": reading alarms of '" + machine_id + "'");
+    }
+  }
+  const char* sql = open ? "SELECT t_ns, score, anomaly FROM scores WHERE machine_id = ?1 AND "
+                           "t_ns >= ?2 AND score IS NOT NULL AND anomaly IS NOT NULL ORDER BY t_ns"
+                         : "SELECT t_ns, score, anomaly FROM scores WHERE machine_id = ?1 AND "
+                           "t_ns > ?2 AND score IS NOT NULL AND anomaly IS NOT NULL ORDER BY "
+                           "t_ns DESC LIMIT ?3";
+  MH_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(m.db, sql));
+  BindText(q.get(), 1, machine_id);
+  sqlite3_bind_int64(q.get(), 2, open ? open_start : last_end);
+  if (!open) {
+    sqlite3_bind_int64(q.get(), 3,
+                       static_cast<sqlite3_int64>(std::min<std::size_t>(max_recent, INT64_MAX)));
+  }
+  std::vector<StoredScore> out;
+  int rc;
+  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
+    out.push_back({sqlite3_column_int64(q.get(), 0), sqlite3_column_double(q.get(), 1),
+                   sqlite3_column_int(q.get(), 2) != 0});
+  }
+  if (rc != SQLITE_DONE) {
+    return SqliteError(m.db.get(), rc, m.path + ": reading scores of '" + machine_id + "'");
+  }
+  if (!open) std::reverse(out.begin(), out.end());
+  return out;
 }
 
 Result<std::vector<OutboxEntry>> AlarmStore::Pending(const std::string& destination,

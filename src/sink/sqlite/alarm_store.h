@@ -48,6 +48,13 @@ struct OutboxEntry {
   std::string payload;  // AlarmEventJson of the event, the alarm as stored after it
 };
 
+// A stored scored window, as the alarm stage saw it (ResumeWindows).
+struct StoredScore {
+  std::int64_t t_ns = 0;   // scores.t_ns: window start
+  double score = 0;        // scores.score: decision_function
+  bool anomalous = false;  // scores.anomaly
+};
+
 // The outcome of Acknowledge.
 struct AckResult {
   AlarmRecord alarm;                  // the alarm after the call
@@ -97,6 +104,15 @@ class AlarmStore {
   Result<std::vector<AlarmRecord>> List(const AlarmFilter& filter);
   Result<AlarmRecord> Get(const std::string& alarm_id);
 
+  // The scored windows (scores rows with a score) a restarted alarm stage
+  // replays to continue where it stopped, oldest first: with an open alarm
+  // of the machine (end_ns 0, the latest if several), every window from its
+  // start on, so the replay reopens the same alarm (same id, same counts);
+  // otherwise the last `max_recent` windows after the latest closed alarm's
+  // end (a close resets the K-of-N history). Empty for an unknown machine.
+  // IOError/Unavailable from SQLite.
+  Result<std::vector<StoredScore>> ResumeWindows(const std::string& machine_id,
+                                                 std::size_t max_recent);
   // Outbox, per destination (a stable name such as "webhook:https://host/x";
   // never holds a secret). Up to `limit` events not yet delivered to
   // `destination`, oldest first. The first call for a destination registers
