@@ -1,0 +1,23 @@
+// machine-health: 1h rollup of signal_features for InfluxDB 2.x (a task; see ../README.md). Reads
+// the raw bucket "iiot_rms", writes min/mean/max/count per machine into measurement
+// "signal_features_1h" of bucket "iiot_rms_1h", fields <fn>_<field> (min_rms_ax, mean_rms_ax, ...)
+// for every feature field, stamped with the start of each hour. Recomputes the last 2h on every
+// run, so late windows are counted.
+option task = {name: "mh_signal_features_1h", every: 1h, offset: 15s}
+
+raw =
+    from(bucket: "iiot_rms")
+        |> range(start: -2h)
+        |> filter(fn: (r) => r._measurement == "signal_features")
+
+rollup = (tables=<-, fn, prefix) =>
+    tables
+        |> aggregateWindow(every: 1h, fn: fn, timeSrc: "_start", createEmpty: false)
+        |> map(fn: (r) => ({r with _measurement: "signal_features_1h", _field: prefix + "_" + r._field}))
+        |> to(bucket: "iiot_rms_1h")
+
+raw |> rollup(fn: min, prefix: "min")
+raw |> rollup(fn: mean, prefix: "mean")
+raw |> rollup(fn: max, prefix: "max")
+raw |> rollup(fn: count, prefix: "count")
+
