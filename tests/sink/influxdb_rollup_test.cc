@@ -236,6 +236,7 @@ TEST_F(InfluxdbRollupTest, ContinuousQueriesOfTheFileRollUpADayExactly) {
   ASSERT_FALSE(iql.empty()) << DeployDir();
   const json applied = Post("", iql);  // the file as it is, all statements at once
   ASSERT_EQ(applied.size(), 10u);
+  ASSERT_EQ(Post("", iql).size(), 10u);  // applying it again changes nothing and is no error
 
   // Retention policies as documented.
   std::map<std::string, std::pair<std::string, bool>> policies;
