@@ -8,6 +8,6 @@ mh_add_test(influxdb_sink_test
   DEPS mh_sink_influxdb PkgConfig::HTTPLIB ZLIB::ZLIB Threads::Threads
   LABELS unit influxdb)
 mh_add_test(influxdb_integration_test
-  SOURCES influxdb_integration_test.cc influxdb_rollup_test.cc
+  SOURCES influxdb_integration_test.cc influxdb_rollup_test.cc influxdb_grafana_test.cc
   DEPS mh_sink_influxdb mh_testing_influxdb nlohmann_json::nlohmann_json
   LABELS integration influxdb)

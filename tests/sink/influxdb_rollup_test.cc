@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/strings.h"
+#include "influxdb_deploy_files.h"
 #include "sink/influxdb/influxdb_sink.h"
 #include "testing/influxdb_service.h"
 #include "testing/test_paths.h"
@@ -29,6 +30,12 @@ namespace {
 
 using ::testing::HasSubstr;
 using json = nlohmann::json;
+using deploy_files::Backfill;
+using deploy_files::ContinuousQueries;
+using deploy_files::ContinuousQuery;
+using deploy_files::PostQuery;
+using deploy_files::ReadText;
+using deploy_files::Stats;
 
 constexpr std::int64_t kSecond = 1'000'000'000;
 constexpr std::int64_t kMinute = 60 * kSecond;
@@ -38,13 +45,6 @@ constexpr std::int64_t kStep = 10 * kSecond;  // one window every 10 s
 const std::vector<std::string> kMachines = {"m1", "m2"};
 const auto kNames = std::make_shared<const std::vector<std::string>>(
     std::vector<std::string>{"rms_ax", "kurtosis_ax", "peak_freq_ax"});
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string DeployDir() { return mh::testing::SourceDir() + "/deploy/influxdb"; }
 
@@ -77,19 +77,6 @@ std::vector<WindowRecord> MakeDay(std::int64_t day_start) {
   }
   return records;
 }
-
-struct Stats {
-  double min = INFINITY;
-  double max = -INFINITY;
-  double sum = 0;
-  std::int64_t count = 0;
-  void Add(double v) {
-    min = std::min(min, v);
-    max = std::max(max, v);
-    sum += v;
-    ++count;
-  }
-};
 
 // The expected rollup of one measurement: (machine, bucket start) -> field -> value.
 using Expected = std::map<std::pair<std::string, std::int64_t>, std::map<std::string, json>>;
@@ -133,36 +120,6 @@ Expected ExpectedFeatures(const std::vector<WindowRecord>& records, std::int64_t
   return expected;
 }
 
-struct ContinuousQuery {
-  std::string name;
-  std::string select;  // the body between BEGIN and END
-};
-
-// The CREATE CONTINUOUS QUERY statements of an InfluxQL file.
-std::vector<ContinuousQuery> ContinuousQueries(const std::string& text) {
-  static const std::regex kCq(
-      R"re(CREATE CONTINUOUS QUERY "([^"]+)" ON "iiot"[^\n]*BEGIN([\s\S]*?)\nEND;)re");
-  std::vector<ContinuousQuery> queries;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), kCq); it != std::sregex_iterator();
-       ++it) {
-    queries.push_back({(*it)[1].str(), std::string(TrimSpace((*it)[2].str()))});
-  }
-  return queries;
-}
-
-// The backfill of a CQ body: the same SELECT ... INTO limited to [from, to).
-std::string Backfill(const std::string& select, std::int64_t from, std::int64_t to) {
-  const std::string range =
-      "time >= " + std::to_string(from) + " AND time < " + std::to_string(to) + " ";
-  const std::size_t group = select.find("GROUP BY time(");
-  if (group == std::string::npos) return select;
-  const std::size_t where = select.find("WHERE ");
-  if (where != std::string::npos && where < group) {
-    return select.substr(0, where + 6) + range + "AND " + select.substr(where + 6);
-  }
-  return select.substr(0, group) + "WHERE " + range + select.substr(group);
-}
-
 class InfluxdbRollupTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -174,16 +131,7 @@ class InfluxdbRollupTest : public ::testing::Test {
   // POST /query (statements that write); the answer's results, each checked
   // for an error.
   json Post(const std::string& database, const std::string& influxql) {
-    std::string url = influx_->url() + "/query";
-    if (!database.empty()) url += "?db=" + PercentEncode(database);
-    Result<mh::testing::HttpAnswer> answer = mh::testing::CurlPost(
-        url, "q=" + PercentEncode(influxql), {"Content-Type: application/x-www-form-urlencoded"});
-    EXPECT_TRUE(answer.ok()) << answer.status().ToString();
-    if (!answer.ok()) return json::array();
-    EXPECT_EQ(answer->status, 200) << answer->body;
-    json results = json::parse(answer->body)["results"];
-    for (const json& r : results) EXPECT_FALSE(r.contains("error")) << r.dump();
-    return results;
+    return PostQuery(*influx_, database, influxql);
   }
 
   // Every series of a SELECT: (tag value, time) -> column -> value.
