@@ -110,8 +110,10 @@ std::string RegexEscape(const std::string& value) {
 
 // What Grafana sends for an InfluxQL query over the absolute range
 // [from_ms, to_ms]: $timeFilter is "time >= Xms and time <= Yms", $__interval
-// the group interval it computed, a variable in a /regex/ its escaped value,
-// a multi-value one "(a|b)".
+// the group interval it computed, a multi-value variable "(a|b)" with each
+// value regex-escaped, a single value escaped too (older Grafana versions
+// insert it as is: the same for the test's names, which hold no regex
+// characters).
 struct GrafanaRange {
   std::int64_t from_ms = 0;
   std::int64_t to_ms = 0;
