@@ -137,7 +137,7 @@ class SqliteSink final : public Sink {
       // set `set`, replaced = !inserted (an existing (machine, t_ns) row was
       // overwritten). The rollup accumulator is called here, inside the write
       // transaction, so rollups commit atomically with the windows.
-      OnWindowWritten(r, machine, set, /*replaced=*/!inserted);
+      MH_RETURN_IF_ERROR(OnWindowWritten(r, machine, set, /*replaced=*/!inserted));
       Latest& l = latest[r.machine_id];
       if (l.record == nullptr || r.window_start_ns >= l.record->window_start_ns) l.record = &r;
       if (inserted) ++l.new_windows;
@@ -156,13 +156,15 @@ class SqliteSink final : public Sink {
     return Status::OK();
   }
 
-  // The rollup hook (see WriteInTransaction): nothing yet.
-  void OnWindowWritten(const WindowRecord& r, std::int64_t machine, std::int64_t feature_set,
-                       bool replaced) {
+  // The rollup hook (see WriteInTransaction): nothing yet. An error fails
+  // (and rolls back) the whole batch.
+  Status OnWindowWritten(const WindowRecord& r, std::int64_t machine, std::int64_t feature_set,
+                         bool replaced) {
     (void)r;
     (void)machine;
     (void)feature_set;
     (void)replaced;
+    return Status::OK();
   }
 
   // Inserts the windows row; replaces an existing one for the same window.
