@@ -32,6 +32,8 @@ Status SnapshotPicker::Attach(std::int64_t t_ns, double fs_hz,
   snap->periodic = periodic;
   snap->alarm_id = alarm_id;
   snap->score = score;
+  snap->fs_hz = fs_hz;
+  snap->samples = channels.empty() ? 0 : static_cast<std::uint32_t>(channels[0].size());
   snap->blob = std::move(*blob);
   record->snapshots.push_back(std::move(snap));
   return Status::OK();

@@ -24,8 +24,10 @@ struct WaveformSnapshot {
   // Non-empty: the peak (lowest-score) window of this alarm so far; a later
   // peak of the same alarm replaces it.
   std::string alarm_id;
-  double score = NAN;  // the window's decision_function (NaN while learning)
-  std::string blob;    // codec::EncodeSnapshot: zstd of a float32 waveform record
+  double score = NAN;         // the window's decision_function (NaN while learning)
+  double fs_hz = 0;           // sampling rate
+  std::uint32_t samples = 0;  // per channel
+  std::string blob;           // codec::EncodeSnapshot: zstd of a float32 waveform record
 };
 
 struct WindowRecord {
