@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "sink/sqlite/internal/snapshot_sql.h"
 #include "sink/sqlite/internal/sqlite_util.h"
 
 namespace mh::sink {
@@ -68,6 +69,8 @@ class SqliteSink final : public Sink {
                       "threshold = iif(excluded.updated_ns >= machines.updated_ns, "
                       "excluded.threshold, machines.threshold), "
                       "updated_ns = max(machines.updated_ns, excluded.updated_ns)"));
+    MH_ASSIGN_OR_RETURN(has_snapshots_, internal::HasSnapshotTable(db_, path_));
+    if (has_snapshots_) MH_RETURN_IF_ERROR(snapshots_.Prepare(db_, path_));
     return Status::OK();
   }
 
@@ -96,6 +99,7 @@ class SqliteSink final : public Sink {
     update_score_ = Stmt();
     insert_feature_ = Stmt();
     upsert_machine_ = Stmt();
+    snapshots_.Reset();
     int rc = sqlite3_close(db_.get());
     if (rc != SQLITE_OK) return SqliteError(db_.get(), rc, path_ + ": close");
     (void)db_.Release();
@@ -150,6 +154,11 @@ class SqliteSink final : public Sink {
         sqlite3_bind_double(f, 4, r.features[i]);
         MH_RETURN_IF_ERROR(Step(f, "insert into features"));
       }
+      if (has_snapshots_) {
+        for (const auto& snap : r.snapshots) {
+          if (snap != nullptr) MH_RETURN_IF_ERROR(snapshots_.Write(r.machine_id, *snap));
+        }
+      }
       Latest& l = latest[r.machine_id];
       if (l.record == nullptr || r.window_start_ns >= l.record->window_start_ns) l.record = &r;
       if (inserted) ++l.new_windows;
@@ -199,6 +208,8 @@ class SqliteSink final : public Sink {
   bool closed_ = false;
   Stmt begin_, commit_, rollback_;
   Stmt insert_score_, update_score_, insert_feature_, upsert_machine_;
+  bool has_snapshots_ = false;  // the file has the snapshots table
+  internal::SnapshotWriter snapshots_;
 };
 
 }  // namespace

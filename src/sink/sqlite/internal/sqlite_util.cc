@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sink/sqlite/internal/snapshot_sql.h"
+
 namespace mh::sink::internal {
 
 Db& Db::operator=(Db&& other) noexcept {
@@ -338,6 +340,7 @@ INSERT INTO meta(key, value) VALUES('application', 'machine-health');
   MH_RETURN_IF_ERROR(db.Exec(kSchema, path + ": creating schema"));
   MH_RETURN_IF_ERROR(db.Exec(kAlarmTables, path + ": creating schema"));
   MH_RETURN_IF_ERROR(db.Exec(kBaselineTables, path + ": creating schema"));
+  MH_RETURN_IF_ERROR(db.Exec(kSnapshotTables, path + ": creating schema"));
   std::string version = "INSERT INTO meta(key, value) VALUES('schema_version', '" +
                         std::to_string(kSchemaVersion) + "')";
   return db.Exec(version.c_str(), path + ": creating schema");
