@@ -14,7 +14,7 @@ pkgs="g++ cmake ninja-build pkg-config make tzdata
 if [ "$mode" = test ]; then
   pkgs="$pkgs clang-format python3 python3-numpy python3-scipy python3-sklearn
     python3-pandas python3-joblib sqlite3 curl chromium
-    mosquitto mosquitto-clients influxdb influxdb-client victoria-metrics kcat openssl"
+    mosquitto mosquitto-clients influxdb influxdb-client victoria-metrics kcat openssl zstd"
 fi
 missing=""
 for p in $pkgs; do

@@ -54,6 +54,7 @@ int RunMain(const std::vector<std::string>& args, CommandIo& io) {
   AddAlarmsCommand(app, io, action);
   AddMachinesCommand(app, io, action);
   AddBaselineCommand(app, io, action);
+  AddExportCommand(app, io, action);
   try {
     // CLI11 wants the arguments in reverse order.
     std::vector<std::string> reversed(args.rbegin(), args.rend());

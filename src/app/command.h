@@ -72,6 +72,7 @@ void AddEvaluateCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddAlarmsCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddMachinesCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddBaselineCommand(CLI::App& root, CommandIo& io, Action& action);
+void AddExportCommand(CLI::App& root, CommandIo& io, Action& action);
 
 }  // namespace mh::app
 

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "core/time_util.h"
 #include "features/feature_stage.h"
 
 namespace mh::app {
@@ -64,6 +65,10 @@ void AddPipelineOptions(CLI::App& sub, PipelineArgs& a, PipelineOptionSet set) {
   sub.add_option("--alarm-n", a.alarm_n, "N of the alarm rule")->capture_default_str();
   sub.add_option("--alarm-m", a.alarm_m, "Alarm closes after M consecutive normal windows")
       ->capture_default_str();
+  sub.add_option("--snapshot-every", a.snapshot_every,
+                 "Event time between the raw-sample snapshots each machine keeps in the database "
+                 "(besides each alarm's peak window); 0 = periodic ones off, 'off' = none at all")
+      ->capture_default_str();
 }
 
 Result<pipeline::PipelineOptions> MakePipelineOptions(const PipelineArgs& a) {
@@ -104,6 +109,18 @@ Result<pipeline::PipelineOptions> MakePipelineOptions(const PipelineArgs& a) {
   o.alarm.k = narrow(a.alarm_k);
   o.alarm.n = narrow(a.alarm_n);
   o.alarm.m = narrow(a.alarm_m);
+  if (a.snapshot_every == "off") {
+    o.snapshots.periodic_ns = 0;
+    o.snapshots.alarm_peaks = false;
+  } else {
+    Result<Nanos> every = ParseDuration(a.snapshot_every);
+    if (!every.ok() || every->count() < 0) {
+      return Status::InvalidArgument(
+          "--snapshot-every: expected a duration such as 10m, 0 or off, got '" + a.snapshot_every +
+          "'");
+    }
+    o.snapshots.periodic_ns = every->count();
+  }
   Status s = pipeline::ValidatePipelineOptions(o);
   if (!s.ok()) {
     std::string m = s.message();

@@ -37,6 +37,9 @@ struct PipelineArgs {
   std::int64_t alarm_k = 3;
   std::int64_t alarm_n = 5;
   std::int64_t alarm_m = 5;
+  // Event time between a machine's periodic waveform snapshots ("0": none);
+  // alarm peaks are kept unless "off".
+  std::string snapshot_every = "10m";
 };
 
 // What to register: `learning` adds --learning-windows (run; evaluate's

@@ -7,6 +7,7 @@
 #include <bzlib.h>
 #include <lzma.h>
 #include <zlib.h>
+#include <zstd.h>
 
 namespace mh {
 
@@ -178,6 +179,44 @@ class LzmaDecoder final : public Decoder {
   lzma_stream ls_ = LZMA_STREAM_INIT;
 };
 
+class ZstdDecoder final : public Decoder {
+ public:
+  ~ZstdDecoder() override {
+    if (ds_ != nullptr) ZSTD_freeDStream(ds_);
+  }
+  bool Start(std::string* error) override {
+    if (ds_ == nullptr) ds_ = ZSTD_createDStream();
+    if (ds_ == nullptr) {
+      *error = "cannot allocate a decoder";
+      return false;
+    }
+    std::size_t rc = ZSTD_initDStream(ds_);
+    if (ZSTD_isError(rc)) {
+      *error = ZSTD_getErrorName(rc);
+      return false;
+    }
+    return true;
+  }
+  Step Run(const std::uint8_t** in, std::size_t* in_left, std::uint8_t** out, std::size_t* out_left,
+           std::string* error) override {
+    ZSTD_inBuffer ib{*in, *in_left, 0};
+    ZSTD_outBuffer ob{*out, *out_left, 0};
+    const std::size_t rc = ZSTD_decompressStream(ds_, &ob, &ib);
+    *in += ib.pos;
+    *in_left -= ib.pos;
+    *out += ob.pos;
+    *out_left -= ob.pos;
+    if (ZSTD_isError(rc)) {
+      *error = ZSTD_getErrorName(rc);
+      return Step::kError;
+    }
+    return rc == 0 ? Step::kStreamEnd : Step::kProgress;
+  }
+
+ private:
+  ZSTD_DStream* ds_ = nullptr;
+};
+
 std::unique_ptr<Decoder> MakeDecoder(Compression c, const DecompressOptions& options) {
   switch (c) {
     case Compression::kZlib:
@@ -190,6 +229,8 @@ std::unique_ptr<Decoder> MakeDecoder(Compression c, const DecompressOptions& opt
       return std::make_unique<LzmaDecoder>(true, options.max_codec_memory_bytes);
     case Compression::kLzma:
       return std::make_unique<LzmaDecoder>(false, options.max_codec_memory_bytes);
+    case Compression::kZstd:
+      return std::make_unique<ZstdDecoder>();
     case Compression::kNone:
       break;
   }
@@ -212,6 +253,8 @@ std::string_view CompressionName(Compression compression) {
       return "xz";
     case Compression::kLzma:
       return "lzma";
+    case Compression::kZstd:
+      return "zstd";
   }
   return "unknown";
 }
@@ -298,6 +341,18 @@ Result<std::string> Decompress(Compression compression, std::string_view input,
     }
   }
   out.resize(produced);
+  return out;
+}
+
+Result<std::string> Compress(Compression compression, std::string_view input, int level) {
+  if (compression != Compression::kZstd) {
+    return Status::NotSupported("compress: " + std::string(CompressionName(compression)) +
+                                " is not written by machine-health (only zstd)");
+  }
+  std::string out(ZSTD_compressBound(input.size()), '\0');
+  const std::size_t n = ZSTD_compress(out.data(), out.size(), input.data(), input.size(), level);
+  if (ZSTD_isError(n)) return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(n));
+  out.resize(n);
   return out;
 }
 

@@ -1,6 +1,7 @@
 // Decompression of whole in-memory buffers with Debian's zlib, libbz2 and
-// liblzma: the one place machine-health decodes zlib, gzip, bz2, xz and
-// legacy .lzma data (compressed joblib models, Parquet GZIP pages).
+// liblzma and libzstd: the one place machine-health decodes zlib, gzip, bz2,
+// xz, legacy .lzma and zstd data (compressed joblib models, Parquet GZIP and
+// ZSTD pages, waveform snapshots) and compresses zstd.
 //
 // The output is always bounded: a stream that would decompress to more than
 // the caller's limit (a "zip bomb") stops with Corruption as soon as the
@@ -28,17 +29,18 @@ enum class Compression : std::uint8_t {
   kBzip2 = 3,  // "BZh"
   kXz = 4,     // .xz container ("\xfd7zXZ")
   kLzma = 5,   // legacy .lzma ("lzma_alone", Python's FORMAT_ALONE)
+  kZstd = 6,   // Zstandard frames (RFC 8878)
 };
 
-// "none", "zlib", "gzip", "bz2", "xz" or "lzma".
+// "none", "zlib", "gzip", "bz2", "xz", "lzma" or "zstd".
 std::string_view CompressionName(Compression compression);
 
 // The format announced by the first bytes of `bytes`: gzip "\x1f\x8b", bz2
 // "BZh" and a level digit, the xz magic, legacy lzma "]\0" (the usual
 // properties byte lc=3 lp=0 pb=2, then the low byte of a preset's dictionary
 // size; joblib tests the same prefix), zlib (0x78 and a valid header check);
-// kNone otherwise. A Python pickle (0x80 ...) is never taken for compressed
-// data.
+// kNone otherwise (zstd is never detected: joblib does not write it). A Python pickle (0x80 ...) is
+// never taken for compressed data.
 Compression DetectCompression(std::string_view bytes);
 
 struct DecompressOptions {
@@ -68,6 +70,11 @@ struct DecompressOptions {
 //   InvalidArgument for kNone; Internal if the library cannot start.
 Result<std::string> Decompress(Compression compression, std::string_view input,
                                const DecompressOptions& options = {});
+
+// Compresses `input` as one frame of `compression` at `level` (zstd: 1..19;
+// 3 is zstd's default). Only kZstd is written (NotSupported otherwise);
+// Internal if the library fails.
+Result<std::string> Compress(Compression compression, std::string_view input, int level = 3);
 
 }  // namespace mh
 

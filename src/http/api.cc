@@ -10,6 +10,7 @@
 
 #include "core/strings.h"
 #include "core/time_util.h"
+#include "features/snapshot_spectrum.h"
 #include "http/embedded_files.h"
 
 namespace mh::http {
@@ -306,6 +307,88 @@ Response BaselineRetrainResponse(sink::BaselineStore* store, const std::string& 
   auto stored = baseline::Retrain(*store, db_path, machine, options);
   if (!stored.ok()) return StatusResponse(stored.status());
   return JsonResponse(200, baseline::StoredBaselineJson(*stored));
+}
+
+namespace {
+
+json SnapshotInfoJson(const sink::SnapshotInfo& s) {
+  json j{{"id", s.id},       {"machine", s.machine_id}, {"t", EpochMs(s.t_ns)},
+         {"t_ns", s.t_ns},   {"kind", s.kind},          {"score", Number(s.score)},
+         {"fs_hz", s.fs_hz}, {"samples", s.samples},    {"bytes", s.bytes}};
+  if (!s.alarm_id.empty()) j["alarm_id"] = s.alarm_id;
+  return j;
+}
+
+}  // namespace
+
+Response SnapshotsResponse(sink::SqliteReader& reader, const Params& params) {
+  if (!params.repeated.empty()) {
+    return ErrorResponse(400, "parameter '" + params.repeated + "' given more than once");
+  }
+  const std::string* machine = Param(params, "machine");
+  if (machine == nullptr || machine->empty()) {
+    return ErrorResponse(400, "missing parameter 'machine'");
+  }
+  std::size_t limit = kDefaultSnapshotLimit;
+  if (const std::string* text = Param(params, "limit")) {
+    auto n = ParseInt(*text);
+    if (!n.ok() || *n < 1 || static_cast<std::uint64_t>(*n) > kLargestSnapshotLimit) {
+      return ErrorResponse(400, "bad parameter 'limit': '" + *text + "' is not an integer in [1, " +
+                                    std::to_string(kLargestSnapshotLimit) + "]");
+    }
+    limit = static_cast<std::size_t>(*n);
+  }
+  std::int64_t from_ns = std::numeric_limits<std::int64_t>::min();
+  std::int64_t to_ns = std::numeric_limits<std::int64_t>::max();
+  for (const char* name : {"from", "to"}) {
+    const std::string* text = Param(params, name);
+    if (text == nullptr) continue;
+    auto t = ParseInstant(*text);
+    if (!t.ok()) {
+      return ErrorResponse(400,
+                           std::string("bad parameter '") + name + "': " + t.status().message());
+    }
+    (std::string_view(name) == "from" ? from_ns : to_ns) = *t;
+  }
+  if (from_ns > to_ns) return ErrorResponse(400, "bad parameter 'from': after 'to'");
+  auto list = reader.Snapshots(*machine, from_ns, to_ns, limit);
+  if (!list.ok()) return StatusResponse(list.status());
+  json out = json::array();
+  for (const sink::SnapshotInfo& s : *list) out.push_back(SnapshotInfoJson(s));
+  return JsonResponse(200, out);
+}
+
+Response SnapshotResponse(sink::SqliteReader& reader, const std::string& id_text,
+                          const Params& params) {
+  if (!params.repeated.empty()) {
+    return ErrorResponse(400, "parameter '" + params.repeated + "' given more than once");
+  }
+  auto id = ParseInt(id_text);
+  if (!id.ok() || *id < 1) {
+    return ErrorResponse(400, "bad snapshot id '" + id_text + "' (expected an integer >= 1)");
+  }
+  const std::string* view_param = Param(params, "view");
+  const std::string view = view_param ? *view_param : "spectrum";
+  if (view != "spectrum" && view != "samples") {
+    return ErrorResponse(400,
+                         "bad parameter 'view': '" + view + "' (expected spectrum or samples)");
+  }
+  auto snap = reader.Snapshot(*id);
+  if (!snap.ok()) return StatusResponse(snap.status());
+  json out = SnapshotInfoJson(snap->info);
+  out["channels"] = snap->samples.channels;
+  if (view == "samples") {
+    out["samples"] = snap->samples.samples;
+    return JsonResponse(200, out);
+  }
+  auto spectra = features::ComputeSnapshotSpectra(snap->samples.samples, snap->samples.fs_hz);
+  if (!spectra.ok())
+    return ErrorResponse(500, "snapshot " + id_text + ": " + spectra.status().message());
+  out["freq_hz"] = spectra->freq_hz;
+  out["amplitude"] = spectra->amplitude;
+  out["envelope"] = json{{"band_hz", {spectra->envelope_band.lo_hz, spectra->envelope_band.hi_hz}},
+                         {"amplitude", spectra->envelope_amplitude}};
+  return JsonResponse(200, out);
 }
 
 Response StaticResponse(std::string_view path) {

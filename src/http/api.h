@@ -112,6 +112,27 @@ Response BaselineRetrainResponse(sink::BaselineStore* store, const std::string& 
                                  const std::string& machine, std::string_view body,
                                  const score::LearnOptions& learn);
 
+// Default and largest `limit` of /api/snapshots.
+inline constexpr std::size_t kDefaultSnapshotLimit = 200;
+inline constexpr std::size_t kLargestSnapshotLimit = 10000;
+
+// GET /api/snapshots?machine=ID&from=T&to=T&limit=N: 200 with a JSON array
+// of the machine's stored waveform snapshots, oldest first (the newest
+// `limit` in [from, to); from/to as for /api/series, default all): {"id",
+// "machine", "t" (epoch ms), "t_ns", "kind" ("periodic" or "alarm"),
+// "alarm_id" (kind alarm), "score", "fs_hz", "samples", "bytes"}. 400 for a
+// missing machine or a bad parameter.
+Response SnapshotsResponse(sink::SqliteReader& reader, const Params& params);
+
+// GET /api/snapshots/{id}?view=spectrum|samples (default spectrum): 200
+// with the snapshot's fields as listed above plus "channels" (names) and,
+// for view=spectrum, "freq_hz" (bins 0..n/2), "amplitude" (per channel,
+// single-sided amplitude of the window's spectrum, signal units) and
+// "envelope": {"band_hz": [lo, hi], "amplitude": per channel}
+// (features/snapshot_spectrum.h); for view=samples, "samples" per channel.
+// 400 for a bad id or view; 404 for an unknown snapshot.
+Response SnapshotResponse(sink::SqliteReader& reader, const std::string& id, const Params& params);
+
 // A static asset: "/" is "/index.html"; 404 for a path that is not embedded.
 Response StaticResponse(std::string_view path);
 

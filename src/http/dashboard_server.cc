@@ -200,6 +200,12 @@ struct DashboardServer::Impl {
     server.Post(R"(/api/baselines/([^/]+)/retrain)", guard([this](const httplib::Request& req) {
                   return BaselineChange(req, /*retrain=*/true);
                 }));
+    server.Get("/api/snapshots", guard([r](const httplib::Request& req) {
+                 return SnapshotsResponse(*r, ToParams(req));
+               }));
+    server.Get(R"(/api/snapshots/([^/]+))", guard([r](const httplib::Request& req) {
+                 return SnapshotResponse(*r, req.matches[1], ToParams(req));
+               }));
     server.Get("/api/.*",
                guard([](const httplib::Request& req) { return NotFoundResponse(req.path); }));
     server.Get(".*", guard([](const httplib::Request& req) { return StaticResponse(req.path); }));

@@ -14,6 +14,7 @@ Status ValidatePipelineOptions(const PipelineOptions& o) {
   MH_RETURN_IF_ERROR(window::ValidateWindowOptions(o.window));
   MH_RETURN_IF_ERROR(score::ValidateThresholdOptions(o.learn.threshold));
   MH_RETURN_IF_ERROR(alarm::ValidateAlarmRule(o.alarm));
+  MH_RETURN_IF_ERROR(ValidateSnapshotOptions(o.snapshots));
   return Status::OK();
 }
 
@@ -124,6 +125,7 @@ MachinePipeline::MachinePipeline(const PipelineOptions& options, MachineSpec spe
     auto it = std::find(n.begin(), n.end(), "rms_" + c);
     if (it != n.end()) rms_columns_.push_back(static_cast<std::size_t>(it - n.begin()));
   }
+  snapshots_.emplace(options_.snapshots, spec_.machine_id, spec_.shape.channels);
 }
 
 MachinePipeline::~MachinePipeline() = default;
@@ -231,10 +233,10 @@ Status MachinePipeline::OnWindow(const window::Window& w, const Output& out) {
   for (std::size_t i = 0; i < model_columns_.size(); ++i) {
     model_row_[i] = features::ModelFeatureValue(model_columns_[i], rec.features);
   }
-  return ScoreAndAlarm(r, out);
+  return ScoreAndAlarm(r, out, &w);
 }
 
-Status MachinePipeline::ScoreAndAlarm(WindowResult& r, const Output& out) {
+Status MachinePipeline::ScoreAndAlarm(WindowResult& r, const Output& out, const window::Window* w) {
   sink::WindowRecord& rec = r.record;
   MH_ASSIGN_OR_RETURN(r.scored, scorer_->Observe(model_row_, rec.window_start_ns));
   if (r.scored.learning) {
@@ -259,6 +261,9 @@ Status MachinePipeline::ScoreAndAlarm(WindowResult& r, const Output& out) {
     }
     rec.state = r.alarm->state == alarm::AlarmState::kAlarm ? sink::MachineState::kAnomalous
                                                             : sink::MachineState::kNormal;
+  }
+  if (w != nullptr && snapshots_.has_value()) {
+    MH_RETURN_IF_ERROR(snapshots_->Pick(*w, r.alarm, tracker_, &rec));
   }
   return out(r);
 }

@@ -17,6 +17,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "core/result.h"
 #include "features/feature_stage.h"
 #include "features/window_features.h"
+#include "pipeline/snapshot_picker.h"
 #include "score/baseline.h"
 #include "sink/alarm_record.h"
 #include "sink/window_record.h"
@@ -37,6 +39,7 @@ struct PipelineOptions {
   features::FeatureStageOptions features;  // features.window_samples follows window
   score::LearnOptions learn;
   alarm::AlarmRule alarm;
+  SnapshotOptions snapshots;  // which windows keep their raw samples
 };
 
 // InvalidArgument naming the option, for any stage's options.
@@ -140,8 +143,9 @@ class MachinePipeline {
                   std::vector<features::ModelFeatureSource> model_columns,
                   alarm::AlarmTracker tracker, std::unique_ptr<score::MachineScorer> scorer);
   Status OnWindow(const window::Window& w, const Output& out);
-  // Score and alarm stages for the window of `r` (features filled).
-  Status ScoreAndAlarm(WindowResult& r, const Output& out);
+  // Score and alarm stages for the window of `r` (features filled); `w`
+  // (null for feature rows) gives the samples for the snapshot picker.
+  Status ScoreAndAlarm(WindowResult& r, const Output& out, const window::Window* w = nullptr);
 
   PipelineOptions options_;
   MachineSpec spec_;
@@ -154,6 +158,7 @@ class MachinePipeline {
   std::unique_ptr<score::MachineScorer> scorer_;
   std::vector<double> model_row_;
   std::vector<sink::AlarmEvent> resume_events_;
+  std::optional<SnapshotPicker> snapshots_;  // machines with samples
 };
 
 }  // namespace mh::pipeline

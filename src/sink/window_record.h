@@ -15,6 +15,21 @@ namespace mh::sink {
 enum class MachineState : std::uint8_t { kLearning = 0, kNormal = 1, kAnomalous = 2 };
 const char* MachineStateName(MachineState state);  // "learning", "normal", "anomalous"
 
+// The raw samples of one window, kept compressed by the SQLite store
+// (docs/database.md, "Waveform snapshots"); chosen by
+// pipeline::SnapshotPicker. Other sinks ignore snapshots.
+struct WaveformSnapshot {
+  std::int64_t window_start_ns = 0;  // the window whose samples these are
+  bool periodic = false;             // the machine's periodic snapshot
+  // Non-empty: the peak (lowest-score) window of this alarm so far; a later
+  // peak of the same alarm replaces it.
+  std::string alarm_id;
+  double score = NAN;         // the window's decision_function (NaN while learning)
+  double fs_hz = 0;           // sampling rate
+  std::uint32_t samples = 0;  // per channel
+  std::string blob;           // codec::EncodeSnapshot: zstd of a float32 waveform record
+};
+
 struct WindowRecord {
   std::string machine_id;            // e.g. "m1"
   std::int64_t window_start_ns = 0;  // event time of the window's first sample
@@ -34,6 +49,9 @@ struct WindowRecord {
   // Version of the machine's baseline that scored this window (score::Baseline::version);
   // 0 while learning.
   std::int64_t baseline_version = 0;
+  // Waveform snapshots this window yields (usually none; its own samples,
+  // or an alarm's peak among the windows just before it).
+  std::vector<std::shared_ptr<const WaveformSnapshot>> snapshots;
 };
 
 }  // namespace mh::sink

@@ -9,7 +9,6 @@
 #include <lz4.h>
 #include <snappy.h>
 #include <zlib.h>
-#include <zstd.h>
 
 #include "core/compression.h"
 #include "parquet/internal/format.h"
@@ -56,17 +55,19 @@ Status Decompress(std::int32_t codec, const std::uint8_t* data, std::size_t size
       return Status::OK();
     }
     case kZstd: {
-      unsigned long long declared = ZSTD_getFrameContentSize(data, size);
-      if (declared == ZSTD_CONTENTSIZE_ERROR) return Status::Corruption("zstd: invalid frame");
-      if (declared != ZSTD_CONTENTSIZE_UNKNOWN && declared != expected_size) {
-        return Status::Corruption("zstd: frame size differs from the page's uncompressed size");
+      // core/compression.h: bounded by the page's size.
+      DecompressOptions options;
+      options.max_output_bytes = expected_size;
+      options.size_hint = expected_size;
+      options.stop_when_full = true;
+      Result<std::string> inflated = mh::Decompress(
+          Compression::kZstd, std::string_view(reinterpret_cast<const char*>(data), size), options);
+      if (!inflated.ok()) return inflated.status();
+      if (inflated->size() != expected_size) {
+        return Status::Corruption("zstd: decompressed " + std::to_string(inflated->size()) +
+                                  " bytes, expected " + std::to_string(expected_size));
       }
-      out->resize(expected_size);
-      std::size_t n = ZSTD_decompress(out->data(), expected_size, data, size);
-      if (ZSTD_isError(n) || n != expected_size) {
-        return Status::Corruption(std::string("zstd: ") +
-                                  (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short output"));
-      }
+      *out = std::move(*inflated);
       return Status::OK();
     }
     case kLz4Raw: {
@@ -95,10 +96,7 @@ Status Compress(std::int32_t codec, const std::string& in, std::string* out) {
       snappy::Compress(in.data(), in.size(), out);
       return Status::OK();
     case kZstd: {
-      out->resize(ZSTD_compressBound(in.size()));
-      std::size_t n = ZSTD_compress(out->data(), out->size(), in.data(), in.size(), 3);
-      if (ZSTD_isError(n)) return Status::Internal(std::string("zstd: ") + ZSTD_getErrorName(n));
-      out->resize(n);
+      MH_ASSIGN_OR_RETURN(*out, mh::Compress(Compression::kZstd, in, 3));
       return Status::OK();
     }
     default:

@@ -8,8 +8,10 @@
 
 #include <sqlite3.h>
 
+#include "codec/snapshot.h"
 #include "sink/sqlite/internal/alarm_sql.h"
 #include "sink/sqlite/internal/baseline_sql.h"
+#include "sink/sqlite/internal/snapshot_sql.h"
 #include "sink/sqlite/internal/sqlite_util.h"
 #include "sink/sqlite/internal/windows_v4.h"
 
@@ -265,6 +267,27 @@ Result<std::vector<BaselineInfo>> SqliteReader::Baselines(const std::string& mac
 Result<StoredBaseline> SqliteReader::Baseline(const std::string& machine_id, std::int64_t version) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return internal::QueryBaseline(impl_->db, impl_->path, machine_id, version);
+}
+
+Result<std::vector<SnapshotInfo>> SqliteReader::Snapshots(const std::string& machine_id,
+                                                          std::int64_t from_ns, std::int64_t to_ns,
+                                                          std::size_t limit) {
+  if (from_ns > to_ns) return Status::InvalidArgument("snapshots: from is after to");
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return internal::QuerySnapshots(impl_->db, impl_->path, machine_id, from_ns, to_ns, limit);
+}
+
+Result<StoredSnapshot> SqliteReader::Snapshot(std::int64_t id) {
+  StoredSnapshot out;
+  std::string blob;
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    MH_ASSIGN_OR_RETURN(out.info, internal::QuerySnapshot(impl_->db, impl_->path, id, &blob));
+  }
+  // Decoded outside the lock: other readers need not wait for zstd.
+  MH_ASSIGN_OR_RETURN(
+      out.samples, codec::DecodeSnapshot(blob, impl_->path + ": snapshot " + std::to_string(id)));
+  return out;
 }
 
 }  // namespace mh::sink

@@ -14,9 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "codec/snapshot.h"
 #include "core/result.h"
 #include "sink/alarm_record.h"
 #include "sink/sqlite/baseline_store.h"
+#include "sink/sqlite/snapshot_record.h"
 
 namespace mh::sink {
 
@@ -28,6 +30,12 @@ struct MachineSummary {
   double threshold = 0;     // decision_function threshold (NaN if unknown)
   std::int64_t updated_ns;  // event time (window start) of the latest window, ns since epoch
   std::int64_t windows;     // number of windows stored for the machine
+};
+
+// A stored waveform snapshot with its samples.
+struct StoredSnapshot {
+  SnapshotInfo info;
+  codec::SnapshotSamples samples;
 };
 
 // A time series: t_ns[i] (ns since epoch, increasing) and v[i] (NaN where the
@@ -93,6 +101,16 @@ class SqliteReader {
   // version 3 has no baselines.
   Result<std::vector<BaselineInfo>> Baselines(const std::string& machine_id = "");
   Result<StoredBaseline> Baseline(const std::string& machine_id, std::int64_t version = 0);
+
+  // The waveform snapshots of `machine_id` with from_ns <= t < to_ns
+  // (docs/database.md, "Waveform snapshots"), oldest first, the newest
+  // `limit` when more match; none before schema version 4. InvalidArgument
+  // for from_ns > to_ns.
+  Result<std::vector<SnapshotInfo>> Snapshots(const std::string& machine_id, std::int64_t from_ns,
+                                              std::int64_t to_ns, std::size_t limit = 1000);
+  // One snapshot with its samples decoded. NotFound "unknown snapshot N";
+  // Corruption naming the file and snapshot for a damaged blob.
+  Result<StoredSnapshot> Snapshot(std::int64_t id);
 
  private:
   struct Impl;

@@ -7,6 +7,7 @@
 
 #include <sqlite3.h>
 
+#include "sink/sqlite/internal/snapshot_sql.h"
 #include "sink/sqlite/internal/sqlite_util.h"
 #include "sink/sqlite/internal/windows_v4.h"
 
@@ -56,6 +57,7 @@ class SqliteSink final : public Sink {
                       "threshold = iif(excluded.updated_ns >= machines.updated_ns, "
                       "excluded.threshold, machines.threshold), "
                       "updated_ns = max(machines.updated_ns, excluded.updated_ns)"));
+    MH_RETURN_IF_ERROR(snapshots_.Prepare(db_, path_));
     return Status::OK();
   }
 
@@ -86,6 +88,7 @@ class SqliteSink final : public Sink {
     update_window_ = Stmt();
     upsert_machine_ = Stmt();
     keys_ = internal::WindowKeys();
+    snapshots_.Reset();
     int rc = sqlite3_close(db_.get());
     if (rc != SQLITE_OK) return SqliteError(db_.get(), rc, path_ + ": close");
     (void)db_.Release();
@@ -138,6 +141,9 @@ class SqliteSink final : public Sink {
       // overwritten). The rollup accumulator is called here, inside the write
       // transaction, so rollups commit atomically with the windows.
       MH_RETURN_IF_ERROR(OnWindowWritten(r, machine, set, /*replaced=*/!inserted));
+      for (const auto& snap : r.snapshots) {
+        if (snap != nullptr) MH_RETURN_IF_ERROR(snapshots_.Write(r.machine_id, *snap));
+      }
       Latest& l = latest[r.machine_id];
       if (l.record == nullptr || r.window_start_ns >= l.record->window_start_ns) l.record = &r;
       if (inserted) ++l.new_windows;
@@ -202,8 +208,9 @@ class SqliteSink final : public Sink {
   bool closed_ = false;
   Stmt begin_, commit_, rollback_;
   Stmt insert_window_, update_window_, upsert_machine_;
-  internal::WindowKeys keys_;  // machine keys and feature-set ids
-  std::string blob_;           // the feature blob of the record being written
+  internal::WindowKeys keys_;           // machine keys and feature-set ids
+  std::string blob_;                    // the feature blob of the record being written
+  internal::SnapshotWriter snapshots_;  // waveform snapshots of the records
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "log/log.h"
+#include "sink/sqlite/internal/snapshot_sql.h"
 
 namespace mh::sink::internal {
 
@@ -273,6 +274,7 @@ Result<bool> StartMigration(Db& db, const std::string& path, const std::string& 
   MH_RETURN_IF_ERROR(db.Exec("ALTER TABLE scores RENAME TO scores_v3", context));
   MH_RETURN_IF_ERROR(db.Exec("ALTER TABLE features RENAME TO features_v3", context));
   MH_RETURN_IF_ERROR(db.Exec(kWindowTables, context));
+  MH_RETURN_IF_ERROR(db.Exec(kSnapshotTables, context));
   MH_RETURN_IF_ERROR(db.Exec("INSERT INTO meta(key, value) VALUES('migration', 'v4')", context));
   MH_RETURN_IF_ERROR(tx.Commit());
   return true;
