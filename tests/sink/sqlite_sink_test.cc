@@ -113,7 +113,7 @@ TEST_F(SqliteSinkTest, CreatesSchemaWithMetaAndWal) {
   EXPECT_EQ(names, (std::vector<std::string>{"alarm_outbox", "alarm_outbox_cursors", "alarms",
                                              "baseline_changes", "baselines", "feature_set_columns",
                                              "feature_sets", "machine_keys", "machines", "meta",
-                                             "windows"}));
+                                             "snapshots", "windows"}));
   auto views = Query("SELECT name FROM sqlite_schema WHERE type = 'view' ORDER BY name");
   ASSERT_EQ(views.size(), 2u);
   EXPECT_EQ(views[0][0], "features");
