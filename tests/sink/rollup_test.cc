@@ -18,28 +18,12 @@
 
 #include "sink/sqlite/internal/sqlite_util.h"
 #include "testing/test_paths.h"
+#include "v4_test_db.h"
 
 namespace mh::sink::internal {
 namespace {
 
-// The version 4 tables the rollups read (schema-v4 design), for a database
-// written here without the sink.
-const char* const kWindowTables = R"sql(
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE machine_keys(key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
-CREATE TABLE windows(
-  machine INTEGER NOT NULL, t_ns INTEGER NOT NULL, score REAL, score_samples REAL,
-  anomaly INTEGER, state INTEGER NOT NULL, state_score REAL, rms REAL,
-  baseline_version INTEGER NOT NULL DEFAULT 0, feature_set INTEGER NOT NULL,
-  features BLOB NOT NULL, PRIMARY KEY(machine, t_ns)) WITHOUT ROWID;
-)sql";
-
-struct Window {
-  std::int64_t machine, set, t_ns;
-  double score, rms;
-  bool anomaly;
-  std::vector<float> features;
-};
+using Window = TestWindow;
 
 class RollupTest : public ::testing::Test {
  protected:
@@ -47,51 +31,13 @@ class RollupTest : public ::testing::Test {
     dir_ = mh::testing::MakeTempDir("mh-rollup-test");
     ASSERT_FALSE(dir_.empty());
     path_ = dir_ + "/r.db";
-    sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(path_.c_str(), &raw), SQLITE_OK);
-    db_ = Db(raw);
-    ASSERT_TRUE(db_.Exec(kWindowTables, "create").ok());
-    ASSERT_TRUE(db_.Exec(kRollupTable, "create").ok());
-    auto writer = RollupWriter::Create(db_, path_);
-    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
-    writer_.emplace(std::move(writer).value());
+    Status s = store_.Open(path_, true);
+    ASSERT_TRUE(s.ok()) << s.ToString();
   }
 
-  // Stores a batch in one transaction, as the sink does.
   void WriteBatch(const std::vector<Window>& batch) {
-    ASSERT_TRUE(db_.Exec("BEGIN IMMEDIATE", "begin").ok());
-    auto exists = Stmt::Prepare(db_, "SELECT 1 FROM windows WHERE machine = ?1 AND t_ns = ?2");
-    auto put = Stmt::Prepare(db_,
-                             "INSERT OR REPLACE INTO windows(machine, t_ns, score, anomaly, "
-                             "state, rms, feature_set, features) VALUES(?1, ?2, ?3, ?4, 1, ?5, "
-                             "?6, ?7)");
-    ASSERT_TRUE(exists.ok() && put.ok());
-    for (const Window& w : batch) {
-      sqlite3_bind_int64(exists->get(), 1, w.machine);
-      sqlite3_bind_int64(exists->get(), 2, w.t_ns);
-      bool replaced = sqlite3_step(exists->get()) == SQLITE_ROW;
-      sqlite3_reset(exists->get());
-      sqlite3_stmt* p = put->get();
-      sqlite3_bind_int64(p, 1, w.machine);
-      sqlite3_bind_int64(p, 2, w.t_ns);
-      BindReal(p, 3, w.score);
-      if (std::isnan(w.score)) {
-        sqlite3_bind_null(p, 4);
-      } else {
-        sqlite3_bind_int(p, 4, w.anomaly);
-      }
-      BindReal(p, 5, w.rms);
-      sqlite3_bind_int64(p, 6, w.set);
-      std::string blob = EncodeFloat32(w.features);
-      sqlite3_bind_blob(p, 7, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
-      ASSERT_EQ(sqlite3_step(p), SQLITE_DONE);
-      sqlite3_reset(p);
-      RollupWindow r{w.machine, w.set, w.t_ns, w.score, w.anomaly, w.rms, w.features};
-      writer_->Add(r, replaced);
-    }
-    Status s = writer_->Flush();
+    Status s = store_.WriteBatch(batch);
     ASSERT_TRUE(s.ok()) << s.ToString();
-    ASSERT_TRUE(db_.Exec("COMMIT", "commit").ok());
   }
 
   // Every rollup row equals the brute-force aggregate of `stored`, and
@@ -105,7 +51,7 @@ class RollupTest : public ::testing::Test {
         want[Key{tier, w.machine, BucketStart(w.t_ns, tier), w.set}].Add(r);
       }
     }
-    auto rows = Stmt::Prepare(db_,
+    auto rows = Stmt::Prepare(store_.db(),
                               "SELECT tier, machine, bucket_ns, feature_set, count, score_count, "
                               "score_min, score_max, score_sum, anomalies, rms_min, rms_max, "
                               "rms_sum, feat_min, feat_max, feat_sum FROM rollups");
@@ -158,16 +104,13 @@ class RollupTest : public ::testing::Test {
   }
 
   void TearDown() override {
-    writer_.reset();
-    db_ = Db();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
   }
 
   std::string dir_;
   std::string path_;
-  Db db_;
-  std::optional<RollupWriter> writer_;
+  V4TestDb store_;
 };
 
 TEST_F(RollupTest, BucketStartFloorsBeforeTheEpoch) {
