@@ -46,7 +46,8 @@ std::vector<TestWindow> MinuteOfWindows(int machines, std::int64_t minute, std::
     w.score = 0.1 + 0.05 * normal(rng);
     w.anomaly = w.score < 0;
     w.rms = std::fabs(normal(rng));
-    for (std::size_t f = 0; f < features; ++f) w.features.push_back(static_cast<float>(normal(rng)));
+    for (std::size_t f = 0; f < features; ++f)
+      w.features.push_back(static_cast<float>(normal(rng)));
     out.push_back(std::move(w));
   }
   return out;
@@ -147,9 +148,9 @@ TEST_F(RetentionTest, ASimulatedMonthStaysWithinTheSizeBudget) {
   const std::int64_t newest = kStart + (kMinutes - 1) * kMinute;
   EXPECT_EQ(Query("SELECT max(t_ns) FROM windows"), newest);
   // The newest 10 minutes of every machine survive.
-  EXPECT_EQ(Query("SELECT count(*) FROM windows WHERE t_ns > " +
-                  std::to_string(newest - 10 * kMinute)),
-            kMachines * 10);
+  EXPECT_EQ(
+      Query("SELECT count(*) FROM windows WHERE t_ns > " + std::to_string(newest - 10 * kMinute)),
+      kMachines * 10);
   EXPECT_EQ(Query("SELECT count(*) FROM alarms"), 200);
   // The 1-hour rollups of the whole month remain, each counting its windows
   // exactly once, also where the windows and 1-minute rollups are gone.
@@ -237,11 +238,11 @@ void ExpectRollupsCountStoredWindows(const std::string& path) {
         << "tier " << t;
     // Pruned buckets, wholly before the cut, kept every window: 4 machines
     // write one window a minute each.
-    EXPECT_EQ(mh::testing::QueryInt(path, "SELECT count(*) FROM rollups WHERE tier = " + t +
-                                              " AND bucket_ns + " + w + " <= " +
-                                              std::to_string(cut) + " AND count != " +
-                                              std::to_string(tier / 60)),
-              0)
+    EXPECT_EQ(
+        mh::testing::QueryInt(path, "SELECT count(*) FROM rollups WHERE tier = " + t +
+                                        " AND bucket_ns + " + w + " <= " + std::to_string(cut) +
+                                        " AND count != " + std::to_string(tier / 60)),
+        0)
         << "tier " << t;
   }
 }

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <optional>
 #include <map>
+#include <optional>
 #include <random>
 #include <tuple>
 #include <vector>
@@ -63,8 +63,8 @@ class RollupTest : public ::testing::Test {
       Key key{sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2),
               sqlite3_column_int64(s, 3)};
       auto it = want.find(key);
-      ASSERT_NE(it, want.end()) << "unexpected rollup row tier " << std::get<0>(key)
-                                << " bucket " << std::get<2>(key);
+      ASSERT_NE(it, want.end()) << "unexpected rollup row tier " << std::get<0>(key) << " bucket "
+                                << std::get<2>(key);
       const RollupAggregate& a = it->second;
       SCOPED_TRACE("tier " + std::to_string(std::get<0>(key)) + " machine " +
                    std::to_string(std::get<1>(key)) + " bucket " +

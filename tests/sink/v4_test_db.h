@@ -53,8 +53,8 @@ class V4TestDb {
     }
     MH_ASSIGN_OR_RETURN(RollupWriter w, RollupWriter::Create(db_, path));
     writer_.emplace(std::move(w));
-    MH_ASSIGN_OR_RETURN(exists_,
-                        Stmt::Prepare(db_, "SELECT 1 FROM windows WHERE machine = ?1 AND t_ns = ?2"));
+    MH_ASSIGN_OR_RETURN(
+        exists_, Stmt::Prepare(db_, "SELECT 1 FROM windows WHERE machine = ?1 AND t_ns = ?2"));
     MH_ASSIGN_OR_RETURN(put_, Stmt::Prepare(db_,
                                             "INSERT OR REPLACE INTO windows(machine, t_ns, score, "
                                             "anomaly, state, rms, feature_set, features) "

@@ -41,10 +41,10 @@ Result<Pruner> Pruner::Create(Db& db, std::string path, const RetentionPolicy& p
     MH_ASSIGN_OR_RETURN(std::int64_t page_size, p.QueryInt("PRAGMA page_size", 4096));
     const std::uint64_t wal =
         std::clamp<std::uint64_t>(policy.max_db_size / 50, 16 * 4096, 4u << 20);
-    const std::string sql = "PRAGMA wal_autocheckpoint=" +
-                            std::to_string(std::max<std::int64_t>(
-                                4, static_cast<std::int64_t>(wal) / page_size)) +
-                            "; PRAGMA journal_size_limit=" + std::to_string(wal);
+    const std::string sql =
+        "PRAGMA wal_autocheckpoint=" +
+        std::to_string(std::max<std::int64_t>(4, static_cast<std::int64_t>(wal) / page_size)) +
+        "; PRAGMA journal_size_limit=" + std::to_string(wal);
     MH_RETURN_IF_ERROR(db.Exec(sql.c_str(), p.path_ + ": setting wal limits"));
   }
   return p;

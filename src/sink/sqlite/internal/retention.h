@@ -66,15 +66,14 @@ class Pruner {
   // Deletes windows (table `windows`) or rollups of `tier` older than
   // `cutoff_ns`, at most `limit` rows, in one transaction. Returns rows.
   Result<std::int64_t> DeleteWindows(std::int64_t cutoff_ns, std::int64_t limit);
-  Result<std::int64_t> DeleteRollups(std::int64_t tier, std::int64_t cutoff_ns,
-                                     std::int64_t limit);
+  Result<std::int64_t> DeleteRollups(std::int64_t tier, std::int64_t cutoff_ns, std::int64_t limit);
   bool OverBudget(const DbSize& size, bool started) const;
 
   std::string path_;
   Db* db_ = nullptr;
   RetentionPolicy policy_;
   bool size_pruning_ = false;  // between the high and the low mark
-  std::size_t rotation_ = 0;    // first machine of the next deletion
+  std::size_t rotation_ = 0;   // first machine of the next deletion
 };
 
 }  // namespace mh::sink::internal

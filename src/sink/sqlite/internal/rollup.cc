@@ -272,9 +272,9 @@ Status RollupWriter::MergeInto(const Key& key, const RollupAggregate& delta) {
                 DecodeLE(sqlite3_column_blob(s, 11), sqlite3_column_bytes(s, 11), &a.feat_sum) &&
                 a.feat_min.size() == a.feat_max.size() && a.feat_min.size() == a.feat_sum.size();
       if (!ok) {
-        return Status::Corruption(path_ + ": rollups: tier " + std::to_string(tier) +
-                                  " machine " + std::to_string(machine) + " bucket " +
-                                  std::to_string(bucket) + ": feature blobs of unequal length");
+        return Status::Corruption(path_ + ": rollups: tier " + std::to_string(tier) + " machine " +
+                                  std::to_string(machine) + " bucket " + std::to_string(bucket) +
+                                  ": feature blobs of unequal length");
       }
     } else if (rc != SQLITE_DONE) {
       return SqliteError(db_, rc, path_ + ": reading rollups");
