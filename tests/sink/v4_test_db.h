@@ -26,6 +26,8 @@ CREATE TABLE windows(
   anomaly INTEGER, state INTEGER NOT NULL, state_score REAL, rms REAL,
   baseline_version INTEGER NOT NULL DEFAULT 0, feature_set INTEGER NOT NULL,
   features BLOB NOT NULL, PRIMARY KEY(machine, t_ns)) WITHOUT ROWID;
+CREATE TABLE feature_set_columns(set_id INTEGER NOT NULL, idx INTEGER NOT NULL,
+  name TEXT NOT NULL, PRIMARY KEY(set_id, idx)) WITHOUT ROWID;
 CREATE TABLE alarms(id TEXT PRIMARY KEY, machine_id TEXT NOT NULL, start_ns INTEGER NOT NULL,
   explanation_text TEXT NOT NULL DEFAULT '');
 )sql";

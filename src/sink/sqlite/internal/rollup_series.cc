@@ -132,17 +132,19 @@ Result<Series> ReadRollupSeries(const Db& db, const std::string& path, std::int6
     out.v.push_back(buckets.back().max);
     return out;
   }
-  const std::size_t groups_wanted = max_points / 2;
-  const std::size_t per_group = (buckets.size() + groups_wanted - 1) / groups_wanted;
+  // Groups of consecutive buckets, as even as integers allow.
+  const std::size_t n = buckets.size();
+  const std::size_t groups = std::min(n, max_points / 2);
   const std::int64_t width = tier * kNanosPerSecond;
-  for (std::size_t g = 0; g < buckets.size(); g += per_group) {
-    const std::size_t end = std::min(buckets.size(), g + per_group);
-    double mn = buckets[g].min, mx = buckets[g].max;
-    for (std::size_t i = g + 1; i < end; ++i) {
+  for (std::size_t g = 0; g < groups; ++g) {
+    const std::size_t begin = g * n / groups;
+    const std::size_t end = (g + 1) * n / groups;
+    double mn = buckets[begin].min, mx = buckets[begin].max;
+    for (std::size_t i = begin + 1; i < end; ++i) {
       mn = std::min(mn, buckets[i].min);
       mx = std::max(mx, buckets[i].max);
     }
-    const std::int64_t start = std::max(buckets[g].t_ns, from_ns);
+    const std::int64_t start = std::max(buckets[begin].t_ns, from_ns);
     const std::int64_t span_end = std::min(buckets[end - 1].t_ns + width, to_ns);
     std::int64_t mid = start + (span_end - start) / 2;
     if (mid <= start) mid = start + 1;
