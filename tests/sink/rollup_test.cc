@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <optional>
 #include <random>
@@ -112,6 +113,114 @@ class RollupTest : public ::testing::Test {
   std::string path_;
   V4TestDb store_;
 };
+
+// The SQL decode against the C++ values: random bit patterns (all exponents),
+// subnormals, signed zeros, extremes; NaN and infinity decode to NULL.
+TEST_F(RollupTest, SqlDecodeOfFloat32AndFloat64IsExact) {
+  std::mt19937_64 rng(32);
+  std::vector<double> doubles = {0.0,
+                                 -0.0,
+                                 1.0,
+                                 -2.5,
+                                 std::numeric_limits<double>::denorm_min(),
+                                 -std::numeric_limits<double>::denorm_min(),
+                                 std::numeric_limits<double>::min(),
+                                 std::numeric_limits<double>::max(),
+                                 -std::numeric_limits<double>::max(),
+                                 2.2250738585072009e-308,  // largest subnormal
+                                 std::numeric_limits<double>::infinity(),
+                                 NAN};
+  std::vector<float> floats = {0.0f,
+                               -0.0f,
+                               1.0f,
+                               -2.5f,
+                               std::numeric_limits<float>::denorm_min(),
+                               std::numeric_limits<float>::min(),
+                               std::numeric_limits<float>::max(),
+                               -std::numeric_limits<float>::max(),
+                               1.1754942e-38f,  // subnormal
+                               std::numeric_limits<float>::infinity(),
+                               NAN};
+  for (int i = 0; i < 3000; ++i) {
+    std::uint64_t bits = rng();
+    double d;
+    std::memcpy(&d, &bits, 8);
+    doubles.push_back(d);
+    std::uint32_t b32 = static_cast<std::uint32_t>(rng());
+    float f;
+    std::memcpy(&f, &b32, 4);
+    floats.push_back(f);
+  }
+  Db& db = store_.db();
+  ASSERT_TRUE(db.Exec("CREATE TABLE blobs(f BLOB, d BLOB)", "create").ok());
+  {
+    auto put = Stmt::Prepare(db, "INSERT INTO blobs VALUES(?1, ?2)");
+    ASSERT_TRUE(put.ok());
+    std::string fb = EncodeFloat32(floats);
+    std::string db64(doubles.size() * 8, '\0');
+    std::memcpy(db64.data(), doubles.data(), db64.size());
+    sqlite3_bind_blob(put->get(), 1, fb.data(), static_cast<int>(fb.size()), SQLITE_STATIC);
+    sqlite3_bind_blob(put->get(), 2, db64.data(), static_cast<int>(db64.size()), SQLITE_STATIC);
+    ASSERT_EQ(sqlite3_step(put->get()), SQLITE_DONE);
+  }
+  auto check = [&](int width, std::size_t n, auto value_at) {
+    const std::string sql =
+        "SELECT " +
+        DecodeIeeeSql(width == 4 ? "f" : "d", std::to_string(width) + " * ?1 + 1", width) +
+        " FROM blobs";
+    auto q = Stmt::Prepare(db, sql.c_str());
+    ASSERT_TRUE(q.ok()) << q.status().ToString();
+    for (std::size_t i = 0; i <= n; ++i) {  // i == n: past the end
+      sqlite3_bind_int64(q->get(), 1, static_cast<std::int64_t>(i));
+      ASSERT_EQ(sqlite3_step(q->get()), SQLITE_ROW);
+      const double want = i < n ? value_at(i) : NAN;
+      if (!std::isfinite(want)) {
+        EXPECT_EQ(sqlite3_column_type(q->get(), 0), SQLITE_NULL) << "width " << width << " #" << i;
+      } else {
+        const double got = sqlite3_column_double(q->get(), 0);
+        EXPECT_EQ(got, want) << "width " << width << " #" << i;
+        EXPECT_EQ(std::signbit(got), std::signbit(want)) << "width " << width << " #" << i;
+      }
+      sqlite3_reset(q->get());
+    }
+  };
+  check(4, floats.size(), [&](std::size_t i) { return static_cast<double>(floats[i]); });
+  check(8, doubles.size(), [&](std::size_t i) { return doubles[i]; });
+}
+
+TEST_F(RollupTest, TheRollupFeaturesViewDecodesMinMeanMax) {
+  Db& db = store_.db();
+  ASSERT_TRUE(db.Exec("INSERT INTO feature_set_columns VALUES(1, 0, 'a'), (1, 1, 'b')", "fs").ok());
+  ASSERT_TRUE(db.Exec(RollupFeaturesView().c_str(), "view").ok());
+  std::vector<Window> windows;
+  for (int i = 0; i < 3; ++i) {
+    windows.push_back(Window{1,
+                             1,
+                             (100 + i) * kNanosPerSecond,
+                             0.1,
+                             1.0,
+                             false,
+                             {static_cast<float>(i) * 0.1f, -1e-40f * static_cast<float>(i + 1)}});
+  }
+  WriteBatch(windows);
+  auto q = Stmt::Prepare(db,
+                         "SELECT name, min, mean, max, count, machine_id FROM rollup_features "
+                         "WHERE tier = 60 ORDER BY name");
+  ASSERT_TRUE(q.ok());
+  ASSERT_EQ(sqlite3_step(q->get()), SQLITE_ROW);
+  EXPECT_EQ(ColumnText(q->get(), 0), "a");
+  EXPECT_EQ(sqlite3_column_double(q->get(), 1), 0.0);
+  EXPECT_EQ(sqlite3_column_double(q->get(), 2),
+            (0.0 + static_cast<double>(0.1f) + static_cast<double>(0.2f)) / 3);
+  EXPECT_EQ(sqlite3_column_double(q->get(), 3), static_cast<double>(0.2f));
+  EXPECT_EQ(sqlite3_column_int64(q->get(), 4), 3);
+  EXPECT_EQ(ColumnText(q->get(), 5), "m1");
+  ASSERT_EQ(sqlite3_step(q->get()), SQLITE_ROW);
+  EXPECT_EQ(ColumnText(q->get(), 0), "b");
+  // Subnormal float32 values, decoded exactly.
+  EXPECT_EQ(sqlite3_column_double(q->get(), 1), static_cast<double>(windows[2].features[1]));
+  EXPECT_EQ(sqlite3_column_double(q->get(), 3), static_cast<double>(windows[0].features[1]));
+}
 
 TEST_F(RollupTest, BucketStartFloorsBeforeTheEpoch) {
   EXPECT_EQ(BucketStart(0, 60), 0);
