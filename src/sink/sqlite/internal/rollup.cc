@@ -22,8 +22,8 @@ CREATE TABLE rollups(
   anomalies INTEGER NOT NULL,
   rms_min REAL, rms_max REAL, rms_sum REAL,
   feat_min BLOB NOT NULL, feat_max BLOB NOT NULL,
-  feat_sum BLOB NOT NULL,
-  PRIMARY KEY(tier, machine, bucket_ns, feature_set)) WITHOUT ROWID;
+  feat_sum BLOB NOT NULL);
+CREATE UNIQUE INDEX rollups_by_bucket ON rollups(tier, machine, bucket_ns, feature_set);
 )sql";
 
 std::int64_t BucketStart(std::int64_t t_ns, std::int64_t tier_s) {
@@ -230,10 +230,16 @@ Result<RollupWriter> RollupWriter::Create(Db& db, std::string path) {
   MH_ASSIGN_OR_RETURN(
       w.upsert_,
       Stmt::Prepare(db,
-                    "INSERT OR REPLACE INTO rollups(tier, machine, bucket_ns, feature_set, count, "
+                    "INSERT INTO rollups(tier, machine, bucket_ns, feature_set, count, "
                     "score_count, score_min, score_max, score_sum, anomalies, rms_min, rms_max, "
                     "rms_sum, feat_min, feat_max, feat_sum) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-                    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"));
+                    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) ON CONFLICT(tier, machine, "
+                    "bucket_ns, feature_set) DO UPDATE SET count = excluded.count, score_count = "
+                    "excluded.score_count, score_min = excluded.score_min, score_max = "
+                    "excluded.score_max, score_sum = excluded.score_sum, anomalies = "
+                    "excluded.anomalies, rms_min = excluded.rms_min, rms_max = excluded.rms_max, "
+                    "rms_sum = excluded.rms_sum, feat_min = excluded.feat_min, feat_max = "
+                    "excluded.feat_max, feat_sum = excluded.feat_sum"));
   MH_ASSIGN_OR_RETURN(w.delete_bucket_,
                       Stmt::Prepare(db,
                                     "DELETE FROM rollups WHERE tier = ?1 AND machine = ?2 AND "
