@@ -119,5 +119,63 @@ TEST_F(RollupSeriesTest, PrunedMinuteRollupsFallBackToHours) {
   EXPECT_TRUE(*has);
 }
 
+TEST_F(RollupSeriesTest, GetSeriesPicksWindowsOrRollupsByRange) {
+  // 30 days: rollups, at most max_points, the dip kept.
+  auto month = ReadSeriesV4(store_.db(), "s.db", 1, "score", kStart, kStart + 30 * kDay, 600);
+  ASSERT_TRUE(month.ok()) << month.status().ToString();
+  EXPECT_EQ(month->t_ns.size(), 600u);
+  EXPECT_EQ(*std::min_element(month->v.begin(), month->v.end()), -0.5);
+  // Two hours (120 windows, fewer than max_points): every window as stored.
+  const std::int64_t from = kStart + 3 * kDay;
+  auto hours = ReadSeriesV4(store_.db(), "s.db", 1, "b", from, from + 120 * kMinute, 600);
+  ASSERT_TRUE(hours.ok()) << hours.status().ToString();
+  ASSERT_EQ(hours->t_ns.size(), 120u);
+  for (std::size_t i = 0; i < 120; ++i) {
+    EXPECT_EQ(hours->t_ns[i], from + static_cast<std::int64_t>(i) * kMinute);
+    EXPECT_EQ(hours->v[i], static_cast<double>(b_[3 * 1440 + i]));
+  }
+  auto state = ReadSeriesV4(store_.db(), "s.db", 1, "state_score", from, from + 60 * kMinute, 10);
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->t_ns.size(), 10u);
+  EXPECT_EQ(state->t_ns.back(), from + 59 * kMinute);  // the latest kept
+}
+
+TEST_F(RollupSeriesTest, DenseShortRangesAreSampledByTime) {
+  // Machine 2: 20 windows a second for 20 minutes (24,000 windows).
+  std::vector<TestWindow> batch;
+  const std::int64_t from = kStart + 40 * kDay;
+  for (int i = 0; i < 24'000; ++i) {
+    TestWindow w;
+    w.machine = 2;
+    w.t_ns = from + i * 50'000'000LL;
+    w.score = i;
+    w.rms = 1;
+    w.features = {0, 0};
+    batch.push_back(w);
+  }
+  ASSERT_TRUE(store_.WriteBatch(batch).ok());
+  auto s = ReadSeriesV4(store_.db(), "s.db", 2, "score", from, from + 20 * kMinute, 100);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  ASSERT_EQ(s->t_ns.size(), 100u);
+  EXPECT_EQ(s->t_ns.front(), from);
+  EXPECT_EQ(s->v.back(), 23'999);  // the latest window
+  EXPECT_TRUE(std::is_sorted(s->t_ns.begin(), s->t_ns.end()));
+  // Evenly spaced in time: window i at 12 s steps.
+  EXPECT_EQ(s->v[50], std::ceil(50 * (24'000.0 / 99)));
+}
+
+TEST_F(RollupSeriesTest, PrunedWindowsAreDrawnFromTheRollups) {
+  ASSERT_TRUE(
+      store_.db()
+          .Exec(("DELETE FROM windows WHERE t_ns < " + std::to_string(kStart + 10 * kDay)).c_str(),
+                "prune")
+          .ok());
+  const std::int64_t from = kStart + 2 * kDay;
+  auto s = ReadSeriesV4(store_.db(), "s.db", 1, "score", from, from + 60 * kMinute, 600);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->t_ns.size(), 120u);  // 60 one-minute buckets, min and max each
+  EXPECT_EQ(s->t_ns.front(), from);
+}
+
 }  // namespace
 }  // namespace mh::sink::internal

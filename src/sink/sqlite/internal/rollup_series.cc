@@ -156,4 +156,137 @@ Result<Series> ReadRollupSeries(const Db& db, const std::string& path, std::int6
   return out;
 }
 
+namespace {
+
+// The windows' value of `metric`: a column, or the feature at its index in
+// the window's feature set.
+struct RawQuery {
+  Stmt range;  // ?1 machine, ?2 from, ?3 to, ?4 limit [, ?5 feature]
+  Stmt first;  // ?1 machine, ?2 at or after, ?3 to [, ?5 feature]: one row
+  Stmt last;   // ?1 machine, ?2 from, ?3 before [, ?5 feature]: one row
+  bool feature = false;
+};
+
+Result<RawQuery> PrepareRaw(const Db& db, const std::string& metric) {
+  RawQuery q;
+  std::string column;
+  if (metric == "score" || metric == "rms" || metric == "state_score" ||
+      metric == "baseline_version") {
+    column = "w." + metric;
+  } else {
+    q.feature = true;
+  }
+  const std::string select =
+      q.feature ? "SELECT w.t_ns, w.features, c.idx FROM windows w JOIN feature_set_columns c ON "
+                  "c.set_id = w.feature_set AND c.name = ?5 "
+                : "SELECT w.t_ns, " + column + " FROM windows w ";
+  const std::string where = "WHERE w.machine = ?1 AND w.t_ns >= ?2 AND w.t_ns < ?3 ";
+  MH_ASSIGN_OR_RETURN(q.range,
+                      Stmt::Prepare(db, (select + where + "ORDER BY w.t_ns LIMIT ?4").c_str()));
+  MH_ASSIGN_OR_RETURN(q.first,
+                      Stmt::Prepare(db, (select + where + "ORDER BY w.t_ns LIMIT 1").c_str()));
+  MH_ASSIGN_OR_RETURN(q.last,
+                      Stmt::Prepare(db, (select + where + "ORDER BY w.t_ns DESC LIMIT 1").c_str()));
+  return q;
+}
+
+void BindRaw(sqlite3_stmt* s, std::int64_t machine, std::int64_t from, std::int64_t to,
+             const std::string& metric, bool feature) {
+  sqlite3_reset(s);
+  sqlite3_bind_int64(s, 1, machine);
+  sqlite3_bind_int64(s, 2, from);
+  sqlite3_bind_int64(s, 3, to);
+  if (feature)
+    sqlite3_bind_text(s, 5, metric.data(), static_cast<int>(metric.size()), SQLITE_STATIC);
+}
+
+double RawValue(sqlite3_stmt* s, bool feature) {
+  if (feature) return FloatAt(s, 1, sqlite3_column_int64(s, 2));
+  return sqlite3_column_type(s, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 1);
+}
+
+// Steps `s` once; appends its row to `out` (if any and after out's last).
+Status StepOne(const Db& db, const std::string& path, sqlite3_stmt* s, bool feature, Series* out) {
+  StmtResetter reset(s);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return Status::OK();
+  if (rc != SQLITE_ROW) return SqliteError(db.get(), rc, path + ": reading windows");
+  const std::int64_t t = sqlite3_column_int64(s, 0);
+  if (!out->t_ns.empty() && t <= out->t_ns.back()) return Status::OK();
+  out->t_ns.push_back(t);
+  out->v.push_back(RawValue(s, feature));
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Series> ReadSeriesV4(const Db& db, const std::string& path, std::int64_t machine_key,
+                            const std::string& metric, std::int64_t from_ns, std::int64_t to_ns,
+                            std::size_t max_points) {
+  const std::int64_t minutes = (to_ns - from_ns) / (60 * kNanosPerSecond);
+  const bool rollups = HasRollups(metric);
+  if (rollups && minutes >= static_cast<std::int64_t>(max_points / 2) && minutes > 0) {
+    MH_ASSIGN_OR_RETURN(std::int64_t tier, ChooseTier(db, path, machine_key, from_ns, to_ns));
+    return ReadRollupSeries(db, path, machine_key, metric, tier, from_ns, to_ns, max_points);
+  }
+  MH_ASSIGN_OR_RETURN(RawQuery q, PrepareRaw(db, metric));
+  const std::size_t limit = RawRowLimit(max_points);
+  Series all;
+  {
+    sqlite3_stmt* s = q.range.get();
+    BindRaw(s, machine_key, from_ns, to_ns, metric, q.feature);
+    sqlite3_bind_int64(s, 4, static_cast<std::int64_t>(limit) + 1);
+    StmtResetter reset(s);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      all.t_ns.push_back(sqlite3_column_int64(s, 0));
+      all.v.push_back(RawValue(s, q.feature));
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db.get(), rc, path + ": reading windows");
+  }
+  // Windows pruned from the start of the range, rollups kept: the rollups
+  // show the whole range.
+  if (rollups && (all.t_ns.empty() || all.t_ns.front() >= from_ns + 60 * kNanosPerSecond)) {
+    const std::int64_t before = all.t_ns.empty() ? to_ns : all.t_ns.front();
+    MH_ASSIGN_OR_RETURN(bool history, HasRollupsIn(db, path, machine_key, from_ns, before));
+    if (history) {
+      MH_ASSIGN_OR_RETURN(std::int64_t tier, ChooseTier(db, path, machine_key, from_ns, to_ns));
+      return ReadRollupSeries(db, path, machine_key, metric, tier, from_ns, to_ns, max_points);
+    }
+  }
+  const std::size_t n = all.t_ns.size();
+  if (n <= max_points) return all;
+  Series out;
+  out.t_ns.reserve(max_points);
+  out.v.reserve(max_points);
+  if (n <= limit) {
+    if (max_points == 1) {
+      out.t_ns.push_back(all.t_ns.back());
+      out.v.push_back(all.v.back());
+      return out;
+    }
+    // Index i*(n-1)/(m-1): strictly increasing because n > m, first 0, last n-1.
+    for (std::size_t i = 0; i < max_points; ++i) {
+      std::size_t k = i * (n - 1) / (max_points - 1);
+      out.t_ns.push_back(all.t_ns[k]);
+      out.v.push_back(all.v[k]);
+    }
+    return out;
+  }
+  // Too many windows to read them all: the first window at or after each of
+  // max_points - 1 evenly spaced times, and the latest one.
+  const std::int64_t first_t = all.t_ns.front();
+  for (std::size_t i = 0; i + 1 < max_points; ++i) {
+    const std::int64_t at =
+        first_t +
+        static_cast<std::int64_t>(static_cast<double>(to_ns - first_t) * static_cast<double>(i) /
+                                  static_cast<double>(max_points - 1));
+    BindRaw(q.first.get(), machine_key, at, to_ns, metric, q.feature);
+    MH_RETURN_IF_ERROR(StepOne(db, path, q.first.get(), q.feature, &out));
+  }
+  BindRaw(q.last.get(), machine_key, from_ns, to_ns, metric, q.feature);
+  MH_RETURN_IF_ERROR(StepOne(db, path, q.last.get(), q.feature, &out));
+  return out;
+}
+
 }  // namespace mh::sink::internal

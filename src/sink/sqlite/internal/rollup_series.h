@@ -7,6 +7,7 @@
 #ifndef MH_SINK_SQLITE_INTERNAL_ROLLUP_SERIES_H_
 #define MH_SINK_SQLITE_INTERNAL_ROLLUP_SERIES_H_
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -46,6 +47,26 @@ Result<bool> HasRollupsIn(const Db& db, const std::string& path, std::int64_t ma
 Result<Series> ReadRollupSeries(const Db& db, const std::string& path, std::int64_t machine_key,
                                 const std::string& metric, std::int64_t tier, std::int64_t from_ns,
                                 std::int64_t to_ns, std::size_t max_points);
+
+// SqliteReader::GetSeries on a version 4 file, reading at most a few
+// thousand rows whatever the range (`machine_key`: machine_keys.key):
+// - a range of at least max_points / 2 minutes, for a metric with rollups:
+//   ReadRollupSeries of the tier ChooseTier picks (min and max per group);
+// - a shorter range: the windows, evenly decimated as before when at most
+//   RawRowLimit(max_points) fall in it, else one index seek per point at
+//   evenly spaced times (the first and the latest window kept);
+// - windows pruned from the range while its rollups remain: the 1-minute
+//   rollups.
+// `metric`: score, rms, state_score, baseline_version or a feature name (a
+// feature with no stored value in range gives an empty series).
+Result<Series> ReadSeriesV4(const Db& db, const std::string& path, std::int64_t machine_key,
+                            const std::string& metric, std::int64_t from_ns, std::int64_t to_ns,
+                            std::size_t max_points);
+
+// Most windows ReadSeriesV4 reads before it samples by time instead.
+inline std::size_t RawRowLimit(std::size_t max_points) {
+  return std::max<std::size_t>(4000, 2 * max_points);
+}
 
 }  // namespace mh::sink::internal
 
