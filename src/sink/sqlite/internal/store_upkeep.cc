@@ -33,7 +33,7 @@ void StoreUpkeep::Written(const WindowRecord& r, std::int64_t machine_key, std::
   w.score = r.score;
   w.anomaly = !std::isnan(r.score) && r.anomaly;
   w.rms = r.rms;
-  w.features = features;
+  w.features = floats_;
   rollups_.Add(w, replaced);
 }
 

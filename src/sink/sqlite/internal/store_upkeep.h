@@ -10,8 +10,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "sink/sqlite/internal/retention.h"
@@ -30,10 +31,11 @@ class StoreUpkeep {
                                                      const SqliteOptions& options);
 
   // Record `r` was written in the current transaction as machine key
-  // `machine_key`, feature set `feature_set`, with the stored (float32)
-  // `features`; `replaced`: it replaced a stored row.
+  // `machine_key`, feature set `feature_set`, with the stored feature blob
+  // `features` (float32 LE, windows.features); `replaced`: it replaced a
+  // stored row.
   void Written(const WindowRecord& r, std::int64_t machine_key, std::int64_t feature_set,
-               std::span<const float> features, bool replaced);
+               std::string_view features, bool replaced);
   // Before COMMIT: writes the rollups. On error the caller rolls back.
   Status BeforeCommit();
   // After a ROLLBACK: forgets the batch.
@@ -50,6 +52,7 @@ class StoreUpkeep {
   RollupWriter rollups_;
   Pruner pruner_;
   bool warned_ = false;
+  std::vector<float> floats_;  // the blob of the record being added
 };
 
 }  // namespace mh::sink::internal
