@@ -25,7 +25,9 @@ Result<std::unique_ptr<StoreUpkeep>> StoreUpkeep::Create(Db& db, const std::stri
 }
 
 void StoreUpkeep::Written(const WindowRecord& r, std::int64_t machine_key, std::int64_t feature_set,
-                          std::span<const float> features, bool replaced) {
+                          std::string_view features, bool replaced) {
+  // The rollups see exactly the stored float32 values.
+  (void)DecodeFloat32(features.data(), features.size(), &floats_);
   RollupWindow w;
   w.machine = machine_key;
   w.feature_set = feature_set;
