@@ -360,8 +360,8 @@ TEST_F(AlarmStoreTest, OutboxSurvivesReopening) {
 }
 
 // A database written by `machine-health run` before alarms existed (schema
-// version 1) is read as it is, and migrated by the first writer, keeping
-// its data.
+// version 1) is refused by a reader (Unavailable: it never migrates), and
+// migrated by the first writer, keeping its data.
 TEST_F(AlarmStoreTest, MigratesSchemaVersion1Database) {
   const std::string v1 = mh::testing::SourceDir() + "/tests/sink/testdata/schema_v1.db";
   ASSERT_TRUE(fs::exists(v1)) << v1;
@@ -371,7 +371,22 @@ TEST_F(AlarmStoreTest, MigratesSchemaVersion1Database) {
   const std::string features = QueryOne("SELECT count(*) FROM features");
   ASSERT_NE(scores, "0");
   {
-    // A reader does not migrate, and sees no alarms.
+    // A reader does not migrate.
+    auto reader = SqliteReader::Open(path_);
+    ASSERT_FALSE(reader.ok());
+    EXPECT_TRUE(reader.status().IsUnavailable()) << reader.status().ToString();
+    EXPECT_NE(reader.status().message().find("schema version 1 must be migrated"),
+              std::string::npos)
+        << reader.status().ToString();
+  }
+  EXPECT_EQ(QueryOne("SELECT value FROM meta WHERE key = 'schema_version'"), "1");
+  {
+    auto sink = OpenSqliteSink({path_});  // the sink migrates too
+    ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  }
+  EXPECT_EQ(QueryOne("SELECT value FROM meta WHERE key = 'schema_version'"), "4");
+  {
+    // Now the reader opens it, and sees no alarms.
     auto reader = SqliteReader::Open(path_);
     ASSERT_TRUE(reader.ok()) << reader.status().ToString();
     auto alarms = (*reader)->Alarms({});
@@ -380,12 +395,6 @@ TEST_F(AlarmStoreTest, MigratesSchemaVersion1Database) {
     EXPECT_TRUE((*reader)->Alarm("a").status().IsNotFound());
     EXPECT_FALSE((*reader)->Machines()->empty());
   }
-  EXPECT_EQ(QueryOne("SELECT value FROM meta WHERE key = 'schema_version'"), "1");
-  {
-    auto sink = OpenSqliteSink({path_});  // the sink migrates too
-    ASSERT_TRUE(sink.ok()) << sink.status().ToString();
-  }
-  EXPECT_EQ(QueryOne("SELECT value FROM meta WHERE key = 'schema_version'"), "3");
   auto store = OpenOrDie();
   ASSERT_NE(store, nullptr);
   std::vector<AlarmEvent> e = {Opened(Alarm("a", "m1", 0, -0.1))};

@@ -103,7 +103,7 @@ TEST_F(SqliteSinkTest, CreatesSchemaWithMetaAndWal) {
   auto meta = Query("SELECT key, value FROM meta ORDER BY key");
   ASSERT_EQ(meta.size(), 2u);
   EXPECT_EQ(meta[0], (std::vector<std::string>{"application", "machine-health"}));
-  EXPECT_EQ(meta[1], (std::vector<std::string>{"schema_version", "3"}));
+  EXPECT_EQ(meta[1], (std::vector<std::string>{"schema_version", "4"}));
   EXPECT_EQ(Query("PRAGMA journal_mode")[0][0], "wal");
   auto tables = Query(
       "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
@@ -111,8 +111,13 @@ TEST_F(SqliteSinkTest, CreatesSchemaWithMetaAndWal) {
   std::vector<std::string> names;
   for (const auto& row : tables) names.push_back(row[0]);
   EXPECT_EQ(names, (std::vector<std::string>{"alarm_outbox", "alarm_outbox_cursors", "alarms",
-                                             "baseline_changes", "baselines", "features",
-                                             "machines", "meta", "scores"}));
+                                             "baseline_changes", "baselines", "feature_set_columns",
+                                             "feature_sets", "machine_keys", "machines", "meta",
+                                             "windows"}));
+  auto views = Query("SELECT name FROM sqlite_schema WHERE type = 'view' ORDER BY name");
+  ASSERT_EQ(views.size(), 2u);
+  EXPECT_EQ(views[0][0], "features");
+  EXPECT_EQ(views[1][0], "scores");
   EXPECT_TRUE(sink->Close().ok());
 }
 
@@ -237,7 +242,7 @@ TEST_F(SqliteSinkTest, OtherSchemaVersionIsCorruption) {
     auto sink = OpenOrDie();
     ASSERT_NE(sink, nullptr);
   }
-  Exec("UPDATE meta SET value = '4' WHERE key = 'schema_version'");
+  Exec("UPDATE meta SET value = '5' WHERE key = 'schema_version'");
   auto sink = OpenSqliteSink({path_});
   ASSERT_FALSE(sink.ok());
   EXPECT_TRUE(sink.status().IsCorruption()) << sink.status().ToString();

@@ -300,11 +300,12 @@ Result<std::vector<StoredScore>> AlarmStore::ResumeWindows(const std::string& ma
       return SqliteError(m.db.get(), rc, m.path + ": reading alarms of '" + machine_id + "'");
     }
   }
-  const char* sql = open ? "SELECT t_ns, score, anomaly FROM scores WHERE machine_id = ?1 AND "
-                           "t_ns >= ?2 AND score IS NOT NULL AND anomaly IS NOT NULL ORDER BY t_ns"
-                         : "SELECT t_ns, score, anomaly FROM scores WHERE machine_id = ?1 AND "
-                           "t_ns > ?2 AND score IS NOT NULL AND anomaly IS NOT NULL ORDER BY "
-                           "t_ns DESC LIMIT ?3";
+  const char* sql = open ? "SELECT t_ns, score, anomaly FROM windows WHERE machine = (SELECT key "
+                           "FROM machine_keys WHERE id = ?1) AND t_ns >= ?2 AND score IS NOT NULL "
+                           "AND anomaly IS NOT NULL ORDER BY t_ns"
+                         : "SELECT t_ns, score, anomaly FROM windows WHERE machine = (SELECT key "
+                           "FROM machine_keys WHERE id = ?1) AND t_ns > ?2 AND score IS NOT NULL "
+                           "AND anomaly IS NOT NULL ORDER BY t_ns DESC LIMIT ?3";
   MH_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(m.db, sql));
   BindText(q.get(), 1, machine_id);
   sqlite3_bind_int64(q.get(), 2, open ? open_start : last_end);
@@ -319,7 +320,7 @@ Result<std::vector<StoredScore>> AlarmStore::ResumeWindows(const std::string& ma
                    sqlite3_column_int(q.get(), 2) != 0});
   }
   if (rc != SQLITE_DONE) {
-    return SqliteError(m.db.get(), rc, m.path + ": reading scores of '" + machine_id + "'");
+    return SqliteError(m.db.get(), rc, m.path + ": reading windows of '" + machine_id + "'");
   }
   if (!open) std::reverse(out.begin(), out.end());
   return out;

@@ -1,5 +1,6 @@
 #include "sink/sqlite/baseline_store.h"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include "iforest/model_io.h"
 #include "sink/sqlite/internal/baseline_sql.h"
 #include "sink/sqlite/internal/sqlite_util.h"
+#include "sink/sqlite/internal/windows_v4.h"
 
 namespace mh::sink {
 
@@ -294,68 +296,76 @@ Result<StoredWindows> ReadStoredWindows(const std::string& path, const std::stri
                                         const std::vector<std::string>& names, std::int64_t from_ns,
                                         std::int64_t to_ns, std::int64_t latest) {
   MH_ASSIGN_OR_RETURN(Db db, internal::OpenReadOnly(path));
+  // One read transaction, so the windows and their feature sets agree.
+  MH_RETURN_IF_ERROR(db.Exec("BEGIN", path + ": reading windows"));
+  StoredWindows out;
+  out.names = names;
+  std::int64_t key = -1;
+  {
+    MH_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(db, "SELECT key FROM machine_keys WHERE id = ?1"));
+    BindText(q.get(), 1, machine_id);
+    int rc = sqlite3_step(q.get());
+    if (rc == SQLITE_DONE) return out;  // no window of this machine
+    if (rc != SQLITE_ROW) return SqliteError(db.get(), rc, path + ": reading machine keys");
+    key = sqlite3_column_int64(q.get(), 0);
+  }
   if (latest > 0) {
     // The first window time of the latest `latest` windows in range.
     MH_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(db,
-                                              "SELECT min(t_ns) FROM (SELECT t_ns FROM scores "
-                                              "WHERE machine_id = ?1 AND t_ns >= ?2 AND t_ns < "
+                                              "SELECT min(t_ns) FROM (SELECT t_ns FROM windows "
+                                              "WHERE machine = ?1 AND t_ns >= ?2 AND t_ns < "
                                               "?3 ORDER BY t_ns DESC LIMIT ?4)"));
-    BindText(q.get(), 1, machine_id);
+    sqlite3_bind_int64(q.get(), 1, key);
     sqlite3_bind_int64(q.get(), 2, from_ns);
     sqlite3_bind_int64(q.get(), 3, to_ns);
     sqlite3_bind_int64(q.get(), 4, latest);
     int rc = sqlite3_step(q.get());
-    if (rc != SQLITE_ROW) return SqliteError(db.get(), rc, path + ": reading scores");
+    if (rc != SQLITE_ROW) return SqliteError(db.get(), rc, path + ": reading windows");
     if (sqlite3_column_type(q.get(), 0) != SQLITE_NULL) {
       from_ns = std::max(from_ns, static_cast<std::int64_t>(sqlite3_column_int64(q.get(), 0)));
     }
   }
-  std::map<std::string, std::size_t> column;
-  for (std::size_t j = 0; j < names.size(); ++j) column.emplace(names[j], j);
   MH_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(db,
-                                            "SELECT t_ns, name, value FROM features WHERE "
-                                            "machine_id = ?1 AND t_ns >= ?2 AND t_ns < ?3 "
+                                            "SELECT t_ns, feature_set, features FROM windows "
+                                            "WHERE machine = ?1 AND t_ns >= ?2 AND t_ns < ?3 "
                                             "ORDER BY t_ns"));
-  BindText(s.get(), 1, machine_id);
+  sqlite3_bind_int64(s.get(), 1, key);
   sqlite3_bind_int64(s.get(), 2, from_ns);
   sqlite3_bind_int64(s.get(), 3, to_ns);
-  StoredWindows out;
-  out.names = names;
-  const std::size_t d = names.size();
-  std::vector<double> row(d);
-  std::vector<bool> seen(d);
-  std::size_t have = 0;
-  bool open = false;
-  std::int64_t t = 0;
-  auto flush = [&] {
-    if (!open) return;
-    if (have == d) {
-      out.t_ns.push_back(t);
-      out.values.insert(out.values.end(), row.begin(), row.end());
-    } else {
-      ++out.skipped;
-    }
-  };
+  internal::FeatureSetNames sets;
+  // Per feature set: the blob column of each requested name (or empty if
+  // the set lacks one of them).
+  std::map<std::int64_t, std::vector<std::size_t>> columns;
   int rc;
   while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) {
-    const std::int64_t tn = sqlite3_column_int64(s.get(), 0);
-    if (!open || tn != t) {
-      flush();
-      open = true;
-      t = tn;
-      have = 0;
-      std::fill(seen.begin(), seen.end(), false);
+    const std::int64_t set = sqlite3_column_int64(s.get(), 1);
+    auto it = columns.find(set);
+    if (it == columns.end()) {
+      MH_ASSIGN_OR_RETURN(const std::vector<std::string>* stored, sets.Get(db, path, set));
+      std::vector<std::size_t> cols;
+      for (const std::string& name : names) {
+        auto at = std::find(stored->begin(), stored->end(), name);
+        if (at == stored->end()) {
+          cols.clear();
+          break;
+        }
+        cols.push_back(static_cast<std::size_t>(at - stored->begin()));
+      }
+      it = columns.emplace(set, std::move(cols)).first;
     }
-    const unsigned char* name = sqlite3_column_text(s.get(), 1);
-    if (name == nullptr) continue;
-    auto it = column.find(reinterpret_cast<const char*>(name));
-    if (it == column.end() || seen[it->second]) continue;
-    seen[it->second] = true;
-    row[it->second] = sqlite3_column_double(s.get(), 2);
-    ++have;
+    const std::vector<std::size_t>& cols = it->second;
+    const void* blob = sqlite3_column_blob(s.get(), 2);
+    const auto bytes = static_cast<std::size_t>(sqlite3_column_bytes(s.get(), 2));
+    bool ok = cols.size() == names.size();
+    for (std::size_t c : cols) ok = ok && 4 * (c + 1) <= bytes;
+    if (!ok) {
+      ++out.skipped;
+      continue;
+    }
+    out.t_ns.push_back(sqlite3_column_int64(s.get(), 0));
+    for (std::size_t c : cols) out.values.push_back(internal::DecodeFeature(blob, c));
   }
-  if (rc != SQLITE_DONE) return SqliteError(db.get(), rc, path + ": reading features");
-  flush();
+  if (rc != SQLITE_DONE) return SqliteError(db.get(), rc, path + ": reading windows");
   return out;
 }
 

@@ -143,9 +143,9 @@ struct StoredWindows {
 
 // Reads machine `machine_id`'s stored features `names` of the windows with
 // from_ns <= t < to_ns from the database at `path` (read-only; the
-// `features` table). With latest > 0, only the latest `latest` windows of
-// that range. Windows lacking one of the names are skipped (counted).
-// NotFound for a missing database; errors as SqliteReader::Open.
+// `windows` table, float32 values widened to double). With latest > 0, only the latest `latest`
+// windows of that range. Windows lacking one of the names are skipped (counted). NotFound for a
+// missing database; errors as SqliteReader::Open.
 Result<StoredWindows> ReadStoredWindows(const std::string& path, const std::string& machine_id,
                                         const std::vector<std::string>& names, std::int64_t from_ns,
                                         std::int64_t to_ns, std::int64_t latest = 0);

@@ -1,5 +1,6 @@
 #include "sink/sqlite/sqlite_reader.h"
 
+#include <algorithm>
 #include <cmath>
 #include <mutex>
 #include <string>
@@ -10,6 +11,7 @@
 #include "sink/sqlite/internal/alarm_sql.h"
 #include "sink/sqlite/internal/baseline_sql.h"
 #include "sink/sqlite/internal/sqlite_util.h"
+#include "sink/sqlite/internal/windows_v4.h"
 
 namespace mh::sink {
 
@@ -20,18 +22,18 @@ using internal::StmtResetter;
 
 struct SqliteReader::Impl {
   std::string path;
-  int schema_version = 0;
-  std::mutex mu;  // guards db and every statement
+  std::mutex mu;  // guards db, every statement and sets
   Db db;
   Stmt machines;
   Stmt machine;
+  Stmt machine_key;
   Stmt series_score;
   Stmt series_rms;
   Stmt series_state_score;
   Stmt series_baseline_version;
   Stmt series_feature;
-  Stmt has_feature;
-  Stmt latest_features;
+  Stmt latest_set;
+  internal::FeatureSetNames sets;
 
   Status Prepare() {
     MH_ASSIGN_OR_RETURN(machines, Stmt::Prepare(db,
@@ -40,39 +42,58 @@ struct SqliteReader::Impl {
     MH_ASSIGN_OR_RETURN(machine, Stmt::Prepare(db,
                                                "SELECT id, state, state_score, threshold, "
                                                "updated_ns, windows FROM machines WHERE id = ?1"));
-    const char* kScores =
-        "FROM scores WHERE machine_id = ?1 AND t_ns >= ?2 AND t_ns < ?3 ORDER BY t_ns";
+    MH_ASSIGN_OR_RETURN(machine_key,
+                        Stmt::Prepare(db, "SELECT key FROM machine_keys WHERE id = ?1"));
+    const char* kWindows =
+        "FROM windows WHERE machine = ?1 AND t_ns >= ?2 AND t_ns < ?3 ORDER BY t_ns";
     MH_ASSIGN_OR_RETURN(series_score,
-                        Stmt::Prepare(db, (std::string("SELECT t_ns, score ") + kScores).c_str()));
+                        Stmt::Prepare(db, (std::string("SELECT t_ns, score ") + kWindows).c_str()));
     MH_ASSIGN_OR_RETURN(series_rms,
-                        Stmt::Prepare(db, (std::string("SELECT t_ns, rms ") + kScores).c_str()));
+                        Stmt::Prepare(db, (std::string("SELECT t_ns, rms ") + kWindows).c_str()));
     MH_ASSIGN_OR_RETURN(
         series_state_score,
-        Stmt::Prepare(db, (std::string("SELECT t_ns, state_score ") + kScores).c_str()));
-    // Before schema version 3 no window recorded its baseline: 0 ("not known").
+        Stmt::Prepare(db, (std::string("SELECT t_ns, state_score ") + kWindows).c_str()));
     MH_ASSIGN_OR_RETURN(
         series_baseline_version,
-        Stmt::Prepare(db, (std::string(schema_version >= 3 ? "SELECT t_ns, baseline_version "
-                                                           : "SELECT t_ns, 0 ") +
-                           kScores)
-                              .c_str()));
-    MH_ASSIGN_OR_RETURN(series_feature,
-                        Stmt::Prepare(db,
-                                      "SELECT t_ns, value FROM features WHERE machine_id = ?1 "
-                                      "AND name = ?4 AND t_ns >= ?2 AND t_ns < ?3 ORDER BY t_ns"));
+        Stmt::Prepare(db, (std::string("SELECT t_ns, baseline_version ") + kWindows).c_str()));
     MH_ASSIGN_OR_RETURN(
-        has_feature,
-        Stmt::Prepare(db,
-                      "SELECT 1 FROM features WHERE machine_id = ?1 AND name = ?2 AND t_ns = "
-                      "(SELECT max(t_ns) FROM features WHERE machine_id = ?1)"));
-    // Feature names come from the machine's latest window: with the primary
-    // key (machine_id, t_ns, name) that is one index seek, not a scan.
-    MH_ASSIGN_OR_RETURN(latest_features,
-                        Stmt::Prepare(db,
-                                      "SELECT name FROM features WHERE machine_id = ?1 AND t_ns = "
-                                      "(SELECT max(t_ns) FROM features WHERE machine_id = ?1) "
-                                      "ORDER BY name"));
+        series_feature,
+        Stmt::Prepare(db, (std::string("SELECT t_ns, feature_set, features ") + kWindows).c_str()));
+    // The feature set of the machine's latest window: one seek at the end of
+    // the machine's primary-key range.
+    MH_ASSIGN_OR_RETURN(latest_set, Stmt::Prepare(db,
+                                                  "SELECT feature_set FROM windows WHERE machine "
+                                                  "= ?1 ORDER BY t_ns DESC LIMIT 1"));
     return Status::OK();
+  }
+
+  // The machine's key; -1 if it has no stored window. Caller holds mu.
+  Result<std::int64_t> KeyLocked(const std::string& id) {
+    sqlite3_stmt* s = machine_key.get();
+    StmtResetter reset(s);
+    internal::BindText(s, 1, id);
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) return static_cast<std::int64_t>(sqlite3_column_int64(s, 0));
+    if (rc == SQLITE_DONE) return -1;
+    return SqliteError(db.get(), rc, path + ": reading machine keys");
+  }
+
+  // Names of the feature set of the machine's latest window (none if the
+  // machine has no window). Caller holds mu.
+  Result<std::vector<std::string>> LatestNamesLocked(std::int64_t key) {
+    if (key < 0) return std::vector<std::string>{};
+    std::int64_t set;
+    {
+      sqlite3_stmt* s = latest_set.get();
+      StmtResetter reset(s);
+      sqlite3_bind_int64(s, 1, key);
+      int rc = sqlite3_step(s);
+      if (rc == SQLITE_DONE) return std::vector<std::string>{};
+      if (rc != SQLITE_ROW) return SqliteError(db.get(), rc, path + ": reading windows");
+      set = sqlite3_column_int64(s, 0);
+    }
+    MH_ASSIGN_OR_RETURN(const std::vector<std::string>* names, sets.Get(db, path, set));
+    return *names;
   }
 
   static double ColumnReal(sqlite3_stmt* s, int col) {
@@ -110,7 +131,7 @@ SqliteReader::~SqliteReader() = default;
 Result<std::unique_ptr<SqliteReader>> SqliteReader::Open(const std::string& path) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  MH_ASSIGN_OR_RETURN(impl->db, internal::OpenReadOnly(path, &impl->schema_version));
+  MH_ASSIGN_OR_RETURN(impl->db, internal::OpenReadOnly(path));
   MH_RETURN_IF_ERROR(impl->Prepare());
   return std::unique_ptr<SqliteReader>(new SqliteReader(std::move(impl)));
 }
@@ -153,34 +174,45 @@ Result<Series> SqliteReader::GetSeries(const std::string& machine, const std::st
     s = impl_->series_feature.get();
     feature = true;
   }
+  MH_ASSIGN_OR_RETURN(const std::int64_t key, impl_->KeyLocked(machine));
   if (feature) {
-    sqlite3_stmt* h = impl_->has_feature.get();
-    StmtResetter reset(h);
-    sqlite3_bind_text(h, 1, machine.data(), static_cast<int>(machine.size()), SQLITE_STATIC);
-    sqlite3_bind_text(h, 2, metric.data(), static_cast<int>(metric.size()), SQLITE_STATIC);
-    int rc = sqlite3_step(h);
-    if (rc == SQLITE_DONE) {
+    MH_ASSIGN_OR_RETURN(std::vector<std::string> latest, impl_->LatestNamesLocked(key));
+    if (std::find(latest.begin(), latest.end(), metric) == latest.end()) {
       return Status::InvalidArgument(
           "unknown metric '" + metric + "' for machine '" + machine +
           "' (expected score, rms, state_score, baseline_version or a feature name)");
-    }
-    if (rc != SQLITE_ROW) {
-      return SqliteError(impl_->db.get(), rc, impl_->path + ": reading features");
     }
   }
   Series all;
   {
     StmtResetter reset(s);
-    sqlite3_bind_text(s, 1, machine.data(), static_cast<int>(machine.size()), SQLITE_STATIC);
+    sqlite3_bind_int64(s, 1, key);
     sqlite3_bind_int64(s, 2, from_ns);
     sqlite3_bind_int64(s, 3, to_ns);
-    if (feature) {
-      sqlite3_bind_text(s, 4, metric.data(), static_cast<int>(metric.size()), SQLITE_STATIC);
-    }
+    // Per feature set: the metric's column, or -1 if the set lacks it.
+    std::int64_t last_set = -1;
+    std::ptrdiff_t column = -1;
     int rc;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      all.t_ns.push_back(sqlite3_column_int64(s, 0));
-      all.v.push_back(Impl::ColumnReal(s, 1));
+      const std::int64_t t = sqlite3_column_int64(s, 0);
+      if (!feature) {
+        all.t_ns.push_back(t);
+        all.v.push_back(Impl::ColumnReal(s, 1));
+        continue;
+      }
+      const std::int64_t set = sqlite3_column_int64(s, 1);
+      if (set != last_set) {
+        MH_ASSIGN_OR_RETURN(const std::vector<std::string>* names,
+                            impl_->sets.Get(impl_->db, impl_->path, set));
+        auto it = std::find(names->begin(), names->end(), metric);
+        column = it == names->end() ? -1 : it - names->begin();
+        last_set = set;
+      }
+      const void* blob = sqlite3_column_blob(s, 2);
+      const auto bytes = static_cast<std::ptrdiff_t>(sqlite3_column_bytes(s, 2));
+      if (column < 0 || bytes < 4 * (column + 1)) continue;  // window without this feature
+      all.t_ns.push_back(t);
+      all.v.push_back(internal::DecodeFeature(blob, static_cast<std::size_t>(column)));
     }
     if (rc != SQLITE_DONE) {
       return SqliteError(impl_->db.get(), rc, impl_->path + ": reading " + metric);
@@ -209,15 +241,9 @@ Result<Series> SqliteReader::GetSeries(const std::string& machine, const std::st
 Result<std::vector<std::string>> SqliteReader::FeatureNames(const std::string& machine) {
   std::lock_guard<std::mutex> lock(impl_->mu);
   MH_RETURN_IF_ERROR(impl_->MachineLocked(machine).status());
-  std::vector<std::string> names;
-  sqlite3_stmt* s = impl_->latest_features.get();
-  StmtResetter reset(s);
-  sqlite3_bind_text(s, 1, machine.data(), static_cast<int>(machine.size()), SQLITE_STATIC);
-  int rc;
-  while ((rc = sqlite3_step(s)) == SQLITE_ROW) names.push_back(Impl::ColumnText(s, 0));
-  if (rc != SQLITE_DONE) {
-    return SqliteError(impl_->db.get(), rc, impl_->path + ": reading features");
-  }
+  MH_ASSIGN_OR_RETURN(const std::int64_t key, impl_->KeyLocked(machine));
+  MH_ASSIGN_OR_RETURN(std::vector<std::string> names, impl_->LatestNamesLocked(key));
+  std::sort(names.begin(), names.end());
   return names;
 }
 

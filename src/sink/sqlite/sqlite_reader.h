@@ -39,10 +39,12 @@ struct Series {
 
 class SqliteReader {
  public:
-  // Opens the database at `path` read-only (schema version 1 to 3; a reader
+  // Opens the database at `path` read-only (schema version 4; a reader
   // never migrates). NotFound ("<path>: no such database") if the file does
   // not exist; Corruption if it is not a machine-health database or has
-  // another schema version; IOError if it cannot be opened.
+  // another schema version; Unavailable if it is of version 1 to 3 or
+  // mid-migration (a writer, e.g. `machine-health run`, converts it);
+  // IOError if it cannot be opened.
   static Result<std::unique_ptr<SqliteReader>> Open(const std::string& path);
 
   SqliteReader(const SqliteReader&) = delete;
@@ -59,7 +61,8 @@ class SqliteReader {
   // by time. metric: "score" (decision_function), "rms" (vector RMS, g),
   // "state_score", "baseline_version" (the version of the baseline that
   // scored the window; 0 while learning and for windows stored before schema
-  // version 3), or a stored feature name (e.g. "kurtosis_ax").
+  // version 3), or a stored feature name (e.g. "kurtosis_ax"; float32
+  // precision, widened to double).
   //
   // If more than max_points points fall in the range, they are evenly
   // decimated to exactly max_points: the first and the latest point are

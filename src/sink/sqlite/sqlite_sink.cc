@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "sink/sqlite/internal/sqlite_util.h"
+#include "sink/sqlite/internal/windows_v4.h"
 
 namespace mh::sink {
 namespace {
@@ -17,18 +18,8 @@ using internal::SqliteError;
 using internal::Stmt;
 using internal::StmtResetter;
 
-// Binds a double, or NULL for NaN (SQLite would do the same; explicit here).
-void BindReal(sqlite3_stmt* stmt, int index, double value) {
-  if (std::isnan(value)) {
-    sqlite3_bind_null(stmt, index);
-  } else {
-    sqlite3_bind_double(stmt, index, value);
-  }
-}
-
-void BindText(sqlite3_stmt* stmt, int index, const std::string& text) {
-  sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()), SQLITE_STATIC);
-}
+using internal::BindReal;
+using internal::BindText;
 
 class SqliteSink final : public Sink {
  public:
@@ -39,21 +30,18 @@ class SqliteSink final : public Sink {
     MH_ASSIGN_OR_RETURN(begin_, Stmt::Prepare(db_, "BEGIN IMMEDIATE"));
     MH_ASSIGN_OR_RETURN(commit_, Stmt::Prepare(db_, "COMMIT"));
     MH_ASSIGN_OR_RETURN(rollback_, Stmt::Prepare(db_, "ROLLBACK"));
-    MH_ASSIGN_OR_RETURN(insert_score_,
+    MH_ASSIGN_OR_RETURN(insert_window_,
                         Stmt::Prepare(db_,
-                                      "INSERT OR IGNORE INTO scores(machine_id, t_ns, score, "
+                                      "INSERT OR IGNORE INTO windows(machine, t_ns, score, "
                                       "score_samples, anomaly, state, state_score, rms, "
-                                      "baseline_version) "
-                                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
-    MH_ASSIGN_OR_RETURN(update_score_,
+                                      "baseline_version, feature_set, features) "
+                                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+    MH_ASSIGN_OR_RETURN(update_window_,
                         Stmt::Prepare(db_,
-                                      "UPDATE scores SET score = ?3, score_samples = ?4, "
+                                      "UPDATE windows SET score = ?3, score_samples = ?4, "
                                       "anomaly = ?5, state = ?6, state_score = ?7, rms = ?8, "
-                                      "baseline_version = ?9 WHERE machine_id = ?1 AND t_ns = ?2"));
-    MH_ASSIGN_OR_RETURN(insert_feature_,
-                        Stmt::Prepare(db_,
-                                      "INSERT OR REPLACE INTO features(machine_id, t_ns, name, "
-                                      "value) VALUES(?1, ?2, ?3, ?4)"));
+                                      "baseline_version = ?9, feature_set = ?10, features = ?11 "
+                                      "WHERE machine = ?1 AND t_ns = ?2"));
     MH_ASSIGN_OR_RETURN(
         upsert_machine_,
         Stmt::Prepare(db_,
@@ -81,7 +69,9 @@ class SqliteSink final : public Sink {
     if (!status.ok()) {
       // Roll back whatever part of the batch was written; the batch is all
       // or nothing. ROLLBACK fails harmlessly if no transaction is open.
+      // Keys created in the rolled-back transaction are gone with it.
       (void)Step(rollback_.get(), "rollback");
+      keys_.Forget();
     }
     return status;
   }
@@ -92,10 +82,10 @@ class SqliteSink final : public Sink {
     begin_ = Stmt();
     commit_ = Stmt();
     rollback_ = Stmt();
-    insert_score_ = Stmt();
-    update_score_ = Stmt();
-    insert_feature_ = Stmt();
+    insert_window_ = Stmt();
+    update_window_ = Stmt();
     upsert_machine_ = Stmt();
+    keys_ = internal::WindowKeys();
     int rc = sqlite3_close(db_.get());
     if (rc != SQLITE_OK) return SqliteError(db_.get(), rc, path_ + ": close");
     (void)db_.Release();
@@ -140,16 +130,14 @@ class SqliteSink final : public Sink {
   Status WriteInTransaction(std::span<const WindowRecord> batch) {
     std::map<std::string_view, Latest> latest;
     for (const WindowRecord& r : batch) {
-      MH_ASSIGN_OR_RETURN(bool inserted, WriteScore(r));
-      const auto& names = *r.feature_names;
-      sqlite3_stmt* f = insert_feature_.get();
-      for (std::size_t i = 0; i < names.size(); ++i) {
-        BindText(f, 1, r.machine_id);
-        sqlite3_bind_int64(f, 2, r.window_start_ns);
-        BindText(f, 3, names[i]);
-        sqlite3_bind_double(f, 4, r.features[i]);
-        MH_RETURN_IF_ERROR(Step(f, "insert into features"));
-      }
+      MH_ASSIGN_OR_RETURN(const std::int64_t machine, keys_.Machine(db_, path_, r.machine_id));
+      MH_ASSIGN_OR_RETURN(const std::int64_t set, keys_.FeatureSet(db_, path_, r.feature_names));
+      MH_ASSIGN_OR_RETURN(bool inserted, WriteWindow(r, machine, set));
+      // ROLLUP HOOK: record r was written with machine key `machine`, feature
+      // set `set`, replaced = !inserted (an existing (machine, t_ns) row was
+      // overwritten). The rollup accumulator is called here, inside the write
+      // transaction, so rollups commit atomically with the windows.
+      OnWindowWritten(r, machine, set, /*replaced=*/!inserted);
       Latest& l = latest[r.machine_id];
       if (l.record == nullptr || r.window_start_ns >= l.record->window_start_ns) l.record = &r;
       if (inserted) ++l.new_windows;
@@ -168,11 +156,22 @@ class SqliteSink final : public Sink {
     return Status::OK();
   }
 
-  // Inserts the scores row; replaces an existing one for the same window.
+  // The rollup hook (see WriteInTransaction): nothing yet.
+  void OnWindowWritten(const WindowRecord& r, std::int64_t machine, std::int64_t feature_set,
+                       bool replaced) {
+    (void)r;
+    (void)machine;
+    (void)feature_set;
+    (void)replaced;
+  }
+
+  // Inserts the windows row; replaces an existing one for the same window.
   // Returns whether the row is new.
-  Result<bool> WriteScore(const WindowRecord& r) {
+  Result<bool> WriteWindow(const WindowRecord& r, std::int64_t machine, std::int64_t set) {
+    blob_.clear();
+    internal::EncodeFeatures(r.features, &blob_);
     auto bind = [&](sqlite3_stmt* s) {
-      BindText(s, 1, r.machine_id);
+      sqlite3_bind_int64(s, 1, machine);
       sqlite3_bind_int64(s, 2, r.window_start_ns);
       BindReal(s, 3, r.score);
       BindReal(s, 4, r.score_samples);
@@ -181,16 +180,18 @@ class SqliteSink final : public Sink {
       } else {
         sqlite3_bind_int(s, 5, r.anomaly ? 1 : 0);
       }
-      sqlite3_bind_text(s, 6, MachineStateName(r.state), -1, SQLITE_STATIC);
+      sqlite3_bind_int(s, 6, static_cast<int>(r.state));
       BindReal(s, 7, r.state_score);
       BindReal(s, 8, r.rms);
       sqlite3_bind_int64(s, 9, r.baseline_version);
+      sqlite3_bind_int64(s, 10, set);
+      sqlite3_bind_blob(s, 11, blob_.data(), static_cast<int>(blob_.size()), SQLITE_STATIC);
     };
-    bind(insert_score_.get());
-    MH_RETURN_IF_ERROR(Step(insert_score_.get(), "insert into scores"));
+    bind(insert_window_.get());
+    MH_RETURN_IF_ERROR(Step(insert_window_.get(), "insert into windows"));
     if (sqlite3_changes(db_.get()) == 1) return true;
-    bind(update_score_.get());
-    MH_RETURN_IF_ERROR(Step(update_score_.get(), "update scores"));
+    bind(update_window_.get());
+    MH_RETURN_IF_ERROR(Step(update_window_.get(), "update windows"));
     return false;
   }
 
@@ -198,7 +199,9 @@ class SqliteSink final : public Sink {
   Db db_;
   bool closed_ = false;
   Stmt begin_, commit_, rollback_;
-  Stmt insert_score_, update_score_, insert_feature_, upsert_machine_;
+  Stmt insert_window_, update_window_, upsert_machine_;
+  internal::WindowKeys keys_;  // machine keys and feature-set ids
+  std::string blob_;           // the feature blob of the record being written
 };
 
 }  // namespace

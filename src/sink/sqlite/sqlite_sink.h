@@ -54,8 +54,10 @@ struct SqliteOptions {
 // behind.
 //
 // The returned sink's Write(batch) stores the batch in one transaction:
-// one `scores` row and one `features` row per feature for each record (a
-// record for an already stored (machine, window start) replaces it), and the
+// one `windows` row per record, its features as a float32 blob against the
+// record's feature set (a record for an already stored (machine, window
+// start) replaces it; feature values beyond the float32 range are stored as
+// +-FLT_MAX), and the
 // `machines` row of each machine upserted from its latest record (a batch
 // never moves a machine's row back in time). Write returns InvalidArgument,
 // storing nothing, if a record has no machine id, a feature count different

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sink/sqlite/internal/windows_v4.h"
+
 namespace mh::sink::internal {
 
 Db& Db::operator=(Db&& other) noexcept {
@@ -131,8 +133,6 @@ Result<int> CheckSchema(const Db& db, const std::string& path) {
                             " to " + std::to_string(kSchemaVersion) + ")");
 }
 
-namespace {
-
 // What version 2 adds to version 1: alarms and the notification outbox
 // (docs/database.md). Also part of a new database's schema.
 const char* const kAlarmTables = R"sql(
@@ -187,6 +187,8 @@ CREATE TABLE baseline_changes(
   seq INTEGER NOT NULL);
 CREATE INDEX baseline_changes_by_seq ON baseline_changes(seq);
 )sql";
+
+namespace {
 
 bool FileExists(const std::string& path) {
   struct stat st;
@@ -248,34 +250,7 @@ Result<Db> OpenWritableFile(const std::string& path, bool created) {
 
 }  // namespace
 
-Status MigrateSchema(Db& db, const std::string& path) {
-  MH_ASSIGN_OR_RETURN(int version, CheckSchema(db, path));
-  if (version == kSchemaVersion) return Status::OK();
-  const std::string context = path + ": migrating schema from version " + std::to_string(version) +
-                              " to " + std::to_string(kSchemaVersion);
-  MH_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE", context));
-  auto migrate = [&]() -> Status {
-    // Another process may have migrated while we waited for the lock.
-    MH_ASSIGN_OR_RETURN(int now, CheckSchema(db, path));
-    if (now == 1) MH_RETURN_IF_ERROR(db.Exec(kAlarmTables, context));
-    if (now <= 2) {
-      // Old rows get baseline_version 0 ("not known"), as windows scored
-      // while learning.
-      MH_RETURN_IF_ERROR(db.Exec(
-          "ALTER TABLE scores ADD COLUMN baseline_version INTEGER NOT NULL DEFAULT 0", context));
-      MH_RETURN_IF_ERROR(db.Exec(kBaselineTables, context));
-    }
-    if (now < kSchemaVersion) {
-      const std::string set = "UPDATE meta SET value = '" + std::to_string(kSchemaVersion) +
-                              "' WHERE key = 'schema_version'";
-      MH_RETURN_IF_ERROR(db.Exec(set.c_str(), context));
-    }
-    return db.Exec("COMMIT", context);
-  };
-  Status s = migrate();
-  if (!s.ok()) (void)db.Exec("ROLLBACK", path);
-  return s;
-}
+Status MigrateSchema(Db& db, const std::string& path) { return MigrateToV4(db, path); }
 
 Result<Db> OpenWritable(const std::string& path) {
   if (path.empty()) return Status::InvalidArgument("sqlite: empty database path");
@@ -290,7 +265,7 @@ Result<Db> OpenWritable(const std::string& path) {
   return result;
 }
 
-Result<Db> OpenReadOnly(const std::string& path, int* schema_version) {
+Result<Db> OpenReadOnly(const std::string& path) {
   if (!FileExists(path)) return Status::NotFound(path + ": no such database");
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY, nullptr);
@@ -302,7 +277,17 @@ Result<Db> OpenReadOnly(const std::string& path, int* schema_version) {
   sqlite3_busy_timeout(raw, kBusyTimeoutMs);
   sqlite3_extended_result_codes(raw, 1);
   MH_ASSIGN_OR_RETURN(int version, CheckSchema(db, path));
-  if (schema_version != nullptr) *schema_version = version;
+  MH_ASSIGN_OR_RETURN(bool migrating, MigrationInProgress(db, path));
+  if (migrating) {
+    return Status::Unavailable(path +
+                               ": schema migration to version 4 in progress; open it with "
+                               "machine-health run (or another writing command) to finish it");
+  }
+  if (version < kSchemaVersion) {
+    return Status::Unavailable(path + ": schema version " + std::to_string(version) +
+                               " must be migrated to version 4 first; open it once with "
+                               "machine-health run (or another writing command) to convert it");
+  }
   return db;
 }
 
@@ -316,31 +301,17 @@ CREATE TABLE machines(
   threshold REAL,
   updated_ns INTEGER,
   windows INTEGER);
-CREATE TABLE scores(
-  machine_id TEXT NOT NULL,
-  t_ns INTEGER NOT NULL,
-  score REAL,
-  score_samples REAL,
-  anomaly INTEGER,
-  state TEXT,
-  state_score REAL,
-  rms REAL,
-  baseline_version INTEGER NOT NULL DEFAULT 0,
-  PRIMARY KEY(machine_id, t_ns)) WITHOUT ROWID;
-CREATE TABLE features(
-  machine_id TEXT NOT NULL,
-  t_ns INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  value REAL NOT NULL,
-  PRIMARY KEY(machine_id, t_ns, name)) WITHOUT ROWID;
 INSERT INTO meta(key, value) VALUES('application', 'machine-health');
 )sql";
-  MH_RETURN_IF_ERROR(db.Exec(kSchema, path + ": creating schema"));
-  MH_RETURN_IF_ERROR(db.Exec(kAlarmTables, path + ": creating schema"));
-  MH_RETURN_IF_ERROR(db.Exec(kBaselineTables, path + ": creating schema"));
+  const std::string context = path + ": creating schema";
+  MH_RETURN_IF_ERROR(db.Exec(kSchema, context));
+  MH_RETURN_IF_ERROR(db.Exec(kAlarmTables, context));
+  MH_RETURN_IF_ERROR(db.Exec(kBaselineTables, context));
+  MH_RETURN_IF_ERROR(db.Exec(kWindowTables, context));
+  MH_RETURN_IF_ERROR(db.Exec(kWindowViews, context));
   std::string version = "INSERT INTO meta(key, value) VALUES('schema_version', '" +
                         std::to_string(kSchemaVersion) + "')";
-  return db.Exec(version.c_str(), path + ": creating schema");
+  return db.Exec(version.c_str(), context);
 }
 
 void BindText(sqlite3_stmt* s, int index, const std::string& text) {

@@ -18,10 +18,11 @@ struct sqlite3_stmt;
 namespace mh::sink::internal {
 
 // The schema version this build writes (meta.schema_version). Versions 1
-// (no alarm tables) and 2 (no baselines, no scores.baseline_version) are
-// still read, and migrated to this version by every read-write open
-// (MigrateSchema).
-inline constexpr int kSchemaVersion = 3;
+// (no alarm tables), 2 (no baselines, no scores.baseline_version) and 3 (one
+// `features` row per feature) are migrated to this version in place by every
+// read-write open (MigrateSchema, MigrateToV4 in windows_v4.h); read-only
+// opens refuse them (Unavailable) until then.
+inline constexpr int kSchemaVersion = 4;
 inline constexpr int kOldestSchemaVersion = 1;
 // meta.application of every machine-health database.
 inline constexpr std::string_view kApplication = "machine-health";
@@ -100,11 +101,20 @@ Result<int> CheckSchema(const Db& db, const std::string& path);
 // Creates the schema (tables and meta rows) in the current transaction.
 Status CreateSchema(Db& db, const std::string& path);
 
-// Brings a database of an older schema version up to kSchemaVersion in one
-// transaction (BEGIN IMMEDIATE, so two processes never migrate at once; the
-// version is read again inside it). Existing data is kept. A database
-// already at kSchemaVersion is left as is.
+// Brings a database of an older schema version (or one whose migration was
+// interrupted) up to kSchemaVersion in place (MigrateToV4: a sequence of
+// BEGIN IMMEDIATE transactions, each re-reading the state, so two processes
+// never migrate the same rows and a kill leaves a resumable file). Existing
+// data is kept. A database already at kSchemaVersion is left as is.
 Status MigrateSchema(Db& db, const std::string& path);
+
+// The version-4 tables and views (docs/database.md); part of CreateSchema
+// and of the migration.
+extern const char* const kWindowTables;
+extern const char* const kWindowViews;
+// What versions 2 and 3 added (alarm tables; baseline tables).
+extern const char* const kAlarmTables;
+extern const char* const kBaselineTables;
 
 // Opens (creating if absent) the database at `path` for writing, as the
 // SQLite sink and the alarm store do: WAL journal, synchronous=NORMAL, busy
@@ -116,9 +126,10 @@ Result<Db> OpenWritable(const std::string& path);
 // Opens the existing database at `path` read-only, as SqliteReader does:
 // busy timeout, schema checked (never migrated). NotFound "<path>: no such
 // database" if the file does not exist; Corruption if it is not a
-// machine-health database or has another schema version; IOError if it
-// cannot be opened. `schema_version` (if not null) gets the file's version.
-Result<Db> OpenReadOnly(const std::string& path, int* schema_version = nullptr);
+// machine-health database or has another schema version; Unavailable if it
+// is of an older version or mid-migration (a read-write open converts it);
+// IOError if it cannot be opened.
+Result<Db> OpenReadOnly(const std::string& path);
 
 // True if the database has no tables at all (a new file).
 Result<bool> IsEmptyDatabase(const Db& db, const std::string& path);
