@@ -92,10 +92,10 @@ TEST_F(RollupSeriesTest, ADayReadsMinuteBuckets) {
   EXPECT_EQ(*tier, 60);
   auto s = ReadRollupSeries(store_.db(), "s.db", 1, "rms", 60, from, to, 4000);
   ASSERT_TRUE(s.ok());
-  // 1,441 buckets (the first starts before `from`: clamped), fewer than
-  // 2,000 groups: one bucket per group, two points each.
-  EXPECT_EQ(s->t_ns.size(), 2u * 1441);
-  EXPECT_EQ(s->t_ns.front(), from);
+  // The 1,440 buckets that start in the range, fewer than 2,000 groups: one
+  // bucket per group, two points each.
+  EXPECT_EQ(s->t_ns.size(), 2u * 1440);
+  EXPECT_EQ(s->t_ns.front(), from - 5 + kMinute);
   auto one = ReadRollupSeries(store_.db(), "s.db", 1, "rms", 60, from, to, 1);
   ASSERT_TRUE(one.ok());
   EXPECT_EQ(one->t_ns.size(), 1u);

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "sink/sqlite/internal/rollup.h"
+#include "sink/sqlite/internal/windows_v4.h"
 
 namespace mh::sink::internal {
 namespace {
@@ -22,9 +23,7 @@ double FloatAt(sqlite3_stmt* s, int col, std::int64_t idx) {
   const int bytes = sqlite3_column_bytes(s, col);
   const void* data = sqlite3_column_blob(s, col);
   if (idx < 0 || (idx + 1) * 4 > bytes || data == nullptr) return NAN;
-  float f;
-  std::memcpy(&f, static_cast<const char*>(data) + idx * 4, 4);
-  return f;
+  return DecodeFeature(data, static_cast<std::size_t>(idx));
 }
 
 }  // namespace
@@ -40,7 +39,7 @@ Result<bool> HasRollupsIn(const Db& db, const std::string& path, std::int64_t ma
                                             "machine = ?1 AND bucket_ns >= ?2 AND bucket_ns < ?3 "
                                             "LIMIT 1"));
   sqlite3_bind_int64(s.get(), 1, machine_key);
-  sqlite3_bind_int64(s.get(), 2, BucketStart(from_ns, 3600));
+  sqlite3_bind_int64(s.get(), 2, from_ns);
   sqlite3_bind_int64(s.get(), 3, before_ns);
   int rc = sqlite3_step(s.get());
   if (rc == SQLITE_ROW) return true;
@@ -60,7 +59,7 @@ Result<std::int64_t> ChooseTier(const Db& db, const std::string& path, std::int6
                                             "AND machine = ?1 AND bucket_ns >= ?2 AND bucket_ns "
                                             "< ?3"));
   sqlite3_bind_int64(s.get(), 1, machine_key);
-  sqlite3_bind_int64(s.get(), 2, BucketStart(from_ns, 60));
+  sqlite3_bind_int64(s.get(), 2, from_ns);
   sqlite3_bind_int64(s.get(), 3, to_ns);
   int rc = sqlite3_step(s.get());
   if (rc != SQLITE_ROW) return SqliteError(db.get(), rc, path + ": reading rollups");
@@ -71,7 +70,7 @@ Result<std::int64_t> ChooseTier(const Db& db, const std::string& path, std::int6
                                             "SELECT 1 FROM rollups WHERE tier = 3600 AND machine "
                                             "= ?1 AND bucket_ns >= ?2 AND bucket_ns < ?3 LIMIT 1"));
   sqlite3_bind_int64(h.get(), 1, machine_key);
-  sqlite3_bind_int64(h.get(), 2, BucketStart(from_ns, 3600));
+  sqlite3_bind_int64(h.get(), 2, from_ns);
   sqlite3_bind_int64(h.get(), 3, BucketStart(first, 3600));
   rc = sqlite3_step(h.get());
   if (rc == SQLITE_ROW) return 3600;
@@ -97,7 +96,7 @@ Result<Series> ReadRollupSeries(const Db& db, const std::string& path, std::int6
   sqlite3_stmt* s = stmt.get();
   sqlite3_bind_int64(s, 1, tier);
   sqlite3_bind_int64(s, 2, machine_key);
-  sqlite3_bind_int64(s, 3, BucketStart(from_ns, tier));
+  sqlite3_bind_int64(s, 3, from_ns);
   sqlite3_bind_int64(s, 4, to_ns);
   if (!score && !rms) {
     sqlite3_bind_text(s, 5, metric.data(), static_cast<int>(metric.size()), SQLITE_STATIC);
@@ -225,10 +224,10 @@ Result<Series> ReadSeriesV4(const Db& db, const std::string& path, std::int64_t 
                             std::size_t max_points) {
   const std::int64_t minutes = (to_ns - from_ns) / (60 * kNanosPerSecond);
   const bool rollups = HasRollups(metric);
-  if (rollups && minutes >= static_cast<std::int64_t>(max_points / 2) && minutes > 0) {
+  auto from_rollups = [&]() -> Result<Series> {
     MH_ASSIGN_OR_RETURN(std::int64_t tier, ChooseTier(db, path, machine_key, from_ns, to_ns));
     return ReadRollupSeries(db, path, machine_key, metric, tier, from_ns, to_ns, max_points);
-  }
+  };
   MH_ASSIGN_OR_RETURN(RawQuery q, PrepareRaw(db, metric));
   const std::size_t limit = RawRowLimit(max_points);
   Series all;
@@ -249,10 +248,13 @@ Result<Series> ReadSeriesV4(const Db& db, const std::string& path, std::int64_t 
   if (rollups && (all.t_ns.empty() || all.t_ns.front() >= from_ns + 60 * kNanosPerSecond)) {
     const std::int64_t before = all.t_ns.empty() ? to_ns : all.t_ns.front();
     MH_ASSIGN_OR_RETURN(bool history, HasRollupsIn(db, path, machine_key, from_ns, before));
-    if (history) {
-      MH_ASSIGN_OR_RETURN(std::int64_t tier, ChooseTier(db, path, machine_key, from_ns, to_ns));
-      return ReadRollupSeries(db, path, machine_key, metric, tier, from_ns, to_ns, max_points);
-    }
+    if (history) return from_rollups();
+  }
+  // More windows than points over a range long enough for the 1-minute
+  // tier to draw it: the rollups (min and max per group of buckets).
+  if (all.t_ns.size() > max_points && rollups &&
+      minutes >= static_cast<std::int64_t>(max_points / 2) && minutes > 0) {
+    return from_rollups();
   }
   const std::size_t n = all.t_ns.size();
   if (n <= max_points) return all;

@@ -33,13 +33,13 @@ bool HasRollups(const std::string& metric);
 Result<std::int64_t> ChooseTier(const Db& db, const std::string& path, std::int64_t machine_key,
                                 std::int64_t from_ns, std::int64_t to_ns);
 
-// Whether rollups of `machine_key` exist in [from_ns, before_ns) (any tier):
+// Whether rollups of `machine_key` start in [from_ns, before_ns) (any tier):
 // the per-window data of that stretch were pruned, but it has history.
 Result<bool> HasRollupsIn(const Db& db, const std::string& path, std::int64_t machine_key,
                           std::int64_t from_ns, std::int64_t before_ns);
 
 // The series of `metric` from the `tier` rollups with bucket start in
-// [bucket of from_ns, to_ns): per group of consecutive buckets, two points,
+// [from_ns, to_ns): per group of consecutive buckets, two points,
 // its minimum at the group's start and its maximum half-way through (times
 // clamped to >= from_ns), so at most max_points points (>= 1; with 1, the
 // latest bucket's maximum). Buckets without a value (scores while learning)
@@ -50,13 +50,14 @@ Result<Series> ReadRollupSeries(const Db& db, const std::string& path, std::int6
 
 // SqliteReader::GetSeries on a version 4 file, reading at most a few
 // thousand rows whatever the range (`machine_key`: machine_keys.key):
-// - a range of at least max_points / 2 minutes, for a metric with rollups:
-//   ReadRollupSeries of the tier ChooseTier picks (min and max per group);
-// - a shorter range: the windows, evenly decimated as before when at most
+// - at most max_points windows in range: those windows;
+// - windows pruned from the start of the range while rollups of it remain,
+//   or more windows than max_points over at least max_points / 2 minutes
+//   (metrics with rollups): ReadRollupSeries of the tier ChooseTier picks
+//   (min and max per group of buckets starting in the range);
+// - else the windows, evenly decimated as before when at most
 //   RawRowLimit(max_points) fall in it, else one index seek per point at
-//   evenly spaced times (the first and the latest window kept);
-// - windows pruned from the range while its rollups remain: the 1-minute
-//   rollups.
+//   evenly spaced times (the first and the latest window kept).
 // `metric`: score, rms, state_score, baseline_version or a feature name (a
 // feature with no stored value in range gives an empty series).
 Result<Series> ReadSeriesV4(const Db& db, const std::string& path, std::int64_t machine_key,
