@@ -229,7 +229,11 @@ Result<Series> ReadSeriesV4(const Db& db, const std::string& path, std::int64_t 
     return ReadRollupSeries(db, path, machine_key, metric, tier, from_ns, to_ns, max_points);
   };
   MH_ASSIGN_OR_RETURN(RawQuery q, PrepareRaw(db, metric));
-  const std::size_t limit = RawRowLimit(max_points);
+  // A range the rollups can draw needs only to know whether it holds more
+  // than max_points windows.
+  const bool long_range =
+      rollups && minutes >= static_cast<std::int64_t>(max_points / 2) && minutes > 0;
+  const std::size_t limit = long_range ? max_points : RawRowLimit(max_points);
   Series all;
   {
     sqlite3_stmt* s = q.range.get();
@@ -252,10 +256,7 @@ Result<Series> ReadSeriesV4(const Db& db, const std::string& path, std::int64_t 
   }
   // More windows than points over a range long enough for the 1-minute
   // tier to draw it: the rollups (min and max per group of buckets).
-  if (all.t_ns.size() > max_points && rollups &&
-      minutes >= static_cast<std::int64_t>(max_points / 2) && minutes > 0) {
-    return from_rollups();
-  }
+  if (all.t_ns.size() > max_points && long_range) return from_rollups();
   const std::size_t n = all.t_ns.size();
   if (n <= max_points) return all;
   Series out;
