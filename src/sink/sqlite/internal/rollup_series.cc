@@ -34,13 +34,16 @@ bool HasRollups(const std::string& metric) {
 
 Result<bool> HasRollupsIn(const Db& db, const std::string& path, std::int64_t machine_key,
                           std::int64_t from_ns, std::int64_t before_ns) {
+  // Buckets wholly before `before_ns` (the bucket holding it is not history).
   MH_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(db,
-                                            "SELECT 1 FROM rollups WHERE tier IN (60, 3600) AND "
-                                            "machine = ?1 AND bucket_ns >= ?2 AND bucket_ns < ?3 "
-                                            "LIMIT 1"));
+                                            "SELECT 1 FROM rollups WHERE ((tier = 60 AND "
+                                            "machine = ?1 AND bucket_ns >= ?2 AND bucket_ns < "
+                                            "?3) OR (tier = 3600 AND machine = ?1 AND bucket_ns "
+                                            ">= ?2 AND bucket_ns < ?4)) LIMIT 1"));
   sqlite3_bind_int64(s.get(), 1, machine_key);
   sqlite3_bind_int64(s.get(), 2, from_ns);
-  sqlite3_bind_int64(s.get(), 3, before_ns);
+  sqlite3_bind_int64(s.get(), 3, BucketStart(before_ns, 60));
+  sqlite3_bind_int64(s.get(), 4, BucketStart(before_ns, 3600));
   int rc = sqlite3_step(s.get());
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;

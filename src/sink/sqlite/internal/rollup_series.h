@@ -33,7 +33,8 @@ bool HasRollups(const std::string& metric);
 Result<std::int64_t> ChooseTier(const Db& db, const std::string& path, std::int64_t machine_key,
                                 std::int64_t from_ns, std::int64_t to_ns);
 
-// Whether rollups of `machine_key` start in [from_ns, before_ns) (any tier):
+// Whether rollups of `machine_key` start at or after from_ns and end
+// before the bucket (of their tier) that holds before_ns:
 // the per-window data of that stretch were pruned, but it has history.
 Result<bool> HasRollupsIn(const Db& db, const std::string& path, std::int64_t machine_key,
                           std::int64_t from_ns, std::int64_t before_ns);
