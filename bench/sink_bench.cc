@@ -1,10 +1,12 @@
 // SQLite sink benchmarks.
 //
 // BM_WriteOneSecond: one Write() of the records a plant produces in one
-// second: 100 machines x 10 windows/s x 40 features (40k feature values +
-// 1000 score rows), into a database that already holds `state.range(0)`
-// seconds of data. The time per iteration is the fraction of one core the
-// sink needs at that rate (target: well under 30 %, i.e. < 300 ms).
+// second: 100 machines x 10 windows/s x `state.range(1)` features (40, or 78
+// as `--set full`; schema 4 stores one `windows` row per window), into a
+// database that already holds `state.range(0)` seconds of data. The time per
+// iteration is the fraction of one core the sink needs at that rate (target:
+// well under 30 %, i.e. < 300 ms); `windows/s` is what the store alone
+// sustains, and `bytes/window` the file's used pages per stored window.
 //
 // BM_ReadSeries: SqliteReader::GetSeries over 10 minutes of one machine
 // (6000 windows) decimated to 600 points, for "score" (arg 0) and for a
@@ -41,13 +43,13 @@ constexpr int kWindowsPerSecond = 10;
 constexpr int kFeatures = 40;
 constexpr std::int64_t kT0Ns = 1'790'000'000'000'000'000;
 
-std::shared_ptr<const std::vector<std::string>> FeatureNames() {
+std::shared_ptr<const std::vector<std::string>> FeatureNames(int count = kFeatures) {
   auto names = std::make_shared<std::vector<std::string>>();
   const char* stats[] = {"rms",   "kurtosis", "crest", "peak",  "skew",  "std",  "band1",
                          "band2", "band3",    "band4", "band5", "band6", "band7"};
-  for (int i = 0; names->size() < kFeatures; ++i) {
+  for (int i = 0; static_cast<int>(names->size()) < count; ++i) {
     names->push_back(std::string(stats[i % 13]) + "_" + "xyz"[i / 13 % 3] +
-                     (i >= 39 ? "_extra" : ""));
+                     (i >= 39 ? "_extra" + std::to_string(i) : ""));
   }
   return names;
 }
@@ -65,8 +67,10 @@ std::vector<WindowRecord> OneSecond(int second,
       r.window_start_ns = kT0Ns + (std::int64_t{second} * kWindowsPerSecond + w) *
                                       (1'000'000'000 / kWindowsPerSecond);
       r.feature_names = names;
-      r.features.resize(kFeatures);
-      for (int f = 0; f < kFeatures; ++f) r.features[f] = 0.001 * (second + w + m + f);
+      r.features.resize(names->size());
+      for (std::size_t f = 0; f < names->size(); ++f) {
+        r.features[f] = 0.001 * (second + w + m + static_cast<int>(f));
+      }
       r.rms = 0.3 + 0.001 * w;
       r.score = 0.05 - 0.0001 * m;
       r.score_samples = -0.45;
@@ -84,9 +88,30 @@ std::string FreshDir() {
   return tmpl;
 }
 
+// Used bytes of the database per stored window ((page_count -
+// freelist_count) x page_size / windows), after a checkpoint.
+double BytesPerWindow(const std::string& path, double windows) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return 0;
+  sqlite3_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
+  double pages[3] = {0, 0, 0};
+  const char* pragmas[3] = {"PRAGMA page_count", "PRAGMA freelist_count", "PRAGMA page_size"};
+  for (int i = 0; i < 3; ++i) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, pragmas[i], -1, &s, nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
+      pages[i] = static_cast<double>(sqlite3_column_int64(s, 0));
+    }
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db);
+  return windows > 0 ? (pages[0] - pages[1]) * pages[2] / windows : 0;
+}
+
 void BM_WriteOneSecond(benchmark::State& state) {
   const std::string dir = FreshDir();
-  auto names = FeatureNames();
+  const int features = static_cast<int>(state.range(1));
+  auto names = FeatureNames(features);
   auto sink = OpenSqliteSink({dir + "/bench.db"});
   if (!sink.ok()) {
     state.SkipWithError(sink.status().ToString().c_str());
@@ -106,13 +131,21 @@ void BM_WriteOneSecond(benchmark::State& state) {
     Status s = (*sink)->Write(batch);
     if (!s.ok()) state.SkipWithError(s.ToString().c_str());
   }
-  state.counters["feature_values/s"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * kMachines * kWindowsPerSecond * kFeatures,
-      benchmark::Counter::kIsRate);
+  const double windows = static_cast<double>(state.iterations()) * kMachines * kWindowsPerSecond;
+  state.counters["feature_values/s"] =
+      benchmark::Counter(windows * features, benchmark::Counter::kIsRate);
+  state.counters["windows/s"] = benchmark::Counter(windows, benchmark::Counter::kIsRate);
   (void)(*sink)->Close();
+  state.counters["bytes/window"] = BytesPerWindow(
+      dir + "/bench.db", static_cast<double>(second) * kMachines * kWindowsPerSecond);
   std::filesystem::remove_all(dir);
 }
-BENCHMARK(BM_WriteOneSecond)->Arg(0)->Arg(600)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_WriteOneSecond)
+    ->Args({0, kFeatures})
+    ->Args({600, kFeatures})
+    ->Args({600, 78})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 void BM_ReadSeries(benchmark::State& state) {
   const std::string dir = FreshDir();

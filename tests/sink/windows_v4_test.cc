@@ -274,5 +274,49 @@ TEST_F(WindowsV4Test, FeatureSetsMachineKeysAndReplacement) {
   EXPECT_EQ(xz->skipped, 2);
 }
 
+// Keys and feature sets created by a batch that is rolled back are not
+// reused from the cache afterwards (they no longer exist).
+TEST_F(WindowsV4Test, RolledBackBatchForgetsItsKeys) {
+  auto names = std::make_shared<const std::vector<std::string>>(std::vector<std::string>{"a"});
+  auto rec = [&](const std::string& m, std::int64_t t) {
+    WindowRecord r;
+    r.machine_id = m;
+    r.window_start_ns = t;
+    r.feature_names = names;
+    r.features = {static_cast<double>(t)};
+    return r;
+  };
+  auto sink = OpenSqliteSink({path_});
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TRIGGER no_m2 BEFORE INSERT ON machines WHEN NEW.id = 'm2' "
+                           "BEGIN SELECT RAISE(ABORT, 'refused'); END",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+  // m2's key and the feature set are created, then rolled back.
+  std::vector<WindowRecord> batch = {rec("m2", 1)};
+  ASSERT_FALSE((*sink)->Write(batch).ok());
+  EXPECT_EQ(QueryOne("SELECT count(*) FROM machine_keys"), "0");
+  EXPECT_EQ(QueryOne("SELECT count(*) FROM feature_sets"), "0");
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DROP TRIGGER no_m2", nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  // m1 first, so that a stale cached key of m2 would now name m1.
+  batch = {rec("m1", 2), rec("m2", 3)};
+  ASSERT_TRUE((*sink)->Write(batch).ok());
+  EXPECT_EQ(QueryOne("SELECT group_concat(machine_id || '@' || t_ns, ',') FROM (SELECT * FROM "
+                     "scores ORDER BY t_ns)"),
+            "m1@2,m2@3");
+  EXPECT_EQ(QueryOne("SELECT count(*) FROM features"), "2");
+}
+
 }  // namespace
 }  // namespace mh::sink

@@ -148,7 +148,7 @@ class SqliteSink final : public Sink {
       // set `set`, replaced = !inserted (an existing (machine, t_ns) row was
       // overwritten). The rollup accumulator is called here, inside the write
       // transaction, so rollups commit atomically with the windows.
-      OnWindowWritten(r, machine, set, /*replaced=*/!inserted);
+      MH_RETURN_IF_ERROR(OnWindowWritten(r, machine, set, /*replaced=*/!inserted));
       Latest& l = latest[r.machine_id];
       if (l.record == nullptr || r.window_start_ns >= l.record->window_start_ns) l.record = &r;
       if (inserted) ++l.new_windows;
@@ -168,9 +168,11 @@ class SqliteSink final : public Sink {
   }
 
   // The rollup hook (see WriteInTransaction): blob_ holds r's stored features.
-  void OnWindowWritten(const WindowRecord& r, std::int64_t machine, std::int64_t feature_set,
-                       bool replaced) {
+  // An error fails (and rolls back) the whole batch.
+  Status OnWindowWritten(const WindowRecord& r, std::int64_t machine, std::int64_t feature_set,
+                         bool replaced) {
     upkeep_->Written(r, machine, feature_set, blob_, replaced);
+    return Status::OK();
   }
 
   // Inserts the windows row; replaces an existing one for the same window.

@@ -445,7 +445,7 @@ Status MigrateToV4(Db& db, const std::string& path, const MigrationOptions& opti
     }
   }
   MH_RETURN_IF_ERROR(FinishMigration(db, path, context));
-  log::Info("sqlite", context + ": done (" + std::to_string(moved) + " windows moved)");
+  log::Info("sqlite", context + ": done (" + std::to_string(moved) + " windows moved by this run)");
   return Status::OK();
 }
 
