@@ -191,7 +191,6 @@ TEST_F(RollupTest, SqlDecodeOfFloat32AndFloat64IsExact) {
 TEST_F(RollupTest, TheRollupFeaturesViewDecodesMinMeanMax) {
   Db& db = store_.db();
   ASSERT_TRUE(db.Exec("INSERT INTO feature_set_columns VALUES(1, 0, 'a'), (1, 1, 'b')", "fs").ok());
-  ASSERT_TRUE(db.Exec(RollupFeaturesView().c_str(), "view").ok());
   std::vector<Window> windows;
   for (int i = 0; i < 3; ++i) {
     windows.push_back(Window{1,

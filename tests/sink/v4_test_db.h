@@ -1,6 +1,7 @@
-// Test-only: a version 4 database written window by window as the SQLite sink
-// does (one transaction per batch, rollups flushed in it), for the rollup and
-// retention tests.
+// Test-only: a version 4 database (the sink's schema) written window by
+// window as the SQLite sink does (one transaction per batch, rollups flushed
+// in it), with machine keys and feature sets chosen by the test, for the
+// rollup and retention tests.
 #ifndef MH_TESTS_SINK_V4_TEST_DB_H_
 #define MH_TESTS_SINK_V4_TEST_DB_H_
 
@@ -16,21 +17,6 @@
 #include "sink/sqlite/internal/sqlite_util.h"
 
 namespace mh::sink::internal {
-
-// The version 4 tables the rollups and the pruner use (schema-v4 design).
-inline const char* const kTestWindowTables = R"sql(
-CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);
-CREATE TABLE machine_keys(key INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE);
-CREATE TABLE windows(
-  machine INTEGER NOT NULL, t_ns INTEGER NOT NULL, score REAL, score_samples REAL,
-  anomaly INTEGER, state INTEGER NOT NULL, state_score REAL, rms REAL,
-  baseline_version INTEGER NOT NULL DEFAULT 0, feature_set INTEGER NOT NULL,
-  features BLOB NOT NULL, PRIMARY KEY(machine, t_ns)) WITHOUT ROWID;
-CREATE TABLE feature_set_columns(set_id INTEGER NOT NULL, idx INTEGER NOT NULL,
-  name TEXT NOT NULL, PRIMARY KEY(set_id, idx)) WITHOUT ROWID;
-CREATE TABLE alarms(id TEXT PRIMARY KEY, machine_id TEXT NOT NULL, start_ns INTEGER NOT NULL,
-  explanation_text TEXT NOT NULL DEFAULT '');
-)sql";
 
 struct TestWindow {
   std::int64_t machine = 1, set = 1, t_ns = 0;
@@ -50,8 +36,10 @@ class V4TestDb {
     sqlite3_busy_timeout(raw, kBusyTimeoutMs);
     MH_RETURN_IF_ERROR(db_.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL", path));
     if (create) {
-      MH_RETURN_IF_ERROR(db_.Exec(kTestWindowTables, path));
-      MH_RETURN_IF_ERROR(db_.Exec(kRollupTable, path));
+      // The sink's own schema (version 4, with rollups and alarms).
+      MH_RETURN_IF_ERROR(db_.Exec("BEGIN", path));
+      MH_RETURN_IF_ERROR(CreateSchema(db_, path));
+      MH_RETURN_IF_ERROR(db_.Exec("COMMIT", path));
     }
     MH_ASSIGN_OR_RETURN(RollupWriter w, RollupWriter::Create(db_, path));
     writer_.emplace(std::move(w));
