@@ -12,11 +12,15 @@
 // (6000 windows) decimated to 600 points, for "score" (arg 0) and for a
 // feature (arg 1).
 //
+// BM_ThirtyDayChart / BM_PruneWindows: rollups and retention (see below).
+//
 // BM_BaselineSave / BM_BaselineLoadActive / BM_BaselineChangesPoll: the
 // baseline store with 100 machines, each with one learned baseline (27
 // features, 100 trees, 300 rows): saving one, loading every active one (what
 // a restarted `run` does once), and the change poll a running pipeline
 // makes (no change pending).
+#include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <memory>
 #include <random>
@@ -172,6 +176,118 @@ void BM_ReadSeries(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_ReadSeries)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+std::int64_t CountRows(const std::string& path, const char* sql) {
+  sqlite3* db = nullptr;
+  std::int64_t n = -1;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* s = nullptr;
+    if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) == SQLITE_OK &&
+        sqlite3_step(s) == SQLITE_ROW) {
+      n = sqlite3_column_int64(s, 0);
+    }
+    sqlite3_finalize(s);
+  }
+  sqlite3_close(db);
+  return n;
+}
+
+// One machine's 30 days, one window every 10 s (259,200 windows) with rollups.
+std::string ThirtyDaysOfOneMachine(const std::string& dir,
+                                   const std::shared_ptr<const std::vector<std::string>>& names) {
+  const std::string path = dir + "/month.db";
+  SqliteOptions o;
+  o.path = path;
+  o.window_retention = std::chrono::nanoseconds(0);
+  auto sink = OpenSqliteSink(o);
+  if (!sink.ok()) return "";
+  std::vector<WindowRecord> batch;
+  for (int i = 0; i < 30 * 8640; ++i) {
+    WindowRecord r;
+    r.machine_id = "m1";
+    r.window_start_ns = kT0Ns + std::int64_t{i} * 10'000'000'000LL;
+    r.feature_names = names;
+    r.features.assign(kFeatures, 0.0);
+    for (int f = 0; f < kFeatures; ++f) r.features[f] = std::sin(0.001 * i + f);
+    r.rms = 0.3 + 0.1 * std::sin(0.0001 * i);
+    r.score = 0.05 + 0.02 * std::cos(0.0003 * i);
+    r.score_samples = -0.45;
+    r.state = MachineState::kNormal;
+    r.state_score = r.score;
+    batch.push_back(std::move(r));
+    if (batch.size() == 8640) {
+      if (!(*sink)->Write(batch).ok()) return "";
+      batch.clear();
+    }
+  }
+  (void)(*sink)->Close();
+  return path;
+}
+
+// BM_ThirtyDayChart: GetSeries over 30 days of one machine for the
+// dashboard (1,000 points): score (arg 0) or a feature (arg 1). Answered from
+// the 1-hour rollups (720 rows), min and max per bucket.
+void BM_ThirtyDayChart(benchmark::State& state) {
+  const std::string dir = FreshDir();
+  auto names = FeatureNames();
+  const std::string path = ThirtyDaysOfOneMachine(dir, names);
+  auto reader = SqliteReader::Open(path);
+  if (path.empty() || !reader.ok()) {
+    state.SkipWithError("cannot write or open 30 days");
+    return;
+  }
+  const std::string metric = state.range(0) == 0 ? "score" : (*names)[5];
+  std::size_t points = 0;
+  for (auto _ : state) {
+    auto s = (*reader)->GetSeries("m1", metric, kT0Ns, kT0Ns + 30 * 86'400'000'000'000LL, 1000);
+    if (!s.ok()) state.SkipWithError(s.status().ToString().c_str());
+    points = s.ok() ? s->t_ns.size() : 0;
+    benchmark::DoNotOptimize(s);
+  }
+  state.counters["points"] = static_cast<double>(points);
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_ThirtyDayChart)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// BM_PruneWindows: what pruning costs per deleted window. 100 machines x
+// 60 s x 10 windows are stored without retention; the sink is reopened with
+// a 1-second window retention, and each iteration writes one record, after
+// which the sink prunes up to 1,004 old windows (one transaction of 1,000
+// and a last small one). items/s = windows deleted per second.
+void BM_PruneWindows(benchmark::State& state) {
+  const std::string dir = FreshDir();
+  auto names = FeatureNames();
+  SqliteOptions o;
+  o.path = dir + "/prune.db";
+  o.window_retention = std::chrono::nanoseconds(0);
+  {
+    auto sink = OpenSqliteSink(o);
+    if (!sink.ok()) {
+      state.SkipWithError(sink.status().ToString().c_str());
+      return;
+    }
+    for (int second = 0; second < 60; ++second) (void)(*sink)->Write(OneSecond(second, names));
+    (void)(*sink)->Close();
+  }
+  o.window_retention = std::chrono::seconds(1);
+  auto sink = OpenSqliteSink(o);
+  if (!sink.ok()) {
+    state.SkipWithError(sink.status().ToString().c_str());
+    return;
+  }
+  std::vector<WindowRecord> one = OneSecond(60, names, 1);
+  one.resize(1);
+  for (auto _ : state) {
+    one[0].window_start_ns += 1000;  // a new window each time, same second
+    Status s = (*sink)->Write(one);
+    if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+  }
+  (void)(*sink)->Close();
+  const std::int64_t left = CountRows(o.path, "SELECT count(*) FROM windows");
+  state.SetItemsProcessed(60 * kMachines * kWindowsPerSecond + state.iterations() - left);
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_PruneWindows)->Unit(benchmark::kMillisecond)->Iterations(50);
 
 // A baseline learned from 300 rows of 27 features with the default forest.
 std::shared_ptr<const score::Baseline> LearnedBaseline(const std::string& machine) {

@@ -64,7 +64,37 @@ struct RunArgs {
   std::string machines_file;        // registry
   std::vector<std::string> notify;  // alarm notification targets
   std::string dead_letter;          // live: where bad events go
+  // Store retention and size budget (sink::SqliteOptions, docs/database.md).
+  std::string retention = "7d";
+  std::string rollup_retention = "90d,5y";
+  std::string max_db_size = "20GB";
 };
+
+// The SQLite sink's options from --db, --retention, --rollup-retention and
+// --max-db-size. InvalidArgument naming the option.
+Result<sink::SqliteOptions> StoreOptions(const RunArgs& args) {
+  sink::SqliteOptions o;
+  o.path = args.db;
+  auto window = ParseDuration(args.retention);
+  if (!window.ok()) return window.status().WithContext("--retention");
+  o.window_retention = *window;
+  const std::vector<std::string> tiers = Split(args.rollup_retention, ',');
+  if (tiers.size() != 2) {
+    return Status::InvalidArgument("--rollup-retention: '" + args.rollup_retention +
+                                   "' is not two durations (expected 1-MINUTE,1-HOUR, e.g. "
+                                   "90d,5y)");
+  }
+  auto minute = ParseDuration(TrimSpace(tiers[0]));
+  if (!minute.ok()) return minute.status().WithContext("--rollup-retention");
+  auto hour = ParseDuration(TrimSpace(tiers[1]));
+  if (!hour.ok()) return hour.status().WithContext("--rollup-retention");
+  o.rollup_1m_retention = *minute;
+  o.rollup_1h_retention = *hour;
+  auto size = ParseByteSize(args.max_db_size);
+  if (!size.ok()) return size.status().WithContext("--max-db-size");
+  o.max_db_size = *size;
+  return o;
+}
 
 // What both wirings share: the alarm store and its notifications.
 struct AlarmOutput {
@@ -241,7 +271,9 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
   const std::int64_t now_ns = WallNowNs() / 1000000 * 1000000;
   options.start_ns = std::max(now_ns, latest + 1000000000);
 
-  auto sink = sink::OpenSqliteSink(sink::SqliteOptions{args.db});
+  auto store_options = StoreOptions(args);
+  if (!store_options.ok()) return UsageError(io, cmd, store_options.status().message());
+  auto sink = sink::OpenSqliteSink(*store_options);
   if (!sink.ok()) {
     PrintError(io, "run", "--db: " + sink.status().message());
     return kExitFailure;
@@ -412,7 +444,9 @@ int RunLive(const RunArgs& args, CommandIo& io) {
       if (!p.ok()) return ReportOptionError(io, cmd, p.status().WithContext("--dead-letter"));
       src.dead = std::move(*p);
     }
-    auto db = sink::OpenSqliteSink(sink::SqliteOptions{args.db});
+    auto store_options = StoreOptions(args);
+    if (!store_options.ok()) return UsageError(io, cmd, store_options.status().message());
+    auto db = sink::OpenSqliteSink(*store_options);
     if (!db.ok()) return ReportOptionError(io, cmd, db.status().WithContext("--db"));
     src.sink = std::make_unique<sink::RunningSink>("sqlite:" + args.db, std::move(*db));
   }
@@ -551,6 +585,17 @@ void AddRunCommand(CLI::App& root, CommandIo& io, Action& action) {
   sub->add_option("--http", args->http, "Dashboard listen address ADDR:PORT, or 'off'")
       ->capture_default_str();
   sub->add_option("--db", args->db, "SQLite database file (WAL); continued if it exists")
+      ->capture_default_str();
+  sub->add_option("--retention", args->retention,
+                  "Per-window data (features, scores) kept for this long in event time, e.g. "
+                  "7d, 36h (0 = until --max-db-size); rollups stay (docs/database.md)")
+      ->capture_default_str();
+  sub->add_option("--rollup-retention", args->rollup_retention,
+                  "1-minute and 1-hour rollups kept for this long, e.g. 90d,5y")
+      ->capture_default_str();
+  sub->add_option("--max-db-size", args->max_db_size,
+                  "Budget of the database file and its WAL, e.g. 20GB, 512MiB (0 = unbounded): "
+                  "the oldest windows go first, then the oldest rollups; alarms and baselines stay")
       ->capture_default_str();
   sub->add_option("--model", args->model,
                   "Model file (machine-health train) used for every machine; skips learning");

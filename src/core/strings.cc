@@ -1,6 +1,7 @@
 #include "core/strings.h"
 
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <string>
@@ -102,6 +103,39 @@ Result<std::int64_t> ParseInt(std::string_view text) {
     return Status::InvalidArgument(QuoteForMessage(text) + " is not an integer");
   }
   return value;
+}
+
+Result<std::uint64_t> ParseByteSize(std::string_view text) {
+  auto bad = [&] {
+    return Status::InvalidArgument(QuoteForMessage(text) +
+                                   " is not a size (expected e.g. 20GB, 512MiB, 4096)");
+  };
+  std::size_t digits = 0;
+  while (digits < text.size() &&
+         (std::isdigit(static_cast<unsigned char>(text[digits])) || text[digits] == '.')) {
+    ++digits;
+  }
+  if (digits == 0) return bad();
+  double number = 0;
+  if (ParseDoubleExact(text.substr(0, digits), &number) != DoubleParse::kOk) return bad();
+  const std::string unit = AsciiLower(text.substr(digits));
+  static const std::pair<const char*, double> kUnits[] = {{"", 1},
+                                                          {"b", 1},
+                                                          {"kb", 1e3},
+                                                          {"mb", 1e6},
+                                                          {"gb", 1e9},
+                                                          {"tb", 1e12},
+                                                          {"kib", 1024.0},
+                                                          {"mib", 1048576.0},
+                                                          {"gib", 1073741824.0},
+                                                          {"tib", 1099511627776.0}};
+  for (const auto& [name, scale] : kUnits) {
+    if (unit != name) continue;
+    const double bytes = number * scale;
+    if (!std::isfinite(bytes) || bytes >= 1.8e19) return bad();
+    return static_cast<std::uint64_t>(bytes + 0.5);
+  }
+  return bad();
 }
 
 std::string_view TrimSpace(std::string_view text) {

@@ -31,6 +31,10 @@ DoubleParse ParseDoubleExact(std::string_view text, double* out);
 Result<double> ParseDouble(std::string_view text);
 // A base-10 integer that fits in int64; InvalidArgument otherwise.
 Result<std::int64_t> ParseInt(std::string_view text);
+// A size in bytes: a non-negative number with an optional unit, B, KB, MB,
+// GB, TB (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024), any case:
+// "20GB", "512MiB", "1.5gb", "4096". InvalidArgument quoting the text.
+Result<std::uint64_t> ParseByteSize(std::string_view text);
 // `text` without ASCII white space (space, \t, \n, \v, \f, \r) at either end.
 std::string_view TrimSpace(std::string_view text);
 // `text` with ASCII letters A-Z turned to a-z (other bytes unchanged).

@@ -48,6 +48,10 @@ Result<Nanos> ParseDuration(std::string_view text) {
       scale = 3600;
     else if (unit == "d")
       scale = 86400;
+    else if (unit == "w")
+      scale = 7 * 86400;
+    else if (unit == "y")
+      scale = 365 * 86400;  // a year of 365 days (retention periods)
     else
       return bad();
     if (unit.empty() && k != text.size()) return bad();

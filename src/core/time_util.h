@@ -17,8 +17,9 @@ using Nanos = std::chrono::nanoseconds;
 // Wall-clock now, ns since the epoch.
 std::int64_t WallNowNs();
 
-// Parses a duration such as "90s", "10m", "1h30m", "250ms", "2.5s", "1d".
-// A bare number is seconds. InvalidArgument names what was expected.
+// Parses a duration such as "90s", "10m", "1h30m", "250ms", "2.5s", "1d",
+// "2w", "5y" (w: 7 days, y: 365 days). A bare number is seconds. InvalidArgument names what was
+// expected.
 Result<Nanos> ParseDuration(std::string_view text);
 
 // Formats ns since the epoch as RFC 3339 UTC ("2026-11-27T20:10:51.123Z")

@@ -158,6 +158,26 @@ TEST_F(ExitCodesTest, CatBadCsvIsExit1AndBadOptionsExit2) {
   EXPECT_EQ(Run({"cat"}), 2);  // FILE is required
 }
 
+// The store's retention options are usage errors when they do not parse,
+// before anything is simulated or written.
+TEST_F(ExitCodesTest, RunRejectsBadRetentionOptions) {
+  const std::string db = dir_ + "/never.db";
+  struct Case {
+    std::vector<std::string> option;
+    const char* says;
+  } cases[] = {{{"--max-db-size", "20XB"}, "--max-db-size: '20XB' is not a size"},
+               {{"--retention", "7 days"}, "--retention: '7 days' is not a duration"},
+               {{"--rollup-retention", "90d"}, "--rollup-retention: '90d' is not two durations"},
+               {{"--rollup-retention", "90d,forever"}, "--rollup-retention: 'forever'"}};
+  for (const Case& c : cases) {
+    std::vector<std::string> args = {"run", "--db", db, "--http", "off", "--duration", "1s"};
+    args.insert(args.end(), c.option.begin(), c.option.end());
+    EXPECT_EQ(Run(args), 2) << c.says;
+    EXPECT_THAT(err_, HasSubstr(c.says));
+  }
+  EXPECT_FALSE(std::filesystem::exists(db));
+}
+
 // Every command that reads a data file: bad data is exit 1, not 2.
 // A 10 MB header quoted in a message (a missing feature column lists the
 // input's columns) is cut: every command's message is bounded.

@@ -22,6 +22,22 @@ TEST(ParseIntTest, StrictWholeString) {
   EXPECT_FALSE(ParseInt("99999999999999999999").ok());
 }
 
+TEST(ParseByteSizeTest, DecimalAndBinaryUnits) {
+  EXPECT_EQ(*ParseByteSize("4096"), 4096u);
+  EXPECT_EQ(*ParseByteSize("20GB"), 20'000'000'000u);
+  EXPECT_EQ(*ParseByteSize("20gb"), 20'000'000'000u);
+  EXPECT_EQ(*ParseByteSize("512MiB"), 512u << 20);
+  EXPECT_EQ(*ParseByteSize("1.5KiB"), 1536u);
+  EXPECT_EQ(*ParseByteSize("0"), 0u);
+  for (const char* bad : {"", "GB", "-1GB", "20 GB", "20XB", "1e30", "99999999TB"}) {
+    auto r = ParseByteSize(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("not a size"), std::string::npos) << bad;
+    }
+  }
+}
+
 TEST(TrimSpaceTest, StripsAsciiWhiteSpaceAtBothEndsOnly) {
   EXPECT_EQ(TrimSpace(" \t a b\r\n"), "a b");
   EXPECT_EQ(TrimSpace("\v\fx\f"), "x");

@@ -12,6 +12,9 @@ TEST(ParseDurationTest, AcceptsUnits) {
   EXPECT_EQ(ParseDuration("250ms")->count(), 250'000'000);
   EXPECT_EQ(ParseDuration("2.5s")->count(), 2'500'000'000);
   EXPECT_EQ(ParseDuration("7")->count(), 7'000'000'000);
+  EXPECT_EQ(ParseDuration("90d")->count(), 90LL * 86400 * 1'000'000'000);
+  EXPECT_EQ(ParseDuration("2w")->count(), 14LL * 86400 * 1'000'000'000);
+  EXPECT_EQ(ParseDuration("5y")->count(), 5LL * 365 * 86400 * 1'000'000'000);
 }
 
 TEST(ParseDurationTest, RejectsGarbage) {

@@ -113,11 +113,12 @@ TEST_F(SqliteSinkTest, CreatesSchemaWithMetaAndWal) {
   EXPECT_EQ(names, (std::vector<std::string>{"alarm_outbox", "alarm_outbox_cursors", "alarms",
                                              "baseline_changes", "baselines", "feature_set_columns",
                                              "feature_sets", "machine_keys", "machines", "meta",
-                                             "snapshots", "windows"}));
+                                             "rollups", "snapshots", "windows"}));
   auto views = Query("SELECT name FROM sqlite_schema WHERE type = 'view' ORDER BY name");
-  ASSERT_EQ(views.size(), 2u);
+  ASSERT_EQ(views.size(), 3u);
   EXPECT_EQ(views[0][0], "features");
-  EXPECT_EQ(views[1][0], "scores");
+  EXPECT_EQ(views[1][0], "rollup_features");
+  EXPECT_EQ(views[2][0], "scores");
   EXPECT_TRUE(sink->Close().ok());
 }
 

@@ -11,6 +11,7 @@
 #include "codec/snapshot.h"
 #include "sink/sqlite/internal/alarm_sql.h"
 #include "sink/sqlite/internal/baseline_sql.h"
+#include "sink/sqlite/internal/rollup_series.h"
 #include "sink/sqlite/internal/snapshot_sql.h"
 #include "sink/sqlite/internal/sqlite_util.h"
 #include "sink/sqlite/internal/windows_v4.h"
@@ -29,11 +30,6 @@ struct SqliteReader::Impl {
   Stmt machines;
   Stmt machine;
   Stmt machine_key;
-  Stmt series_score;
-  Stmt series_rms;
-  Stmt series_state_score;
-  Stmt series_baseline_version;
-  Stmt series_feature;
   Stmt latest_set;
   internal::FeatureSetNames sets;
 
@@ -46,21 +42,6 @@ struct SqliteReader::Impl {
                                                "updated_ns, windows FROM machines WHERE id = ?1"));
     MH_ASSIGN_OR_RETURN(machine_key,
                         Stmt::Prepare(db, "SELECT key FROM machine_keys WHERE id = ?1"));
-    const char* kWindows =
-        "FROM windows WHERE machine = ?1 AND t_ns >= ?2 AND t_ns < ?3 ORDER BY t_ns";
-    MH_ASSIGN_OR_RETURN(series_score,
-                        Stmt::Prepare(db, (std::string("SELECT t_ns, score ") + kWindows).c_str()));
-    MH_ASSIGN_OR_RETURN(series_rms,
-                        Stmt::Prepare(db, (std::string("SELECT t_ns, rms ") + kWindows).c_str()));
-    MH_ASSIGN_OR_RETURN(
-        series_state_score,
-        Stmt::Prepare(db, (std::string("SELECT t_ns, state_score ") + kWindows).c_str()));
-    MH_ASSIGN_OR_RETURN(
-        series_baseline_version,
-        Stmt::Prepare(db, (std::string("SELECT t_ns, baseline_version ") + kWindows).c_str()));
-    MH_ASSIGN_OR_RETURN(
-        series_feature,
-        Stmt::Prepare(db, (std::string("SELECT t_ns, feature_set, features ") + kWindows).c_str()));
     // The feature set of the machine's latest window: one seek at the end of
     // the machine's primary-key range.
     MH_ASSIGN_OR_RETURN(latest_set, Stmt::Prepare(db,
@@ -162,20 +143,8 @@ Result<Series> SqliteReader::GetSeries(const std::string& machine, const std::st
   if (from_ns > to_ns) return Status::InvalidArgument("from is after to");
   std::lock_guard<std::mutex> lock(impl_->mu);
   MH_RETURN_IF_ERROR(impl_->MachineLocked(machine).status());
-  sqlite3_stmt* s;
-  bool feature = false;
-  if (metric == "score") {
-    s = impl_->series_score.get();
-  } else if (metric == "rms") {
-    s = impl_->series_rms.get();
-  } else if (metric == "state_score") {
-    s = impl_->series_state_score.get();
-  } else if (metric == "baseline_version") {
-    s = impl_->series_baseline_version.get();
-  } else {
-    s = impl_->series_feature.get();
-    feature = true;
-  }
+  const bool feature = metric != "score" && metric != "rms" && metric != "state_score" &&
+                       metric != "baseline_version";
   MH_ASSIGN_OR_RETURN(const std::int64_t key, impl_->KeyLocked(machine));
   if (feature) {
     MH_ASSIGN_OR_RETURN(std::vector<std::string> latest, impl_->LatestNamesLocked(key));
@@ -185,59 +154,8 @@ Result<Series> SqliteReader::GetSeries(const std::string& machine, const std::st
           "' (expected score, rms, state_score, baseline_version or a feature name)");
     }
   }
-  Series all;
-  {
-    StmtResetter reset(s);
-    sqlite3_bind_int64(s, 1, key);
-    sqlite3_bind_int64(s, 2, from_ns);
-    sqlite3_bind_int64(s, 3, to_ns);
-    // Per feature set: the metric's column, or -1 if the set lacks it.
-    std::int64_t last_set = -1;
-    std::ptrdiff_t column = -1;
-    int rc;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-      const std::int64_t t = sqlite3_column_int64(s, 0);
-      if (!feature) {
-        all.t_ns.push_back(t);
-        all.v.push_back(Impl::ColumnReal(s, 1));
-        continue;
-      }
-      const std::int64_t set = sqlite3_column_int64(s, 1);
-      if (set != last_set) {
-        MH_ASSIGN_OR_RETURN(const std::vector<std::string>* names,
-                            impl_->sets.Get(impl_->db, impl_->path, set));
-        auto it = std::find(names->begin(), names->end(), metric);
-        column = it == names->end() ? -1 : it - names->begin();
-        last_set = set;
-      }
-      const void* blob = sqlite3_column_blob(s, 2);
-      const auto bytes = static_cast<std::ptrdiff_t>(sqlite3_column_bytes(s, 2));
-      if (column < 0 || bytes < 4 * (column + 1)) continue;  // window without this feature
-      all.t_ns.push_back(t);
-      all.v.push_back(internal::DecodeFeature(blob, static_cast<std::size_t>(column)));
-    }
-    if (rc != SQLITE_DONE) {
-      return SqliteError(impl_->db.get(), rc, impl_->path + ": reading " + metric);
-    }
-  }
-  const std::size_t n = all.t_ns.size();
-  if (n <= max_points) return all;
-  Series out;
-  out.t_ns.reserve(max_points);
-  out.v.reserve(max_points);
-  if (max_points == 1) {
-    out.t_ns.push_back(all.t_ns.back());
-    out.v.push_back(all.v.back());
-    return out;
-  }
-  // Index i*(n-1)/(m-1): strictly increasing because n > m, first 0, last n-1.
-  // (The product cannot overflow: both factors are bounded by what fits in memory.)
-  for (std::size_t i = 0; i < max_points; ++i) {
-    std::size_t k = i * (n - 1) / (max_points - 1);
-    out.t_ns.push_back(all.t_ns[k]);
-    out.v.push_back(all.v[k]);
-  }
-  return out;
+  // Windows, or rollups for long or pruned ranges (internal/rollup_series.h).
+  return internal::ReadSeriesV4(impl_->db, impl_->path, key, metric, from_ns, to_ns, max_points);
 }
 
 Result<std::vector<std::string>> SqliteReader::FeatureNames(const std::string& machine) {

@@ -9,6 +9,7 @@
 
 #include "sink/sqlite/internal/snapshot_sql.h"
 #include "sink/sqlite/internal/sqlite_util.h"
+#include "sink/sqlite/internal/store_upkeep.h"
 #include "sink/sqlite/internal/windows_v4.h"
 
 namespace mh::sink {
@@ -24,10 +25,12 @@ using internal::BindText;
 
 class SqliteSink final : public Sink {
  public:
-  SqliteSink(std::string path, Db db) : path_(std::move(path)), db_(std::move(db)) {}
+  SqliteSink(SqliteOptions options, Db db)
+      : path_(options.path), options_(std::move(options)), db_(std::move(db)) {}
   ~SqliteSink() override { (void)Close(); }
 
   Status Prepare() {
+    MH_ASSIGN_OR_RETURN(upkeep_, internal::StoreUpkeep::Create(db_, path_, options_));
     MH_ASSIGN_OR_RETURN(begin_, Stmt::Prepare(db_, "BEGIN IMMEDIATE"));
     MH_ASSIGN_OR_RETURN(commit_, Stmt::Prepare(db_, "COMMIT"));
     MH_ASSIGN_OR_RETURN(rollback_, Stmt::Prepare(db_, "ROLLBACK"));
@@ -67,6 +70,8 @@ class SqliteSink final : public Sink {
     MH_RETURN_IF_ERROR(Validate(batch));
     MH_RETURN_IF_ERROR(Step(begin_.get(), "begin transaction"));
     Status status = WriteInTransaction(batch);
+    // The rollups of the batch, in its transaction (internal/rollup.h).
+    if (status.ok()) status = upkeep_->BeforeCommit();
     if (status.ok()) status = Step(commit_.get(), "commit");
     if (!status.ok()) {
       // Roll back whatever part of the batch was written; the batch is all
@@ -74,7 +79,12 @@ class SqliteSink final : public Sink {
       // Keys created in the rolled-back transaction are gone with it.
       (void)Step(rollback_.get(), "rollback");
       keys_.Forget();
+      upkeep_->AfterRollback();
+      return status;
     }
+    // Retention between batches, in small transactions of its own
+    // (internal/retention.h); a failure there is logged, the batch is stored.
+    upkeep_->AfterCommit(batch.size());
     return status;
   }
 
@@ -89,6 +99,7 @@ class SqliteSink final : public Sink {
     upsert_machine_ = Stmt();
     keys_ = internal::WindowKeys();
     snapshots_.Reset();
+    upkeep_.reset();
     int rc = sqlite3_close(db_.get());
     if (rc != SQLITE_OK) return SqliteError(db_.get(), rc, path_ + ": close");
     (void)db_.Release();
@@ -162,14 +173,11 @@ class SqliteSink final : public Sink {
     return Status::OK();
   }
 
-  // The rollup hook (see WriteInTransaction): nothing yet. An error fails
-  // (and rolls back) the whole batch.
+  // The rollup hook (see WriteInTransaction): blob_ holds r's stored features.
+  // An error fails (and rolls back) the whole batch.
   Status OnWindowWritten(const WindowRecord& r, std::int64_t machine, std::int64_t feature_set,
                          bool replaced) {
-    (void)r;
-    (void)machine;
-    (void)feature_set;
-    (void)replaced;
+    upkeep_->Written(r, machine, feature_set, blob_, replaced);
     return Status::OK();
   }
 
@@ -204,20 +212,22 @@ class SqliteSink final : public Sink {
   }
 
   std::string path_;
+  SqliteOptions options_;
   Db db_;
   bool closed_ = false;
   Stmt begin_, commit_, rollback_;
   Stmt insert_window_, update_window_, upsert_machine_;
-  internal::WindowKeys keys_;           // machine keys and feature-set ids
-  std::string blob_;                    // the feature blob of the record being written
-  internal::SnapshotWriter snapshots_;  // waveform snapshots of the records
+  internal::WindowKeys keys_;                      // machine keys and feature-set ids
+  std::string blob_;                               // the feature blob of the record being written
+  internal::SnapshotWriter snapshots_;             // waveform snapshots of the records
+  std::unique_ptr<internal::StoreUpkeep> upkeep_;  // rollups and retention
 };
 
 }  // namespace
 
 Result<std::unique_ptr<Sink>> OpenSqliteSink(const SqliteOptions& options) {
   MH_ASSIGN_OR_RETURN(Db db, internal::OpenWritable(options.path));
-  auto sink = std::make_unique<SqliteSink>(options.path, std::move(db));
+  auto sink = std::make_unique<SqliteSink>(options, std::move(db));
   MH_RETURN_IF_ERROR(sink->Prepare());
   return std::unique_ptr<Sink>(std::move(sink));
 }

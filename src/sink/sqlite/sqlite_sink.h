@@ -8,17 +8,43 @@
 #ifndef MH_SINK_SQLITE_SQLITE_SINK_H_
 #define MH_SINK_SQLITE_SQLITE_SINK_H_
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
 #include "core/result.h"
 #include "sink/sink.h"
+#include "sink/sqlite/snapshot_record.h"
 
 namespace mh::sink {
 
 struct SqliteOptions {
   // Database file; created with the schema if absent.
   std::string path = "machine-health.db";
+
+  // Retention (docs/database.md, "Retention"). Ages are event time relative
+  // to the newest stored window, so a replay of old data keeps its history;
+  // 0 keeps the data (until the size budget).
+  //
+  // Per-window data (features, scores): a week covers an alarm raised on a
+  // Friday and looked at on Monday, and `baseline retrain` reads them.
+  std::chrono::nanoseconds window_retention = std::chrono::hours(24 * 7);
+  // 1-minute rollups: a quarter, the span of seasonal comparisons.
+  std::chrono::nanoseconds rollup_1m_retention = std::chrono::hours(24 * 90);
+  // 1-hour rollups: five years, the life of a bearing or a motor.
+  std::chrono::nanoseconds rollup_1h_retention = std::chrono::hours(24 * 365 * 5);
+  // Budget of the main file plus its WAL, bytes (0: unbounded). Near it, the
+  // oldest per-window data go first, then the oldest 1-minute and 1-hour
+  // rollups; alarms and baselines stay. The file stays within 5 % of it.
+  // 20 GB fits the small disks (32 GB eMMC/SSD) the embedded box has.
+  std::uint64_t max_db_size = 20'000'000'000;
+  // Waveform snapshots (docs/database.md, "Waveform snapshots"): periodic
+  // ones a week, alarm peaks a year, by event time.
+  SnapshotRetention snapshot_retention{};
+  // Rows deleted per pruning transaction: each holds the write lock for a
+  // few milliseconds.
+  std::int64_t prune_rows_per_transaction = 1000;
 };
 
 // Opens or creates the database at options.path: WAL journal,

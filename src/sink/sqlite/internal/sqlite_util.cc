@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sink/sqlite/internal/rollup.h"
 #include "sink/sqlite/internal/snapshot_sql.h"
 #include "sink/sqlite/internal/windows_v4.h"
 
@@ -309,8 +310,10 @@ INSERT INTO meta(key, value) VALUES('application', 'machine-health');
   MH_RETURN_IF_ERROR(db.Exec(kAlarmTables, context));
   MH_RETURN_IF_ERROR(db.Exec(kBaselineTables, context));
   MH_RETURN_IF_ERROR(db.Exec(kWindowTables, context));
+  MH_RETURN_IF_ERROR(db.Exec(kRollupTable, context));
   MH_RETURN_IF_ERROR(db.Exec(kWindowViews, context));
   MH_RETURN_IF_ERROR(db.Exec(kSnapshotTables, context));
+  MH_RETURN_IF_ERROR(db.Exec(RollupFeaturesView().c_str(), context));
   std::string version = "INSERT INTO meta(key, value) VALUES('schema_version', '" +
                         std::to_string(kSchemaVersion) + "')";
   return db.Exec(version.c_str(), context);

@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include "log/log.h"
+#include "sink/sqlite/internal/rollup.h"
 #include "sink/sqlite/internal/snapshot_sql.h"
 
 namespace mh::sink::internal {
@@ -275,6 +276,7 @@ Result<bool> StartMigration(Db& db, const std::string& path, const std::string& 
   MH_RETURN_IF_ERROR(db.Exec("ALTER TABLE features RENAME TO features_v3", context));
   MH_RETURN_IF_ERROR(db.Exec(kWindowTables, context));
   MH_RETURN_IF_ERROR(db.Exec(kSnapshotTables, context));
+  MH_RETURN_IF_ERROR(db.Exec(kRollupTable, context));
   MH_RETURN_IF_ERROR(db.Exec("INSERT INTO meta(key, value) VALUES('migration', 'v4')", context));
   MH_RETURN_IF_ERROR(tx.Commit());
   return true;
@@ -336,6 +338,9 @@ Result<std::int64_t> MoveChunk(Db& db, const std::string& path, const std::strin
   std::vector<std::string> names;
   std::vector<double> values;
   std::string blob;
+  // The moved windows' rollups, in the same transaction (rollup.h).
+  MH_ASSIGN_OR_RETURN(RollupWriter rollups, RollupWriter::Create(db, path));
+  std::vector<float> stored;
   for (const Row& r : batch) {
     names.clear();
     values.clear();
@@ -370,12 +375,16 @@ Result<std::int64_t> MoveChunk(Db& db, const std::string& path, const std::strin
     sqlite3_bind_int64(s, 10, set);
     sqlite3_bind_blob(s, 11, blob.data(), static_cast<int>(blob.size()), SQLITE_STATIC);
     MH_RETURN_IF_ERROR(StepDone(db, s, context + ": inserting into windows"));
+    (void)DecodeFloat32(blob.data(), blob.size(), &stored);
+    rollups.Add(RollupWindow{machine, set, r.t_ns, r.v[0], r.anomaly == 1, r.v[3], stored},
+                /*replaced=*/false);
     for (Stmt* d : {&del_score, &del_feats}) {
       BindText(d->get(), 1, r.machine);
       sqlite3_bind_int64(d->get(), 2, r.t_ns);
       MH_RETURN_IF_ERROR(StepDone(db, d->get(), context + ": deleting moved rows"));
     }
   }
+  MH_RETURN_IF_ERROR(rollups.Flush());
   MH_RETURN_IF_ERROR(tx.Commit());
   return static_cast<std::int64_t>(batch.size());
 }
@@ -399,6 +408,7 @@ Status FinishMigration(Db& db, const std::string& path, const std::string& conte
   }
   MH_RETURN_IF_ERROR(db.Exec("DROP TABLE scores_v3; DROP TABLE features_v3", context));
   MH_RETURN_IF_ERROR(db.Exec(kWindowViews, context));
+  MH_RETURN_IF_ERROR(db.Exec(RollupFeaturesView().c_str(), context));
   const std::string set = "UPDATE meta SET value = '" + std::to_string(kSchemaVersion) +
                           "' WHERE key = 'schema_version'; DELETE FROM meta WHERE key = "
                           "'migration'";

@@ -1,0 +1,298 @@
+#include "sink/sqlite/internal/rollup_series.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include <sqlite3.h>
+
+#include "sink/sqlite/internal/rollup.h"
+#include "sink/sqlite/internal/windows_v4.h"
+
+namespace mh::sink::internal {
+namespace {
+
+struct Bucket {
+  std::int64_t t_ns;
+  double min, max;
+};
+
+// A float32 at `idx` of a little-endian float32 blob; NaN if out of range.
+double FloatAt(sqlite3_stmt* s, int col, std::int64_t idx) {
+  const int bytes = sqlite3_column_bytes(s, col);
+  const void* data = sqlite3_column_blob(s, col);
+  if (idx < 0 || (idx + 1) * 4 > bytes || data == nullptr) return NAN;
+  return DecodeFeature(data, static_cast<std::size_t>(idx));
+}
+
+}  // namespace
+
+bool HasRollups(const std::string& metric) {
+  return metric != "state_score" && metric != "baseline_version";
+}
+
+Result<bool> HasRollupsIn(const Db& db, const std::string& path, std::int64_t machine_key,
+                          std::int64_t from_ns, std::int64_t before_ns) {
+  // Buckets wholly before `before_ns` (the bucket holding it is not history).
+  MH_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(db,
+                                            "SELECT 1 FROM rollups WHERE ((tier = 60 AND "
+                                            "machine = ?1 AND bucket_ns >= ?2 AND bucket_ns < "
+                                            "?3) OR (tier = 3600 AND machine = ?1 AND bucket_ns "
+                                            ">= ?2 AND bucket_ns < ?4)) LIMIT 1"));
+  sqlite3_bind_int64(s.get(), 1, machine_key);
+  sqlite3_bind_int64(s.get(), 2, from_ns);
+  sqlite3_bind_int64(s.get(), 3, BucketStart(before_ns, 60));
+  sqlite3_bind_int64(s.get(), 4, BucketStart(before_ns, 3600));
+  int rc = sqlite3_step(s.get());
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return SqliteError(db.get(), rc, path + ": reading rollups");
+}
+
+Result<std::int64_t> ChooseTier(const Db& db, const std::string& path, std::int64_t machine_key,
+                                std::int64_t from_ns, std::int64_t to_ns) {
+  const std::int64_t minutes = (to_ns - from_ns) / (60 * kNanosPerSecond);
+  if (minutes > kMaxRollupRows) return 3600;
+  // The oldest 1-minute bucket in range: if it starts more than an hour
+  // after `from` while 1-hour buckets lie before it, the 1-minute tier was
+  // pruned there and the 1-hour tier shows more of the range.
+  MH_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(db,
+                                            "SELECT min(bucket_ns) FROM rollups WHERE tier = 60 "
+                                            "AND machine = ?1 AND bucket_ns >= ?2 AND bucket_ns "
+                                            "< ?3"));
+  sqlite3_bind_int64(s.get(), 1, machine_key);
+  sqlite3_bind_int64(s.get(), 2, from_ns);
+  sqlite3_bind_int64(s.get(), 3, to_ns);
+  int rc = sqlite3_step(s.get());
+  if (rc != SQLITE_ROW) return SqliteError(db.get(), rc, path + ": reading rollups");
+  const std::int64_t first =
+      sqlite3_column_type(s.get(), 0) == SQLITE_NULL ? to_ns : sqlite3_column_int64(s.get(), 0);
+  if (first <= from_ns + 3600 * kNanosPerSecond) return 60;
+  MH_ASSIGN_OR_RETURN(Stmt h, Stmt::Prepare(db,
+                                            "SELECT 1 FROM rollups WHERE tier = 3600 AND machine "
+                                            "= ?1 AND bucket_ns >= ?2 AND bucket_ns < ?3 LIMIT 1"));
+  sqlite3_bind_int64(h.get(), 1, machine_key);
+  sqlite3_bind_int64(h.get(), 2, from_ns);
+  sqlite3_bind_int64(h.get(), 3, BucketStart(first, 3600));
+  rc = sqlite3_step(h.get());
+  if (rc == SQLITE_ROW) return 3600;
+  if (rc != SQLITE_DONE) return SqliteError(db.get(), rc, path + ": reading rollups");
+  return 60;
+}
+
+Result<Series> ReadRollupSeries(const Db& db, const std::string& path, std::int64_t machine_key,
+                                const std::string& metric, std::int64_t tier, std::int64_t from_ns,
+                                std::int64_t to_ns, std::size_t max_points) {
+  const bool score = metric == "score";
+  const bool rms = metric == "rms";
+  const char* sql =
+      score ? "SELECT bucket_ns, score_min, score_max FROM rollups WHERE tier = ?1 AND machine = "
+              "?2 AND bucket_ns >= ?3 AND bucket_ns < ?4 AND score_count > 0 ORDER BY bucket_ns"
+      : rms ? "SELECT bucket_ns, rms_min, rms_max FROM rollups WHERE tier = ?1 AND machine = ?2 "
+              "AND bucket_ns >= ?3 AND bucket_ns < ?4 AND rms_min IS NOT NULL ORDER BY bucket_ns"
+            : "SELECT r.bucket_ns, r.feat_min, r.feat_max, c.idx FROM rollups r JOIN "
+              "feature_set_columns c ON c.set_id = r.feature_set AND c.name = ?5 WHERE r.tier = "
+              "?1 AND r.machine = ?2 AND r.bucket_ns >= ?3 AND r.bucket_ns < ?4 ORDER BY "
+              "r.bucket_ns";
+  MH_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Prepare(db, sql));
+  sqlite3_stmt* s = stmt.get();
+  sqlite3_bind_int64(s, 1, tier);
+  sqlite3_bind_int64(s, 2, machine_key);
+  sqlite3_bind_int64(s, 3, from_ns);
+  sqlite3_bind_int64(s, 4, to_ns);
+  if (!score && !rms) {
+    sqlite3_bind_text(s, 5, metric.data(), static_cast<int>(metric.size()), SQLITE_STATIC);
+  }
+  std::vector<Bucket> buckets;
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    Bucket b{sqlite3_column_int64(s, 0), 0, 0};
+    if (score || rms) {
+      b.min = sqlite3_column_double(s, 1);
+      b.max = sqlite3_column_double(s, 2);
+    } else {
+      const std::int64_t idx = sqlite3_column_int64(s, 3);
+      b.min = FloatAt(s, 1, idx);
+      b.max = FloatAt(s, 2, idx);
+      if (std::isnan(b.min) || std::isnan(b.max)) continue;
+    }
+    // Two feature sets in one bucket (a pipeline restarted with other
+    // features): one bucket.
+    if (!buckets.empty() && buckets.back().t_ns == b.t_ns) {
+      buckets.back().min = std::min(buckets.back().min, b.min);
+      buckets.back().max = std::max(buckets.back().max, b.max);
+    } else {
+      buckets.push_back(b);
+    }
+  }
+  if (rc != SQLITE_DONE) return SqliteError(db.get(), rc, path + ": reading rollups");
+  Series out;
+  if (buckets.empty()) return out;
+  if (max_points == 1) {
+    out.t_ns.push_back(std::max(buckets.back().t_ns, from_ns));
+    out.v.push_back(buckets.back().max);
+    return out;
+  }
+  // Groups of consecutive buckets, as even as integers allow.
+  const std::size_t n = buckets.size();
+  const std::size_t groups = std::min(n, max_points / 2);
+  const std::int64_t width = tier * kNanosPerSecond;
+  for (std::size_t g = 0; g < groups; ++g) {
+    const std::size_t begin = g * n / groups;
+    const std::size_t end = (g + 1) * n / groups;
+    double mn = buckets[begin].min, mx = buckets[begin].max;
+    for (std::size_t i = begin + 1; i < end; ++i) {
+      mn = std::min(mn, buckets[i].min);
+      mx = std::max(mx, buckets[i].max);
+    }
+    const std::int64_t start = std::max(buckets[begin].t_ns, from_ns);
+    const std::int64_t span_end = std::min(buckets[end - 1].t_ns + width, to_ns);
+    std::int64_t mid = start + (span_end - start) / 2;
+    if (mid <= start) mid = start + 1;
+    out.t_ns.push_back(start);
+    out.v.push_back(mn);
+    out.t_ns.push_back(mid);
+    out.v.push_back(mx);
+  }
+  return out;
+}
+
+namespace {
+
+// The windows' value of `metric`: a column, or the feature at its index in
+// the window's feature set.
+struct RawQuery {
+  Stmt range;  // ?1 machine, ?2 from, ?3 to, ?4 limit [, ?5 feature]
+  Stmt first;  // ?1 machine, ?2 at or after, ?3 to [, ?5 feature]: one row
+  Stmt last;   // ?1 machine, ?2 from, ?3 before [, ?5 feature]: one row
+  bool feature = false;
+};
+
+Result<RawQuery> PrepareRaw(const Db& db, const std::string& metric) {
+  RawQuery q;
+  std::string column;
+  if (metric == "score" || metric == "rms" || metric == "state_score" ||
+      metric == "baseline_version") {
+    column = "w." + metric;
+  } else {
+    q.feature = true;
+  }
+  const std::string select =
+      q.feature ? "SELECT w.t_ns, w.features, c.idx FROM windows w JOIN feature_set_columns c ON "
+                  "c.set_id = w.feature_set AND c.name = ?5 "
+                : "SELECT w.t_ns, " + column + " FROM windows w ";
+  const std::string where = "WHERE w.machine = ?1 AND w.t_ns >= ?2 AND w.t_ns < ?3 ";
+  MH_ASSIGN_OR_RETURN(q.range,
+                      Stmt::Prepare(db, (select + where + "ORDER BY w.t_ns LIMIT ?4").c_str()));
+  MH_ASSIGN_OR_RETURN(q.first,
+                      Stmt::Prepare(db, (select + where + "ORDER BY w.t_ns LIMIT 1").c_str()));
+  MH_ASSIGN_OR_RETURN(q.last,
+                      Stmt::Prepare(db, (select + where + "ORDER BY w.t_ns DESC LIMIT 1").c_str()));
+  return q;
+}
+
+void BindRaw(sqlite3_stmt* s, std::int64_t machine, std::int64_t from, std::int64_t to,
+             const std::string& metric, bool feature) {
+  sqlite3_reset(s);
+  sqlite3_bind_int64(s, 1, machine);
+  sqlite3_bind_int64(s, 2, from);
+  sqlite3_bind_int64(s, 3, to);
+  if (feature)
+    sqlite3_bind_text(s, 5, metric.data(), static_cast<int>(metric.size()), SQLITE_STATIC);
+}
+
+double RawValue(sqlite3_stmt* s, bool feature) {
+  if (feature) return FloatAt(s, 1, sqlite3_column_int64(s, 2));
+  return sqlite3_column_type(s, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 1);
+}
+
+// Steps `s` once; appends its row to `out` (if any and after out's last).
+Status StepOne(const Db& db, const std::string& path, sqlite3_stmt* s, bool feature, Series* out) {
+  StmtResetter reset(s);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return Status::OK();
+  if (rc != SQLITE_ROW) return SqliteError(db.get(), rc, path + ": reading windows");
+  const std::int64_t t = sqlite3_column_int64(s, 0);
+  if (!out->t_ns.empty() && t <= out->t_ns.back()) return Status::OK();
+  out->t_ns.push_back(t);
+  out->v.push_back(RawValue(s, feature));
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<Series> ReadSeriesV4(const Db& db, const std::string& path, std::int64_t machine_key,
+                            const std::string& metric, std::int64_t from_ns, std::int64_t to_ns,
+                            std::size_t max_points) {
+  const std::int64_t minutes = (to_ns - from_ns) / (60 * kNanosPerSecond);
+  const bool rollups = HasRollups(metric);
+  auto from_rollups = [&]() -> Result<Series> {
+    MH_ASSIGN_OR_RETURN(std::int64_t tier, ChooseTier(db, path, machine_key, from_ns, to_ns));
+    return ReadRollupSeries(db, path, machine_key, metric, tier, from_ns, to_ns, max_points);
+  };
+  MH_ASSIGN_OR_RETURN(RawQuery q, PrepareRaw(db, metric));
+  // A range the rollups can draw needs only to know whether it holds more
+  // than max_points windows.
+  const bool long_range =
+      rollups && minutes >= static_cast<std::int64_t>(max_points / 2) && minutes > 0;
+  const std::size_t limit = long_range ? max_points : RawRowLimit(max_points);
+  Series all;
+  {
+    sqlite3_stmt* s = q.range.get();
+    BindRaw(s, machine_key, from_ns, to_ns, metric, q.feature);
+    sqlite3_bind_int64(s, 4, static_cast<std::int64_t>(limit) + 1);
+    StmtResetter reset(s);
+    int rc;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+      all.t_ns.push_back(sqlite3_column_int64(s, 0));
+      all.v.push_back(RawValue(s, q.feature));
+    }
+    if (rc != SQLITE_DONE) return SqliteError(db.get(), rc, path + ": reading windows");
+  }
+  // Windows pruned from the start of the range, rollups kept: the rollups
+  // show the whole range.
+  if (rollups && (all.t_ns.empty() || all.t_ns.front() >= from_ns + 60 * kNanosPerSecond)) {
+    const std::int64_t before = all.t_ns.empty() ? to_ns : all.t_ns.front();
+    MH_ASSIGN_OR_RETURN(bool history, HasRollupsIn(db, path, machine_key, from_ns, before));
+    if (history) return from_rollups();
+  }
+  // More windows than points over a range long enough for the 1-minute
+  // tier to draw it: the rollups (min and max per group of buckets).
+  if (all.t_ns.size() > max_points && long_range) return from_rollups();
+  const std::size_t n = all.t_ns.size();
+  if (n <= max_points) return all;
+  Series out;
+  out.t_ns.reserve(max_points);
+  out.v.reserve(max_points);
+  if (n <= limit) {
+    if (max_points == 1) {
+      out.t_ns.push_back(all.t_ns.back());
+      out.v.push_back(all.v.back());
+      return out;
+    }
+    // Index i*(n-1)/(m-1): strictly increasing because n > m, first 0, last n-1.
+    for (std::size_t i = 0; i < max_points; ++i) {
+      std::size_t k = i * (n - 1) / (max_points - 1);
+      out.t_ns.push_back(all.t_ns[k]);
+      out.v.push_back(all.v[k]);
+    }
+    return out;
+  }
+  // Too many windows to read them all: the first window at or after each of
+  // max_points - 1 evenly spaced times, and the latest one.
+  const std::int64_t first_t = all.t_ns.front();
+  for (std::size_t i = 0; i + 1 < max_points; ++i) {
+    const std::int64_t at =
+        first_t +
+        static_cast<std::int64_t>(static_cast<double>(to_ns - first_t) * static_cast<double>(i) /
+                                  static_cast<double>(max_points - 1));
+    BindRaw(q.first.get(), machine_key, at, to_ns, metric, q.feature);
+    MH_RETURN_IF_ERROR(StepOne(db, path, q.first.get(), q.feature, &out));
+  }
+  BindRaw(q.last.get(), machine_key, from_ns, to_ns, metric, q.feature);
+  MH_RETURN_IF_ERROR(StepOne(db, path, q.last.get(), q.feature, &out));
+  return out;
+}
+
+}  // namespace mh::sink::internal
