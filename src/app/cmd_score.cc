@@ -28,18 +28,18 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cmath>
 #include <condition_variable>
 #include <cstdint>
-#include <map>
-#include <mutex>
-#include <span>
-#include <thread>
-#include <cmath>
 #include <cstdio>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -151,7 +151,8 @@ class BatchScorer {
     const Clock::time_point t1 = Clock::now();
     const iforest::Matrix& x = table.x;
     std::vector<double> scores(x.rows);
-    if (scorer_ == nullptr) scorer_ = std::make_unique<iforest::ParallelScorer>(model_, args_.threads);
+    if (scorer_ == nullptr)
+      scorer_ = std::make_unique<iforest::ParallelScorer>(model_, args_.threads);
     if (x.rows > 0) scorer_->ScoreSamplesBatch(x, scores);
     const Clock::time_point t2 = Clock::now();
     TableBatch batch;
@@ -320,7 +321,8 @@ class BatchScorer {
           index = next_read;
           {
             std::unique_lock<std::mutex> out_lock(out_mu);
-            written.wait(out_lock, [&] { return index < next_write + ahead || error_chunk != SIZE_MAX; });
+            written.wait(out_lock,
+                         [&] { return index < next_write + ahead || error_chunk != SIZE_MAX; });
             if (error_chunk != SIZE_MAX) {
               done = true;
               break;
@@ -404,7 +406,7 @@ class BatchScorer {
   const bool multiple_;
   const tableio::TableFormat format_;
   CommandIo& io_;
-  const std::size_t workers_;  // threads of the pipeline
+  const std::size_t workers_;                        // threads of the pipeline
   std::unique_ptr<iforest::ParallelScorer> scorer_;  // whole files, made on first use
   std::unique_ptr<tableio::TableOutput> out_;
   std::size_t rows_ = 0;

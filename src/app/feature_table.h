@@ -148,8 +148,8 @@ class FeatureTableFile {
   FeatureTableFile() = default;
   // Opens the file again for Read (CSV kinds as the lead comment says).
   Result<std::unique_ptr<TableReader>> Reopen(const std::vector<std::string>& features,
-                                              const std::vector<std::string>& keys,
-                                              int threads, std::size_t batch_rows) const;
+                                              const std::vector<std::string>& keys, int threads,
+                                              std::size_t batch_rows) const;
 
   // Opens the Parquet file or body reading `columns` (all when empty),
   // decoding on `threads` threads (ParquetReadOptions::threads).
