@@ -27,7 +27,6 @@
 // scored and written, the failures listed, and the exit code is still 1.
 #include <algorithm>
 #include <chrono>
-#include <climits>
 #include <cmath>
 #include <condition_variable>
 #include <cstdint>
@@ -86,7 +85,7 @@ using Clock = std::chrono::steady_clock;
 double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
 
 // Rows per chunk of the pipelined path (BatchScorer::ScoreFilePipelined).
-constexpr std::size_t kChunkRows = 16384;
+constexpr std::size_t kChunkRows = 8192;
 
 // Scores files one by one into one output, whose schema the first file
 // read fixes.

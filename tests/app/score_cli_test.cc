@@ -274,7 +274,7 @@ std::string FeatureCsvWithoutTime(std::size_t first, std::size_t rows) {
 }
 
 // A file written as text without a timestamp key is scored as a pipeline of
-// 16384-row chunks (cmd_score.cc); standard output takes the whole-file path.
+// 8192-row chunks (cmd_score.cc); standard output takes the whole-file path.
 // Both must give the same bytes, whatever the threads, with source_offset
 // counting across chunks, and the first bad row is the error, leaving no file.
 TEST_F(ScoreCliTest, PipelinedChunksGiveTheBytesOfTheWholeFile) {
