@@ -10,6 +10,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/file_util.h"
 #include "core/strings.h"
 #include "parquet/table_text.h"
 
@@ -134,7 +135,7 @@ class TextOutput : public TableOutput {
     const bool ok = std::fclose(file_) == 0;
     file_ = nullptr;
     if (!ok) return Status::IOError(tmp_ + ": write failed: " + std::strerror(errno));
-    if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    if (!ReplaceFile(tmp_, path_)) {
       return Status::IOError(path_ + ": cannot rename " + tmp_ + ": " + std::strerror(errno));
     }
     committed_ = true;
