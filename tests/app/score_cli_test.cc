@@ -309,6 +309,18 @@ TEST_F(ScoreCliTest, PipelinedChunksGiveTheBytesOfTheWholeFile) {
   EXPECT_THAT(lines[20000], ::testing::StartsWith(snaps + "/a_1.csv,19999,"));
   EXPECT_THAT(lines[40000], ::testing::StartsWith(snaps + "/a_2.csv,19999,"));
 
+  // --keep-going over several files: a file failing in a late chunk leaves
+  // none of its rows.
+  std::string late = FeatureCsvWithoutTime(50000, 20000);
+  const std::size_t row = late.find("\n" + std::to_string(2560 * 68000) + ",");
+  ASSERT_NE(row, std::string::npos);
+  late.replace(late.find(",m", row + 1), 3, ",m2,oops");
+  WriteAll(snaps + "/a_3.csv", late);
+  EXPECT_EQ(Score(snaps, dir_ + "/k.csv", &out, &err, {"--keep-going"}), kExitFailure);
+  EXPECT_THAT(err, HasSubstr("1 of 3 files failed"));
+  EXPECT_TRUE(ReadAll(dir_ + "/k.csv") == whole);
+  std::filesystem::remove(snaps + "/a_3.csv");
+
   // A bad cell in a late chunk: the error of the whole-file path, no file.
   std::string bad = FeatureCsvWithoutTime(0, 40000);
   const std::size_t at = bad.find("\n" + std::to_string(2560 * 37000) + ",");
