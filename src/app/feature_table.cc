@@ -189,8 +189,8 @@ std::ptrdiff_t FeatureTableFile::Find(const std::string& name) const {
 }
 
 Result<std::unique_ptr<TableReader>> FeatureTableFile::Reopen(
-    const std::vector<std::string>& features, const std::vector<std::string>& keys,
-    int threads) const {
+    const std::vector<std::string>& features, const std::vector<std::string>& keys, int threads,
+    std::size_t batch_rows) const {
   if (parquet_) {
     // Only the columns asked for are read (each once).
     std::vector<std::string> wanted;
@@ -201,7 +201,7 @@ Result<std::unique_ptr<TableReader>> FeatureTableFile::Reopen(
         if (!seen) wanted.push_back(name);
       }
     }
-    MH_ASSIGN_OR_RETURN(auto reader, OpenParquet(wanted, std::size_t{1} << 16, threads));
+    MH_ASSIGN_OR_RETURN(auto reader, OpenParquet(wanted, batch_rows, threads));
     return reader;
   }
   replay::TableFileOptions options;
@@ -220,15 +220,173 @@ Result<std::unique_ptr<TableReader>> FeatureTableFile::Reopen(
     options.csv.column_types.emplace_back(c.name, kind);
   }
   options.csv.combine_date_time = false;
-  options.csv.batch_rows = 1 << 16;
-  options.batch_rows = 1 << 16;
+  options.csv.batch_rows = batch_rows;
+  options.batch_rows = batch_rows;
   if (is_url_) return replay::OpenTableBytes(body_, name_, options);
   return replay::OpenTableFile(path_, options);
 }
 
-Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& features,
-                                            const std::vector<std::string>& keys,
-                                            int threads) const {
+// The state of FeatureTableFile::Stream: the reader, the columns' places in
+// its batches, the timestamp rule and the buffers reused from batch to batch.
+struct FeatureTableStream::State {
+  std::string name;  // for messages
+  std::vector<std::string> features;
+  std::unique_ptr<TableReader> reader;
+  std::vector<std::size_t> feature_col, key_col;
+  std::vector<TableColumnInfo> key_infos;  // as appended (a timestamp key kTimestamp)
+  std::ptrdiff_t ts_key = -1;
+  std::optional<csv::TimestampColumnReader> ts_reader;
+  bool parallel = false;
+  TableBatch batch;
+  std::vector<std::int64_t> ts_ns;
+  std::vector<std::uint8_t> ts_valid;
+  std::vector<const double*> column_ptrs;
+};
+
+FeatureTableStream::FeatureTableStream(std::unique_ptr<State> state) : state_(std::move(state)) {}
+FeatureTableStream::FeatureTableStream(FeatureTableStream&&) noexcept = default;
+FeatureTableStream& FeatureTableStream::operator=(FeatureTableStream&&) noexcept = default;
+FeatureTableStream::~FeatureTableStream() = default;
+
+void FeatureTableStream::StartChunk(FeatureChunk* chunk) const {
+  chunk->x.rows = 0;
+  chunk->x.cols = state_->features.size();
+  chunk->x.data.clear();
+  chunk->first_row = state_->batch.first_row + static_cast<std::int64_t>(state_->batch.rows);
+  chunk->keys.Reset(0, state_->key_infos);
+}
+
+std::string FeatureTableStream::timestamp_rule() const {
+  return state_->ts_reader ? state_->ts_reader->Describe() : std::string();
+}
+
+Result<std::size_t> FeatureTableStream::Next(FeatureChunk* chunk) {
+  State& st = *state_;
+  TableBatch& batch = st.batch;
+  const std::vector<std::string>& features = st.features;
+  const std::size_t d = features.size();
+  const auto t0 = std::chrono::steady_clock::now();
+  MH_RETURN_IF_ERROR(st.reader->Next(&batch).status());
+  reader_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (batch.rows == 0) return std::size_t{0};
+  // The key columns (moves, timestamp conversion) are appended on a thread
+  // of their own while the features fill the matrix, for large batches
+  // (the thread is joined before the next batch, and on every return).
+  auto append_keys = [&]() -> Status {
+    for (std::size_t k = 0; k < st.key_col.size(); ++k) {
+      TableColumn& src = batch.columns[st.key_col[k]];
+      if (static_cast<std::ptrdiff_t>(k) == st.ts_key) {
+        MH_RETURN_IF_ERROR(st.ts_reader->Convert(src, batch.first_row, &st.ts_ns, &st.ts_valid));
+        TableColumn converted;
+        converted.info = chunk->keys.columns[k].info;
+        converted.valid.swap(st.ts_valid);
+        converted.ints.swap(st.ts_ns);
+        AppendRows(converted, batch.rows, &chunk->keys.columns[k]);
+        st.ts_valid.swap(converted.valid);
+        st.ts_ns.swap(converted.ints);
+        continue;
+      }
+      AppendRows(src, batch.rows, &chunk->keys.columns[k]);
+    }
+    return Status::OK();
+  };
+  Status keys_status = Status::OK();
+  std::jthread keys_thread;
+  if (st.parallel && !st.key_col.empty() && batch.rows >= kMinParallelRows) {
+    keys_thread = std::jthread([&] { keys_status = append_keys(); });
+  }
+  const std::size_t base = chunk->x.data.size();
+  chunk->x.data.resize(base + batch.rows * d);
+  double* const out = chunk->x.data.data() + base;
+  // The common case, every feature a double column without nulls: rows
+  // written whole (sequential stores), one finiteness check per batch.
+  bool fast = true;
+  std::vector<const double*>& cols_in = st.column_ptrs;
+  cols_in.assign(d, nullptr);
+  for (std::size_t j = 0; j < d && fast; ++j) {
+    const TableColumn& c = batch.columns[st.feature_col[j]];
+    fast = c.info.kind == ValueKind::kDouble;
+    for (std::size_t r = 0; fast && r < batch.rows; ++r) fast = c.valid[r] != 0;
+    cols_in[j] = c.doubles.data();
+  }
+  if (fast) {
+    bool finite = true;
+    for (std::size_t r = 0; r < batch.rows; ++r) {
+      double* row = out + r * d;
+      for (std::size_t j = 0; j < d; ++j) {
+        const double v = cols_in[j][r];
+        row[j] = v;
+        finite &= std::isfinite(v);
+      }
+    }
+    fast = finite;  // else the column loop below names the bad cell
+  }
+  for (std::size_t j = 0; j < d && !fast; ++j) {
+    const TableColumn& c = batch.columns[st.feature_col[j]];
+    auto where = [&](std::size_t r) {
+      return st.name + ": row " +
+             std::to_string(batch.first_row + static_cast<std::int64_t>(r) + 1) + ", column '" +
+             features[j] + "'";
+    };
+    // Column at a time: the reader's vectors are read straight into the
+    // row-major matrix; errors are looked for only after a cheap check.
+    bool all_valid = true;
+    for (std::size_t r = 0; r < batch.rows; ++r) all_valid &= c.valid[r] != 0;
+    if (!all_valid) {
+      for (std::size_t r = 0; r < batch.rows; ++r) {
+        if (!c.valid[r]) return Status::Corruption(where(r) + ": missing value");
+      }
+    }
+    switch (c.info.kind) {
+      case ValueKind::kDouble: {
+        const double* v = c.doubles.data();
+        bool finite = true;
+        for (std::size_t r = 0; r < batch.rows; ++r) {
+          out[r * d + j] = v[r];
+          finite &= std::isfinite(v[r]);
+        }
+        if (!finite) {
+          for (std::size_t r = 0; r < batch.rows; ++r) {
+            if (!std::isfinite(v[r])) {
+              return Status::Corruption(where(r) + ": not finite (" + FormatDouble(v[r]) + ")");
+            }
+          }
+        }
+        break;
+      }
+      case ValueKind::kInt:
+        for (std::size_t r = 0; r < batch.rows; ++r) {
+          out[r * d + j] = static_cast<double>(c.ints[r]);
+        }
+        break;
+      default:  // kString (Parquet text, checked above)
+        for (std::size_t r = 0; r < batch.rows; ++r) {
+          Result<double> parsed = ParseDouble(TrimSpace(c.strings[r]));
+          if (!parsed.ok()) {
+            return Status::Corruption(where(r) + ": not a number: '" + c.strings[r] + "'");
+          }
+          if (!std::isfinite(*parsed)) {
+            return Status::Corruption(where(r) + ": not finite (" + FormatDouble(*parsed) + ")");
+          }
+          out[r * d + j] = *parsed;
+        }
+    }
+  }
+  // Key errors come after feature errors, as when done in order.
+  if (keys_thread.joinable()) {
+    keys_thread.join();
+  } else {
+    keys_status = append_keys();
+  }
+  MH_RETURN_IF_ERROR(keys_status);
+  chunk->x.rows += batch.rows;
+  chunk->keys.rows += batch.rows;
+  return batch.rows;
+}
+
+Result<FeatureTableStream> FeatureTableFile::Stream(const std::vector<std::string>& features,
+                                                    const std::vector<std::string>& keys,
+                                                    int threads, std::size_t batch_rows) const {
   for (const std::vector<std::string>* list : {&features, &keys}) {
     for (const std::string& name : *list) {
       if (Find(name) < 0) {
@@ -241,56 +399,78 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
     for (const TableColumnInfo& c : columns_) count += c.name == name;
     if (count > 1) return Status::Corruption(name_ + ": column '" + name + "' appears twice");
   }
-  MH_ASSIGN_OR_RETURN(std::unique_ptr<TableReader> reader, Reopen(features, keys, threads));
-  const std::vector<TableColumnInfo>& cols = reader->columns();
+  auto st = std::make_unique<FeatureTableStream::State>();
+  st->name = name_;
+  st->features = features;
+  MH_ASSIGN_OR_RETURN(st->reader, Reopen(features, keys, threads, batch_rows));
+  const std::vector<TableColumnInfo>& cols = st->reader->columns();
   auto index = [&](const std::string& name) -> Result<std::size_t> {
     for (std::size_t i = 0; i < cols.size(); ++i) {
       if (cols[i].name == name) return i;
     }
     return Status::Corruption(name_ + ": column '" + name + "' disappeared on reopening");
   };
-  std::vector<std::size_t> feature_col, key_col;
   for (const std::string& name : features) {
     MH_ASSIGN_OR_RETURN(const std::size_t i, index(name));
     if (!NumericKind(cols[i].kind)) {
       return Status::Corruption(name_ + ": column '" + name + "' holds " +
                                 ValueKindName(cols[i].kind) + " values, not numbers");
     }
-    feature_col.push_back(i);
+    st->feature_col.push_back(i);
   }
-  std::vector<TableColumnInfo> key_infos;
   for (const std::string& name : keys) {
     MH_ASSIGN_OR_RETURN(const std::size_t i, index(name));
-    key_col.push_back(i);
-    key_infos.push_back(cols[i]);
+    st->key_col.push_back(i);
+    st->key_infos.push_back(cols[i]);
   }
-
-  FeatureTable table;
-  table.x.cols = features.size();
-  table.keys.Reset(0, key_infos);
-  const std::size_t d = features.size();
   // The `timestamp` key is read by the one timestamp rule
   // (csv/timestamp_column.h): date-times as they are, epoch numbers in the
   // unit their values fit, ISO text parsed; it becomes a kTimestamp column.
-  std::ptrdiff_t ts_key = -1;
-  std::optional<csv::TimestampColumnReader> ts_reader;
   for (std::size_t k = 0; k < keys.size(); ++k) {
     if (keys[k] != "timestamp") continue;
-    ts_key = static_cast<std::ptrdiff_t>(k);
+    st->ts_key = static_cast<std::ptrdiff_t>(k);
     csv::TimestampColumnOptions ts_options;
     ts_options.source = name_;
     MH_ASSIGN_OR_RETURN(auto made, csv::TimestampColumnReader::Make(ts_options));
-    ts_reader.emplace(std::move(made));
-    table.keys.columns[k].info.kind = ValueKind::kTimestamp;
-    table.keys.columns[k].info.fraction_digits = 9;
+    st->ts_reader.emplace(std::move(made));
+    st->key_infos[k].kind = ValueKind::kTimestamp;
+    st->key_infos[k].fraction_digits = 9;
   }
-  std::vector<std::int64_t> ts_ns;
-  std::vector<std::uint8_t> ts_valid;
-  std::vector<const double*> column_ptrs;
+  // A column read as a feature and as a key (--features window_start) is
+  // moved by the key append: then keys wait for the features.
+  st->parallel = threads > 1 || (threads == 0 && std::thread::hardware_concurrency() > 1);
+  for (const std::size_t k : st->key_col) {
+    for (const std::size_t f : st->feature_col) st->parallel = st->parallel && k != f;
+  }
+  return FeatureTableStream(std::move(st));
+}
+
+void SetTimestampDigits(TableBatch* keys) {
+  for (TableColumn& c : keys->columns) {
+    if (c.info.kind != ValueKind::kTimestamp) continue;
+    int digits = 3;
+    for (std::size_t r = 0; r < c.ints.size() && digits < 9; ++r) {
+      if (!c.valid[r]) continue;
+      if (c.ints[r] % 1000 != 0) {
+        digits = 9;
+      } else if (c.ints[r] % 1000000 != 0) {
+        digits = 6;
+      }
+    }
+    c.info.fraction_digits = digits;
+  }
+}
+
+Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& features,
+                                            const std::vector<std::string>& keys,
+                                            int threads) const {
+  MH_ASSIGN_OR_RETURN(FeatureTableStream stream, Stream(features, keys, threads));
+  FeatureChunk chunk;
+  stream.StartChunk(&chunk);
   // Parquet says how many rows come: no reallocation while reading.
-  table.x.data.reserve(rows_hint_ * d);
-  AdviseHugePages(table.x.data.data(), table.x.data.capacity() * sizeof(double));
-  for (TableColumn& c : table.keys.columns) {
+  chunk.x.data.reserve(rows_hint_ * features.size());
+  AdviseHugePages(chunk.x.data.data(), chunk.x.data.capacity() * sizeof(double));
+  for (TableColumn& c : chunk.keys.columns) {
     c.valid.reserve(rows_hint_);
     switch (c.info.kind) {
       case ValueKind::kDouble:
@@ -307,148 +487,18 @@ Result<FeatureTable> FeatureTableFile::Read(const std::vector<std::string>& feat
         break;
     }
   }
-  // A column read as a feature and as a key (--features window_start) is
-  // moved by the key append: then keys wait for the features.
-  bool parallel = threads > 1 || (threads == 0 && std::thread::hardware_concurrency() > 1);
-  for (const std::size_t k : key_col) {
-    for (const std::size_t f : feature_col) parallel = parallel && k != f;
-  }
-  TableBatch batch;
   while (true) {
-    const auto t0 = std::chrono::steady_clock::now();
-    MH_RETURN_IF_ERROR(reader->Next(&batch).status());
-    table.reader_seconds +=
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (batch.rows == 0) break;
-    // The key columns (moves, timestamp conversion) are appended on a thread
-    // of their own while the features fill the matrix, for large batches
-    // (the thread is joined before the next batch, and on every return).
-    auto append_keys = [&]() -> Status {
-      for (std::size_t k = 0; k < key_col.size(); ++k) {
-        TableColumn& src = batch.columns[key_col[k]];
-        if (static_cast<std::ptrdiff_t>(k) == ts_key) {
-          MH_RETURN_IF_ERROR(ts_reader->Convert(src, batch.first_row, &ts_ns, &ts_valid));
-          TableColumn converted;
-          converted.info = table.keys.columns[k].info;
-          converted.valid.swap(ts_valid);
-          converted.ints.swap(ts_ns);
-          AppendRows(converted, batch.rows, &table.keys.columns[k]);
-          ts_valid.swap(converted.valid);
-          ts_ns.swap(converted.ints);
-          continue;
-        }
-        AppendRows(src, batch.rows, &table.keys.columns[k]);
-      }
-      return Status::OK();
-    };
-    Status keys_status = Status::OK();
-    std::jthread keys_thread;
-    if (parallel && !key_col.empty() && batch.rows >= kMinParallelRows) {
-      keys_thread = std::jthread([&] { keys_status = append_keys(); });
-    }
-    const std::size_t base = table.x.data.size();
-    table.x.data.resize(base + batch.rows * d);
-    double* const out = table.x.data.data() + base;
-    // The common case, every feature a double column without nulls: rows
-    // written whole (sequential stores), one finiteness check per batch.
-    bool fast = true;
-    std::vector<const double*>& cols_in = column_ptrs;
-    cols_in.assign(d, nullptr);
-    for (std::size_t j = 0; j < d && fast; ++j) {
-      const TableColumn& c = batch.columns[feature_col[j]];
-      fast = c.info.kind == ValueKind::kDouble;
-      for (std::size_t r = 0; fast && r < batch.rows; ++r) fast = c.valid[r] != 0;
-      cols_in[j] = c.doubles.data();
-    }
-    if (fast) {
-      bool finite = true;
-      for (std::size_t r = 0; r < batch.rows; ++r) {
-        double* row = out + r * d;
-        for (std::size_t j = 0; j < d; ++j) {
-          const double v = cols_in[j][r];
-          row[j] = v;
-          finite &= std::isfinite(v);
-        }
-      }
-      fast = finite;  // else the column loop below names the bad cell
-    }
-    for (std::size_t j = 0; j < d && !fast; ++j) {
-      const TableColumn& c = batch.columns[feature_col[j]];
-      auto where = [&](std::size_t r) {
-        return name_ + ": row " +
-               std::to_string(batch.first_row + static_cast<std::int64_t>(r) + 1) + ", column '" +
-               features[j] + "'";
-      };
-      // Column at a time: the reader's vectors are read straight into the
-      // row-major matrix; errors are looked for only after a cheap check.
-      bool all_valid = true;
-      for (std::size_t r = 0; r < batch.rows; ++r) all_valid &= c.valid[r] != 0;
-      if (!all_valid) {
-        for (std::size_t r = 0; r < batch.rows; ++r) {
-          if (!c.valid[r]) return Status::Corruption(where(r) + ": missing value");
-        }
-      }
-      switch (c.info.kind) {
-        case ValueKind::kDouble: {
-          const double* v = c.doubles.data();
-          bool finite = true;
-          for (std::size_t r = 0; r < batch.rows; ++r) {
-            out[r * d + j] = v[r];
-            finite &= std::isfinite(v[r]);
-          }
-          if (!finite) {
-            for (std::size_t r = 0; r < batch.rows; ++r) {
-              if (!std::isfinite(v[r])) {
-                return Status::Corruption(where(r) + ": not finite (" + FormatDouble(v[r]) + ")");
-              }
-            }
-          }
-          break;
-        }
-        case ValueKind::kInt:
-          for (std::size_t r = 0; r < batch.rows; ++r) {
-            out[r * d + j] = static_cast<double>(c.ints[r]);
-          }
-          break;
-        default:  // kString (Parquet text, checked above)
-          for (std::size_t r = 0; r < batch.rows; ++r) {
-            Result<double> parsed = ParseDouble(TrimSpace(c.strings[r]));
-            if (!parsed.ok()) {
-              return Status::Corruption(where(r) + ": not a number: '" + c.strings[r] + "'");
-            }
-            if (!std::isfinite(*parsed)) {
-              return Status::Corruption(where(r) + ": not finite (" + FormatDouble(*parsed) + ")");
-            }
-            out[r * d + j] = *parsed;
-          }
-      }
-    }
-    // Key errors come after feature errors, as when done in order.
-    if (keys_thread.joinable()) {
-      keys_thread.join();
-    } else {
-      keys_status = append_keys();
-    }
-    MH_RETURN_IF_ERROR(keys_status);
-    table.x.rows += batch.rows;
-    table.keys.rows += batch.rows;
+    MH_ASSIGN_OR_RETURN(const std::size_t rows, stream.Next(&chunk));
+    if (rows == 0) break;
   }
+  FeatureTable table;
+  table.x = std::move(chunk.x);
+  table.keys = std::move(chunk.keys);
   // Timestamps print with the digits their values need (3, 6 or 9), not the
   // reader's nanoseconds: "00:00:00.250Z" stays so.
-  for (TableColumn& c : table.keys.columns) {
-    if (c.info.kind != ValueKind::kTimestamp) continue;
-    int digits = 3;
-    for (std::size_t r = 0; r < c.ints.size() && digits < 9; ++r) {
-      if (!c.valid[r]) continue;
-      if (c.ints[r] % 1000 != 0) {
-        digits = 9;
-      } else if (c.ints[r] % 1000000 != 0) {
-        digits = 6;
-      }
-    }
-    c.info.fraction_digits = digits;
-  }
-  if (ts_reader) table.timestamp_rule = ts_reader->Describe();
+  SetTimestampDigits(&table.keys);
+  table.reader_seconds = stream.reader_seconds();
+  table.timestamp_rule = stream.timestamp_rule();
   return table;
 }
 

@@ -18,6 +18,7 @@
 #define MH_APP_FEATURE_TABLE_H_
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,6 +53,49 @@ struct FeatureTable {
 // IsKeyColumn (core/table.h): machine_id, sensor_id, timestamp,
 // window_start, source_file, source_offset are never default features
 // (train) and are carried to the output (score).
+
+// Rows of a feature table read in batches by FeatureTableStream::Next.
+struct FeatureChunk {
+  // rows x features, as FeatureTable::x.
+  iforest::Matrix x;
+  // The key columns, as FeatureTable::keys but for a `timestamp` key, whose
+  // fraction_digits stay 9 (SetTimestampDigits gives the digits a whole table
+  // needs).
+  TableBatch keys;
+  // 0-based data row of the chunk's first row in the file.
+  std::int64_t first_row = 0;
+};
+
+// Gives the kTimestamp columns of `keys` the fraction digits (3, 6 or 9)
+// their values need.
+void SetTimestampDigits(TableBatch* keys);
+
+// A feature table read batch by batch (FeatureTableFile::Stream), with the
+// checks and errors of FeatureTableFile::Read.
+class FeatureTableStream {
+ public:
+  FeatureTableStream(FeatureTableStream&&) noexcept;
+  FeatureTableStream& operator=(FeatureTableStream&&) noexcept;
+  ~FeatureTableStream();
+
+  // Empties `chunk` (keeping its buffers) for the rows the next Next reads.
+  void StartChunk(FeatureChunk* chunk) const;
+  // Reads the next batch of the file and appends its rows to `chunk`
+  // (started by StartChunk); returns the rows appended, 0 at the end. Errors
+  // as FeatureTableFile::Read; after one, the stream is not used again.
+  Result<std::size_t> Next(FeatureChunk* chunk);
+  // As FeatureTable::reader_seconds and timestamp_rule, so far.
+  double reader_seconds() const { return reader_seconds_; }
+  std::string timestamp_rule() const;
+
+  struct State;
+
+ private:
+  friend class FeatureTableFile;
+  explicit FeatureTableStream(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+  double reader_seconds_ = 0;
+};
 
 // Parses a --features list "a,b,c" (blanks around names trimmed).
 // InvalidArgument naming the option for an empty name or a name listed twice.
@@ -93,13 +137,19 @@ class FeatureTableFile {
   // ParquetReadOptions::threads); the table does not depend on it.
   Result<FeatureTable> Read(const std::vector<std::string>& features,
                             const std::vector<std::string>& keys, int threads = 1) const;
+  // The rows of Read in batches of at most `batch_rows` rows (a Parquet batch
+  // never spans two row groups), for a caller that processes them as they
+  // come. The checks of Read on the names are made here.
+  Result<FeatureTableStream> Stream(const std::vector<std::string>& features,
+                                    const std::vector<std::string>& keys, int threads = 1,
+                                    std::size_t batch_rows = std::size_t{1} << 16) const;
 
  private:
   FeatureTableFile() = default;
   // Opens the file again for Read (CSV kinds as the lead comment says).
   Result<std::unique_ptr<TableReader>> Reopen(const std::vector<std::string>& features,
-                                              const std::vector<std::string>& keys,
-                                              int threads) const;
+                                              const std::vector<std::string>& keys, int threads,
+                                              std::size_t batch_rows) const;
 
   // Opens the Parquet file or body reading `columns` (all when empty),
   // decoding on `threads` threads (ParquetReadOptions::threads).

@@ -5,9 +5,23 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace mh {
+
+bool ReplaceFile(const std::string& tmp, const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&
+      ::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, path.c_str(), RENAME_EXCHANGE) == 0) {
+    // `tmp` now names the old file.
+    (void)::unlink(tmp.c_str());
+    return true;
+  }
+  // ENOENT: nothing to replace; EINVAL/ENOSYS: no exchange on this file
+  // system or kernel; anything else fails the same way with rename.
+  return std::rename(tmp.c_str(), path.c_str()) == 0;
+}
 
 Status WriteFileAtomic(const std::string& path, std::string_view bytes) {
   const std::string tmp = path + ".tmp";

@@ -19,6 +19,15 @@ namespace mh {
 // removed on failure.
 Status WriteFileAtomic(const std::string& path, std::string_view bytes);
 
+// Renames the complete file `tmp` to `path`, replacing a file there
+// atomically (a reader sees the old file or the new one). An existing regular
+// file is swapped with `tmp` (renameat2 RENAME_EXCHANGE) and then removed, not
+// renamed over: ext4 flushes a file renamed over another to disk right away
+// (auto_da_alloc), which costs milliseconds per megabyte. Falls back to
+// rename where exchange is not supported. False with errno set on failure
+// (`tmp` is then left in place).
+bool ReplaceFile(const std::string& tmp, const std::string& path);
+
 }  // namespace mh
 
 #endif  // MH_CORE_FILE_UTIL_H_

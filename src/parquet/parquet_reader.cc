@@ -413,8 +413,12 @@ class ColumnReader {
 
   const ColumnPlan& plan() const { return plan_; }
 
-  void StartChunk(std::string bytes, std::int64_t offset, std::int32_t codec, std::int64_t rows) {
-    chunk_ = std::move(bytes);
+  // `bytes` is the chunk (a view of the source's memory), or empty when
+  // `storage` holds it.
+  void StartChunk(std::string_view bytes, std::string storage, std::int64_t offset,
+                  std::int32_t codec, std::int64_t rows) {
+    chunk_storage_ = std::move(storage);
+    chunk_ = bytes.empty() ? std::string_view(chunk_storage_) : bytes;
     chunk_offset_ = offset;
     chunk_pos_ = 0;
     codec_ = codec;
@@ -423,6 +427,7 @@ class ColumnReader {
     dict_.Clear();
     page_rows_ = page_pos_ = value_pos_ = 0;
     page_values_.Clear();
+    raw_values_ = nullptr;
   }
 
   // Appends n rows to *out.
@@ -472,7 +477,28 @@ class ColumnReader {
   }
 
  private:
+  // Whether PLAIN values of the column are stored as they are (DOUBLE, and
+  // INT64 without conversion): then ReadDataPage keeps them in the page
+  // (raw_values_) instead of decoding them into page_values_.
+  bool RawPlain() const {
+    return (plan_.physical == kDouble && plan_.store == Store::kDoubles) ||
+           (plan_.physical == kInt64 && plan_.store == Store::kInts &&
+            (plan_.conv == Conv::kI64 || plan_.conv == Conv::kU64));
+  }
+
   void AppendValues(std::size_t from, std::size_t k, TableColumn* out) {
+    if (raw_values_ != nullptr) {
+      if (plan_.store == Store::kDoubles) {
+        const std::size_t old = out->doubles.size();
+        out->doubles.resize(old + k);
+        std::memcpy(out->doubles.data() + old, raw_values_ + 8 * from, 8 * k);
+      } else {
+        const std::size_t old = out->ints.size();
+        out->ints.resize(old + k);
+        std::memcpy(out->ints.data() + old, raw_values_ + 8 * from, 8 * k);
+      }
+      return;
+    }
     switch (plan_.store) {
       case Store::kInts:
         out->ints.insert(out->ints.end(), page_values_.ints.begin() + from,
@@ -709,6 +735,19 @@ class ColumnReader {
       for (std::size_t i = 0; i < n; ++i) non_null += page_valid_[i];
     }
     page_values_.Clear();
+    raw_values_ = nullptr;
+    if (h.encoding == kPlain && RawPlain()) {
+      // 8-byte values kept as they are: copied from the page by AppendValues.
+      if (non_null > values_size / 8) {
+        return PageError(page_offset, "PLAIN values: values run past the page");
+      }
+      raw_values_ = values;
+      page_rows_ = n;
+      page_pos_ = 0;
+      value_pos_ = 0;
+      rows_left_in_chunk_ -= h.num_values;
+      return Status::OK();
+    }
     Status s = DecodeValues(h.encoding, values, values_size, non_null, &page_values_);
     if (!s.ok()) {
       if (s.IsNotSupported()) return s;
@@ -1041,7 +1080,8 @@ class ColumnReader {
 
   ColumnPlan plan_;
   const ParquetReadOptions& options_;
-  std::string chunk_;
+  std::string_view chunk_;     // the column chunk being read
+  std::string chunk_storage_;  // its bytes, when the source has no view
   std::int64_t chunk_offset_ = 0;
   std::size_t chunk_pos_ = 0;
   std::int32_t codec_ = 0;
@@ -1057,6 +1097,9 @@ class ColumnReader {
   std::vector<std::int64_t> delta_buf_, lengths_;
   std::vector<std::uint8_t> split_buf_;
   std::string page_buf_;
+  // The current page's PLAIN values in page_buf_ (or the chunk), when
+  // RawPlain(); else null and the values are in page_values_.
+  const std::uint8_t* raw_values_ = nullptr;
 };
 
 // A top-level field of the schema.
@@ -1339,9 +1382,14 @@ class ParquetTableReader : public TableReader {
     const ColumnMetaData& m = rg.columns[static_cast<std::size_t>(r.plan().leaf)].meta_data;
     std::int64_t start, end;
     ChunkRange(m, &start, &end);
+    const std::size_t n = static_cast<std::size_t>(end - start);
+    std::string_view view = file_->source->View(start, n);
     std::string bytes;
-    MH_RETURN_IF_ERROR(file_->source->Read(start, static_cast<std::size_t>(end - start), &bytes));
-    r.StartChunk(std::move(bytes), start, m.codec, rg.num_rows);
+    if (view.size() != n || n == 0) {
+      view = {};
+      MH_RETURN_IF_ERROR(file_->source->Read(start, n, &bytes));
+    }
+    r.StartChunk(view, std::move(bytes), start, m.codec, rg.num_rows);
     return Status::OK();
   }
 

@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include "core/file_util.h"
 #include "parquet/internal/codec.h"
 #include "parquet/internal/encoding.h"
 #include "parquet/internal/format.h"
@@ -168,7 +169,7 @@ class ParquetWriter::Impl {
     int rc = std::fclose(file_);
     file_ = nullptr;
     if (rc != 0) return Status::IOError(tmp_path_ + ": close failed: " + std::strerror(errno));
-    if (std::rename(tmp_path_.c_str(), path_.c_str()) != 0) {
+    if (!ReplaceFile(tmp_path_, path_)) {
       return Status::IOError(path_ + ": rename from " + tmp_path_ +
                              " failed: " + std::strerror(errno));
     }

@@ -116,7 +116,11 @@ std::size_t FiniteDoubleText(double value, char* buf) {
     if (*p != '.') digits[n++] = *p;
     ++p;
   }
-  int exp = std::atoi(p + 1);
+  // The exponent: e, a sign, then 2 or 3 digits (to_chars' scientific form).
+  int exp = 0;
+  const bool negative_exp = p + 1 < ptr && p[1] == '-';
+  for (const char* q = p + 2; q < ptr; ++q) exp = exp * 10 + (*q - '0');
+  if (negative_exp) exp = -exp;
   if (exp >= -4 && exp < 16) {
     if (exp < 0) {
       *o++ = '0';
@@ -259,8 +263,11 @@ void AppendCsvValue(const TableColumn& c, std::size_t row, const TextOptions& o,
     }
   }
   const std::string& text = c.strings[row];
-  const char specials[] = {o.csv_delimiter, '"', '\r', '\n', '\0'};
-  if (text.find_first_of(specials) == std::string::npos) {
+  bool plain = true;
+  for (const char ch : text) {
+    plain = plain && ch != o.csv_delimiter && ch != '"' && ch != '\r' && ch != '\n';
+  }
+  if (plain) {
     out->append(text);
     return;
   }

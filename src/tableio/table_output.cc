@@ -10,6 +10,7 @@
 #include <thread>
 #include <utility>
 
+#include "core/file_util.h"
 #include "core/strings.h"
 #include "parquet/table_text.h"
 
@@ -109,6 +110,20 @@ class TextOutput : public TableOutput {
     return s;
   }
 
+  bool renders_text() const override { return true; }
+
+  Status Render(const TableBatch& batch, std::string* text) const override {
+    MH_RETURN_IF_ERROR(CheckBatch(batch));
+    for (std::size_t r = 0; r < batch.rows; ++r) AppendRow(batch, r, text);
+    return Status::OK();
+  }
+
+  Status WriteRendered(std::string_view text) override {
+    if (closed_) return Status::Internal(path_ + ": write after close");
+    MH_RETURN_IF_ERROR(Flush());  // the header
+    return WriteBytes(text);
+  }
+
   Status Close() override {
     if (closed_) return Status::Internal(path_ + ": closed twice");
     closed_ = true;
@@ -120,7 +135,7 @@ class TextOutput : public TableOutput {
     const bool ok = std::fclose(file_) == 0;
     file_ = nullptr;
     if (!ok) return Status::IOError(tmp_ + ": write failed: " + std::strerror(errno));
-    if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    if (!ReplaceFile(tmp_, path_)) {
       return Status::IOError(path_ + ": cannot rename " + tmp_ + ": " + std::strerror(errno));
     }
     committed_ = true;
@@ -302,6 +317,14 @@ Result<TableFormat> ResolveTableFormat(const std::string& path, const std::strin
         "--format parquet: cannot write parquet to standard output (give --out FILE.parquet)");
   }
   return f;
+}
+
+Status TableOutput::Render(const TableBatch&, std::string*) const {
+  return Status::NotSupported(path_ + ": this format is not rendered as text");
+}
+
+Status TableOutput::WriteRendered(std::string_view) {
+  return Status::NotSupported(path_ + ": this format is not rendered as text");
 }
 
 Status TableOutput::CheckBatch(const TableBatch& batch) const {

@@ -27,6 +27,7 @@
 #include <iosfwd>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.h"
@@ -82,6 +83,16 @@ class TableOutput {
   // Flushes, then renames the file into place. After Close, Write and Close
   // are errors (Internal).
   virtual Status Close() = 0;
+
+  // Text formats (CSV, TSV, JSON Lines) can render batches apart from
+  // writing them, so that several threads render batches that are then
+  // written in order: Render appends to `text` the bytes Write(batch) would
+  // write (InvalidArgument as Write), and may be called from several threads
+  // at once; WriteRendered writes such bytes (after the header), as Write
+  // would. Parquet: renders_text() is false and both are NotSupported.
+  virtual bool renders_text() const { return false; }
+  virtual Status Render(const TableBatch& batch, std::string* text) const;
+  virtual Status WriteRendered(std::string_view text);
 
   const std::vector<TableColumnInfo>& schema() const { return schema_; }
   const std::string& path() const { return path_; }

@@ -264,6 +264,82 @@ TEST_F(ScoreCliTest, ThreadsNeverChangeTheOutput) {
   EXPECT_THAT(err, HasSubstr("--threads must be >= 0"));
 }
 
+// FeatureCsv without its timestamp column.
+std::string FeatureCsvWithoutTime(std::size_t first, std::size_t rows) {
+  std::string csv;
+  for (const std::string& line : Lines(FeatureCsv(first, rows))) {
+    csv += line.substr(line.find(',') + 1) + "\n";
+  }
+  return csv;
+}
+
+// A file written as text without a timestamp key is scored as a pipeline of
+// 8192-row chunks (cmd_score.cc); standard output takes the whole-file path.
+// Both must give the same bytes, whatever the threads, with source_offset
+// counting across chunks, and the first bad row is the error, leaving no file.
+TEST_F(ScoreCliTest, PipelinedChunksGiveTheBytesOfTheWholeFile) {
+  WriteAll(dir_ + "/in.csv", FeatureCsvWithoutTime(0, 50000));
+  std::string out, err;
+  ASSERT_EQ(Run({"cat", dir_ + "/in.csv", "--out", dir_ + "/in.parquet"}, &out, &err), kExitOk)
+      << err;
+  for (const std::string input : {"in.csv", "in.parquet"}) {
+    for (const std::string ext : {"csv", "tsv", "jsonl"}) {
+      ASSERT_EQ(Score(dir_ + "/" + input, "-", &out, &err, {"--format", ext}), kExitOk) << err;
+      const std::string whole = out;
+      ASSERT_EQ(Lines(whole).size(), ext == "jsonl" ? 50000u : 50001u);
+      for (const std::string threads : {"1", "2", "3"}) {
+        const std::string path = dir_ + "/p." + ext;
+        ASSERT_EQ(Score(dir_ + "/" + input, path, &out, &err, {"--threads", threads}), kExitOk)
+            << err;
+        EXPECT_TRUE(ReadAll(path) == whole) << input << " -> " << ext << ", " << threads;
+      }
+    }
+  }
+  // Several files: source_offset runs on across the chunks of each file.
+  const std::string snaps = dir_ + "/many";
+  std::filesystem::create_directories(snaps);
+  WriteAll(snaps + "/a_1.csv", FeatureCsvWithoutTime(0, 20000));
+  WriteAll(snaps + "/a_2.csv", FeatureCsvWithoutTime(20000, 30000));
+  ASSERT_EQ(Score(snaps, "-", &out, &err), kExitOk) << err;
+  const std::string whole = out;
+  ASSERT_EQ(Score(snaps, dir_ + "/m.csv", &out, &err, {"--threads", "2"}), kExitOk) << err;
+  EXPECT_TRUE(ReadAll(dir_ + "/m.csv") == whole);
+  const std::vector<std::string> lines = Lines(whole);
+  ASSERT_EQ(lines.size(), 50001u);
+  EXPECT_THAT(lines[20000], ::testing::StartsWith(snaps + "/a_1.csv,19999,"));
+  EXPECT_THAT(lines[40000], ::testing::StartsWith(snaps + "/a_2.csv,19999,"));
+
+  // --keep-going over several files: a file failing in a late chunk leaves
+  // none of its rows.
+  std::string late = FeatureCsvWithoutTime(50000, 20000);
+  const std::size_t row = late.find("\n" + std::to_string(2560 * 68000) + ",");
+  ASSERT_NE(row, std::string::npos);
+  late.replace(late.find(",m", row + 1), 3, ",m2,oops");
+  WriteAll(snaps + "/a_3.csv", late);
+  EXPECT_EQ(Score(snaps, dir_ + "/k.csv", &out, &err, {"--keep-going"}), kExitFailure);
+  EXPECT_THAT(err, HasSubstr("1 of 3 files failed"));
+  EXPECT_TRUE(ReadAll(dir_ + "/k.csv") == whole);
+  std::filesystem::remove(snaps + "/a_3.csv");
+
+  // A bad cell in a late chunk: the error of the whole-file path, no file.
+  std::string bad = FeatureCsvWithoutTime(0, 40000);
+  const std::size_t at = bad.find("\n" + std::to_string(2560 * 37000) + ",");
+  ASSERT_NE(at, std::string::npos);
+  const std::size_t comma = bad.find(',', bad.find(',', at + 1) + 1);
+  bad.replace(comma + 1, bad.find(',', comma + 1) - comma - 1, "oops");
+  WriteAll(dir_ + "/bad.csv", bad);
+  ASSERT_EQ(Score(dir_ + "/bad.csv", "-", &out, &err), kExitFailure);
+  const std::string whole_error = err;
+  EXPECT_THAT(whole_error, HasSubstr("line 37002"));
+  for (const std::string threads : {"1", "2"}) {
+    EXPECT_EQ(Score(dir_ + "/bad.csv", dir_ + "/b.csv", &out, &err, {"--threads", threads}),
+              kExitFailure);
+    EXPECT_EQ(err, whole_error);
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/b.csv"));
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/b.csv.tmp"));
+  }
+}
+
 TEST_F(ScoreCliTest, DuplicateFeaturesAreUsageErrors) {
   WriteAll(dir_ + "/in.csv", FeatureCsv(0, 50));
   std::string out, err;

@@ -8,7 +8,9 @@
 
 #include <gtest/gtest.h>
 #include <unistd.h>
+#include <zlib.h>
 
+#include "parquet/internal/codec.h"
 #include "parquet/parquet_reader.h"
 #include "parquet/parquet_writer.h"
 #include "testing/test_paths.h"
@@ -176,6 +178,26 @@ TEST(WriterTest, RejectsBadSchemasAndBatches) {
   EXPECT_FALSE(std::filesystem::exists(path));
   EXPECT_TRUE(std::filesystem::is_empty(dir));
   std::filesystem::remove_all(dir);
+}
+
+// Page CRCs are IEEE CRC-32 (as zlib's crc32): the check value of
+// "123456789", and zlib's value on buffers of every length up to 300 bytes
+// and on a large one.
+TEST(WriterTest, PageCrcIsZlibsCrc32) {
+  const std::string check = "123456789";
+  EXPECT_EQ(internal::Crc32(reinterpret_cast<const std::uint8_t*>(check.data()), check.size()),
+            0xCBF43926u);
+  std::string bytes(1 << 20, '\0');
+  std::uint32_t x = 12345;
+  for (char& c : bytes) {
+    x = x * 1103515245u + 12345u;
+    c = static_cast<char>(x >> 24);
+  }
+  const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
+  for (std::size_t n = 0; n <= 300; ++n) {
+    EXPECT_EQ(internal::Crc32(p + 1, n), crc32(0L, p + 1, static_cast<uInt>(n))) << n;
+  }
+  EXPECT_EQ(internal::Crc32(p, bytes.size()), crc32(0L, p, static_cast<uInt>(bytes.size())));
 }
 
 TEST(WriterTest, EmptyTableIsValid) {

@@ -186,6 +186,31 @@ TEST_F(TableOutputTest, AbandonedOutputLeavesNoFile) {
   }
 }
 
+// Close replaces an existing file (core's ReplaceFile: exchanged, then the
+// old one removed), leaves no temporary file, and never replaces a folder.
+TEST_F(TableOutputTest, CloseReplacesAFileButNotAFolder) {
+  for (const std::string name : {"a.csv", "a.parquet"}) {
+    SCOPED_TRACE(name);
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << "old contents\n";
+    ASSERT_TRUE(WriteSample(name).ok());
+    const std::string first = ReadAll(path);
+    EXPECT_NE(first, "old contents\n");
+    ASSERT_TRUE(WriteSample(name).ok());
+    EXPECT_EQ(ReadAll(path), first);
+    std::filesystem::remove(path);
+  }
+  EXPECT_TRUE(std::filesystem::is_empty(dir_));
+  ASSERT_TRUE(WriteSample("b.csv").ok());
+  EXPECT_EQ(ReadAll(dir_ + "/b.csv"), kCsv);
+  std::filesystem::create_directory(dir_ + "/d.csv");
+  std::ofstream(dir_ + "/d.csv/inside") << "x";
+  Status s = WriteSample("d.csv");
+  EXPECT_TRUE(s.IsIOError()) << s.ToString();
+  EXPECT_TRUE(std::filesystem::is_directory(dir_ + "/d.csv"));
+  EXPECT_EQ(ReadAll(dir_ + "/d.csv/inside"), "x");
+}
+
 TEST_F(TableOutputTest, BatchNotMatchingTheSchemaIsRefused) {
   TableBatch b = SampleBatch();
   auto o = OpenTableOutput(dir_ + "/a.csv", "", Schema(b), nullptr);

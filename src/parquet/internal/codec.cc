@@ -6,9 +6,9 @@
 #include <string_view>
 #include <utility>
 
+#include <isa-l/crc.h>
 #include <lz4.h>
 #include <snappy.h>
-#include <zlib.h>
 
 #include "core/compression.h"
 #include "parquet/internal/format.h"
@@ -105,14 +105,9 @@ Status Compress(std::int32_t codec, const std::string& in, std::string* out) {
 }
 
 std::uint32_t Crc32(const std::uint8_t* data, std::size_t size) {
-  uLong crc = crc32(0L, Z_NULL, 0);
-  while (size > 0) {
-    uInt chunk = static_cast<uInt>(std::min<std::size_t>(size, 1u << 30));
-    crc = crc32(crc, data, chunk);
-    data += chunk;
-    size -= chunk;
-  }
-  return static_cast<std::uint32_t>(crc);
+  // ISA-L's reflected CRC-32 (gzip's, = zlib's crc32), with the CPU's
+  // carry-less multiply: several times zlib's speed on page-sized buffers.
+  return crc32_gzip_refl(0, data, size);
 }
 
 }  // namespace mh::parquet::internal

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,9 +17,21 @@ namespace {
 class FileSource : public Source {
  public:
   FileSource(int fd, std::int64_t size, std::string name)
-      : fd_(fd), size_(size), name_(std::move(name)) {}
-  ~FileSource() override { ::close(fd_); }
+      : fd_(fd), size_(size), name_(std::move(name)) {
+    if (size_ > 0) {
+      void* map = ::mmap(nullptr, static_cast<std::size_t>(size_), PROT_READ, MAP_PRIVATE, fd_, 0);
+      if (map != MAP_FAILED) map_ = static_cast<const char*>(map);
+    }
+  }
+  ~FileSource() override {
+    if (map_ != nullptr) ::munmap(const_cast<char*>(map_), static_cast<std::size_t>(size_));
+    ::close(fd_);
+  }
   std::int64_t size() const override { return size_; }
+  std::string_view View(std::int64_t offset, std::size_t n) const override {
+    if (map_ == nullptr) return {};
+    return std::string_view(map_ + offset, n);
+  }
   const std::string& name() const override { return name_; }
   Status Read(std::int64_t offset, std::size_t n, std::string* out) override {
     if (out->capacity() < n) {
@@ -43,6 +56,7 @@ class FileSource : public Source {
   int fd_;
   std::int64_t size_;
   std::string name_;
+  const char* map_ = nullptr;  // the whole file, or null
 };
 
 class BufferSource : public Source {
@@ -54,6 +68,9 @@ class BufferSource : public Source {
   Status Read(std::int64_t offset, std::size_t n, std::string* out) override {
     out->assign(bytes_, static_cast<std::size_t>(offset), n);
     return Status::OK();
+  }
+  std::string_view View(std::int64_t offset, std::size_t n) const override {
+    return std::string_view(bytes_).substr(static_cast<std::size_t>(offset), n);
   }
 
  private:

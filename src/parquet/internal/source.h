@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "core/result.h"
 
@@ -22,11 +23,19 @@ class Source {
   // Reads exactly n bytes at offset into *out (the caller checked the range
   // lies inside the source); IOError on failure.
   virtual Status Read(std::int64_t offset, std::size_t n, std::string* out) = 0;
+  // The n bytes at offset (the caller checked the range lies inside the
+  // source) without a copy, valid as long as the source, when the source
+  // holds them in memory (a buffer, a memory-mapped file); else empty, and
+  // Read is used.
+  virtual std::string_view View(std::int64_t /*offset*/, std::size_t /*n*/) const { return {}; }
   // The name used in messages (path or source name).
   virtual const std::string& name() const = 0;
 };
 
-// NotFound when the file does not exist, IOError otherwise.
+// NotFound when the file does not exist, IOError otherwise. The file is
+// memory-mapped when it can be (View); else read with pread. Parquet files
+// are written whole and renamed into place (never changed in place), so the
+// mapping stays valid.
 Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path);
 std::unique_ptr<Source> MakeBufferSource(std::string bytes, std::string name);
 
