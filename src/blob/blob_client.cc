@@ -58,7 +58,8 @@ std::string Endpoint(const Environment& env, const std::string& account,
                      const std::optional<ConnectionString>& cs) {
   std::string e = Env(env, "AZURE_STORAGE_BLOB_ENDPOINT");
   if (!e.empty()) return StripSlash(e);
-  if (cs && !cs->blob_endpoint.empty() && (cs->account_name.empty() || cs->account_name == account)) {
+  if (cs && !cs->blob_endpoint.empty() &&
+      (cs->account_name.empty() || cs->account_name == account)) {
     return cs->blob_endpoint;
   }
   std::string suffix = cs ? cs->endpoint_suffix : "core.windows.net";
@@ -79,12 +80,18 @@ Result<ConnectionString> ParseConnectionString(std::string_view text) {
     }
     const std::string name = AsciiLower(TrimSpace(field.substr(0, eq)));
     const std::string value(TrimSpace(field.substr(eq + 1)));
-    if (name == "accountname") cs.account_name = value;
-    else if (name == "accountkey") cs.account_key = value;
-    else if (name == "blobendpoint") cs.blob_endpoint = StripSlash(value);
-    else if (name == "sharedaccesssignature") cs.sas = value.substr(value.rfind('?') == 0 ? 1 : 0);
-    else if (name == "defaultendpointsprotocol") cs.protocol = value, have_protocol = true;
-    else if (name == "endpointsuffix") cs.endpoint_suffix = value;
+    if (name == "accountname")
+      cs.account_name = value;
+    else if (name == "accountkey")
+      cs.account_key = value;
+    else if (name == "blobendpoint")
+      cs.blob_endpoint = StripSlash(value);
+    else if (name == "sharedaccesssignature")
+      cs.sas = value.substr(value.rfind('?') == 0 ? 1 : 0);
+    else if (name == "defaultendpointsprotocol")
+      cs.protocol = value, have_protocol = true;
+    else if (name == "endpointsuffix")
+      cs.endpoint_suffix = value;
   }
   if (cs.account_name.empty() && cs.blob_endpoint.empty()) {
     return Status::InvalidArgument("connection string: neither AccountName nor BlobEndpoint");
@@ -102,7 +109,8 @@ Result<std::string> HmacSha256Base64(std::string_view key, std::string_view text
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (HMAC(EVP_sha256(), raw->data(), static_cast<int>(raw->size()),
-           reinterpret_cast<const unsigned char*>(text.data()), text.size(), mac, &len) == nullptr) {
+           reinterpret_cast<const unsigned char*>(text.data()), text.size(), mac,
+           &len) == nullptr) {
     return Status::Internal("hmac-sha256 failed");
   }
   std::string out;
@@ -112,14 +120,14 @@ Result<std::string> HmacSha256Base64(std::string_view key, std::string_view text
 
 std::string SharedKeyStringToSign(const SharedKeyRequest& r) {
   std::string s = r.method + "\n";
-  s += "\n";                        // Content-Encoding
-  s += "\n";                        // Content-Language
-  s += r.content_length + "\n";     // Content-Length ("" when zero)
-  s += "\n";                        // Content-MD5
-  s += r.content_type + "\n";       // Content-Type
-  s += "\n";                        // Date (x-ms-date is used)
-  s += "\n\n\n\n";                  // If-Modified-Since, If-Match, If-None-Match, If-Unmodified-Since
-  s += "\n";                        // Range
+  s += "\n";                     // Content-Encoding
+  s += "\n";                     // Content-Language
+  s += r.content_length + "\n";  // Content-Length ("" when zero)
+  s += "\n";                     // Content-MD5
+  s += r.content_type + "\n";    // Content-Type
+  s += "\n";                     // Date (x-ms-date is used)
+  s += "\n\n\n\n";               // If-Modified-Since, If-Match, If-None-Match, If-Unmodified-Since
+  s += "\n";                     // Range
   auto headers = r.ms_headers;
   for (auto& [name, value] : headers) name = AsciiLower(name);
   std::sort(headers.begin(), headers.end());

@@ -59,7 +59,8 @@ int ManagedIdentityCredential::requests() const {
 Result<AccessToken> ManagedIdentityCredential::GetToken(const std::string& resource) {
   std::lock_guard lock(mu_);
   auto it = cache_.find(resource);
-  if (it != cache_.end() && options_.now() + options_.refresh_margin.count() < it->second.expires_on) {
+  if (it != cache_.end() &&
+      options_.now() + options_.refresh_margin.count() < it->second.expires_on) {
     return it->second;
   }
   MH_ASSIGN_OR_RETURN(AccessToken token, Request(resource));
