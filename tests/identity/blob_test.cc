@@ -21,6 +21,7 @@
 #include "testing/fake_environment.h"
 #include "testing/server_process.h"
 #include "testing/test_paths.h"
+#include "testing/test_pki.h"
 
 namespace mh {
 namespace {
@@ -66,7 +67,8 @@ int SignedPut(httplib::Client& client, const std::string& path, const std::strin
 class Azurite {
  public:
   // Starts azurite-blob (https with `cert`/`key` and --oauth basic when given).
-  Status Start(const std::string& cert = "", const std::string& key = "") {
+  Status Start(const std::string& cert = "", const std::string& key = "",
+               const std::string& ca = "") {
     const std::string program =
         testing::SourceDir() + "/tools/azurite/node_modules/.bin/azurite-blob";
     auto server =
@@ -88,7 +90,7 @@ class Azurite {
       args.push_back(cert);
       args.emplace_back("--key");
       args.push_back(key);
-      ca_ = cert;
+      ca_ = ca;
     }
     return server_->Start(args, [this] {
       auto c = Client();
@@ -129,8 +131,8 @@ bool AzuriteInstalled() {
 
 // Starts `azurite` and uploads the seed model with Shared Key; "" or the failure.
 std::string StartAndUpload(Azurite& azurite, const std::string& bytes, const std::string& cert = "",
-                           const std::string& key = "") {
-  Status started = azurite.Start(cert, key);
+                           const std::string& key = "", const std::string& ca = "") {
+  Status started = azurite.Start(cert, key, ca);
   if (!started.ok()) return started.ToString();
   auto c = azurite.Client();
   const std::string cpath = std::string("/") + kAccount + "/" + kContainer;
@@ -297,6 +299,235 @@ TEST(BlobSourceTest, ConnectionStringErrorsDoNotQuoteValues) {
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(ok->blob_endpoint, "https://acct.blob.core.windows.net");
   EXPECT_EQ(ok->account_key, "a2V5");
+}
+
+// --- managed identity ------------------------------------------------------
+
+std::string Base64Url(std::string_view bytes) {
+  std::string b;
+  AppendBase64(bytes, &b);
+  for (char& c : b) c = c == '+' ? '-' : c == '/' ? '_' : c;
+  while (!b.empty() && b.back() == '=') b.pop_back();
+  return b;
+}
+
+// A JWT as Entra ID would issue for `audience` (Azurite --oauth basic checks
+// the claims, not the signature).
+std::string MakeJwt(const std::string& audience, std::int64_t exp) {
+  const std::string header = R"({"alg":"RS256","typ":"JWT"})";
+  const std::string claims =
+      R"({"aud":")" + audience +
+      R"(","iss":"https://sts.windows.net/00000000-0000-0000-0000-000000000001/","iat":)" +
+      std::to_string(Now() - 60) + R"(,"nbf":)" + std::to_string(Now() - 60) + R"(,"exp":)" +
+      std::to_string(exp) + R"(,"oid":"11111111-2222-3333-4444-555555555555"})";
+  return Base64Url(header) + "." + Base64Url(claims) + "." + Base64Url("not-a-signature");
+}
+
+// An identity endpoint on loopback answering as IDENTITY_ENDPOINT
+// (/msi/token, X-IDENTITY-HEADER) and the VM metadata endpoint
+// (/metadata/identity/oauth2/token, Metadata: true) do.
+class IdentityEndpoint {
+ public:
+  static constexpr char kHeaderSecret[] = "identity-header-secret-3f9a";
+
+  IdentityEndpoint() {
+    auto answer = [this](const httplib::Request& req, httplib::Response& res, bool imds) {
+      ++requests_;
+      last_client_id_ = req.get_param_value("client_id");
+      last_resource_ = req.get_param_value("resource");
+      const std::string version = req.get_param_value("api-version");
+      const bool authorised = imds ? req.get_header_value("Metadata") == "true"
+                                   : req.get_header_value("X-IDENTITY-HEADER") == kHeaderSecret;
+      if (!authorised || version != (imds ? "2018-02-01" : "2019-08-01")) {
+        res.status = 400;
+        res.set_content(R"({"error":"invalid_request"})", "application/json");
+        return;
+      }
+      const std::int64_t exp = Now() + lifetime_;
+      res.set_content(R"({"access_token":")" + MakeJwt(audience_, exp) + R"(","expires_on":")" +
+                          std::to_string(exp) + R"(","resource":")" + last_resource_ +
+                          R"(","token_type":"Bearer"})",
+                      "application/json");
+    };
+    server_.Get("/msi/token",
+                [answer](const httplib::Request& q, httplib::Response& r) { answer(q, r, false); });
+    server_.Get("/metadata/identity/oauth2/token",
+                [answer](const httplib::Request& q, httplib::Response& r) { answer(q, r, true); });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~IdentityEndpoint() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string Base() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string AppServiceUrl() const { return Base() + "/msi/token"; }
+  std::string ImdsUrl() const { return Base() + "/metadata/identity/oauth2/token"; }
+
+  std::atomic<int> requests_{0};
+  std::string last_client_id_, last_resource_;
+  std::string audience_ = "https://storage.azure.com";
+  std::int64_t lifetime_ = 3600;
+
+ private:
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST(TokenProviderTest, AppServiceTokenIsCachedAndRenewedBeforeExpiry) {
+  IdentityEndpoint endpoint;
+  testing::FakeEnvironment env;
+  env.vars["IDENTITY_ENDPOINT"] = endpoint.AppServiceUrl();
+  env.vars["IDENTITY_HEADER"] = IdentityEndpoint::kHeaderSecret;
+  std::int64_t now = Now();
+  identity::ManagedIdentityOptions options;
+  options.now = [&now] { return now; };
+  identity::ManagedIdentityCredential credential(env.Get(), options);
+  auto a = credential.GetToken(identity::kStorageResource);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(endpoint.last_resource_, "https://storage.azure.com/");
+  auto b = credential.GetToken(identity::kStorageResource);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->token, a->token);
+  EXPECT_EQ(endpoint.requests_.load(), 1);
+  // Another resource is another token.
+  ASSERT_TRUE(credential.GetToken(identity::kEventHubsResource).ok());
+  EXPECT_EQ(endpoint.requests_.load(), 2);
+  EXPECT_EQ(endpoint.last_resource_, "https://eventhubs.azure.net/");
+  // Within the refresh margin (300 s) of expiry: renewed.
+  now = a->expires_on - 299;
+  ASSERT_TRUE(credential.GetToken(identity::kStorageResource).ok());
+  EXPECT_EQ(endpoint.requests_.load(), 3);
+}
+
+TEST(TokenProviderTest, ImdsAddressIsConfigurableAndTakesTheClientId) {
+  IdentityEndpoint endpoint;
+  testing::FakeEnvironment env;
+  env.vars["MH_IMDS_ENDPOINT"] = endpoint.ImdsUrl();
+  env.vars["AZURE_CLIENT_ID"] = "5a7e0c55-0000-4000-8000-00000000c11d";
+  identity::ManagedIdentityCredential credential(env.Get());
+  EXPECT_NE(credential.Describe().find("imds http://127.0.0.1:"), std::string::npos);
+  auto t = credential.GetToken(identity::kStorageResource);
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  EXPECT_EQ(endpoint.last_client_id_, "5a7e0c55-0000-4000-8000-00000000c11d");
+  EXPECT_GT(t->expires_on, Now() + 3000);
+}
+
+TEST(TokenProviderTest, ImdsDefaultAddressIsTheMetadataEndpoint) {
+  testing::FakeEnvironment env;  // nothing is requested here
+  identity::ManagedIdentityCredential credential(env.Get());
+  EXPECT_EQ(credential.Describe(),
+            "managed identity (imds http://169.254.169.254/metadata/identity/oauth2/token)");
+  EXPECT_EQ(credential.requests(), 0);
+}
+
+TEST(TokenProviderTest, RefusedRequestNamesTheErrorNotTheHeader) {
+  IdentityEndpoint endpoint;
+  testing::FakeEnvironment env;
+  env.vars["IDENTITY_ENDPOINT"] = endpoint.AppServiceUrl();
+  env.vars["IDENTITY_HEADER"] = "wrong-header-value-77";
+  identity::ManagedIdentityCredential credential(env.Get());
+  auto t = credential.GetToken(identity::kStorageResource);
+  ASSERT_FALSE(t.ok());
+  const std::string msg = t.status().ToString();
+  EXPECT_NE(msg.find("http 400"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("invalid_request"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("wrong-header-value-77"), std::string::npos) << msg;
+}
+
+// Azurite over https with --oauth basic: the bearer token path end to end.
+class ManagedIdentityBlobTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (testing::SharedDir().empty() || !AzuriteInstalled()) return;
+    pki_ = testing::MakeTempDir("mh-blob-pki");
+    if (Status s = testing::MakeTestPki(pki_); !s.ok()) {
+      setup_error_ = s.ToString();
+      return;
+    }
+    azurite_ = new Azurite();
+    bytes_ = ReadAll(SeedModelPath());
+    setup_error_ = StartAndUpload(*azurite_, bytes_, pki_ + "/server.crt", pki_ + "/server.key",
+                                  pki_ + "/ca.crt");
+  }
+  static void TearDownTestSuite() {
+    delete azurite_;
+    azurite_ = nullptr;
+    if (!pki_.empty()) std::filesystem::remove_all(pki_);
+  }
+  void SetUp() override {
+    MH_REQUIRE_AZURITE();
+    ASSERT_EQ(setup_error_, "");
+    env_.vars["AZURE_STORAGE_BLOB_ENDPOINT"] = azurite_->Endpoint();
+    env_.vars["IDENTITY_ENDPOINT"] = endpoint_.AppServiceUrl();
+    env_.vars["IDENTITY_HEADER"] = IdentityEndpoint::kHeaderSecret;
+  }
+  blob::BlobOptions Options(std::shared_ptr<identity::TokenProvider> tokens) {
+    blob::BlobOptions o;
+    o.env = env_.Get();
+    o.tokens = std::move(tokens);
+    o.ca_file = pki_ + "/ca.crt";
+    return o;
+  }
+  std::string Source() const {
+    return std::string("az://") + kAccount + "/" + kContainer + "/" + kBlob;
+  }
+
+  static inline Azurite* azurite_ = nullptr;
+  static inline std::string pki_, bytes_, setup_error_;
+  IdentityEndpoint endpoint_;
+  testing::FakeEnvironment env_;
+};
+
+TEST_F(ManagedIdentityBlobTest, TwoLoadsAskTheEndpointOnce) {
+  auto tokens = std::make_shared<identity::ManagedIdentityCredential>(env_.Get());
+  auto first = blob::DownloadSource(Source(), Options(tokens));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->auth, "managed-identity");
+  EXPECT_EQ(first->bytes, bytes_);
+  auto second = blob::LoadModelSource(Source(), Options(tokens));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  auto local = iforest::LoadAnyModel(SeedModelPath());
+  ASSERT_TRUE(local.ok());
+  EXPECT_EQ(second->trees.size(), local->trees.size());
+  EXPECT_EQ(second->feature_names, local->feature_names);
+  EXPECT_EQ(endpoint_.requests_.load(), 1);
+  EXPECT_EQ(endpoint_.last_resource_, "https://storage.azure.com/");
+}
+
+TEST_F(ManagedIdentityBlobTest, ATokenExpiringSoonIsRenewed) {
+  endpoint_.lifetime_ = 120;  // inside the 300 s refresh margin
+  auto tokens = std::make_shared<identity::ManagedIdentityCredential>(env_.Get());
+  ASSERT_TRUE(blob::DownloadSource(Source(), Options(tokens)).ok());
+  ASSERT_TRUE(blob::DownloadSource(Source(), Options(tokens)).ok());
+  EXPECT_EQ(endpoint_.requests_.load(), 2);
+}
+
+TEST_F(ManagedIdentityBlobTest, WrongAudienceIsRefusedWithoutTheToken) {
+  endpoint_.audience_ = "https://management.azure.com/";
+  auto tokens = std::make_shared<identity::ManagedIdentityCredential>(env_.Get());
+  auto token = tokens->GetToken(identity::kStorageResource);
+  ASSERT_TRUE(token.ok());
+  auto m = blob::LoadModelSource(Source(), Options(tokens));
+  ASSERT_FALSE(m.ok());
+  const std::string msg = m.status().ToString();
+  EXPECT_NE(msg.find("http 403"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("managed-identity"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find(token->token.substr(0, 20)), std::string::npos) << msg;
+  EXPECT_EQ(msg.find(IdentityEndpoint::kHeaderSecret), std::string::npos) << msg;
+}
+
+TEST_F(ManagedIdentityBlobTest, ImdsPathWithUserAssignedIdentity) {
+  env_.vars.erase("IDENTITY_ENDPOINT");
+  env_.vars.erase("IDENTITY_HEADER");
+  env_.vars["MH_IMDS_ENDPOINT"] = endpoint_.ImdsUrl();
+  env_.vars["AZURE_CLIENT_ID"] = "client-id-of-the-user-assigned-identity";
+  auto tokens = std::make_shared<identity::ManagedIdentityCredential>(env_.Get());
+  auto d = blob::DownloadSource(Source(), Options(tokens));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->bytes, bytes_);
+  EXPECT_EQ(endpoint_.last_client_id_, "client-id-of-the-user-assigned-identity");
 }
 
 }  // namespace
