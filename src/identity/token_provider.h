@@ -4,7 +4,7 @@
 //
 // Contract:
 // - GetToken(resource) returns a bearer token for `resource` (e.g.
-//   "https://storage.azure.com/", "https://eventhubs.azure.net/") and its
+//   "https://storage.azure.com/", "https://NS.servicebus.windows.net") and its
 //   expiry (Unix seconds). A token is cached per resource and reused until
 //   `refresh_margin` before its expiry; then the identity endpoint is asked
 //   again. Concurrent callers wait for one request.
@@ -43,7 +43,6 @@
 namespace mh::identity {
 
 inline constexpr char kStorageResource[] = "https://storage.azure.com/";
-inline constexpr char kEventHubsResource[] = "https://eventhubs.azure.net/";
 inline constexpr char kDefaultImdsEndpoint[] =
     "http://169.254.169.254/metadata/identity/oauth2/token";
 

@@ -392,9 +392,9 @@ TEST(TokenProviderTest, AppServiceTokenIsCachedAndRenewedBeforeExpiry) {
   EXPECT_EQ(b->token, a->token);
   EXPECT_EQ(endpoint.requests_.load(), 1);
   // Another resource is another token.
-  ASSERT_TRUE(credential.GetToken(identity::kEventHubsResource).ok());
+  ASSERT_TRUE(credential.GetToken("https://myns.servicebus.windows.net").ok());
   EXPECT_EQ(endpoint.requests_.load(), 2);
-  EXPECT_EQ(endpoint.last_resource_, "https://eventhubs.azure.net/");
+  EXPECT_EQ(endpoint.last_resource_, "https://myns.servicebus.windows.net");
   // Within the refresh margin (300 s) of expiry: renewed.
   now = a->expires_on - 299;
   ASSERT_TRUE(credential.GetToken(identity::kStorageResource).ok());
