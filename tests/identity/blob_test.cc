@@ -7,12 +7,14 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include "app/command.h"
 #include "blob/blob_client.h"
 #include "blob/model_source.h"
 #include "core/strings.h"
@@ -279,6 +281,36 @@ TEST_F(BlobTest, WrongKeyFailsWithoutTheKey) {
   EXPECT_NE(msg.find("AuthorizationFailure"), std::string::npos) << msg;
   EXPECT_EQ(msg.find(wrong), std::string::npos) << msg;
   EXPECT_EQ(msg.find(wrong.substr(0, 16)), std::string::npos) << msg;
+}
+
+// The commands take the same sources: `model info az://...` with the
+// process environment (the variables are set for this test only).
+TEST_F(BlobTest, ModelInfoCommandLoadsFromAzUri) {
+  ::setenv("AZURE_STORAGE_BLOB_ENDPOINT", azurite_ptr_->Endpoint().c_str(), 1);
+  ::setenv("AZURE_STORAGE_KEY", kKey, 1);
+  std::ostringstream out, err;
+  app::CommandIo io{out, err};
+  const int rc = app::RunMain(
+      {"model", "info", std::string("az://") + kAccount + "/" + kContainer + "/" + kBlob}, io);
+  ::unsetenv("AZURE_STORAGE_BLOB_ENDPOINT");
+  ::unsetenv("AZURE_STORAGE_KEY");
+  EXPECT_EQ(rc, 0) << err.str();
+  EXPECT_NE(out.str().find(std::to_string(local_.trees.size())), std::string::npos) << out.str();
+  EXPECT_EQ(out.str().find(kKey), std::string::npos);
+  EXPECT_EQ(err.str().find(kKey), std::string::npos);
+}
+
+// score without --model takes the prototype's three variables; with only
+// some of them set it names the missing one.
+TEST_F(BlobTest, ScoreCommandNamesMissingPrototypeVariables) {
+  ::setenv("STORAGE_ACCOUNT_NAME", kAccount, 1);
+  std::ostringstream out, err;
+  app::CommandIo io{out, err};
+  const int rc = app::RunMain({"score", "--input", "x.csv", "--out", "-"}, io);
+  ::unsetenv("STORAGE_ACCOUNT_NAME");
+  EXPECT_NE(rc, 0);
+  EXPECT_NE(err.str().find("MODEL_CONTAINER_NAME, MODEL_FILE_PATH not set"), std::string::npos)
+      << err.str();
 }
 
 TEST(BlobSourceTest, S3SchemeIsRefusedWithTheReason) {
