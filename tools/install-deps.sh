@@ -39,4 +39,9 @@ if [ "$mode" = test ] && command -v npm >/dev/null 2>&1; then
     echo "install-deps: npm ci --prefix tools/duckdb"
     npm ci --prefix "$root/tools/duckdb" --no-audit --no-fund
   fi
+  # Azurite (the Azure Storage emulator) for the Blob model-source tests.
+  if [ ! -x "$root/tools/azurite/node_modules/.bin/azurite-blob" ]; then
+    echo "install-deps: npm ci --prefix tools/azurite"
+    npm ci --prefix "$root/tools/azurite" --no-audit --no-fund
+  fi
 fi

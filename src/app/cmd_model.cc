@@ -20,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/command.h"
+#include "blob/model_source.h"
 #include "core/compression.h"
 #include "core/strings.h"
 #include "core/time_util.h"
@@ -83,7 +84,7 @@ int RunImport(const ModelArgs& args, CommandIo& io) {
 
 int RunInfo(const ModelArgs& args, CommandIo& io) {
   const std::string command = "model info";
-  Result<iforest::Model> loaded = iforest::LoadAnyModel(args.input);
+  Result<iforest::Model> loaded = blob::LoadModelSource(args.input);
   if (!loaded.ok()) return Fail(io, command, loaded.status());
   const iforest::Model& m = *loaded;
   std::size_t nodes = 0;

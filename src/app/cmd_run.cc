@@ -23,6 +23,7 @@
 #include "app/command.h"
 #include "app/pipeline_options.h"
 #include "app/run_support.h"
+#include "blob/model_source.h"
 #include "core/strings.h"
 #include "core/time_util.h"
 #include "core/uri.h"
@@ -257,7 +258,7 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
     listen = *addr;
   }
   if (!args.model.empty()) {
-    auto model = iforest::LoadModel(args.model);
+    auto model = blob::LoadModelSource(args.model);
     if (!model.ok()) {
       PrintError(io, "run", "--model: " + model.status().message());
       return kExitFailure;
@@ -401,7 +402,7 @@ int RunLive(const RunArgs& args, CommandIo& io) {
     std::lock_guard lock(models_mu);
     auto it = models.find(path);
     if (it != models.end()) return it->second;
-    auto m = iforest::LoadAnyModel(path);
+    auto m = blob::LoadModelSource(path);
     std::shared_ptr<score::Baseline> b;
     if (m.ok()) {
       b = std::make_shared<score::Baseline>();

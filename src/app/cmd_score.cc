@@ -47,6 +47,7 @@
 #include "app/feature_table.h"
 #include "app/output_options.h"
 #include "app/score_stream.h"
+#include "blob/model_source.h"
 #include "core/strings.h"
 #include "iforest/matrix.h"
 #include "iforest/scorer.h"
@@ -424,7 +425,7 @@ int RunScore(const ScoreArgs& args, CommandIo& io) {
   if (!format.ok()) return UsageError(io, kCommand, format.status().message());
   if (args.threads < 0) return UsageError(io, kCommand, "--threads must be >= 0 (0 = all cores)");
   const Clock::time_point load_start = Clock::now();
-  Result<iforest::Model> model = iforest::LoadAnyModel(args.model);
+  Result<iforest::Model> model = blob::LoadModelSource(args.model);
   const double load_seconds = Seconds(Clock::now() - load_start);
   if (!model.ok()) return DataError(io, model.status().message());
   const std::size_t d = model->feature_names.size();
@@ -494,7 +495,10 @@ void AddScoreCommand(CLI::App& root, CommandIo& io, Action& action) {
       "score",
       "Score a feature table (--input/--out) or a stream of events (--from/--to) with a model "
       "file or a scikit-learn .joblib");
-  sub->add_option("--model", args->model, "model file or scikit-learn .joblib/.pkl")->required();
+  sub->add_option("--model", args->model,
+                  "model: a file (machine-health or scikit-learn .joblib/.pkl), an https:// URL "
+                  "(a SAS in its query), or az://ACCOUNT/CONTAINER/PATH; default: the "
+                  "prototype's STORAGE_ACCOUNT_NAME/MODEL_CONTAINER_NAME/MODEL_FILE_PATH");
   CLI::Option* input = sub->add_option(
       "--input", args->input,
       "feature table: CSV with a header line, Parquet, an http(s) URL, or a folder or glob of "
@@ -513,6 +517,14 @@ void AddScoreCommand(CLI::App& root, CommandIo& io, Action& action) {
   AddScoreStreamOptions(*sub, *stream);
   sub->callback([&io, &action, args, stream, input, out] {
     action = [&io, args, stream, input, out] {
+      Result<std::string> source = blob::ResolveModelSource(args->model, ProcessEnvironment());
+      if (!source.ok()) return UsageError(io, kCommand, source.status().message());
+      if (source->empty()) {
+        return UsageError(io, kCommand,
+                          "--model is required (or STORAGE_ACCOUNT_NAME, MODEL_CONTAINER_NAME and "
+                          "MODEL_FILE_PATH)");
+      }
+      args->model = *source;
       if (!args->features.empty()) {
         Result<std::vector<std::string>> list = ParseFeatureList(args->features);
         if (!list.ok()) return UsageError(io, kCommand, list.status().message());

@@ -16,6 +16,7 @@
 #include "app/builtin_plugins.h"
 #include "app/pipeline_options.h"
 #include "app/run_support.h"
+#include "blob/model_source.h"
 #include "core/strings.h"
 #include "core/uri.h"
 #include "features/feature_stage.h"
@@ -149,7 +150,7 @@ int RunScoreStream(const std::string& model_path, const std::string& feature_key
     if (!k.empty()) options.feature_keys.push_back(k);
   }
 
-  auto model = iforest::LoadAnyModel(model_path);
+  auto model = blob::LoadModelSource(model_path);
   if (!model.ok()) return ReportError(io, kCommand, model.status());
 
   auto from_uri = ParseUri(a.from);

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "blob/model_source.h"
 #include "core/time_util.h"
 #include "features/feature_stage.h"
 #include "iforest/sklearn_import.h"
@@ -114,7 +115,7 @@ Result<sink::StoredBaseline> Retrain(sink::BaselineStore& store, const std::stri
 Result<sink::StoredBaseline> Assign(sink::BaselineStore& store, const std::string& db_path,
                                     const std::string& machine, const std::string& model_path) {
   if (machine.empty()) return Status::InvalidArgument("assign: empty machine id");
-  MH_ASSIGN_OR_RETURN(iforest::Model model, iforest::LoadAnyModel(model_path));
+  MH_ASSIGN_OR_RETURN(iforest::Model model, blob::LoadModelSource(model_path));
   auto stored = StoredFeatureNames(db_path, machine);
   if (stored.ok()) {
     std::string missing;

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,6 +82,10 @@ std::ptrdiff_t FindInvalidUtf8(std::string_view text);
 // Appends `bytes` in base64 (RFC 4648, standard alphabet, '=' padding): a
 // binary payload carried inside JSON (dead letters).
 void AppendBase64(std::string_view bytes, std::string* out);
+
+// Decodes standard base64 ('=' padding optional); nullopt for any other
+// character or a dangling sextet.
+std::optional<std::string> DecodeBase64(std::string_view text);
 
 }  // namespace mh
 

@@ -422,6 +422,10 @@ Result<Model> ImportSklearnFile(const std::string& path) {
 
 Result<Model> LoadAnyModel(const std::string& path) {
   MH_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
+  return LoadAnyModelBytes(bytes, path);
+}
+
+Result<Model> LoadAnyModelBytes(std::string_view bytes, const std::string& path) {
   if (bytes.size() >= 8 && bytes.compare(0, 8, "MHIFORST") == 0) return ParseModel(bytes, path);
   if (LooksLikePickle(bytes)) return ImportSklearnPickle(bytes, path);
   return Status::Corruption(path +

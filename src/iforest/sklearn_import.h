@@ -51,6 +51,10 @@ Result<Model> ImportSklearnFile(const std::string& path);
 // neither.
 Result<Model> LoadAnyModel(const std::string& path);
 
+// LoadAnyModel for bytes already in memory (a download); `name` (secret-free)
+// prefixes messages and becomes card.source.
+Result<Model> LoadAnyModelBytes(std::string_view bytes, const std::string& name);
+
 }  // namespace mh::iforest
 
 #endif  // MH_IFOREST_SKLEARN_IMPORT_H_

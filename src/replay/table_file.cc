@@ -5,9 +5,8 @@
 #include <fstream>
 #include <system_error>
 
-#include <httplib.h>
-
 #include "core/strings.h"
+#include "net/http_get.h"
 
 #if __has_include("parquet/parquet_reader.h")
 #include "parquet/parquet_reader.h"
@@ -15,16 +14,6 @@
 
 namespace mh::replay {
 namespace {
-
-bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (std::size_t i = 0; i < prefix.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    if (c != prefix[i]) return false;
-  }
-  return true;
-}
 
 // Parquet input, through src/parquet when it is built in (the header exists).
 #if __has_include("parquet/parquet_reader.h")
@@ -60,60 +49,15 @@ Result<std::unique_ptr<TableReader>> OpenParquetBytes(std::string /*bytes*/,
 
 }  // namespace
 
-bool IsHttpUrl(std::string_view s) {
-  return StartsWithIgnoreCase(s, "http://") || StartsWithIgnoreCase(s, "https://");
-}
+bool IsHttpUrl(std::string_view s) { return net::IsHttpUrl(s); }
 
-std::string RedactUrl(std::string_view s) {
-  const std::size_t q = s.find('?');
-  if (q == std::string_view::npos) return std::string(s);
-  return std::string(s.substr(0, q)) + "?<redacted>";
-}
+std::string RedactUrl(std::string_view s) { return net::RedactUrl(s); }
 
 Result<std::string> FetchUrl(const std::string& url, const TableFileOptions& options) {
-  const std::string shown = RedactUrl(url);
-  if (!IsHttpUrl(url)) return Status::InvalidArgument(shown + ": not an http(s) url");
-  const std::size_t scheme_end = url.find("://") + 3;
-  const std::size_t path_start = url.find_first_of("/?#", scheme_end);
-  const std::string origin = url.substr(0, path_start);
-  std::string target = path_start == std::string::npos ? "/" : url.substr(path_start);
-  if (const std::size_t hash = target.find('#'); hash != std::string::npos) target.resize(hash);
-  if (target.empty() || target.front() == '?') target.insert(0, "/");
-  if (origin.size() <= scheme_end || origin.find('@') != std::string::npos) {
-    return Status::InvalidArgument(shown + ": expected http(s)://host[:port]/path");
-  }
-  std::string body;
-  bool too_big = false;
-  try {
-    httplib::Client client(origin);
-    if (!client.is_valid()) return Status::InvalidArgument(shown + ": cannot use this url");
-    client.set_follow_location(true);
-    client.set_connection_timeout(options.http_timeout);
-    client.set_read_timeout(options.http_timeout);
-    auto res = client.Get(target, [&](const char* data, std::size_t len) {
-      if (body.size() + len > options.max_download_bytes) {
-        too_big = true;
-        return false;
-      }
-      body.append(data, len);
-      return true;
-    });
-    if (too_big) {
-      return Status::IOError(shown + ": larger than the limit of " +
-                             std::to_string(options.max_download_bytes) + " bytes");
-    }
-    if (!res) {
-      return Status::Unavailable(shown + ": " + httplib::to_string(res.error()));
-    }
-    if (res->status == 404) return Status::NotFound(shown + ": http 404 not found");
-    if (res->status >= 500) {
-      return Status::Unavailable(shown + ": http " + std::to_string(res->status));
-    }
-    if (res->status != 200) return Status::IOError(shown + ": http " + std::to_string(res->status));
-  } catch (const std::exception& e) {
-    return Status::IOError(shown + ": " + e.what());
-  }
-  return body;
+  net::HttpGetOptions get;
+  get.timeout = options.http_timeout;
+  get.max_body_bytes = options.max_download_bytes;
+  return net::FetchBody(url, get);
 }
 
 Result<std::unique_ptr<TableReader>> OpenTableBytes(std::string bytes, const std::string& name,

@@ -2,7 +2,7 @@
 // format: Parquet when the bytes start with "PAR1" or the name (without a
 // URL's query) ends in ".parquet", otherwise CSV.
 //
-// URLs are fetched whole into memory with cpp-httplib (redirects followed,
+// URLs are fetched whole into memory with net::FetchBody (redirects followed,
 // TLS verified against the system CA store). The query string of a URL (an
 // Azure Blob SAS token, for instance) is a secret: it never appears in a
 // message; see RedactUrl.

@@ -13,7 +13,10 @@ Result<std::unique_ptr<ServerProcess>> ServerProcess::Create(ServerProgram progr
   std::unique_ptr<ServerProcess> server(new ServerProcess());
   server->program_ = std::move(program);
   const std::string& name = server->program_.name;
-  server->path_ = FindProgram(name);
+  server->path_ = server->program_.path.empty() ? FindProgram(name) : server->program_.path;
+  if (!server->program_.path.empty() && !std::filesystem::exists(server->path_)) {
+    server->path_.clear();
+  }
   if (server->path_.empty()) {
     return Status::NotFound(name + " is not installed (apt-get install " +
                             server->program_.package + "); " + server->program_.needed_by +

@@ -441,22 +441,29 @@ TEST(EventHubsConfigTest, NoHubAnywhere) {
   EXPECT_THAT(c.status().message(), HasSubstr("no event hub"));
 }
 
-TEST(EventHubsConfigTest, ManagedIdentityIsNotSupported) {
+TEST(EventHubsConfigTest, WithoutAConnectionStringUsesAManagedIdentity) {
   FakeEnv env;
   env.vars[kEventHubNamespaceEnv] = "myns.servicebus.windows.net";
   env.vars[kEventHubNameEnv] = "telemetry";
   auto c = Build("eventhubs:?group=g", kSub, env);
-  ASSERT_FALSE(c.ok());
-  EXPECT_TRUE(c.status().IsNotSupported()) << c.status().ToString();
-  EXPECT_THAT(c.status().message(), HasSubstr("managed identity"));
-  EXPECT_THAT(c.status().message(), HasSubstr("OAUTHBEARER"));
-  EXPECT_THAT(c.status().message(), HasSubstr("connection string"));
-  EXPECT_THAT(c.status().message(), HasSubstr(kEventHubConnectionStringEnv));
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->Property("sasl.mechanisms"), "OAUTHBEARER");
+  EXPECT_EQ(c->Property("security.protocol"), "sasl_ssl");
+  EXPECT_EQ(c->Property("sasl.username"), std::nullopt);
+  EXPECT_EQ(c->Property("sasl.password"), std::nullopt);
+  EXPECT_EQ(c->oauth_resource, "https://myns.servicebus.windows.net");
+  EXPECT_EQ(c->brokers, "myns.servicebus.windows.net:9093");
+  EXPECT_EQ(c->topic, "telemetry");
 
-  auto d = Build("eventhubs://myns.servicebus.windows.net/telemetry", kPub);
-  ASSERT_FALSE(d.ok());
-  EXPECT_TRUE(d.status().IsInvalidArgument());
-  EXPECT_THAT(d.status().message(), HasSubstr(kEventHubConnectionStringEnv));
+  auto d = Build("eventhubs://myns/telemetry", kPub);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->oauth_resource, "https://myns.servicebus.windows.net");
+
+  auto e = Build("eventhubs:?group=g", kSub);  // neither namespace nor connection string
+  ASSERT_FALSE(e.ok());
+  EXPECT_TRUE(e.status().IsInvalidArgument());
+  EXPECT_THAT(e.status().message(), HasSubstr(kEventHubNamespaceEnv));
+  EXPECT_THAT(e.status().message(), HasSubstr(kEventHubConnectionStringEnv));
 }
 
 TEST(EventHubsConfigTest, KafkaSecurityOptionsAreNotAccepted) {

@@ -3,7 +3,11 @@
 // and failures against a port nobody listens on.
 #include "transport/kafka/kafka_transport.h"
 
+#include <atomic>
 #include <chrono>
+#include <ctime>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +17,7 @@
 #include <stdlib.h>
 
 #include "core/uri.h"
+#include "identity/token_provider.h"
 #include "testing/process.h"
 #include "transport/kafka/kafka_config.h"
 
@@ -48,16 +53,71 @@ TEST(KafkaTransportTest, FactoriesReportAddressErrors) {
   EXPECT_FALSE(NewKafkaPublisher(MustParse("mqtt://h:1/t")).ok());
 }
 
-TEST(KafkaTransportTest, EventHubsWithoutConnectionStringNamesTheFix) {
-  ::unsetenv(kEventHubConnectionStringEnv);
-  ::setenv(kEventHubNamespaceEnv, "myns.servicebus.windows.net", 1);
-  ::setenv(kEventHubNameEnv, "telemetry", 1);
-  auto s = NewKafkaSubscriber(MustParse("eventhubs:?group=g"));
-  ::unsetenv(kEventHubNamespaceEnv);
-  ::unsetenv(kEventHubNameEnv);
-  ASSERT_FALSE(s.ok());
-  EXPECT_TRUE(s.status().IsNotSupported());
-  EXPECT_THAT(s.status().message(), HasSubstr("managed identity"));
+// A token source that answers from memory and counts (no identity endpoint).
+class CountingTokens final : public identity::TokenProvider {
+ public:
+  Result<identity::AccessToken> GetToken(const std::string& resource) override {
+    ++calls;
+    last_resource = resource;
+    if (fail) return Status::Unavailable("identity endpoint down (test)");
+    return identity::AccessToken{kToken, static_cast<std::int64_t>(std::time(nullptr)) + 3600};
+  }
+  static constexpr char kToken[] = "eyJ0ZXN0IjoxfQ.eyJhdWQiOiJodHRwczovL2V2ZW50aHVicyJ9.c2ln";
+  std::atomic<int> calls{0};
+  std::string last_resource;
+  bool fail = false;
+};
+
+// eventhubs: with the prototype's two variables and no connection string,
+// pointed at a dead loopback port over sasl_plaintext (nothing leaves the
+// machine): the subscriber's poll runs the token refresh callback.
+KafkaClientConfig ManagedIdentityConfig(std::shared_ptr<identity::TokenProvider> tokens) {
+  Environment env;
+  env.get_env = [](const std::string& name) -> std::optional<std::string> {
+    if (name == kEventHubNamespaceEnv) return "myns.servicebus.windows.net";
+    if (name == kEventHubNameEnv) return "telemetry";
+    return std::nullopt;
+  };
+  env.read_file = [](const std::string&) -> Result<std::string> {
+    return Status::NotFound("no files");
+  };
+  auto config = BuildKafkaConfig(MustParse("eventhubs:?group=g"), ClientRole::kSubscriber, env);
+  EXPECT_TRUE(config.ok()) << config.status().ToString();
+  for (auto& [name, value] : config->properties) {
+    if (name == "bootstrap.servers") {
+      value = "127.0.0.1:" + std::to_string(mh::testing::FreeTcpPort());
+    }
+    if (name == "security.protocol") value = "sasl_plaintext";
+  }
+  config->tokens = std::move(tokens);
+  return std::move(*config);
+}
+
+TEST(KafkaTransportTest, EventHubsManagedIdentityTakesTheTokenInTheRefreshCallback) {
+  auto tokens = std::make_shared<CountingTokens>();
+  KafkaClientConfig config = ManagedIdentityConfig(tokens);
+  EXPECT_EQ(config.Property("sasl.mechanisms"), "OAUTHBEARER");
+  EXPECT_EQ(config.oauth_resource, "https://myns.servicebus.windows.net");
+  auto s = NewKafkaSubscriber(std::move(config));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  for (int i = 0; i < 50 && tokens->calls.load() == 0; ++i) {
+    (void)(*s)->Poll(10, std::chrono::milliseconds(100));
+  }
+  EXPECT_GE(tokens->calls.load(), 1);
+  EXPECT_EQ(tokens->last_resource, "https://myns.servicebus.windows.net");
+  EXPECT_TRUE((*s)->Close().ok());
+}
+
+TEST(KafkaTransportTest, EventHubsTokenFailureIsReportedWithoutSecrets) {
+  auto tokens = std::make_shared<CountingTokens>();
+  tokens->fail = true;
+  auto s = NewKafkaSubscriber(ManagedIdentityConfig(tokens));
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  for (int i = 0; i < 50 && tokens->calls.load() == 0; ++i) {
+    (void)(*s)->Poll(10, std::chrono::milliseconds(100));
+  }
+  EXPECT_GE(tokens->calls.load(), 1);
+  EXPECT_TRUE((*s)->Close().ok());
 }
 
 TEST(KafkaTransportTest, EventHubsClientCanBeCreatedFromTheEnvironment) {

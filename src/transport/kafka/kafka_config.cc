@@ -315,7 +315,8 @@ Result<KafkaClientConfig> BuildEventHubs(const Uri& uri, ClientRole role, const 
                        "connection_string_file"}));
   if (!uri.user.empty()) {
     return Status::InvalidArgument(
-        "no user name in an eventhubs address: authentication uses the connection string");
+        "no user name in an eventhubs address: authentication uses the connection string or "
+        "a managed identity");
   }
   const auto env_namespace = NonEmptyEnv(env, kEventHubNamespaceEnv);
   const auto env_hub = NonEmptyEnv(env, kEventHubNameEnv);
@@ -331,20 +332,14 @@ Result<KafkaClientConfig> BuildEventHubs(const Uri& uri, ClientRole role, const 
   } else if (auto cs = NonEmptyEnv(env, kEventHubConnectionStringEnv)) {
     source = kEventHubConnectionStringEnv;
     connection_string = *cs;
-  } else {
-    std::string msg = std::string("no connection string: set ") + kEventHubConnectionStringEnv +
-                      " or connection_string_file=PATH (Endpoint=sb://NAMESPACE.servicebus."
-                      "windows.net/;SharedAccessKeyName=...;SharedAccessKey=...)";
-    if (env_namespace || env_hub) {
-      return Status::NotSupported(
-          msg + "; " + kEventHubNamespaceEnv + "/" + kEventHubNameEnv +
-          " alone meant managed identity (Azure AD, SASL OAUTHBEARER) in the prototype, which is "
-          "not supported: a connection string (shared access key) is needed");
-    }
-    return Status::InvalidArgument(msg);
   }
-  MH_ASSIGN_OR_RETURN(const EventHubConnectionString parsed,
-                      ParseEventHubConnectionString(connection_string, source));
+  // No connection string: a managed identity (SASL OAUTHBEARER), as the
+  // prototype with EVENT_HUB_NAMESPACE_FQDN / EVENT_HUB_NAME alone.
+  const bool managed_identity = connection_string.empty();
+  EventHubConnectionString parsed;
+  if (!managed_identity) {
+    MH_ASSIGN_OR_RETURN(parsed, ParseEventHubConnectionString(connection_string, source));
+  }
 
   // Namespace: address, else EVENT_HUB_NAMESPACE_FQDN, else the connection
   // string's Endpoint; all that are given must agree.
@@ -371,10 +366,15 @@ Result<KafkaClientConfig> BuildEventHubs(const Uri& uri, ClientRole role, const 
     }
     if (ns.empty())
       return Status::InvalidArgument(std::string(kEventHubNamespaceEnv) + " is empty");
-  } else {
+  } else if (!managed_identity) {
     ns = parsed.namespace_host;
+  } else {
+    return Status::InvalidArgument(
+        std::string("no namespace: give eventhubs://NAMESPACE/HUB or set ") +
+        kEventHubNamespaceEnv + " (managed identity), or a connection string in " +
+        kEventHubConnectionStringEnv + " or connection_string_file=PATH");
   }
-  if (ns != parsed.namespace_host) {
+  if (!managed_identity && ns != parsed.namespace_host) {
     return Status::InvalidArgument("the connection string (" + source + ") is for namespace '" +
                                    parsed.namespace_host + "', but the address names '" + ns + "'");
   }
@@ -408,9 +408,15 @@ Result<KafkaClientConfig> BuildEventHubs(const Uri& uri, ClientRole role, const 
   b.config.brokers = ns + ":" + std::to_string(port);
   b.Set("bootstrap.servers", b.config.brokers);
   b.Set("security.protocol", "sasl_ssl");
-  b.Set("sasl.mechanisms", "PLAIN");
-  b.Set("sasl.username", "$ConnectionString");
-  b.SetSecret("sasl.password", connection_string);
+  if (managed_identity) {
+    // Tokens come from the transport's refresh callback (identity/).
+    b.Set("sasl.mechanisms", "OAUTHBEARER");
+    b.config.oauth_resource = "https://" + ns;
+  } else {
+    b.Set("sasl.mechanisms", "PLAIN");
+    b.Set("sasl.username", "$ConnectionString");
+    b.SetSecret("sasl.password", connection_string);
+  }
   MH_RETURN_IF_ERROR(ApplyCommon(uri, role, /*event_hubs=*/true, b));
   return std::move(b.config);
 }

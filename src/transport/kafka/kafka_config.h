@@ -17,6 +17,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -25,6 +26,10 @@
 #include "core/environment.h"
 #include "core/result.h"
 #include "core/uri.h"
+
+namespace mh::identity {
+class TokenProvider;
+}  // namespace mh::identity
 
 namespace mh::transport::kafka {
 
@@ -53,6 +58,16 @@ struct KafkaClientConfig {
   std::vector<std::pair<std::string, std::string>> properties;
   // Secret values contained in `properties` (to be masked in any output).
   std::vector<std::string> secrets;
+  // Not empty: sasl.mechanisms is OAUTHBEARER and the client takes tokens
+  // for this resource ("https://NAMESPACE.servicebus.windows.net", the
+  // resource Microsoft documents for Kafka clients of Event Hubs; AMQP
+  // clients use https://eventhubs.azure.net/) from a managed identity (identity/token_provider.h)
+  // in librdkafka's token refresh callback. Event Hubs without a connection
+  // string.
+  std::string oauth_resource;
+  // The token source for oauth_resource; nullptr = the process-wide managed
+  // identity (identity::DefaultTokenProvider()). Tests put their own here.
+  std::shared_ptr<identity::TokenProvider> tokens;
 
   // The value of librdkafka property `name`, nullopt when not set.
   std::optional<std::string> Property(const std::string& name) const;
@@ -63,8 +78,9 @@ struct KafkaClientConfig {
 // Translates `uri` (scheme "kafka" or "eventhubs") for `role`.
 // InvalidArgument: unknown or malformed parameter, missing topic or group,
 // secret given in the address, missing or malformed credentials, hub or
-// namespace mismatch; NotSupported: managed identity (Event Hubs without a
-// connection string). Messages start with "kafka: " or "eventhubs: ".
+// namespace mismatch. Event Hubs without a connection string use a managed
+// identity (oauth_resource set). Messages start with "kafka: " or
+// "eventhubs: ".
 Result<KafkaClientConfig> BuildKafkaConfig(const Uri& uri, ClientRole role, const Environment& env);
 
 // The parts of an Event Hubs connection string

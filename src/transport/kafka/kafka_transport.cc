@@ -12,6 +12,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "identity/token_provider.h"
 #include "log/log.h"
 #include "transport/kafka/kafka_config.h"
 
@@ -72,6 +73,9 @@ struct ClientContext {
   std::size_t reports = 0;
   std::size_t failures = 0;
   rd_kafka_resp_err_t first_failure = RD_KAFKA_RESP_ERR_NO_ERROR;
+  // Managed identity (oauth_resource set): where tokens come from.
+  std::shared_ptr<identity::TokenProvider> tokens;
+  std::string oauth_resource;
   // Subscriber: the rebalance handler.
   std::function<void(rd_kafka_t*, rd_kafka_resp_err_t, rd_kafka_topic_partition_list_t*)>
       on_rebalance;
@@ -123,6 +127,32 @@ void ErrorCallback(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
                "topic '" + ctx->topic + "': " + what);
 }
 
+// librdkafka's SASL OAUTHBEARER token refresh callback (from poll calls):
+// a managed-identity token for the context's resource, or a failure whose
+// reason (no token in it) librdkafka reports as an authentication error.
+void TokenRefreshCallback(rd_kafka_t* rk, const char* /*oauthbearer_config*/, void* opaque) {
+  auto* ctx = static_cast<ClientContext*>(opaque);
+  Result<identity::AccessToken> token = ctx->tokens->GetToken(ctx->oauth_resource);
+  if (!token.ok()) {
+    const std::string why = Scrub(token.status().message(), ctx->secrets);
+    ctx->last_error = "managed identity: " + why;
+    ctx->LogOnce(log::Level::kWarn, "managed identity token: " + why);
+    rd_kafka_oauthbearer_set_token_failure(rk, why.c_str());
+    return;
+  }
+  char errstr[512];
+  const rd_kafka_resp_err_t err =
+      rd_kafka_oauthbearer_set_token(rk, token->token.c_str(), token->expires_on * 1000,
+                                     "machine-health", nullptr, 0, errstr, sizeof errstr);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    std::vector<std::string> secrets = ctx->secrets;
+    secrets.push_back(token->token);
+    const std::string why = Scrub(errstr, secrets);
+    ctx->last_error = "managed identity: " + why;
+    rd_kafka_oauthbearer_set_token_failure(rk, why.c_str());
+  }
+}
+
 // " (last client error: ...)" when librdkafka reported one, else "".
 std::string LastErrorSuffix(const ClientContext& ctx) {
   return ctx.last_error.empty() ? "" : " (last client error: " + ctx.last_error + ")";
@@ -167,6 +197,11 @@ Result<rd_kafka_t*> NewHandle(const KafkaClientConfig& config, rd_kafka_type_t t
   rd_kafka_conf_set_opaque(conf, ctx);
   rd_kafka_conf_set_log_cb(conf, LogCallback);
   rd_kafka_conf_set_error_cb(conf, ErrorCallback);
+  if (!config.oauth_resource.empty()) {
+    ctx->oauth_resource = config.oauth_resource;
+    ctx->tokens = config.tokens ? config.tokens : identity::DefaultTokenProvider();
+    rd_kafka_conf_set_oauthbearer_token_refresh_cb(conf, TokenRefreshCallback);
+  }
   if (type == RD_KAFKA_PRODUCER) {
     rd_kafka_conf_set_dr_msg_cb(conf, DeliveryCallback);
   } else {
@@ -626,6 +661,10 @@ class KafkaSubscriber final : public Subscriber {
 Result<std::unique_ptr<Publisher>> NewKafkaPublisher(const Uri& uri) {
   MH_ASSIGN_OR_RETURN(KafkaClientConfig config,
                       BuildKafkaConfig(uri, ClientRole::kPublisher, ProcessEnvironment()));
+  return NewKafkaPublisher(std::move(config));
+}
+
+Result<std::unique_ptr<Publisher>> NewKafkaPublisher(KafkaClientConfig config) {
   const std::string component = config.flavor;
   log::Debug(component, "producer settings: " + config.Describe());
   auto publisher = std::make_unique<KafkaPublisher>(std::move(config));
@@ -636,6 +675,10 @@ Result<std::unique_ptr<Publisher>> NewKafkaPublisher(const Uri& uri) {
 Result<std::unique_ptr<Subscriber>> NewKafkaSubscriber(const Uri& uri) {
   MH_ASSIGN_OR_RETURN(KafkaClientConfig config,
                       BuildKafkaConfig(uri, ClientRole::kSubscriber, ProcessEnvironment()));
+  return NewKafkaSubscriber(std::move(config));
+}
+
+Result<std::unique_ptr<Subscriber>> NewKafkaSubscriber(KafkaClientConfig config) {
   const std::string component = config.flavor;
   log::Debug(component, "consumer settings: " + config.Describe());
   auto subscriber = std::make_unique<KafkaSubscriber>(std::move(config));

@@ -9,7 +9,10 @@
 //                         or the connection string's EntityPath)
 // Secrets come from KAFKA_SASL_PASSWORD / sasl_password_file=PATH and
 // EVENTHUB_CONNECTION_STRING / connection_string_file=PATH, never from the
-// address.
+// address. Event Hubs without a connection string authenticate with a
+// managed identity: SASL OAUTHBEARER, tokens for
+// https://NAMESPACE.servicebus.windows.net from identity/token_provider.h, set in librdkafka's
+// token refresh callback (served by the client's poll calls; librdkafka asks again before expiry).
 //
 // Publisher: acks=all, idempotent, batched (linger_ms), keyed by
 // OutgoingMessage::key; Publish returns after every delivery report.
@@ -22,6 +25,7 @@
 
 #include "core/result.h"
 #include "core/uri.h"
+#include "transport/kafka/kafka_config.h"
 #include "transport/transport.h"
 
 namespace mh::transport::kafka {
@@ -35,6 +39,11 @@ Result<std::unique_ptr<Publisher>> NewKafkaPublisher(const Uri& uri);
 // A consumer-group member subscribed to the address's topic (group=
 // required). Errors as for NewKafkaPublisher.
 Result<std::unique_ptr<Subscriber>> NewKafkaSubscriber(const Uri& uri);
+
+// The same from a configuration already built (BuildKafkaConfig), e.g. with
+// its own token provider or brokers.
+Result<std::unique_ptr<Publisher>> NewKafkaPublisher(KafkaClientConfig config);
+Result<std::unique_ptr<Subscriber>> NewKafkaSubscriber(KafkaClientConfig config);
 
 }  // namespace mh::transport::kafka
 
