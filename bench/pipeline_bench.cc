@@ -72,6 +72,31 @@ void BM_FeaturesWindow(benchmark::State& state) {
 }
 BENCHMARK(BM_FeaturesWindow);
 
+// The window `run` computes by default (512 samples = 20 ms at 25.6 kHz, the
+// default bands): range(0) = 0 the basic set, 1 the full set (shape,
+// spectral shape, envelope, velocity).
+void BM_RunWindowFeatures(benchmark::State& state) {
+  sim::PlantOptions plant;
+  plant.machines = 1;
+  sim::MachineSimulator sim((*sim::MakePlant(plant))[0]);
+  constexpr std::size_t kRunWindow = 512;
+  std::vector<double> ax(kRunWindow), ay(kRunWindow), az(kRunWindow);
+  sim.Generate(kRunWindow, ax.data(), ay.data(), az.data());
+  features::FeatureOptions fopts;
+  fopts.window_samples = kRunWindow;
+  fopts.bands = {{0, 200}, {200, 1000}, {1000, 5000}, {5000, 12800}};
+  fopts.set = state.range(0) == 0 ? features::FeatureSet::kBasic : features::FeatureSet::kFull;
+  auto extractor = std::move(features::WindowFeatureExtractor::Create(fopts)).value();
+  std::vector<double> out(extractor->names().size());
+  const std::span<const double> ch[3] = {ax, ay, az};
+  for (auto _ : state) {
+    if (!extractor->Compute(ch, out).ok()) std::abort();
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RunWindowFeatures)->Arg(0)->Arg(1);
+
 void BM_ScoreWindow(benchmark::State& state) {
   Stage s;
   std::vector<features::ModelFeatureSource> cols;
