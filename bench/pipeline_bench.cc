@@ -116,14 +116,22 @@ void BM_ScoreWindow(benchmark::State& state) {
   iforest::TrainOptions topts;
   topts.threads = 1;
   auto model = std::move(iforest::Train(x, names, topts)).value();
-  iforest::Scorer scorer(model);
   std::vector<double> row(x.Row(0).begin(), x.Row(0).end());
+  // range(0) forests, each with its own copy of the trees, scored in turn as
+  // `run` scores its machines: with 1 the forest stays in cache; with 100
+  // (100 machines) most node loads miss it.
+  std::vector<std::unique_ptr<iforest::Scorer>> scorers;
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    scorers.push_back(std::make_unique<iforest::Scorer>(model));
+  }
+  std::size_t next = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(scorer.DecisionFunction(row));
+    benchmark::DoNotOptimize(scorers[next]->DecisionFunction(row));
+    if (++next == scorers.size()) next = 0;
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_ScoreWindow);
+BENCHMARK(BM_ScoreWindow)->Arg(1)->Arg(100);
 
 // One raw tri-axial waveform event as stream-bench publishes it (3 x 2560
 // samples of a 50 Hz sine plus noise): range(0) < 0 prints the samples as
