@@ -72,6 +72,31 @@ void BM_FeaturesWindow(benchmark::State& state) {
 }
 BENCHMARK(BM_FeaturesWindow);
 
+// The window `run` computes by default (512 samples = 20 ms at 25.6 kHz, the
+// default bands): range(0) = 0 the basic set, 1 the full set (shape,
+// spectral shape, envelope, velocity).
+void BM_RunWindowFeatures(benchmark::State& state) {
+  sim::PlantOptions plant;
+  plant.machines = 1;
+  sim::MachineSimulator sim((*sim::MakePlant(plant))[0]);
+  constexpr std::size_t kRunWindow = 512;
+  std::vector<double> ax(kRunWindow), ay(kRunWindow), az(kRunWindow);
+  sim.Generate(kRunWindow, ax.data(), ay.data(), az.data());
+  features::FeatureOptions fopts;
+  fopts.window_samples = kRunWindow;
+  fopts.bands = {{0, 200}, {200, 1000}, {1000, 5000}, {5000, 12800}};
+  fopts.set = state.range(0) == 0 ? features::FeatureSet::kBasic : features::FeatureSet::kFull;
+  auto extractor = std::move(features::WindowFeatureExtractor::Create(fopts)).value();
+  std::vector<double> out(extractor->names().size());
+  const std::span<const double> ch[3] = {ax, ay, az};
+  for (auto _ : state) {
+    if (!extractor->Compute(ch, out).ok()) std::abort();
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_RunWindowFeatures)->Arg(0)->Arg(1);
+
 void BM_ScoreWindow(benchmark::State& state) {
   Stage s;
   std::vector<features::ModelFeatureSource> cols;
@@ -91,14 +116,22 @@ void BM_ScoreWindow(benchmark::State& state) {
   iforest::TrainOptions topts;
   topts.threads = 1;
   auto model = std::move(iforest::Train(x, names, topts)).value();
-  iforest::Scorer scorer(model);
   std::vector<double> row(x.Row(0).begin(), x.Row(0).end());
+  // range(0) forests, each with its own copy of the trees, scored in turn as
+  // `run` scores its machines: with 1 the forest stays in cache; with 100
+  // (100 machines) most node loads miss it.
+  std::vector<std::unique_ptr<iforest::Scorer>> scorers;
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    scorers.push_back(std::make_unique<iforest::Scorer>(model));
+  }
+  std::size_t next = 0;
   for (auto _ : state) {
-    benchmark::DoNotOptimize(scorer.DecisionFunction(row));
+    benchmark::DoNotOptimize(scorers[next]->DecisionFunction(row));
+    if (++next == scorers.size()) next = 0;
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_ScoreWindow);
+BENCHMARK(BM_ScoreWindow)->Arg(1)->Arg(100);
 
 // One raw tri-axial waveform event as stream-bench publishes it (3 x 2560
 // samples of a 50 Hz sine plus noise): range(0) < 0 prints the samples as
