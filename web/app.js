@@ -1,5 +1,6 @@
 // machine-health dashboard: polls the JSON API (docs/http-api.md) and draws
-// machine cards and SVG charts. Plain JavaScript, no libraries.
+// machine cards and SVG charts; #/machine/ID opens the machine page
+// (web/machine.js, uPlot charts).
 'use strict';
 
 (function () {
@@ -170,6 +171,10 @@
     const head = el('div', 'card-head');
     head.appendChild(el('h2', 'machine-id', m.id));
     head.appendChild(el('span', 'badge'));
+    const open = el('a', 'open-page', 'details →');
+    open.href = '#/machine/' + encodeURIComponent(m.id);
+    open.addEventListener('click', (e) => e.stopPropagation());
+    head.appendChild(open);
     card.appendChild(head);
     const stats = el('div', 'stats');
     stats.innerHTML =
@@ -275,6 +280,9 @@
       head.appendChild(el('h2', 'machine-id', m.id));
       head.appendChild(el('span', 'badge'));
       head.appendChild(el('span', 'detail-stats'));
+      const open = el('a', 'open-page', 'machine page →');
+      open.href = '#/machine/' + encodeURIComponent(m.id);
+      head.appendChild(open);
       const close = el('button', 'close', 'close');
       close.type = 'button';
       close.addEventListener('click', () => select(null));
@@ -299,7 +307,10 @@
   }
 
   function select(id) {
-    if (state.machines.length <= INLINE_CHARTS_MAX) return;
+    if (state.machines.length <= INLINE_CHARTS_MAX) {
+      location.hash = '#/machine/' + encodeURIComponent(id);
+      return;
+    }
     state.selected = state.selected === id ? null : id;
     history.replaceState(null, '', state.selected ? '#' + encodeURIComponent(state.selected) : '#');
     renderMachines();
@@ -347,6 +358,7 @@
       list.sort(byNaturalId);
       state.machines = list;
       setConnection(true, 'live · ' + new Date().toLocaleTimeString());
+      if (window.MachinePage.isOpen()) window.MachinePage.update(list);
       renderMachines();
     } catch (e) {
       setConnection(false, 'disconnected: ' + e.message);
@@ -355,7 +367,7 @@
 
   let seriesBusy = false;
   async function pollSeries() {
-    if (seriesBusy) return;
+    if (seriesBusy || window.MachinePage.isOpen()) return;
     seriesBusy = true;
     try {
       const wanted = chartHosts();
@@ -385,11 +397,30 @@
     }
   }
 
+  // #/machine/ID: the machine page; anything else: the overview.
+  function route() {
+    const m = /^#\/machine\/(.+)$/.exec(location.hash);
+    $('overview').hidden = m !== null;
+    $('filters').hidden = m !== null;
+    if (m) {
+      window.MachinePage.open(decodeURIComponent(m[1]), state.machines);
+    } else {
+      window.MachinePage.close();
+      drawAllCharts();
+      pollSeries();
+    }
+  }
+
   async function start() {
     initFilters();
     // A machine to open can be given in the URL: http://host:port/#m17
-    if (location.hash.length > 1) state.selected = decodeURIComponent(location.hash.slice(1));
+    // (its panel in the compact overview) or #/machine/m17 (its page).
+    if (location.hash.length > 1 && !location.hash.startsWith('#/')) {
+      state.selected = decodeURIComponent(location.hash.slice(1));
+    }
     await pollMachines();
+    window.addEventListener('hashchange', route);
+    route();
     await pollSeries();
     setInterval(pollMachines, MACHINES_EVERY_MS);
     setInterval(pollSeries, SERIES_EVERY_MS);
