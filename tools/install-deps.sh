@@ -48,4 +48,10 @@ if [ "$mode" = test ] && command -v npm >/dev/null 2>&1; then
     echo "install-deps: npm ci --prefix tools/duckdb"
     npm ci --prefix "$root/tools/duckdb" --no-audit --no-fund
   fi
+  # playwright-core drives Debian's Chromium in tests/http/serve_e2e_test.cc
+  # (no browser download).
+  if [ ! -d "$root/tests/http/browser/node_modules/playwright-core" ]; then
+    echo "install-deps: npm ci --prefix tests/http/browser"
+    npm ci --prefix "$root/tests/http/browser" --no-audit --no-fund
+  fi
 fi

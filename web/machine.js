@@ -347,6 +347,9 @@ window.MachinePage = (function () {
     p.scoreChart.setScale('x', { min: from, max: to });
     const host = $('mp-score');
     host.dataset.points = String(countPoints([sd[0], sd[2]]));
+    const drawn = sd[2].filter((v) => v !== null);
+    host.dataset.min = drawn.length ? String(Math.min(...drawn)) : '';
+    host.dataset.maxValue = drawn.length ? String(Math.max(...drawn)) : '';
     host.dataset.max = String(max);
     host.dataset.threshold = String(p.threshold);
     host.dataset.alarmSpans = String(p.alarms.length);
