@@ -98,7 +98,10 @@ window.MachinePage = (function () {
         const from = u.posToVal(u.select.left, 'x');
         const to = u.posToVal(u.select.left + u.select.width, 'x');
         u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
-        setRange({ from: Math.floor(from), to: Math.ceil(to) });
+        // Synced charts all report the selection: act on it once.
+        const r = { from: Math.floor(from), to: Math.ceil(to) };
+        if (page.range.from === r.from && page.range.to === r.to) return;
+        setRange(r);
       }],
     };
   }

@@ -312,6 +312,13 @@ TEST_F(ServeE2eTest, PlaywrightDrawsTheMachinePage) {
   }
   EXPECT_TRUE(refetched) << page["hour_requests"].dump();
 
+  // Dragging over the middle half of the 1 h chart zoomed to about that half.
+  const json& zoom = page["zoom"];
+  const double zoom_from = std::stod(zoom["page"]["from"].get<std::string>());
+  const double zoom_to = std::stod(zoom["page"]["to"].get<std::string>());
+  EXPECT_NEAR(zoom_from, std::stoll(hour_from) + 0.25 * 3600000, 0.02 * 3600000);
+  EXPECT_NEAR(zoom_to, std::stoll(hour_from) + 0.75 * 3600000, 0.02 * 3600000);
+
   // The acknowledge button wrote the acknowledgement to the store.
   ASSERT_TRUE(page.contains("acked")) << out;
   json acked = get("/api/alarms/" + page["acked"].get<std::string>());

@@ -3,8 +3,8 @@
 //   node machine_page.js BASE_URL MACHINE OUT_DIR
 // opens BASE_URL#/machine/MACHINE, reads what the page drew (data-*
 // attributes), writes OUT_DIR/machine_page.png, switches to the 1 h range,
-// acknowledges the first unacknowledged alarm as "e2e" and prints one JSON
-// object on stdout. Exit 1 with the error on stderr if a step times out.
+// acknowledges the first unacknowledged alarm as "e2e", drags across the
+// middle of the score chart (zoom) and prints one JSON object on stdout. Exit 1 with the error on stderr if a step times out.
 'use strict';
 const { chromium } = require('playwright-core');
 const fs = require('fs');
@@ -62,6 +62,19 @@ async function main() {
       out.acked = target.id;
       out.acked_text = await page.textContent('li[data-alarm="' + target.id + '"] .mp-acked');
     }
+    // Dragging across the middle half of the score chart zooms into it.
+    const over = await page.locator('#mp-score .u-over').boundingBox();
+    const y = over.y + over.height / 2;
+    const before = Number(out.hour.page.loaded);
+    await page.mouse.move(over.x + over.width * 0.25, y);
+    await page.mouse.down();
+    await page.mouse.move(over.x + over.width * 0.5, y, { steps: 5 });
+    await page.mouse.move(over.x + over.width * 0.75, y, { steps: 5 });
+    await page.mouse.up();
+    await page.waitForFunction((n) => Number(document.getElementById('machine-page').dataset.loaded) > n,
+                                before, { timeout: 15000 });
+    out.zoom = await read();
+
   } finally {
     await ctx.close();
     fs.rmSync(profile, { recursive: true, force: true });
