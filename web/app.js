@@ -9,10 +9,16 @@
   const INLINE_CHARTS_MAX = 6;   // up to this many machines: charts in every card
   const SERIES_POINTS = 600;
   const SVG_NS = 'http://www.w3.org/2000/svg';
+  // A machine whose latest window is this much older than the fleet's newest
+  // one (event time, so a replayed plant is not stale) is marked stale.
+  const STALE_MS = 60e3;
+  const STATE_RANK = { anomalous: 0, normal: 1, learning: 2 };
 
   const state = {
     machines: [],          // last /api/machines answer
     filter: 'all',
+    search: '',            // text filter on id, name, location
+    newestMs: 0,           // newest updated_ms of the fleet
     selected: null,        // machine id shown in the detail panel (compact mode)
     cards: new Map(),      // id -> card element
     series: new Map(),     // "id|metric" -> {t, v}
@@ -47,6 +53,23 @@
 
   function byNaturalId(a, b) {
     return a.id.localeCompare(b.id, undefined, { numeric: true, sensitivity: 'base' });
+  }
+
+  function isStale(m) { return state.newestMs - m.updated_ms > STALE_MS; }
+
+  // Worst first: anomalous, then normal, then learning, stale ones before
+  // fresh ones of their state; within a state the smallest margin of the
+  // score above its threshold first; then by id.
+  function worstFirst(a, b) {
+    const ra = STATE_RANK[a.state] !== undefined ? STATE_RANK[a.state] : 3;
+    const rb = STATE_RANK[b.state] !== undefined ? STATE_RANK[b.state] : 3;
+    if (ra !== rb) return ra - rb;
+    const sa = isStale(a), sb = isStale(b);
+    if (sa !== sb) return sa ? -1 : 1;
+    const margin = (m) => (m.score === null || !isFinite(m.score) ? Infinity : m.score - (m.threshold || 0));
+    const d = margin(a) - margin(b);
+    if (d !== 0 && isFinite(d)) return d;
+    return byNaturalId(a, b);
   }
 
   async function getJson(url) {
@@ -210,7 +233,9 @@
 
   function updateCard(card, m, inline) {
     card.dataset.state = m.state;
-    card.querySelector('.badge').textContent = m.state;
+    const stale = isStale(m);
+    card.dataset.stale = String(stale);
+    card.querySelector('.badge').textContent = stale ? m.state + ' · stale' : m.state;
     card.querySelector('.score').textContent = fmt(m.score);
     card.querySelector('.threshold').textContent = fmt(m.threshold);
     card.querySelector('.windows').textContent = m.windows.toLocaleString('en');
@@ -233,7 +258,12 @@
     }
   }
 
-  function visible(m) { return state.filter === 'all' || m.state === state.filter; }
+  function visible(m) {
+    if (state.filter !== 'all' && m.state !== state.filter) return false;
+    if (!state.search) return true;
+    const r = m.registry || {};
+    return [m.id, r.name, r.location].some((s) => s && s.toLowerCase().includes(state.search));
+  }
 
   function renderMachines() {
     const list = state.machines;
@@ -355,7 +385,8 @@
   async function pollMachines() {
     try {
       const list = await getJson('api/machines');
-      list.sort(byNaturalId);
+      state.newestMs = list.reduce((x, m) => Math.max(x, m.updated_ms || 0), 0);
+      list.sort(worstFirst);
       state.machines = list;
       setConnection(true, 'live · ' + new Date().toLocaleTimeString());
       if (window.MachinePage.isOpen()) window.MachinePage.update(list);
@@ -387,6 +418,11 @@
   }
 
   function initFilters() {
+    $('search').addEventListener('input', () => {
+      state.search = $('search').value.trim().toLowerCase();
+      renderMachines();
+      pollSeries();
+    });
     for (const b of $('filters').querySelectorAll('button')) {
       b.addEventListener('click', () => {
         state.filter = b.dataset.filter;

@@ -188,6 +188,15 @@ TEST_F(ServeE2eTest, ChromiumRendersMachineStates) {
     EXPECT_TRUE(std::regex_search(dom, card)) << id << " " << state << "\n" << dom.substr(0, 4000);
   }
   EXPECT_NE(dom.find("machine-health"), std::string::npos);
+  // Worst first: the anomalous m2, the normal m1, the learning m3; none stale
+  // (their latest windows are within a minute of each other).
+  std::size_t m2 = dom.find("data-machine=\"m2\""), m1 = dom.find("data-machine=\"m1\""),
+              m3 = dom.find("data-machine=\"m3\"");
+  ASSERT_NE(m3, std::string::npos);
+  EXPECT_LT(m2, m1);
+  EXPECT_LT(m1, m3);
+  EXPECT_EQ(dom.find("data-stale=\"true\""), std::string::npos);
+  EXPECT_NE(dom.find("data-stale=\"false\""), std::string::npos);
 }
 
 // The machine page (web/machine.js) as Chromium draws it, driven by
