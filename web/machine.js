@@ -405,6 +405,7 @@ window.MachinePage = (function () {
       }
       ul.appendChild(li);
     }
+    addSpectrumLinks();
   }
 
   async function ack(id, button) {
@@ -466,9 +467,29 @@ window.MachinePage = (function () {
       sel.appendChild(el('option', '', 'no snapshot stored (run --snapshot-every)'));
       return;
     }
+    p.snapshots = list;
+    addSpectrumLinks();
     const keep = had && list.some((s) => String(s.id) === had) ? Number(had) : list[list.length - 1].id;
     sel.value = String(keep);
     if (p.snapshot === null || p.snapshot.id !== keep) await loadSnapshot(keep);
+  }
+
+  // An alarm whose peak window was kept (an alarm snapshot) links to its
+  // spectrum.
+  function addSpectrumLinks() {
+    for (const li of document.querySelectorAll('#mp-alarm-list .mp-alarm')) {
+      const snap = page.snapshots.find((s) => s.alarm_id === li.dataset.alarm);
+      if (!snap || li.querySelector('.mp-show-spec')) continue;
+      const b = el('button', 'mp-show-spec', 'spectrum of its peak');
+      b.type = 'button';
+      b.dataset.snapshot = String(snap.id);
+      b.addEventListener('click', () => {
+        $('mp-snapshots').value = String(snap.id);
+        loadSnapshot(snap.id);
+        $('mp-spectrum').scrollIntoView({ block: 'center' });
+      });
+      li.appendChild(b);
+    }
   }
 
   async function loadSnapshot(id) {
@@ -543,7 +564,7 @@ window.MachinePage = (function () {
     page = {
       id, machine: m || null, threshold: m ? m.threshold : null,
       latestMs: m ? m.updated_ms : Date.now(), range: { name: '15m', span: RANGES[0][1] },
-      alarms: [], metrics: ['rms'], marks: marksOf(m), snapshot: null, channels: [],
+      alarms: [], snapshots: [], metrics: ['rms'], marks: marksOf(m), snapshot: null, channels: [],
       logY: false, scoreChart: null, featChart: null, spec: null, env: null, timer: null,
     };
     root.hidden = false;

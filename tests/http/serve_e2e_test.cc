@@ -310,6 +310,18 @@ TEST_F(ServeE2eTest, PlaywrightDrawsTheMachinePage) {
   EXPECT_NE(marks.find("1\u00d7:29.95"), std::string::npos) << marks;
   EXPECT_GE(first["canvases"].get<int>(), 4);
 
+  // An alarm's button showed the snapshot of its peak window.
+  ASSERT_TRUE(page.contains("alarm_snapshot")) << "no alarm snapshot link: " << out;
+  const json& shown = page["alarm_snapshot"];
+  EXPECT_EQ(shown["shown"], shown["snapshot"]);
+  bool is_its_snapshot = false;
+  for (const json& s : snaps) {
+    if (std::to_string(s["id"].get<int>()) == shown["snapshot"]) {
+      is_its_snapshot = s["kind"] == "alarm" && s["alarm_id"] == shown["alarm"];
+    }
+  }
+  EXPECT_TRUE(is_its_snapshot) << shown.dump();
+
   // The 1 h range refetched the score for the new span.
   const json& hour = page["hour"];
   const std::string hour_from = hour["page"]["from"], hour_to = hour["page"]["to"];

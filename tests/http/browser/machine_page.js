@@ -2,7 +2,8 @@
 // playwright-core, for tests/http/serve_e2e_test.cc:
 //   node machine_page.js BASE_URL MACHINE OUT_DIR
 // opens BASE_URL#/machine/MACHINE, reads what the page drew (data-*
-// attributes), writes OUT_DIR/machine_page.png, switches to the 1 h range,
+// attributes), writes OUT_DIR/machine_page.png, shows an alarm's snapshot,
+// switches to the 1 h range,
 // acknowledges the first unacknowledged alarm as "e2e", drags across the
 // middle of the score chart (zoom) and prints one JSON object on stdout. Exit 1 with the error on stderr if a step times out.
 'use strict';
@@ -46,6 +47,19 @@ async function main() {
     });
     out.first = await read();
     await page.screenshot({ path: path.join(outDir, 'machine_page.png'), fullPage: true });
+
+    // An alarm's "spectrum of its peak" shows its alarm snapshot.
+    const link = await page.$('.mp-alarm button.mp-show-spec');
+    if (link) {
+      out.alarm_snapshot = {
+        alarm: await link.evaluate((b) => b.closest('.mp-alarm').dataset.alarm),
+        snapshot: await link.getAttribute('data-snapshot'),
+      };
+      await link.click();
+      await page.waitForFunction((id) => document.getElementById('mp-envelope').dataset.snapshot === id,
+                                  out.alarm_snapshot.snapshot, { timeout: 15000 });
+      out.alarm_snapshot.shown = await page.getAttribute('#mp-spectrum', 'data-snapshot');
+    }
 
     const loaded = Number(out.first.page.loaded);
     await page.click('#mp-ranges button[data-range="1h"]');
