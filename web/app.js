@@ -6,6 +6,7 @@
 (function () {
   const MACHINES_EVERY_MS = 1000;
   const SERIES_EVERY_MS = 2000;
+  const ALARMS_EVERY_MS = 10000;
   const INLINE_CHARTS_MAX = 6;   // up to this many machines: charts in every card
   const SERIES_POINTS = 600;
   const SVG_NS = 'http://www.w3.org/2000/svg';
@@ -18,6 +19,7 @@
     machines: [],          // last /api/machines answer
     filter: 'all',
     search: '',            // text filter on id, name, location
+    lastAlarm: new Map(),  // id -> newest alarm {open, start_ms, end_ms}
     newestMs: 0,           // newest updated_ms of the fleet
     selected: null,        // machine id shown in the detail panel (compact mode)
     cards: new Map(),      // id -> card element
@@ -53,6 +55,26 @@
 
   function byNaturalId(a, b) {
     return a.id.localeCompare(b.id, undefined, { numeric: true, sensitivity: 'base' });
+  }
+
+  // "3 min", "2 h 5 min", "4 d" for a span in ms.
+  function span(ms) {
+    const min = Math.floor(ms / 60e3);
+    if (min < 1) return Math.max(0, Math.floor(ms / 1e3)) + ' s';
+    if (min < 60) return min + ' min';
+    const h = Math.floor(min / 60);
+    if (h < 48) return h + ' h' + (min % 60 ? ' ' + (min % 60) + ' min' : '');
+    return Math.floor(h / 24) + ' d';
+  }
+
+  // Since when the machine is in its state, as far as its alarms tell: the
+  // start of its open alarm, or the end of its last one (event time, up to
+  // its latest window). '' when it never alarmed or is learning.
+  function sinceText(m) {
+    const a = state.lastAlarm.get(m.id);
+    if (!a || m.state === 'learning') return '';
+    if (a.open) return 'in alarm for ' + span(m.updated_ms - a.start_ms);
+    return 'last alarm ended ' + span(m.updated_ms - a.end_ms) + ' ago';
   }
 
   function isStale(m) { return state.newestMs - m.updated_ms > STALE_MS; }
@@ -210,6 +232,7 @@
     meter.appendChild(el('div', 'meter-thr'));
     card.appendChild(meter);
     card.appendChild(el('div', 'updated'));
+    card.appendChild(el('div', 'since'));
     const charts = el('div', 'card-charts');
     card.appendChild(charts);
     card.addEventListener('click', () => select(m.id));
@@ -242,6 +265,9 @@
     card.querySelector('.updated').textContent = inline
       ? 'updated ' + m.updated.replace('T', ' ').replace('Z', ' UTC')
       : m.updated.slice(11, 19);
+    const since = sinceText(m);
+    card.querySelector('.since').textContent = since;
+    card.querySelector('.since').hidden = since === '';
     card.title = m.id + ': ' + m.state + ', score ' + fmt(m.score) + ', threshold ' +
                  fmt(m.threshold) + ', updated ' + m.updated;
     updateMeter(card, m);
@@ -396,6 +422,23 @@
     }
   }
 
+  // The newest alarm of each machine, for "since" (every ALARMS_EVERY_MS).
+  async function pollAlarms() {
+    try {
+      const list = await getJson('api/alarms?limit=10000');
+      const last = new Map();
+      for (const a of list) {  // newest first
+        if (!last.has(a.machine)) {
+          last.set(a.machine, { open: a.open, start_ms: Date.parse(a.start),
+                                end_ms: a.end ? Date.parse(a.end) : null });
+        }
+      }
+      state.lastAlarm = last;
+    } catch (e) {
+      // keep the previous answer
+    }
+  }
+
   let seriesBusy = false;
   async function pollSeries() {
     if (seriesBusy || window.MachinePage.isOpen()) return;
@@ -454,7 +497,9 @@
     if (location.hash.length > 1 && !location.hash.startsWith('#/')) {
       state.selected = decodeURIComponent(location.hash.slice(1));
     }
+    await pollAlarms();
     await pollMachines();
+    setInterval(pollAlarms, ALARMS_EVERY_MS);
     window.addEventListener('hashchange', route);
     route();
     await pollSeries();

@@ -252,6 +252,27 @@ TEST_F(ServeE2eTest, PlaywrightDrawsTheMachinePage) {
   EXPECT_TRUE(fs::exists(artifacts / "machine_page.png"));
   const json& first = page["first"];
 
+  // The overview: worst first (the anomalous machines, then the others), and
+  // m3's card says since when it is in alarm (or when its last one ended).
+  const json& cards = page["overview"];
+  ASSERT_EQ(cards.size(), 4u);
+  bool seen_other = false;
+  for (const json& c : cards) {
+    if (c["state"] != "anomalous") seen_other = true;
+    EXPECT_FALSE(c["state"] == "anomalous" && seen_other) << cards.dump();
+    EXPECT_EQ(c["stale"], "false");
+  }
+  json m3_alarms = get("/api/alarms?machine=m3&limit=1");
+  ASSERT_EQ(m3_alarms.size(), 1u);
+  for (const json& c : cards) {
+    if (c["id"] != "m3") continue;
+    const std::string since = c["since"];
+    EXPECT_EQ(since.rfind(m3_alarms[0]["open"] == true ? "in alarm for " : "last alarm ended ", 0),
+              0u)
+        << since;
+  }
+  EXPECT_TRUE(fs::exists(artifacts / "overview.png"));
+
   // The score chart drew the API's series for the page's range, threshold
   // and alarm spans.
   const std::string from = first["page"]["from"], to = first["page"]["to"];

@@ -1,7 +1,8 @@
 // Drives the machine page (web/machine.js) in Debian's Chromium through
 // playwright-core, for tests/http/serve_e2e_test.cc:
 //   node machine_page.js BASE_URL MACHINE OUT_DIR
-// opens BASE_URL#/machine/MACHINE, reads what the page drew (data-*
+// reads the overview's cards (OUT_DIR/overview.png), opens
+// BASE_URL#/machine/MACHINE, reads what the page drew (data-*
 // attributes), writes OUT_DIR/machine_page.png, shows an alarm's snapshot,
 // switches to the 1 h range,
 // acknowledges the first unacknowledged alarm as "e2e", drags across the
@@ -27,6 +28,17 @@ async function main() {
     page.on('pageerror', (e) => out.errors.push(String(e)));
     const requests = [];
     page.on('request', (r) => requests.push(r.url()));
+    // The overview first: card order, states and the "since" line.
+    await page.goto(base);
+    await page.waitForFunction((id) => {
+      const c = document.querySelector('.card[data-machine="' + id + '"] .since');
+      return c && c.textContent !== '';
+    }, machine, { timeout: 15000 });
+    out.overview = await page.evaluate(() => Array.from(document.querySelectorAll('#grid .card')).map((c) => ({
+      id: c.dataset.machine, state: c.dataset.state, stale: c.dataset.stale,
+      since: c.querySelector('.since').textContent })));
+    await page.screenshot({ path: path.join(outDir, 'overview.png'), fullPage: true });
+
     await page.goto(base + '#/machine/' + encodeURIComponent(machine));
     await page.waitForFunction(() => {
       const p = document.getElementById('machine-page');
