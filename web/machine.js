@@ -77,10 +77,22 @@ window.MachinePage = (function () {
         ctx.restore();
       }],
       draw: [(u) => {
+        const ctx = u.ctx;
+        // Stored snapshots as ticks along the bottom (alarm ones red); a
+        // click near one shows its spectrum.
+        ctx.save();
+        const bottom = u.bbox.top + u.bbox.height;
+        for (const s of page.snapshots) {
+          if (s.t < u.scales.x.min || s.t > u.scales.x.max) continue;
+          const x = u.valToPos(s.t, 'x', true);
+          ctx.fillStyle = s.kind === 'alarm' ? '#dc2626' : '#64748b';
+          ctx.fillRect(x - devicePixelRatio, bottom - 8 * devicePixelRatio, 2 * devicePixelRatio,
+                       8 * devicePixelRatio);
+        }
+        ctx.restore();
         const thr = page.threshold;
         if (thr === null || !isFinite(thr)) return;
         const y = u.valToPos(thr, 'y', true);
-        const ctx = u.ctx;
         ctx.save();
         ctx.strokeStyle = '#dc2626';
         ctx.setLineDash([6, 4]);
@@ -208,7 +220,8 @@ window.MachinePage = (function () {
     bar.append(el('span', 'mp-k', 'custom (UTC)'), from, to, apply);
     root.appendChild(bar);
 
-    const score = section('Anomaly score (threshold dashed, alarm spans shaded; drag to zoom)');
+    const score = section('Anomaly score (threshold dashed, alarm spans shaded, snapshots ticked; ' +
+                          'drag to zoom, click for the nearest snapshot\'s spectrum)');
     const scoreHost = el('div', 'mp-chart');
     scoreHost.id = 'mp-score';
     score.appendChild(scoreHost);
@@ -253,7 +266,10 @@ window.MachinePage = (function () {
     const sbar = el('div', 'mp-snapbar');
     const snaps = el('select');
     snaps.id = 'mp-snapshots';
-    snaps.addEventListener('change', () => loadSnapshot(Number(snaps.value)));
+    snaps.addEventListener('change', () => {
+      page.snapPinned = true;
+      loadSnapshot(Number(snaps.value));
+    });
     const logLabel = el('label', 'mp-log');
     const log = el('input');
     log.type = 'checkbox';
@@ -278,6 +294,23 @@ window.MachinePage = (function () {
       { label: 'state score', stroke: '#94a3b8', width: 1, points: { show: false } },
       { label: 'score', stroke: '#2563eb', width: 1.5, points: { show: false } },
     ], scoreHooks());
+    clickToSnapshot(page.scoreChart);
+  }
+
+  // A click (not a drag) on the score chart shows the snapshot nearest in
+  // time.
+  function clickToSnapshot(u) {
+    let downX = null;
+    u.over.addEventListener('mousedown', (e) => { downX = e.clientX; });
+    u.over.addEventListener('click', (e) => {
+      if (downX === null || Math.abs(e.clientX - downX) > 3 || page.snapshots.length === 0) return;
+      const t = u.posToVal(e.offsetX, 'x');
+      let best = page.snapshots[0];
+      for (const s of page.snapshots) if (Math.abs(s.t - t) < Math.abs(best.t - t)) best = s;
+      page.snapPinned = true;
+      $('mp-snapshots').value = String(best.id);
+      loadSnapshot(best.id);
+    });
   }
 
   function rebuildFeatureChart() {
@@ -292,7 +325,7 @@ window.MachinePage = (function () {
 
   // The [from, to) of the chosen range in epoch ms: relative ranges end at
   // the machine's latest window (event time, as the API's defaults).
-  function window_() {
+  function rangeMs() {
     const r = page.range;
     if (r.from !== undefined) return [r.from, r.to];
     const to = page.latestMs + 1;
@@ -304,7 +337,7 @@ window.MachinePage = (function () {
     for (const b of $('mp-ranges').querySelectorAll('button[data-range]')) {
       b.classList.toggle('active', b.dataset.range === r.name);
     }
-    const [f, t] = window_();
+    const [f, t] = rangeMs();
     $('mp-from').value = new Date(f).toISOString().slice(0, 19);
     $('mp-to').value = new Date(t).toISOString().slice(0, 19);
     $('machine-page').dataset.from = String(f);
@@ -339,7 +372,7 @@ window.MachinePage = (function () {
 
   async function loadSeries() {
     const p = page;
-    const [from, to] = window_();
+    const [from, to] = rangeMs();
     const max = widthOf($('mp-score'));
     const [stateScore, score, ...feats] = await Promise.all(
       ['state_score', 'score'].concat(p.metrics).map((m) => fetchSeries(m, from, to, max)
@@ -351,8 +384,8 @@ window.MachinePage = (function () {
     const host = $('mp-score');
     host.dataset.points = String(countPoints([sd[0], sd[2]]));
     const drawn = sd[2].filter((v) => v !== null);
-    host.dataset.min = drawn.length ? String(Math.min(...drawn)) : '';
-    host.dataset.maxValue = drawn.length ? String(Math.max(...drawn)) : '';
+    host.dataset.min = drawn.length ? String(drawn.reduce((a, b) => Math.min(a, b))) : '';
+    host.dataset.maxValue = drawn.length ? String(drawn.reduce((a, b) => Math.max(a, b))) : '';
     host.dataset.max = String(max);
     host.dataset.threshold = String(p.threshold);
     host.dataset.alarmSpans = String(p.alarms.length);
@@ -367,7 +400,7 @@ window.MachinePage = (function () {
 
   async function loadAlarms() {
     const p = page;
-    const [from, to] = window_();
+    const [from, to] = rangeMs();
     let list = [];
     try {
       list = await getJson('api/alarms?machine=' + q(p.id) + '&from=' + from + '&to=' + to + '&limit=200');
@@ -468,8 +501,11 @@ window.MachinePage = (function () {
       return;
     }
     p.snapshots = list;
+    p.scoreChart.redraw();
     addSpectrumLinks();
-    const keep = had && list.some((s) => String(s.id) === had) ? Number(had) : list[list.length - 1].id;
+    // The newest snapshot, unless one was chosen (and is still listed).
+    const pinned = p.snapPinned && list.some((s) => String(s.id) === had);
+    const keep = pinned ? Number(had) : list[list.length - 1].id;
     sel.value = String(keep);
     if (p.snapshot === null || p.snapshot.id !== keep) await loadSnapshot(keep);
   }
@@ -484,6 +520,7 @@ window.MachinePage = (function () {
       b.type = 'button';
       b.dataset.snapshot = String(snap.id);
       b.addEventListener('click', () => {
+        page.snapPinned = true;
         $('mp-snapshots').value = String(snap.id);
         loadSnapshot(snap.id);
         $('mp-spectrum').scrollIntoView({ block: 'center' });
@@ -564,7 +601,7 @@ window.MachinePage = (function () {
     page = {
       id, machine: m || null, threshold: m ? m.threshold : null,
       latestMs: m ? m.updated_ms : Date.now(), range: { name: '15m', span: RANGES[0][1] },
-      alarms: [], snapshots: [], metrics: ['rms'], marks: marksOf(m), snapshot: null, channels: [],
+      alarms: [], snapshots: [], snapPinned: false, metrics: ['rms'], marks: marksOf(m), snapshot: null, channels: [],
       logY: false, scoreChart: null, featChart: null, spec: null, env: null, timer: null,
     };
     root.hidden = false;

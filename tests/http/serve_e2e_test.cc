@@ -343,6 +343,10 @@ TEST_F(ServeE2eTest, PlaywrightDrawsTheMachinePage) {
   }
   EXPECT_TRUE(is_its_snapshot) << shown.dump();
 
+  // A click on the score chart at a snapshot's time showed that snapshot.
+  EXPECT_EQ(page["clicked_snapshot"]["shown"],
+            std::to_string(page["clicked_snapshot"]["wanted"].get<int>()));
+
   // The 1 h range refetched the score for the new span.
   const json& hour = page["hour"];
   const std::string hour_from = hour["page"]["from"], hour_to = hour["page"]["to"];

@@ -4,7 +4,7 @@
 // reads the overview's cards (OUT_DIR/overview.png), opens
 // BASE_URL#/machine/MACHINE, reads what the page drew (data-*
 // attributes), writes OUT_DIR/machine_page.png, shows an alarm's snapshot,
-// switches to the 1 h range,
+// clicks the score chart at the oldest snapshot's time, switches to the 1 h range,
 // acknowledges the first unacknowledged alarm as "e2e", drags across the
 // middle of the score chart (zoom) and prints one JSON object on stdout. Exit 1 with the error on stderr if a step times out.
 'use strict';
@@ -72,6 +72,18 @@ async function main() {
                                   out.alarm_snapshot.snapshot, { timeout: 15000 });
       out.alarm_snapshot.shown = await page.getAttribute('#mp-spectrum', 'data-snapshot');
     }
+
+    // A click on the score chart shows the snapshot nearest in time: the
+    // oldest one's position.
+    const snaps = await page.evaluate(async (id) =>
+      (await fetch('api/snapshots?machine=' + encodeURIComponent(id))).json(), machine);
+    const box = await page.locator('#mp-score .u-over').boundingBox();
+    const from = Number(out.first.page.from), to = Number(out.first.page.to);
+    const oldest = snaps[0];
+    await page.mouse.click(box.x + (oldest.t - from) / (to - from) * box.width, box.y + box.height / 2);
+    await page.waitForFunction((id) => document.getElementById('mp-spectrum').dataset.snapshot === id,
+                                String(oldest.id), { timeout: 15000 });
+    out.clicked_snapshot = { wanted: oldest.id, shown: await page.getAttribute('#mp-spectrum', 'data-snapshot') };
 
     const loaded = Number(out.first.page.loaded);
     await page.click('#mp-ranges button[data-range="1h"]');
