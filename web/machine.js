@@ -118,6 +118,19 @@ window.MachinePage = (function () {
     };
   }
 
+  // The score chart's y range: the data and the threshold, padded.
+  function scoreRange(u, min, max) {
+    const t = page.threshold;
+    let lo = min, hi = max;
+    if (t !== null && isFinite(t)) {
+      lo = lo === null || !isFinite(lo) ? t : Math.min(lo, t);
+      hi = hi === null || !isFinite(hi) ? t : Math.max(hi, t);
+    }
+    if (lo === null || !isFinite(lo)) return [0, 1];
+    const pad = (hi - lo) * 0.08 || 0.05;
+    return [lo - pad, hi + pad];
+  }
+
   function timeChart(host, series, extraHooks, yRange) {
     const opts = {
       width: widthOf(host), height: 220, ms: 1, tzDate: utcDate,
@@ -293,7 +306,7 @@ window.MachinePage = (function () {
     page.scoreChart = timeChart(scoreHost, [
       { label: 'state score', stroke: '#94a3b8', width: 1, points: { show: false } },
       { label: 'score', stroke: '#2563eb', width: 1.5, points: { show: false } },
-    ], scoreHooks());
+    ], scoreHooks(), scoreRange);
     clickToSnapshot(page.scoreChart);
   }
 
