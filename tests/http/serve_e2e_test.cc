@@ -6,10 +6,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <httplib.h>
@@ -19,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "sink/sqlite/sqlite_sink.h"
 #include "test_db.h"
 #include "testing/test_paths.h"
 
@@ -197,6 +201,44 @@ TEST_F(ServeE2eTest, ChromiumRendersMachineStates) {
   EXPECT_LT(m1, m3);
   EXPECT_EQ(dom.find("data-stale=\"true\""), std::string::npos);
   EXPECT_NE(dom.find("data-stale=\"false\""), std::string::npos);
+}
+
+// A machine whose latest window is more than a minute older than the
+// fleet's newest is marked stale and sorted first within its state.
+TEST_F(ServeE2eTest, ChromiumMarksStaleMachines) {
+  const std::string chromium = "/usr/bin/chromium";
+  if (access(chromium.c_str(), X_OK) != 0) GTEST_SKIP() << "chromium is not installed";
+  {
+    auto sink = sink::OpenSqliteSink({db_});
+    ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+    sink::WindowRecord r;
+    r.machine_id = "m4";
+    r.window_start_ns = testing::kT0Ns + 120'000'000'000;  // 2 min after the others
+    r.feature_names = std::make_shared<const std::vector<std::string>>();
+    std::vector<sink::WindowRecord> batch = {r};
+    ASSERT_TRUE((*sink)->Write(batch).ok());
+    ASSERT_TRUE((*sink)->Close().ok());
+  }
+  ServeProcess serve(dir_, {"--db", db_, "--http", "127.0.0.1:0"});
+  std::string url = serve.WaitForUrl(std::chrono::seconds(20));
+  ASSERT_FALSE(url.empty()) << serve.err();
+  std::string dom;
+  ASSERT_EQ(
+      mh::testing::RunCommand(
+          chromium +
+              " --headless --no-sandbox --disable-gpu --disable-background-networking"
+              " --disable-component-update --disable-sync --no-first-run --user-data-dir=" +
+              dir_ + "/chromium --virtual-time-budget=5000 --dump-dom " + url + " 2>/dev/null",
+          &dom),
+      0);
+  for (const auto& [id, stale] : std::vector<std::pair<std::string, std::string>>{
+           {"m1", "true"}, {"m2", "true"}, {"m3", "true"}, {"m4", "false"}}) {
+    std::regex card("data-machine=\"" + id + "\"[^>]*data-stale=\"" + stale + "\"");
+    EXPECT_TRUE(std::regex_search(dom, card)) << id << " " << stale;
+  }
+  // Learning m3 (stale) before learning m4.
+  EXPECT_LT(dom.find("data-machine=\"m3\""), dom.find("data-machine=\"m4\""));
+  EXPECT_NE(dom.find("learning · stale"), std::string::npos);
 }
 
 // The machine page (web/machine.js) as Chromium draws it, driven by
