@@ -314,6 +314,8 @@ TEST_F(ServeE2eTest, PlaywrightDrawsTheMachinePage) {
         << since;
   }
   EXPECT_TRUE(fs::exists(artifacts / "overview.png"));
+  // "PUMP" matches m3's registry name "Pump 3" only.
+  EXPECT_EQ(page["filtered"], json::array({"m3"}));
 
   // The score chart drew the API's series for the page's range, threshold
   // and alarm spans.

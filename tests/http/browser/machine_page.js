@@ -1,12 +1,13 @@
 // Drives the machine page (web/machine.js) in Debian's Chromium through
 // playwright-core, for tests/http/serve_e2e_test.cc:
 //   node machine_page.js BASE_URL MACHINE OUT_DIR
-// reads the overview's cards (OUT_DIR/overview.png), opens
-// BASE_URL#/machine/MACHINE, reads what the page drew (data-*
+// reads the overview's cards (OUT_DIR/overview.png) and filters them by
+// name, opens BASE_URL#/machine/MACHINE, reads what the page drew (data-*
 // attributes), writes OUT_DIR/machine_page.png, shows an alarm's snapshot,
-// clicks the score chart at the oldest snapshot's time, switches to the 1 h range,
-// acknowledges the first unacknowledged alarm as "e2e", drags across the
-// middle of the score chart (zoom) and prints one JSON object on stdout. Exit 1 with the error on stderr if a step times out.
+// clicks the score chart at the oldest snapshot's time, switches to the 1 h
+// range, acknowledges the first unacknowledged alarm as "e2e", drags across
+// the middle of the score chart (zoom) and prints one JSON object on stdout.
+// Exit 1 with the error on stderr if a step times out.
 'use strict';
 const { chromium } = require('playwright-core');
 const fs = require('fs');
@@ -38,6 +39,11 @@ async function main() {
       id: c.dataset.machine, state: c.dataset.state, stale: c.dataset.stale,
       since: c.querySelector('.since').textContent })));
     await page.screenshot({ path: path.join(outDir, 'overview.png'), fullPage: true });
+    // The text filter matches the registry name too.
+    await page.fill('#search', 'PUMP');
+    out.filtered = await page.evaluate(() => Array.from(document.querySelectorAll('#grid .card'))
+      .filter((c) => !c.hidden).map((c) => c.dataset.machine));
+    await page.fill('#search', '');
 
     await page.goto(base + '#/machine/' + encodeURIComponent(machine));
     await page.waitForFunction(() => {
