@@ -626,7 +626,8 @@ window.MachinePage = (function () {
     getJson('api/metrics?machine=' + q(id)).then((r) => {
       const pick = $('mp-metrics');
       if (!pick) return;
-      for (const name of r.metrics) {
+      // The score and state score have their own chart.
+      for (const name of r.metrics.filter((x) => x !== 'score' && x !== 'state_score')) {
         const o = el('option', '', name);
         o.value = name;
         o.selected = page.metrics.includes(name);
