@@ -247,7 +247,9 @@ TEST_F(ServeE2eTest, ChromiumMarksStaleMachines) {
 // `run` filled with its simulated plant (m3 has an outer-race fault and
 // alarms) and periodic snapshots. What the page drew is compared with the
 // API's answers for the same range; the bearing marks with the analytic
-// 6205 frequencies; the acknowledgement with the store.
+// 6205 frequencies; the acknowledgement with the store. Screenshots go to
+// $MH_ARTIFACT_DIR, else test-artifacts/ beside the binary (the build folder),
+// under serve_e2e_machine_page/.
 TEST_F(ServeE2eTest, PlaywrightDrawsTheMachinePage) {
   using json = nlohmann::json;
   const std::string browser_dir = mh::testing::SourceDir() + "/tests/http/browser";
@@ -280,7 +282,9 @@ TEST_F(ServeE2eTest, PlaywrightDrawsTheMachinePage) {
 
   const char* artifacts_env = std::getenv("MH_ARTIFACT_DIR");
   const fs::path artifacts =
-      (artifacts_env != nullptr ? fs::path(artifacts_env) : fs::current_path() / "artifacts") /
+      (artifacts_env != nullptr
+           ? fs::path(artifacts_env)
+           : fs::path(mh::testing::BinaryPath()).parent_path() / "test-artifacts") /
       "serve_e2e_machine_page";
   fs::create_directories(artifacts);
   std::string out;
