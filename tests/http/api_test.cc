@@ -1,6 +1,7 @@
 #include "http/api.h"
 
 #include <filesystem>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -213,6 +214,108 @@ TEST_F(ApiTest, VendoredChartLibrary) {
     EXPECT_NE(index.find(std::string("\"") + ref + "\""), std::string::npos) << ref;
     EXPECT_EQ(StaticResponse(std::string("/") + ref).status, 200) << ref;
   }
+}
+
+}  // namespace
+}  // namespace mh::http
+
+namespace mh::http {
+namespace {
+
+class SnapshotApiTest : public ApiTest {
+ protected:
+  void SetUp() override {
+    ApiTest::SetUp();
+    reader_.reset();
+    ASSERT_EQ(testing::AddTestSnapshots(dir_ + "/m.db"), "");
+    auto reader = sink::SqliteReader::Open(dir_ + "/m.db");
+    ASSERT_TRUE(reader.ok()) << reader.status().ToString();
+    reader_ = std::move(reader).value();
+  }
+  Response List(std::map<std::string, std::string> values) {
+    Params p;
+    p.values = std::move(values);
+    return SnapshotsResponse(*reader_, p);
+  }
+  Response One(const std::string& id, std::map<std::string, std::string> values = {}) {
+    Params p;
+    p.values = std::move(values);
+    return SnapshotResponse(*reader_, id, p);
+  }
+};
+
+TEST_F(SnapshotApiTest, ListsPeriodicAndTheAlarmsLatestPeak) {
+  Response r = List({{"machine", "m2"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  ASSERT_EQ(j.size(), 3u) << r.body;
+  // Oldest first: periodic 0, then window 3 twice (periodic and the alarm's
+  // peak, which replaced window 2's).
+  EXPECT_EQ(j[0]["kind"], "periodic");
+  EXPECT_EQ(j[0]["t_ns"], kT0Ns);
+  EXPECT_EQ(j[0]["t"], kT0Ms);
+  EXPECT_TRUE(j[0]["score"].is_null());  // window 0 was learning
+  EXPECT_FALSE(j[0].contains("alarm_id"));
+  std::set<std::string> kinds;
+  for (int i = 1; i < 3; ++i) {
+    EXPECT_EQ(j[i]["t_ns"], kT0Ns + 3 * kStepNs);
+    EXPECT_DOUBLE_EQ(j[i]["score"].get<double>(), -3 / 32.0);
+    EXPECT_EQ(j[i]["fs_hz"], 25600);
+    EXPECT_EQ(j[i]["samples"], 512);
+    EXPECT_GT(j[i]["bytes"].get<int>(), 100);
+    kinds.insert(j[i]["kind"].get<std::string>());
+    if (j[i]["kind"] == "alarm") {
+      EXPECT_EQ(j[i]["alarm_id"], "m2@A");
+    }
+  }
+  EXPECT_EQ(kinds, (std::set<std::string>{"alarm", "periodic"}));
+  // Range and limit: the newest one in range.
+  json limited = json::parse(List({{"machine", "m2"}, {"limit", "1"}}).body);
+  ASSERT_EQ(limited.size(), 1u);
+  EXPECT_EQ(limited[0]["t_ns"], kT0Ns + 3 * kStepNs);
+  json early = json::parse(List({{"machine", "m2"}, {"to", std::to_string(kT0Ms + 1)}}).body);
+  ASSERT_EQ(early.size(), 1u);
+  EXPECT_EQ(early[0]["t_ns"], kT0Ns);
+  EXPECT_EQ(json::parse(List({{"machine", "m1"}}).body).size(), 0u);
+}
+
+TEST_F(SnapshotApiTest, SpectrumAndSamplesOfOneSnapshot) {
+  json list = json::parse(List({{"machine", "m2"}}).body);
+  const std::string id = std::to_string(list[0]["id"].get<std::int64_t>());
+  Response r = One(id);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["channels"], (json{"ax", "ay"}));
+  ASSERT_EQ(j["freq_hz"].size(), 257u);
+  EXPECT_DOUBLE_EQ(j["freq_hz"][20].get<double>(), 1000);
+  // 0.5 sin at 1000 Hz (bin 20), 0.25 cos at 3000 Hz (bin 60): the stored
+  // float32 samples read their amplitudes to float32 precision.
+  EXPECT_NEAR(j["amplitude"][0][20].get<double>(), 0.5, 1e-6);
+  EXPECT_NEAR(j["amplitude"][1][60].get<double>(), 0.25, 1e-6);
+  EXPECT_NEAR(j["amplitude"][0][21].get<double>(), 0, 1e-6);
+  EXPECT_EQ(j["envelope"]["band_hz"], (json{1600, 6400}));
+  EXPECT_EQ(j["envelope"]["amplitude"].size(), 2u);
+  // Samples: the float32-rounded originals of window 0.
+  json s = json::parse(One(id, {{"view", "samples"}}).body);
+  const auto x = testing::SnapshotSamplesOf(0);
+  ASSERT_EQ(s["samples"][0].size(), 512u);
+  for (std::size_t k = 0; k < 512; k += 37) {
+    EXPECT_EQ(s["samples"][0][k].get<double>(), static_cast<float>(x[0][k])) << k;
+    EXPECT_EQ(s["samples"][1][k].get<double>(), static_cast<float>(x[1][k])) << k;
+  }
+}
+
+TEST_F(SnapshotApiTest, BadRequestsNameTheProblem) {
+  EXPECT_EQ(List({}).status, 400);
+  EXPECT_EQ(List({{"machine", "m2"}, {"limit", "0"}}).status, 400);
+  EXPECT_EQ(List({{"machine", "m2"}, {"from", "soon"}}).status, 400);
+  Response bad_id = One("abc");
+  EXPECT_EQ(bad_id.status, 400);
+  EXPECT_NE(bad_id.body.find("bad snapshot id 'abc'"), std::string::npos) << bad_id.body;
+  Response unknown = One("999");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_NE(unknown.body.find("unknown snapshot 999"), std::string::npos) << unknown.body;
+  EXPECT_EQ(One("1", {{"view", "waterfall"}}).status, 400);
 }
 
 }  // namespace

@@ -24,8 +24,8 @@ struct SnapshotInfo {
 // Snapshot retention by event time, relative to the newest stored snapshot
 // of any machine; 0 = kept forever.
 struct SnapshotRetention {
-  std::int64_t periodic_ns = std::int64_t{30} * 86400 * 1'000'000'000;  // 30 days
-  std::int64_t alarm_ns = std::int64_t{365} * 86400 * 1'000'000'000;    // a year
+  std::int64_t periodic_ns = std::int64_t{7} * 86400 * 1'000'000'000;  // 7 days
+  std::int64_t alarm_ns = std::int64_t{365} * 86400 * 1'000'000'000;   // a year
 };
 
 }  // namespace mh::sink
