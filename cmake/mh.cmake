@@ -52,14 +52,23 @@ endfunction()
 
 # mh_embed_files(OUT_CC FILES...): turns files (absolute paths under web/) into a C++ source
 # defining `const EmbeddedFile kEmbeddedFiles[]` (path relative to the source
-# root's web/ folder, bytes, size). Regenerated when any input changes.
+# root's web/ folder, bytes, size). An argument "/URL=PATH" embeds PATH (any
+# absolute path) as URL path /URL. Regenerated when any input changes.
 function(mh_embed_files out_cc)
   set(inputs ${ARGN})
+  set(deps "")
+  foreach(entry IN LISTS inputs)
+    if(entry MATCHES "^/[^=]+=(.+)$")
+      list(APPEND deps "${CMAKE_MATCH_1}")
+    else()
+      list(APPEND deps "${entry}")
+    endif()
+  endforeach()
   add_custom_command(
     OUTPUT ${out_cc}
     COMMAND ${CMAKE_COMMAND} -DOUT=${out_cc} -DBASE=${PROJECT_SOURCE_DIR}/web
             "-DINPUTS=${inputs}" -P ${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake
-    DEPENDS ${inputs} ${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake
+    DEPENDS ${deps} ${PROJECT_SOURCE_DIR}/cmake/embed_files.cmake
     COMMENT "Embedding web assets"
     # VERBATIM: without it the ';' separating INPUTS reaches the shell unquoted
     # and ends the command after the first file.

@@ -1,17 +1,26 @@
 // machine-health dashboard: polls the JSON API (docs/http-api.md) and draws
-// machine cards and SVG charts. Plain JavaScript, no libraries.
+// machine cards and SVG charts; #/machine/ID opens the machine page
+// (web/machine.js, uPlot charts).
 'use strict';
 
 (function () {
   const MACHINES_EVERY_MS = 1000;
   const SERIES_EVERY_MS = 2000;
+  const ALARMS_EVERY_MS = 10000;
   const INLINE_CHARTS_MAX = 6;   // up to this many machines: charts in every card
   const SERIES_POINTS = 600;
   const SVG_NS = 'http://www.w3.org/2000/svg';
+  // A machine whose latest window is this much older than the fleet's newest
+  // one (event time, so a replayed plant is not stale) is marked stale.
+  const STALE_MS = 60e3;
+  const STATE_RANK = { anomalous: 0, normal: 1, learning: 2 };
 
   const state = {
     machines: [],          // last /api/machines answer
     filter: 'all',
+    search: '',            // text filter on id, name, location
+    lastAlarm: new Map(),  // id -> newest alarm {open, start_ms, end_ms}
+    newestMs: 0,           // newest updated_ms of the fleet
     selected: null,        // machine id shown in the detail panel (compact mode)
     cards: new Map(),      // id -> card element
     series: new Map(),     // "id|metric" -> {t, v}
@@ -46,6 +55,43 @@
 
   function byNaturalId(a, b) {
     return a.id.localeCompare(b.id, undefined, { numeric: true, sensitivity: 'base' });
+  }
+
+  // "3 min", "2 h 5 min", "4 d" for a span in ms.
+  function span(ms) {
+    const min = Math.floor(ms / 60e3);
+    if (min < 1) return Math.max(0, Math.floor(ms / 1e3)) + ' s';
+    if (min < 60) return min + ' min';
+    const h = Math.floor(min / 60);
+    if (h < 48) return h + ' h' + (min % 60 ? ' ' + (min % 60) + ' min' : '');
+    return Math.floor(h / 24) + ' d';
+  }
+
+  // Since when the machine is in its state, as far as its alarms tell: the
+  // start of its open alarm, or the end of its last one (event time, up to
+  // its latest window). '' when it never alarmed or is learning.
+  function sinceText(m) {
+    const a = state.lastAlarm.get(m.id);
+    if (!a || m.state === 'learning') return '';
+    if (a.open) return 'in alarm for ' + span(m.updated_ms - a.start_ms);
+    return 'last alarm ended ' + span(m.updated_ms - a.end_ms) + ' ago';
+  }
+
+  function isStale(m) { return state.newestMs - m.updated_ms > STALE_MS; }
+
+  // Worst first: anomalous, then normal, then learning, stale ones before
+  // fresh ones of their state; within a state the smallest margin of the
+  // score above its threshold first; then by id.
+  function worstFirst(a, b) {
+    const ra = STATE_RANK[a.state] !== undefined ? STATE_RANK[a.state] : 3;
+    const rb = STATE_RANK[b.state] !== undefined ? STATE_RANK[b.state] : 3;
+    if (ra !== rb) return ra - rb;
+    const sa = isStale(a), sb = isStale(b);
+    if (sa !== sb) return sa ? -1 : 1;
+    const margin = (m) => (m.score === null || !isFinite(m.score) ? Infinity : m.score - (m.threshold || 0));
+    const d = margin(a) - margin(b);
+    if (d !== 0 && isFinite(d)) return d;
+    return byNaturalId(a, b);
   }
 
   async function getJson(url) {
@@ -170,6 +216,10 @@
     const head = el('div', 'card-head');
     head.appendChild(el('h2', 'machine-id', m.id));
     head.appendChild(el('span', 'badge'));
+    const open = el('a', 'open-page', 'details →');
+    open.href = '#/machine/' + encodeURIComponent(m.id);
+    open.addEventListener('click', (e) => e.stopPropagation());
+    head.appendChild(open);
     card.appendChild(head);
     const stats = el('div', 'stats');
     stats.innerHTML =
@@ -182,6 +232,7 @@
     meter.appendChild(el('div', 'meter-thr'));
     card.appendChild(meter);
     card.appendChild(el('div', 'updated'));
+    card.appendChild(el('div', 'since'));
     const charts = el('div', 'card-charts');
     card.appendChild(charts);
     card.addEventListener('click', () => select(m.id));
@@ -205,13 +256,18 @@
 
   function updateCard(card, m, inline) {
     card.dataset.state = m.state;
-    card.querySelector('.badge').textContent = m.state;
+    const stale = isStale(m);
+    card.dataset.stale = String(stale);
+    card.querySelector('.badge').textContent = stale ? m.state + ' · stale' : m.state;
     card.querySelector('.score').textContent = fmt(m.score);
     card.querySelector('.threshold').textContent = fmt(m.threshold);
     card.querySelector('.windows').textContent = m.windows.toLocaleString('en');
     card.querySelector('.updated').textContent = inline
       ? 'updated ' + m.updated.replace('T', ' ').replace('Z', ' UTC')
       : m.updated.slice(11, 19);
+    const since = sinceText(m);
+    card.querySelector('.since').textContent = since;
+    card.querySelector('.since').hidden = since === '';
     card.title = m.id + ': ' + m.state + ', score ' + fmt(m.score) + ', threshold ' +
                  fmt(m.threshold) + ', updated ' + m.updated;
     updateMeter(card, m);
@@ -228,7 +284,12 @@
     }
   }
 
-  function visible(m) { return state.filter === 'all' || m.state === state.filter; }
+  function visible(m) {
+    if (state.filter !== 'all' && m.state !== state.filter) return false;
+    if (!state.search) return true;
+    const r = m.registry || {};
+    return [m.id, r.name, r.location].some((s) => s && s.toLowerCase().includes(state.search));
+  }
 
   function renderMachines() {
     const list = state.machines;
@@ -275,6 +336,9 @@
       head.appendChild(el('h2', 'machine-id', m.id));
       head.appendChild(el('span', 'badge'));
       head.appendChild(el('span', 'detail-stats'));
+      const open = el('a', 'open-page', 'machine page →');
+      open.href = '#/machine/' + encodeURIComponent(m.id);
+      head.appendChild(open);
       const close = el('button', 'close', 'close');
       close.type = 'button';
       close.addEventListener('click', () => select(null));
@@ -299,7 +363,10 @@
   }
 
   function select(id) {
-    if (state.machines.length <= INLINE_CHARTS_MAX) return;
+    if (state.machines.length <= INLINE_CHARTS_MAX) {
+      location.hash = '#/machine/' + encodeURIComponent(id);
+      return;
+    }
     state.selected = state.selected === id ? null : id;
     history.replaceState(null, '', state.selected ? '#' + encodeURIComponent(state.selected) : '#');
     renderMachines();
@@ -344,18 +411,37 @@
   async function pollMachines() {
     try {
       const list = await getJson('api/machines');
-      list.sort(byNaturalId);
+      state.newestMs = list.reduce((x, m) => Math.max(x, m.updated_ms || 0), 0);
+      list.sort(worstFirst);
       state.machines = list;
       setConnection(true, 'live · ' + new Date().toLocaleTimeString());
+      if (window.MachinePage.isOpen()) window.MachinePage.update(list);
       renderMachines();
     } catch (e) {
       setConnection(false, 'disconnected: ' + e.message);
     }
   }
 
+  // The newest alarm of each machine, for "since" (every ALARMS_EVERY_MS).
+  async function pollAlarms() {
+    try {
+      const list = await getJson('api/alarms?limit=10000');
+      const last = new Map();
+      for (const a of list) {  // newest first
+        if (!last.has(a.machine)) {
+          last.set(a.machine, { open: a.open, start_ms: Date.parse(a.start),
+                                end_ms: a.end ? Date.parse(a.end) : null });
+        }
+      }
+      state.lastAlarm = last;
+    } catch (e) {
+      // keep the previous answer
+    }
+  }
+
   let seriesBusy = false;
   async function pollSeries() {
-    if (seriesBusy) return;
+    if (seriesBusy || window.MachinePage.isOpen()) return;
     seriesBusy = true;
     try {
       const wanted = chartHosts();
@@ -375,6 +461,11 @@
   }
 
   function initFilters() {
+    $('search').addEventListener('input', () => {
+      state.search = $('search').value.trim().toLowerCase();
+      renderMachines();
+      pollSeries();
+    });
     for (const b of $('filters').querySelectorAll('button')) {
       b.addEventListener('click', () => {
         state.filter = b.dataset.filter;
@@ -385,11 +476,32 @@
     }
   }
 
+  // #/machine/ID: the machine page; anything else: the overview.
+  function route() {
+    const m = /^#\/machine\/(.+)$/.exec(location.hash);
+    $('overview').hidden = m !== null;
+    $('filters').hidden = m !== null;
+    if (m) {
+      window.MachinePage.open(decodeURIComponent(m[1]), state.machines);
+    } else {
+      window.MachinePage.close();
+      drawAllCharts();
+      pollSeries();
+    }
+  }
+
   async function start() {
     initFilters();
     // A machine to open can be given in the URL: http://host:port/#m17
-    if (location.hash.length > 1) state.selected = decodeURIComponent(location.hash.slice(1));
+    // (its panel in the compact overview) or #/machine/m17 (its page).
+    if (location.hash.length > 1 && !location.hash.startsWith('#/')) {
+      state.selected = decodeURIComponent(location.hash.slice(1));
+    }
+    await pollAlarms();
     await pollMachines();
+    setInterval(pollAlarms, ALARMS_EVERY_MS);
+    window.addEventListener('hashchange', route);
+    route();
     await pollSeries();
     setInterval(pollMachines, MACHINES_EVERY_MS);
     setInterval(pollSeries, SERIES_EVERY_MS);

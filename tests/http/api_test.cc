@@ -3,6 +3,8 @@
 #include <filesystem>
 #include <set>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -189,6 +191,29 @@ TEST_F(ApiTest, StaticAssets) {
   ASSERT_EQ(mh::testing::RunCommand("cat '" + mh::testing::SourceDir() + "/web/app.js'", &on_disk),
             0);
   EXPECT_EQ(StaticResponse("/app.js").body, on_disk);
+}
+
+// uPlot (web/package.json) is embedded under /vendor/ with the bytes npm
+// installed, and every asset index.html references is served.
+TEST_F(ApiTest, VendoredChartLibrary) {
+  const std::string dist = mh::testing::SourceDir() + "/web/node_modules/uplot/dist/";
+  for (const auto& [url, file, type] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"/vendor/uPlot.iife.min.js", "uPlot.iife.min.js", "text/javascript; charset=utf-8"},
+           {"/vendor/uPlot.min.css", "uPlot.min.css", "text/css; charset=utf-8"}}) {
+    Response r = StaticResponse(url);
+    ASSERT_EQ(r.status, 200) << url;
+    EXPECT_EQ(r.content_type, type) << url;
+    std::string on_disk;
+    ASSERT_EQ(mh::testing::RunCommand("cat '" + dist + file + "'", &on_disk), 0);
+    EXPECT_EQ(r.body, on_disk) << url;
+  }
+  std::string index = StaticResponse("/").body;
+  for (const char* ref :
+       {"vendor/uPlot.min.css", "style.css", "vendor/uPlot.iife.min.js", "machine.js", "app.js"}) {
+    EXPECT_NE(index.find(std::string("\"") + ref + "\""), std::string::npos) << ref;
+    EXPECT_EQ(StaticResponse(std::string("/") + ref).status, 200) << ref;
+  }
 }
 
 }  // namespace
