@@ -236,6 +236,7 @@ Status MachinePipeline::OnWindow(const window::Window& w, const Output& out) {
 
 Status MachinePipeline::ScoreAndAlarm(WindowResult& r, const Output& out) {
   sink::WindowRecord& rec = r.record;
+  last_window_ns_ = std::max(last_window_ns_, rec.window_start_ns);
   MH_ASSIGN_OR_RETURN(r.scored, scorer_->Observe(model_row_, rec.window_start_ns));
   if (r.scored.learning) {
     rec.state = sink::MachineState::kLearning;
@@ -261,6 +262,53 @@ Status MachinePipeline::ScoreAndAlarm(WindowResult& r, const Output& out) {
                                                             : sink::MachineState::kNormal;
   }
   return out(r);
+}
+
+Result<std::vector<sink::AlarmEvent>> MachinePipeline::ApplyBaseline(
+    const BaselineUpdate& update) {
+  const auto& current = scorer_->baseline();
+  if (update.baseline != nullptr && current != nullptr &&
+      current->version == update.baseline->version) {
+    return std::vector<sink::AlarmEvent>{};  // its own save, or already applied
+  }
+  if (update.baseline == nullptr && current == nullptr) return std::vector<sink::AlarmEvent>{};
+  if (update.baseline != nullptr &&
+      update.baseline->model->feature_names != scorer_->feature_names()) {
+    return Status::InvalidArgument("machine '" + spec_.machine_id + "': baseline v" +
+                                   std::to_string(update.baseline->version) +
+                                   " has other model features than the machine scores with; "
+                                   "it applies at the next start");
+  }
+  std::vector<sink::AlarmEvent> events;
+  if (const auto& open = tracker_.open_alarm()) {
+    // Close the open alarm at the last window: the new baseline judges anew.
+    alarm::AlarmEvent e;
+    e.kind = alarm::AlarmEventKind::kClosed;
+    e.alarm_id = tracker_.open_alarm_id();
+    e.start_ns = open->start_ns;
+    e.opened_ns = open->opened_ns;
+    e.end_ns = std::max(open->opened_ns, last_window_ns_);
+    e.last_anomalous_ns = open->last_anomalous_ns;
+    e.peak_score = open->peak_score;
+    e.peak_window_ns = open->peak_window_ns;
+    e.windows = open->windows;
+    e.anomalous_windows = open->anomalous_windows;
+    events.push_back(ToSinkAlarmEvent(spec_.machine_id, e,
+                                      current != nullptr ? current->version : 0));
+  }
+  if (update.baseline == nullptr) {
+    scorer_->StartLearning(update.next_version);
+  } else {
+    MH_RETURN_IF_ERROR(scorer_->Restore(update.baseline));
+  }
+  MH_ASSIGN_OR_RETURN(tracker_, alarm::AlarmTracker::Create(spec_.machine_id, tracker_.rule()));
+  log::Info("pipeline", "machine '" + spec_.machine_id + "': " +
+                            (update.baseline == nullptr
+                                 ? std::string("baseline reset, learning anew")
+                                 : "now scores with baseline v" +
+                                       std::to_string(update.baseline->version) + " (" +
+                                       update.baseline->origin + ")"));
+  return events;
 }
 
 sink::AlarmEvent ToSinkAlarmEvent(const std::string& machine_id, const alarm::AlarmEvent& e,

@@ -65,6 +65,16 @@ struct MachineSpec {
   std::vector<alarm::WindowMark> alarm_resume;
 };
 
+// A machine's baseline changed outside the pipeline (`baseline reset`,
+// `retrain`, `assign`, or the HTTP API): the store's active baseline now.
+struct BaselineUpdate {
+  std::string machine_id;
+  // The active baseline; null when none is active (reset: learn anew).
+  std::shared_ptr<const score::Baseline> baseline;
+  // The version the machine's next learned baseline gets (the store's next).
+  std::int64_t next_version = 1;
+};
+
 // One window after every stage.
 struct WindowResult {
   sink::WindowRecord record;  // features, scores, state (learning / normal / anomalous = alarm)
@@ -115,6 +125,15 @@ class MachinePipeline {
   // Fits the baseline from the windows learned so far (evaluate: the end of
   // the manifest's learn rows).
   Status FinishLearning();
+  // Applies a change of the machine's active baseline made elsewhere: null
+  // starts learning anew; a baseline other than the one in use is scored
+  // with from the next window; the one in use (its own save) changes
+  // nothing. A change of baseline starts the alarm stage afresh (another
+  // baseline's scores are not comparable). An open alarm is closed first:
+  // the returned events (at most one, closed at `now_ns`, the last window's
+  // time) go to the alarm store. InvalidArgument, nothing changed, for a
+  // baseline whose model features are not this machine's.
+  Result<std::vector<sink::AlarmEvent>> ApplyBaseline(const BaselineUpdate& update);
 
   const MachineSpec& spec() const { return spec_; }
   std::size_t window_samples() const { return windower_.window_samples(); }
@@ -154,6 +173,7 @@ class MachinePipeline {
   std::unique_ptr<score::MachineScorer> scorer_;
   std::vector<double> model_row_;
   std::vector<sink::AlarmEvent> resume_events_;
+  std::int64_t last_window_ns_ = 0;  // start of the last window scored or learned
 };
 
 }  // namespace mh::pipeline
