@@ -83,12 +83,16 @@ struct AlarmOutput {
 struct StoredBaselines {
   std::unique_ptr<sink::BaselineStore> store;
   std::map<std::string, std::shared_ptr<const score::Baseline>> active;
+  std::int64_t start_seq = 0;  // the change sequence before `active` was read
 
   static Result<StoredBaselines> Open(const std::string& db) {
     StoredBaselines b;
     sink::BaselineStoreOptions o;
     o.path = db;
     MH_ASSIGN_OR_RETURN(b.store, sink::BaselineStore::Open(o));
+    // Read before the baselines: a change in between is seen once more
+    // (applying it again changes nothing), never missed.
+    MH_ASSIGN_OR_RETURN(b.start_seq, b.store->CurrentSeq());
     MH_ASSIGN_OR_RETURN(auto all, b.store->LoadActive());
     for (auto& baseline : all) b.active[baseline->machine_id] = std::move(baseline);
     return b;
@@ -120,6 +124,25 @@ struct StoredBaselines {
         spec->alarm_resume.push_back({w.t_ns, w.score, w.anomalous});
       }
     }
+  }
+  // A poll of the baseline changes made elsewhere with its own cursor
+  // (one per driver): per changed machine its active baseline now and the
+  // version its next learned baseline gets.
+  pipeline::BaselinePoll Poller() const {
+    auto seq = std::make_shared<std::int64_t>(start_seq);
+    return [store = store.get(), seq]() -> Result<std::vector<pipeline::BaselineUpdate>> {
+      MH_ASSIGN_OR_RETURN(auto changes, store->ChangesSince(*seq));
+      std::vector<pipeline::BaselineUpdate> updates;
+      for (const sink::BaselineChange& c : changes) {
+        pipeline::BaselineUpdate u;
+        u.machine_id = c.machine_id;
+        MH_ASSIGN_OR_RETURN(u.baseline, store->LoadActive(c.machine_id));
+        MH_ASSIGN_OR_RETURN(u.next_version, store->NextVersion(c.machine_id));
+        updates.push_back(std::move(u));
+        *seq = std::max(*seq, c.seq);
+      }
+      return updates;
+    };
   }
   Status Save(const std::shared_ptr<const score::Baseline>& b) const {
     auto saved = store->Save(*b);
@@ -259,6 +282,7 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
   options.on_alarm_event = [&alarms](const sink::AlarmEvent& e) {
     return alarms->Record(std::span<const sink::AlarmEvent>(&e, 1));
   };
+  options.poll_baselines = baselines->Poller();
   auto created = pipeline::PlantPipeline::Create(options, std::move(sink).value());
   auto remove_new_db = [&] {
     if (db_existed) return;
@@ -453,6 +477,7 @@ int RunLive(const RunArgs& args, CommandIo& io) {
     return alarms->Record(events);
   };
   for (Source& src : sources) {
+    so.poll_baselines = baselines->Poller();  // one cursor per scorer
     auto scorer = pipeline::StreamScorer::CreateLearning(*src.subscriber, {src.sink.get()},
                                                          src.dead.get(), so);
     if (!scorer.ok()) return ReportOptionError(io, cmd, scorer.status());

@@ -32,6 +32,7 @@ Result<ListenAddress> ParseListenAddress(std::string_view option, std::string_vi
 }
 
 void InstallStopSignalHandlers() {
+  g_stop = 0;  // a new run (in-process tests run several) starts unstopped
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
   sigemptyset(&sa.sa_mask);

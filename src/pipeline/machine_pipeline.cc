@@ -264,14 +264,12 @@ Status MachinePipeline::ScoreAndAlarm(WindowResult& r, const Output& out) {
   return out(r);
 }
 
-Result<std::vector<sink::AlarmEvent>> MachinePipeline::ApplyBaseline(
-    const BaselineUpdate& update) {
-  const auto& current = scorer_->baseline();
+Result<std::vector<sink::AlarmEvent>> MachinePipeline::ApplyBaseline(const BaselineUpdate& update) {
+  const std::shared_ptr<const score::Baseline> current = scorer_->baseline();
   if (update.baseline != nullptr && current != nullptr &&
       current->version == update.baseline->version) {
     return std::vector<sink::AlarmEvent>{};  // its own save, or already applied
   }
-  if (update.baseline == nullptr && current == nullptr) return std::vector<sink::AlarmEvent>{};
   if (update.baseline != nullptr &&
       update.baseline->model->feature_names != scorer_->feature_names()) {
     return Status::InvalidArgument("machine '" + spec_.machine_id + "': baseline v" +
@@ -293,8 +291,8 @@ Result<std::vector<sink::AlarmEvent>> MachinePipeline::ApplyBaseline(
     e.peak_window_ns = open->peak_window_ns;
     e.windows = open->windows;
     e.anomalous_windows = open->anomalous_windows;
-    events.push_back(ToSinkAlarmEvent(spec_.machine_id, e,
-                                      current != nullptr ? current->version : 0));
+    events.push_back(
+        ToSinkAlarmEvent(spec_.machine_id, e, current != nullptr ? current->version : 0));
   }
   if (update.baseline == nullptr) {
     scorer_->StartLearning(update.next_version);
@@ -302,12 +300,13 @@ Result<std::vector<sink::AlarmEvent>> MachinePipeline::ApplyBaseline(
     MH_RETURN_IF_ERROR(scorer_->Restore(update.baseline));
   }
   MH_ASSIGN_OR_RETURN(tracker_, alarm::AlarmTracker::Create(spec_.machine_id, tracker_.rule()));
-  log::Info("pipeline", "machine '" + spec_.machine_id + "': " +
-                            (update.baseline == nullptr
-                                 ? std::string("baseline reset, learning anew")
-                                 : "now scores with baseline v" +
-                                       std::to_string(update.baseline->version) + " (" +
-                                       update.baseline->origin + ")"));
+  std::string what = update.baseline == nullptr
+                         ? "baseline reset by a change in the database; learning again"
+                         : "now scoring with baseline v" +
+                               std::to_string(update.baseline->version) + " (" +
+                               update.baseline->origin + ")";
+  if (!events.empty()) what += "; alarm " + events[0].alarm.alarm_id + " closed";
+  log::Info("pipeline", "machine '" + spec_.machine_id + "': " + what);
   return events;
 }
 

@@ -75,6 +75,12 @@ struct BaselineUpdate {
   std::int64_t next_version = 1;
 };
 
+// The baseline changes made elsewhere since the previous call (the caller
+// keeps its own cursor, e.g. over sink::BaselineStore::ChangesSince). The
+// drivers (PlantPipeline, StreamScorer) call it about once a second and
+// apply each update to the machine it names (MachinePipeline::ApplyBaseline).
+using BaselinePoll = std::function<Result<std::vector<BaselineUpdate>>()>;
+
 // One window after every stage.
 struct WindowResult {
   sink::WindowRecord record;  // features, scores, state (learning / normal / anomalous = alarm)
@@ -126,13 +132,15 @@ class MachinePipeline {
   // the manifest's learn rows).
   Status FinishLearning();
   // Applies a change of the machine's active baseline made elsewhere: null
-  // starts learning anew; a baseline other than the one in use is scored
-  // with from the next window; the one in use (its own save) changes
+  // (reset) starts learning anew, also for a machine still learning (its
+  // learned windows are dropped); a baseline other than the one in use is
+  // scored with from the next window; the one in use (its own save) changes
   // nothing. A change of baseline starts the alarm stage afresh (another
   // baseline's scores are not comparable). An open alarm is closed first:
-  // the returned events (at most one, closed at `now_ns`, the last window's
-  // time) go to the alarm store. InvalidArgument, nothing changed, for a
-  // baseline whose model features are not this machine's.
+  // the returned events (at most one, closed at the last window's start)
+  // go to the alarm store. InvalidArgument, nothing changed, for a baseline
+  // whose model features are not this machine's, or for a feature-row
+  // machine of a fixed model.
   Result<std::vector<sink::AlarmEvent>> ApplyBaseline(const BaselineUpdate& update);
 
   const MachineSpec& spec() const { return spec_; }
