@@ -171,7 +171,7 @@ TEST(PlantPipelineTest, BaselineChangesFromThePollerAreAppliedByTheOwningWorker)
   EXPECT_EQ(stored["m2"][1]->version, 2);
   EXPECT_EQ(stored["m1"].size(), 1u);
   EXPECT_EQ(stored["m3"].size(), 1u);
-  // m2: 20 learning, scored with v1, 20 learning again, (v2,) then v1.
+  // m2: 20 learning, (v1,) 20 learning again, (v2,) then v1.
   std::map<std::string, std::vector<std::int64_t>> versions;
   for (const auto& r : mem->records) versions[r.machine_id].push_back(r.baseline_version);
   ASSERT_EQ(versions["m2"].size(), 60u);
@@ -180,8 +180,9 @@ TEST(PlantPipelineTest, BaselineChangesFromThePollerAreAppliedByTheOwningWorker)
   EXPECT_EQ(v.back(), 1);
   const auto relearn = std::find(v.begin() + 20, v.end(), 0);
   ASSERT_NE(relearn, v.end());
-  EXPECT_GT(relearn - v.begin(), 20);  // scored with v1 before the reset
+  // Scored with v1 until the reset (none if the reset came first).
   EXPECT_TRUE(std::all_of(v.begin() + 20, relearn, [](std::int64_t x) { return x == 1; }));
+  EXPECT_TRUE(std::all_of(relearn, relearn + 20, [](std::int64_t x) { return x == 0; }));
   for (const char* m : {"m1", "m3"}) {
     const auto& o = versions[m];
     EXPECT_EQ(std::count(o.begin(), o.end(), 0), 20) << m;
