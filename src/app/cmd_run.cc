@@ -32,6 +32,7 @@
 #include "log/log.h"
 #include "notify/dispatcher.h"
 #include "pipeline/plant_pipeline.h"
+#include "pipeline/registry_spec.h"
 #include "pipeline/stream_scorer.h"
 #include "registry/registry.h"
 #include "sim/fault.h"
@@ -349,16 +350,6 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
 }
 
 // The nanoseconds between window starts at `fs_hz`.
-std::chrono::nanoseconds HopOf(const pipeline::PipelineOptions& o, double fs_hz) {
-  const std::size_t hop =
-      o.window.hop_samples == 0 ? o.window.window_samples : o.window.hop_samples;
-  return std::chrono::nanoseconds(
-      static_cast<std::int64_t>(std::llround(static_cast<double>(hop) * 1e9 / fs_hz)));
-}
-
-// run --from: live sensors. One streaming scorer (in learning mode) per
-// source, each on its own thread with its own database connection; the
-// registry says what it knows of each machine on first sight.
 int RunLive(const RunArgs& args, CommandIo& io) {
   const std::string cmd = "run";
   auto core = MakePipelineOptions(args.pipeline);
@@ -450,24 +441,22 @@ int RunLive(const RunArgs& args, CommandIo& io) {
   so.pipeline = *core;
   so.configure_machine = [&](pipeline::MachineSpec* spec) {
     const registry::MachinePtr m = machines->Lookup(spec->machine_id);
-    const features::StreamShape shape = registry::StreamShapeOf(*m);
-    if (shape.shaft_rpm > 0) spec->shape.shaft_rpm = shape.shaft_rpm;
-    if (shape.bearing) spec->shape.bearing = shape.bearing;
-    const std::chrono::nanoseconds hop = HopOf(*core, spec->shape.fs_hz);
-    score::LearnOptions learn = core->learn;
-    learn.learning_windows = std::max<std::size_t>(registry::LearningWindows(m->learning, hop), 16);
-    learn.threshold = m->threshold;
-    spec->learn = learn;
-    spec->alarm = m->alarm;  // max_gap_ns from the hop: MachinePipeline
+    pipeline::ApplyRegistryEntry(*m, *core, spec);
+    const score::LearnOptions& learn = *spec->learn;
     if (!m->model.empty()) spec->baseline = assigned(m->model);
     baselines->Resume(spec, alarms->store.get());
-    log::Info(cmd, "machine '" + spec->machine_id +
-                       "': " + (m->from_file ? "from the machines file" : "first seen, defaults") +
-                       ", " + FormatDouble(spec->shape.fs_hz) + " hz, " +
-                       (spec->baseline ? "baseline v" + std::to_string(spec->baseline->version) +
-                                             " (" + spec->baseline->origin + ")"
-                                       : "learns from " + std::to_string(learn.learning_windows) +
-                                             " windows"));
+    log::Info(
+        cmd,
+        "machine '" + spec->machine_id +
+            "': " + (m->from_file ? "from the machines file" : "first seen, defaults") + ", " +
+            FormatDouble(spec->shape.fs_hz) + " hz, " +
+            (m->shaft.source == registry::ShaftSpeedSource::kEventField
+                 ? "rpm_field '" + m->shaft.field + "' not used yet (no shaft speed from events), "
+                 : std::string()) +
+            (spec->baseline
+                 ? "baseline v" + std::to_string(spec->baseline->version) + " (" +
+                       spec->baseline->origin + ")"
+                 : "learns from " + std::to_string(learn.learning_windows) + " windows"));
   };
   so.on_new_baseline = [&baselines](const std::shared_ptr<const score::Baseline>& b) {
     return baselines->Save(b);

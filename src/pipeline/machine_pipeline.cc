@@ -20,6 +20,10 @@ Status ValidatePipelineOptions(const PipelineOptions& o) {
 Result<std::unique_ptr<MachinePipeline>> MachinePipeline::Create(const PipelineOptions& options,
                                                                  MachineSpec spec) {
   MH_RETURN_IF_ERROR(ValidatePipelineOptions(options));
+  if (!(spec.sample_scale > 0) || !std::isfinite(spec.sample_scale)) {
+    return Status::InvalidArgument("machine '" + spec.machine_id +
+                                   "': sample scale must be a finite number > 0");
+  }
   features::FeatureStageOptions fo = options.features;
   fo.window_samples = options.window.window_samples;
   auto fopts = features::MakeFeatureOptions(fo, spec.shape);
@@ -204,6 +208,17 @@ Status MachinePipeline::Add(window::Block block, const Output& out) {
         " channels, the machine has " + std::to_string(spec_.shape.channels.size()));
   }
   block.stream = spec_.machine_id;
+  if (spec_.sample_scale != 1.0) {
+    scaled_.resize(block.channels.size());
+    scaled_spans_.resize(block.channels.size());
+    for (std::size_t c = 0; c < block.channels.size(); ++c) {
+      const std::span<const double> in = block.channels[c];
+      scaled_[c].resize(in.size());
+      for (std::size_t i = 0; i < in.size(); ++i) scaled_[c][i] = in[i] * spec_.sample_scale;
+      scaled_spans_[c] = scaled_[c];
+    }
+    block.channels = scaled_spans_;
+  }
   return windower_.Add(block, [&](const window::Window& w) { return OnWindow(w, out); });
 }
 
@@ -345,7 +360,10 @@ std::optional<sink::AlarmEvent> MachinePipeline::AlarmEventOf(const WindowResult
       row.push_back(r.record.features[i]);
     }
     const std::vector<std::vector<double>> rows = {std::move(row)};
-    auto explained = alarm::Explain(names, rows, baseline->stats);
+    alarm::ExplainOptions eo;
+    eo.iso_group = spec_.iso_group;
+    eo.foundation = spec_.foundation;
+    auto explained = alarm::Explain(names, rows, baseline->stats, eo);
     if (explained.ok()) {
       a.explanation_text = explained->sentence;
       a.explanation_json = alarm::ExplanationJson(*explained);

@@ -23,6 +23,7 @@
 #include "alarm/alarm_tracker.h"
 #include "core/result.h"
 #include "features/feature_stage.h"
+#include "features/velocity.h"
 #include "features/window_features.h"
 #include "score/baseline.h"
 #include "sink/alarm_record.h"
@@ -63,6 +64,14 @@ struct MachineSpec {
   // the K-of-N history carries over; the events the replay yields are kept
   // for TakeResumeEvents. Ignored without a baseline (the machine learns).
   std::vector<alarm::WindowMark> alarm_resume;
+  // The machine's ISO 20816-3 class, for the zone in alarm explanations
+  // (alarm::ExplainOptions; the registry's iso_group and foundation).
+  features::IsoGroup iso_group = features::IsoGroup::kGroup2;
+  features::Foundation foundation = features::Foundation::kRigid;
+  // Factor that turns the machine's samples into g, applied where they
+  // enter the pipeline (Add): 1 for g, 1 / 9.80665 for m/s^2 (the
+  // registry's `unit`, SpecFromRegistry). Every feature is then in g.
+  double sample_scale = 1.0;
 };
 
 // A machine's baseline changed outside the pipeline (`baseline reset`,
@@ -123,8 +132,8 @@ class MachinePipeline {
 
   // Adds a block of samples (block.stream is ignored: the machine's id is
   // used); calls `out` for every window it completes. The block's channels
-  // are the spec's, in order; fs must be the spec's (InvalidArgument
-  // otherwise).
+  // are the spec's, in order, in the spec's unit (scaled to g here by
+  // sample_scale); fs must be the spec's (InvalidArgument otherwise).
   Status Add(window::Block block, const Output& out);
   // End of a continuous stretch (a snapshot file): held samples are dropped.
   void EndStream();
@@ -180,6 +189,8 @@ class MachinePipeline {
   alarm::AlarmTracker tracker_;
   std::unique_ptr<score::MachineScorer> scorer_;
   std::vector<double> model_row_;
+  std::vector<std::vector<double>> scaled_;            // the block in g (sample_scale != 1)
+  std::vector<std::span<const double>> scaled_spans_;  // views of scaled_
   std::vector<sink::AlarmEvent> resume_events_;
   std::int64_t last_window_ns_ = 0;  // start of the last window scored or learned
 };
