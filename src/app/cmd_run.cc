@@ -349,7 +349,10 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
   return kExitOk;
 }
 
-// The nanoseconds between window starts at `fs_hz`.
+// run --from: live sensors. One streaming scorer (in learning mode) per
+// source, each on its own thread with its own database connection; the
+// registry says what it knows of each machine on first sight
+// (pipeline::ApplyRegistryEntry).
 int RunLive(const RunArgs& args, CommandIo& io) {
   const std::string cmd = "run";
   auto core = MakePipelineOptions(args.pipeline);
