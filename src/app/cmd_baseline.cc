@@ -5,7 +5,7 @@
 //   machine-health baseline show MACHINE [--version V] [--db PATH] [--json]
 //   machine-health baseline reset MACHINE [--db PATH]
 //   machine-health baseline retrain MACHINE [--from T] [--to T] [--db PATH]
-//   machine-health baseline assign MACHINE --model FILE [--db PATH]
+//   machine-health baseline assign MACHINE --model FILE | --version V [--db PATH]
 //
 // --db defaults to run's default, machine-health.db in the current folder.
 // `list` and `show` read the database read-only; `reset`, `retrain` and
@@ -198,8 +198,18 @@ int RunRetrain(const Args& a, CommandIo& io) {
 
 int RunAssign(const Args& a, CommandIo& io) {
   const char* cmd = "baseline assign";
+  if (a.model.empty() == (a.version == 0)) {
+    return UsageError(io, cmd, "give either --model FILE or --version V");
+  }
+  if (a.version < 0) return UsageError(io, cmd, "--version: expected a version >= 1");
   auto store = OpenExisting(a.db);
   if (!store.ok()) return ReportError(io, cmd, store.status());
+  if (a.version > 0) {  // a stored version back
+    Status s = (*store)->Activate(a.machine, a.version);
+    if (!s.ok()) return ReportError(io, cmd, s.WithContext(a.db));
+    io.out << "machine " << a.machine << ": baseline v" << a.version << " is active again\n";
+    return kExitOk;
+  }
   auto stored = baseline::Assign(**store, a.db, a.machine, a.model);
   if (!stored.ok()) return ReportError(io, cmd, stored.status());
   io.out << "machine " << a.machine << ": assigned " << stored->info.origin << " as baseline v"
@@ -260,9 +270,11 @@ void AddBaselineCommand(CLI::App& root, CommandIo& io, Action& action) {
 
   auto assign = std::make_shared<Args>();
   CLI::App* as = Sub(sub, "assign",
-                     "Make a model file (train, or scikit-learn .joblib) the machine's baseline",
+                     "Make a model file (train, or scikit-learn .joblib) or a stored version "
+                     "the machine's baseline",
                      assign, true);
-  as->add_option("--model", assign->model, "model file")->required();
+  as->add_option("--model", assign->model, "model file");
+  as->add_option("--version", assign->version, "a stored version instead of a model file");
   bind(as, assign, RunAssign);
 }
 

@@ -33,6 +33,7 @@
 #include "log/log.h"
 #include "notify/dispatcher.h"
 #include "pipeline/plant_pipeline.h"
+#include "pipeline/registry_spec.h"
 #include "pipeline/stream_scorer.h"
 #include "registry/registry.h"
 #include "sim/fault.h"
@@ -114,12 +115,16 @@ struct AlarmOutput {
 struct StoredBaselines {
   std::unique_ptr<sink::BaselineStore> store;
   std::map<std::string, std::shared_ptr<const score::Baseline>> active;
+  std::int64_t start_seq = 0;  // the change sequence before `active` was read
 
   static Result<StoredBaselines> Open(const std::string& db) {
     StoredBaselines b;
     sink::BaselineStoreOptions o;
     o.path = db;
     MH_ASSIGN_OR_RETURN(b.store, sink::BaselineStore::Open(o));
+    // Read before the baselines: a change in between is seen once more
+    // (applying it again changes nothing), never missed.
+    MH_ASSIGN_OR_RETURN(b.start_seq, b.store->CurrentSeq());
     MH_ASSIGN_OR_RETURN(auto all, b.store->LoadActive());
     for (auto& baseline : all) b.active[baseline->machine_id] = std::move(baseline);
     return b;
@@ -151,6 +156,25 @@ struct StoredBaselines {
         spec->alarm_resume.push_back({w.t_ns, w.score, w.anomalous});
       }
     }
+  }
+  // A poll of the baseline changes made elsewhere with its own cursor
+  // (one per driver): per changed machine its active baseline now and the
+  // version its next learned baseline gets.
+  pipeline::BaselinePoll Poller() const {
+    auto seq = std::make_shared<std::int64_t>(start_seq);
+    return [store = store.get(), seq]() -> Result<std::vector<pipeline::BaselineUpdate>> {
+      MH_ASSIGN_OR_RETURN(auto changes, store->ChangesSince(*seq));
+      std::vector<pipeline::BaselineUpdate> updates;
+      for (const sink::BaselineChange& c : changes) {
+        pipeline::BaselineUpdate u;
+        u.machine_id = c.machine_id;
+        MH_ASSIGN_OR_RETURN(u.baseline, store->LoadActive(c.machine_id));
+        MH_ASSIGN_OR_RETURN(u.next_version, store->NextVersion(c.machine_id));
+        updates.push_back(std::move(u));
+        *seq = std::max(*seq, c.seq);
+      }
+      return updates;
+    };
   }
   Status Save(const std::shared_ptr<const score::Baseline>& b) const {
     auto saved = store->Save(*b);
@@ -292,6 +316,7 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
   options.on_alarm_event = [&alarms](const sink::AlarmEvent& e) {
     return alarms->Record(std::span<const sink::AlarmEvent>(&e, 1));
   };
+  options.poll_baselines = baselines->Poller();
   auto created = pipeline::PlantPipeline::Create(options, std::move(sink).value());
   auto remove_new_db = [&] {
     if (db_existed) return;
@@ -357,17 +382,10 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
   return kExitOk;
 }
 
-// The nanoseconds between window starts at `fs_hz`.
-std::chrono::nanoseconds HopOf(const pipeline::PipelineOptions& o, double fs_hz) {
-  const std::size_t hop =
-      o.window.hop_samples == 0 ? o.window.window_samples : o.window.hop_samples;
-  return std::chrono::nanoseconds(
-      static_cast<std::int64_t>(std::llround(static_cast<double>(hop) * 1e9 / fs_hz)));
-}
-
 // run --from: live sensors. One streaming scorer (in learning mode) per
 // source, each on its own thread with its own database connection; the
-// registry says what it knows of each machine on first sight.
+// registry says what it knows of each machine on first sight
+// (pipeline::ApplyRegistryEntry).
 int RunLive(const RunArgs& args, CommandIo& io) {
   const std::string cmd = "run";
   auto core = MakePipelineOptions(args.pipeline);
@@ -461,24 +479,22 @@ int RunLive(const RunArgs& args, CommandIo& io) {
   so.pipeline = *core;
   so.configure_machine = [&](pipeline::MachineSpec* spec) {
     const registry::MachinePtr m = machines->Lookup(spec->machine_id);
-    const features::StreamShape shape = registry::StreamShapeOf(*m);
-    if (shape.shaft_rpm > 0) spec->shape.shaft_rpm = shape.shaft_rpm;
-    if (shape.bearing) spec->shape.bearing = shape.bearing;
-    const std::chrono::nanoseconds hop = HopOf(*core, spec->shape.fs_hz);
-    score::LearnOptions learn = core->learn;
-    learn.learning_windows = std::max<std::size_t>(registry::LearningWindows(m->learning, hop), 16);
-    learn.threshold = m->threshold;
-    spec->learn = learn;
-    spec->alarm = m->alarm;  // max_gap_ns from the hop: MachinePipeline
+    pipeline::ApplyRegistryEntry(*m, *core, spec);
+    const score::LearnOptions& learn = *spec->learn;
     if (!m->model.empty()) spec->baseline = assigned(m->model);
     baselines->Resume(spec, alarms->store.get());
-    log::Info(cmd, "machine '" + spec->machine_id +
-                       "': " + (m->from_file ? "from the machines file" : "first seen, defaults") +
-                       ", " + FormatDouble(spec->shape.fs_hz) + " hz, " +
-                       (spec->baseline ? "baseline v" + std::to_string(spec->baseline->version) +
-                                             " (" + spec->baseline->origin + ")"
-                                       : "learns from " + std::to_string(learn.learning_windows) +
-                                             " windows"));
+    log::Info(
+        cmd,
+        "machine '" + spec->machine_id +
+            "': " + (m->from_file ? "from the machines file" : "first seen, defaults") + ", " +
+            FormatDouble(spec->shape.fs_hz) + " hz, " +
+            (m->shaft.source == registry::ShaftSpeedSource::kEventField
+                 ? "rpm_field '" + m->shaft.field + "' not used yet (no shaft speed from events), "
+                 : std::string()) +
+            (spec->baseline
+                 ? "baseline v" + std::to_string(spec->baseline->version) + " (" +
+                       spec->baseline->origin + ")"
+                 : "learns from " + std::to_string(learn.learning_windows) + " windows"));
   };
   so.on_new_baseline = [&baselines](const std::shared_ptr<const score::Baseline>& b) {
     return baselines->Save(b);
@@ -488,6 +504,7 @@ int RunLive(const RunArgs& args, CommandIo& io) {
     return alarms->Record(events);
   };
   for (Source& src : sources) {
+    so.poll_baselines = baselines->Poller();  // one cursor per scorer
     auto scorer = pipeline::StreamScorer::CreateLearning(*src.subscriber, {src.sink.get()},
                                                          src.dead.get(), so);
     if (!scorer.ok()) return ReportOptionError(io, cmd, scorer.status());

@@ -1,5 +1,6 @@
 #include "app/run_support.h"
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <string>
@@ -10,8 +11,12 @@
 
 namespace mh::app {
 namespace {
-volatile std::sig_atomic_t g_stop = 0;
-extern "C" void OnStopSignal(int) { g_stop = 1; }
+// Set by the handler, read by other threads: a lock-free atomic is both
+// async-signal-safe and free of data races (volatile sig_atomic_t is only
+// the former).
+std::atomic<int> g_stop{0};
+static_assert(std::atomic<int>::is_always_lock_free);
+extern "C" void OnStopSignal(int) { g_stop.store(1); }
 }  // namespace
 
 Result<ListenAddress> ParseListenAddress(std::string_view option, std::string_view text) {
@@ -32,6 +37,7 @@ Result<ListenAddress> ParseListenAddress(std::string_view option, std::string_vi
 }
 
 void InstallStopSignalHandlers() {
+  g_stop.store(0);  // a new run (in-process tests run several) starts unstopped
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
   sigemptyset(&sa.sa_mask);
@@ -39,7 +45,7 @@ void InstallStopSignalHandlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-bool StopRequested() { return g_stop != 0; }
+bool StopRequested() { return g_stop.load() != 0; }
 
 double ProcessCpuSeconds() {
   struct rusage usage {};

@@ -20,7 +20,8 @@ struct ListenAddress {
 // InvalidArgument naming `option` otherwise.
 Result<ListenAddress> ParseListenAddress(std::string_view option, std::string_view text);
 
-// Installs SIGINT/SIGTERM handlers that set a flag read by StopRequested().
+// Installs SIGINT/SIGTERM handlers that set a flag read by StopRequested()
+// (cleared here: each long-running command starts unstopped).
 void InstallStopSignalHandlers();
 bool StopRequested();
 

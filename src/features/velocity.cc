@@ -10,10 +10,6 @@
 
 namespace mh::features {
 
-namespace {
-constexpr double kStandardGravity = 9.80665;  // m/s^2 per g
-}  // namespace
-
 Result<AccelUnit> ParseAccelUnit(std::string_view text) {
   if (text == "g") return AccelUnit::kG;
   if (text == "m/s2" || text == "m/s^2") return AccelUnit::kMetersPerS2;

@@ -14,6 +14,8 @@
 
 namespace mh::features {
 
+inline constexpr double kStandardGravity = 9.80665;  // m/s^2 per g
+
 // Unit of acceleration samples. Serialized in options: explicit values.
 enum class AccelUnit : std::uint8_t {
   kG = 0,            // standard gravity, 9.80665 m/s^2

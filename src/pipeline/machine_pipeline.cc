@@ -21,6 +21,10 @@ Status ValidatePipelineOptions(const PipelineOptions& o) {
 Result<std::unique_ptr<MachinePipeline>> MachinePipeline::Create(const PipelineOptions& options,
                                                                  MachineSpec spec) {
   MH_RETURN_IF_ERROR(ValidatePipelineOptions(options));
+  if (!(spec.sample_scale > 0) || !std::isfinite(spec.sample_scale)) {
+    return Status::InvalidArgument("machine '" + spec.machine_id +
+                                   "': sample scale must be a finite number > 0");
+  }
   features::FeatureStageOptions fo = options.features;
   fo.window_samples = options.window.window_samples;
   auto fopts = features::MakeFeatureOptions(fo, spec.shape);
@@ -206,6 +210,17 @@ Status MachinePipeline::Add(window::Block block, const Output& out) {
         " channels, the machine has " + std::to_string(spec_.shape.channels.size()));
   }
   block.stream = spec_.machine_id;
+  if (spec_.sample_scale != 1.0) {
+    scaled_.resize(block.channels.size());
+    scaled_spans_.resize(block.channels.size());
+    for (std::size_t c = 0; c < block.channels.size(); ++c) {
+      const std::span<const double> in = block.channels[c];
+      scaled_[c].resize(in.size());
+      for (std::size_t i = 0; i < in.size(); ++i) scaled_[c][i] = in[i] * spec_.sample_scale;
+      scaled_spans_[c] = scaled_[c];
+    }
+    block.channels = scaled_spans_;
+  }
   return windower_.Add(block, [&](const window::Window& w) { return OnWindow(w, out); });
 }
 
@@ -238,6 +253,7 @@ Status MachinePipeline::OnWindow(const window::Window& w, const Output& out) {
 
 Status MachinePipeline::ScoreAndAlarm(WindowResult& r, const Output& out, const window::Window* w) {
   sink::WindowRecord& rec = r.record;
+  last_window_ns_ = std::max(last_window_ns_, rec.window_start_ns);
   MH_ASSIGN_OR_RETURN(r.scored, scorer_->Observe(model_row_, rec.window_start_ns));
   if (r.scored.learning) {
     rec.state = sink::MachineState::kLearning;
@@ -266,6 +282,52 @@ Status MachinePipeline::ScoreAndAlarm(WindowResult& r, const Output& out, const 
     MH_RETURN_IF_ERROR(snapshots_->Pick(*w, r.alarm, tracker_, &rec));
   }
   return out(r);
+}
+
+Result<std::vector<sink::AlarmEvent>> MachinePipeline::ApplyBaseline(const BaselineUpdate& update) {
+  const std::shared_ptr<const score::Baseline> current = scorer_->baseline();
+  if (update.baseline != nullptr && current != nullptr &&
+      current->version == update.baseline->version) {
+    return std::vector<sink::AlarmEvent>{};  // its own save, or already applied
+  }
+  if (update.baseline != nullptr &&
+      update.baseline->model->feature_names != scorer_->feature_names()) {
+    return Status::InvalidArgument("machine '" + spec_.machine_id + "': baseline v" +
+                                   std::to_string(update.baseline->version) +
+                                   " has other model features than the machine scores with; "
+                                   "it applies at the next start");
+  }
+  std::vector<sink::AlarmEvent> events;
+  if (const auto& open = tracker_.open_alarm()) {
+    // Close the open alarm at the last window: the new baseline judges anew.
+    alarm::AlarmEvent e;
+    e.kind = alarm::AlarmEventKind::kClosed;
+    e.alarm_id = tracker_.open_alarm_id();
+    e.start_ns = open->start_ns;
+    e.opened_ns = open->opened_ns;
+    e.end_ns = std::max(open->opened_ns, last_window_ns_);
+    e.last_anomalous_ns = open->last_anomalous_ns;
+    e.peak_score = open->peak_score;
+    e.peak_window_ns = open->peak_window_ns;
+    e.windows = open->windows;
+    e.anomalous_windows = open->anomalous_windows;
+    events.push_back(
+        ToSinkAlarmEvent(spec_.machine_id, e, current != nullptr ? current->version : 0));
+  }
+  if (update.baseline == nullptr) {
+    scorer_->StartLearning(update.next_version);
+  } else {
+    MH_RETURN_IF_ERROR(scorer_->Restore(update.baseline));
+  }
+  MH_ASSIGN_OR_RETURN(tracker_, alarm::AlarmTracker::Create(spec_.machine_id, tracker_.rule()));
+  std::string what = update.baseline == nullptr
+                         ? "baseline reset by a change in the database; learning again"
+                         : "now scoring with baseline v" +
+                               std::to_string(update.baseline->version) + " (" +
+                               update.baseline->origin + ")";
+  if (!events.empty()) what += "; alarm " + events[0].alarm.alarm_id + " closed";
+  log::Info("pipeline", "machine '" + spec_.machine_id + "': " + what);
+  return events;
 }
 
 sink::AlarmEvent ToSinkAlarmEvent(const std::string& machine_id, const alarm::AlarmEvent& e,
@@ -303,7 +365,10 @@ std::optional<sink::AlarmEvent> MachinePipeline::AlarmEventOf(const WindowResult
       row.push_back(r.record.features[i]);
     }
     const std::vector<std::vector<double>> rows = {std::move(row)};
-    auto explained = alarm::Explain(names, rows, baseline->stats);
+    alarm::ExplainOptions eo;
+    eo.iso_group = spec_.iso_group;
+    eo.foundation = spec_.foundation;
+    auto explained = alarm::Explain(names, rows, baseline->stats, eo);
     if (explained.ok()) {
       a.explanation_text = explained->sentence;
       a.explanation_json = alarm::ExplanationJson(*explained);

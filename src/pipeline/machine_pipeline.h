@@ -24,6 +24,7 @@
 #include "alarm/alarm_tracker.h"
 #include "core/result.h"
 #include "features/feature_stage.h"
+#include "features/velocity.h"
 #include "features/window_features.h"
 #include "pipeline/snapshot_picker.h"
 #include "score/baseline.h"
@@ -66,7 +67,31 @@ struct MachineSpec {
   // the K-of-N history carries over; the events the replay yields are kept
   // for TakeResumeEvents. Ignored without a baseline (the machine learns).
   std::vector<alarm::WindowMark> alarm_resume;
+  // The machine's ISO 20816-3 class, for the zone in alarm explanations
+  // (alarm::ExplainOptions; the registry's iso_group and foundation).
+  features::IsoGroup iso_group = features::IsoGroup::kGroup2;
+  features::Foundation foundation = features::Foundation::kRigid;
+  // Factor that turns the machine's samples into g, applied where they
+  // enter the pipeline (Add): 1 for g, 1 / 9.80665 for m/s^2 (the
+  // registry's `unit`, SpecFromRegistry). Every feature is then in g.
+  double sample_scale = 1.0;
 };
+
+// A machine's baseline changed outside the pipeline (`baseline reset`,
+// `retrain`, `assign`, or the HTTP API): the store's active baseline now.
+struct BaselineUpdate {
+  std::string machine_id;
+  // The active baseline; null when none is active (reset: learn anew).
+  std::shared_ptr<const score::Baseline> baseline;
+  // The version the machine's next learned baseline gets (the store's next).
+  std::int64_t next_version = 1;
+};
+
+// The baseline changes made elsewhere since the previous call (the caller
+// keeps its own cursor, e.g. over sink::BaselineStore::ChangesSince). The
+// drivers (PlantPipeline, StreamScorer) call it about once a second and
+// apply each update to the machine it names (MachinePipeline::ApplyBaseline).
+using BaselinePoll = std::function<Result<std::vector<BaselineUpdate>>()>;
 
 // One window after every stage.
 struct WindowResult {
@@ -110,14 +135,25 @@ class MachinePipeline {
 
   // Adds a block of samples (block.stream is ignored: the machine's id is
   // used); calls `out` for every window it completes. The block's channels
-  // are the spec's, in order; fs must be the spec's (InvalidArgument
-  // otherwise).
+  // are the spec's, in order, in the spec's unit (scaled to g here by
+  // sample_scale); fs must be the spec's (InvalidArgument otherwise).
   Status Add(window::Block block, const Output& out);
   // End of a continuous stretch (a snapshot file): held samples are dropped.
   void EndStream();
   // Fits the baseline from the windows learned so far (evaluate: the end of
   // the manifest's learn rows).
   Status FinishLearning();
+  // Applies a change of the machine's active baseline made elsewhere: null
+  // (reset) starts learning anew, also for a machine still learning (its
+  // learned windows are dropped); a baseline other than the one in use is
+  // scored with from the next window; the one in use (its own save) changes
+  // nothing. A change of baseline starts the alarm stage afresh (another
+  // baseline's scores are not comparable). An open alarm is closed first:
+  // the returned events (at most one, closed at the last window's start)
+  // go to the alarm store. InvalidArgument, nothing changed, for a baseline
+  // whose model features are not this machine's, or for a feature-row
+  // machine of a fixed model.
+  Result<std::vector<sink::AlarmEvent>> ApplyBaseline(const BaselineUpdate& update);
 
   const MachineSpec& spec() const { return spec_; }
   std::size_t window_samples() const { return windower_.window_samples(); }
@@ -157,8 +193,11 @@ class MachinePipeline {
   alarm::AlarmTracker tracker_;
   std::unique_ptr<score::MachineScorer> scorer_;
   std::vector<double> model_row_;
+  std::vector<std::vector<double>> scaled_;            // the block in g (sample_scale != 1)
+  std::vector<std::span<const double>> scaled_spans_;  // views of scaled_
   std::vector<sink::AlarmEvent> resume_events_;
   std::optional<SnapshotPicker> snapshots_;  // machines with samples
+  std::int64_t last_window_ns_ = 0;  // start of the last window scored or learned
 };
 
 }  // namespace mh::pipeline

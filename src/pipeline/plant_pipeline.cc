@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <utility>
 
@@ -22,6 +25,11 @@ struct MachineSlot {
   std::unique_ptr<sim::MachineSimulator> simulator;
   std::unique_ptr<MachinePipeline> core;
   std::atomic<std::int64_t> samples_done{0};  // written by its worker only
+  // A baseline change for the worker to apply (the latest wins), from the
+  // poller thread.
+  std::mutex pending_mu;
+  std::optional<BaselineUpdate> pending;  // guarded by pending_mu
+  std::atomic<bool> has_pending{false};
 };
 
 }  // namespace
@@ -39,6 +47,11 @@ struct PlantPipeline::Impl {
   BoundedQueue<sink::WindowRecord> queue;
   std::vector<std::thread> workers;
   std::thread writer;
+  std::thread poller;
+  std::map<std::string, std::size_t> slot_of;  // machine id -> index in slots
+  std::mutex poller_mu;
+  std::condition_variable poller_cv;
+  bool poller_stop = false;  // guarded by poller_mu
   std::atomic<bool> stop{false};
   std::atomic<int> workers_running{0};
   std::atomic<bool> done{false};
@@ -66,6 +79,9 @@ struct PlantPipeline::Impl {
 
   void WorkerLoop(std::size_t worker, std::size_t worker_count);
   void WriterLoop();
+  void PollerLoop();
+  // The worker's part: applies the slot's pending baseline change, if any.
+  Status ApplyPending(MachineSlot& slot);
 };
 
 Result<std::unique_ptr<PlantPipeline>> PlantPipeline::Create(const PlantPipelineOptions& options,
@@ -116,6 +132,7 @@ Result<std::unique_ptr<PlantPipeline>> PlantPipeline::Create(const PlantPipeline
     auto slot = std::make_unique<MachineSlot>();
     slot->simulator = std::make_unique<sim::MachineSimulator>(config);
     slot->core = std::move(*core);
+    impl->slot_of[config.machine_id] = impl->slots.size();
     impl->slots.push_back(std::move(slot));
   }
   if (!impl->slots.empty()) {
@@ -137,7 +154,7 @@ Result<std::unique_ptr<PlantPipeline>> PlantPipeline::Create(const PlantPipeline
 PlantPipeline::PlantPipeline(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 PlantPipeline::~PlantPipeline() {
-  if (impl_->writer.joinable() || !impl_->workers.empty()) {
+  if (impl_->writer.joinable() || impl_->poller.joinable() || !impl_->workers.empty()) {
     RequestStop();
     (void)Wait();
   }
@@ -159,6 +176,7 @@ Status PlantPipeline::Start() {
       std::min<std::size_t>(static_cast<std::size_t>(s.options.threads), s.slots.size());
   s.workers_running.store(static_cast<int>(n_workers));
   s.writer = std::thread([&s] { s.WriterLoop(); });
+  if (s.options.poll_baselines) s.poller = std::thread([&s] { s.PollerLoop(); });
   for (std::size_t w = 0; w < n_workers; ++w) {
     s.workers.emplace_back([&s, w, n_workers] { s.WorkerLoop(w, n_workers); });
   }
@@ -199,6 +217,12 @@ void PlantPipeline::Impl::WorkerLoop(std::size_t worker, std::size_t worker_coun
     for (std::size_t m : mine) {
       if (stop.load(std::memory_order_relaxed) || queue_closed) break;
       MachineSlot& slot = *slots[m];
+      if (slot.has_pending.load(std::memory_order_acquire)) {
+        if (Status st = ApplyPending(slot); !st.ok()) {
+          Fail(st);
+          break;
+        }
+      }
       const std::int64_t done = slot.samples_done.load(std::memory_order_relaxed);
       if (max_samples > 0 && done >= max_samples) continue;
       all_finished = false;
@@ -238,6 +262,49 @@ void PlantPipeline::Impl::WorkerLoop(std::size_t worker, std::size_t worker_coun
   }
 }
 
+Status PlantPipeline::Impl::ApplyPending(MachineSlot& slot) {
+  std::optional<BaselineUpdate> update;
+  {
+    std::lock_guard lock(slot.pending_mu);
+    update = std::move(slot.pending);
+    slot.pending.reset();
+    slot.has_pending.store(false, std::memory_order_release);
+  }
+  if (!update) return Status::OK();
+  auto events = slot.core->ApplyBaseline(*update);
+  if (!events.ok()) {
+    log::Error("pipeline", events.status().message());
+    return Status::OK();
+  }
+  if (options.on_alarm_event) {
+    for (const sink::AlarmEvent& e : *events) MH_RETURN_IF_ERROR(options.on_alarm_event(e));
+  }
+  return Status::OK();
+}
+
+void PlantPipeline::Impl::PollerLoop() {
+  std::unique_lock lock(poller_mu);
+  while (!poller_stop) {
+    poller_cv.wait_for(lock, options.baseline_poll_interval, [this] { return poller_stop; });
+    if (poller_stop) break;
+    lock.unlock();
+    auto updates = options.poll_baselines();
+    if (!updates.ok()) {
+      log::Warn("pipeline", "baseline changes not read: " + updates.status().message());
+    } else {
+      for (BaselineUpdate& u : *updates) {
+        auto it = slot_of.find(u.machine_id);
+        if (it == slot_of.end()) continue;  // not one of the simulated machines
+        MachineSlot& slot = *slots[it->second];
+        std::lock_guard pending_lock(slot.pending_mu);
+        slot.pending = std::move(u);
+        slot.has_pending.store(true, std::memory_order_release);
+      }
+    }
+    lock.lock();
+  }
+}
+
 void PlantPipeline::Impl::WriterLoop() {
   std::vector<sink::WindowRecord> batch;
   batch.reserve(options.batch_max);
@@ -267,7 +334,14 @@ void PlantPipeline::Impl::WriterLoop() {
   done.store(true);
 }
 
-void PlantPipeline::RequestStop() { impl_->stop.store(true); }
+void PlantPipeline::RequestStop() {
+  impl_->stop.store(true);
+  {
+    std::lock_guard lock(impl_->poller_mu);
+    impl_->poller_stop = true;
+  }
+  impl_->poller_cv.notify_all();
+}
 
 bool PlantPipeline::Done() const { return impl_->done.load(); }
 
@@ -275,6 +349,12 @@ Status PlantPipeline::Wait() {
   Impl& s = *impl_;
   for (auto& t : s.workers) t.join();
   s.workers.clear();
+  {
+    std::lock_guard lock(s.poller_mu);
+    s.poller_stop = true;
+  }
+  s.poller_cv.notify_all();
+  if (s.poller.joinable()) s.poller.join();
   s.queue.Close();
   if (s.writer.joinable()) s.writer.join();
   Status close = s.sink->Close();

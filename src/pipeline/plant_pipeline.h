@@ -4,7 +4,8 @@
 // rule) -> sink.
 //
 // Threads: `threads` workers each own a fixed subset of the machines and do
-// simulation and the pipeline core for them; one writer thread takes scored
+// simulation and the pipeline core for them (also applying the baseline
+// changes a poller thread hands them, see poll_baselines); one writer thread takes scored
 // windows from a bounded queue and writes them to the sink in batches (one
 // transaction each). A full queue blocks the workers (backpressure), so a
 // slow sink slows the simulation instead of losing windows. Stop drains the
@@ -54,6 +55,14 @@ struct PlantPipelineOptions {
   // Called once per machine before its core is made: a stored baseline
   // resumes it (no relearning) and the store says its next version.
   std::function<void(MachineSpec*)> configure_machine;
+  // Baseline changes made elsewhere (`baseline reset` / `assign` /
+  // `retrain`, the HTTP API): one poller thread calls it every
+  // `baseline_poll_interval` and hands each update to the machine's slot;
+  // the worker owning the machine applies it at the start of its next pass
+  // (MachinePipeline::ApplyBaseline), and the alarm it closes goes to
+  // on_alarm_event. A failing poll or a refused update is logged. Optional.
+  BaselinePoll poll_baselines;
+  std::chrono::milliseconds baseline_poll_interval{1000};
 
   // --- performance
   int threads = 1;                    // worker threads (machines are split among them)

@@ -341,6 +341,36 @@ struct StreamScorer::Impl {
     stats.scored += static_cast<std::int64_t>(rows.rows);
   }
 
+  // Applies the baseline changes made elsewhere to the machines' cores (at
+  // most once per baseline_poll_interval).
+  Status PollBaselines(std::chrono::steady_clock::time_point* next_poll) {
+    if (!options.poll_baselines) return Status::OK();
+    const auto now = std::chrono::steady_clock::now();
+    if (now < *next_poll) return Status::OK();
+    *next_poll = now + options.baseline_poll_interval;
+    auto updates = options.poll_baselines();
+    if (!updates.ok()) {
+      log::Warn("pipeline", "baseline changes not read: " + updates.status().message());
+      return Status::OK();
+    }
+    std::vector<sink::AlarmEvent> closed;
+    for (const BaselineUpdate& u : *updates) {
+      for (auto* map : {&cores, &feature_cores}) {
+        for (auto& [key, core] : *map) {
+          if (core->spec().machine_id != u.machine_id) continue;
+          auto events = core->ApplyBaseline(u);
+          if (!events.ok()) {
+            log::Error("pipeline", events.status().message());
+            continue;
+          }
+          for (sink::AlarmEvent& e : *events) closed.push_back(std::move(e));
+        }
+      }
+    }
+    if (closed.empty() || !options.on_alarm_events) return Status::OK();
+    return options.on_alarm_events(closed);
+  }
+
   // Publishes dead letters, retrying while the target is unavailable.
   Status PublishDeadLetters(const std::atomic<bool>& stop) {
     if (dead.empty()) return Status::OK();
@@ -406,7 +436,9 @@ Result<std::unique_ptr<StreamScorer>> StreamScorer::CreateLearning(
 Status StreamScorer::Run(const std::atomic<bool>& stop) {
   Impl& im = *impl_;
   std::vector<Message> batch;
+  auto next_poll = std::chrono::steady_clock::now() + im.options.baseline_poll_interval;
   while (!stop.load()) {
+    MH_RETURN_IF_ERROR(im.PollBaselines(&next_poll));
     // Collect up to max_batch messages, waiting at most `linger` in all.
     batch.clear();
     const auto deadline = std::chrono::steady_clock::now() + im.options.linger;

@@ -84,6 +84,14 @@ struct StreamScorerOptions {
   // the scorer uncommitted (the events come again). Optional.
   std::function<Status(std::span<const sink::AlarmEvent>)> on_alarm_events;
   std::function<Status(const std::shared_ptr<const score::Baseline>&)> on_new_baseline;
+  // Learning mode: baseline changes made elsewhere (`baseline reset` /
+  // `assign` / `retrain`, the HTTP API), polled every
+  // `baseline_poll_interval` between batches; each update is applied to its
+  // machine's core (MachinePipeline::ApplyBaseline) and the alarm it closes
+  // goes to on_alarm_events at once. A failing poll or an update a machine
+  // refuses is logged; the scorer goes on. Optional.
+  BaselinePoll poll_baselines;
+  std::chrono::milliseconds baseline_poll_interval{1000};
 };
 
 struct StreamScorerStats {

@@ -22,7 +22,7 @@ const char* SampleUnitName(SampleUnit unit) {
 
 Result<SampleUnit> ParseSampleUnit(std::string_view text) {
   if (text == "g") return SampleUnit::kG;
-  if (text == "m/s^2" || text == "m/s2") return SampleUnit::kMetersPerS2;
+  if (text == "m/s^2" || text == "m/s2" || text == "m/s\u00b2") return SampleUnit::kMetersPerS2;
   if (text == "mm/s") return SampleUnit::kMillimetersPerS;
   return Status::InvalidArgument("unknown unit " + QuoteForMessage(text) +
                                  " (expected \"g\", \"m/s^2\" or \"mm/s\")");

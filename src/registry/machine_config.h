@@ -35,7 +35,8 @@ enum class SampleUnit : std::uint8_t {
   kMillimetersPerS = 2,  // velocity in mm/s
 };
 const char* SampleUnitName(SampleUnit unit);
-// "g", "m/s^2" (also "m/s2") or "mm/s"; InvalidArgument otherwise.
+// "g", "m/s^2" (also "m/s2", "m/s²") or "mm/s"; InvalidArgument otherwise.
+// (The machines file refuses "mm/s": velocity input is not supported yet.)
 Result<SampleUnit> ParseSampleUnit(std::string_view text);
 
 // Where the shaft speed comes from.

@@ -144,7 +144,8 @@ MachineScorer::MachineScorer(std::string machine_id, std::vector<std::string> fe
 
 MachineScorer::~MachineScorer() = default;
 
-void MachineScorer::StartLearning() {
+void MachineScorer::StartLearning(std::int64_t next_version) {
+  next_version_ = std::max(next_version_, next_version);
   baseline_.reset();
   scorer_.reset();
   learned_ = iforest::Matrix{};

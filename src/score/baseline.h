@@ -136,8 +136,9 @@ class MachineScorer {
   // Uses `baseline` from now on (restart, or an assigned model): its model
   // must have exactly feature_names (InvalidArgument listing the difference).
   Status Restore(std::shared_ptr<const Baseline> baseline);
-  // Forgets the baseline and starts learning anew (baseline reset).
-  void StartLearning();
+  // Forgets the baseline and starts learning anew (baseline reset); the
+  // baseline it learns gets at least `next_version` (0: the scorer's own next).
+  void StartLearning(std::int64_t next_version = 0);
 
   bool learning() const { return baseline_ == nullptr; }
   std::size_t learned_rows() const { return learned_.rows; }

@@ -209,6 +209,15 @@ TEST_F(BaselineCliTest, ListShowAndReset) {
   auto retrain = RunCli({"baseline", "retrain", "m1", "--db", db_});
   ASSERT_EQ(retrain.code, 0) << retrain.err;
   EXPECT_EQ(ShowJson()["card"]["features"], json(kModel));
+  EXPECT_EQ(ShowJson()["version"], 2);
+  // assign --version brings a stored version back.
+  auto back = RunCli({"baseline", "assign", "m1", "--version", "1", "--db", db_});
+  ASSERT_EQ(back.code, 0) << back.err;
+  EXPECT_EQ(back.out, "machine m1: baseline v1 is active again\n");
+  EXPECT_EQ(ShowJson()["version"], 1);
+  auto unknown = RunCli({"baseline", "assign", "m1", "--version", "9", "--db", db_});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_THAT(unknown.err, HasSubstr("version 9"));
   auto none = RunCli({"baseline", "list", "--db", db_, "--machine", "m9"});
   EXPECT_EQ(none.code, 0);
   EXPECT_EQ(none.out, "no baselines\n");
@@ -265,6 +274,10 @@ TEST_F(BaselineCliTest, ExitCodes) {
       RunCli({"baseline", "retrain", "m1", "--db", db_, "--from", "2000", "--to", "1000"}).code, 2);
   EXPECT_EQ(RunCli({"baseline", "show", "--db", db_}).code, 2);          // no machine
   EXPECT_EQ(RunCli({"baseline", "assign", "m1", "--db", db_}).code, 2);  // no --model
+  EXPECT_EQ(RunCli({"baseline", "assign", "m1", "--model", dir_ + "/x.mhm", "--version", "1",
+                    "--db", db_})
+                .code,
+            2);  // both
   EXPECT_EQ(RunCli({"baseline"}).code, 2);
 }
 

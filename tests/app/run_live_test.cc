@@ -116,6 +116,19 @@ TEST_F(RunLiveTest, SnapshotFolderOfARunToFailureIsWatched) {
   EXPECT_EQ(alarms[0]["open"], true);  // still open at the end of the run
 }
 
+// Velocity input is not supported yet: a machines file giving unit "mm/s"
+// stops run before anything is read, naming the file, the machine and the
+// key.
+TEST_F(RunLiveTest, MachinesFileWithAVelocityUnitIsRefused) {
+  const std::string file = dir_ + "/machines.toml";
+  std::ofstream(file) << "[machines.pump-3]\nunit = \"mm/s\"\n";
+  auto r = RunCli({"run", "--from", "jsonl:" + dir_ + "/none.jsonl", "--machines-file", file,
+                   "--http", "off", "--db", dir_ + "/x.db"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_THAT(r.err, HasSubstr(file + ":2:8: machines.pump-3.unit: unit \"mm/s\" (velocity) is "
+                                      "not supported yet"));
+}
+
 TEST_F(RunLiveTest, LiveOnlyAndSimulatedOnlyOptionsDoNotMix) {
   auto r = RunCli({"run", "--from", "jsonl:" + dir_ + "/none.jsonl", "--machines", "9", "--http",
                    "off", "--db", dir_ + "/x.db"});

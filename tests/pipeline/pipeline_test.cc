@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -125,6 +126,68 @@ TEST(PlantPipelineTest, EveryWindowOfEveryMachineReachesTheSinkInEventTime) {
   EXPECT_EQ(stats.windows_written, 180);
   EXPECT_NEAR(stats.simulated_seconds, 6.0, 1e-9);
   EXPECT_TRUE(mem->closed);
+}
+
+// Baseline changes made elsewhere, as the poller hands them over while the
+// pipeline runs (two workers): m2 is reset once it stored v1, so it learns
+// v2 (the store's next version); then v1 is assigned back and scores m2's
+// next windows. The other machines are untouched. (TSan: the poller thread
+// and the workers share only the slots' pending updates.)
+TEST(PlantPipelineTest, BaselineChangesFromThePollerAreAppliedByTheOwningWorker) {
+  auto sink = std::make_unique<MemorySink>();
+  MemorySink* mem = sink.get();
+  auto options = SmallPlant();
+  options.threads = 2;
+  options.speed = 10;  // 6 s simulated in at least 0.6 s
+  options.baseline_poll_interval = std::chrono::milliseconds(10);
+  std::mutex mu;
+  std::map<std::string, std::vector<std::shared_ptr<const score::Baseline>>> stored;
+  int stage = 0;  // 0: wait for m2's v1; 1: reset sent; 2: v1 assigned
+  options.on_new_baseline = [&](const std::shared_ptr<const score::Baseline>& b) {
+    std::lock_guard lock(mu);
+    stored[b->machine_id].push_back(b);
+    return Status::OK();
+  };
+  options.poll_baselines = [&]() -> Result<std::vector<BaselineUpdate>> {
+    std::lock_guard lock(mu);
+    std::vector<BaselineUpdate> updates;
+    const auto& m2 = stored["m2"];
+    if (stage == 0 && m2.size() == 1) {
+      updates.push_back({"m2", nullptr, 2});
+      stage = 1;
+    } else if (stage == 1 && m2.size() == 2) {
+      updates.push_back({"m2", m2[0], 3});
+      stage = 2;
+    }
+    return updates;
+  };
+  auto p = PlantPipeline::Create(options, std::move(sink));
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  ASSERT_TRUE((*p)->Start().ok());
+  ASSERT_TRUE((*p)->Wait().ok());
+  ASSERT_EQ(stage, 2);
+  ASSERT_EQ(stored["m2"].size(), 2u);
+  EXPECT_EQ(stored["m2"][0]->version, 1);
+  EXPECT_EQ(stored["m2"][1]->version, 2);
+  EXPECT_EQ(stored["m1"].size(), 1u);
+  EXPECT_EQ(stored["m3"].size(), 1u);
+  // m2: 20 learning, (v1,) 20 learning again, (v2,) then v1.
+  std::map<std::string, std::vector<std::int64_t>> versions;
+  for (const auto& r : mem->records) versions[r.machine_id].push_back(r.baseline_version);
+  ASSERT_EQ(versions["m2"].size(), 60u);
+  const auto& v = versions["m2"];
+  EXPECT_EQ(std::count(v.begin(), v.end(), 0), 40);
+  EXPECT_EQ(v.back(), 1);
+  const auto relearn = std::find(v.begin() + 20, v.end(), 0);
+  ASSERT_NE(relearn, v.end());
+  // Scored with v1 until the reset (none if the reset came first).
+  EXPECT_TRUE(std::all_of(v.begin() + 20, relearn, [](std::int64_t x) { return x == 1; }));
+  EXPECT_TRUE(std::all_of(relearn, relearn + 20, [](std::int64_t x) { return x == 0; }));
+  for (const char* m : {"m1", "m3"}) {
+    const auto& o = versions[m];
+    EXPECT_EQ(std::count(o.begin(), o.end(), 0), 20) << m;
+    EXPECT_EQ(std::count(o.begin(), o.end(), 1), 40) << m;
+  }
 }
 
 TEST(PlantPipelineTest, UnavailableSinkIsRetriedAndNothingIsLost) {

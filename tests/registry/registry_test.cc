@@ -105,7 +105,7 @@ TEST(RegistryExample, DocumentedFileParsesToTheDocumentedValues) {
 
   const MachineConfig& motor = *all[3];
   EXPECT_EQ(motor.iso_group, features::IsoGroup::kGroup1);
-  EXPECT_EQ(motor.unit, SampleUnit::kMillimetersPerS);
+  EXPECT_EQ(motor.unit, SampleUnit::kMetersPerS2);
   EXPECT_EQ(motor.shaft.source, ShaftSpeedSource::kNone);
   EXPECT_EQ(motor.bearing.name, "");
   EXPECT_FALSE(motor.bearing.geometry.has_value());

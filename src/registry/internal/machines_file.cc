@@ -530,13 +530,15 @@ Fields ReadFields(const toml::table& table, const std::string& prefix, bool is_d
       }
       if (ok) f.channels = Given<std::vector<std::string>>{names, pos};
     } else if (name == "unit") {
-      if (auto s = r.Text(v, key, false, "\"g\", \"m/s^2\" or \"mm/s\"")) {
+      if (auto s = r.Text(v, key, false, "\"g\" or \"m/s^2\"")) {
         auto u = ParseSampleUnit(*s);
-        if (u.ok()) {
+        if (u.ok() && *u == SampleUnit::kMillimetersPerS) {
+          p->Add(pos, key, "unit \"mm/s\" (velocity) is not supported yet",
+                 "the pipeline takes acceleration: \"g\" or \"m/s^2\"");
+        } else if (u.ok()) {
           f.unit = Given<SampleUnit>{*u, pos};
         } else {
-          p->Add(pos, key, "unknown unit " + QuoteForMessage(*s, 40),
-                 "\"g\", \"m/s^2\" or \"mm/s\"");
+          p->Add(pos, key, "unknown unit " + QuoteForMessage(*s, 40), "\"g\" or \"m/s^2\"");
         }
       }
     } else if (name == "rpm") {

@@ -282,9 +282,10 @@ Result<std::vector<StoredScore>> AlarmStore::ResumeWindows(const std::string& ma
     Db& db;
     ~EndRead() { (void)db.Exec("COMMIT", "resuming alarms"); }
   } end_read{m.db};
-  std::int64_t open_start = 0;
+  // Replay from the open alarm's start (inclusive) or after the latest
+  // close (exclusive); from the first window when the machine has no alarm.
   bool open = false;
-  std::int64_t last_end = INT64_MIN;
+  std::int64_t since = INT64_MIN;
   {
     MH_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(m.db,
                                               "SELECT end_ns = 0, CASE WHEN end_ns = 0 THEN "
@@ -295,7 +296,7 @@ Result<std::vector<StoredScore>> AlarmStore::ResumeWindows(const std::string& ma
     const int rc = sqlite3_step(q.get());
     if (rc == SQLITE_ROW) {
       open = sqlite3_column_int(q.get(), 0) != 0;
-      (open ? open_start : last_end) = sqlite3_column_int64(q.get(), 1);
+      since = sqlite3_column_int64(q.get(), 1);
     } else if (rc != SQLITE_DONE) {
       return SqliteError(m.db.get(), rc, m.path + ": reading alarms of '" + machine_id + "'");
     }
@@ -308,7 +309,7 @@ Result<std::vector<StoredScore>> AlarmStore::ResumeWindows(const std::string& ma
                            "AND anomaly IS NOT NULL ORDER BY t_ns DESC LIMIT ?3";
   MH_ASSIGN_OR_RETURN(Stmt q, Stmt::Prepare(m.db, sql));
   BindText(q.get(), 1, machine_id);
-  sqlite3_bind_int64(q.get(), 2, open ? open_start : last_end);
+  sqlite3_bind_int64(q.get(), 2, since);
   if (!open) {
     sqlite3_bind_int64(q.get(), 3,
                        static_cast<sqlite3_int64>(std::min<std::size_t>(max_recent, INT64_MAX)));
