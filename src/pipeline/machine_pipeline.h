@@ -197,7 +197,7 @@ class MachinePipeline {
   std::vector<std::span<const double>> scaled_spans_;  // views of scaled_
   std::vector<sink::AlarmEvent> resume_events_;
   std::optional<SnapshotPicker> snapshots_;  // machines with samples
-  std::int64_t last_window_ns_ = 0;  // start of the last window scored or learned
+  std::int64_t last_window_ns_ = 0;          // start of the last window scored or learned
 };
 
 }  // namespace mh::pipeline

@@ -27,7 +27,7 @@ struct ServerProgram {
   std::string name;       // the program on PATH, e.g. "influxd"; names the log and messages
   std::string package;    // the Debian package that installs it
   std::string needed_by;  // who needs it, e.g. "the InfluxDB integration tests"
-  std::string path;       // the program's file when not on PATH (an npm tool); "" = PATH
+  std::string path{};     // the program's file when not on PATH (an npm tool); "" = PATH
 };
 
 class ServerProcess {
