@@ -217,16 +217,35 @@ bool DecodeFloat32(const void* data, std::size_t bytes, std::vector<float>* out)
   return DecodeLE(data, bytes, out);
 }
 
+bool ReadAggregate(sqlite3_stmt* s, int col, RollupAggregate* a) {
+  a->count = sqlite3_column_int64(s, col);
+  a->score_count = sqlite3_column_int64(s, col + 1);
+  a->score_min = ColumnReal(s, col + 2);
+  a->score_max = ColumnReal(s, col + 3);
+  a->score_sum = a->score_count ? sqlite3_column_double(s, col + 4) : 0;
+  a->anomalies = sqlite3_column_int64(s, col + 5);
+  a->rms_count = sqlite3_column_type(s, col + 6) == SQLITE_NULL ? 0 : 1;
+  a->rms_min = ColumnReal(s, col + 6);
+  a->rms_max = ColumnReal(s, col + 7);
+  a->rms_sum = a->rms_count ? sqlite3_column_double(s, col + 8) : 0;
+  return DecodeLE(sqlite3_column_blob(s, col + 9), sqlite3_column_bytes(s, col + 9),
+                  &a->feat_min) &&
+         DecodeLE(sqlite3_column_blob(s, col + 10), sqlite3_column_bytes(s, col + 10),
+                  &a->feat_max) &&
+         DecodeLE(sqlite3_column_blob(s, col + 11), sqlite3_column_bytes(s, col + 11),
+                  &a->feat_sum) &&
+         a->feat_min.size() == a->feat_max.size() && a->feat_min.size() == a->feat_sum.size();
+}
+
 Result<RollupWriter> RollupWriter::Create(Db& db, std::string path) {
   RollupWriter w;
   w.path_ = std::move(path);
   w.db_ = db.get();
   MH_ASSIGN_OR_RETURN(w.select_,
-                      Stmt::Prepare(db,
-                                    "SELECT count, score_count, score_min, score_max, score_sum, "
-                                    "anomalies, rms_min, rms_max, rms_sum, feat_min, feat_max, "
-                                    "feat_sum FROM rollups WHERE tier = ?1 AND machine = ?2 AND "
-                                    "bucket_ns = ?3 AND feature_set = ?4"));
+                      Stmt::Prepare(db, (std::string("SELECT ") + kRollupAggregateColumns +
+                                         " FROM rollups WHERE tier = ?1 AND machine = ?2 AND "
+                                         "bucket_ns = ?3 AND feature_set = ?4")
+                                            .c_str()));
   MH_ASSIGN_OR_RETURN(
       w.upsert_,
       Stmt::Prepare(db,
@@ -330,21 +349,7 @@ Status RollupWriter::MergeInto(const Key& key, const RollupAggregate& delta) {
     sqlite3_bind_int64(s, 4, set);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-      a.count = sqlite3_column_int64(s, 0);
-      a.score_count = sqlite3_column_int64(s, 1);
-      a.score_min = ColumnReal(s, 2);
-      a.score_max = ColumnReal(s, 3);
-      a.score_sum = a.score_count ? sqlite3_column_double(s, 4) : 0;
-      a.anomalies = sqlite3_column_int64(s, 5);
-      a.rms_count = sqlite3_column_type(s, 6) == SQLITE_NULL ? 0 : 1;
-      a.rms_min = ColumnReal(s, 6);
-      a.rms_max = ColumnReal(s, 7);
-      a.rms_sum = a.rms_count ? sqlite3_column_double(s, 8) : 0;
-      bool ok = DecodeLE(sqlite3_column_blob(s, 9), sqlite3_column_bytes(s, 9), &a.feat_min) &&
-                DecodeLE(sqlite3_column_blob(s, 10), sqlite3_column_bytes(s, 10), &a.feat_max) &&
-                DecodeLE(sqlite3_column_blob(s, 11), sqlite3_column_bytes(s, 11), &a.feat_sum) &&
-                a.feat_min.size() == a.feat_max.size() && a.feat_min.size() == a.feat_sum.size();
-      if (!ok) {
+      if (!ReadAggregate(s, 0, &a)) {
         return Status::Corruption(path_ + ": rollups: tier " + std::to_string(tier) + " machine " +
                                   std::to_string(machine) + " bucket " + std::to_string(bucket) +
                                   ": feature blobs of unequal length");

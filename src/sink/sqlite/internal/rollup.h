@@ -75,6 +75,18 @@ std::string RollupFeaturesView();
 std::string EncodeFloat32(std::span<const float> values);
 bool DecodeFloat32(const void* data, std::size_t bytes, std::vector<float>* out);
 
+// The columns of a rollups row that hold its aggregate, in the order
+// ReadAggregate reads them.
+inline constexpr const char* kRollupAggregateColumns =
+    "count, score_count, score_min, score_max, score_sum, anomalies, rms_min, rms_max, rms_sum, "
+    "feat_min, feat_max, feat_sum";
+
+// Reads the aggregate of a rollups row from the kRollupAggregateColumns of
+// `s` starting at column `col`. rms_count is not stored: it reads as 1 when
+// rms_min is not NULL, 0 otherwise. False if the three feature blobs do not
+// hold the same number of values.
+bool ReadAggregate(sqlite3_stmt* s, int col, RollupAggregate* a);
+
 // Accumulates the windows written in one transaction and writes the touched
 // rollup rows at Flush (one read-modify-write per (tier, machine, bucket,
 // feature set)).
