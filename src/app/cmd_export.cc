@@ -203,7 +203,8 @@ void Report(CommandIo& io, const ExportArgs& args, std::size_t rows, const std::
 }
 
 // The fixed columns, then the feature columns: the names of the range's
-// feature sets (by id, each in its blob order) without repeats; a window
+// feature sets (in the order of their first window, each in its blob order)
+// without repeats; a window
 // gets null in the columns its set lacks.
 int ExportWindows(sink::SqliteReader& reader, const ExportArgs& args, std::int64_t from_ns,
                   std::int64_t to_ns, CommandIo& io) {

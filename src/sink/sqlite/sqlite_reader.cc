@@ -177,8 +177,9 @@ Result<std::vector<std::int64_t>> SqliteReader::WindowFeatureSets(const std::str
   MH_RETURN_IF_ERROR(impl_->MachineLocked(machine).status());
   MH_ASSIGN_OR_RETURN(const std::int64_t key, impl_->KeyLocked(machine));
   MH_ASSIGN_OR_RETURN(Stmt s, Stmt::Prepare(impl_->db,
-                                            "SELECT DISTINCT feature_set FROM windows WHERE "
-                                            "machine = ?1 AND t_ns >= ?2 AND t_ns < ?3 ORDER BY "
+                                            "SELECT feature_set, min(t_ns) AS first FROM "
+                                            "windows WHERE machine = ?1 AND t_ns >= ?2 AND t_ns "
+                                            "< ?3 GROUP BY feature_set ORDER BY first, "
                                             "feature_set"));
   sqlite3_bind_int64(s.get(), 1, key);
   sqlite3_bind_int64(s.get(), 2, from_ns);

@@ -121,8 +121,9 @@ class SqliteReader {
   // unknown machine.
   Result<std::vector<std::string>> FeatureNames(const std::string& machine);
 
-  // The feature sets of `machine`'s windows with from_ns <= t < to_ns, by
-  // increasing id (reads every window of the range, without decoding).
+  // The feature sets of `machine`'s windows with from_ns <= t < to_ns, in
+  // the order of their first window in the range (reads every window of the
+  // range, without decoding).
   // NotFound for an unknown machine; InvalidArgument for from_ns > to_ns.
   Result<std::vector<std::int64_t>> WindowFeatureSets(const std::string& machine,
                                                       std::int64_t from_ns, std::int64_t to_ns);
