@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -146,62 +145,6 @@ void BindBlob(sqlite3_stmt* s, int index, const std::string& bytes) {
 }  // namespace
 
 std::string EncodeFloat32(std::span<const float> values) { return EncodeLE(values); }
-
-std::string DecodeIeeeSql(const std::string& blob_expr, const std::string& offset_expr, int width) {
-  const bool f64 = width == 8;
-  const int mant_bits = f64 ? 52 : 23;
-  const int bias = f64 ? 1023 : 127;
-  const int max_exp = f64 ? 2047 : 255;
-  // Byte k (0 = least significant) as an integer, from its two hex digits.
-  auto byte = [&](int k) {
-    const std::string hx =
-        "hex(substr(" + blob_expr + ", (" + offset_expr + ") + " + std::to_string(k) + ", 1))";
-    return "((instr('0123456789ABCDEF', substr(" + hx +
-           ", 1, 1)) - 1) * 16 + instr('0123456789ABCDEF', substr(" + hx + ", 2, 1)) - 1)";
-  };
-  std::string bytes = "SELECT ";
-  for (int k = 0; k < width; ++k) {
-    if (k > 0) bytes += ", ";
-    bytes += byte(k) + " AS b" + std::to_string(k);
-  }
-  std::string sign, exponent, mantissa;
-  if (f64) {
-    sign = "(b7 >> 7)";
-    exponent = "(((b7 & 127) << 4) | (b6 >> 4))";
-    mantissa =
-        "(((b6 & 15) << 48) | (b5 << 40) | (b4 << 32) | (b3 << 24) | (b2 << 16) | "
-        "(b1 << 8) | b0)";
-  } else {
-    sign = "(b3 >> 7)";
-    exponent = "(((b3 & 127) << 1) | (b2 >> 7))";
-    mantissa = "(((b2 & 127) << 16) | (b1 << 8) | b0)";
-  }
-  // 2^p as a product of the powers 2^(+-2^i) of p's binary digits: exact, and
-  // never an intermediate overflow (m * 2^p is a double).
-  std::string power = "1.0";
-  for (int i = 10; i >= 0; --i) {
-    char pos[40], neg[40];
-    std::snprintf(pos, sizeof pos, "%.17g", std::ldexp(1.0, 1 << i));
-    std::snprintf(neg, sizeof neg, "%.17g", std::ldexp(1.0, -(1 << i)));
-    const std::string bit = "((abs(p) >> " + std::to_string(i) + ") & 1) = 1";
-    if ((1 << i) > 1023) {
-      // 2^1024 is not a double: a positive p never has this digit.
-      power += " * CASE WHEN " + bit + " THEN " + neg + " ELSE 1.0 END";
-    } else {
-      power += " * CASE WHEN " + bit + " THEN CASE WHEN p < 0 THEN " + neg + " ELSE " + pos +
-               " END ELSE 1.0 END";
-    }
-  }
-  const std::string fields =
-      "SELECT " + sign + " AS s, " + exponent + " AS e, " + mantissa + " AS m FROM (" + bytes + ")";
-  const std::string scaled = "SELECT s, e, CASE WHEN e = 0 THEN m ELSE m + (1 << " +
-                             std::to_string(mant_bits) +
-                             ") END AS m, CASE WHEN e = 0 THEN 1 ELSE e END - " +
-                             std::to_string(bias + mant_bits) + " AS p FROM (" + fields + ")";
-  return "(SELECT CASE WHEN length(" + blob_expr + ") < (" + offset_expr + ") + " +
-         std::to_string(width - 1) + " OR e = " + std::to_string(max_exp) +
-         " THEN NULL ELSE (1 - 2 * s) * CAST(m AS REAL) * " + power + " END FROM (" + scaled + "))";
-}
 
 std::string RollupFeaturesView() {
   return "CREATE VIEW rollup_features AS SELECT r.tier, k.id AS machine_id, r.bucket_ns, "

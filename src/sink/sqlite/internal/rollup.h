@@ -61,14 +61,9 @@ struct RollupAggregate {
   void Merge(const RollupAggregate& other);
 };
 
-// A plain-SQL expression (SQLite >= 3.31, no math functions) for the IEEE-754
-// little-endian value of `width` bytes (4: float32, 8: float64) at 1-based
-// byte `offset_expr` of the blob `blob_expr`: NULL for NaN/infinity and when
-// the blob is too short. Exact, subnormals and signed zeros included.
-std::string DecodeIeeeSql(const std::string& blob_expr, const std::string& offset_expr, int width);
-
 // The `rollup_features` view: tier, machine_id, bucket_ns, name, min, mean,
-// max, count per feature of each rollup row (CREATE VIEW statement).
+// max, count per feature of each rollup row (CREATE VIEW statement; the
+// blobs decoded by DecodeIeeeSql, sqlite_util.h).
 std::string RollupFeaturesView();
 
 // Float32 little-endian blob <-> floats (the windows.features encoding).
