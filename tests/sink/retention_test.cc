@@ -1,11 +1,15 @@
 // Retention and the size budget on a simulated month (event time
 // compressed: one window a minute per machine), and kill -9 during pruning
-// and during a rollup flush.
+// and during a rollup flush: of the test store (V4TestDb, signalled around
+// the step), and of the SQLite sink `run` writes through, stopped inside the
+// transaction by an SQLite trace hook and killed there.
 #include "sink/sqlite/internal/retention.h"
 
 #include <csignal>
+#include <cstring>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -17,6 +21,7 @@
 #include <unistd.h>
 
 #include "sink/sqlite/internal/rollup.h"
+#include "sink/sqlite/sqlite_sink.h"
 #include "testing/sqlite_query.h"
 #include "testing/test_paths.h"
 #include "v4_test_db.h"
@@ -270,6 +275,159 @@ TEST_F(RetentionTest, KillDuringARollupFlushLosesTheWholeBatch) {
     KillDuring(path_, 'f', 50 + 20 * round);
     ExpectRollupsCountStoredWindows(path_);
     if (HasFatalFailure()) return;
+  }
+}
+
+// The SQLite sink (OpenSqliteSink, as `run` uses it) in a child process:
+// every connection the child opens gets a trace hook (sqlite3_auto_extension)
+// that, when the `g_stop_countdown`-th statement starting with
+// `g_stop_prefix` has finished having changed rows, tells the parent and
+// waits; the parent kills it there, inside the transaction of that
+// statement (its COMMIT comes later).
+int g_stop_fd = -1;
+const char* g_stop_prefix = "";
+int g_stop_countdown = 0;
+
+int StopAfterStatement(unsigned type, void*, void* stmt_pointer, void*) {
+  if (type != SQLITE_TRACE_PROFILE) return 0;
+  auto* stmt = static_cast<sqlite3_stmt*>(stmt_pointer);
+  const char* text = sqlite3_sql(stmt);
+  if (text != nullptr && std::strncmp(text, g_stop_prefix, std::strlen(g_stop_prefix)) == 0 &&
+      sqlite3_changes(sqlite3_db_handle(stmt)) > 0 && --g_stop_countdown == 0) {
+    char c = 'k';
+    (void)!::write(g_stop_fd, &c, 1);
+    for (;;) ::pause();  // until SIGKILL
+  }
+  return 0;
+}
+
+int InstallStopHook(sqlite3* db, char**, const sqlite3_api_routines*) {
+  sqlite3_trace_v2(db, SQLITE_TRACE_PROFILE, &StopAfterStatement, nullptr);
+  return SQLITE_OK;
+}
+
+[[noreturn]] void SinkWriteUntilStopped(const std::string& path, int fd, const char* prefix,
+                                        int countdown) {
+  g_stop_fd = fd;
+  g_stop_prefix = prefix;
+  g_stop_countdown = countdown;
+  // A restarted writer goes on after the newest stored window (read before
+  // the hook: this query is not the sink's).
+  const std::int64_t newest =
+      std::filesystem::exists(path)
+          ? mh::testing::QueryInt(path, "SELECT coalesce(max(t_ns), " +
+                                            std::to_string(kStart - kMinute) + ") FROM windows")
+          : kStart - kMinute;
+  sqlite3_auto_extension(reinterpret_cast<void (*)()>(&InstallStopHook));
+  SqliteOptions options;
+  options.path = path;
+  options.window_retention = std::chrono::hours(3);
+  options.max_db_size = 0;
+  options.prune_rows_per_transaction = 500;
+  auto sink = OpenSqliteSink(options);
+  if (!sink.ok()) ::_exit(3);
+  std::vector<std::string> names;
+  for (int f = 0; f < 16; ++f) names.push_back("f" + std::to_string(f));
+  auto shared = std::make_shared<const std::vector<std::string>>(names);
+  std::mt19937_64 rng(5);
+  std::normal_distribution<double> normal(0, 1);
+  std::int64_t minute = (newest - kStart) / kMinute + 1;
+  // 2,000 batches without reaching the statement: the hook is broken.
+  for (int batch = 0; batch < 2000; ++batch, minute += 5) {
+    std::vector<WindowRecord> records;
+    for (std::int64_t k = minute; k < minute + 5; ++k) {
+      for (int m = 1; m <= 4; ++m) {
+        WindowRecord r;
+        r.machine_id = "m" + std::to_string(m);
+        r.window_start_ns = kStart + k * kMinute;
+        r.feature_names = shared;
+        for (int f = 0; f < 16; ++f) r.features.push_back(normal(rng));
+        r.rms = std::fabs(normal(rng));
+        r.score = 0.1 + 0.05 * normal(rng);
+        r.anomaly = r.score < 0;
+        r.state = MachineState::kNormal;
+        records.push_back(std::move(r));
+      }
+    }
+    if (!(*sink)->Write(records).ok()) ::_exit(5);
+  }
+  ::_exit(7);
+}
+
+// Runs the child until it stops at the statement, then kills it there.
+void KillSinkAt(const std::string& path, const char* prefix, int countdown) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::close(fds[0]);
+    SinkWriteUntilStopped(path, fds[1], prefix, countdown);
+  }
+  ::close(fds[1]);
+  char c = 0;
+  const bool stopped = ::read(fds[0], &c, 1) == 1;  // EOF: the child exited
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(fds[0]);
+  ASSERT_TRUE(stopped && WIFSIGNALED(status))
+      << "child exited with " << (WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
+// Every stored minute holds the windows of all 4 machines (no batch stored
+// in part), and every machine the same number of windows (no pruning
+// transaction applied in part).
+void ExpectWholeBatchesAndPrunes(const std::string& path) {
+  EXPECT_EQ(mh::testing::QueryInt(path,
+                                  "SELECT count(*) FROM (SELECT t_ns, count(*) AS n FROM windows "
+                                  "GROUP BY t_ns) WHERE n != 4"),
+            0);
+  EXPECT_EQ(
+      mh::testing::QueryInt(path,
+                            "SELECT (max(t_ns) - min(t_ns)) / 60000000000 + 1 - count(DISTINCT "
+                            "t_ns) FROM windows"),
+      0);
+  EXPECT_EQ(mh::testing::QueryInt(path,
+                                  "SELECT count(DISTINCT n) FROM (SELECT machine, count(*) AS n "
+                                  "FROM windows GROUP BY machine)"),
+            1);
+}
+
+TEST_F(RetentionTest, SinkKilledInsideAPruningTransactionKeepsConsistentRollups) {
+  // Pruning by age starts after 3 simulated hours (37 batches of 5
+  // minutes); each batch's pruning transaction then deletes the oldest
+  // windows machine by machine. Stop after a DELETE that deleted (the
+  // first, second, third machine's): the other machines' windows are not
+  // deleted yet, the transaction is open.
+  for (int round = 0; round < 3; ++round) {
+    KillSinkAt(path_, "DELETE FROM windows", 4 * (3 + 5 * round) + 1 + round);
+    if (HasFatalFailure()) return;
+    ExpectRollupsCountStoredWindows(path_);
+    ExpectWholeBatchesAndPrunes(path_);
+    if (HasFatalFailure()) return;
+    // The killed transaction's deletions were rolled back: the 5 minutes it
+    // was deleting are still there beside the 3 hours kept.
+    EXPECT_EQ(Query("SELECT (max(t_ns) - min(t_ns)) / 60000000000 FROM windows"), 3 * 60 + 5);
+  }
+  EXPECT_GT(Query("SELECT value FROM meta WHERE key = 'windows_pruned_before'"), 0);
+}
+
+TEST_F(RetentionTest, SinkKilledInsideARollupFlushLosesTheWholeBatch) {
+  // A batch of 5 minutes x 4 machines upserts about 24 rollup rows before
+  // COMMIT; stop at one in the middle of a flush, after its windows are
+  // inserted in the same transaction.
+  std::int64_t windows_before = 0;
+  for (int round = 0; round < 3; ++round) {
+    KillSinkAt(path_, "INSERT INTO rollups", 24 * (4 + 3 * round) + 11);
+    if (HasFatalFailure()) return;
+    ExpectRollupsCountStoredWindows(path_);
+    ExpectWholeBatchesAndPrunes(path_);
+    if (HasFatalFailure()) return;
+    const std::int64_t windows = Query("SELECT count(*) FROM windows");
+    EXPECT_GT(windows, windows_before);  // the committed batches stayed
+    EXPECT_EQ(windows % 20, 0);          // whole batches of 20 windows only
+    windows_before = windows;
   }
 }
 

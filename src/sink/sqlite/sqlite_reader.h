@@ -19,6 +19,7 @@
 #include "sink/alarm_record.h"
 #include "sink/sqlite/baseline_store.h"
 #include "sink/sqlite/snapshot_record.h"
+#include "sink/window_record.h"
 
 namespace mh::sink {
 
@@ -43,6 +44,37 @@ struct StoredSnapshot {
 struct Series {
   std::vector<std::int64_t> t_ns;
   std::vector<double> v;
+};
+
+// One stored window of a machine (the `windows` row) with the threshold of
+// the baseline that scored it: what `machine-health export --what windows`
+// writes.
+struct StoredWindow {
+  std::int64_t t_ns = 0;                         // event time: window start, ns since the epoch
+  double score = 0;                              // decision_function; NaN while learning
+  double score_samples = 0;                      // score_samples; NaN while learning
+  int anomaly = -1;                              // 1 anomalous, 0 not, -1 while learning (NULL)
+  MachineState state = MachineState::kLearning;  // the machine's state after it
+  double state_score = 0;                        // NaN while learning
+  double rms = 0;                                // vector RMS, g; NaN if unknown
+  std::int64_t baseline_version = 0;             // 0 while learning
+  // baselines.threshold of (machine, baseline_version); NaN for version 0,
+  // a NULL threshold, or a baseline no longer stored.
+  double threshold = 0;
+  std::int64_t feature_set = 0;  // feature_sets.id: names from FeatureSet()
+  std::vector<double> features;  // the stored float32 values widened, in the set's order
+};
+
+// One series of one rollup bucket of a machine: the windows with event time
+// in [bucket_ns, bucket_ns + tier), over every feature set stored in the
+// bucket (a feature in several sets is merged exactly).
+struct RollupPoint {
+  std::int64_t bucket_ns = 0;
+  std::string series;      // "score", "rms" or a feature name ("feature.score", "feature.rms" for
+                           // features of those names)
+  std::int64_t count = 0;  // windows with a value (score: scored, not learning)
+  double min = 0, mean = 0, max = 0;  // NaN when count == 0
+  std::int64_t anomalies = 0;         // "score": windows with anomaly = 1; else 0
 };
 
 class SqliteReader {
@@ -88,6 +120,36 @@ class SqliteReader {
   // pipeline stores the same features for every window). NotFound for an
   // unknown machine.
   Result<std::vector<std::string>> FeatureNames(const std::string& machine);
+
+  // The feature sets of `machine`'s windows with from_ns <= t < to_ns, in
+  // the order of their first window in the range (reads every window of the
+  // range, without decoding).
+  // NotFound for an unknown machine; InvalidArgument for from_ns > to_ns.
+  Result<std::vector<std::int64_t>> WindowFeatureSets(const std::string& machine,
+                                                      std::int64_t from_ns, std::int64_t to_ns);
+  // The names of feature set `id` in blob order. NotFound if there is none.
+  Result<std::vector<std::string>> FeatureSet(std::int64_t id);
+
+  // The first `limit` (>= 1) windows of `machine` with from_ns <= t < to_ns,
+  // oldest first; page on with from_ns = the last t_ns + 1. NotFound for an
+  // unknown machine; InvalidArgument for from_ns > to_ns or limit 0;
+  // Corruption (naming the file, machine and t_ns) for a features blob that
+  // does not fit its feature set.
+  Result<std::vector<StoredWindow>> Windows(const std::string& machine, std::int64_t from_ns,
+                                            std::int64_t to_ns, std::size_t limit);
+
+  // The rollups of `machine` in tier `tier_s` (60 or 3600 seconds) with
+  // bucket start from_ns <= bucket_ns < to_ns, oldest first, of at most
+  // `max_buckets` (>= 1) buckets; page on with from_ns = the last bucket_ns +
+  // 1. Per bucket: "score", "rms", then each feature in the order of the
+  // bucket's feature sets (by id, then blob order). "rms" counts every
+  // window of a row whose rms_min is not NULL (the count of windows with an
+  // RMS is not stored; the pipeline gives every window one). NotFound for an
+  // unknown machine; InvalidArgument for another tier, from_ns > to_ns or
+  // max_buckets 0; Corruption for a damaged row.
+  Result<std::vector<RollupPoint>> Rollups(const std::string& machine, std::int64_t tier_s,
+                                           std::int64_t from_ns, std::int64_t to_ns,
+                                           std::size_t max_buckets);
 
   // Alarms matching `filter`, newest first (see AlarmFilter). A database of
   // schema version 1 (no alarm table yet) has none. IOError/Unavailable if

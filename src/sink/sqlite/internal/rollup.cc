@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 #include <utility>
 
@@ -147,62 +146,6 @@ void BindBlob(sqlite3_stmt* s, int index, const std::string& bytes) {
 
 std::string EncodeFloat32(std::span<const float> values) { return EncodeLE(values); }
 
-std::string DecodeIeeeSql(const std::string& blob_expr, const std::string& offset_expr, int width) {
-  const bool f64 = width == 8;
-  const int mant_bits = f64 ? 52 : 23;
-  const int bias = f64 ? 1023 : 127;
-  const int max_exp = f64 ? 2047 : 255;
-  // Byte k (0 = least significant) as an integer, from its two hex digits.
-  auto byte = [&](int k) {
-    const std::string hx =
-        "hex(substr(" + blob_expr + ", (" + offset_expr + ") + " + std::to_string(k) + ", 1))";
-    return "((instr('0123456789ABCDEF', substr(" + hx +
-           ", 1, 1)) - 1) * 16 + instr('0123456789ABCDEF', substr(" + hx + ", 2, 1)) - 1)";
-  };
-  std::string bytes = "SELECT ";
-  for (int k = 0; k < width; ++k) {
-    if (k > 0) bytes += ", ";
-    bytes += byte(k) + " AS b" + std::to_string(k);
-  }
-  std::string sign, exponent, mantissa;
-  if (f64) {
-    sign = "(b7 >> 7)";
-    exponent = "(((b7 & 127) << 4) | (b6 >> 4))";
-    mantissa =
-        "(((b6 & 15) << 48) | (b5 << 40) | (b4 << 32) | (b3 << 24) | (b2 << 16) | "
-        "(b1 << 8) | b0)";
-  } else {
-    sign = "(b3 >> 7)";
-    exponent = "(((b3 & 127) << 1) | (b2 >> 7))";
-    mantissa = "(((b2 & 127) << 16) | (b1 << 8) | b0)";
-  }
-  // 2^p as a product of the powers 2^(+-2^i) of p's binary digits: exact, and
-  // never an intermediate overflow (m * 2^p is a double).
-  std::string power = "1.0";
-  for (int i = 10; i >= 0; --i) {
-    char pos[40], neg[40];
-    std::snprintf(pos, sizeof pos, "%.17g", std::ldexp(1.0, 1 << i));
-    std::snprintf(neg, sizeof neg, "%.17g", std::ldexp(1.0, -(1 << i)));
-    const std::string bit = "((abs(p) >> " + std::to_string(i) + ") & 1) = 1";
-    if ((1 << i) > 1023) {
-      // 2^1024 is not a double: a positive p never has this digit.
-      power += " * CASE WHEN " + bit + " THEN " + neg + " ELSE 1.0 END";
-    } else {
-      power += " * CASE WHEN " + bit + " THEN CASE WHEN p < 0 THEN " + neg + " ELSE " + pos +
-               " END ELSE 1.0 END";
-    }
-  }
-  const std::string fields =
-      "SELECT " + sign + " AS s, " + exponent + " AS e, " + mantissa + " AS m FROM (" + bytes + ")";
-  const std::string scaled = "SELECT s, e, CASE WHEN e = 0 THEN m ELSE m + (1 << " +
-                             std::to_string(mant_bits) +
-                             ") END AS m, CASE WHEN e = 0 THEN 1 ELSE e END - " +
-                             std::to_string(bias + mant_bits) + " AS p FROM (" + fields + ")";
-  return "(SELECT CASE WHEN length(" + blob_expr + ") < (" + offset_expr + ") + " +
-         std::to_string(width - 1) + " OR e = " + std::to_string(max_exp) +
-         " THEN NULL ELSE (1 - 2 * s) * CAST(m AS REAL) * " + power + " END FROM (" + scaled + "))";
-}
-
 std::string RollupFeaturesView() {
   return "CREATE VIEW rollup_features AS SELECT r.tier, k.id AS machine_id, r.bucket_ns, "
          "c.name, " +
@@ -217,16 +160,35 @@ bool DecodeFloat32(const void* data, std::size_t bytes, std::vector<float>* out)
   return DecodeLE(data, bytes, out);
 }
 
+bool ReadAggregate(sqlite3_stmt* s, int col, RollupAggregate* a) {
+  a->count = sqlite3_column_int64(s, col);
+  a->score_count = sqlite3_column_int64(s, col + 1);
+  a->score_min = ColumnReal(s, col + 2);
+  a->score_max = ColumnReal(s, col + 3);
+  a->score_sum = a->score_count ? sqlite3_column_double(s, col + 4) : 0;
+  a->anomalies = sqlite3_column_int64(s, col + 5);
+  a->rms_count = sqlite3_column_type(s, col + 6) == SQLITE_NULL ? 0 : 1;
+  a->rms_min = ColumnReal(s, col + 6);
+  a->rms_max = ColumnReal(s, col + 7);
+  a->rms_sum = a->rms_count ? sqlite3_column_double(s, col + 8) : 0;
+  return DecodeLE(sqlite3_column_blob(s, col + 9), sqlite3_column_bytes(s, col + 9),
+                  &a->feat_min) &&
+         DecodeLE(sqlite3_column_blob(s, col + 10), sqlite3_column_bytes(s, col + 10),
+                  &a->feat_max) &&
+         DecodeLE(sqlite3_column_blob(s, col + 11), sqlite3_column_bytes(s, col + 11),
+                  &a->feat_sum) &&
+         a->feat_min.size() == a->feat_max.size() && a->feat_min.size() == a->feat_sum.size();
+}
+
 Result<RollupWriter> RollupWriter::Create(Db& db, std::string path) {
   RollupWriter w;
   w.path_ = std::move(path);
   w.db_ = db.get();
   MH_ASSIGN_OR_RETURN(w.select_,
-                      Stmt::Prepare(db,
-                                    "SELECT count, score_count, score_min, score_max, score_sum, "
-                                    "anomalies, rms_min, rms_max, rms_sum, feat_min, feat_max, "
-                                    "feat_sum FROM rollups WHERE tier = ?1 AND machine = ?2 AND "
-                                    "bucket_ns = ?3 AND feature_set = ?4"));
+                      Stmt::Prepare(db, (std::string("SELECT ") + kRollupAggregateColumns +
+                                         " FROM rollups WHERE tier = ?1 AND machine = ?2 AND "
+                                         "bucket_ns = ?3 AND feature_set = ?4")
+                                            .c_str()));
   MH_ASSIGN_OR_RETURN(
       w.upsert_,
       Stmt::Prepare(db,
@@ -330,21 +292,7 @@ Status RollupWriter::MergeInto(const Key& key, const RollupAggregate& delta) {
     sqlite3_bind_int64(s, 4, set);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
-      a.count = sqlite3_column_int64(s, 0);
-      a.score_count = sqlite3_column_int64(s, 1);
-      a.score_min = ColumnReal(s, 2);
-      a.score_max = ColumnReal(s, 3);
-      a.score_sum = a.score_count ? sqlite3_column_double(s, 4) : 0;
-      a.anomalies = sqlite3_column_int64(s, 5);
-      a.rms_count = sqlite3_column_type(s, 6) == SQLITE_NULL ? 0 : 1;
-      a.rms_min = ColumnReal(s, 6);
-      a.rms_max = ColumnReal(s, 7);
-      a.rms_sum = a.rms_count ? sqlite3_column_double(s, 8) : 0;
-      bool ok = DecodeLE(sqlite3_column_blob(s, 9), sqlite3_column_bytes(s, 9), &a.feat_min) &&
-                DecodeLE(sqlite3_column_blob(s, 10), sqlite3_column_bytes(s, 10), &a.feat_max) &&
-                DecodeLE(sqlite3_column_blob(s, 11), sqlite3_column_bytes(s, 11), &a.feat_sum) &&
-                a.feat_min.size() == a.feat_max.size() && a.feat_min.size() == a.feat_sum.size();
-      if (!ok) {
+      if (!ReadAggregate(s, 0, &a)) {
         return Status::Corruption(path_ + ": rollups: tier " + std::to_string(tier) + " machine " +
                                   std::to_string(machine) + " bucket " + std::to_string(bucket) +
                                   ": feature blobs of unequal length");

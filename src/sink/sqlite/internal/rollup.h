@@ -61,19 +61,26 @@ struct RollupAggregate {
   void Merge(const RollupAggregate& other);
 };
 
-// A plain-SQL expression (SQLite >= 3.31, no math functions) for the IEEE-754
-// little-endian value of `width` bytes (4: float32, 8: float64) at 1-based
-// byte `offset_expr` of the blob `blob_expr`: NULL for NaN/infinity and when
-// the blob is too short. Exact, subnormals and signed zeros included.
-std::string DecodeIeeeSql(const std::string& blob_expr, const std::string& offset_expr, int width);
-
 // The `rollup_features` view: tier, machine_id, bucket_ns, name, min, mean,
-// max, count per feature of each rollup row (CREATE VIEW statement).
+// max, count per feature of each rollup row (CREATE VIEW statement; the
+// blobs decoded by DecodeIeeeSql, sqlite_util.h).
 std::string RollupFeaturesView();
 
 // Float32 little-endian blob <-> floats (the windows.features encoding).
 std::string EncodeFloat32(std::span<const float> values);
 bool DecodeFloat32(const void* data, std::size_t bytes, std::vector<float>* out);
+
+// The columns of a rollups row that hold its aggregate, in the order
+// ReadAggregate reads them.
+inline constexpr const char* kRollupAggregateColumns =
+    "count, score_count, score_min, score_max, score_sum, anomalies, rms_min, rms_max, rms_sum, "
+    "feat_min, feat_max, feat_sum";
+
+// Reads the aggregate of a rollups row from the kRollupAggregateColumns of
+// `s` starting at column `col`. rms_count is not stored: it reads as 1 when
+// rms_min is not NULL, 0 otherwise. False if the three feature blobs do not
+// hold the same number of values.
+bool ReadAggregate(sqlite3_stmt* s, int col, RollupAggregate* a);
 
 // Accumulates the windows written in one transaction and writes the touched
 // rollup rows at Flush (one read-modify-write per (tier, machine, bucket,

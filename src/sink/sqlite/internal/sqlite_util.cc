@@ -1,6 +1,7 @@
 #include "sink/sqlite/internal/sqlite_util.h"
 
 #include <cmath>
+#include <cstdio>
 #include <string>
 
 #include <sqlite3.h>
@@ -311,7 +312,7 @@ INSERT INTO meta(key, value) VALUES('application', 'machine-health');
   MH_RETURN_IF_ERROR(db.Exec(kBaselineTables, context));
   MH_RETURN_IF_ERROR(db.Exec(kWindowTables, context));
   MH_RETURN_IF_ERROR(db.Exec(kRollupTable, context));
-  MH_RETURN_IF_ERROR(db.Exec(kWindowViews, context));
+  MH_RETURN_IF_ERROR(db.Exec(WindowViews().c_str(), context));
   MH_RETURN_IF_ERROR(db.Exec(kSnapshotTables, context));
   MH_RETURN_IF_ERROR(db.Exec(RollupFeaturesView().c_str(), context));
   std::string version = "INSERT INTO meta(key, value) VALUES('schema_version', '" +
@@ -336,6 +337,62 @@ std::string ColumnText(sqlite3_stmt* s, int col) {
   return text ? std::string(reinterpret_cast<const char*>(text),
                             static_cast<std::size_t>(sqlite3_column_bytes(s, col)))
               : std::string();
+}
+
+std::string DecodeIeeeSql(const std::string& blob_expr, const std::string& offset_expr, int width) {
+  const bool f64 = width == 8;
+  const int mant_bits = f64 ? 52 : 23;
+  const int bias = f64 ? 1023 : 127;
+  const int max_exp = f64 ? 2047 : 255;
+  // Byte k (0 = least significant) as an integer, from its two hex digits.
+  auto byte = [&](int k) {
+    const std::string hx =
+        "hex(substr(" + blob_expr + ", (" + offset_expr + ") + " + std::to_string(k) + ", 1))";
+    return "((instr('0123456789ABCDEF', substr(" + hx +
+           ", 1, 1)) - 1) * 16 + instr('0123456789ABCDEF', substr(" + hx + ", 2, 1)) - 1)";
+  };
+  std::string bytes = "SELECT ";
+  for (int k = 0; k < width; ++k) {
+    if (k > 0) bytes += ", ";
+    bytes += byte(k) + " AS b" + std::to_string(k);
+  }
+  std::string sign, exponent, mantissa;
+  if (f64) {
+    sign = "(b7 >> 7)";
+    exponent = "(((b7 & 127) << 4) | (b6 >> 4))";
+    mantissa =
+        "(((b6 & 15) << 48) | (b5 << 40) | (b4 << 32) | (b3 << 24) | (b2 << 16) | "
+        "(b1 << 8) | b0)";
+  } else {
+    sign = "(b3 >> 7)";
+    exponent = "(((b3 & 127) << 1) | (b2 >> 7))";
+    mantissa = "(((b2 & 127) << 16) | (b1 << 8) | b0)";
+  }
+  // 2^p as a product of the powers 2^(+-2^i) of p's binary digits: exact, and
+  // never an intermediate overflow (m * 2^p is a double).
+  std::string power = "1.0";
+  for (int i = 10; i >= 0; --i) {
+    char pos[40], neg[40];
+    std::snprintf(pos, sizeof pos, "%.17g", std::ldexp(1.0, 1 << i));
+    std::snprintf(neg, sizeof neg, "%.17g", std::ldexp(1.0, -(1 << i)));
+    const std::string bit = "((abs(p) >> " + std::to_string(i) + ") & 1) = 1";
+    if ((1 << i) > 1023) {
+      // 2^1024 is not a double: a positive p never has this digit.
+      power += " * CASE WHEN " + bit + " THEN " + neg + " ELSE 1.0 END";
+    } else {
+      power += " * CASE WHEN " + bit + " THEN CASE WHEN p < 0 THEN " + neg + " ELSE " + pos +
+               " END ELSE 1.0 END";
+    }
+  }
+  const std::string fields =
+      "SELECT " + sign + " AS s, " + exponent + " AS e, " + mantissa + " AS m FROM (" + bytes + ")";
+  const std::string scaled = "SELECT s, e, CASE WHEN e = 0 THEN m ELSE m + (1 << " +
+                             std::to_string(mant_bits) +
+                             ") END AS m, CASE WHEN e = 0 THEN 1 ELSE e END - " +
+                             std::to_string(bias + mant_bits) + " AS p FROM (" + fields + ")";
+  return "(SELECT CASE WHEN length(" + blob_expr + ") < (" + offset_expr + ") + " +
+         std::to_string(width - 1) + " OR e = " + std::to_string(max_exp) +
+         " THEN NULL ELSE (1 - 2 * s) * CAST(m AS REAL) * " + power + " END FROM (" + scaled + "))";
 }
 
 }  // namespace mh::sink::internal

@@ -109,12 +109,19 @@ Status CreateSchema(Db& db, const std::string& path);
 Status MigrateSchema(Db& db, const std::string& path);
 
 // The version-4 tables and views (docs/database.md); part of CreateSchema
-// and of the migration.
+// and of the migration. WindowViews(): the CREATE VIEW statements of
+// `scores` and `features` (the blob decoded by DecodeIeeeSql).
 extern const char* const kWindowTables;
-extern const char* const kWindowViews;
+std::string WindowViews();
 // What versions 2 and 3 added (alarm tables; baseline tables).
 extern const char* const kAlarmTables;
 extern const char* const kBaselineTables;
+
+// A plain-SQL expression (SQLite >= 3.31, no math functions) for the IEEE-754
+// little-endian value of `width` bytes (4: float32, 8: float64) at 1-based
+// byte `offset_expr` of the blob `blob_expr`: NULL for NaN/infinity and when
+// the blob is too short. Exact, subnormals and signed zeros included.
+std::string DecodeIeeeSql(const std::string& blob_expr, const std::string& offset_expr, int width);
 
 // Opens (creating if absent) the database at `path` for writing, as the
 // SQLite sink and the alarm store do: WAL journal, synchronous=NORMAL, busy

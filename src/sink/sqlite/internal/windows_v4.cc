@@ -32,41 +32,19 @@ CREATE TABLE windows(
   PRIMARY KEY(machine, t_ns)) WITHOUT ROWID;
 )sql";
 
-// The `features` view decodes the float32 at column idx of the blob in plain
-// SQL (no math functions): hex digits to bytes with instr(), the
-// little-endian bytes to the 32-bit pattern, then sign, exponent and
-// mantissa; 2^x is a product of exact powers of two from integer shifts
-// (each at most 2^62), so every step is exact in double arithmetic.
-const char* const kWindowViews = R"sql(
-CREATE VIEW scores AS SELECT k.id AS machine_id, w.t_ns, w.score, w.score_samples, w.anomaly,
-  CASE w.state WHEN 0 THEN 'learning' WHEN 1 THEN 'normal' ELSE 'anomalous' END AS state,
-  w.state_score, w.rms, w.baseline_version FROM windows w JOIN machine_keys k ON k.key = w.machine;
-CREATE VIEW features AS
-SELECT machine_id, t_ns, name,
-  (CASE WHEN s THEN -1.0 ELSE 1.0 END) * mm *
-  (CASE WHEN x >= 0
-   THEN CAST(1 << min(x, 62) AS REAL) * (1 << max(x - 62, 0))
-   ELSE 1.0 / (1 << min(-x, 62)) / (1 << min(max(-x - 62, 0), 62)) / (1 << max(-x - 124, 0))
-   END) AS value
-FROM (
-  SELECT machine_id, t_ns, name, bits >> 31 AS s,
-    CASE WHEN (bits >> 23) & 255 = 0 THEN bits & 8388607 ELSE (bits & 8388607) + 8388608 END AS mm,
-    CASE WHEN (bits >> 23) & 255 = 0 THEN -149 ELSE ((bits >> 23) & 255) - 150 END AS x
-  FROM (
-    SELECT machine_id, t_ns, name,
-      ((instr('0123456789ABCDEF', substr(h, 1, 1)) - 1) << 4) +
-      (instr('0123456789ABCDEF', substr(h, 2, 1)) - 1) +
-      ((instr('0123456789ABCDEF', substr(h, 3, 1)) - 1) << 12) +
-      ((instr('0123456789ABCDEF', substr(h, 4, 1)) - 1) << 8) +
-      ((instr('0123456789ABCDEF', substr(h, 5, 1)) - 1) << 20) +
-      ((instr('0123456789ABCDEF', substr(h, 6, 1)) - 1) << 16) +
-      ((instr('0123456789ABCDEF', substr(h, 7, 1)) - 1) << 28) +
-      ((instr('0123456789ABCDEF', substr(h, 8, 1)) - 1) << 24) AS bits
-    FROM (
-      SELECT k.id AS machine_id, w.t_ns, c.name, hex(substr(w.features, 4 * c.idx + 1, 4)) AS h
-      FROM windows w JOIN machine_keys k ON k.key = w.machine
-      JOIN feature_set_columns c ON c.set_id = w.feature_set)));
-)sql";
+// `scores` names the state; `features` decodes the float32 at column idx of
+// the blob in plain SQL (DecodeIeeeSql, the same decoder as the rollup
+// views'), so that it works without SQLite's math functions.
+std::string WindowViews() {
+  return "CREATE VIEW scores AS SELECT k.id AS machine_id, w.t_ns, w.score, w.score_samples, "
+         "w.anomaly, CASE w.state WHEN 0 THEN 'learning' WHEN 1 THEN 'normal' ELSE 'anomalous' "
+         "END AS state, w.state_score, w.rms, w.baseline_version FROM windows w JOIN "
+         "machine_keys k ON k.key = w.machine;\n"
+         "CREATE VIEW features AS SELECT k.id AS machine_id, w.t_ns, c.name, " +
+         DecodeIeeeSql("w.features", "4 * c.idx + 1", 4) +
+         " AS value FROM windows w JOIN machine_keys k ON k.key = w.machine JOIN "
+         "feature_set_columns c ON c.set_id = w.feature_set;";
+}
 
 void EncodeFeatures(std::span<const double> values, std::string* out) {
   const std::size_t at = out->size();
@@ -407,7 +385,7 @@ Status FinishMigration(Db& db, const std::string& path, const std::string& conte
     }
   }
   MH_RETURN_IF_ERROR(db.Exec("DROP TABLE scores_v3; DROP TABLE features_v3", context));
-  MH_RETURN_IF_ERROR(db.Exec(kWindowViews, context));
+  MH_RETURN_IF_ERROR(db.Exec(WindowViews().c_str(), context));
   MH_RETURN_IF_ERROR(db.Exec(RollupFeaturesView().c_str(), context));
   const std::string set = "UPDATE meta SET value = '" + std::to_string(kSchemaVersion) +
                           "' WHERE key = 'schema_version'; DELETE FROM meta WHERE key = "
