@@ -18,6 +18,7 @@
 #include "core/time_util.h"
 #include "http/api.h"
 #include "log/log.h"
+#include "metrics/process_metrics.h"
 #include "sink/sqlite/alarm_store.h"
 #include "sink/sqlite/baseline_store.h"
 #include "sink/sqlite/sqlite_reader.h"
@@ -95,6 +96,19 @@ struct DashboardServer::Impl {
   score::LearnOptions learn;
   std::mutex baselines_mu;  // guards baselines (opened on first use)
   std::unique_ptr<sink::BaselineStore> baselines;
+  std::shared_ptr<metrics::Registry> metrics_registry;
+  int db_collector = 0;
+  std::function<std::string()> readiness;
+
+  // GET /readyz: the owner's readiness, then whether the database reads.
+  Response Ready() {
+    std::string reason = readiness ? readiness() : std::string();
+    if (reason.empty()) {
+      auto machines = reader->Machines();
+      if (!machines.ok()) reason = "database not readable: " + machines.status().message();
+    }
+    return ReadyResponse(reason);
+  }
 
   // The read-write baseline store, opened on first use; null with an error
   // response in `err` if it cannot be opened.
@@ -171,6 +185,10 @@ struct DashboardServer::Impl {
       };
     };
     server.Get("/healthz", guard([](const httplib::Request&) { return HealthResponse(); }));
+    server.Get("/readyz", guard([this](const httplib::Request&) { return Ready(); }));
+    server.Get("/metrics", guard([m = metrics_registry.get()](const httplib::Request&) {
+                 return PrometheusResponse(*m);
+               }));
     const registry::Registry* reg = machine_registry.get();
     server.Get("/api/machines",
                guard([r, reg](const httplib::Request&) { return MachinesResponse(*r, reg); }));
@@ -230,6 +248,12 @@ Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const ServerOpti
   impl->on_alarm_event = options.on_alarm_event;
   impl->allow_baseline_changes = options.allow_baseline_changes;
   impl->learn = options.learn;
+  impl->readiness = options.readiness;
+  impl->metrics_registry = options.metrics;
+  if (impl->metrics_registry == nullptr) {
+    impl->metrics_registry = std::make_shared<metrics::Registry>();
+    metrics::AddProcessCollector(*impl->metrics_registry);
+  }
   // Requests carry small JSON bodies at most (an acknowledgement, a
   // retrain range).
   impl->server.set_payload_max_length(64 * 1024);
@@ -255,6 +279,8 @@ Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const ServerOpti
                            BindFailureReason(options.host, options.port));
   }
   impl->port = port;
+  // Added once nothing can fail without Stop(), which removes it.
+  impl->db_collector = AddDatabaseCollector(*impl->metrics_registry, *impl->reader);
   httplib::Server* server = &impl->server;
   impl->thread = std::thread([server] { server->listen_after_bind(); });
   // Stop() before the loop runs would be lost (httplib ignores it), so wait
@@ -284,6 +310,9 @@ void DashboardServer::Stop() {
   impl_->stopped = true;
   impl_->server.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
+  // The registry may outlive the server (its owner shares it); the
+  // database collector reads this server's reader.
+  impl_->metrics_registry->RemoveCollector(impl_->db_collector);
 }
 
 }  // namespace mh::http
