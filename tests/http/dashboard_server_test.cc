@@ -175,8 +175,7 @@ TEST(MetricsServerTest, ServesMetricsHealthAndReadinessOnly) {
   again.port = (*server)->port();
   auto second = MetricsServer::Start(again);
   ASSERT_FALSE(second.ok());
-  EXPECT_EQ(second.status().message(), "cannot listen on 127.0.0.1:" +
-                                           std::to_string(again.port) +
+  EXPECT_EQ(second.status().message(), "cannot listen on 127.0.0.1:" + std::to_string(again.port) +
                                            ": address already in use");
 }
 
