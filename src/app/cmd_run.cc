@@ -342,8 +342,7 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
               "Windows made from the source's events and handed to the sinks (learning ones "
               "included).",
               {{"source", "simulator"}}, static_cast<double>(st.windows));
-    sink::ReportSinkMetrics(p->sink_name(), st.sink, static_cast<std::int64_t>(st.queue_depth),
-                            c);
+    sink::ReportSinkMetrics(p->sink_name(), st.sink, static_cast<std::int64_t>(st.queue_depth), c);
   });
   std::atomic<bool> scoring_started{false};
   std::unique_ptr<http::DashboardServer> server;

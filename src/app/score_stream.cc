@@ -224,8 +224,8 @@ int RunScoreStream(const std::string& model_path, const std::string& feature_key
   registry->AddCollector([&, sc](metrics::Collection& c) {
     pipeline::StreamScorer::Report(a.from, sc->stats(), c);
     for (const auto& s : sinks) sink::ReportSinkMetrics(s->name(), s->metrics(), 0, c);
-    c.Gauge("machine_health_model_loaded_timestamp_seconds",
-            "Unix time the model was loaded.", {}, model_loaded_s);
+    c.Gauge("machine_health_model_loaded_timestamp_seconds", "Unix time the model was loaded.", {},
+            model_loaded_s);
     c.Gauge("machine_health_model_features", "Features the model scores.", {},
             static_cast<double>(model.value().feature_names.size()));
   });

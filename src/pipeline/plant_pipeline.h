@@ -83,7 +83,7 @@ struct PipelineStats {
   std::int64_t write_retries = 0;    // failed writes retried (sink.retries)
   std::size_t queue_depth = 0;       // windows waiting for the writer now
   std::size_t queue_high_water = 0;
-  sink::SinkMetrics sink;  // the sink's own counts (sink::RunningSink)
+  sink::SinkMetrics sink;       // the sink's own counts (sink::RunningSink)
   std::int64_t lagging_ms = 0;  // how far the slowest worker is behind real time
 };
 

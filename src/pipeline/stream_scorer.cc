@@ -531,11 +531,12 @@ void StreamScorer::Report(const std::string& source, const StreamScorerStats& st
   out.Counter("machine_health_events_received_total", "Events (messages) taken from the source.",
               labels, d(st.messages));
   for (int i = 0; i < kDeadLetterReasons; ++i) {
-    out.Counter("machine_health_events_dead_lettered_total",
-                "Events set aside as dead letters, by reason class (undecodable, no_timestamp, "
-                "rejected).",
-                {{"source", source}, {"reason", DeadLetterReasonName(static_cast<DeadLetterReason>(i))}},
-                d(st.dead_letters_by_reason[i]));
+    out.Counter(
+        "machine_health_events_dead_lettered_total",
+        "Events set aside as dead letters, by reason class (undecodable, no_timestamp, "
+        "rejected).",
+        {{"source", source}, {"reason", DeadLetterReasonName(static_cast<DeadLetterReason>(i))}},
+        d(st.dead_letters_by_reason[i]));
   }
   out.Counter("machine_health_windows_total",
               "Windows made from the source's events and handed to the sinks (learning ones "

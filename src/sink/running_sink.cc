@@ -62,8 +62,8 @@ void ReportSinkMetrics(const std::string& name, const SinkMetrics& m, std::int64
                        metrics::Collection& out) {
   const metrics::Labels sink{{"sink", name}};
   auto d = [](std::int64_t v) { return static_cast<double>(v); };
-  out.Counter("machine_health_sink_windows_written_total",
-              "Windows (records) the sink accepted.", sink, d(m.records));
+  out.Counter("machine_health_sink_windows_written_total", "Windows (records) the sink accepted.",
+              sink, d(m.records));
   out.Counter("machine_health_sink_batches_written_total", "Batches the sink accepted.", sink,
               d(m.batches));
   out.Counter("machine_health_sink_write_retries_total",

@@ -13,8 +13,8 @@ Result<std::unique_ptr<PrometheusService>> PrometheusService::Launch(
     const std::vector<std::string>& targets) {
   std::unique_ptr<PrometheusService> service(new PrometheusService());
   MH_ASSIGN_OR_RETURN(service->server_,
-                      ServerProcess::Create({"prometheus", "prometheus",
-                                             "the Prometheus scrape tests of /metrics"}));
+                      ServerProcess::Create(
+                          {"prometheus", "prometheus", "the Prometheus scrape tests of /metrics"}));
   const std::string config = service->dir() + "/prometheus.yml";
   {
     std::ofstream out(config);
@@ -59,7 +59,8 @@ Result<std::vector<PromSample>> PrometheusService::Query(const std::string& prom
     PromSample s;
     for (const auto& [k, v] : r["metric"].items()) s.labels[k] = v.get<std::string>();
     auto value = ParseDouble(r["value"][1].get<std::string>());
-    if (!value.ok()) return Status::InvalidArgument("query " + promql + ": bad value " + answer.body);
+    if (!value.ok())
+      return Status::InvalidArgument("query " + promql + ": bad value " + answer.body);
     s.value = *value;
     out.push_back(std::move(s));
   }
