@@ -8,7 +8,7 @@
 //                [--waveform-events 1000] [--latency-seconds 10] [--latency-rate R]
 //                [--latency-batch 5000] [--latency-linger-ms 50]
 //                [--latency-fetch-wait-ms 10]
-//                [--prototype-events 2000] [--cpu 1]
+//                [--prototype-events 2000] [--cpu 1] [--scrape-metrics false]
 //
 // Scenarios (docs/benchmarks.md):
 //  1. feature events: N events pre-loaded into a 6-partition topic (the
@@ -38,6 +38,9 @@
 //  3v. the same into VictoriaMetrics (when 1v ran) at 100,000 events/s: the
 //     load the streaming issue asks latency at (half of 200,000 events/s),
 //     which InfluxDB 1.6 on these two shared cores cannot store.
+//  With --scrape-metrics true every scorer serves --metrics-listen on one
+//  loopback port and the bench GETs its /metrics every second throughout
+//  (what a Prometheus does), to show what exposition costs the scorer.
 //  4. the prototype's pattern: one synchronous HTTP write per event.
 #include <algorithm>
 #include <atomic>
@@ -93,6 +96,7 @@ struct Args {
   int latency_fetch_wait_ms = 10;  // consumers' fetch_wait_ms in scenario 3
   long prototype_events = 2000;
   int cpu = 1;
+  bool scrape_metrics = false;  // scorers serve /metrics, scraped every second
 };
 
 // Thrown to end the run; unwinding stops the servers and scorers started.
@@ -149,6 +153,7 @@ class Bench {
       Check(influx_->CreateDatabase(db), "create database");
     }
     TrainModels();
+    if (a_.scrape_metrics) StartScraper();
     std::printf(
         "stream-bench: %u cores; scorer pinned to cpu %d; influxd and the mock cluster "
         "unpinned\n\n",
@@ -177,9 +182,36 @@ class Bench {
       }
     }
     if (a_.prototype_events > 0) Prototype(rate);
+    if (a_.scrape_metrics) {
+      scraping_.store(false);
+      scraper_.join();
+      std::printf("metrics: %d scrapes of /metrics answered (one a second while a scorer ran)\n",
+                  scrapes_.load());
+    }
+  }
+
+  ~Bench() {
+    scraping_.store(false);
+    if (scraper_.joinable()) scraper_.join();
   }
 
  private:
+  // GETs the scorers' /metrics every second (refused while none runs).
+  void StartScraper() {
+    metrics_port_ = testing::FreeTcpPort();
+    scraping_.store(true);
+    scraper_ = std::thread([this] {
+      const std::string url = "http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics";
+      while (scraping_.load()) {
+        auto r = testing::CurlGet(url);
+        if (r.ok() && r->status == 200) scrapes_.fetch_add(1);
+        for (int i = 0; i < 100 && scraping_.load(); ++i) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+      }
+    });
+  }
+
   int Sh(const std::string& args) {
     std::string ignored;
     return testing::RunCommand("cd '" + dir_ + "' && '" + a_.bin + "' " + args + " >sh.log 2>&1",
@@ -249,6 +281,10 @@ class Bench {
       argv.push_back(t);
     }
     argv.insert(argv.end(), extra.begin(), extra.end());
+    if (a_.scrape_metrics) {
+      argv.push_back("--metrics-listen");
+      argv.push_back("127.0.0.1:" + std::to_string(metrics_port_));
+    }
     return Check(testing::ChildProcess::Start(argv, dir_ + "/" + log), "start scorer");
   }
 
@@ -661,6 +697,10 @@ class Bench {
   std::unique_ptr<testing::InfluxdbService> influx_;
   std::unique_ptr<testing::VictoriaMetricsService> victoria_;  // started by scenario 1v
   double startup_cpu_ = 0;  // CPU seconds of a scorer's start-up and group join
+  int metrics_port_ = 0;    // --scrape-metrics: the scorers' --metrics-listen port
+  std::atomic<bool> scraping_{false};
+  std::atomic<int> scrapes_{0};
+  std::thread scraper_;
 };
 
 }  // namespace
@@ -698,6 +738,8 @@ int main(int argc, char** argv) {
       a.prototype_events = std::stol(v);
     else if (k == "--cpu")
       a.cpu = std::stoi(v);
+    else if (k == "--scrape-metrics")
+      a.scrape_metrics = v != "0" && v != "false";
     else
       mh::Die("unknown option " + k);
   }

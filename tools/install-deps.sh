@@ -17,7 +17,8 @@ command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 if [ "$mode" = test ]; then
   pkgs="$pkgs clang-format python3 python3-numpy python3-scipy python3-sklearn
     python3-pandas python3-joblib sqlite3 curl chromium
-    mosquitto mosquitto-clients influxdb influxdb-client victoria-metrics kcat openssl zstd"
+    mosquitto mosquitto-clients influxdb influxdb-client victoria-metrics prometheus kcat openssl
+    zstd"
 fi
 missing=""
 for p in $pkgs; do

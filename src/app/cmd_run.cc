@@ -31,6 +31,8 @@
 #include "iforest/model_io.h"
 #include "iforest/sklearn_import.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
+#include "metrics/process_metrics.h"
 #include "notify/dispatcher.h"
 #include "pipeline/plant_pipeline.h"
 #include "pipeline/registry_spec.h"
@@ -317,6 +319,7 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
     return alarms->Record(std::span<const sink::AlarmEvent>(&e, 1));
   };
   options.poll_baselines = baselines->Poller();
+  options.sink_name = "sqlite:" + args.db;
   auto created = pipeline::PlantPipeline::Create(options, std::move(sink).value());
   auto remove_new_db = [&] {
     if (db_existed) return;
@@ -328,6 +331,20 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
   }
   auto pipeline = std::move(created).value();
 
+  // GET /metrics (docs/operations.md#metrics): the process, the simulated
+  // machines' windows and the database sink, read from the pipeline's own
+  // counts at each scrape.
+  auto registry = std::make_shared<metrics::Registry>();
+  metrics::AddProcessCollector(*registry);
+  const int collector = registry->AddCollector([p = pipeline.get()](metrics::Collection& c) {
+    const pipeline::PipelineStats st = p->stats();
+    c.Counter("machine_health_windows_total",
+              "Windows made from the source's events and handed to the sinks (learning ones "
+              "included).",
+              {{"source", "simulator"}}, static_cast<double>(st.windows));
+    sink::ReportSinkMetrics(p->sink_name(), st.sink, static_cast<std::int64_t>(st.queue_depth), c);
+  });
+  std::atomic<bool> scoring_started{false};
   std::unique_ptr<http::DashboardServer> server;
   if (listen) {
     http::ServerOptions sopts;
@@ -335,6 +352,14 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
     sopts.port = listen->port;
     sopts.db_path = args.db;
     sopts.learn = options.pipeline.learn;
+    sopts.metrics = registry;
+    sopts.readiness = [&scoring_started, p = pipeline.get()]() -> std::string {
+      if (!scoring_started.load()) return "starting";
+      const pipeline::PipelineStats st = p->stats();
+      if (st.sink.failing) return p->sink_name() + ": not writable: " + st.sink.last_error;
+      if (p->Done()) return "stopped";
+      return "";
+    };
     if (alarms->dispatcher) sopts.on_alarm_event = [d = alarms->dispatcher.get()] { d->Wake(); };
     auto started = http::DashboardServer::Start(sopts);
     if (!started.ok()) {
@@ -348,6 +373,7 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
 
   InstallStopSignalHandlers();
   MH_CHECK(pipeline->Start().ok());
+  scoring_started.store(true);
   io.out << "machine-health run: " << args.machines << " machines at " << args.fs << " Hz, speed "
          << args.speed << "x, database " << args.db << "\n";
   if (server) io.out << "dashboard: " << server->url() << "\n";
@@ -369,6 +395,7 @@ int RunPipeline(const RunArgs& args, CommandIo& io) {
   Status status = pipeline->Wait();
   const auto stats = pipeline->stats();
   if (server) server->Stop();
+  registry->RemoveCollector(collector);
   if (alarms->dispatcher) alarms->dispatcher->Stop();
   const double realtime = stats.wall_seconds > 0 ? stats.simulated_seconds / stats.wall_seconds : 0;
   const double cpu = ProcessCpuSeconds();
@@ -503,14 +530,46 @@ int RunLive(const RunArgs& args, CommandIo& io) {
     std::lock_guard lock(alarms_mu);
     return alarms->Record(events);
   };
+  // GET /metrics (docs/operations.md#metrics): the process, and per source
+  // its scorer's and sink's own counts, read at each scrape; the scoring
+  // latency is observed by the scorers.
+  auto registry = std::make_shared<metrics::Registry>();
+  metrics::AddProcessCollector(*registry);
+  auto& scoring = registry->AddHistogram(
+      "machine_health_scoring_duration_seconds",
+      "Seconds from a batch of events in hand to its windows ready for the sinks (decode, "
+      "windows, features, scores, alarm rule).",
+      metrics::LatencyBuckets(), {"source"});
   for (Source& src : sources) {
     so.poll_baselines = baselines->Poller();  // one cursor per scorer
+    so.scoring_seconds = scoring.With({src.address});
     auto scorer = pipeline::StreamScorer::CreateLearning(*src.subscriber, {src.sink.get()},
                                                          src.dead.get(), so);
     if (!scorer.ok()) return ReportOptionError(io, cmd, scorer.status());
     src.scorer = std::move(*scorer);
   }
 
+  // Every source writes the one database through a sink of its own: the
+  // sink's series sums them (one series per sink name).
+  const int collector = registry->AddCollector([&sources](metrics::Collection& c) {
+    std::map<std::string, sink::SinkMetrics> sinks;
+    for (const Source& src : sources) {
+      pipeline::StreamScorer::Report(src.address, src.scorer->stats(), c);
+      const sink::SinkMetrics m = src.sink->metrics();
+      sink::SinkMetrics& sum = sinks[src.sink->name()];
+      sum.batches += m.batches;
+      sum.records += m.records;
+      sum.attempts += m.attempts;
+      sum.retries += m.retries;
+      sum.failures += m.failures;
+      sum.write_ns += m.write_ns;
+      sum.pending += m.pending;
+      sum.failing = sum.failing || m.failing;
+    }
+    for (const auto& [name, m] : sinks) sink::ReportSinkMetrics(name, m, 0, c);
+  });
+  std::atomic<bool> scoring_started{false};
+  std::atomic<int> running{static_cast<int>(sources.size())};
   std::unique_ptr<http::DashboardServer> server;
   if (args.http != "off") {
     auto addr = ParseListenAddress("--http", args.http);
@@ -521,6 +580,20 @@ int RunLive(const RunArgs& args, CommandIo& io) {
     sopts.db_path = args.db;
     sopts.registry = machines;
     sopts.learn = core->learn;
+    sopts.metrics = registry;
+    // Models and stored baselines are loaded before the server starts (a
+    // model that cannot be read stops run); what remains is whether the
+    // scorers run, reach their sources and can write.
+    sopts.readiness = [&sources, &scoring_started, &running]() -> std::string {
+      if (!scoring_started.load()) return "starting";
+      if (running.load() < static_cast<int>(sources.size())) return "a source stopped";
+      for (const Source& src : sources) {
+        if (src.scorer->stats().source_down) return "source " + src.address + ": not reachable";
+        const sink::SinkMetrics m = src.sink->metrics();
+        if (m.failing) return src.sink->name() + ": not writable: " + m.last_error;
+      }
+      return "";
+    };
     if (alarms->dispatcher) sopts.on_alarm_event = [d = alarms->dispatcher.get()] { d->Wake(); };
     auto started = http::DashboardServer::Start(sopts);
     if (!started.ok()) return ReportError(io, cmd, started.status().WithContext("--http"));
@@ -529,7 +602,6 @@ int RunLive(const RunArgs& args, CommandIo& io) {
 
   InstallStopSignalHandlers();
   std::atomic<bool> stop{false};
-  std::atomic<int> running{static_cast<int>(sources.size())};
   std::vector<std::thread> threads;
   for (Source& src : sources) {
     threads.emplace_back([&src, &stop, &running] {
@@ -538,6 +610,7 @@ int RunLive(const RunArgs& args, CommandIo& io) {
       running.fetch_sub(1);
     });
   }
+  scoring_started.store(true);
   io.out << "machine-health run: watching";
   for (const Source& src : sources) io.out << " " << src.address;
   io.out << ", database " << args.db << "\n";
@@ -561,6 +634,7 @@ int RunLive(const RunArgs& args, CommandIo& io) {
   stop.store(true);
   for (auto& t : threads) t.join();
   if (server) server->Stop();
+  registry->RemoveCollector(collector);
   if (alarms->dispatcher) alarms->dispatcher->Stop();
   Status status;
   std::int64_t events = 0, windows = 0, dead = 0, opened = 0, machines_seen = 0;

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #ifdef __GLIBC__
@@ -18,11 +19,15 @@
 #include "app/run_support.h"
 #include "blob/model_source.h"
 #include "core/strings.h"
+#include "core/time_util.h"
 #include "core/uri.h"
 #include "features/feature_stage.h"
 #include "features/spectrum.h"
+#include "http/metrics_server.h"
 #include "iforest/sklearn_import.h"
 #include "log/log.h"
+#include "metrics/metrics.h"
+#include "metrics/process_metrics.h"
 #include "pipeline/stream_scorer.h"
 #include "sink/influxdb/influxdb_sink.h"
 #include "sink/running_sink.h"
@@ -111,6 +116,9 @@ void AddScoreStreamOptions(CLI::App& score, ScoreStreamArgs& a) {
       .add_option("--stats-interval", a.stats_interval_s,
                   "Streaming: seconds between progress lines on stderr (0: off)")
       ->check(CLI::Range(0, 86400));
+  score.add_option("--metrics-listen", a.metrics_listen,
+                   "Streaming: serve GET /metrics (Prometheus), /healthz and /readyz on "
+                   "HOST:PORT (docs/operations.md#metrics); default: none");
 }
 
 // The service allocates and frees the same buffers batch after batch (fetched
@@ -150,8 +158,16 @@ int RunScoreStream(const std::string& model_path, const std::string& feature_key
     if (!k.empty()) options.feature_keys.push_back(k);
   }
 
+  std::optional<ListenAddress> metrics_listen;
+  if (!a.metrics_listen.empty()) {
+    auto addr = ParseListenAddress("--metrics-listen", a.metrics_listen);
+    if (!addr.ok()) return ReportOptionError(io, kCommand, addr.status());
+    metrics_listen = *addr;
+  }
+
   auto model = blob::LoadModelSource(model_path);
   if (!model.ok()) return ReportError(io, kCommand, model.status());
+  const double model_loaded_s = static_cast<double>(WallNowNs()) * 1e-9;
 
   auto from_uri = ParseUri(a.from);
   if (!from_uri.ok())
@@ -187,11 +203,57 @@ int RunScoreStream(const std::string& model_path, const std::string& feature_key
   auto source = OpenSubscriber(from_uri.value());
   if (!source.ok()) return ReportOptionError(io, kCommand, source.status().WithContext("--from"));
 
+  // GET /metrics (docs/operations.md#metrics): the process, the scorer's
+  // and the sinks' own counts read at each scrape, the scoring latency.
+  auto registry = std::make_shared<metrics::Registry>();
+  metrics::AddProcessCollector(*registry);
+  options.scoring_seconds =
+      registry
+          ->AddHistogram("machine_health_scoring_duration_seconds",
+                         "Seconds from a batch of events in hand to its windows ready for the "
+                         "sinks (decode, windows, features, scores, alarm rule).",
+                         metrics::LatencyBuckets(), {"source"})
+          .With({a.from});
+
   std::vector<sink::RunningSink*> sink_ptrs;
   for (auto& s : sinks) sink_ptrs.push_back(s.get());
   auto scorer = pipeline::StreamScorer::Create(model.value(), *source.value(), sink_ptrs,
                                                dead.get(), options);
   if (!scorer.ok()) return ReportOptionError(io, kCommand, scorer.status());
+  pipeline::StreamScorer* sc = scorer.value().get();
+  registry->AddCollector([&, sc](metrics::Collection& c) {
+    pipeline::StreamScorer::Report(a.from, sc->stats(), c);
+    for (const auto& s : sinks) sink::ReportSinkMetrics(s->name(), s->metrics(), 0, c);
+    c.Gauge("machine_health_model_loaded_timestamp_seconds", "Unix time the model was loaded.", {},
+            model_loaded_s);
+    c.Gauge("machine_health_model_features", "Features the model scores.", {},
+            static_cast<double>(model.value().feature_names.size()));
+  });
+  std::atomic<bool> scoring{false};
+  std::unique_ptr<http::MetricsServer> metrics_server;
+  if (metrics_listen) {
+    http::MetricsServerOptions mo;
+    mo.host = metrics_listen->host;
+    mo.port = metrics_listen->port;
+    mo.metrics = registry;
+    // The model is loaded before the server starts; what remains is
+    // whether the scorer runs, reaches its source and can write.
+    mo.readiness = [&, sc]() -> std::string {
+      if (!scoring.load()) return "not scoring";
+      if (sc->stats().source_down) return "source " + a.from + ": not reachable";
+      for (const auto& s : sinks) {
+        const sink::SinkMetrics m = s->metrics();
+        if (m.failing) return s->name() + ": not writable: " + m.last_error;
+      }
+      return "";
+    };
+    auto started = http::MetricsServer::Start(mo);
+    if (!started.ok()) {
+      return ReportError(io, kCommand, started.status().WithContext("--metrics-listen"));
+    }
+    metrics_server = std::move(*started);
+    log::Info(kCommand, "metrics: " + metrics_server->url() + "metrics");
+  }
 
   InstallStopSignalHandlers();
   std::atomic<bool> stop{false};
@@ -215,7 +277,10 @@ int RunScoreStream(const std::string& model_path, const std::string& feature_key
   });
   log::Info(kCommand, "scoring " + from_uri.value().text + " with " +
                           std::to_string(model.value().feature_names.size()) + " features");
+  scoring.store(true);
   Status run = scorer.value()->Run(stop);
+  scoring.store(false);
+  if (metrics_server) metrics_server->Stop();
   {
     std::lock_guard lock(done_mu);
     done = true;

@@ -29,6 +29,9 @@ struct ScoreStreamArgs {
   // Deprecated spelling of --names: prototype | library (= default).
   std::string feature_names;
   int stats_interval_s = 10;  // progress log period (0: off)
+  // HOST:PORT of GET /metrics, /healthz, /readyz (http::MetricsServer);
+  // empty: none.
+  std::string metrics_listen;
 };
 
 // Adds the streaming options to the `score` subcommand.

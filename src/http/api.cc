@@ -67,6 +67,43 @@ const std::string* Param(const Params& params, const std::string& name) {
 
 Response HealthResponse() { return JsonResponse(200, json{{"status", "ok"}}); }
 
+Response ReadyResponse(const std::string& reason) {
+  if (reason.empty()) return JsonResponse(200, json{{"status", "ready"}});
+  return JsonResponse(503, json{{"status", "not ready"}, {"reason", reason}});
+}
+
+Response PrometheusResponse(const metrics::Registry& registry) {
+  Response r;
+  r.content_type = metrics::kContentType;
+  r.body = registry.Expose();
+  return r;
+}
+
+int AddDatabaseCollector(metrics::Registry& registry, sink::SqliteReader& reader) {
+  return registry.AddCollector([&reader](metrics::Collection& c) {
+    auto machines = reader.Machines();
+    if (machines.ok()) {
+      std::map<std::string, double> by_state{{"learning", 0}, {"normal", 0}, {"anomalous", 0}};
+      for (const sink::MachineSummary& m : *machines) by_state[m.state] += 1;
+      for (const auto& [state, n] : by_state) {
+        c.Gauge("machine_health_machines",
+                "Machines whose latest stored window is in this state (learning, normal, "
+                "anomalous).",
+                {{"state", state}}, n);
+      }
+    }
+    auto baselines = reader.Baselines();
+    if (baselines.ok()) {
+      for (const sink::BaselineInfo& b : *baselines) {
+        if (!b.active) continue;
+        c.Gauge("machine_health_baseline_version",
+                "Version of the machine's active baseline (docs/baselines.md).",
+                {{"machine", b.machine_id}}, static_cast<double>(b.version));
+      }
+    }
+  });
+}
+
 Response MachinesResponse(sink::SqliteReader& reader, const registry::Registry* registry) {
   auto machines = reader.Machines();
   if (!machines.ok()) return StatusResponse(machines.status());

@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "baseline/baseline_ops.h"
+#include "metrics/metrics.h"
 #include "registry/registry.h"
 #include "score/baseline.h"
 #include "sink/sqlite/alarm_store.h"
@@ -44,6 +45,21 @@ inline constexpr std::size_t kLargestMaxPoints = 100000;
 
 // GET /healthz: 200 {"status":"ok"}.
 Response HealthResponse();
+
+// GET /readyz: 200 {"status":"ready"} when `reason` is empty, else 503
+// {"status":"not ready","reason":REASON}.
+Response ReadyResponse(const std::string& reason);
+
+// GET /metrics: 200, the registry's Prometheus text exposition
+// (metrics::kContentType).
+Response PrometheusResponse(const metrics::Registry& registry);
+
+// Adds to `registry` a collector of what the database says at each scrape:
+// machine_health_machines{state} (machines whose latest window is in that
+// state: learning, normal, anomalous) and machine_health_baseline_version
+// {machine} (the active baseline's version). A failing read reports
+// nothing. Returns the collector's id; remove it before `reader` goes.
+int AddDatabaseCollector(metrics::Registry& registry, sink::SqliteReader& reader);
 
 // GET /api/machines: 200 with a JSON array of machines sorted by id; 500/503
 // {"error": ...} if the database cannot be read. With a registry, each

@@ -1,9 +1,5 @@
 #include "http/dashboard_server.h"
 
-#include <cctype>
-#include <cerrno>
-#include <chrono>
-#include <cstring>
 #include <exception>
 #include <mutex>
 #include <string>
@@ -11,58 +7,18 @@
 #include <utility>
 
 #include <httplib.h>
-#include <netdb.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "core/time_util.h"
 #include "http/api.h"
+#include "http/listener.h"
 #include "log/log.h"
+#include "metrics/process_metrics.h"
 #include "sink/sqlite/alarm_store.h"
 #include "sink/sqlite/baseline_store.h"
 #include "sink/sqlite/sqlite_reader.h"
 
 namespace mh::http {
 namespace {
-
-std::string HostPort(const std::string& host, int port) {
-  if (host.find(':') != std::string::npos) return "[" + host + "]:" + std::to_string(port);
-  return host + ":" + std::to_string(port);
-}
-
-// Why binding host:port fails, found by trying it ourselves (httplib only
-// reports failure): "address already in use", "cannot assign requested
-// address", "unknown host ...".
-std::string BindFailureReason(const std::string& host, int port) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE;
-  addrinfo* result = nullptr;
-  int rc = ::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &result);
-  if (rc != 0) return std::string("unknown host: ") + ::gai_strerror(rc);
-  std::string reason = "bind failed";
-  for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
-    int fd = ::socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-    if (fd < 0) {
-      reason = std::strerror(errno);
-      continue;
-    }
-    int yes = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-    int bound = ::bind(fd, ai->ai_addr, ai->ai_addrlen);
-    int err = errno;
-    bool listening = bound == 0 && ::listen(fd, 1) == 0;
-    if (!listening && bound == 0) err = errno;
-    ::close(fd);
-    if (listening) continue;  // free now: it was taken only briefly
-    reason = std::strerror(err);
-    break;
-  }
-  ::freeaddrinfo(result);
-  if (!reason.empty()) reason[0] = static_cast<char>(std::tolower(reason[0]));
-  return reason;
-}
 
 Params ToParams(const httplib::Request& req) {
   Params p;
@@ -95,6 +51,19 @@ struct DashboardServer::Impl {
   score::LearnOptions learn;
   std::mutex baselines_mu;  // guards baselines (opened on first use)
   std::unique_ptr<sink::BaselineStore> baselines;
+  std::shared_ptr<metrics::Registry> metrics_registry;
+  int db_collector = 0;
+  std::function<std::string()> readiness;
+
+  // GET /readyz: the owner's readiness, then whether the database reads.
+  Response Ready() {
+    std::string reason = readiness ? readiness() : std::string();
+    if (reason.empty()) {
+      auto machines = reader->Machines();
+      if (!machines.ok()) reason = "database not readable: " + machines.status().message();
+    }
+    return ReadyResponse(reason);
+  }
 
   // The read-write baseline store, opened on first use; null with an error
   // response in `err` if it cannot be opened.
@@ -171,6 +140,10 @@ struct DashboardServer::Impl {
       };
     };
     server.Get("/healthz", guard([](const httplib::Request&) { return HealthResponse(); }));
+    server.Get("/readyz", guard([this](const httplib::Request&) { return Ready(); }));
+    server.Get("/metrics", guard([m = metrics_registry.get()](const httplib::Request&) {
+                 return PrometheusResponse(*m);
+               }));
     const registry::Registry* reg = machine_registry.get();
     server.Get("/api/machines",
                guard([r, reg](const httplib::Request&) { return MachinesResponse(*r, reg); }));
@@ -230,45 +203,22 @@ Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const ServerOpti
   impl->on_alarm_event = options.on_alarm_event;
   impl->allow_baseline_changes = options.allow_baseline_changes;
   impl->learn = options.learn;
+  impl->readiness = options.readiness;
+  impl->metrics_registry = options.metrics;
+  if (impl->metrics_registry == nullptr) {
+    impl->metrics_registry = std::make_shared<metrics::Registry>();
+    metrics::AddProcessCollector(*impl->metrics_registry);
+  }
   // Requests carry small JSON bodies at most (an acknowledgement, a
   // retrain range).
   impl->server.set_payload_max_length(64 * 1024);
   impl->Routes();
-  // httplib's default also sets SO_REUSEPORT, which lets a second server
-  // bind a port already in use; keep only SO_REUSEADDR (restart after close).
-  impl->server.set_socket_options([](int sock) {
-    int yes = 1;
-    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
   impl->server.set_read_timeout(5, 0);
   impl->server.set_write_timeout(5, 0);
-  int port = options.port;
-  bool bound;
-  if (port == 0) {
-    port = impl->server.bind_to_any_port(options.host);
-    bound = port > 0;
-  } else {
-    bound = impl->server.bind_to_port(options.host, port);
-  }
-  if (!bound) {
-    return Status::IOError("cannot listen on " + HostPort(options.host, options.port) + ": " +
-                           BindFailureReason(options.host, options.port));
-  }
-  impl->port = port;
-  httplib::Server* server = &impl->server;
-  impl->thread = std::thread([server] { server->listen_after_bind(); });
-  // Stop() before the loop runs would be lost (httplib ignores it), so wait
-  // until the accept loop is up.
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (!server->is_running() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  MH_ASSIGN_OR_RETURN(impl->port,
+                      BindAndListen(impl->server, options.host, options.port, &impl->thread));
+  impl->db_collector = AddDatabaseCollector(*impl->metrics_registry, *impl->reader);
   auto result = std::unique_ptr<DashboardServer>(new DashboardServer(std::move(impl)));
-  if (!server->is_running()) {
-    result->Stop();
-    return Status::IOError("cannot listen on " + HostPort(options.host, port) +
-                           ": server did not start");
-  }
   return result;
 }
 
@@ -284,6 +234,9 @@ void DashboardServer::Stop() {
   impl_->stopped = true;
   impl_->server.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
+  // The registry may outlive the server (its owner shares it); the
+  // database collector reads this server's reader.
+  impl_->metrics_registry->RemoveCollector(impl_->db_collector);
 }
 
 }  // namespace mh::http

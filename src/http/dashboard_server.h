@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "metrics/metrics.h"
 #include "registry/registry.h"
 #include "score/baseline.h"
 
@@ -47,6 +48,16 @@ struct ServerOptions {
   // config ("registry"). Shared with its owner (e.g. the pipeline of `run`);
   // the server only reads it.
   std::shared_ptr<const registry::Registry> registry;
+  // GET /metrics exposes this registry (Prometheus text format), to which
+  // the server adds the database's gauges (AddDatabaseCollector) while it
+  // runs. Null: the server makes its own with the process metrics
+  // (metrics/process_metrics.h) and the database's gauges.
+  std::shared_ptr<metrics::Registry> metrics;
+  // GET /readyz: 503 with the returned reason when it is not empty (the
+  // model not loaded, a source not connected, a sink failing), else 200.
+  // Asked from a server thread, so it must be thread-safe and quick. Also
+  // 503 when the database cannot be read. Optional.
+  std::function<std::string()> readiness;
 };
 
 class DashboardServer {

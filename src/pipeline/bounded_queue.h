@@ -54,6 +54,11 @@ class BoundedQueue {
     not_empty_.notify_all();
   }
 
+  // Items queued now.
+  std::size_t size() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return items_.size();
+  }
   std::size_t high_water() const {
     std::lock_guard<std::mutex> lock(mu_);
     return high_water_;

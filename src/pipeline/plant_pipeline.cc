@@ -36,7 +36,7 @@ struct MachineSlot {
 
 struct PlantPipeline::Impl {
   PlantPipelineOptions options;
-  std::unique_ptr<sink::Sink> sink;
+  std::unique_ptr<sink::RunningSink> sink;
   std::vector<sim::MachineConfig> configs;
   std::vector<std::unique_ptr<MachineSlot>> slots;
   std::vector<std::string> feature_names;
@@ -58,9 +58,6 @@ struct PlantPipeline::Impl {
   std::int64_t start_ns = 0;
   std::chrono::steady_clock::time_point wall_start;
   std::atomic<std::int64_t> windows{0};
-  std::atomic<std::int64_t> windows_written{0};
-  std::atomic<std::int64_t> batches{0};
-  std::atomic<std::int64_t> retries{0};
   std::atomic<std::int64_t> lag_ms{0};
   std::atomic<std::int64_t> wall_elapsed_ns{-1};  // set when the last worker finishes
 
@@ -96,7 +93,11 @@ Result<std::unique_ptr<PlantPipeline>> PlantPipeline::Create(const PlantPipeline
   if (sink == nullptr) return Status::InvalidArgument("pipeline: no sink");
   auto impl = std::make_unique<Impl>(std::max<std::size_t>(options.queue_capacity, 1));
   impl->options = options;
-  impl->sink = std::move(sink);
+  // The one retry loop, with its counts (sink/running_sink.h); shorter
+  // waits than a remote sink's, the database being local.
+  impl->sink = std::make_unique<sink::RunningSink>(
+      options.sink_name, std::move(sink),
+      sink::RetryPolicy{std::chrono::milliseconds(50), std::chrono::milliseconds(5000)});
   MH_ASSIGN_OR_RETURN(impl->configs, sim::MakePlant(options.plant));
   std::shared_ptr<const score::Baseline> assigned;
   if (options.model) {
@@ -312,22 +313,11 @@ void PlantPipeline::Impl::WriterLoop() {
     batch.clear();
     const bool more = queue.PopBatch(&batch, options.batch_max, std::chrono::milliseconds(200));
     if (!batch.empty()) {
-      // The one retry loop (sink/retry.h): Unavailable and IOError are
-      // retried with backoff while the batch is kept; anything else, or a
-      // stop while the sink is still down, stops the pipeline.
-      Status st = sink::RetryWithBackoff(
-          sink::RetryPolicy{std::chrono::milliseconds(50), std::chrono::milliseconds(5000)}, stop,
-          [&] { return sink->Write(batch); },
-          [&](const Status& failed, int) {
-            retries.fetch_add(1);
-            log::Warn("run", "sink: " + failed.message() + "; retrying");
-          });
-      if (st.ok()) {
-        batches.fetch_add(1);
-        windows_written.fetch_add(static_cast<std::int64_t>(batch.size()));
-      } else {
-        Fail(st.WithContext("sink"));
-      }
+      // RunningSink retries Unavailable and IOError with backoff while the
+      // batch is kept; anything else, or a stop while the sink is still
+      // down, stops the pipeline.
+      Status st = sink->Write(batch, stop);
+      if (!st.ok()) Fail(st);
     }
     if (!more) break;
   }
@@ -363,13 +353,17 @@ Status PlantPipeline::Wait() {
   return close;
 }
 
+const std::string& PlantPipeline::sink_name() const { return impl_->sink->name(); }
+
 PipelineStats PlantPipeline::stats() const {
   const Impl& s = *impl_;
   PipelineStats out;
   out.windows = s.windows.load();
-  out.windows_written = s.windows_written.load();
-  out.batches = s.batches.load();
-  out.write_retries = s.retries.load();
+  out.sink = s.sink->metrics();
+  out.windows_written = out.sink.records;
+  out.batches = out.sink.batches;
+  out.write_retries = out.sink.retries;
+  out.queue_depth = s.queue.size();
   out.queue_high_water = s.queue.high_water();
   out.lagging_ms = s.lag_ms.load();
   std::int64_t min_done = s.slots.empty() ? 0 : INT64_MAX;

@@ -27,6 +27,7 @@
 #include "iforest/model.h"
 #include "pipeline/machine_pipeline.h"
 #include "sim/plant.h"
+#include "sink/running_sink.h"
 #include "sink/sink.h"
 
 namespace mh::pipeline {
@@ -68,16 +69,21 @@ struct PlantPipelineOptions {
   int threads = 1;                    // worker threads (machines are split among them)
   std::size_t queue_capacity = 8192;  // scored windows waiting for the writer
   std::size_t batch_max = 1024;       // windows per sink transaction
+  // The sink's name in logs and metrics (sink::RunningSink, which retries
+  // its writes), e.g. "sqlite:machine-health.db".
+  std::string sink_name = "sink";
 };
 
 struct PipelineStats {
   std::int64_t windows = 0;          // windows scored and queued
-  std::int64_t windows_written = 0;  // windows the sink accepted
+  std::int64_t windows_written = 0;  // windows the sink accepted (sink.records)
   double simulated_seconds = 0;      // simulated time covered by every machine
   double wall_seconds = 0;           // since Start()
-  std::int64_t batches = 0;          // sink transactions
-  std::int64_t write_retries = 0;    // batches retried after Unavailable
+  std::int64_t batches = 0;          // sink transactions (sink.batches)
+  std::int64_t write_retries = 0;    // failed writes retried (sink.retries)
+  std::size_t queue_depth = 0;       // windows waiting for the writer now
   std::size_t queue_high_water = 0;
+  sink::SinkMetrics sink;       // the sink's own counts (sink::RunningSink)
   std::int64_t lagging_ms = 0;  // how far the slowest worker is behind real time
 };
 
@@ -104,6 +110,8 @@ class PlantPipeline {
   // Joins all threads, closes the sink, and returns the first error.
   Status Wait();
   PipelineStats stats() const;
+  // options.sink_name.
+  const std::string& sink_name() const;
 
   struct Impl;
 

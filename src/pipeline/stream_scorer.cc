@@ -45,6 +45,7 @@ struct StreamScorer::Impl {
 
   std::vector<sink::WindowRecord> records;
   std::vector<OutgoingMessage> dead;
+  std::array<std::int64_t, kDeadLetterReasons> dead_by_reason{};  // of the batch
   iforest::Matrix rows;
   std::vector<std::size_t> row_record;  // record index of each row in `rows`
   std::vector<double> scores;
@@ -84,7 +85,8 @@ struct StreamScorer::Impl {
     }
   }
 
-  void AddDeadLetter(const Message& m, std::string_view reason) {
+  void AddDeadLetter(const Message& m, DeadLetterReason why, std::string_view reason) {
+    ++dead_by_reason[static_cast<int>(why)];
     std::string json = "{\"reason\":";
     AppendJsonString(reason, &json);
     json += ",\"origin\":";
@@ -277,15 +279,18 @@ struct StreamScorer::Impl {
   void Process(const Message& m) {
     static_assert(transport::kPayloadPadding >= kDecodePadding);
     Status s = decoder.Decode(m.payload, m.payload.capacity());
+    DeadLetterReason why = DeadLetterReason::kUndecodable;
     std::optional<std::int64_t> t;
     if (s.ok()) {
       t = EventTime(m);
+      why = DeadLetterReason::kNoTimestamp;
       if (!t) s = Status::InvalidArgument("no timestamp (the event has none, nor the transport)");
     }
     if (s.ok()) {
       const bool wave = decoder.event().kind == EventKind::kWaveform;
       const std::size_t n_records = records.size();
       const std::size_t n_rows = rows.rows;
+      why = DeadLetterReason::kRejected;
       s = wave               ? AddWaveformEvent(*t)
           : model != nullptr ? AddFeatureEvent(*t)
                              : AddLearningFeatureEvent(*t);
@@ -300,7 +305,7 @@ struct StreamScorer::Impl {
         ++(wave ? stats.waveform_events : stats.feature_events);
       }
     }
-    if (!s.ok()) AddDeadLetter(m, s.message());
+    if (!s.ok()) AddDeadLetter(m, why, s.message());
   }
 
   // Scores the fixed model's feature rows in one batch, then runs each
@@ -377,6 +382,9 @@ struct StreamScorer::Impl {
     {
       std::lock_guard lock(stats_mu);
       stats.dead_letters += static_cast<std::int64_t>(dead.size());
+      for (int i = 0; i < kDeadLetterReasons; ++i) {
+        stats.dead_letters_by_reason[i] += dead_by_reason[i];
+      }
     }
     if (dead_letters == nullptr) {
       for (const OutgoingMessage& d : dead) log::Warn("score", "dead letter: " + d.payload);
@@ -447,6 +455,11 @@ Status StreamScorer::Run(const std::atomic<bool>& stop) {
           deadline - std::chrono::steady_clock::now());
       auto got = im.source.Poll(im.options.max_batch - batch.size(),
                                 std::max(left, std::chrono::milliseconds(0)));
+      {
+        std::lock_guard lock(im.stats_mu);
+        im.stats.source_down = !got.ok();
+        if (!got.ok()) ++im.stats.poll_failures;
+      }
       if (!got.ok()) {
         if (!got.status().IsUnavailable()) return got.status().WithContext("--from");
         log::Warn("score", "source: " + got.status().message());
@@ -463,10 +476,16 @@ Status StreamScorer::Run(const std::atomic<bool>& stop) {
     im.alarm_events.clear();
     im.new_baselines.clear();
     im.dead.clear();
+    im.dead_by_reason.fill(0);
     im.rows = iforest::Matrix{};
     im.row_record.clear();
+    const auto t0 = std::chrono::steady_clock::now();
     for (const Message& m : batch) im.Process(m);
     im.ScoreRows();
+    if (im.options.scoring_seconds != nullptr) {
+      im.options.scoring_seconds->Observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    }
     {
       std::lock_guard lock(im.stats_mu);
       im.stats.messages += static_cast<std::int64_t>(batch.size());
@@ -491,6 +510,53 @@ Status StreamScorer::Run(const std::atomic<bool>& stop) {
     }
   }
   return Status::OK();
+}
+
+const char* DeadLetterReasonName(DeadLetterReason reason) {
+  switch (reason) {
+    case DeadLetterReason::kUndecodable:
+      return "undecodable";
+    case DeadLetterReason::kNoTimestamp:
+      return "no_timestamp";
+    case DeadLetterReason::kRejected:
+      return "rejected";
+  }
+  return "rejected";
+}
+
+void StreamScorer::Report(const std::string& source, const StreamScorerStats& st,
+                          metrics::Collection& out) {
+  const metrics::Labels labels{{"source", source}};
+  auto d = [](std::int64_t v) { return static_cast<double>(v); };
+  out.Counter("machine_health_events_received_total", "Events (messages) taken from the source.",
+              labels, d(st.messages));
+  for (int i = 0; i < kDeadLetterReasons; ++i) {
+    out.Counter(
+        "machine_health_events_dead_lettered_total",
+        "Events set aside as dead letters, by reason class (undecodable, no_timestamp, "
+        "rejected).",
+        {{"source", source}, {"reason", DeadLetterReasonName(static_cast<DeadLetterReason>(i))}},
+        d(st.dead_letters_by_reason[i]));
+  }
+  out.Counter("machine_health_windows_total",
+              "Windows made from the source's events and handed to the sinks (learning ones "
+              "included).",
+              labels, d(st.records));
+  out.Counter("machine_health_windows_scored_total", "Windows of the source that got a score.",
+              labels, d(st.scored));
+  out.Counter("machine_health_source_batches_total", "Batches written and committed.", labels,
+              d(st.batches));
+  out.Counter("machine_health_source_commit_failures_total",
+              "Source commits that failed (their events are delivered again).", labels,
+              d(st.commit_failures));
+  out.Counter("machine_health_alarms_opened_total", "Alarms opened.", labels, d(st.alarms_opened));
+  out.Counter("machine_health_source_poll_failures_total",
+              "Polls of the source that failed (peer unreachable); the scorer retries.", labels,
+              d(st.poll_failures));
+  out.Gauge("machine_health_source_up", "1 unless the last poll of the source failed.", labels,
+            st.source_down ? 0 : 1);
+  out.Gauge("machine_health_source_machines", "Machines seen on the source.", labels,
+            d(st.machines));
 }
 
 StreamScorerStats StreamScorer::stats() const {

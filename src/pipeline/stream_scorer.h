@@ -33,6 +33,7 @@
 #ifndef MH_PIPELINE_STREAM_SCORER_H_
 #define MH_PIPELINE_STREAM_SCORER_H_
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -46,6 +47,7 @@
 #include "features/spectrum.h"
 #include "features/window_features.h"
 #include "iforest/model.h"
+#include "metrics/metrics.h"
 #include "pipeline/machine_pipeline.h"
 #include "score/baseline.h"
 #include "sink/alarm_record.h"
@@ -92,7 +94,21 @@ struct StreamScorerOptions {
   // refuses is logged; the scorer goes on. Optional.
   BaselinePoll poll_baselines;
   std::chrono::milliseconds baseline_poll_interval{1000};
+  // Observes, per batch, the seconds from having the batch in hand to its
+  // records being ready for the sinks (decode, windows, features, scores,
+  // alarm rule). Optional; owned by the caller's metrics::Registry.
+  metrics::Histogram* scoring_seconds = nullptr;
 };
+
+// Why an event became a dead letter, in classes (the metric label "reason").
+enum class DeadLetterReason {
+  kUndecodable,  // not a JSON / binary event of a known form
+  kNoTimestamp,  // neither the event nor the transport gave a time
+  kRejected,     // decoded, but refused: missing feature, channel or rate change, too short
+};
+inline constexpr int kDeadLetterReasons = 3;
+// "undecodable", "no_timestamp", "rejected".
+const char* DeadLetterReasonName(DeadLetterReason reason);
 
 struct StreamScorerStats {
   std::int64_t messages = 0;         // messages taken from the source
@@ -102,11 +118,15 @@ struct StreamScorerStats {
   std::int64_t scored = 0;           // records with a score
   std::int64_t records = 0;          // records written to the sinks
   std::int64_t dead_letters = 0;     // events set aside with a reason
+  // dead_letters by DeadLetterReason (index: its value).
+  std::array<std::int64_t, kDeadLetterReasons> dead_letters_by_reason{};
   std::int64_t batches = 0;          // committed batches
   std::int64_t commit_failures = 0;  // commits that failed (events will come again)
   std::int64_t dropped_samples = 0;  // waveform samples that filled no window
   std::int64_t machines = 0;         // machines seen
   std::int64_t alarms_opened = 0;
+  std::int64_t poll_failures = 0;  // polls the source answered Unavailable
+  bool source_down = false;        // the last poll failed so (until one succeeds)
 };
 
 class StreamScorer {
@@ -135,6 +155,18 @@ class StreamScorer {
   Status Run(const std::atomic<bool>& stop);
 
   StreamScorerStats stats() const;
+
+  // Reports `stats` of the source `source` into a scrape, labelled
+  // source=SOURCE: machine_health_events_received_total,
+  // machine_health_events_dead_lettered_total{reason},
+  // machine_health_windows_total (windows made, records for the sinks),
+  // machine_health_windows_scored_total, machine_health_source_batches_total,
+  // machine_health_source_commit_failures_total, machine_health_alarms_opened_total,
+  // machine_health_source_poll_failures_total, the gauges
+  // machine_health_source_up (0 while polls fail) and
+  // machine_health_source_machines.
+  static void Report(const std::string& source, const StreamScorerStats& stats,
+                     metrics::Collection& out);
 
  private:
   struct Impl;

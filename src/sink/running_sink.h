@@ -11,6 +11,9 @@
 // (InvalidArgument, NotFound, Corruption: retrying cannot help) is returned
 // at once.
 //
+// Metrics: SinkMetrics counts everything once, here; ReportSinkMetrics turns
+// it into the Prometheus metrics machine_health_sink_* (docs/operations.md).
+//
 // Thread safety: Write and Close from one thread; metrics() from any thread.
 #ifndef MH_SINK_RUNNING_SINK_H_
 #define MH_SINK_RUNNING_SINK_H_
@@ -24,6 +27,7 @@
 #include <string>
 
 #include "core/status.h"
+#include "metrics/metrics.h"
 #include "sink/retry.h"
 #include "sink/sink.h"
 
@@ -36,6 +40,8 @@ struct SinkMetrics {
   std::int64_t retries = 0;   // failed attempts that were retried
   std::int64_t failures = 0;  // batches given up (permanent error or stop)
   std::int64_t write_ns = 0;  // time spent in the plugin's Write
+  std::int64_t pending = 0;   // records of the batch in Write, not accepted yet
+  bool failing = false;       // the last attempt failed (until one succeeds)
   std::string last_error;     // message of the last failed attempt
 };
 
@@ -59,6 +65,15 @@ class RunningSink {
   mutable std::mutex mu_;
   SinkMetrics metrics_;
 };
+
+// Reports `metrics` of the sink `name` into a scrape, labelled sink=NAME:
+// machine_health_sink_windows_written_total, _batches_written_total,
+// _write_retries_total, _write_failures_total, _write_seconds_total (time in
+// the plugin's Write), the gauge machine_health_sink_queue_depth (records
+// waiting for the sink: the batch in Write plus `queued` more held by the
+// caller) and machine_health_sink_up (0 while attempts fail).
+void ReportSinkMetrics(const std::string& name, const SinkMetrics& metrics, std::int64_t queued,
+                       metrics::Collection& out);
 
 }  // namespace mh::sink
 

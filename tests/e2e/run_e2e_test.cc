@@ -89,6 +89,23 @@ TEST(RunE2ETest, DemoFlagsTheFaultyMachinesAndStoresEveryWindow) {
   EXPECT_TRUE(seen_learning) << "never saw the learning state";
   EXPECT_TRUE(seen_expected) << "last /api/machines: " << last.dump();
 
+  // Ready while it runs; /metrics shows the same picture and the writer's counts.
+  auto ready = client.Get("/readyz");
+  ASSERT_TRUE(ready);
+  EXPECT_EQ(ready->status, 200) << ready->body;
+  auto metrics = client.Get("/metrics");
+  ASSERT_TRUE(metrics);
+  EXPECT_EQ(metrics->status, 200);
+  const std::string sink = "{sink=\"sqlite:" + db + "\"}";
+  for (const std::string& line :
+       std::vector<std::string>{"\nmachine_health_machines{state=\"anomalous\"} 2\n",
+                                "\nmachine_health_machines{state=\"normal\"} 2\n",
+                                "\nmachine_health_sink_up" + sink + " 1\n",
+                                "\nmachine_health_sink_write_failures_total" + sink + " 0\n",
+                                "\n# TYPE machine_health_windows_total counter\n"}) {
+    EXPECT_NE(metrics->body.find(line), std::string::npos) << line << metrics->body;
+  }
+
   // The score series of a faulty machine ends below its threshold.
   auto series = client.Get("/api/series?machine=m3&metric=score");
   ASSERT_TRUE(series);

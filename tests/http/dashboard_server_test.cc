@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "core/time_util.h"
+#include "http/metrics_server.h"
 #include "score/baseline.h"
 #include "sink/sqlite/alarm_store.h"
 #include "sink/sqlite/baseline_store.h"
@@ -78,6 +79,104 @@ TEST_F(DashboardServerTest, UrlAndHealth) {
   ASSERT_TRUE(res);
   EXPECT_EQ(res->status, 200);
   EXPECT_EQ(json::parse(res->body), json({{"status", "ok"}}));
+}
+
+TEST_F(DashboardServerTest, MetricsInPrometheusFormat) {
+  auto res = Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), metrics::kContentType);
+  // The test database: m1 normal, m2 anomalous, m3 learning.
+  for (const char* line : {"# TYPE machine_health_machines gauge\n",
+                           "machine_health_machines{state=\"anomalous\"} 1\n",
+                           "machine_health_machines{state=\"learning\"} 1\n",
+                           "machine_health_machines{state=\"normal\"} 1\n",
+                           "# TYPE process_resident_memory_bytes gauge\n",
+                           "# TYPE process_cpu_seconds_total counter\n"}) {
+    EXPECT_NE(res->body.find(line), std::string::npos) << line << " in\n" << res->body;
+  }
+}
+
+TEST_F(DashboardServerTest, ReadyzAsksTheOwnerAndSharesItsRegistry) {
+  auto registry = std::make_shared<metrics::Registry>();
+  registry->AddCounter("machine_health_test_total", "A test counter.")
+      .With(std::vector<std::string>{})
+      ->Add(42);
+  std::atomic<bool> ready{false};
+  ServerOptions options;
+  options.port = 0;
+  options.db_path = db_;
+  options.metrics = registry;
+  options.readiness = [&ready]() -> std::string {
+    return ready.load() ? "" : "source jsonl:x not connected";
+  };
+  auto server = DashboardServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  httplib::Client client("127.0.0.1", (*server)->port());
+  client.set_read_timeout(10, 0);
+  auto res = client.Get("/readyz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_EQ(json::parse(res->body),
+            json({{"status", "not ready"}, {"reason", "source jsonl:x not connected"}}));
+  ready.store(true);
+  res = client.Get("/readyz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(json::parse(res->body), json({{"status", "ready"}}));
+  res = client.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_NE(res->body.find("\nmachine_health_test_total 42\n"), std::string::npos) << res->body;
+  EXPECT_NE(res->body.find("machine_health_machines{"), std::string::npos);
+  // The registry outlives the server: its database gauges go with it.
+  (*server)->Stop();
+  EXPECT_EQ(registry->Expose().find("machine_health_machines"), std::string::npos);
+}
+
+TEST(MetricsServerTest, ServesMetricsHealthAndReadinessOnly) {
+  auto registry = std::make_shared<metrics::Registry>();
+  registry->AddCounter("machine_health_events_received_total", "Events.", {"source"})
+      .With({"jsonl:a"})
+      ->Add(7);
+  std::atomic<bool> ready{false};
+  MetricsServerOptions options;
+  options.port = 0;
+  options.metrics = registry;
+  options.readiness = [&ready]() -> std::string { return ready.load() ? "" : "not scoring"; };
+  auto server = MetricsServer::Start(options);
+  ASSERT_TRUE(server.ok()) << server.status().ToString();
+  EXPECT_EQ((*server)->url(), "http://127.0.0.1:" + std::to_string((*server)->port()) + "/");
+  httplib::Client client("127.0.0.1", (*server)->port());
+  client.set_read_timeout(10, 0);
+  auto res = client.Get("/metrics");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  EXPECT_EQ(res->get_header_value("Content-Type"), metrics::kContentType);
+  EXPECT_EQ(res->body,
+            "# HELP machine_health_events_received_total Events.\n"
+            "# TYPE machine_health_events_received_total counter\n"
+            "machine_health_events_received_total{source=\"jsonl:a\"} 7\n");
+  res = client.Get("/healthz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  res = client.Get("/readyz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 503);
+  EXPECT_EQ(json::parse(res->body)["reason"], "not scoring");
+  ready.store(true);
+  res = client.Get("/readyz");
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 200);
+  res = client.Get("/api/machines");  // no dashboard here
+  ASSERT_TRUE(res);
+  EXPECT_EQ(res->status, 404);
+  // A second server on the same port is refused with the reason.
+  MetricsServerOptions again = options;
+  again.port = (*server)->port();
+  auto second = MetricsServer::Start(again);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().message(), "cannot listen on 127.0.0.1:" + std::to_string(again.port) +
+                                           ": address already in use");
 }
 
 TEST_F(DashboardServerTest, MachinesWithARegistry) {

@@ -1,5 +1,6 @@
 #include "pipeline/stream_scorer.h"
 
+#include <array>
 #include <cmath>
 #include <random>
 
@@ -9,6 +10,7 @@
 #include "features/window_features.h"
 #include "iforest/scorer.h"
 #include "iforest/train.h"
+#include "metrics/metrics.h"
 #include "sink/transport_sink.h"
 #include "transport/inproc_transport.h"
 
@@ -214,7 +216,25 @@ TEST(StreamScorer, BadEventsGoToDeadLettersWithReasonAndTheStreamGoesOn) {
       << dead[1].payload;
   EXPECT_NE(dead[2].payload.find("missing feature 'feature_2'"), std::string::npos);
   EXPECT_NE(dead[3].payload.find("no timestamp"), std::string::npos);
-  EXPECT_EQ(scorer.value()->stats().dead_letters, 5);
+  const StreamScorerStats st = scorer.value()->stats();
+  EXPECT_EQ(st.dead_letters, 5);
+  // By class: "not json" and the truncated binary cannot be decoded; the
+  // string and the missing feature are refused; one has no time.
+  EXPECT_EQ(st.dead_letters_by_reason, (std::array<std::int64_t, kDeadLetterReasons>{2, 1, 2}));
+  // As /metrics shows them.
+  metrics::Registry registry;
+  registry.AddCollector([&st](metrics::Collection& c) { StreamScorer::Report("list", st, c); });
+  const std::string text = registry.Expose();
+  for (const char* line :
+       {"\nmachine_health_events_received_total{source=\"list\"} 7\n",
+        "\nmachine_health_events_dead_lettered_total{source=\"list\",reason=\"undecodable\"} 2\n",
+        "\nmachine_health_events_dead_lettered_total{source=\"list\",reason=\"no_timestamp\"} "
+        "1\n",
+        "\nmachine_health_events_dead_lettered_total{source=\"list\",reason=\"rejected\"} 2\n",
+        "\nmachine_health_windows_total{source=\"list\"} 2\n",
+        "\nmachine_health_source_up{source=\"list\"} 1\n"}) {
+    EXPECT_NE(text.find(line), std::string::npos) << line << text;
+  }
 }
 
 TEST(StreamScorer, BrokerTimestampIsTheFallbackEventTime) {
