@@ -5,8 +5,10 @@
 // so that the files cannot rot when an option changes. Independent checkers:
 // Python's yaml (python3-yaml), systemd-analyze, apt-cache, ldd/dpkg -S; a
 // container engine only where one runs (skipped with the reason otherwise).
+#include <chrono>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <regex>
 #include <set>
@@ -174,6 +176,29 @@ void ExpectAccepted(const std::vector<std::string>& args, const Env& vars,
       ExpectTransport(to, ClientRole::kPublisher, env, where);
     }
   }
+}
+
+// `args` of a `run` command line with the store in `dir` and the dashboard on
+// 127.0.0.1:`port`: the same options otherwise.
+std::vector<std::string> LocalRun(std::vector<std::string> args, const std::string& dir, int port) {
+  for (std::size_t i = 0; i + 1 < args.size(); ++i) {
+    if (args[i] == "--db") args[i + 1] = dir + "/" + fs::path(args[i + 1]).filename().string();
+    if (args[i] == "--http") args[i + 1] = "127.0.0.1:" + std::to_string(port);
+  }
+  return args;
+}
+
+// Starts the real binary with `args`; waits for its dashboard line.
+std::unique_ptr<testing::ChildProcess> StartBinary(const std::vector<std::string>& args,
+                                                   const std::string& dir) {
+  std::vector<std::string> argv = {testing::BinaryPath()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto child = testing::ChildProcess::Start(argv, dir + "/log.txt");
+  EXPECT_TRUE(child.ok()) << child.status().message();
+  if (!child.ok()) return nullptr;
+  const std::string url = testing::WaitForLogLine(**child, "dashboard: ", std::chrono::seconds(60));
+  EXPECT_FALSE(url.empty()) << testing::ReadFileText(dir + "/log.txt");
+  return std::move(*child);
 }
 
 // --- every file parses -------------------------------------------------------
@@ -371,6 +396,42 @@ TEST(DockerfileTest, StagesUserHealthcheckAndCommand) {
     if (HasPrefix(db, v + "/")) in_volume = true;
   }
   EXPECT_TRUE(in_volume) << "--db " << db << " is not in a VOLUME";
+}
+
+// The default command for real, and the image's health check against it: the
+// check's own command (curl) with the port the test gave. SIGTERM (the
+// image's STOPSIGNAL) stops it cleanly.
+TEST(DockerfileTest, DefaultCommandRunsAndPassesTheHealthCheck) {
+  const DockerImage image = LoadDockerfile();
+  const auto cmd = Find(image.runtime, "CMD");
+  const auto health = Find(image.runtime, "HEALTHCHECK");
+  ASSERT_TRUE(cmd.has_value() && health.has_value());
+  const std::size_t at = health->find("CMD [");
+  ASSERT_NE(at, std::string::npos) << "HEALTHCHECK is not in exec form: " << *health;
+  std::vector<std::string> check = JsonArray(health->substr(at + 4));
+  ASSERT_FALSE(check.empty());
+  if (testing::FindProgram(check[0]).empty()) GTEST_SKIP() << check[0] << " not found";
+  const std::vector<std::string> args = JsonArray(*cmd);
+  const std::string http = FlagValue(args, "--http");
+  const std::string image_address = "127.0.0.1:" + http.substr(http.rfind(':') + 1);
+
+  const std::string dir = testing::MakeTempDir("mh-deploy-docker-run");
+  const int port = testing::FreeTcpPort();
+  std::string shell_check;
+  for (std::string word : check) {
+    if (const std::size_t p = word.find(image_address); p != std::string::npos) {
+      word.replace(p, image_address.size(), "127.0.0.1:" + std::to_string(port));
+    }
+    shell_check += testing::ShellQuote(word) + " ";
+  }
+  std::string out;
+  EXPECT_NE(Shell(shell_check, &out), 0) << "the check passes with nothing listening";
+  auto child = StartBinary(LocalRun(args, dir, port), dir);
+  ASSERT_NE(child, nullptr);
+  EXPECT_EQ(Shell(shell_check, &out), 0) << out;
+  EXPECT_EQ(child->Stop(), 0) << testing::ReadFileText(dir + "/log.txt");
+  EXPECT_TRUE(fs::exists(dir + "/" + fs::path(FlagValue(args, "--db")).filename().string()));
+  fs::remove_all(dir);
 }
 
 std::vector<std::string> RuntimePackages() {
@@ -945,6 +1006,13 @@ TEST(SystemdTest, UnitsAreHardenedAndTheirCommandsAccepted) {
       env[e.substr(0, e.find('='))] = e.substr(e.find('=') + 1);
     }
     ExpectAccepted(args, env, path);
+    if (args[0] == "run") {  // for real, with the store and port of the test
+      const std::string dir = testing::MakeTempDir("mh-deploy-unit-run");
+      auto child = StartBinary(LocalRun(args, dir, testing::FreeTcpPort()), dir);
+      ASSERT_NE(child, nullptr);
+      EXPECT_EQ(child->Stop(), 0) << testing::ReadFileText(dir + "/log.txt");  // KillSignal=SIGTERM
+      fs::remove_all(dir);
+    }
     // The database lives where the unit may write.
     const std::string db = FlagValue(args, "--db");
     if (!db.empty() && args[0] == "run") {
