@@ -618,6 +618,29 @@ TEST(ComposeTest, ServicesImagesAndMounts) {
   EXPECT_TRUE(fs::exists(Deploy("influxdb/influxdb1-retention.iql")));
   EXPECT_THAT(services["grafana"]["volumes"].dump(),
               ::testing::HasSubstr("../grafana/provisioning:/etc/grafana/provisioning"));
+  // Each dashboard provider's folder is mounted from deploy/grafana/dashboards.
+  nlohmann::json providers =
+      YamlToJson(Deploy("grafana/provisioning/dashboards/machine-health.yaml"));
+  ASSERT_EQ(providers.size(), 1u);
+  for (const auto& provider : providers[0]["providers"]) {
+    const std::string path = provider["options"]["path"];
+    std::string host;  // the mount with the longest container path holding `path` wins
+    std::size_t longest = 0;
+    for (const auto& v : services["grafana"]["volumes"]) {
+      const std::vector<std::string> parts = Split(v.get<std::string>(), ':');
+      if (parts.size() < 2 || parts[1].size() <= longest) continue;
+      if (path == parts[1] || HasPrefix(path, parts[1] + "/")) {
+        longest = parts[1].size();
+        host =
+            HasPrefix(parts[0], "../") ? dir + "/" + parts[0] + path.substr(parts[1].size()) : "";
+      }
+    }
+    ASSERT_FALSE(host.empty()) << "grafana: no volume holds " << path;
+    int dashboards = 0;
+    for (const auto& f : fs::directory_iterator(host))
+      dashboards += f.path().extension() == ".json";
+    EXPECT_GE(dashboards, 2) << host;
+  }
   // The variables the provisioned InfluxQL data source reads are set.
   std::string datasources;  // without its comments
   std::istringstream provisioning(
