@@ -531,23 +531,28 @@ TEST(DockerfileTest, RuntimePackagesExistInDebian) {
 }
 
 TEST(DockerfileTest, BuildsWhereAContainerEngineRuns) {
-  std::string out;
-  if (testing::FindProgram("docker").empty()) {
-    GTEST_SKIP() << "no docker client: the Dockerfile is checked statically only";
-  }
-  if (Shell("docker info", &out) != 0) {
+  std::string out, engine, why = "no docker or podman client";
+  for (const char* candidate : {"docker", "podman"}) {
+    if (testing::FindProgram(candidate).empty()) continue;
+    if (Shell(std::string(candidate) + " info", &out) == 0) {
+      engine = candidate;
+      break;
+    }
     const std::string_view said = TrimSpace(out);
-    GTEST_SKIP() << "docker has no daemon to talk to ("
-                 << said.substr(said.rfind('\n') == std::string_view::npos ? 0
-                                                                           : said.rfind('\n') + 1)
-                 << "): the Dockerfile is checked statically only";
+    const std::size_t nl = said.rfind('\n');
+    why = std::string(candidate) + " has no engine to talk to (" +
+          std::string(said.substr(nl == std::string_view::npos ? 0 : nl + 1)) + ")";
   }
-  ASSERT_EQ(Shell("cd " + testing::ShellQuote(testing::SourceDir()) +
-                      " && docker build -q -f deploy/docker/Dockerfile -t machine-health:test .",
+  if (engine.empty()) GTEST_SKIP() << why << ": the Dockerfile is checked statically only";
+  ASSERT_EQ(Shell("cd " + testing::ShellQuote(testing::SourceDir()) + " && " + engine +
+                      " build -q -f deploy/docker/Dockerfile -t machine-health:test .",
                   &out),
             0)
       << out;
-  EXPECT_EQ(Shell("docker run --rm machine-health:test --version", &out), 0) << out;
+  EXPECT_EQ(Shell(engine + " run --rm machine-health:test --version", &out), 0) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("machine-health"));
+  EXPECT_EQ(Shell(engine + " run --rm --entrypoint id machine-health:test -u", &out), 0) << out;
+  EXPECT_NE(TrimSpace(out), "0") << "the image runs as root";
 }
 
 // --- docker-compose.yml ------------------------------------------------------
