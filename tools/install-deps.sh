@@ -16,9 +16,9 @@ pkgs="g++ cmake ninja-build pkg-config make tzdata
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 if [ "$mode" = test ]; then
   pkgs="$pkgs clang-format python3 python3-numpy python3-scipy python3-sklearn
-    python3-pandas python3-joblib sqlite3 curl chromium
+    python3-pandas python3-joblib python3-yaml sqlite3 curl chromium
     mosquitto mosquitto-clients influxdb influxdb-client victoria-metrics prometheus kcat openssl
-    zstd"
+    zstd systemd"
 fi
 missing=""
 for p in $pkgs; do

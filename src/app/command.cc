@@ -32,7 +32,10 @@ int UsageError(CommandIo& io, const std::string& command, const std::string& mes
   return kExitUsage;
 }
 
-int RunMain(const std::vector<std::string>& args, CommandIo& io) {
+namespace {
+
+// Parses `args` and, when `run`, runs the chosen command.
+int ParseAndRun(const std::vector<std::string>& args, CommandIo& io, bool run) {
   CLI::App app{
       "machine-health: real-time machine-health monitoring for industrial IoT.\n"
       "Turns vibration into features, scores them with an Isolation Forest and raises alerts.",
@@ -75,7 +78,17 @@ int RunMain(const std::vector<std::string>& args, CommandIo& io) {
     return kExitUsage;
   }
   if (!action) return kExitUsage;
-  return action();
+  return run ? action() : kExitOk;
+}
+
+}  // namespace
+
+int RunMain(const std::vector<std::string>& args, CommandIo& io) {
+  return ParseAndRun(args, io, /*run=*/true);
+}
+
+int CheckCommandLine(const std::vector<std::string>& args, CommandIo& io) {
+  return ParseAndRun(args, io, /*run=*/false);
 }
 
 }  // namespace mh::app

@@ -57,6 +57,13 @@ int UsageError(CommandIo& io, const std::string& command, const std::string& mes
 // Runs the CLI on `args` (without the program name).
 int RunMain(const std::vector<std::string>& args, CommandIo& io);
 
+// Parses `args` exactly as RunMain does (same options, validators and usage
+// messages) but runs no command: kExitOk when the command line is accepted,
+// kExitUsage otherwise. For checking command lines kept in files (the
+// deployment files in deploy/, tests/deploy/) against the real CLI; checks
+// made only when a command runs (addresses, option combinations) are not made.
+int CheckCommandLine(const std::vector<std::string>& args, CommandIo& io);
+
 // One per subcommand (cmd_<name>.cc).
 void AddRunCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddSimulateCommand(CLI::App& root, CommandIo& io, Action& action);
