@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "http/live_feed.h"
 #include "registry/registry.h"
 #include "score/baseline.h"
 
@@ -47,6 +48,9 @@ struct ServerOptions {
   // config ("registry"). Shared with its owner (e.g. the pipeline of `run`);
   // the server only reads it.
   std::shared_ptr<const registry::Registry> registry;
+  // GET /api/stream (server-sent events): poll interval, keep-alive, queue
+  // and history bounds, most streams open at once (live_feed.h).
+  LiveOptions live;
 };
 
 class DashboardServer {
@@ -67,8 +71,8 @@ class DashboardServer {
   int port() const;
   // "http://HOST:PORT/" ("http://[::1]:PORT/" for IPv6 literals).
   std::string url() const;
-  // Stops accepting, finishes in-flight requests and joins the threads.
-  // Idempotent.
+  // Ends every live stream, stops accepting, finishes in-flight requests
+  // and joins the threads. Idempotent.
   void Stop();
 
  private:
