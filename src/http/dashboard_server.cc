@@ -179,8 +179,10 @@ struct DashboardServer::Impl {
     res.set_header("Cache-Control", "no-store");
     res.set_header("X-Content-Type-Options", "nosniff");
     res.set_header("X-Accel-Buffering", "no");
+    // Exactly "text/event-stream": httplib compresses every other text/* type
+    // (for a browser asking for gzip), and its compressor holds events back.
     res.set_chunked_content_provider(
-        "text/event-stream; charset=utf-8", [stream](std::size_t, httplib::DataSink& sink) {
+        "text/event-stream", [stream](std::size_t, httplib::DataSink& sink) {
           std::string text;
           if (!stream->Next(&text)) {
             sink.done();  // feed stopped or client too slow: end the stream

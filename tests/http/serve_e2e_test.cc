@@ -1,6 +1,7 @@
 // End-to-end tests of `machine-health serve` (the built binary), and of the
 // dashboard rendered by headless Chromium when it is installed.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -425,6 +426,110 @@ TEST_F(ServeE2eTest, PlaywrightDrawsTheMachinePage) {
   json acked = get("/api/alarms/" + page["acked"].get<std::string>());
   EXPECT_EQ(acked["acked"], true);
   EXPECT_EQ(acked["acked_by"], "e2e");
+}
+
+// Live updates: the machine page of `serve`, open in Chromium, draws the
+// windows that the test writes into the store (through the real SQLite sink,
+// as `run` would from another process) after the page loaded: the score
+// chart's data grow by exactly those points, with no reload and no refetch
+// of the series (they came over /api/stream). Screenshot:
+// serve_e2e_live_page/live_page.png beside the other artifacts.
+TEST_F(ServeE2eTest, PlaywrightMachinePageGrowsWithLiveWindows) {
+  using json = nlohmann::json;
+  const std::string browser_dir = mh::testing::SourceDir() + "/tests/http/browser";
+  if (access("/usr/bin/chromium", X_OK) != 0 ||
+      !fs::exists(browser_dir + "/node_modules/playwright-core")) {
+    GTEST_SKIP() << "needs /usr/bin/chromium and playwright-core (tools/install-deps.sh test)";
+  }
+  ServeProcess serve(dir_, {"--db", db_, "--http", "127.0.0.1:0"});
+  std::string url = serve.WaitForUrl(std::chrono::seconds(20));
+  ASSERT_FALSE(url.empty()) << serve.err();
+  const char* artifacts_env = std::getenv("MH_ARTIFACT_DIR");
+  const fs::path artifacts =
+      (artifacts_env != nullptr
+           ? fs::path(artifacts_env)
+           : fs::path(mh::testing::BinaryPath()).parent_path() / "test-artifacts") /
+      "serve_e2e_live_page";
+  fs::create_directories(artifacts);
+  fs::remove(artifacts / "ready");
+  constexpr int kNew = 5;
+  std::string out;
+  int rc = -1;
+  std::atomic<bool> browser_done{false};
+  std::thread browser([&] {
+    rc = mh::testing::RunCommand("node " + browser_dir + "/live_page.js " + url + " m1 " +
+                                     artifacts.string() + " " + std::to_string(kNew),
+                                 &out);
+    browser_done = true;
+  });
+  // Once the page is up, m1's windows 20..24 with scores unlike its stored
+  // ones (i/16), in two transactions.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+  while (!fs::exists(artifacts / "ready") && !browser_done &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const bool ready = fs::exists(artifacts / "ready");
+  std::vector<std::int64_t> new_t;
+  std::vector<double> new_score;
+  if (ready) {
+    auto sink = sink::OpenSqliteSink({db_});
+    ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+    auto names = std::make_shared<const std::vector<std::string>>(
+        std::vector<std::string>{"crest_ax", "rms_ax"});
+    std::vector<sink::WindowRecord> batch;
+    for (int i = 20; i < 20 + kNew; ++i) {
+      sink::WindowRecord r;
+      r.machine_id = "m1";
+      r.window_start_ns = testing::kT0Ns + i * testing::kStepNs;
+      r.feature_names = names;
+      r.features = {double(i), i / 8.0};
+      r.rms = i / 4.0;
+      r.score = r.state_score = 0.3 + i / 1000.0;
+      r.score_samples = -0.5;
+      r.state = sink::MachineState::kNormal;
+      batch.push_back(r);
+      new_t.push_back(r.window_start_ns / 1'000'000);
+      new_score.push_back(r.score);
+      if (i == 21 || i == 20 + kNew - 1) {
+        EXPECT_TRUE((*sink)->Write(batch).ok());
+        batch.clear();
+      }
+    }
+    EXPECT_TRUE((*sink)->Close().ok());
+  }
+  browser.join();
+  ASSERT_TRUE(ready) << "the page did not come up: " << out;
+  ASSERT_EQ(rc, 0) << out;
+  json page = json::parse(out, nullptr, false);
+  ASSERT_TRUE(page.is_object()) << out;
+  EXPECT_EQ(page["errors"], json::array());
+  const json& before = page["before"]["data"];
+  const json& after = page["after"]["data"];
+  ASSERT_TRUE(before.is_array() && after.is_array()) << out;
+  // [times, state score, score]: the stored windows (m1's 0..19), then
+  // exactly the new ones, in order.
+  ASSERT_EQ(before[0].size(), 20u);
+  ASSERT_EQ(after[0].size(), 20u + kNew) << after.dump();
+  for (std::size_t k = 0; k < 20; ++k) {
+    EXPECT_EQ(after[0][k], before[0][k]);
+    EXPECT_EQ(after[2][k], before[2][k]);
+  }
+  for (int k = 0; k < kNew; ++k) {
+    EXPECT_EQ(after[0][20 + k].get<std::int64_t>(), new_t[k]);
+    EXPECT_DOUBLE_EQ(after[2][20 + k].get<double>(), new_score[k]);
+    EXPECT_DOUBLE_EQ(after[1][20 + k].get<double>(), new_score[k]);
+  }
+  // Non-null scores drawn: m1's normal windows 10..19, then the new ones.
+  EXPECT_EQ(page["before"]["points"], "10");
+  EXPECT_EQ(page["after"]["points"], std::to_string(10 + kNew));
+  EXPECT_EQ(page["after"]["live"], std::to_string(kNew));
+  // Same page, not reloaded, series not fetched again.
+  EXPECT_EQ(page["after"]["marker"], true);
+  EXPECT_EQ(page["navigations"], 0);
+  EXPECT_EQ(page["after"]["loaded"], page["before"]["loaded"]);
+  EXPECT_EQ(page["series_requests"], 0);
+  EXPECT_TRUE(fs::exists(artifacts / "live_page.png"));
 }
 
 }  // namespace
