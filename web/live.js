@@ -48,10 +48,14 @@ window.Live = (function () {
     };
   }
 
+  // ?live=off in the page's address: no stream, the pages poll (for clients
+  // that wait for the network to go idle, e.g. chromium --virtual-time-budget).
+  const off = new URLSearchParams(location.search).get('live') === 'off';
+
   // on('window'|'state'|'reset'|'up'|'down', f): f(data) for each event.
   function on(kind, f) {
     handlers[kind].push(f);
-    if (!source) connect();
+    if (!source && !off) connect();
   }
 
   return {

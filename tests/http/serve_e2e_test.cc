@@ -170,6 +170,9 @@ TEST_F(ServeE2eTest, PortInUseExits1WithTheAddress) {
 }
 
 // The dashboard as a browser renders it: every machine card with its state.
+// ?live=off: the page polls instead of opening /api/stream, whose open
+// request would stop Chromium's virtual time (--virtual-time-budget waits
+// for the network to go idle) and so --dump-dom would never return.
 TEST_F(ServeE2eTest, ChromiumRendersMachineStates) {
   const std::string chromium = "/usr/bin/chromium";
   if (access(chromium.c_str(), X_OK) != 0) {
@@ -184,7 +187,7 @@ TEST_F(ServeE2eTest, ChromiumRendersMachineStates) {
       chromium +
           " --headless --no-sandbox --disable-gpu --disable-background-networking"
           " --disable-component-update --disable-sync --no-first-run --user-data-dir=" +
-          dir_ + "/chromium --virtual-time-budget=5000 --dump-dom " + url + " 2>/dev/null",
+          dir_ + "/chromium --virtual-time-budget=5000 --dump-dom " + url + "?live=off 2>/dev/null",
       &dom);
   ASSERT_EQ(rc, 0);
   // Each card carries data-machine and data-state attributes (web/app.js).
@@ -225,14 +228,14 @@ TEST_F(ServeE2eTest, ChromiumMarksStaleMachines) {
   std::string url = serve.WaitForUrl(std::chrono::seconds(20));
   ASSERT_FALSE(url.empty()) << serve.err();
   std::string dom;
-  ASSERT_EQ(
-      mh::testing::RunCommand(
-          chromium +
-              " --headless --no-sandbox --disable-gpu --disable-background-networking"
-              " --disable-component-update --disable-sync --no-first-run --user-data-dir=" +
-              dir_ + "/chromium --virtual-time-budget=5000 --dump-dom " + url + " 2>/dev/null",
-          &dom),
-      0);
+  ASSERT_EQ(mh::testing::RunCommand(
+                chromium +
+                    " --headless --no-sandbox --disable-gpu --disable-background-networking"
+                    " --disable-component-update --disable-sync --no-first-run --user-data-dir=" +
+                    dir_ + "/chromium --virtual-time-budget=5000 --dump-dom " + url +
+                    "?live=off 2>/dev/null",
+                &dom),
+            0);
   for (const auto& [id, stale] : std::vector<std::pair<std::string, std::string>>{
            {"m1", "true"}, {"m2", "true"}, {"m3", "true"}, {"m4", "false"}}) {
     std::regex card("data-machine=\"" + id + "\"[^>]*data-stale=\"" + stale + "\"");
@@ -524,6 +527,8 @@ TEST_F(ServeE2eTest, PlaywrightMachinePageGrowsWithLiveWindows) {
   EXPECT_EQ(page["before"]["points"], "10");
   EXPECT_EQ(page["after"]["points"], std::to_string(10 + kNew));
   EXPECT_EQ(page["after"]["live"], std::to_string(kNew));
+  EXPECT_EQ(page["before"]["windows"], 20);
+  EXPECT_EQ(page["after"]["windows"], 20 + kNew);
   // Same page, not reloaded, series not fetched again.
   EXPECT_EQ(page["after"]["marker"], true);
   EXPECT_EQ(page["navigations"], 0);

@@ -5,7 +5,7 @@
 // opens BASE_URL#/machine/MACHINE, waits until the page has loaded and the
 // live stream (web/live.js) is up, notes the score chart's data, creates
 // OUT_DIR/ready (the test then writes N windows), waits until N live points
-// were appended, writes OUT_DIR/live_page.png and prints one JSON object:
+// were appended and the header counts them, writes OUT_DIR/live_page.png and prints one JSON object:
 // the drawn data before and after, the page's load count before and after,
 // whether the page was reloaded, and the page errors.
 // Exit 1 with the error on stderr if a step times out.
@@ -44,6 +44,9 @@ async function main() {
       live: document.getElementById('machine-page').dataset.live || '0',
       points: document.getElementById('mp-score').dataset.points,
       marker: window.__mhSamePage === true,
+      // The header's window count, kept up to date by app.js from the stream.
+      windows: Number((/([0-9,]+) windows/.exec(document.getElementById('mp-info').textContent) ||
+                       ['', '-1'])[1].replace(/,/g, '')),
     }));
     await page.evaluate(() => { window.__mhSamePage = true; });
     out.before = await read();
@@ -52,6 +55,10 @@ async function main() {
     fs.writeFileSync(path.join(outDir, 'ready'), '');
     await page.waitForFunction((k) =>
       Number(document.getElementById('machine-page').dataset.live || 0) >= k, n, { timeout: 20000 });
+    await page.waitForFunction((k) => {
+      const m = /([0-9,]+) windows/.exec(document.getElementById('mp-info').textContent);
+      return m && Number(m[1].replace(/,/g, '')) >= k;
+    }, out.before.windows + n, { timeout: 20000 });
     out.after = await read();
     out.navigations = navigations - navigationsBefore;
     out.series_requests = series.length - seriesBefore;
