@@ -435,8 +435,9 @@ TEST_F(ServeE2eTest, PlaywrightDrawsTheMachinePage) {
 // windows that the test writes into the store (through the real SQLite sink,
 // as `run` would from another process) after the page loaded: the score
 // chart's data grow by exactly those points, with no reload and no refetch
-// of the series (they came over /api/stream). Screenshot:
-// serve_e2e_live_page/live_page.png beside the other artifacts.
+// of the series (they came over /api/stream); back on the overview, the
+// machine's card shows them too. Screenshots: serve_e2e_live_page/
+// live_page.png and overview_live.png beside the other artifacts.
 TEST_F(ServeE2eTest, PlaywrightMachinePageGrowsWithLiveWindows) {
   using json = nlohmann::json;
   const std::string browser_dir = mh::testing::SourceDir() + "/tests/http/browser";
@@ -535,6 +536,15 @@ TEST_F(ServeE2eTest, PlaywrightMachinePageGrowsWithLiveWindows) {
   EXPECT_EQ(page["after"]["loaded"], page["before"]["loaded"]);
   EXPECT_EQ(page["series_requests"], 0);
   EXPECT_TRUE(fs::exists(artifacts / "live_page.png"));
+  // The overview's card of m1, never reloaded: the new window count and the
+  // latest state score (0.3 + 24/1000).
+  const json& card = page["card"];
+  EXPECT_EQ(card["windows"], 20 + kNew);
+  EXPECT_EQ(card["score"], "0.324");
+  EXPECT_EQ(card["state"], "normal");
+  EXPECT_EQ(card["marker"], true);
+  EXPECT_EQ(card["conn"], "live");
+  EXPECT_TRUE(fs::exists(artifacts / "overview_live.png"));
 }
 
 }  // namespace

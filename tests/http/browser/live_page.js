@@ -5,7 +5,9 @@
 // opens BASE_URL#/machine/MACHINE, waits until the page has loaded and the
 // live stream (web/live.js) is up, notes the score chart's data, creates
 // OUT_DIR/ready (the test then writes N windows), waits until N live points
-// were appended and the header counts them, writes OUT_DIR/live_page.png and prints one JSON object:
+// were appended and the header counts them, writes OUT_DIR/live_page.png,
+// goes back to the overview and reads the machine's card
+// (OUT_DIR/overview_live.png), and prints one JSON object:
 // the drawn data before and after, the page's load count before and after,
 // whether the page was reloaded, and the page errors.
 // Exit 1 with the error on stderr if a step times out.
@@ -63,6 +65,22 @@ async function main() {
     out.navigations = navigations - navigationsBefore;
     out.series_requests = series.length - seriesBefore;
     await page.screenshot({ path: path.join(outDir, 'live_page.png'), fullPage: true });
+    // Back on the overview (same page): the machine's card counts the new
+    // windows and shows the latest score, from the stream alone.
+    await page.evaluate(() => { location.hash = '#'; });
+    const card = '.card[data-machine="' + machine + '"]';
+    await page.waitForFunction(([sel, k]) => {
+      const w = document.querySelector(sel + ' .windows');
+      return w && Number(w.textContent.replace(/,/g, '')) >= k;
+    }, [card, out.before.windows + n], { timeout: 20000 });
+    out.card = await page.evaluate((sel) => ({
+      windows: Number(document.querySelector(sel + ' .windows').textContent.replace(/,/g, '')),
+      score: document.querySelector(sel + ' .score').textContent,
+      state: document.querySelector(sel).dataset.state,
+      marker: window.__mhSamePage === true,
+      conn: document.getElementById('conn-text').textContent,
+    }), card);
+    await page.screenshot({ path: path.join(outDir, 'overview_live.png'), fullPage: true });
   } finally {
     await ctx.close();
     fs.rmSync(profile, { recursive: true, force: true });
