@@ -170,10 +170,13 @@ Result<std::vector<WindowPoint>> SqliteReader::WindowsAfter(const std::string& m
                                                             std::int64_t after_ns,
                                                             std::size_t limit) {
   std::lock_guard<std::mutex> lock(impl_->mu);
-  MH_RETURN_IF_ERROR(impl_->MachineLocked(machine).status());
   MH_ASSIGN_OR_RETURN(const std::int64_t key, impl_->KeyLocked(machine));
   std::vector<WindowPoint> out;
-  if (key < 0 || limit == 0) return out;
+  if (key < 0) {  // no window stored: a machine without windows, or unknown
+    MH_RETURN_IF_ERROR(impl_->MachineLocked(machine).status());
+    return out;
+  }
+  if (limit == 0) return out;
   sqlite3_stmt* s = impl_->windows_after.get();
   StmtResetter reset(s);
   sqlite3_bind_int64(s, 1, key);
