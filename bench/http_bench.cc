@@ -1,4 +1,4 @@
-// Live stream (src/http/live_feed.h) benchmark.
+// http benchmarks: the live stream (src/http/live_feed.h).
 //
 // BM_LiveFanOut: `state.range(0)` machines (500: the fleet) with 100
 // stored windows each; every iteration writes one new window per machine in
