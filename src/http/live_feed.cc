@@ -388,8 +388,11 @@ Result<std::unique_ptr<LiveFeed::Subscription>> LiveFeed::Subscribe(
       framed.push_back(Frame(hello_id, "reset", internal::Dump(reset)));
     }
     std::lock_guard<std::mutex> lock(queue->mu);
-    queue->items.pop_front();  // the plain hello, replaced
-    queue->items.insert(queue->items.begin(), framed.begin(), framed.end());
+    // Dropped or stopped meanwhile: the stream ends at the first Next().
+    if (!queue->dropped && !queue->ended && !queue->items.empty()) {
+      queue->items.pop_front();  // the plain hello, replaced
+      queue->items.insert(queue->items.begin(), framed.begin(), framed.end());
+    }
   }
   return std::unique_ptr<Subscription>(std::move(sub));
 }

@@ -135,6 +135,32 @@ TEST_F(ServeE2eTest, ServesAndStopsOnSigterm) {
   EXPECT_EQ(serve.Wait(std::chrono::seconds(20)), 0) << serve.err();
 }
 
+// A browser's open /api/stream does not hold the shutdown up.
+TEST_F(ServeE2eTest, StopsOnSigtermWithAStreamOpen) {
+  ServeProcess serve(dir_, {"--db", db_, "--http", "127.0.0.1:0"});
+  std::string url = serve.WaitForUrl(std::chrono::seconds(20));
+  ASSERT_FALSE(url.empty()) << serve.err();
+  httplib::Client client("127.0.0.1", std::stoi(url.substr(url.rfind(':') + 1)));
+  client.set_read_timeout(60, 0);
+  std::atomic<bool> hello{false};
+  std::string received;
+  std::thread reader([&] {
+    client.Get("/api/stream", [&](const char* data, std::size_t len) {
+      received.append(data, len);
+      if (received.find("event: hello") != std::string::npos) hello = true;
+      return true;
+    });
+  });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!hello && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(hello);
+  ASSERT_EQ(kill(serve.pid(), SIGTERM), 0);
+  EXPECT_EQ(serve.Wait(std::chrono::seconds(20)), 0) << serve.err();
+  reader.join();  // the stream ended with the server
+}
+
 TEST_F(ServeE2eTest, StopsOnSigint) {
   ServeProcess serve(dir_, {"--db", db_, "--http", "127.0.0.1:0"});
   ASSERT_FALSE(serve.WaitForUrl(std::chrono::seconds(20)).empty()) << serve.err();
