@@ -18,6 +18,7 @@
 
 #include "core/time_util.h"
 #include "http/api.h"
+#include "http/internal/json_values.h"
 #include "log/log.h"
 #include "sink/sqlite/alarm_store.h"
 #include "sink/sqlite/baseline_store.h"
@@ -163,14 +164,14 @@ struct DashboardServer::Impl {
     Response err;
     if (!request.ok()) {
       err.status = 400;
-      err.body = nlohmann::json{{"error", request.status().message()}}.dump();
+      err.body = internal::Dump(nlohmann::json{{"error", request.status().message()}});
       Send(err, res);
       return;
     }
     auto sub = feed->Subscribe(request->last_event_id, request->since_ns);
     if (!sub.ok()) {
       err.status = 503;
-      err.body = nlohmann::json{{"error", sub.status().message()}}.dump();
+      err.body = internal::Dump(nlohmann::json{{"error", sub.status().message()}});
       Send(err, res);
       res.set_header("Retry-After", "5");
       return;
