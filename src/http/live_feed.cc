@@ -77,6 +77,26 @@ Event StateEvent(const std::string& machine, std::int64_t t_ns, const std::strin
   return {t_ns, "state", internal::Dump(j)};
 }
 
+// Thresholds of stored baselines by machine and version, filled on demand.
+using ThresholdCache = std::map<std::string, std::map<std::int64_t, double>>;
+
+// The threshold of the baseline version that scored a window: from the
+// stored baselines (read once per unknown version), else `current` (the
+// machine's present threshold; also while learning, version 0).
+double ThresholdOf(sink::SqliteReader& reader, ThresholdCache& cache, const std::string& machine,
+                   std::int64_t version, double current) {
+  if (version <= 0) return current;
+  auto& known = cache[machine];
+  auto it = known.find(version);
+  if (it != known.end()) return it->second;
+  auto list = reader.Baselines(machine);
+  if (list.ok()) {
+    for (const sink::BaselineInfo& b : *list) known[b.version] = b.threshold;
+  }
+  // A version that is not stored keeps `current`: asked once, not per window.
+  return known.emplace(version, current).first->second;
+}
+
 // One client's queue.
 struct Queue {
   std::mutex mu;
@@ -104,27 +124,13 @@ struct LiveFeed::State {
   std::thread poller;
 
   // Poller only.
-  std::map<std::string, std::map<std::int64_t, double>> thresholds;
+  ThresholdCache thresholds;
   bool failing = false;  // the last poll failed (logged once)
 
   std::string Id(std::int64_t n) const { return epoch + "-" + std::to_string(n); }
 
-  // The threshold of the baseline that scored a window: from the stored
-  // baselines (cached), else the machine's current one.
   double Threshold(const std::string& machine, std::int64_t version, double current) {
-    if (version <= 0) return current;
-    auto& known = thresholds[machine];
-    auto it = known.find(version);
-    if (it == known.end()) {
-      auto list = reader->Baselines(machine);
-      if (list.ok()) {
-        for (const sink::BaselineInfo& b : *list) known[b.version] = b.threshold;
-      }
-      it = known.find(version);
-      if (it == known.end()) known[version] = current;  // not stored: do not ask again
-      it = known.find(version);
-    }
-    return it->second;
+    return ThresholdOf(*reader, thresholds, machine, version, current);
   }
 
   // The id of `machine`'s alarm that covers t_ns (the one that opened or
@@ -234,7 +240,7 @@ struct LiveFeed::State {
     if (!machines.ok()) return false;
     std::map<std::string, double> current;
     for (const auto& m : *machines) current[m.id] = m.threshold;
-    std::map<std::string, std::map<std::int64_t, double>> thr;
+    ThresholdCache thr;
     for (const auto& [id, c] : at) {
       if (c.t_ns < since_ns) continue;
       const std::int64_t after = since_ns == kNoWindow ? kNoWindow : since_ns - 1;
@@ -244,19 +250,7 @@ struct LiveFeed::State {
       bool first = true;
       for (const sink::WindowPoint& w : *windows) {
         if (w.t_ns > c.t_ns) break;
-        double threshold = current[id];
-        if (w.baseline_version > 0) {
-          auto& known = thr[id];
-          if (known.empty()) {
-            auto list = reader->Baselines(id);
-            if (list.ok()) {
-              for (const auto& b : *list) known[b.version] = b.threshold;
-            }
-            known.emplace(-1, 0);  // asked once
-          }
-          auto v = known.find(w.baseline_version);
-          if (v != known.end()) threshold = v->second;
-        }
+        const double threshold = ThresholdOf(*reader, thr, id, w.baseline_version, current[id]);
         out->push_back(WindowEvent(id, w, threshold));
         if (!first && w.state != prev) {
           const bool alarm = w.state == "anomalous" || prev == "anomalous";
