@@ -1,6 +1,7 @@
-// machine-health dashboard: polls the JSON API (docs/http-api.md) and draws
+// machine-health dashboard: loads the JSON API (docs/http-api.md), follows
+// the live stream (web/live.js: new windows and state changes) and draws
 // machine cards and SVG charts; #/machine/ID opens the machine page
-// (web/machine.js, uPlot charts).
+// (web/machine.js, uPlot charts). While the stream is down it polls.
 'use strict';
 
 (function () {
@@ -9,6 +10,10 @@
   const ALARMS_EVERY_MS = 10000;
   const INLINE_CHARTS_MAX = 6;   // up to this many machines: charts in every card
   const SERIES_POINTS = 600;
+  const SERIES_SPAN_MS = 600e3;  // the API's default span of a series
+  // With the live stream up, the API is only read now and then (machines
+  // added or removed, registry changes).
+  const LIVE_RELOAD_MS = 30000;
   const SVG_NS = 'http://www.w3.org/2000/svg';
   // A machine whose latest window is this much older than the fleet's newest
   // one (event time, so a replayed plant is not stale) is marked stale.
@@ -406,15 +411,78 @@
     }
   }
 
+  // ---- live ----------------------------------------------------------------
+
+  let renderTimer = null;
+  function scheduleRender() {
+    if (renderTimer !== null) return;
+    renderTimer = setTimeout(() => {
+      renderTimer = null;
+      state.machines.sort(worstFirst);
+      if (window.MachinePage.isOpen()) window.MachinePage.update(state.machines);
+      renderMachines();
+      if (!window.MachinePage.isOpen()) drawAllCharts();
+    }, 100);
+  }
+
+  // A new window: the card's state, score and window count, and a point
+  // appended to its sparklines (trimmed to their span).
+  function onLiveWindow(d) {
+    const m = state.machines.find((x) => x.id === d.machine);
+    if (!m) {  // a new machine: its card comes with the API's answer
+      pollMachines();
+      return;
+    }
+    if (d.t <= m.updated_ms) return;
+    m.state = d.state;
+    m.score = d.state_score;
+    if (d.threshold !== null) m.threshold = d.threshold;
+    m.updated_ms = d.t;
+    m.updated = d.time;
+    m.windows += 1;
+    state.newestMs = Math.max(state.newestMs, d.t);
+    for (const [metric, v] of [['score', d.score], ['rms', d.rms]]) {
+      const s = state.series.get(d.machine + '|' + metric);
+      if (!s || (s.t.length && s.t[s.t.length - 1] >= d.t)) continue;
+      s.t.push(d.t);
+      s.v.push(v);
+      let drop = 0;
+      while (drop < s.t.length && s.t[drop] < d.t - SERIES_SPAN_MS) drop++;
+      if (drop) { s.t.splice(0, drop); s.v.splice(0, drop); }
+    }
+    liveEvents++;
+    document.body.dataset.liveEvents = String(liveEvents);
+    scheduleRender();
+  }
+
+  function onLiveState(d) {
+    const m = state.machines.find((x) => x.id === d.machine);
+    if (m) m.state = d.to;
+    if (d.alarm_id) pollAlarms();  // "in alarm for", "last alarm ended"
+    scheduleRender();
+  }
+
+  let liveEvents = 0;
+  let lastLoad = 0;
+  function liveUp() { return window.Live.isConnected() && Date.now() - lastLoad < LIVE_RELOAD_MS; }
+
+  window.Live.on('window', onLiveWindow);
+  window.Live.on('state', onLiveState);
+  window.Live.on('up', () => setConnection(true, 'live'));
+  window.Live.on('down', () => setConnection(false, 'live stream lost, reconnecting…'));
+  window.Live.on('reset', () => { pollAlarms(); pollMachines(); pollSeries(true); });
+
   // ---- polling -------------------------------------------------------------
 
   async function pollMachines() {
     try {
       const list = await getJson('api/machines');
+      lastLoad = Date.now();
       state.newestMs = list.reduce((x, m) => Math.max(x, m.updated_ms || 0), 0);
       list.sort(worstFirst);
       state.machines = list;
-      setConnection(true, 'live · ' + new Date().toLocaleTimeString());
+      setConnection(true, window.Live.isConnected() ? 'live'
+                                                     : 'polling · ' + new Date().toLocaleTimeString());
       if (window.MachinePage.isOpen()) window.MachinePage.update(list);
       renderMachines();
     } catch (e) {
@@ -440,8 +508,11 @@
   }
 
   let seriesBusy = false;
-  async function pollSeries() {
+  // Every SERIES_EVERY_MS while the live stream is down; `now` forces it.
+  async function pollSeries(now) {
     if (seriesBusy || window.MachinePage.isOpen()) return;
+    if (now !== true && liveUp() && state.series.size > 0 && chartHosts().every(
+      ({ id, metric }) => state.series.has(id + '|' + metric))) return;
     seriesBusy = true;
     try {
       const wanted = chartHosts();
@@ -503,7 +574,7 @@
     window.addEventListener('hashchange', route);
     route();
     await pollSeries();
-    setInterval(pollMachines, MACHINES_EVERY_MS);
+    setInterval(() => { if (!liveUp()) pollMachines(); }, MACHINES_EVERY_MS);
     setInterval(pollSeries, SERIES_EVERY_MS);
     let resizeTimer = null;
     window.addEventListener('resize', () => {

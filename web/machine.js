@@ -394,22 +394,87 @@ window.MachinePage = (function () {
     const sd = align([stateScore, score]);
     p.scoreChart.setData(sd);
     p.scoreChart.setScale('x', { min: from, max: to });
+    $('mp-score').dataset.max = String(max);
+    describeScore();
+    if (p.featChart && feats.length) {
+      const fd = align(feats);
+      p.featChart.setData(fd);
+      p.featChart.setScale('x', { min: from, max: to });
+      describeFeatures();
+    }
+  }
+
+  // What the score chart draws, as data-* attributes (read by the tests).
+  function describeScore() {
+    const p = page;
+    const sd = p.scoreChart.data;
     const host = $('mp-score');
     host.dataset.points = String(countPoints([sd[0], sd[2]]));
     const drawn = sd[2].filter((v) => v !== null);
     host.dataset.min = drawn.length ? String(drawn.reduce((a, b) => Math.min(a, b))) : '';
     host.dataset.maxValue = drawn.length ? String(drawn.reduce((a, b) => Math.max(a, b))) : '';
-    host.dataset.max = String(max);
     host.dataset.threshold = String(p.threshold);
     host.dataset.alarmSpans = String(p.alarms.length);
-    if (p.featChart && feats.length) {
-      const fd = align(feats);
-      p.featChart.setData(fd);
-      p.featChart.setScale('x', { min: from, max: to });
-      $('mp-features').dataset.points = String(countPoints(fd));
-      $('mp-features').dataset.metrics = p.metrics.join(',');
-    }
   }
+
+  function describeFeatures() {
+    $('mp-features').dataset.points = String(countPoints(page.featChart.data));
+    $('mp-features').dataset.metrics = page.metrics.join(',');
+  }
+
+  // Appends one window to a chart's data, dropping the points that left the
+  // relative range [from, to).
+  function appendPoint(u, t, values, from) {
+    const old = u.data;
+    let start = 0;
+    while (start < old[0].length && old[0][start] < from) start++;
+    const next = old.map((col, i) => col.slice(start).concat([i === 0 ? t : values[i - 1]]));
+    u.setData(next);
+  }
+
+  // ---- live (web/live.js) ---------------------------------------------------
+
+  // A new window of some machine: on this machine's page with a relative
+  // range, its point is appended to the charts (no refetch).
+  function onLiveWindow(d) {
+    const p = page;
+    if (!p || d.machine !== p.id) return;
+    const relative = p.range.from === undefined;
+    p.latestMs = Math.max(p.latestMs, d.t);
+    if (d.threshold !== null) p.threshold = d.threshold;
+    if (!relative) return;
+    const sd = p.scoreChart.data;
+    if (sd[0].length && d.t <= sd[0][sd[0].length - 1]) return;
+    const [from, to] = rangeMs();
+    appendPoint(p.scoreChart, d.t, [d.state_score, d.score], from);
+    p.scoreChart.setScale('x', { min: from, max: to });
+    if (p.featChart) {
+      appendPoint(p.featChart, d.t, p.metrics.map((m) => (m === 'rms' ? d.rms : null)), from);
+      p.featChart.setScale('x', { min: from, max: to });
+      describeFeatures();
+    }
+    p.liveCount++;
+    const root = $('machine-page');
+    root.dataset.from = String(from);
+    root.dataset.to = String(to);
+    root.dataset.live = String(p.liveCount);
+    describeScore();
+  }
+
+  // A state change of this machine: its alarm list (and spans) anew.
+  async function onLiveState(d) {
+    const p = page;
+    if (!p || d.machine !== p.id) return;
+    await loadAlarms();
+    if (page !== p) return;
+    p.scoreChart.redraw();
+    describeScore();
+  }
+
+  window.Live.on('window', onLiveWindow);
+  window.Live.on('state', onLiveState);
+  // Events were missed (server restarted, or gone too long): fetch anew.
+  window.Live.on('reset', () => { if (page) loadAll(); });
 
   async function loadAlarms() {
     const p = page;
@@ -616,6 +681,7 @@ window.MachinePage = (function () {
       latestMs: m ? m.updated_ms : Date.now(), range: { name: '15m', span: RANGES[0][1] },
       alarms: [], snapshots: [], snapPinned: false, metrics: ['rms'], marks: marksOf(m), snapshot: null, channels: [],
       logY: false, scoreChart: null, featChart: null, spec: null, env: null, timer: null,
+      liveCount: 0,
     };
     root.hidden = false;
     root.dataset.machine = id;
@@ -635,9 +701,10 @@ window.MachinePage = (function () {
       }
     }).catch(() => {});
     setRange(page.range);
-    // Relative ranges follow new windows; a custom or zoomed range stays put.
+    // Relative ranges follow new windows (live events; polled while the
+    // stream is down); a custom or zoomed range stays put.
     page.timer = setInterval(() => {
-      if (page.range.from === undefined) loadAll();
+      if (page.range.from === undefined && !window.Live.isConnected()) loadAll();
     }, REFRESH_MS);
   }
 
@@ -647,7 +714,7 @@ window.MachinePage = (function () {
     const m = machines.find((x) => x.id === page.id);
     if (!m) return;
     page.machine = m;
-    page.latestMs = m.updated_ms;
+    page.latestMs = Math.max(page.latestMs, m.updated_ms);
     page.threshold = m.threshold;
     $('mp-badge').textContent = m.state;
     $('machine-page').dataset.state = m.state;
@@ -675,5 +742,8 @@ window.MachinePage = (function () {
     }
   });
 
-  return { open, update, close, isOpen: () => page !== null };
+  // The score chart's data as drawn ([times, state score, score]), for tests.
+  function drawnScore() { return page && page.scoreChart ? page.scoreChart.data : null; }
+
+  return { open, update, close, isOpen: () => page !== null, drawnScore };
 })();

@@ -12,16 +12,16 @@
 #include "core/time_util.h"
 #include "features/snapshot_spectrum.h"
 #include "http/embedded_files.h"
+#include "http/internal/json_values.h"
 
 namespace mh::http {
 namespace {
 
 using nlohmann::json;
 
-std::string Dump(const json& j) {
-  // Replace invalid UTF-8 (e.g. in a machine id) instead of throwing.
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
+using internal::Dump;
+using internal::EpochMs;
+using internal::Number;
 
 Response JsonResponse(int status, const json& body) {
   Response r;
@@ -40,15 +40,6 @@ Response StatusResponse(const Status& status) {
   if (status.IsInvalidArgument()) return ErrorResponse(400, status.message());
   if (status.IsUnavailable()) return ErrorResponse(503, status.message());
   return ErrorResponse(500, status.message());
-}
-
-// A finite number, or null (JSON has no NaN/Infinity).
-json Number(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
-
-// ns since epoch as epoch milliseconds: an integer when exact, else fractional.
-json EpochMs(std::int64_t ns) {
-  if (ns % 1'000'000 == 0) return json(ns / 1'000'000);
-  return json(static_cast<double>(ns) / 1e6);
 }
 
 // Floor division of ns to ms for "updated_ms".
@@ -426,6 +417,23 @@ Response SnapshotResponse(sink::SqliteReader& reader, const std::string& id_text
   out["envelope"] = json{{"band_hz", {spectra->envelope_band.lo_hz, spectra->envelope_band.hi_hz}},
                          {"amplitude", spectra->envelope_amplitude}};
   return JsonResponse(200, out);
+}
+
+Result<StreamRequest> ParseStreamRequest(const Params& params, const std::string& last_event_id) {
+  if (!params.repeated.empty()) {
+    return Status::InvalidArgument("parameter '" + params.repeated + "' given more than once");
+  }
+  StreamRequest r;
+  r.last_event_id = last_event_id;
+  if (r.last_event_id.empty()) {
+    if (const std::string* id = Param(params, "last_event_id")) r.last_event_id = *id;
+  }
+  if (const std::string* since = Param(params, "since")) {
+    auto t = ParseInstant(*since);
+    if (!t.ok()) return Status::InvalidArgument("bad parameter 'since': " + t.status().message());
+    r.since_ns = *t;
+  }
+  return r;
 }
 
 Response StaticResponse(std::string_view path) {

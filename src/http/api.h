@@ -9,10 +9,12 @@
 #define MH_HTTP_API_H_
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "baseline/baseline_ops.h"
+#include "core/result.h"
 #include "metrics/metrics.h"
 #include "registry/registry.h"
 #include "score/baseline.h"
@@ -148,6 +150,19 @@ Response SnapshotsResponse(sink::SqliteReader& reader, const Params& params);
 // (features/snapshot_spectrum.h); for view=samples, "samples" per channel.
 // 400 for a bad id or view; 404 for an unknown snapshot.
 Response SnapshotResponse(sink::SqliteReader& reader, const std::string& id, const Params& params);
+
+// What GET /api/stream?since=T&last_event_id=ID asks for (docs/http-api.md,
+// "Live stream"): the Last-Event-ID to resume after (the header, else the
+// `last_event_id` parameter for clients that cannot set headers) and the
+// event time to replay stored windows from (RFC 3339 or epoch ms).
+struct StreamRequest {
+  std::string last_event_id;
+  std::optional<std::int64_t> since_ns;
+};
+
+// Parses the stream's parameters; a 400 response naming the parameter for a
+// bad `since` or a repeated parameter.
+Result<StreamRequest> ParseStreamRequest(const Params& params, const std::string& last_event_id);
 
 // A static asset: "/" is "/index.html"; 404 for a path that is not embedded.
 Response StaticResponse(std::string_view path);

@@ -7,9 +7,11 @@
 #include <utility>
 
 #include <httplib.h>
+#include <nlohmann/json.hpp>
 
 #include "core/time_util.h"
 #include "http/api.h"
+#include "http/internal/json_values.h"
 #include "http/listener.h"
 #include "log/log.h"
 #include "metrics/process_metrics.h"
@@ -118,10 +120,47 @@ struct DashboardServer::Impl {
     if (r.status == 200 && on_alarm_event) on_alarm_event();
     return r;
   }
+  std::unique_ptr<LiveFeed> feed;
   httplib::Server server;
   std::thread thread;
   std::mutex stop_mu;
   bool stopped = false;
+
+  // GET /api/stream: one subscription per connection, written as the feed
+  // hands out events; the connection's thread waits in Next().
+  void Stream(const httplib::Request& req, httplib::Response& res) {
+    auto request = ParseStreamRequest(ToParams(req), req.get_header_value("Last-Event-ID"));
+    Response err;
+    if (!request.ok()) {
+      err.status = 400;
+      err.body = internal::Dump(nlohmann::json{{"error", request.status().message()}});
+      Send(err, res);
+      return;
+    }
+    auto sub = feed->Subscribe(request->last_event_id, request->since_ns);
+    if (!sub.ok()) {
+      err.status = 503;
+      err.body = internal::Dump(nlohmann::json{{"error", sub.status().message()}});
+      Send(err, res);
+      res.set_header("Retry-After", "5");
+      return;
+    }
+    std::shared_ptr<LiveFeed::Subscription> stream = std::move(sub).value();
+    res.set_header("Cache-Control", "no-store");
+    res.set_header("X-Content-Type-Options", "nosniff");
+    res.set_header("X-Accel-Buffering", "no");
+    // Exactly "text/event-stream": httplib compresses every other text/* type
+    // (for a browser asking for gzip), and its compressor holds events back.
+    res.set_chunked_content_provider(
+        "text/event-stream", [stream](std::size_t, httplib::DataSink& sink) {
+          std::string text;
+          if (!stream->Next(&text)) {
+            sink.done();  // feed stopped or client too slow: end the stream
+            return true;
+          }
+          return sink.write(text.data(), text.size());
+        });
+  }
 
   void Routes() {
     sink::SqliteReader* r = reader.get();
@@ -179,6 +218,14 @@ struct DashboardServer::Impl {
     server.Get(R"(/api/snapshots/([^/]+))", guard([r](const httplib::Request& req) {
                  return SnapshotResponse(*r, req.matches[1], ToParams(req));
                }));
+    server.Get("/api/stream", [this](const httplib::Request& req, httplib::Response& res) {
+      try {
+        Stream(req, res);
+      } catch (const std::exception& e) {
+        log::Error("http", std::string("stream failed: ") + e.what());
+        res.status = 500;
+      }
+    });
     server.Get("/api/.*",
                guard([](const httplib::Request& req) { return NotFoundResponse(req.path); }));
     server.Get(".*", guard([](const httplib::Request& req) { return StaticResponse(req.path); }));
@@ -212,6 +259,11 @@ Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const ServerOpti
   // Requests carry small JSON bodies at most (an acknowledgement, a
   // retrain range).
   impl->server.set_payload_max_length(64 * 1024);
+  MH_ASSIGN_OR_RETURN(impl->feed, LiveFeed::Start(impl->reader.get(), options.live));
+  // Every open stream holds a worker thread: room for the most streams
+  // allowed beside httplib's usual pool for the other requests.
+  const std::size_t workers = CPPHTTPLIB_THREAD_POOL_COUNT + options.live.max_clients;
+  impl->server.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
   impl->Routes();
   impl->server.set_read_timeout(5, 0);
   impl->server.set_write_timeout(5, 0);
@@ -232,6 +284,8 @@ void DashboardServer::Stop() {
   std::lock_guard<std::mutex> lock(impl_->stop_mu);
   if (impl_->stopped) return;
   impl_->stopped = true;
+  // Streams first: their threads return at once, so stop() need not wait.
+  if (impl_->feed) impl_->feed->Stop();
   impl_->server.stop();
   if (impl_->thread.joinable()) impl_->thread.join();
   // The registry may outlive the server (its owner shares it); the

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "http/live_feed.h"
 #include "metrics/metrics.h"
 #include "registry/registry.h"
 #include "score/baseline.h"
@@ -58,6 +59,9 @@ struct ServerOptions {
   // Asked from a server thread, so it must be thread-safe and quick. Also
   // 503 when the database cannot be read. Optional.
   std::function<std::string()> readiness;
+  // GET /api/stream (server-sent events): poll interval, keep-alive, queue
+  // and history bounds, most streams open at once (live_feed.h).
+  LiveOptions live;
 };
 
 class DashboardServer {
@@ -78,8 +82,8 @@ class DashboardServer {
   int port() const;
   // "http://HOST:PORT/" ("http://[::1]:PORT/" for IPv6 literals).
   std::string url() const;
-  // Stops accepting, finishes in-flight requests and joins the threads.
-  // Idempotent.
+  // Ends every live stream, stops accepting, finishes in-flight requests
+  // and joins the threads. Idempotent.
   void Stop();
 
  private:

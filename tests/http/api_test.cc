@@ -209,8 +209,8 @@ TEST_F(ApiTest, VendoredChartLibrary) {
     EXPECT_EQ(r.body, on_disk) << url;
   }
   std::string index = StaticResponse("/").body;
-  for (const char* ref :
-       {"vendor/uPlot.min.css", "style.css", "vendor/uPlot.iife.min.js", "machine.js", "app.js"}) {
+  for (const char* ref : {"vendor/uPlot.min.css", "style.css", "vendor/uPlot.iife.min.js",
+                          "live.js", "machine.js", "app.js"}) {
     EXPECT_NE(index.find(std::string("\"") + ref + "\""), std::string::npos) << ref;
     EXPECT_EQ(StaticResponse(std::string("/") + ref).status, 200) << ref;
   }

@@ -1,6 +1,7 @@
 // End-to-end tests of `machine-health serve` (the built binary), and of the
 // dashboard rendered by headless Chromium when it is installed.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -134,6 +135,34 @@ TEST_F(ServeE2eTest, ServesAndStopsOnSigterm) {
   EXPECT_EQ(serve.Wait(std::chrono::seconds(20)), 0) << serve.err();
 }
 
+// A browser's open /api/stream does not hold the shutdown up.
+TEST_F(ServeE2eTest, StopsOnSigtermWithAStreamOpen) {
+  ServeProcess serve(dir_, {"--db", db_, "--http", "127.0.0.1:0"});
+  std::string url = serve.WaitForUrl(std::chrono::seconds(20));
+  ASSERT_FALSE(url.empty()) << serve.err();
+  httplib::Client client("127.0.0.1", std::stoi(url.substr(url.rfind(':') + 1)));
+  client.set_read_timeout(60, 0);
+  std::atomic<bool> hello{false};
+  std::string received;
+  std::thread reader([&] {
+    client.Get("/api/stream", [&](const char* data, std::size_t len) {
+      received.append(data, len);
+      if (received.find("event: hello") != std::string::npos) hello = true;
+      return true;
+    });
+  });
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (!hello && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(hello);
+  ASSERT_EQ(kill(serve.pid(), SIGTERM), 0);
+  // Well before the stream's next keep-alive (15 s), which a server waiting
+  // for its clients would need to notice that the client is still there.
+  EXPECT_EQ(serve.Wait(std::chrono::seconds(5)), 0) << serve.err();
+  reader.join();  // the stream ended with the server
+}
+
 TEST_F(ServeE2eTest, StopsOnSigint) {
   ServeProcess serve(dir_, {"--db", db_, "--http", "127.0.0.1:0"});
   ASSERT_FALSE(serve.WaitForUrl(std::chrono::seconds(20)).empty()) << serve.err();
@@ -169,6 +198,9 @@ TEST_F(ServeE2eTest, PortInUseExits1WithTheAddress) {
 }
 
 // The dashboard as a browser renders it: every machine card with its state.
+// ?live=off: the page polls instead of opening /api/stream, whose open
+// request would stop Chromium's virtual time (--virtual-time-budget waits
+// for the network to go idle) and so --dump-dom would never return.
 TEST_F(ServeE2eTest, ChromiumRendersMachineStates) {
   const std::string chromium = "/usr/bin/chromium";
   if (access(chromium.c_str(), X_OK) != 0) {
@@ -183,7 +215,7 @@ TEST_F(ServeE2eTest, ChromiumRendersMachineStates) {
       chromium +
           " --headless --no-sandbox --disable-gpu --disable-background-networking"
           " --disable-component-update --disable-sync --no-first-run --user-data-dir=" +
-          dir_ + "/chromium --virtual-time-budget=5000 --dump-dom " + url + " 2>/dev/null",
+          dir_ + "/chromium --virtual-time-budget=5000 --dump-dom " + url + "?live=off 2>/dev/null",
       &dom);
   ASSERT_EQ(rc, 0);
   // Each card carries data-machine and data-state attributes (web/app.js).
@@ -224,14 +256,14 @@ TEST_F(ServeE2eTest, ChromiumMarksStaleMachines) {
   std::string url = serve.WaitForUrl(std::chrono::seconds(20));
   ASSERT_FALSE(url.empty()) << serve.err();
   std::string dom;
-  ASSERT_EQ(
-      mh::testing::RunCommand(
-          chromium +
-              " --headless --no-sandbox --disable-gpu --disable-background-networking"
-              " --disable-component-update --disable-sync --no-first-run --user-data-dir=" +
-              dir_ + "/chromium --virtual-time-budget=5000 --dump-dom " + url + " 2>/dev/null",
-          &dom),
-      0);
+  ASSERT_EQ(mh::testing::RunCommand(
+                chromium +
+                    " --headless --no-sandbox --disable-gpu --disable-background-networking"
+                    " --disable-component-update --disable-sync --no-first-run --user-data-dir=" +
+                    dir_ + "/chromium --virtual-time-budget=5000 --dump-dom " + url +
+                    "?live=off 2>/dev/null",
+                &dom),
+            0);
   for (const auto& [id, stale] : std::vector<std::pair<std::string, std::string>>{
            {"m1", "true"}, {"m2", "true"}, {"m3", "true"}, {"m4", "false"}}) {
     std::regex card("data-machine=\"" + id + "\"[^>]*data-stale=\"" + stale + "\"");
@@ -425,6 +457,122 @@ TEST_F(ServeE2eTest, PlaywrightDrawsTheMachinePage) {
   json acked = get("/api/alarms/" + page["acked"].get<std::string>());
   EXPECT_EQ(acked["acked"], true);
   EXPECT_EQ(acked["acked_by"], "e2e");
+}
+
+// Live updates: the machine page of `serve`, open in Chromium, draws the
+// windows that the test writes into the store (through the real SQLite sink,
+// as `run` would from another process) after the page loaded: the score
+// chart's data grow by exactly those points, with no reload and no refetch
+// of the series (they came over /api/stream); back on the overview, the
+// machine's card shows them too. Screenshots: serve_e2e_live_page/
+// live_page.png and overview_live.png beside the other artifacts.
+TEST_F(ServeE2eTest, PlaywrightMachinePageGrowsWithLiveWindows) {
+  using json = nlohmann::json;
+  const std::string browser_dir = mh::testing::SourceDir() + "/tests/http/browser";
+  if (access("/usr/bin/chromium", X_OK) != 0 ||
+      !fs::exists(browser_dir + "/node_modules/playwright-core")) {
+    GTEST_SKIP() << "needs /usr/bin/chromium and playwright-core (tools/install-deps.sh test)";
+  }
+  ServeProcess serve(dir_, {"--db", db_, "--http", "127.0.0.1:0"});
+  std::string url = serve.WaitForUrl(std::chrono::seconds(20));
+  ASSERT_FALSE(url.empty()) << serve.err();
+  const char* artifacts_env = std::getenv("MH_ARTIFACT_DIR");
+  const fs::path artifacts =
+      (artifacts_env != nullptr
+           ? fs::path(artifacts_env)
+           : fs::path(mh::testing::BinaryPath()).parent_path() / "test-artifacts") /
+      "serve_e2e_live_page";
+  fs::create_directories(artifacts);
+  fs::remove(artifacts / "ready");
+  constexpr int kNew = 5;
+  std::string out;
+  int rc = -1;
+  std::atomic<bool> browser_done{false};
+  std::thread browser([&] {
+    rc = mh::testing::RunCommand("node " + browser_dir + "/live_page.js " + url + " m1 " +
+                                     artifacts.string() + " " + std::to_string(kNew),
+                                 &out);
+    browser_done = true;
+  });
+  // Once the page is up, m1's windows 20..24 with scores unlike its stored
+  // ones (i/16), in two transactions.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(40);
+  while (!fs::exists(artifacts / "ready") && !browser_done &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  const bool ready = fs::exists(artifacts / "ready");
+  std::vector<std::int64_t> new_t;
+  std::vector<double> new_score;
+  if (ready) {
+    auto sink = sink::OpenSqliteSink({db_});
+    ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+    auto names = std::make_shared<const std::vector<std::string>>(
+        std::vector<std::string>{"crest_ax", "rms_ax"});
+    std::vector<sink::WindowRecord> batch;
+    for (int i = 20; i < 20 + kNew; ++i) {
+      sink::WindowRecord r;
+      r.machine_id = "m1";
+      r.window_start_ns = testing::kT0Ns + i * testing::kStepNs;
+      r.feature_names = names;
+      r.features = {double(i), i / 8.0};
+      r.rms = i / 4.0;
+      r.score = r.state_score = 0.3 + i / 1000.0;
+      r.score_samples = -0.5;
+      r.state = sink::MachineState::kNormal;
+      batch.push_back(r);
+      new_t.push_back(r.window_start_ns / 1'000'000);
+      new_score.push_back(r.score);
+      if (i == 21 || i == 20 + kNew - 1) {
+        EXPECT_TRUE((*sink)->Write(batch).ok());
+        batch.clear();
+      }
+    }
+    EXPECT_TRUE((*sink)->Close().ok());
+  }
+  browser.join();
+  ASSERT_TRUE(ready) << "the page did not come up: " << out;
+  ASSERT_EQ(rc, 0) << out;
+  json page = json::parse(out, nullptr, false);
+  ASSERT_TRUE(page.is_object()) << out;
+  EXPECT_EQ(page["errors"], json::array());
+  const json& before = page["before"]["data"];
+  const json& after = page["after"]["data"];
+  ASSERT_TRUE(before.is_array() && after.is_array()) << out;
+  // [times, state score, score]: the stored windows (m1's 0..19), then
+  // exactly the new ones, in order.
+  ASSERT_EQ(before[0].size(), 20u);
+  ASSERT_EQ(after[0].size(), 20u + kNew) << after.dump();
+  for (std::size_t k = 0; k < 20; ++k) {
+    EXPECT_EQ(after[0][k], before[0][k]);
+    EXPECT_EQ(after[2][k], before[2][k]);
+  }
+  for (int k = 0; k < kNew; ++k) {
+    EXPECT_EQ(after[0][20 + k].get<std::int64_t>(), new_t[k]);
+    EXPECT_DOUBLE_EQ(after[2][20 + k].get<double>(), new_score[k]);
+    EXPECT_DOUBLE_EQ(after[1][20 + k].get<double>(), new_score[k]);
+  }
+  // Non-null scores drawn: m1's normal windows 10..19, then the new ones.
+  EXPECT_EQ(page["before"]["points"], "10");
+  EXPECT_EQ(page["after"]["points"], std::to_string(10 + kNew));
+  EXPECT_EQ(page["after"]["live"], std::to_string(kNew));
+  EXPECT_EQ(page["before"]["windows"], 20);
+  EXPECT_EQ(page["after"]["windows"], 20 + kNew);
+  // Same page, not reloaded, series not fetched again.
+  EXPECT_EQ(page["after"]["marker"], true);
+  EXPECT_EQ(page["navigations"], 0);
+  EXPECT_EQ(page["after"]["loaded"], page["before"]["loaded"]);
+  EXPECT_EQ(page["series_requests"], 0);
+  EXPECT_TRUE(fs::exists(artifacts / "live_page.png"));
+  // The overview's card of m1, never reloaded: the new window count and the
+  // latest state score (0.3 + 24/1000).
+  const json& card = page["card"];
+  EXPECT_EQ(card["windows"], 20 + kNew);
+  EXPECT_EQ(card["score"], "0.324");
+  EXPECT_EQ(card["state"], "normal");
+  EXPECT_EQ(card["marker"], true);
+  EXPECT_EQ(card["conn"], "live");
+  EXPECT_TRUE(fs::exists(artifacts / "overview_live.png"));
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <thread>
@@ -171,6 +172,36 @@ TEST_F(SqliteReaderTest, DecimationKeepsFirstAndLatestEvenly) {
   ASSERT_TRUE(last.ok());
   ASSERT_EQ(last->t_ns.size(), 1u);
   EXPECT_EQ(last->t_ns[0], 100 * 100'000'000LL);
+}
+
+// The live stream's query: windows after a time, oldest first, bounded.
+TEST_F(SqliteReaderTest, WindowsAfterATime) {
+  WriteWindows("m1", 0, 10);
+  WriteWindows("m2", 0, 3);
+  auto reader = OpenReader();
+  ASSERT_NE(reader, nullptr);
+  auto w = reader->WindowsAfter("m1", 300'000'000, 4);  // after window 3
+  ASSERT_TRUE(w.ok()) << w.status().ToString();
+  ASSERT_EQ(w->size(), 4u);
+  for (int k = 0; k < 4; ++k) {
+    const int i = 4 + k;
+    EXPECT_EQ((*w)[k].t_ns, std::int64_t{i} * 100'000'000);
+    EXPECT_EQ((*w)[k].score, i / 8.0);
+    EXPECT_EQ((*w)[k].state_score, i / 8.0);
+    EXPECT_EQ((*w)[k].rms, i * 0.25);
+    EXPECT_EQ((*w)[k].state, "normal");
+    EXPECT_EQ((*w)[k].baseline_version, 0);
+  }
+  // Learning windows: NaN scores; nothing after the latest; unknown machine.
+  auto all = reader->WindowsAfter("m2", INT64_MIN, 100);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_TRUE(std::isnan((*all)[0].score));
+  EXPECT_EQ((*all)[0].state, "learning");
+  auto none = reader->WindowsAfter("m1", 900'000'000, 100);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  EXPECT_TRUE(reader->WindowsAfter("m9", 0, 10).status().IsNotFound());
 }
 
 TEST_F(SqliteReaderTest, ReadsAfterWriterClosed) {

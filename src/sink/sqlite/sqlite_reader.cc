@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <map>
 #include <mutex>
 #include <string>
@@ -17,6 +18,7 @@
 #include "sink/sqlite/internal/snapshot_sql.h"
 #include "sink/sqlite/internal/sqlite_util.h"
 #include "sink/sqlite/internal/windows_v4.h"
+#include "sink/window_record.h"
 
 namespace mh::sink {
 
@@ -33,6 +35,7 @@ struct SqliteReader::Impl {
   Stmt machine;
   Stmt machine_key;
   Stmt latest_set;
+  Stmt windows_after;
   internal::FeatureSetNames sets;
 
   Status Prepare() {
@@ -49,6 +52,11 @@ struct SqliteReader::Impl {
     MH_ASSIGN_OR_RETURN(latest_set, Stmt::Prepare(db,
                                                   "SELECT feature_set FROM windows WHERE machine "
                                                   "= ?1 ORDER BY t_ns DESC LIMIT 1"));
+    MH_ASSIGN_OR_RETURN(windows_after,
+                        Stmt::Prepare(db,
+                                      "SELECT t_ns, score, state_score, rms, state, "
+                                      "baseline_version FROM windows WHERE machine = ?1 AND "
+                                      "t_ns > ?2 ORDER BY t_ns LIMIT ?3"));
     return Status::OK();
   }
 
@@ -158,6 +166,37 @@ Result<Series> SqliteReader::GetSeries(const std::string& machine, const std::st
   }
   // Windows, or rollups for long or pruned ranges (internal/rollup_series.h).
   return internal::ReadSeriesV4(impl_->db, impl_->path, key, metric, from_ns, to_ns, max_points);
+}
+
+Result<std::vector<WindowPoint>> SqliteReader::WindowsAfter(const std::string& machine,
+                                                            std::int64_t after_ns,
+                                                            std::size_t limit) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  MH_ASSIGN_OR_RETURN(const std::int64_t key, impl_->KeyLocked(machine));
+  std::vector<WindowPoint> out;
+  if (key < 0) {  // no window stored: a machine without windows, or unknown
+    MH_RETURN_IF_ERROR(impl_->MachineLocked(machine).status());
+    return out;
+  }
+  if (limit == 0) return out;
+  sqlite3_stmt* s = impl_->windows_after.get();
+  StmtResetter reset(s);
+  sqlite3_bind_int64(s, 1, key);
+  sqlite3_bind_int64(s, 2, after_ns);
+  sqlite3_bind_int64(s, 3, static_cast<sqlite3_int64>(std::min<std::size_t>(limit, INT64_MAX)));
+  int rc;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    WindowPoint w;
+    w.t_ns = sqlite3_column_int64(s, 0);
+    w.score = Impl::ColumnReal(s, 1);
+    w.state_score = Impl::ColumnReal(s, 2);
+    w.rms = Impl::ColumnReal(s, 3);
+    w.state = MachineStateName(static_cast<MachineState>(sqlite3_column_int(s, 4)));
+    w.baseline_version = sqlite3_column_int64(s, 5);
+    out.push_back(std::move(w));
+  }
+  if (rc != SQLITE_DONE) return SqliteError(impl_->db.get(), rc, impl_->path + ": reading windows");
+  return out;
 }
 
 Result<std::vector<std::string>> SqliteReader::FeatureNames(const std::string& machine) {

@@ -33,6 +33,16 @@ struct MachineSummary {
   std::int64_t windows;     // number of windows stored for the machine
 };
 
+// One stored window as the live stream reports it (SqliteReader::WindowsAfter).
+struct WindowPoint {
+  std::int64_t t_ns = 0;              // event time (window start), ns since epoch
+  double score = 0;                   // decision_function (NaN while learning)
+  double state_score = 0;             // NaN if not stored
+  double rms = 0;                     // vector RMS, g (NaN if not stored)
+  std::string state;                  // "learning", "normal" or "anomalous"
+  std::int64_t baseline_version = 0;  // 0 while learning
+};
+
 // A stored waveform snapshot with its samples.
 struct StoredSnapshot {
   SnapshotInfo info;
@@ -115,6 +125,12 @@ class SqliteReader {
   // if SQLite fails.
   Result<Series> GetSeries(const std::string& machine, const std::string& metric,
                            std::int64_t from_ns, std::int64_t to_ns, std::size_t max_points);
+
+  // The windows of `machine` with t > after_ns, oldest first, at most
+  // `limit` (one range seek on the windows' primary key). NotFound for an
+  // unknown machine; IOError/Unavailable if SQLite fails.
+  Result<std::vector<WindowPoint>> WindowsAfter(const std::string& machine, std::int64_t after_ns,
+                                                std::size_t limit);
 
   // Names of the features of `machine`'s latest window (sorted; the
   // pipeline stores the same features for every window). NotFound for an
