@@ -173,17 +173,31 @@ TEST_F(SeriesDownsamplingTest, FewWindowsComeAsWritten) {
 
 // Short dense ranges (more windows than `max` over less than max / 2
 // minutes, e.g. 15 minutes of 10 windows/s on a 1,200-pixel chart) are
-// sampled, not reduced to each pixel's minimum and maximum
-// (sink/sqlite/internal/rollup_series.h): a spike between two samples is
-// not drawn. Kept disabled as the record of that gap; enable it once the
-// reader keeps per-pixel extremes there.
-TEST_F(SeriesDownsamplingTest, DISABLED_ShortDenseRangesKeepTheirExtremes) {
-  const std::int64_t from = kStart + 600 * kMinute, to = from + 15 * kMinute;  // 450 windows
-  auto s = reader_->GetSeries("m1", "score", from, to, 100);
-  ASSERT_TRUE(s.ok());
-  const auto [lo, hi] = Extremes(*score_, from, to);
-  EXPECT_EQ(*std::min_element(s->v.begin(), s->v.end()), lo);
-  EXPECT_EQ(*std::max_element(s->v.begin(), s->v.end()), hi);
+// reduced to each group's minimum and maximum window
+// (sink/sqlite/internal/rollup_series.h): the range's extremes are drawn,
+// every point is a stored window, in time order, at most `max` of them.
+TEST_F(SeriesDownsamplingTest, ShortDenseRangesKeepTheirExtremes) {
+  for (std::int64_t minutes : {5, 15, 40}) {
+    for (std::size_t max : {90, 100, 101}) {  // over max / 2 minutes: rollups
+      const std::int64_t from = kStart + 600 * kMinute, to = from + minutes * kMinute;
+      auto s = reader_->GetSeries("m1", "score", from, to, max);
+      ASSERT_TRUE(s.ok());
+      SCOPED_TRACE(std::to_string(minutes) + " min, " + std::to_string(max) + " points");
+      ASSERT_LE(s->v.size(), max);
+      ASSERT_FALSE(s->v.empty());
+      const auto [lo, hi] = Extremes(*score_, from, to);
+      EXPECT_EQ(*std::min_element(s->v.begin(), s->v.end()), lo);
+      EXPECT_EQ(*std::max_element(s->v.begin(), s->v.end()), hi);
+      for (std::size_t k = 0; k < s->t_ns.size(); ++k) {
+        if (k > 0) {
+          ASSERT_LT(s->t_ns[k - 1], s->t_ns[k]);
+        }
+        auto it = std::lower_bound(t_->begin(), t_->end(), s->t_ns[k]);
+        ASSERT_TRUE(it != t_->end() && *it == s->t_ns[k]);
+        ASSERT_EQ(s->v[k], (*score_)[static_cast<std::size_t>(it - t_->begin())]);
+      }
+    }
+  }
 }
 
 }  // namespace

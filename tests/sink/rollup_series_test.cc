@@ -136,7 +136,11 @@ TEST_F(RollupSeriesTest, GetSeriesPicksWindowsOrRollupsByRange) {
   }
   auto state = ReadSeriesV4(store_.db(), "s.db", 1, "state_score", from, from + 60 * kMinute, 10);
   ASSERT_TRUE(state.ok());
-  EXPECT_EQ(state->t_ns.size(), 10u);
+  // 60 windows on 10 points: each group's minimum and maximum (one point
+  // where they are one window), and the latest window.
+  EXPECT_LE(state->t_ns.size(), 10u);
+  EXPECT_GE(state->t_ns.size(), 5u);
+  EXPECT_EQ(state->t_ns.front(), from);
   EXPECT_EQ(state->t_ns.back(), from + 59 * kMinute);  // the latest kept
 }
 

@@ -271,11 +271,31 @@ Result<Series> ReadSeriesV4(const Db& db, const std::string& path, std::int64_t 
       out.v.push_back(all.v.back());
       return out;
     }
-    // Index i*(n-1)/(m-1): strictly increasing because n > m, first 0, last n-1.
-    for (std::size_t i = 0; i < max_points; ++i) {
-      std::size_t k = i * (n - 1) / (max_points - 1);
-      out.t_ns.push_back(all.t_ns[k]);
-      out.v.push_back(all.v[k]);
+    // Groups of consecutive windows, each drawn by its minimum and its
+    // maximum window in time order (one point when they are the same window,
+    // or when the group has no value: its first window), so that no spike
+    // between two points is lost; then the latest window (the chart's right
+    // edge) when there is room for it.
+    const bool room_for_latest = max_points >= 3;
+    const std::size_t groups = room_for_latest ? (max_points - 1) / 2 : 1;
+    for (std::size_t g = 0; g < groups; ++g) {
+      const std::size_t begin = g * n / groups, end = (g + 1) * n / groups;
+      std::size_t lo = end, hi = end;
+      for (std::size_t i = begin; i < end; ++i) {
+        if (std::isnan(all.v[i])) continue;
+        if (lo == end || all.v[i] < all.v[lo]) lo = i;
+        if (hi == end || all.v[i] > all.v[hi]) hi = i;
+      }
+      if (lo == end) lo = hi = begin;
+      for (std::size_t k : {std::min(lo, hi), std::max(lo, hi)}) {
+        if (!out.t_ns.empty() && all.t_ns[k] <= out.t_ns.back()) continue;
+        out.t_ns.push_back(all.t_ns[k]);
+        out.v.push_back(all.v[k]);
+      }
+    }
+    if (room_for_latest && out.t_ns.back() < all.t_ns.back()) {
+      out.t_ns.push_back(all.t_ns.back());
+      out.v.push_back(all.v.back());
     }
     return out;
   }

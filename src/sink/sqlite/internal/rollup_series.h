@@ -56,9 +56,12 @@ Result<Series> ReadRollupSeries(const Db& db, const std::string& path, std::int6
 //   or more windows than max_points over at least max_points / 2 minutes
 //   (metrics with rollups): ReadRollupSeries of the tier ChooseTier picks
 //   (min and max per group of buckets starting in the range);
-// - else the windows, evenly decimated as before when at most
-//   RawRowLimit(max_points) fall in it, else one index seek per point at
-//   evenly spaced times (the first and the latest window kept).
+// - else, when at most RawRowLimit(max_points) windows fall in it, the
+//   minimum and the maximum window of each of (max_points - 1) / 2 groups of
+//   consecutive windows (in time order; NaNs skipped) and the latest window
+//   (max_points 2: one group, no latest), else one index seek
+//   per point at evenly spaced times (the first and the latest window kept;
+//   extremes between them not guaranteed).
 // `metric`: score, rms, state_score, baseline_version or a feature name (a
 // feature with no stored value in range gives an empty series).
 Result<Series> ReadSeriesV4(const Db& db, const std::string& path, std::int64_t machine_key,
