@@ -707,6 +707,13 @@ TEST(ComposeTest, ReplayAndScorerCommandsRunOnTheSeedData) {
     }
     if (score[i] == "--from") score[i + 1] = "jsonl:" + dir + "/events.jsonl";
     if (score[i] == "--to") score[i + 1] = "jsonl:" + dir + "/scores.jsonl";
+    if (score[i] == "--metrics-listen") {
+      // The container's health check asks that port for /healthz.
+      const std::string port = score[i + 1].substr(score[i + 1].rfind(':') + 1);
+      EXPECT_THAT(services["scorer"]["healthcheck"]["test"].dump(),
+                  ::testing::HasSubstr("127.0.0.1:" + port + "/healthz"));
+      score[i + 1] = "127.0.0.1:0";  // any free port on loopback here
+    }
   }
   testing::CliRun s = testing::RunCli(score);
   ASSERT_EQ(s.code, 0) << s.err;
