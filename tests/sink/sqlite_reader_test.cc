@@ -156,17 +156,21 @@ TEST_F(SqliteReaderTest, SeriesErrors) {
   EXPECT_TRUE(reader->FeatureNames("m9").status().IsNotFound());
 }
 
-TEST_F(SqliteReaderTest, DecimationKeepsFirstAndLatestEvenly) {
-  WriteWindows("m1", 0, 101);  // windows 0..100
+TEST_F(SqliteReaderTest, DecimationKeepsEachGroupsExtremesAndTheLatest) {
+  WriteWindows("m1", 0, 101);  // windows 0..100, rms rising: 0.25 per window
   auto reader = OpenReader();
   ASSERT_NE(reader, nullptr);
   auto s = reader->GetSeries("m1", "rms", 0, 20'000'000'000, 11);
   ASSERT_TRUE(s.ok());
-  ASSERT_EQ(s->t_ns.size(), 11u);
-  // 101 points to 11: every 10th window, analytically.
-  for (int i = 0; i <= 10; ++i) {
-    EXPECT_EQ(s->t_ns[i], std::int64_t{i} * 10 * 100'000'000) << i;
-    EXPECT_DOUBLE_EQ(s->v[i], i * 10 * 0.25);
+  // 101 windows on 11 points: (11 - 1) / 2 = 5 groups of consecutive
+  // windows (starting at g * 101 / 5), each drawn by its minimum (its first
+  // window, rms rising) and its maximum (its last), and the latest window,
+  // which is the last group's maximum already.
+  const std::vector<int> expected = {0, 19, 20, 39, 40, 59, 60, 79, 80, 100};
+  ASSERT_EQ(s->t_ns.size(), expected.size());
+  for (std::size_t k = 0; k < expected.size(); ++k) {
+    EXPECT_EQ(s->t_ns[k], std::int64_t{expected[k]} * 100'000'000) << k;
+    EXPECT_DOUBLE_EQ(s->v[k], expected[k] * 0.25);
   }
   auto last = reader->GetSeries("m1", "rms", 0, 20'000'000'000, 1);
   ASSERT_TRUE(last.ok());
