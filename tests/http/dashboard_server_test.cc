@@ -38,14 +38,19 @@ std::int64_t ParseRfc3339Ms(const std::string& text) {
   return static_cast<std::int64_t>(timegm(&tm)) * 1000 + ms;
 }
 
-class DashboardServerTest : public ::testing::Test {
+// What every fixture here has: a temporary folder with the test database
+// (testing::FillTestDb), a server on it and a client.
+class ServerFixture : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = mh::testing::MakeTempDir("mh-server-test");
+  // Makes the folder and fills the database; call first in SetUp.
+  void MakeDb(const char* prefix) {
+    dir_ = mh::testing::MakeTempDir(prefix);
     ASSERT_FALSE(dir_.empty());
     db_ = dir_ + "/m.db";
     ASSERT_EQ(testing::FillTestDb(db_), "");
-    ServerOptions options;
+  }
+  // Starts the server on the database with `options` (port and db_path set here).
+  void StartServer(ServerOptions options) {
     options.port = 0;
     options.db_path = db_;
     auto server = DashboardServer::Start(options);
@@ -65,11 +70,35 @@ class DashboardServerTest : public ::testing::Test {
     EXPECT_TRUE(res) << path << ": " << httplib::to_string(res.error());
     return res;
   }
+  // GET or POST `path`, expecting `expected_status`; the body as JSON
+  // (discarded when it is not JSON, null without a response).
+  json GetJson(const std::string& path, int expected_status = 200) {
+    return ToJson(path, client_->Get(path), expected_status);
+  }
+  json PostJson(const std::string& path, const std::string& body, int expected_status = 200) {
+    return ToJson(path, client_->Post(path, body, "application/json"), expected_status);
+  }
 
   std::string dir_;
   std::string db_;
   std::unique_ptr<DashboardServer> server_;
   std::unique_ptr<httplib::Client> client_;
+
+ private:
+  static json ToJson(const std::string& path, const httplib::Result& res, int expected_status) {
+    EXPECT_TRUE(res) << path;
+    if (!res) return nullptr;
+    EXPECT_EQ(res->status, expected_status) << path << ": " << res->body;
+    return json::parse(res->body, nullptr, false);
+  }
+};
+
+class DashboardServerTest : public ServerFixture {
+ protected:
+  void SetUp() override {
+    MakeDb("mh-server-test");
+    StartServer({});
+  }
 };
 
 TEST_F(DashboardServerTest, UrlAndHealth) {
@@ -339,13 +368,11 @@ TEST_F(DashboardServerTest, StopIsIdempotent) {
 
 // Alarms over HTTP: listing with filters, one alarm, acknowledgement (the
 // only request that writes) with its outbox event and callback.
-class AlarmsApiTest : public ::testing::Test {
+class AlarmsApiTest : public ServerFixture {
  protected:
   void SetUp() override {
-    dir_ = mh::testing::MakeTempDir("mh-alarms-api-test");
-    ASSERT_FALSE(dir_.empty());
-    db_ = dir_ + "/m.db";
-    ASSERT_EQ(testing::FillTestDb(db_), "");
+    MakeDb("mh-alarms-api-test");
+    if (HasFatalFailure()) return;
     {
       auto store = sink::AlarmStore::Open({db_});
       ASSERT_TRUE(store.ok()) << store.status().ToString();
@@ -365,26 +392,8 @@ class AlarmsApiTest : public ::testing::Test {
       ASSERT_TRUE((*store)->Record(events).ok());
     }
     ServerOptions options;
-    options.port = 0;
-    options.db_path = db_;
     options.on_alarm_event = [this] { ++events_; };
-    auto server = DashboardServer::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(server).value();
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-    client_->set_read_timeout(10, 0);
-  }
-  void TearDown() override {
-    client_.reset();
-    server_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  json GetJson(const std::string& path, int expected_status = 200) {
-    auto res = client_->Get(path);
-    EXPECT_TRUE(res) << path;
-    if (!res) return nullptr;
-    EXPECT_EQ(res->status, expected_status) << path << ": " << res->body;
-    return json::parse(res->body);
+    StartServer(options);
   }
   httplib::Result Ack(const std::string& id, const std::string& body) {
     auto res = client_->Post("/api/alarms/" + id + "/ack", body, "application/json");
@@ -392,11 +401,7 @@ class AlarmsApiTest : public ::testing::Test {
     return res;
   }
 
-  std::string dir_;
-  std::string db_;
   std::atomic<int> events_{0};
-  std::unique_ptr<DashboardServer> server_;
-  std::unique_ptr<httplib::Client> client_;
 };
 
 TEST_F(AlarmsApiTest, ListAndGet) {
@@ -485,13 +490,11 @@ TEST(AlarmsApiOffTest, AcknowledgementSwitchedOffIs403) {
 
 // Baselines over HTTP: list, show, retrain from stored windows and reset
 // (both write through a BaselineStore), and 403 when switched off.
-class BaselinesApiTest : public ::testing::Test {
+class BaselinesApiTest : public ServerFixture {
  protected:
   void SetUp() override {
-    dir_ = mh::testing::MakeTempDir("mh-baselines-api-test");
-    ASSERT_FALSE(dir_.empty());
-    db_ = dir_ + "/m.db";
-    ASSERT_EQ(testing::FillTestDb(db_), "");
+    MakeDb("mh-baselines-api-test");
+    if (HasFatalFailure()) return;
     // Version 1 of m1, on its stored features rms_ax (as log) and crest_ax.
     score::LearnOptions learn;
     learn.learning_windows = 20;
@@ -508,39 +511,9 @@ class BaselinesApiTest : public ::testing::Test {
       ASSERT_TRUE((*store)->Save(*scorer.baseline()).ok());
     }
     ServerOptions options;
-    options.port = 0;
-    options.db_path = db_;
     options.learn.train.n_estimators = 20;
-    auto server = DashboardServer::Start(options);
-    ASSERT_TRUE(server.ok()) << server.status().ToString();
-    server_ = std::move(server).value();
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", server_->port());
-    client_->set_read_timeout(10, 0);
+    StartServer(options);
   }
-  void TearDown() override {
-    client_.reset();
-    server_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  json GetJson(const std::string& path, int expected_status = 200) {
-    auto res = client_->Get(path);
-    EXPECT_TRUE(res) << path;
-    if (!res) return nullptr;
-    EXPECT_EQ(res->status, expected_status) << path << ": " << res->body;
-    return json::parse(res->body, nullptr, false);
-  }
-  json PostJson(const std::string& path, const std::string& body, int expected_status = 200) {
-    auto res = client_->Post(path, body, "application/json");
-    EXPECT_TRUE(res) << path;
-    if (!res) return nullptr;
-    EXPECT_EQ(res->status, expected_status) << path << ": " << res->body;
-    return json::parse(res->body, nullptr, false);
-  }
-
-  std::string dir_;
-  std::string db_;
-  std::unique_ptr<DashboardServer> server_;
-  std::unique_ptr<httplib::Client> client_;
 };
 
 TEST_F(BaselinesApiTest, ListShowRetrainReset) {

@@ -14,10 +14,10 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <sqlite3.h>
 
 #include "sink/sqlite/sqlite_reader.h"
 #include "sink/sqlite/sqlite_sink.h"
+#include "testing/sqlite_query.h"
 #include "testing/test_paths.h"
 
 namespace mh::sink {
@@ -68,21 +68,9 @@ class AlarmStoreTest : public ::testing::Test {
     return store.ok() ? std::move(store).value() : nullptr;
   }
 
-  std::string QueryOne(const std::string& sql) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
-        << sqlite3_errmsg(db);
-    std::string out = "<no row>";
-    if (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW) {
-      const unsigned char* t = sqlite3_column_text(stmt, 0);
-      out = t ? reinterpret_cast<const char*>(t) : "NULL";
-    }
-    sqlite3_finalize(stmt);
-    sqlite3_close(db);
-    return out;
-  }
+  // The first row's first column as text ("" when there is none or the
+  // query fails).
+  std::string QueryOne(const std::string& sql) { return mh::testing::QueryText(path_, sql); }
 
   std::vector<std::string> PendingIds(AlarmStore& store, const std::string& destination) {
     auto pending = store.Pending(destination, 1000);

@@ -19,6 +19,7 @@
 #include "sink/sqlite/baseline_store.h"
 #include "sink/sqlite/sqlite_reader.h"
 #include "sink/sqlite/sqlite_sink.h"
+#include "testing/sqlite_query.h"
 #include "testing/test_paths.h"
 
 namespace mh::sink {
@@ -106,21 +107,9 @@ class WindowsV4Test : public ::testing::Test {
     fs::remove_all(dir_, ec);
   }
 
-  std::string QueryOne(const std::string& sql) {
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    sqlite3_stmt* s = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK)
-        << sqlite3_errmsg(db);
-    std::string out = "NONE";
-    if (s != nullptr && sqlite3_step(s) == SQLITE_ROW) {
-      const unsigned char* t = sqlite3_column_text(s, 0);
-      out = t ? reinterpret_cast<const char*>(t) : "NULL";
-    }
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return out;
-  }
+  // The first row's first column as text ("" when there is none or the
+  // query fails).
+  std::string QueryOne(const std::string& sql) { return mh::testing::QueryText(path_, sql); }
 
   std::string dir_;
   std::string path_;

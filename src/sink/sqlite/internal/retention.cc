@@ -76,8 +76,9 @@ bool Pruner::OverBudget(const DbSize& size, bool started) const {
   return now > budget * (started ? kLowMark : kHighMark);
 }
 
-Result<std::int64_t> Pruner::DeleteWindows(std::int64_t cutoff_ns, std::int64_t limit) {
-  const std::string context = path_ + ": pruning windows";
+Result<std::int64_t> Pruner::DeleteOldest(const std::string& context, const char* delete_sql,
+                                          std::int64_t tier, std::int64_t cutoff_ns,
+                                          std::int64_t limit, const char* after_sql) {
   MH_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE", context));
   auto body = [&]() -> Result<std::int64_t> {
     std::vector<std::int64_t> machines;
@@ -94,11 +95,7 @@ Result<std::int64_t> Pruner::DeleteWindows(std::int64_t cutoff_ns, std::int64_t 
     // are; the machine to start with rotates, so that all lose their oldest.
     std::rotate(machines.begin(), machines.begin() + (rotation_++ % machines.size()),
                 machines.end());
-    MH_ASSIGN_OR_RETURN(Stmt del,
-                        Stmt::Prepare(*db_,
-                                      "DELETE FROM windows WHERE machine = ?1 AND t_ns IN (SELECT "
-                                      "t_ns FROM windows WHERE machine = ?1 AND t_ns < ?2 ORDER "
-                                      "BY t_ns LIMIT ?3)"));
+    MH_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(*db_, delete_sql));
     std::int64_t deleted = 0;
     for (std::int64_t m : machines) {
       if (deleted >= limit) break;
@@ -106,21 +103,15 @@ Result<std::int64_t> Pruner::DeleteWindows(std::int64_t cutoff_ns, std::int64_t 
       sqlite3_bind_int64(del.get(), 1, m);
       sqlite3_bind_int64(del.get(), 2, cutoff_ns);
       sqlite3_bind_int64(del.get(), 3, limit - deleted);
+      if (sqlite3_bind_parameter_count(del.get()) >= 4) sqlite3_bind_int64(del.get(), 4, tier);
       int rc = sqlite3_step(del.get());
       if (rc != SQLITE_DONE) return SqliteError(db_->get(), rc, context);
       deleted += sqlite3_changes(db_->get());
     }
-    if (deleted > 0) {
-      // The rollups of a bucket before this cut can no longer be recomputed
-      // from its windows (rollup.h).
-      MH_ASSIGN_OR_RETURN(Stmt mark, Stmt::Prepare(*db_,
-                                                   "INSERT INTO meta(key, value) "
-                                                   "VALUES('windows_pruned_before', ?1) ON "
-                                                   "CONFLICT(key) DO UPDATE SET value = "
-                                                   "max(CAST(value AS INTEGER), "
-                                                   "CAST(excluded.value AS INTEGER))"));
-      sqlite3_bind_int64(mark.get(), 1, cutoff_ns);
-      int rc = sqlite3_step(mark.get());
+    if (deleted > 0 && after_sql != nullptr) {
+      MH_ASSIGN_OR_RETURN(Stmt after, Stmt::Prepare(*db_, after_sql));
+      sqlite3_bind_int64(after.get(), 1, cutoff_ns);
+      int rc = sqlite3_step(after.get());
       if (rc != SQLITE_DONE) return SqliteError(db_->get(), rc, context);
     }
     MH_RETURN_IF_ERROR(db_->Exec("COMMIT", context));
@@ -131,46 +122,25 @@ Result<std::int64_t> Pruner::DeleteWindows(std::int64_t cutoff_ns, std::int64_t 
   return result;
 }
 
+Result<std::int64_t> Pruner::DeleteWindows(std::int64_t cutoff_ns, std::int64_t limit) {
+  // The rollups of a bucket before this cut can no longer be recomputed
+  // from its windows (rollup.h): the cut is remembered.
+  return DeleteOldest(path_ + ": pruning windows",
+                      "DELETE FROM windows WHERE machine = ?1 AND t_ns IN (SELECT t_ns FROM "
+                      "windows WHERE machine = ?1 AND t_ns < ?2 ORDER BY t_ns LIMIT ?3)",
+                      0, cutoff_ns, limit,
+                      "INSERT INTO meta(key, value) VALUES('windows_pruned_before', ?1) ON "
+                      "CONFLICT(key) DO UPDATE SET value = max(CAST(value AS INTEGER), "
+                      "CAST(excluded.value AS INTEGER))");
+}
+
 Result<std::int64_t> Pruner::DeleteRollups(std::int64_t tier, std::int64_t cutoff_ns,
                                            std::int64_t limit) {
-  const std::string context = path_ + ": pruning rollups";
-  MH_RETURN_IF_ERROR(db_->Exec("BEGIN IMMEDIATE", context));
-  auto body = [&]() -> Result<std::int64_t> {
-    std::vector<std::int64_t> machines;
-    {
-      MH_ASSIGN_OR_RETURN(Stmt keys, Stmt::Prepare(*db_, "SELECT key FROM machine_keys"));
-      int rc;
-      while ((rc = sqlite3_step(keys.get())) == SQLITE_ROW) {
-        machines.push_back(sqlite3_column_int64(keys.get(), 0));
-      }
-      if (rc != SQLITE_DONE) return SqliteError(db_->get(), rc, context);
-    }
-    if (machines.empty()) return 0;
-    std::rotate(machines.begin(), machines.begin() + (rotation_++ % machines.size()),
-                machines.end());
-    MH_ASSIGN_OR_RETURN(Stmt del, Stmt::Prepare(*db_,
-                                                "DELETE FROM rollups WHERE tier = ?1 AND machine "
-                                                "= ?2 AND bucket_ns IN (SELECT bucket_ns FROM "
-                                                "rollups WHERE tier = ?1 AND machine = ?2 AND "
-                                                "bucket_ns < ?3 ORDER BY bucket_ns LIMIT ?4)"));
-    std::int64_t deleted = 0;
-    for (std::int64_t m : machines) {
-      if (deleted >= limit) break;
-      StmtResetter reset(del.get());
-      sqlite3_bind_int64(del.get(), 1, tier);
-      sqlite3_bind_int64(del.get(), 2, m);
-      sqlite3_bind_int64(del.get(), 3, cutoff_ns);
-      sqlite3_bind_int64(del.get(), 4, limit - deleted);
-      int rc = sqlite3_step(del.get());
-      if (rc != SQLITE_DONE) return SqliteError(db_->get(), rc, context);
-      deleted += sqlite3_changes(db_->get());
-    }
-    MH_RETURN_IF_ERROR(db_->Exec("COMMIT", context));
-    return deleted;
-  };
-  auto result = body();
-  if (!result.ok()) (void)db_->Exec("ROLLBACK", context);
-  return result;
+  return DeleteOldest(path_ + ": pruning rollups",
+                      "DELETE FROM rollups WHERE tier = ?4 AND machine = ?1 AND bucket_ns IN "
+                      "(SELECT bucket_ns FROM rollups WHERE tier = ?4 AND machine = ?1 AND "
+                      "bucket_ns < ?2 ORDER BY bucket_ns LIMIT ?3)",
+                      tier, cutoff_ns, limit, nullptr);
 }
 
 Result<PruneStats> Pruner::Run(std::int64_t row_allowance) {

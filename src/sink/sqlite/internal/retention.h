@@ -67,6 +67,13 @@ class Pruner {
   // `cutoff_ns`, at most `limit` rows, in one transaction. Returns rows.
   Result<std::int64_t> DeleteWindows(std::int64_t cutoff_ns, std::int64_t limit);
   Result<std::int64_t> DeleteRollups(std::int64_t tier, std::int64_t cutoff_ns, std::int64_t limit);
+  // Both: `delete_sql` deletes one machine's oldest rows (?1 machine, ?2
+  // cutoff, ?3 limit, ?4 `tier` when it has a fourth parameter), machine
+  // after machine in rotation; `after_sql` (?1 cutoff; may be null) runs in
+  // the same transaction when rows were deleted.
+  Result<std::int64_t> DeleteOldest(const std::string& context, const char* delete_sql,
+                                    std::int64_t tier, std::int64_t cutoff_ns, std::int64_t limit,
+                                    const char* after_sql);
   bool OverBudget(const DbSize& size, bool started) const;
 
   std::string path_;
