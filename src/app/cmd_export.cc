@@ -202,6 +202,36 @@ void Report(CommandIo& io, const ExportArgs& args, std::size_t rows, const std::
   }
 }
 
+// Writes a time range page by page, one batch per page, and closes `out`:
+// `fetch(cursor)` reads the page from `cursor` on (Result<std::vector<T>>,
+// in time order), `time_of(item)` is an item's time and `fill(item, columns)`
+// appends its row. Rows written, or the error.
+template <typename Fetch, typename TimeOf, typename Fill>
+Result<std::size_t> WritePages(tableio::TableOutput& out,
+                               const std::vector<TableColumnInfo>& schema, std::int64_t from_ns,
+                               std::int64_t to_ns, Fetch fetch, TimeOf time_of, Fill fill) {
+  std::size_t rows = 0;
+  std::int64_t cursor = from_ns;
+  while (cursor < to_ns) {
+    auto page = fetch(cursor);
+    if (!page.ok()) return page.status();
+    if (page->empty()) break;
+    const std::size_t n = page->size();
+    TableBatch batch;
+    batch.rows = n;
+    for (const TableColumnInfo& info : schema)
+      batch.columns.push_back(Column(info.name, info.kind, n));
+    for (const auto& item : *page) fill(item, batch.columns);
+    MH_RETURN_IF_ERROR(out.Write(batch));
+    rows += n;
+    const std::int64_t last = time_of(page->back());
+    if (last == std::numeric_limits<std::int64_t>::max()) break;
+    cursor = last + 1;
+  }
+  MH_RETURN_IF_ERROR(out.Close());
+  return rows;
+}
+
 // The fixed columns, then the feature columns: the names of the range's
 // feature sets (in the order of their first window, each in its blob order)
 // without repeats; a window
@@ -235,62 +265,49 @@ int ExportWindows(sink::SqliteReader& reader, const ExportArgs& args, std::int64
   auto opened = OpenOutput(args.output, schema, io.out);
   if (!opened.ok()) return Fail(io, opened.status().message());
   std::unique_ptr<tableio::TableOutput> out = std::move(*opened);
-  std::size_t rows = 0;
-  std::int64_t cursor = from_ns;
-  while (cursor < to_ns) {
-    auto page = reader.Windows(args.machine, cursor, to_ns, kPageWindows);
-    if (!page.ok()) return Fail(io, page.status().message());
-    if (page->empty()) break;
-    const std::size_t n = page->size();
-    TableBatch batch;
-    batch.rows = n;
-    for (const TableColumnInfo& info : schema)
-      batch.columns.push_back(Column(info.name, info.kind, n));
-    std::vector<TableColumn>& c = batch.columns;
-    std::vector<double> row(features.size());
-    std::vector<std::uint8_t> has(features.size());
-    for (const sink::StoredWindow& w : *page) {
-      Push(c[0], w.t_ns);
-      Push(c[1], args.machine);
-      Push(c[2], w.score);
-      Push(c[3], w.score_samples);
-      if (w.anomaly < 0) {
-        PushNull(c[4]);
-      } else {
-        Push(c[4], static_cast<std::int64_t>(w.anomaly));
-      }
-      Push(c[5], std::string(sink::MachineStateName(w.state)));
-      Push(c[6], w.state_score);
-      Push(c[7], w.threshold);
-      Push(c[8], w.baseline_version);
-      Push(c[9], w.rms);
-      // A window written after WindowFeatureSets (a pipeline writing) may
-      // have a set the schema lacks: its features are then null.
-      std::fill(has.begin(), has.end(), 0);
-      auto cols = set_columns.find(w.feature_set);
-      if (cols != set_columns.end() && cols->second.size() == w.features.size()) {
-        for (std::size_t i = 0; i < w.features.size(); ++i) {
-          row[cols->second[i]] = w.features[i];
-          has[cols->second[i]] = 1;
-        }
-      }
-      for (std::size_t f = 0; f < features.size(); ++f) {
-        if (has[f]) {
-          Push(c[fixed + f], row[f]);
+  std::vector<double> row(features.size());
+  std::vector<std::uint8_t> has(features.size());
+  auto rows = WritePages(
+      *out, schema, from_ns, to_ns,
+      [&](std::int64_t cursor) {
+        return reader.Windows(args.machine, cursor, to_ns, kPageWindows);
+      },
+      [](const sink::StoredWindow& w) { return w.t_ns; },
+      [&](const sink::StoredWindow& w, std::vector<TableColumn>& c) {
+        Push(c[0], w.t_ns);
+        Push(c[1], args.machine);
+        Push(c[2], w.score);
+        Push(c[3], w.score_samples);
+        if (w.anomaly < 0) {
+          PushNull(c[4]);
         } else {
-          PushNull(c[fixed + f]);
+          Push(c[4], static_cast<std::int64_t>(w.anomaly));
         }
-      }
-    }
-    Status written = out->Write(batch);
-    if (!written.ok()) return Fail(io, written.message());
-    rows += n;
-    if (page->back().t_ns == std::numeric_limits<std::int64_t>::max()) break;
-    cursor = page->back().t_ns + 1;
-  }
-  Status closed = out->Close();
-  if (!closed.ok()) return Fail(io, closed.message());
-  Report(io, args, rows, "windows");
+        Push(c[5], std::string(sink::MachineStateName(w.state)));
+        Push(c[6], w.state_score);
+        Push(c[7], w.threshold);
+        Push(c[8], w.baseline_version);
+        Push(c[9], w.rms);
+        // A window written after WindowFeatureSets (a pipeline writing) may
+        // have a set the schema lacks: its features are then null.
+        std::fill(has.begin(), has.end(), 0);
+        auto cols = set_columns.find(w.feature_set);
+        if (cols != set_columns.end() && cols->second.size() == w.features.size()) {
+          for (std::size_t i = 0; i < w.features.size(); ++i) {
+            row[cols->second[i]] = w.features[i];
+            has[cols->second[i]] = 1;
+          }
+        }
+        for (std::size_t f = 0; f < features.size(); ++f) {
+          if (has[f]) {
+            Push(c[fixed + f], row[f]);
+          } else {
+            PushNull(c[fixed + f]);
+          }
+        }
+      });
+  if (!rows.ok()) return Fail(io, rows.status().message());
+  Report(io, args, *rows, "windows");
   return kExitOk;
 }
 
@@ -310,42 +327,29 @@ int ExportRollups(sink::SqliteReader& reader, const ExportArgs& args, std::int64
   auto opened = OpenOutput(args.output, schema, io.out);
   if (!opened.ok()) return Fail(io, opened.status().message());
   std::unique_ptr<tableio::TableOutput> out = std::move(*opened);
-  std::size_t rows = 0;
-  std::int64_t cursor = from_ns;
-  while (cursor < to_ns) {
-    auto page = reader.Rollups(args.machine, tier_s, cursor, to_ns, kPageBuckets);
-    if (!page.ok()) return Fail(io, page.status().message());
-    if (page->empty()) break;
-    const std::size_t n = page->size();
-    TableBatch batch;
-    batch.rows = n;
-    for (const TableColumnInfo& info : schema)
-      batch.columns.push_back(Column(info.name, info.kind, n));
-    std::vector<TableColumn>& c = batch.columns;
-    for (const sink::RollupPoint& p : *page) {
-      Push(c[0], p.bucket_ns);
-      Push(c[1], args.machine);
-      Push(c[2], args.resolution);
-      Push(c[3], p.series);
-      Push(c[4], p.count);
-      Push(c[5], p.min);
-      Push(c[6], p.mean);
-      Push(c[7], p.max);
-      if (p.series == "score") {
-        Push(c[8], p.anomalies);
-      } else {
-        PushNull(c[8]);
-      }
-    }
-    Status written = out->Write(batch);
-    if (!written.ok()) return Fail(io, written.message());
-    rows += n;
-    if (page->back().bucket_ns == std::numeric_limits<std::int64_t>::max()) break;
-    cursor = page->back().bucket_ns + 1;
-  }
-  Status closed = out->Close();
-  if (!closed.ok()) return Fail(io, closed.message());
-  Report(io, args, rows, "rollup rows");
+  auto rows = WritePages(
+      *out, schema, from_ns, to_ns,
+      [&](std::int64_t cursor) {
+        return reader.Rollups(args.machine, tier_s, cursor, to_ns, kPageBuckets);
+      },
+      [](const sink::RollupPoint& p) { return p.bucket_ns; },
+      [&](const sink::RollupPoint& p, std::vector<TableColumn>& c) {
+        Push(c[0], p.bucket_ns);
+        Push(c[1], args.machine);
+        Push(c[2], args.resolution);
+        Push(c[3], p.series);
+        Push(c[4], p.count);
+        Push(c[5], p.min);
+        Push(c[6], p.mean);
+        Push(c[7], p.max);
+        if (p.series == "score") {
+          Push(c[8], p.anomalies);
+        } else {
+          PushNull(c[8]);
+        }
+      });
+  if (!rows.ok()) return Fail(io, rows.status().message());
+  Report(io, args, *rows, "rollup rows");
   return kExitOk;
 }
 
