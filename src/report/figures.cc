@@ -222,6 +222,21 @@ Figure PrecisionRecallFigure(std::string id, std::string title, const Curve& pr)
                      "average_precision");
 }
 
+std::vector<Figure> ScoreFigures(const std::string& prefix, const std::string& name,
+                                 const std::vector<double>& x, const std::vector<double>& scores,
+                                 std::optional<double> threshold, const std::vector<bool>& in_alarm,
+                                 bool x_time, const std::string& x_label) {
+  std::vector<Figure> figures;
+  const double range = x.empty() ? 0 : x.back() - x.front();
+  figures.push_back(
+      LineFigure(prefix + "-score", "Score of " + name + " with threshold and alarms", x_label,
+                 "score (decision_function)", {Series{name, x, scores}}, threshold,
+                 SpansFromFlags(x, in_alarm, range / static_cast<double>(kPlotColumns)), x_time));
+  figures.push_back(HistogramFigure(prefix + "-score-histogram", "Scores of " + name, "score",
+                                    {{name, scores}}, threshold));
+  return figures;
+}
+
 Stat NumberStat(std::string key, std::string label, double value) {
   Stat s;
   s.key = std::move(key);

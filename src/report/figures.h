@@ -79,6 +79,16 @@ std::optional<Curve> PrecisionRecallCurve(const std::vector<double>& scores,
 Figure RocFigure(std::string id, std::string title, const Curve& roc);
 Figure PrecisionRecallFigure(std::string id, std::string title, const Curve& pr);
 
+// The two figures of one machine's scores (decision_function, lower = more
+// anomalous): "<prefix>-score", the score against x with the threshold line
+// and the spans where in_alarm is true (merged closer than a pixel), and
+// "<prefix>-score-histogram", their histogram with the threshold marker.
+// x, scores and in_alarm have one entry per window (NaN score: not drawn).
+std::vector<Figure> ScoreFigures(const std::string& prefix, const std::string& name,
+                                 const std::vector<double>& x, const std::vector<double>& scores,
+                                 std::optional<double> threshold, const std::vector<bool>& in_alarm,
+                                 bool x_time, const std::string& x_label);
+
 // Stat builders.
 Stat NumberStat(std::string key, std::string label, double value);
 Stat TextStat(std::string key, std::string label, std::string text);

@@ -5,11 +5,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/check.h"
 #include "core/strings.h"
 #include "report/svg_plot.h"
 
 namespace mh::report {
 namespace {
+
+// Keys keep their order: a command's own figures first, as before.
+using json = nlohmann::ordered_json;
 
 const char* KindName(FigureKind k) {
   switch (k) {
@@ -23,16 +27,16 @@ const char* KindName(FigureKind k) {
   return "line";
 }
 
-nlohmann::json Number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nullptr; }
+json Number(double v) { return std::isfinite(v) ? json(v) : nullptr; }
 
-nlohmann::json Numbers(const std::vector<double>& v) {
-  nlohmann::json a = nlohmann::json::array();
+json Numbers(const std::vector<double>& v) {
+  json a = json::array();
   for (double x : v) a.push_back(Number(x));
   return a;
 }
 
-nlohmann::json FigureJson(const Figure& f) {
-  nlohmann::json j;
+json FigureJson(const Figure& f) {
+  json j;
   j["id"] = f.id;
   j["kind"] = KindName(f.kind);
   j["title"] = f.title;
@@ -42,19 +46,19 @@ nlohmann::json FigureJson(const Figure& f) {
   j["threshold"] = f.threshold ? Number(*f.threshold) : nullptr;
   if (f.kind == FigureKind::kHistogram) {
     j["edges"] = Numbers(f.edges);
-    j["bins"] = nlohmann::json::array();
+    j["bins"] = json::array();
     for (const HistogramSeries& h : f.bins) {
       j["bins"].push_back({{"name", h.name}, {"counts", h.counts}});
     }
   } else {
     j["points_in"] = f.points_in;
-    j["series"] = nlohmann::json::array();
+    j["series"] = json::array();
     for (const Series& s : f.series) {
       j["series"].push_back({{"name", s.name}, {"x", Numbers(s.x)}, {"y", Numbers(s.y)}});
     }
   }
   if (f.kind == FigureKind::kLine) {
-    j["spans"] = nlohmann::json::array();
+    j["spans"] = json::array();
     for (const Span& s : f.spans) j["spans"].push_back({Number(s.from), Number(s.to)});
   }
   if (f.kind == FigureKind::kCurve) {
@@ -110,17 +114,18 @@ std::string FormatShown(double value) {
   return buf;
 }
 
-std::string RenderJson(const Report& report) {
-  nlohmann::json j;
+std::string RenderJson(const Report& report, std::string_view base) {
+  json j = json::parse(base, nullptr, /*allow_exceptions=*/false);
+  MH_CHECK(j.is_object());
   j["title"] = report.title;
   j["command"] = report.command;
-  j["sections"] = nlohmann::json::array();
+  j["sections"] = json::array();
   for (const Section& s : report.sections) {
-    nlohmann::json sj;
+    json sj;
     sj["id"] = s.id;
     sj["title"] = s.title;
     sj["text"] = s.text;
-    sj["stats"] = nlohmann::json::object();
+    sj["stats"] = json::object();
     for (const Stat& st : s.stats) {
       if (st.number) {
         sj["stats"][st.key] = Number(*st.number);
@@ -130,9 +135,9 @@ std::string RenderJson(const Report& report) {
         sj["stats"][st.key] = nullptr;
       }
     }
-    sj["figures"] = nlohmann::json::array();
+    sj["figures"] = json::array();
     for (const Figure& f : s.figures) sj["figures"].push_back(FigureJson(f));
-    sj["tables"] = nlohmann::json::array();
+    sj["tables"] = json::array();
     for (const Table& t : s.tables) {
       sj["tables"].push_back(
           {{"id", t.id}, {"title", t.title}, {"columns", t.columns}, {"rows", t.rows}});
@@ -141,7 +146,7 @@ std::string RenderJson(const Report& report) {
   }
   // Bytes that are not UTF-8 (a machine id from a file) become U+FFFD, never
   // an exception.
-  return j.dump(1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return j.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
 }
 
 std::string RenderHtml(const Report& report) {

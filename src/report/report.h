@@ -98,9 +98,12 @@ struct Report {
 // no http(s) reference, so it opens offline.
 std::string RenderHtml(const Report& report);
 
-// The same report as JSON (one object, a newline at the end; non-finite
-// numbers as null).
-std::string RenderJson(const Report& report);
+// The same report as JSON: one object, a newline at the end, non-finite
+// numbers as null. `base` (a JSON object's text, e.g. a command's own
+// figures) gives the first keys, in its order; the report adds "title",
+// "command" and "sections" after them. A `base` that is not a JSON object
+// is a bug (checked).
+std::string RenderJson(const Report& report, std::string_view base = "{}");
 
 // `text` with & < > " ' replaced by character references.
 std::string EscapeHtml(std::string_view text);
