@@ -27,7 +27,14 @@ const char* KindName(FigureKind k) {
   return "line";
 }
 
-json Number(double v) { return std::isfinite(v) ? json(v) : nullptr; }
+// Whole numbers (counts) as JSON integers, other finite values as doubles.
+json Number(double v) {
+  if (!std::isfinite(v)) return nullptr;
+  if (v == std::floor(v) && std::abs(v) < 9007199254740992.0) {
+    return json(static_cast<std::int64_t>(v));
+  }
+  return json(v);
+}
 
 json Numbers(const std::vector<double>& v) {
   json a = json::array();
