@@ -122,7 +122,20 @@ std::string FormatShown(double value) {
 }
 
 std::string RenderJson(const Report& report, std::string_view base) {
-  json j = json::parse(base, nullptr, /*allow_exceptions=*/false);
+  // A command's JSON passes bytes of its input through (a machine id that
+  // is not UTF-8): those become U+FFFD so that the parser takes them.
+  std::string valid;
+  for (std::string_view rest = base; !rest.empty();) {
+    const std::ptrdiff_t bad = FindInvalidUtf8(rest);
+    if (bad < 0) {
+      valid += rest;
+      break;
+    }
+    valid += rest.substr(0, static_cast<std::size_t>(bad));
+    valid += "\xEF\xBF\xBD";
+    rest.remove_prefix(static_cast<std::size_t>(bad) + 1);
+  }
+  json j = json::parse(valid, nullptr, /*allow_exceptions=*/false);
   MH_CHECK(j.is_object());
   j["title"] = report.title;
   j["command"] = report.command;

@@ -79,6 +79,10 @@ TEST(Render, EscapesEveryText) {
 TEST(Render, BytesThatAreNotUtf8DoNotThrow) {
   const Report r = Sample(std::string("m\xff"));
   EXPECT_NO_THROW(nlohmann::json::parse(RenderJson(r)));
+  // A command's own JSON with such bytes, as AppendJsonString passes them.
+  const auto j = nlohmann::json::parse(RenderJson(r, "{\"name\":\"m\xff\xfe!\"}"));
+  EXPECT_EQ(j["name"], "m\uFFFD\uFFFD!");
+  EXPECT_EQ(j["sections"].size(), 2u);
 }
 
 TEST(EscapeHtml, AllFive) { EXPECT_EQ(EscapeHtml("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;"); }
