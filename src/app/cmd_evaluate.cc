@@ -2,7 +2,8 @@
 // per-machine baseline and threshold -> alarm rule), the same as `run`, over
 // recorded files listed in a manifest, and prints detection figures.
 //
-//   machine-health evaluate --manifest FILE.csv [--json OUT|-] [pipeline options]
+//   machine-health evaluate --manifest FILE.csv [--json OUT|-] [--report FILE.html]
+//       [pipeline options]
 //
 // Manifest (CSV, one row per file or file range): file (relative to the
 // manifest), machine, seq (order within the machine), fs_hz, channels
@@ -11,7 +12,12 @@
 // fault). Per machine, in seq order, the learn rows build its baseline and
 // the watch rows are scored, thresholded and alarmed. Every file is one
 // continuous stretch: windows never cross files. Figures and JSON keys:
-// docs/evaluation.md.
+// docs/evaluation.md. --report writes a self-contained HTML report
+// (report/report.h): per machine the score over the watched files with the
+// threshold and alarm spans, detection and false-alarm shares, the first
+// alarm and the sustained one (open at the end) with its lead before the
+// end, and ROC / precision-recall curves of -score against truth fault;
+// the JSON then also holds those figures ("sections": docs/report.md).
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -25,6 +31,7 @@
 #include "app/command.h"
 #include "app/output_options.h"
 #include "app/pipeline_options.h"
+#include "app/report_files.h"
 #include "core/strings.h"
 #include "core/table.h"
 #include "features/feature_stage.h"
@@ -32,6 +39,7 @@
 #include "pipeline/machine_pipeline.h"
 #include "replay/sample_file.h"
 #include "replay/table_file.h"
+#include "report/figures.h"
 
 namespace mh::app {
 namespace {
@@ -41,6 +49,7 @@ constexpr const char* kCommand = "evaluate";
 struct EvaluateArgs {
   std::string manifest;
   std::string json;
+  std::string report;  // HTML
   PipelineArgs pipeline;
 };
 
@@ -165,6 +174,7 @@ struct FileFigures {
   std::int64_t in_alarm = 0;  // windows after which the machine was in alarm
   bool in_alarm_at_end = false;
   std::vector<double> scores;  // decision_function of its windows
+  std::vector<bool> alarm;     // per window: in alarm after it
 };
 
 struct MachineFigures {
@@ -180,6 +190,12 @@ struct MachineFigures {
   std::optional<std::int64_t> first_alarm_seq;
   std::optional<double> first_alarm_fraction;
   std::optional<std::int64_t> first_fault_seq;
+  // The alarm still open after the last watched window (sustained to the
+  // end): the seq of the file it opened in, and the windows from its
+  // opening window to the end (that one included).
+  std::optional<std::int64_t> sustained_alarm_seq;
+  std::int64_t sustained_alarm_windows = 0;
+  std::int64_t last_seq = 0;
   std::vector<FileFigures> files;
 };
 
@@ -237,6 +253,7 @@ Result<MachineFigures> EvaluateMachine(const pipeline::PipelineOptions& options,
   }
   pipeline::MachinePipeline& p = **created;
   std::int64_t t0 = 1'000'000'000'000'000'000;  // 2001-09-09; files 1000 s apart
+  std::int64_t open_seq = 0, open_at = 0;       // the current alarm: file seq, watched window
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const ManifestRow& r = *rows[i];
     const std::string where = "line " + std::to_string(r.line);
@@ -271,7 +288,10 @@ Result<MachineFigures> EvaluateMachine(const pipeline::PipelineOptions& options,
       ff.scores.push_back(w.scored.score);
       ff.in_alarm += alarm ? 1 : 0;
       ff.in_alarm_at_end = alarm;
+      ff.alarm.push_back(alarm);
       if (w.alarm->event && w.alarm->event->kind == alarm::AlarmEventKind::kOpened) {
+        open_seq = r.seq;
+        open_at = fig.watched + ff.windows - 1;
         ++fig.alarms;
         if (!r.fault) ++fig.false_alarms;
         if (!fig.first_alarm_seq) {
@@ -298,6 +318,11 @@ Result<MachineFigures> EvaluateMachine(const pipeline::PipelineOptions& options,
   }
   if (p.scorer().learning()) {
     return Status::InvalidArgument("machine '" + first.machine + "' has no watch rows");
+  }
+  fig.last_seq = rows.back()->seq;
+  if (!fig.files.empty() && fig.files.back().in_alarm_at_end) {
+    fig.sustained_alarm_seq = open_seq;
+    fig.sustained_alarm_windows = fig.watched - open_at;
   }
   return fig;
 }
@@ -424,6 +449,121 @@ std::string Text(const std::vector<MachineFigures>& figs, const std::string& rul
   return t;
 }
 
+std::optional<double> OptionalNumber(const std::optional<std::int64_t>& v) {
+  if (!v) return std::nullopt;
+  return static_cast<double>(*v);
+}
+
+report::Stat MaybeStat(std::string key, std::string label, std::optional<double> v) {
+  report::Stat s;
+  s.key = std::move(key);
+  s.label = std::move(label);
+  s.number = v;
+  return s;
+}
+
+// The HTML report's model: a summary section, then one section per machine.
+report::Report EvaluateReport(const EvaluateArgs& a, const std::vector<MachineFigures>& figs,
+                              const std::string& rule) {
+  report::Report r;
+  r.title = "machine-health evaluate: " + a.manifest;
+  r.command = "machine-health evaluate --manifest " + a.manifest;
+  report::Section summary;
+  summary.id = "summary";
+  summary.title = "Summary";
+  summary.text = "Pipeline: " + rule +
+                 ". Detection = share of fault windows in alarm; false alarm = share of "
+                 "normal windows in alarm. Lead = watched files (seq) from the opening of the "
+                 "alarm still open at the end to the last file.";
+  report::Table table{"summary-machines",
+                      "Machines",
+                      {"machine", "windows watched", "detection (fault in alarm)",
+                       "false alarm (normal in alarm)", "alarms", "false alarms", "ROC AUC",
+                       "average precision", "sustained alarm from seq", "lead (seq)"},
+                      {}};
+  for (std::size_t m = 0; m < figs.size(); ++m) {
+    const MachineFigures& f = figs[m];
+    report::Section s;
+    s.id = "machine-" + std::to_string(m + 1);
+    s.title = f.machine;
+    // One point per watched window: x = the file's seq, its windows spread
+    // evenly over [seq, seq + 1).
+    std::vector<double> x, scores, anomaly;
+    std::vector<bool> alarm, fault;
+    for (const FileFigures& ff : f.files) {
+      for (std::size_t k = 0; k < ff.scores.size(); ++k) {
+        x.push_back(static_cast<double>(ff.row->seq) +
+                    static_cast<double>(k) / static_cast<double>(ff.scores.size()));
+        scores.push_back(ff.scores[k]);
+        anomaly.push_back(-ff.scores[k]);
+        alarm.push_back(ff.alarm[k]);
+        fault.push_back(ff.row->fault);
+      }
+    }
+    const auto roc = report::RocCurve(anomaly, fault);
+    const auto pr = report::PrecisionRecallCurve(anomaly, fault);
+    std::optional<double> lead;
+    if (f.sustained_alarm_seq) lead = static_cast<double>(f.last_seq - *f.sustained_alarm_seq);
+    s.text = "Learned from " + std::to_string(f.learn_windows) + " windows; watched " +
+             std::to_string(f.watched) + " (" + std::to_string(f.normal_windows) +
+             " on normal files, " + std::to_string(f.fault_windows) + " on fault files).";
+    s.stats = {
+        report::NumberStat("learn_windows", "windows learned from",
+                           static_cast<double>(f.learn_windows)),
+        report::NumberStat("threshold", "threshold", f.threshold),
+        report::NumberStat("windows_watched", "windows watched", static_cast<double>(f.watched)),
+        report::NumberStat("normal_windows", "windows on normal files",
+                           static_cast<double>(f.normal_windows)),
+        report::NumberStat("fault_windows", "windows on fault files",
+                           static_cast<double>(f.fault_windows)),
+        report::NumberStat("detection_share", "detection: fault windows in alarm",
+                           Share(f.fault_in_alarm, f.fault_windows)),
+        report::NumberStat("false_alarm_share", "false alarm: normal windows in alarm",
+                           Share(f.normal_in_alarm, f.normal_windows)),
+        report::NumberStat("fault_flagged_share", "fault windows flagged",
+                           Share(f.fault_flagged, f.fault_windows)),
+        report::NumberStat("normal_flagged_share", "normal windows flagged",
+                           Share(f.normal_flagged, f.normal_windows)),
+        report::NumberStat("alarms", "alarms", static_cast<double>(f.alarms)),
+        report::NumberStat("false_alarms", "alarms opened on normal files",
+                           static_cast<double>(f.false_alarms)),
+        MaybeStat("first_alarm_seq", "first alarm opens in seq", OptionalNumber(f.first_alarm_seq)),
+        MaybeStat("first_fault_seq", "first fault file, seq", OptionalNumber(f.first_fault_seq)),
+        MaybeStat("sustained_alarm_seq", "sustained alarm (open at the end) opens in seq",
+                  OptionalNumber(f.sustained_alarm_seq)),
+        MaybeStat("lead_seq", "lead before the end, seq", lead),
+        MaybeStat("lead_windows", "lead before the end, windows",
+                  f.sustained_alarm_seq
+                      ? std::optional<double>(static_cast<double>(f.sustained_alarm_windows))
+                      : std::nullopt),
+        MaybeStat("roc_auc", "ROC AUC (-score, truth fault)",
+                  roc ? std::optional<double>(roc->area) : std::nullopt),
+        MaybeStat("average_precision", "average precision",
+                  pr && roc ? std::optional<double>(pr->area) : std::nullopt)};
+    s.figures = report::ScoreFigures(s.id, f.machine, x, scores, f.threshold, alarm, false,
+                                     "seq (file order)");
+    if (roc && pr) {
+      s.figures.push_back(report::RocFigure(s.id + "-roc", "ROC of " + f.machine, *roc));
+      s.figures.push_back(
+          report::PrecisionRecallFigure(s.id + "-pr", "Precision-recall of " + f.machine, *pr));
+    }
+    const auto shown = [](const std::optional<double>& v) {
+      return v ? report::FormatShown(*v) : std::string("\u2013");
+    };
+    table.rows.push_back({f.machine, std::to_string(f.watched),
+                          report::FormatShown(Share(f.fault_in_alarm, f.fault_windows)),
+                          report::FormatShown(Share(f.normal_in_alarm, f.normal_windows)),
+                          std::to_string(f.alarms), std::to_string(f.false_alarms),
+                          shown(roc ? std::optional<double>(roc->area) : std::nullopt),
+                          shown(pr && roc ? std::optional<double>(pr->area) : std::nullopt),
+                          shown(OptionalNumber(f.sustained_alarm_seq)), shown(lead)});
+    r.sections.push_back(std::move(s));
+  }
+  summary.tables.push_back(std::move(table));
+  r.sections.insert(r.sections.begin(), std::move(summary));
+  return r;
+}
+
 int RunEvaluate(const EvaluateArgs& a, CommandIo& io) {
   auto options = MakePipelineOptions(a.pipeline);
   if (!options.ok()) return UsageError(io, kCommand, options.status().message());
@@ -451,8 +591,15 @@ int RunEvaluate(const EvaluateArgs& a, CommandIo& io) {
       std::to_string(o.alarm.m);
   io.out << Text(figs, rule);
   io.out.flush();
+  std::optional<report::Report> r;
+  if (!a.report.empty()) r = EvaluateReport(a, figs, rule);
+  if (r) {
+    Status s = WriteReportFiles(*r, a.report, "", io.out);
+    if (!s.ok()) return ReportError(io, kCommand, s);
+  }
   if (!a.json.empty()) {
-    Status s = WriteTextOutput(a.json, Json(figs, rule), io.out);
+    const std::string base = Json(figs, rule);
+    Status s = WriteTextOutput(a.json, r ? report::RenderJson(*r, base) : base, io.out);
     if (!s.ok()) return ReportError(io, kCommand, s);
   }
   return kExitOk;
@@ -471,6 +618,10 @@ void AddEvaluateCommand(CLI::App& root, CommandIo& io, Action& action) {
                   "(learn|watch), truth (normal|fault); see docs/evaluation.md")
       ->required();
   sub->add_option("--json", args->json, "also write the figures as JSON to FILE (- for stdout)");
+  sub->add_option("--report", args->report,
+                  "also write a self-contained HTML report to FILE: per machine the score with "
+                  "threshold and alarms, detection, lead, ROC and precision-recall (opens "
+                  "offline; the JSON then holds the same figures)");
   AddPipelineOptions(*sub, args->pipeline, PipelineOptionSet{.learning = false});
   sub->callback([&io, &action, args] { action = [&io, args] { return RunEvaluate(*args, io); }; });
 }

@@ -1,6 +1,8 @@
 // machine-health report: what a table of scored windows says, per machine.
 //
-//   machine-health report --scores FILE|FOLDER|GLOB [--json FILE|-] [--alarm K/N[/M]]
+//   machine-health report --scores FILE|FOLDER|GLOB [--json FILE|-] [--html FILE]
+//       [--alarm K/N[/M]]
+//   machine-health report --db FILE --machine M [--from T] [--to T] [--json F] [--html F]
 //
 // Input: the output of `score` (CSV, JSON lines are not read; CSV or Parquet),
 // one file, a folder or a glob (replay/input_files.h), read in natural order.
@@ -19,17 +21,28 @@
 // alarm::AlarmTracker): how many, the window where the first one opens, where the one
 // still open at the end opened, and the share of windows spent in alarm. Text
 // to standard output; --json writes the same figures as JSON
-// (docs/quickstart.md shows both).
+// (docs/quickstart.md shows both). --html writes a self-contained HTML report
+// (report/report.h) of the same figures, with the score of each group over
+// its windows (threshold 0, alarm spans) and its histogram; the JSON then
+// also holds those figures ("title", "command", "sections": docs/report.md).
+//
+// With --db, the report is of one machine of a database (sink/sqlite/
+// sqlite_reader.h): its stored windows with event time in [--from, --to),
+// their scores against the threshold of the baseline that scored each, the
+// stored alarms shaded, the RMS, the alarm list and the baselines' model
+// cards. Text to standard output as well.
 //
 // Exit codes: 0 ok, 1 unreadable input or no score column, 2 usage error.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -37,11 +50,16 @@
 #include "alarm/alarm_tracker.h"
 #include "app/command.h"
 #include "app/output_options.h"
+#include "app/report_files.h"
 #include "core/strings.h"
 #include "core/table.h"
+#include "core/time_util.h"
 #include "parquet/table_text.h"
 #include "replay/input_files.h"
 #include "replay/table_file.h"
+#include "report/figures.h"
+#include "score/baseline.h"
+#include "sink/sqlite/sqlite_reader.h"
 
 namespace mh::app {
 namespace {
@@ -52,7 +70,13 @@ constexpr std::size_t kStripBuckets = 40;
 struct ReportArgs {
   std::string scores;
   std::string json;
+  std::string html;
   std::string alarm = "3/5";
+  std::string db;
+  std::string machine;
+  std::string from;
+  std::string to;
+  std::string command;  // as shown in the HTML
 };
 
 struct Group {
@@ -76,10 +100,13 @@ struct GroupFigures {
   std::optional<WindowRef> first_alarm;
   std::optional<WindowRef> alarm_at_end;  // where the alarm still open at the end opened
   std::size_t windows_in_alarm = 0;
-  std::vector<double> strip;  // anomalous share per bucket
+  std::vector<double> strip;   // anomalous share per bucket
+  std::vector<bool> in_alarm;  // per window: in alarm after it
 };
 
 std::string CellText(const TableColumn& c, std::size_t row) {
+  // A text cell as it is (a name with a quote keeps one quote).
+  if (c.info.kind == ValueKind::kString) return c.valid[row] ? c.strings[row] : std::string();
   std::string s;
   parquet::AppendCsvValue(c, row, parquet::TextOptions{}, &s);
   if (s.size() >= 2 && s.front() == '"' && s.back() == '"') s = s.substr(1, s.size() - 2);
@@ -209,6 +236,7 @@ Result<GroupFigures> Summarize(const Group& g, const alarm::AlarmRule& rule) {
     }
     in_alarm = u.state == alarm::AlarmState::kAlarm;
     if (in_alarm) ++f.windows_in_alarm;
+    f.in_alarm.push_back(in_alarm);
   }
   if (!in_alarm) f.alarm_at_end.reset();
   const std::size_t buckets = std::min(kStripBuckets, f.windows);
@@ -320,7 +348,62 @@ Result<alarm::AlarmRule> ParseAlarmRule(const std::string& text) {
       "'");
 }
 
+// The id of the n-th (0-based) group or machine in the report: names may
+// hold any byte, ids stay plain.
+std::string SectionId(std::size_t n) { return "machine-" + std::to_string(n + 1); }
+
+std::string WindowText(const std::optional<WindowRef>& w) {
+  return w ? w->label + " (window " + std::to_string(w->index + 1) + ")" : std::string();
+}
+
+// The report of a scored table: one section per group.
+report::Report ScoresReport(const ReportArgs& a, const std::vector<Group>& groups,
+                            const std::vector<GroupFigures>& figs, const alarm::AlarmRule& rule) {
+  report::Report r;
+  r.title = "machine-health report: " + a.scores;
+  r.command = a.command;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    const GroupFigures& f = figs[i];
+    const double windows = static_cast<double>(f.windows);
+    report::Section s;
+    s.id = SectionId(i);
+    s.title = groups[i].name;
+    s.text = "Scores of " + std::to_string(f.windows) +
+             " windows in row order (negative = anomalous). Alarms: " + std::to_string(rule.k) +
+             " of the last " + std::to_string(rule.n) + " windows anomalous opens one, " +
+             std::to_string(rule.m) + " normal in a row close it.";
+    s.stats = {
+        report::NumberStat("windows", "windows", windows),
+        report::NumberStat("anomalous", "anomalous windows", static_cast<double>(f.anomalous)),
+        report::NumberStat("anomalous_share", "anomalous share",
+                           static_cast<double>(f.anomalous) / windows),
+        report::NumberStat("score_min", "score minimum", f.score_min),
+        report::NumberStat("score_median", "score median", f.score_median),
+        report::NumberStat("score_max", "score maximum", f.score_max),
+        report::TextStat("first_anomalous", "first anomalous window",
+                         WindowText(f.first_anomalous)),
+        report::NumberStat("alarms", "alarms", static_cast<double>(f.alarms)),
+        report::TextStat("first_alarm", "first alarm opens at", WindowText(f.first_alarm)),
+        report::NumberStat("alarm_share", "share of windows in alarm",
+                           static_cast<double>(f.windows_in_alarm) / windows),
+        report::TextStat("alarm_at_end", "in alarm at the end, since", WindowText(f.alarm_at_end))};
+    std::vector<double> x(f.windows);
+    for (std::size_t k = 0; k < f.windows; ++k) x[k] = static_cast<double>(k + 1);
+    s.figures = report::ScoreFigures(s.id, groups[i].name, x, groups[i].scores, 0.0, f.in_alarm,
+                                     false, "window (row order)");
+    r.sections.push_back(std::move(s));
+  }
+  return r;
+}
+
+int RunDbReport(const ReportArgs& a, CommandIo& io);
+
 int RunReport(const ReportArgs& a, CommandIo& io) {
+  if (!a.db.empty()) return RunDbReport(a, io);
+  if (a.scores.empty()) return UsageError(io, kCommand, "give --scores FILE or --db FILE");
+  if (!a.machine.empty() || !a.from.empty() || !a.to.empty()) {
+    return UsageError(io, kCommand, "--machine, --from and --to go with --db");
+  }
   auto parsed = ParseAlarmRule(a.alarm);
   if (!parsed.ok()) return UsageError(io, kCommand, parsed.status().message());
   const alarm::AlarmRule& rule = *parsed;
@@ -373,10 +456,162 @@ int RunReport(const ReportArgs& a, CommandIo& io) {
   }
   io.out << t;
   io.out.flush();
-  if (!a.json.empty()) {
-    Status s = WriteTextOutput(a.json, Json(a.scores, groups, figs, rule), io.out);
+  if (!a.json.empty() || !a.html.empty()) {
+    const report::Report r = ScoresReport(a, groups, figs, rule);
+    const std::string base = Json(a.scores, groups, figs, rule);
+    Status s = Status::OK();
+    if (!a.html.empty()) s = WriteReportFiles(r, a.html, "", io.out);
+    if (s.ok() && !a.json.empty()) {
+      s = WriteTextOutput(a.json, a.html.empty() ? base : report::RenderJson(r, base), io.out);
+    }
     if (!s.ok()) return ReportError(io, kCommand, s);
   }
+  return kExitOk;
+}
+
+// --db: one machine of a database.
+int RunDbReport(const ReportArgs& a, CommandIo& io) {
+  if (!a.scores.empty()) return UsageError(io, kCommand, "give --scores or --db, not both");
+  if (a.machine.empty()) return UsageError(io, kCommand, "--db needs --machine");
+  std::int64_t from_ns = std::numeric_limits<std::int64_t>::min();
+  std::int64_t to_ns = std::numeric_limits<std::int64_t>::max();
+  for (const auto& [text, target] : {std::pair{&a.from, &from_ns}, std::pair{&a.to, &to_ns}}) {
+    if (text->empty()) continue;
+    auto t = ParseInstant(*text);
+    if (!t.ok()) {
+      return UsageError(
+          io, kCommand,
+          std::string(target == &from_ns ? "--from: " : "--to: ") + t.status().message());
+    }
+    *target = *t;
+  }
+  if (from_ns > to_ns) return UsageError(io, kCommand, "--from is after --to");
+  auto opened = sink::SqliteReader::Open(a.db);
+  if (!opened.ok()) return ReportError(io, kCommand, opened.status());
+  sink::SqliteReader& reader = **opened;
+  auto machine = reader.Machine(a.machine);
+  if (!machine.ok()) {
+    return ReportError(io, kCommand, Status(machine.status()).WithContext(a.db));
+  }
+  // The windows of the range, a page at a time (scores, thresholds, RMS).
+  std::vector<double> t, score, threshold, rms;
+  std::size_t scored = 0, anomalous = 0;
+  for (std::int64_t cursor = from_ns;;) {
+    auto page = reader.Windows(a.machine, cursor, to_ns, 10000);
+    if (!page.ok()) return ReportError(io, kCommand, Status(page.status()).WithContext(a.db));
+    for (const sink::StoredWindow& w : *page) {
+      t.push_back(static_cast<double>(w.t_ns));
+      score.push_back(w.score);
+      threshold.push_back(w.threshold);
+      rms.push_back(w.rms);
+      scored += std::isfinite(w.score) ? 1 : 0;
+      anomalous += w.anomaly == 1 ? 1 : 0;
+    }
+    if (page->size() < 10000) break;
+    cursor = page->back().t_ns + 1;
+  }
+  if (t.empty()) {
+    return ReportError(
+        io, kCommand,
+        Status::NotFound(a.db + ": machine '" + a.machine + "' has no windows in the range"));
+  }
+  sink::AlarmFilter filter;
+  filter.machine_id = a.machine;
+  filter.from_ns = from_ns;
+  filter.to_ns = to_ns;
+  filter.limit = 100000;
+  auto alarms = reader.Alarms(filter);
+  if (!alarms.ok()) return ReportError(io, kCommand, Status(alarms.status()).WithContext(a.db));
+  std::sort(alarms->begin(), alarms->end(),
+            [](const sink::AlarmRecord& x, const sink::AlarmRecord& y) {
+              return x.start_ns < y.start_ns;
+            });
+  auto baselines = reader.Baselines(a.machine);
+  if (!baselines.ok()) {
+    return ReportError(io, kCommand, Status(baselines.status()).WithContext(a.db));
+  }
+  // A window is in alarm when a stored alarm covers it (open to the end).
+  std::vector<bool> in_alarm(t.size(), false);
+  std::size_t windows_in_alarm = 0;
+  for (const sink::AlarmRecord& al : *alarms) {
+    const double end = al.end_ns == 0 ? INFINITY : static_cast<double>(al.end_ns);
+    auto it = std::lower_bound(t.begin(), t.end(), static_cast<double>(al.start_ns));
+    for (auto k = static_cast<std::size_t>(it - t.begin()); k < t.size() && t[k] < end; ++k) {
+      windows_in_alarm += in_alarm[k] ? 0 : 1;
+      in_alarm[k] = true;
+    }
+  }
+  // The threshold line: the latest known threshold (the active baseline's
+  // unless none scored the range).
+  std::optional<double> line;
+  for (std::size_t k = threshold.size(); k-- > 0;) {
+    if (std::isfinite(threshold[k])) {
+      line = threshold[k];
+      break;
+    }
+  }
+  const auto time_text = [](double ns) { return FormatRfc3339(static_cast<std::int64_t>(ns), 3); };
+  report::Report r;
+  r.title = "machine-health report: " + a.machine;
+  r.command = a.command;
+  report::Section s;
+  s.id = SectionId(0);
+  s.title = a.machine;
+  s.text = "Stored windows of " + a.machine + " in " + a.db + " from " + time_text(t.front()) +
+           " to " + time_text(t.back()) +
+           " (UTC): scores against the threshold of the latest baseline, alarms shaded.";
+  const double n = static_cast<double>(t.size());
+  s.stats = {report::NumberStat("windows", "windows", n),
+             report::NumberStat("scored_windows", "scored windows (not learning)",
+                                static_cast<double>(scored)),
+             report::NumberStat("anomalous", "anomalous windows", static_cast<double>(anomalous)),
+             report::NumberStat(
+                 "anomalous_share", "anomalous share of scored windows",
+                 scored == 0 ? NAN : static_cast<double>(anomalous) / static_cast<double>(scored)),
+             report::NumberStat("alarms", "alarms", static_cast<double>(alarms->size())),
+             report::NumberStat("alarm_share", "share of windows in alarm",
+                                static_cast<double>(windows_in_alarm) / n),
+             report::TextStat("first_alarm", "first alarm opens at",
+                              alarms->empty() ? "" : time_text(alarms->front().start_ns)),
+             report::TextStat("state", "state now", machine->state),
+             report::TextStat("from", "first window", time_text(t.front())),
+             report::TextStat("to", "last window", time_text(t.back()))};
+  if (line) s.stats.push_back(report::NumberStat("threshold", "threshold", *line));
+  s.figures = report::ScoreFigures(s.id, a.machine, t, score, line, in_alarm, true, "time (UTC)");
+  s.figures.push_back(report::LineFigure(
+      s.id + "-rms", "Vector RMS of " + a.machine, "time (UTC)", "RMS (g)", {{"rms", t, rms}},
+      std::nullopt,
+      report::SpansFromFlags(t, in_alarm, (t.back() - t.front()) / report::kPlotColumns), true));
+  report::Table at{s.id + "-alarms", "Alarms", {"start", "end", "peak score", "explanation"}, {}};
+  for (const sink::AlarmRecord& al : *alarms) {
+    at.rows.push_back({time_text(al.start_ns), al.end_ns == 0 ? "open" : time_text(al.end_ns),
+                       report::FormatShown(al.peak_score), al.explanation_text});
+  }
+  report::Table bt{s.id + "-baselines",
+                   "Baselines (model cards)",
+                   {"version", "active", "origin", "threshold", "rule", "trained from",
+                    "trained to", "rows", "features"},
+                   {}};
+  for (const sink::BaselineInfo& b : *baselines) {
+    bt.rows.push_back({std::to_string(b.version), b.active ? "yes" : "no", b.origin,
+                       report::FormatShown(b.threshold), score::DescribeThreshold(b.rule),
+                       b.trained_from_ns == 0 ? "" : time_text(b.trained_from_ns),
+                       b.trained_to_ns == 0 ? "" : time_text(b.trained_to_ns),
+                       std::to_string(b.rows), std::to_string(b.feature_names.size())});
+  }
+  s.tables = {std::move(at), std::move(bt)};
+  r.sections.push_back(std::move(s));
+
+  std::string text = "report: " + a.machine + " in " + a.db + ": " + std::to_string(t.size()) +
+                     " windows from " + time_text(t.front()) + " to " + time_text(t.back()) +
+                     "\n  scored " + std::to_string(scored) + ", anomalous " +
+                     std::to_string(anomalous) + ", alarms " + std::to_string(alarms->size()) +
+                     ", in alarm " + Percent(static_cast<double>(windows_in_alarm) / n) +
+                     " of the windows, state " + machine->state + "\n";
+  io.out << text;
+  io.out.flush();
+  Status w = WriteReportFiles(r, a.html, a.json, io.out);
+  if (!w.ok()) return ReportError(io, kCommand, w);
   return kExitOk;
 }
 
@@ -387,15 +622,29 @@ void AddReportCommand(CLI::App& root, CommandIo& io, Action& action) {
   CLI::App* sub = root.add_subcommand(
       "report", "Summarize scored windows per machine: anomalous share, first anomaly, alarms");
   sub->add_option("--scores", args->scores,
-                  "output of `score`: a CSV or Parquet file, a folder or a glob")
-      ->required();
+                  "output of `score`: a CSV or Parquet file, a folder or a glob");
+  sub->add_option("--db", args->db,
+                  "instead of --scores: a database written by `run` (one --machine)");
+  sub->add_option("--machine", args->machine, "--db: the machine");
+  sub->add_option("--from", args->from,
+                  "--db: only windows in [FROM, TO): RFC 3339 time or epoch milliseconds");
+  sub->add_option("--to", args->to, "see --from");
   sub->add_option("--json", args->json, "also write the figures as JSON to FILE (- for stdout)");
+  sub->add_option("--html", args->html,
+                  "also write a self-contained HTML report of the figures to FILE (opens offline)");
   sub->add_option("--alarm", args->alarm,
                   "alarm rule K/N[/M]: K of the last N windows anomalous opens an alarm, M "
                   "normal in a row close it (M defaults to N; the pipeline's alarm stage, "
                   "docs/alarms.md)")
       ->capture_default_str();
-  sub->callback([&io, &action, args] { action = [&io, args] { return RunReport(*args, io); }; });
+  sub->callback([&io, &action, args] {
+    args->command = "machine-health report" +
+                    (args->db.empty() ? " --scores " + args->scores
+                                      : " --db " + args->db + " --machine " + args->machine) +
+                    (args->from.empty() ? "" : " --from " + args->from) +
+                    (args->to.empty() ? "" : " --to " + args->to);
+    action = [&io, args] { return RunReport(*args, io); };
+  });
 }
 
 }  // namespace mh::app

@@ -4,7 +4,8 @@
 //   machine-health train --input FILE.csv|FILE.parquet|FOLDER|GLOB|URL [--features a,b,c]
 //       [--trees 100] [--max-samples auto] [--max-features 1.0] [--contamination auto]
 //       [--seed 42] [--threads N] [--no-scaler] [--granularity window|sample]
-//       [--keep-going] --out model.mhm
+//       [--keep-going] [--validation-fraction V] [--test-fraction T]
+//       [--report FILE.html] [--json FILE] --out model.mhm
 //
 // The input is a CSV (header line; dialect as docs/csv.md) or Parquet file,
 // or an http(s) URL of either, read by app/feature_table.h, or a folder or
@@ -20,6 +21,16 @@
 // model is trained on the others and the exit code is 1. --granularity records in the model whether
 // a row describes a window of samples (the default: `features` output) or one
 // sample.
+//
+// Splits: the rows in input order; the last T (--test-fraction) are the test
+// split, the V (--validation-fraction) before them the validation split, and
+// the model is trained on the rest (both 0 by default: every row trains).
+// --report writes a self-contained HTML report (report/report.h) and --json
+// its figures: the data (rows, features, splits, the time column's range,
+// step and gaps), every feature's distribution per split, and the score
+// histogram per split with the threshold (0: decision_function < 0 is an
+// outlier) and the anomaly rate of each split (docs/report.md).
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <memory>
@@ -27,12 +38,14 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "app/command.h"
 #include "app/feature_table.h"
+#include "app/report_files.h"
 #include "core/strings.h"
 #include "core/time_util.h"
 #include "iforest/model_io.h"
@@ -40,6 +53,7 @@
 #include "iforest/train.h"
 #include "replay/input_files.h"
 #include "replay/table_file.h"
+#include "report/figures.h"
 
 namespace mh::app {
 namespace {
@@ -59,7 +73,193 @@ struct TrainArgs {
   std::string granularity = "window";
   std::string out;
   bool keep_going = false;  // folder/glob: skip a failing file, exit 1 at the end
+  double validation_fraction = 0;
+  double test_fraction = 0;
+  std::string report;  // HTML
+  std::string json;    // the report's figures
 };
+
+// The split of row i of n: 0 train, 1 validation, 2 test.
+struct Splits {
+  std::size_t train = 0, validation = 0, test = 0;
+  int Of(std::size_t i) const { return i < train ? 0 : i < train + validation ? 1 : 2; }
+};
+
+constexpr const char* kSplitNames[] = {"train", "validation", "test"};
+
+// Row `i` of a time key as (value, is a time in ns): an integer (a sample
+// index), a timestamp or time of day, or a text of one of those
+// ("09:39:39.065664", RFC 3339, epoch milliseconds). Nullopt for a null or
+// anything else.
+std::optional<std::pair<std::int64_t, bool>> TimeKeyValue(const TableColumn& c, std::size_t i) {
+  if (i >= c.valid.size() || !c.valid[i]) return std::nullopt;
+  switch (c.info.kind) {
+    case ValueKind::kInt:
+      return std::pair{c.ints[i], false};
+    case ValueKind::kTimestamp:
+    case ValueKind::kTime:
+      return std::pair{c.ints[i], true};
+    case ValueKind::kString: {
+      const std::string_view text = TrimSpace(c.strings[i]);
+      if (auto v = ParseInt(text); v.ok()) return std::pair{*v, false};
+      // HH:MM:SS[.fraction]: ns since midnight.
+      if (text.size() >= 8 && text[2] == ':' && text[5] == ':') {
+        auto h = ParseInt(text.substr(0, 2)), m = ParseInt(text.substr(3, 2));
+        auto sec = ParseDouble(text.substr(6));
+        if (h.ok() && m.ok() && sec.ok() && *h < 24 && *m < 60 && *sec >= 0 && *sec < 61) {
+          return std::pair{(*h * 3600 + *m * 60) * 1'000'000'000 +
+                               static_cast<std::int64_t>(std::llround(*sec * 1e9)),
+                           true};
+        }
+      }
+      if (auto v = ParseInstant(text); v.ok()) return std::pair{*v, true};
+      return std::nullopt;
+    }
+    default:
+      return std::nullopt;
+  }
+}
+
+// The time column's figures for the data section (nothing without one).
+// `t` in the column's unit: ns for a time, samples for a sample index.
+void AddTimeFigures(const std::string& column, bool is_time, const std::vector<std::int64_t>& t,
+                    report::Section* s) {
+  if (t.size() < 2) {
+    s->stats.push_back(report::TextStat("time_column", "time column", ""));
+    return;
+  }
+  s->stats.push_back(report::TextStat("time_column", "time column", column));
+  std::vector<std::int64_t> steps;
+  std::size_t restarts = 0;
+  for (std::size_t i = 1; i < t.size(); ++i) {
+    if (t[i] < t[i - 1]) {
+      ++restarts;  // a new file or machine starts its own clock
+    } else {
+      steps.push_back(t[i] - t[i - 1]);
+    }
+  }
+  std::vector<std::int64_t> sorted = steps;
+  std::sort(sorted.begin(), sorted.end());
+  const double median = sorted.empty() ? 0 : static_cast<double>(sorted[sorted.size() / 2]);
+  const double unit = is_time ? 1e9 : 1.0;
+  const std::string suffix = is_time ? " (s)" : " (samples)";
+  struct Gap {
+    std::int64_t from = 0, to = 0;
+  };
+  std::vector<Gap> gaps;
+  for (std::size_t i = 1; i < t.size(); ++i) {
+    if (t[i] >= t[i - 1] && median > 0 && static_cast<double>(t[i] - t[i - 1]) > 2 * median) {
+      gaps.push_back({t[i - 1], t[i]});
+    }
+  }
+  const auto shown = [&](std::int64_t v) {
+    if (!is_time) return std::to_string(v);
+    const std::string text = FormatRfc3339(v, 3);
+    // A time of day (ns since midnight) without its 1970-01-01.
+    return v >= 0 && v < 86'400'000'000'000 ? text.substr(11) : text;
+  };
+  s->stats.push_back(report::TextStat("time_first", "first row's time", shown(t.front())));
+  s->stats.push_back(report::TextStat("time_last", "last row's time", shown(t.back())));
+  s->stats.push_back(report::NumberStat("median_step", "median step" + suffix, median / unit));
+  s->stats.push_back(report::NumberStat("gaps", "gaps (steps over twice the median)",
+                                        static_cast<double>(gaps.size())));
+  s->stats.push_back(
+      report::NumberStat("largest_step", "largest step" + suffix,
+                         sorted.empty() ? 0.0 : static_cast<double>(sorted.back()) / unit));
+  s->stats.push_back(report::NumberStat("restarts", "times the clock goes back (new file)",
+                                        static_cast<double>(restarts)));
+  std::stable_sort(gaps.begin(), gaps.end(),
+                   [](const Gap& a, const Gap& b) { return a.to - a.from > b.to - b.from; });
+  report::Table table{
+      "data-gaps", "Largest gaps (at most 20)", {"after", "before", "length" + suffix}, {}};
+  for (std::size_t i = 0; i < gaps.size() && i < 20; ++i) {
+    table.rows.push_back(
+        {shown(gaps[i].from), shown(gaps[i].to),
+         report::FormatShown(static_cast<double>(gaps[i].to - gaps[i].from) / unit)});
+  }
+  s->tables.push_back(std::move(table));
+}
+
+report::Report TrainReport(const TrainArgs& args, const iforest::Matrix& x,
+                           const std::vector<std::string>& names, const Splits& splits,
+                           iforest::Scorer& scorer, double offset, std::size_t files,
+                           const std::string& time_column, bool is_time,
+                           const std::vector<std::int64_t>& t) {
+  report::Report r;
+  r.title = "machine-health train: " + replay::RedactUrl(args.input);
+  r.command = "machine-health train --input " + replay::RedactUrl(args.input) + " --out " +
+              args.out + " --validation-fraction " + FormatDouble(args.validation_fraction) +
+              " --test-fraction " + FormatDouble(args.test_fraction);
+  report::Section data;
+  data.id = "data";
+  data.title = "Data";
+  data.text = "Rows in input order: the first " + std::to_string(splits.train) +
+              " train the model, the next " + std::to_string(splits.validation) +
+              " are the validation split and the last " + std::to_string(splits.test) +
+              " the test split.";
+  data.stats = {report::NumberStat("rows", "rows", static_cast<double>(x.rows)),
+                report::NumberStat("features", "features", static_cast<double>(x.cols)),
+                report::NumberStat("files", "files", static_cast<double>(files)),
+                report::NumberStat("train_rows", "train rows", static_cast<double>(splits.train)),
+                report::NumberStat("validation_rows", "validation rows",
+                                   static_cast<double>(splits.validation)),
+                report::NumberStat("test_rows", "test rows", static_cast<double>(splits.test))};
+  AddTimeFigures(time_column, is_time, t, &data);
+
+  std::vector<double> scores(x.rows);
+  for (std::size_t i = 0; i < x.rows; ++i) scores[i] = scorer.DecisionFunction(x.Row(i));
+  const std::size_t counts[3] = {splits.train, splits.validation, splits.test};
+  std::vector<report::NamedValues> score_sets;
+  report::Section sc;
+  sc.id = "scores";
+  sc.title = "Scores per split";
+  sc.text = "decision_function of every row (score_samples - offset " + FormatDouble(offset) +
+            "); negative = anomalous, the threshold 0 is marked.";
+  report::Table rates{"scores-splits",
+                      "Anomaly rate per split",
+                      {"split", "rows", "anomalous", "anomaly rate"},
+                      {}};
+  std::size_t first = 0;
+  for (int k = 0; k < 3; ++k) {
+    const std::size_t n = counts[k];
+    std::vector<double> v(scores.begin() + static_cast<std::ptrdiff_t>(first),
+                          scores.begin() + static_cast<std::ptrdiff_t>(first + n));
+    std::size_t bad = 0;
+    for (double d : v) bad += d < 0 ? 1 : 0;
+    first += n;
+    if (n == 0) continue;
+    const double rate = static_cast<double>(bad) / static_cast<double>(n);
+    sc.stats.push_back(report::NumberStat(std::string("anomaly_rate_") + kSplitNames[k],
+                                          std::string("anomaly rate, ") + kSplitNames[k], rate));
+    rates.rows.push_back(
+        {kSplitNames[k], std::to_string(n), std::to_string(bad), report::FormatShown(rate)});
+    score_sets.push_back({kSplitNames[k], std::move(v)});
+  }
+  sc.figures.push_back(report::HistogramFigure("scores-histogram", "Score histogram per split",
+                                               "score (decision_function)", score_sets, 0.0));
+  sc.tables.push_back(std::move(rates));
+
+  report::Section fs;
+  fs.id = "features";
+  fs.title = "Feature distributions";
+  fs.text = "Every feature's values per split.";
+  for (std::size_t c = 0; c < x.cols; ++c) {
+    std::vector<report::NamedValues> sets;
+    std::size_t at = 0;
+    for (int k = 0; k < 3; ++k) {
+      if (counts[k] == 0) continue;
+      report::NamedValues nv{kSplitNames[k], {}};
+      nv.values.reserve(counts[k]);
+      for (std::size_t i = 0; i < counts[k]; ++i) nv.values.push_back(x.Row(at + i)[c]);
+      at += counts[k];
+      sets.push_back(std::move(nv));
+    }
+    fs.figures.push_back(
+        report::HistogramFigure("feature-" + std::to_string(c + 1), names[c], names[c], sets));
+  }
+  r.sections = {std::move(data), std::move(sc), std::move(fs)};
+  return r;
+}
 
 int DataError(CommandIo& io, const std::string& message) {
   PrintError(io, kCommand, message);
@@ -93,6 +293,17 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
       (args.max_features > 1.0 && args.max_features != std::floor(args.max_features))) {
     return UsageError(io, kCommand,
                       "--max-features must be a fraction in (0, 1] or an integer count");
+  }
+  for (const auto& [name, v] : {std::pair{"--validation-fraction", args.validation_fraction},
+                                std::pair{"--test-fraction", args.test_fraction}}) {
+    if (!(v >= 0.0 && v < 1.0)) {
+      return UsageError(io, kCommand, std::string(name) + " must be in [0, 1)");
+    }
+  }
+  if (!(args.validation_fraction + args.test_fraction < 1.0)) {
+    return UsageError(io, kCommand,
+                      "--validation-fraction plus --test-fraction must be below 1 (rows must "
+                      "remain to train on)");
   }
   iforest::FeatureGranularity granularity = iforest::FeatureGranularity::kPerWindow;
   if (args.granularity == "sample") {
@@ -163,6 +374,19 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
                           std::to_string(names.size()) + " selected features");
   }
 
+  // The time column of the report: timestamp, else window_start.
+  const bool want_report = !args.report.empty() || !args.json.empty();
+  std::string time_column;
+  if (want_report) {
+    if (file->Find("timestamp") >= 0) {
+      time_column = "timestamp";
+    } else if (file->Find("window_start") >= 0) {
+      time_column = "window_start";
+    }
+  }
+  std::vector<std::int64_t> times;
+  bool time_is_time = false, time_ok = !time_column.empty();
+
   iforest::Matrix x;
   x.cols = names.size();
   const bool keep_going = args.keep_going && inputs->files.size() > 1;
@@ -182,8 +406,10 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
       }
     }
     std::optional<FeatureTable> table;
+    const bool with_time = time_ok && status.ok() && other->Find(time_column) >= 0;
     if (status.ok()) {
-      Result<FeatureTable> read = other->Read(names, {});
+      Result<FeatureTable> read = other->Read(
+          names, with_time ? std::vector<std::string>{time_column} : std::vector<std::string>{});
       status = read.status();
       if (read.ok()) table = std::move(*read);
     }
@@ -199,6 +425,26 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
     }
     x.data.insert(x.data.end(), table->x.data.begin(), table->x.data.end());
     x.rows += table->x.rows;
+    if (time_ok) {
+      // Times of every row, or of none (a file without the column, or
+      // with nulls or another kind, ends the gap figures).
+      const TableColumn* c =
+          with_time && !table->keys.columns.empty() ? &table->keys.columns.front() : nullptr;
+      bool ok = c != nullptr;
+      for (std::size_t i = 0; ok && i < table->x.rows; ++i) {
+        auto v = TimeKeyValue(*c, i);
+        if (!v || (!times.empty() && v->second != time_is_time)) {
+          ok = false;
+          break;
+        }
+        time_is_time = v->second;
+        times.push_back(v->first);
+      }
+      if (!ok) {
+        time_ok = false;
+        times.clear();
+      }
+    }
   }
   if (x.rows == 0) return DataError(io, args.input + ": no data rows");
 
@@ -210,24 +456,54 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
   options.seed = seed;
   options.threads = args.threads;
   options.standardize = !args.no_scaler;
-  Result<iforest::Model> model = iforest::Train(x, std::move(names), options);
+  Splits splits;
+  splits.test = static_cast<std::size_t>(args.test_fraction * static_cast<double>(x.rows));
+  splits.validation =
+      static_cast<std::size_t>(args.validation_fraction * static_cast<double>(x.rows));
+  splits.train = x.rows - splits.test - splits.validation;
+  if (splits.train == 0) return DataError(io, args.input + ": no rows left to train on");
+  iforest::Matrix train_x;
+  const iforest::Matrix* fit = &x;
+  if (splits.train < x.rows) {
+    train_x.cols = x.cols;
+    train_x.rows = splits.train;
+    train_x.data.assign(x.data.begin(),
+                        x.data.begin() + static_cast<std::ptrdiff_t>(splits.train * x.cols));
+    fit = &train_x;
+  }
+  const std::vector<std::string> feature_names = names;
+  Result<iforest::Model> model = iforest::Train(*fit, std::move(names), options);
   if (!model.ok()) return ReportError(io, kCommand, model.status());
   model->granularity = granularity;
 
   std::size_t outliers = 0;
+  std::optional<report::Report> report;
   {
     iforest::Scorer scorer(*model);
-    for (std::size_t i = 0; i < x.rows; ++i) outliers += scorer.Predict(x.Row(i)) < 0;
+    for (std::size_t i = 0; i < splits.train; ++i) outliers += scorer.Predict(x.Row(i)) < 0;
+    if (want_report) {
+      report = TrainReport(args, x, feature_names, splits, scorer, model->offset,
+                           inputs->files.size() - failed, time_column, time_is_time,
+                           time_ok ? times : std::vector<std::int64_t>{});
+    }
   }
-  const double outlier_fraction = static_cast<double>(outliers) / static_cast<double>(x.rows);
+  const double outlier_fraction = static_cast<double>(outliers) / static_cast<double>(splits.train);
   model->card.source = replay::RedactUrl(args.input);  // a URL without its query (a secret)
   model->card.created = FormatRfc3339(WallNowNs(), 0);
   model->card.metrics = "train_outlier_fraction=" + FormatDouble(outlier_fraction);
   Status saved = iforest::SaveModel(*model, args.out);
   if (!saved.ok()) return DataError(io, saved.message());
-  io.out << "trained " << args.out << ": rows=" << x.rows << " features=" << x.cols
+  io.out << "trained " << args.out << ": rows=" << splits.train << " features=" << x.cols
          << " trees=" << model->trees.size() << " offset=" << FormatDouble(model->offset)
-         << " train_outlier_fraction=" << FormatDouble(outlier_fraction) << "\n";
+         << " train_outlier_fraction=" << FormatDouble(outlier_fraction);
+  if (splits.train < x.rows) {
+    io.out << " validation_rows=" << splits.validation << " test_rows=" << splits.test;
+  }
+  io.out << "\n";
+  if (report) {
+    Status w = WriteReportFiles(*report, args.report, args.json, io.out);
+    if (!w.ok()) return DataError(io, w.message());
+  }
   if (failed > 0) {
     return DataError(io, std::to_string(failed) + " of " + std::to_string(inputs->files.size()) +
                              " files failed (--keep-going: the model was trained on the others)");
@@ -273,6 +549,17 @@ void AddTrainCommand(CLI::App& root, CommandIo& io, Action& action) {
   sub->add_flag("--keep-going", args->keep_going,
                 "folder or glob: a file that fails is reported and skipped; the model is trained "
                 "on the others and the exit code is 1");
+  sub->add_option("--validation-fraction", args->validation_fraction,
+                  "hold out this share of the rows (before the test split) as the validation "
+                  "split: not trained on, scored in the report")
+      ->capture_default_str();
+  sub->add_option("--test-fraction", args->test_fraction,
+                  "hold out the last share of the rows as the test split")
+      ->capture_default_str();
+  sub->add_option("--report", args->report,
+                  "also write a self-contained HTML report to FILE: data and gaps, feature "
+                  "distributions, score histograms and anomaly rate per split (opens offline)");
+  sub->add_option("--json", args->json, "also write the report's figures as JSON to FILE");
   sub->callback([&io, &action, args] { action = [&io, args] { return RunTrain(*args, io); }; });
 }
 

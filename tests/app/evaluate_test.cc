@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "testing/cli_run.h"
+#include "testing/report_check.h"
 #include "testing/test_paths.h"
 
 namespace mh::app {
@@ -100,6 +102,47 @@ TEST_F(EvaluateTest, SyntheticFaultIsAlarmedAndNormalIsNot) {
   EXPECT_EQ(again["machines"][0]["fault_flagged_share"], mc["fault_flagged_share"]);
 }
 
+TEST_F(EvaluateTest, ReportShowsDetectionLeadAndCurves) {
+  for (int i = 0; i < 5; ++i)
+    WriteSignal(dir_ + "/n" + std::to_string(i) + ".csv", 25600, false, i);
+  WriteSignal(dir_ + "/f0.csv", 25600, true, 10);
+  std::string m = "file,machine,seq,fs_hz,channels,rpm,bearing,sample_range,role,truth\n";
+  for (int i = 0; i < 5; ++i) {
+    m += "n" + std::to_string(i) + ".csv,<pump&7>," + std::to_string(i + 1) + ",25600,acc,,,," +
+         (i < 3 ? "learn" : "watch") + ",normal\n";
+  }
+  m += "f0.csv,<pump&7>,9,25600,acc,,,,watch,fault\n";
+  const std::string manifest = Write("manifest.csv", m);
+  auto r = RunCli({"evaluate", "--manifest", manifest, "--report", dir_ + "/r.html", "--json",
+                   dir_ + "/r.json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream in(dir_ + "/r.json"), hin(dir_ + "/r.html");
+  const nlohmann::json j = nlohmann::json::parse(in);
+  std::stringstream html;
+  html << hin.rdbuf();
+  // A summary, then the machine: score, histogram, ROC and PR.
+  EXPECT_EQ(mh::testing::ExpectHtmlMatchesJson(html.str(), j), 4u);
+  EXPECT_EQ(html.str().find("<pump&7>"), std::string::npos);
+  const auto& mc = j["machines"][0];
+  const auto& s = j["sections"][1]["stats"];
+  EXPECT_EQ(s["detection_share"], mc["fault_alarm_share"]);
+  EXPECT_EQ(s["false_alarm_share"], mc["normal_alarm_share"]);
+  EXPECT_EQ(s["windows_watched"], 150);
+  EXPECT_EQ(s["sustained_alarm_seq"], 9);
+  EXPECT_EQ(s["lead_seq"], 0);  // opened in the last file
+  // The alarm opens at the third fault window (3 of 5) and stays open.
+  EXPECT_EQ(s["lead_windows"], 48);
+  EXPECT_EQ(s["fault_windows"].get<double>() * s["detection_share"].get<double>(), 48);
+  // The impacts rank every fault window above every normal one.
+  EXPECT_EQ(s["roc_auc"], 1.0);
+  EXPECT_EQ(s["average_precision"], 1.0);
+  const auto& line = j["sections"][1]["figures"][0];
+  EXPECT_EQ(line["series"][0]["x"].size(), 150u);
+  EXPECT_EQ(line["threshold"], mc["threshold"]);
+  ASSERT_EQ(line["spans"].size(), 1u);
+  EXPECT_EQ(line["spans"][0][1], line["series"][0]["x"].back());
+}
+
 TEST_F(EvaluateTest, ManifestErrorsNameTheLine) {
   WriteSignal(dir_ + "/a.csv", 4096, false, 1);
   const std::string head = "file,machine,seq,fs_hz,channels,rpm,bearing,sample_range,role,truth\n";
@@ -176,6 +219,87 @@ TEST_F(EvaluateRecordingsTest, FemtoNoAlarmBeforeOnsetAndAlarmBeforeTheEnd) {
     EXPECT_GE(m["first_alarm_seq"].get<int>(), m["first_fault_seq"].get<int>());
     EXPECT_EQ(files.back()["in_alarm_at_end"], true);
   }
+}
+
+// The committed report's figures: the HTML against the JSON, and the areas
+// of each machine's curves against scikit-learn on the plotted scores
+// (fewer than 1,400 windows a machine: not downsampled).
+TEST_F(EvaluateRecordingsTest, FemtoReportCurvesAgreeWithScikitLearn) {
+  const std::string dir = mh::testing::MakeTempDir("mh-evaluate-report");
+  auto r = RunCli({"evaluate", "--manifest", mh::testing::SourceDir() + "/eval/femto.csv",
+                   "--report", dir + "/r.html", "--json", dir + "/r.json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  std::ifstream in(dir + "/r.json"), hin(dir + "/r.html");
+  const nlohmann::json j = nlohmann::json::parse(in);
+  std::stringstream html;
+  html << hin.rdbuf();
+  EXPECT_EQ(mh::testing::ExpectHtmlMatchesJson(html.str(), j), 12u);
+  EXPECT_LT(html.str().size(), 1'000'000u);
+  std::ofstream(dir + "/auc.py") << R"py(
+import sys
+import numpy as np
+from sklearn.metrics import roc_auc_score, average_precision_score
+for path in sys.argv[1:]:
+    d = np.loadtxt(path, delimiter=",")
+    print(repr(roc_auc_score(d[:, 0], d[:, 1])), repr(average_precision_score(d[:, 0], d[:, 1])))
+)py";
+  std::string files;
+  for (std::size_t m = 1; m < j["sections"].size(); ++m) {
+    const auto& s = j["sections"][m];
+    const auto& series = s["figures"][0]["series"][0];
+    ASSERT_EQ(series["x"].size(), s["stats"]["windows_watched"].get<std::size_t>());
+    std::ofstream csv(dir + "/" + std::to_string(m) + ".csv");
+    csv.precision(17);
+    const double onset = s["stats"]["first_fault_seq"].get<double>();
+    for (std::size_t k = 0; k < series["x"].size(); ++k) {
+      csv << (series["x"][k].get<double>() >= onset ? 1 : 0) << "," << -series["y"][k].get<double>()
+          << "\n";
+    }
+    files += " " + dir + "/" + std::to_string(m) + ".csv";
+  }
+  std::string out;
+  ASSERT_EQ(
+      mh::testing::RunCommand(mh::testing::ReferencePython() + " " + dir + "/auc.py" + files, &out),
+      0)
+      << out;
+  std::istringstream want(out);
+  for (std::size_t m = 1; m < j["sections"].size(); ++m) {
+    const auto& s = j["sections"][m]["stats"];
+    double auc = 0, ap = 0;
+    want >> auc >> ap;
+    SCOPED_TRACE(j["sections"][m]["title"].get<std::string>());
+    EXPECT_NEAR(s["roc_auc"].get<double>(), auc, 1e-12);
+    EXPECT_NEAR(s["average_precision"].get<double>(), ap, 1e-12);
+    EXPECT_GT(auc, 0.8);
+    // Run to failure: an alarm open at the end, opened after the onset.
+    EXPECT_GE(s["sustained_alarm_seq"].get<int>(), s["first_fault_seq"].get<int>());
+    EXPECT_GE(s["lead_seq"].get<int>(), 0);
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// docs/evaluation/*.json (and the HTML beside each) are what evaluate
+// writes today: regenerate them as docs/evaluation.md says when this fails.
+TEST_F(EvaluateRecordingsTest, CommittedReportsAreCurrent) {
+  const std::string dir = mh::testing::MakeTempDir("mh-evaluate-committed");
+  for (const std::string name : {"femto", "cwru", "hit-sm", "ims"}) {
+    SCOPED_TRACE(name);
+    auto r = RunCli({"evaluate", "--manifest", mh::testing::SourceDir() + "/eval/" + name + ".csv",
+                     "--report", dir + "/r.html", "--json", dir + "/r.json"});
+    ASSERT_EQ(r.code, 0) << r.err;
+    std::ifstream now(dir + "/r.json"),
+        committed(mh::testing::SourceDir() + "/docs/evaluation/" + name + ".json"),
+        committed_html(mh::testing::SourceDir() + "/docs/evaluation/" + name + ".html");
+    ASSERT_TRUE(committed.good() && committed_html.good());
+    const nlohmann::json a = nlohmann::json::parse(now), b = nlohmann::json::parse(committed);
+    EXPECT_EQ(a["machines"], b["machines"]);
+    EXPECT_EQ(a["sections"], b["sections"]);
+    std::stringstream html;
+    html << committed_html.rdbuf();
+    mh::testing::ExpectHtmlMatchesJson(html.str(), b);
+    EXPECT_LT(html.str().size(), 1'000'000u);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST_F(EvaluateRecordingsTest, CwruEveryFaultAlarmedNormalNot) {

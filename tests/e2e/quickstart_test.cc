@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "testing/report_check.h"
 #include "testing/test_paths.h"
 
 namespace mh {
@@ -122,6 +123,15 @@ TEST(Quickstart, RunsAsWrittenOnTheFemtoFolder) {
   ASSERT_FALSE(j["groups"][0]["alarm_at_end"].is_null()) << out;
   EXPECT_GT(j["groups"][0]["alarm_at_end"]["fraction"].get<double>(), 0.25) << out;
   EXPECT_NE(out.find("alarms:"), std::string::npos) << out;
+  // ... and the HTML report shows those figures: the score of every window
+  // and its histogram, the alarm open at the end shaded to the last window.
+  const std::string html = ReadText(dir + "/report.html");
+  EXPECT_EQ(testing::ExpectHtmlMatchesJson(html, j), 2u);
+  ASSERT_EQ(j["sections"].size(), 1u);
+  const auto& chart = j["sections"][0]["figures"][0];
+  EXPECT_EQ(chart["points_in"].get<std::size_t>(), scores.size() - 1);
+  ASSERT_FALSE(chart["spans"].empty());
+  EXPECT_EQ(chart["spans"].back()[1].get<double>(), static_cast<double>(scores.size() - 1));
 
   // The report quoted in the doc is what the run prints, line for line.
   const std::size_t seen = doc.find("## What you see");

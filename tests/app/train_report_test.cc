@@ -1,0 +1,102 @@
+// `train --report` in-process through RunMain: a feature table with a known
+// gap and a shifted tail, split into train / validation / test; the HTML
+// checked against the JSON, the figures against the rows written.
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "core/time_util.h"
+#include "testing/cli_run.h"
+#include "testing/report_check.h"
+#include "testing/test_paths.h"
+
+namespace mh::app {
+namespace {
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+class TrainReportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = mh::testing::MakeTempDir("mh-train-report");
+    // 300 rows 1 s apart but one 61 s step after row 99; the last 60 rows
+    // (the test split below) shifted far from the rest.
+    std::ofstream f(dir_ + "/f.csv");
+    f << "timestamp,a,b\n";
+    std::mt19937_64 rng(3);
+    std::normal_distribution<double> n(0, 1);
+    std::int64_t t = 1'790'000'000'000'000'000;
+    for (int i = 0; i < 300; ++i) {
+      t += (i == 100 ? 61 : 1) * 1'000'000'000LL;
+      const double shift = i >= 240 ? 8.0 : 0.0;
+      f << FormatRfc3339(t, 0) << "," << n(rng) + shift << "," << n(rng) - shift << "\n";
+    }
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string dir_;
+};
+
+TEST_F(TrainReportTest, SplitsGapsAndScoresPerSplit) {
+  const auto o = mh::testing::RunCli({"train", "--input", dir_ + "/f.csv", "--out", dir_ + "/m.mhm",
+                                      "--validation-fraction", "0.2", "--test-fraction", "0.2",
+                                      "--report", dir_ + "/r.html", "--json", dir_ + "/r.json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("rows=180 "), std::string::npos) << o.out;
+  const auto j = nlohmann::json::parse(ReadText(dir_ + "/r.json"));
+  // Data, scores, then one histogram per feature.
+  EXPECT_EQ(mh::testing::ExpectHtmlMatchesJson(ReadText(dir_ + "/r.html"), j), 1u + 2u);
+  const auto& data = j["sections"][0]["stats"];
+  EXPECT_EQ(data["rows"], 300);
+  EXPECT_EQ(data["features"], 2);
+  EXPECT_EQ(data["train_rows"], 180);
+  EXPECT_EQ(data["validation_rows"], 60);
+  EXPECT_EQ(data["test_rows"], 60);
+  EXPECT_EQ(data["time_column"], "timestamp");
+  EXPECT_EQ(data["median_step"], 1);
+  EXPECT_EQ(data["gaps"], 1);
+  EXPECT_EQ(data["largest_step"], 61);
+  EXPECT_EQ(j["sections"][0]["tables"][0]["rows"].size(), 1u);
+  const auto& scores = j["sections"][1];
+  // The model never saw the shifted test rows: nearly all are anomalous.
+  EXPECT_GT(scores["stats"]["anomaly_rate_test"].get<double>(), 0.9);
+  EXPECT_LT(scores["stats"]["anomaly_rate_validation"].get<double>(), 0.5);
+  const std::size_t at = o.out.find("train_outlier_fraction=");
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_DOUBLE_EQ(scores["stats"]["anomaly_rate_train"].get<double>(),
+                   std::stod(o.out.substr(at + 23)));
+  const auto& hist = scores["figures"][0];
+  EXPECT_EQ(hist["threshold"], 0);
+  ASSERT_EQ(hist["bins"].size(), 3u);
+  const int want[] = {180, 60, 60};
+  for (int k = 0; k < 3; ++k) {
+    int sum = 0;
+    for (const auto& c : hist["bins"][k]["counts"]) sum += c.get<int>();
+    EXPECT_EQ(sum, want[k]) << hist["bins"][k]["name"];
+  }
+  EXPECT_EQ(j["sections"][2]["figures"][0]["title"], "a");
+}
+
+TEST_F(TrainReportTest, BadFractionsAreUsageErrors) {
+  for (const auto& [v, t] :
+       {std::pair{"0.6", "0.4"}, std::pair{"-0.1", "0"}, std::pair{"0", "1"}}) {
+    const auto o =
+        mh::testing::RunCli({"train", "--input", dir_ + "/f.csv", "--out", dir_ + "/m.mhm",
+                             "--validation-fraction", v, "--test-fraction", t});
+    EXPECT_EQ(o.code, 2) << v << " " << t << o.err;
+  }
+}
+
+}  // namespace
+}  // namespace mh::app
