@@ -91,7 +91,7 @@ const char* TypeName(const toml::node& n) {
 enum class Want : std::uint8_t { kFlag, kInteger, kNumber, kBoolean, kText };
 
 Want WantOf(const CLI::Option& o) {
-  if (o.get_expected_min() == 0 && o.get_type_size_max() == 0) return Want::kFlag;
+  if (o.get_expected_min() == 0) return Want::kFlag;  // as CLI11 reads config flags
   std::string type = o.get_type_name();
   type = type.substr(0, type.find(':'));
   if (type == "INT" || type == "UINT") return Want::kInteger;
@@ -270,8 +270,8 @@ class Checker {
       for (const toml::node& item : *a) {
         std::optional<ConfigScalar> s = ScalarFor(item, want);
         if (!s) {
-          Add(item.source().begin.line, what + "expected an array of " + WantName(want) +
-                                            "s, got " + TypeName(item) + " in it");
+          Add(item.source().begin.line,
+              what + "expected " + WantName(want) + " in the array, got " + TypeName(item));
           return;
         }
         e.values.push_back(std::move(*s));
