@@ -335,6 +335,18 @@ TEST_F(ConfigFileTest, EveryConfigFileInDeployPassesConfigCheck) {
   EXPECT_THAT(r.out, HasSubstr("\n[run]\n"));
 }
 
+TEST_F(ConfigFileTest, TheExampleInTheDocsPassesConfigCheck) {
+  const std::string doc = ReadAll(mh::testing::SourceDir() + "/docs/configuration.md");
+  const std::size_t begin = doc.find("```toml\n");
+  ASSERT_NE(begin, std::string::npos);
+  const std::size_t end = doc.find("```", begin + 8);
+  ASSERT_NE(end, std::string::npos);
+  const std::string config = Write("doc.toml", doc.substr(begin + 8, end - begin - 8));
+  auto r = mh::testing::RunCli({"config", "check", config});
+  EXPECT_EQ(r.code, kExitOk) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("\n[model.info]\njson = true\n"));
+}
+
 TEST(LogFormatTest, JsonLinesParseBackWithEveryByteOfTheMessage) {
   const std::string message =
       std::string("say \"hi\"\nback\\slash \x01 nul:") + '\0' + " bad:\xff end \xc3\xa9";
