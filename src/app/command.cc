@@ -1,8 +1,12 @@
 #include "app/command.h"
 
+#include <memory>
 #include <ostream>
 
 #include <CLI/CLI.hpp>
+
+#include "app/config_file.h"
+#include "log/log.h"
 
 namespace mh::app {
 
@@ -32,17 +36,24 @@ int UsageError(CommandIo& io, const std::string& command, const std::string& mes
   return kExitUsage;
 }
 
-namespace {
-
-// Parses `args` and, when `run`, runs the chosen command.
-int ParseAndRun(const std::vector<std::string>& args, CommandIo& io, bool run) {
-  CLI::App app{
+void RegisterCli(CLI::App& app, CommandIo& io, Action& action) {
+  app.description(
       "machine-health: real-time machine-health monitoring for industrial IoT.\n"
-      "Turns vibration into features, scores them with an Isolation Forest and raises alerts.",
-      "machine-health"};
+      "Turns vibration into features, scores them with an Isolation Forest and raises alerts.");
   app.require_subcommand(1);
+  // Root options are accepted after the command too (machine-health score --config F).
+  app.fallthrough();
   app.set_version_flag("--version", "machine-health 0.1.0");
-  Action action;
+  app.add_option("--log-level", "log messages at this level and above (default: info)")
+      ->type_name("LEVEL")
+      ->envname("MH_LOG_LEVEL")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+  app.add_option("--log-format",
+                 "log lines as text (\"TIME LEVEL COMPONENT: MESSAGE\", the default) or json "
+                 "(one object per line)")
+      ->type_name("FORMAT")
+      ->envname("MH_LOG_FORMAT")
+      ->check(CLI::IsMember({"text", "json"}));
   AddRunCommand(app, io, action);
   AddSimulateCommand(app, io, action);
   AddServeCommand(app, io, action);
@@ -58,6 +69,47 @@ int ParseAndRun(const std::vector<std::string>& args, CommandIo& io, bool run) {
   AddMachinesCommand(app, io, action);
   AddBaselineCommand(app, io, action);
   AddExportCommand(app, io, action);
+  AddConfigCommand(app, io, action);
+}
+
+namespace {
+
+// The log settings given (flag, environment or file) while a command runs.
+class LogSettings {
+ public:
+  explicit LogSettings(const CLI::App& app)
+      : saved_level_(log::GetLevel()), saved_format_(log::GetFormat()) {
+    const CLI::Option* level = app.get_option("--log-level");
+    if (level->count() > 0) {
+      if (auto l = log::ParseLevel(level->as<std::string>())) log::SetLevel(*l);
+    }
+    const CLI::Option* format = app.get_option("--log-format");
+    if (format->count() > 0) {
+      if (auto f = log::ParseFormat(format->as<std::string>())) log::SetFormat(*f);
+    }
+  }
+  ~LogSettings() {
+    log::SetLevel(saved_level_);
+    log::SetFormat(saved_format_);
+  }
+  LogSettings(const LogSettings&) = delete;
+  LogSettings& operator=(const LogSettings&) = delete;
+
+ private:
+  log::Level saved_level_;
+  log::Format saved_format_;
+};
+
+// Parses `args` and, when `run`, runs the chosen command.
+int ParseAndRun(const std::vector<std::string>& args, CommandIo& io, bool run) {
+  CLI::App app{"", "machine-health"};
+  Action action;
+  RegisterCli(app, io, action);
+  app.config_formatter(std::make_shared<TomlConfig>(&app, RegisterCli, ProcessEnvLookup()));
+  app.set_config("--config", "",
+                 "TOML file with options of every command; environment variables and flags "
+                 "override it (docs/configuration.md)")
+      ->type_name("FILE");
   try {
     // CLI11 wants the arguments in reverse order.
     std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -68,6 +120,15 @@ int ParseAndRun(const std::vector<std::string>& args, CommandIo& io, bool run) {
   } catch (const CLI::CallForAllHelp& e) {
     io.out << app.help("", CLI::AppFormatMode::All);
     return kExitOk;
+  } catch (const ConfigFileError& e) {
+    for (const std::string& line : e.errors) io.err << "machine-health: " << line << "\n";
+    if (e.more_errors > 0) {
+      io.err << "machine-health: config: ... and " << e.more_errors << " more errors\n";
+    }
+    return kExitUsage;
+  } catch (const CLI::FileError& e) {
+    io.err << "machine-health: config: " << e.what() << "\n";
+    return kExitUsage;
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) {  // --version and the like
       app.exit(e, io.out, io.err);
@@ -78,7 +139,9 @@ int ParseAndRun(const std::vector<std::string>& args, CommandIo& io, bool run) {
     return kExitUsage;
   }
   if (!action) return kExitUsage;
-  return run ? action() : kExitOk;
+  if (!run) return kExitOk;
+  LogSettings log_settings(app);
+  return action();
 }
 
 }  // namespace

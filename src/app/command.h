@@ -54,7 +54,11 @@ int ReportOptionError(CommandIo& io, const std::string& command, const Status& s
 // The same for a usage error found after parsing (exit 2).
 int UsageError(CommandIo& io, const std::string& command, const std::string& message);
 
-// Runs the CLI on `args` (without the program name).
+// Runs the CLI on `args` (without the program name). Root options, accepted
+// before or after the command: --config FILE (TOML, app/config_file.h),
+// --log-level debug|info|warn|error (MH_LOG_LEVEL), --log-format text|json
+// (MH_LOG_FORMAT); the log settings given hold while the command runs and
+// are restored when it returns.
 int RunMain(const std::vector<std::string>& args, CommandIo& io);
 
 // Parses `args` exactly as RunMain does (same options, validators and usage
@@ -63,6 +67,10 @@ int RunMain(const std::vector<std::string>& args, CommandIo& io);
 // deployment files in deploy/, tests/deploy/) against the real CLI; checks
 // made only when a command runs (addresses, option combinations) are not made.
 int CheckCommandLine(const std::vector<std::string>& args, CommandIo& io);
+
+// Registers the root options (not --config) and every command on `app`: the
+// whole CLI, also for checking configuration files against it.
+void RegisterCli(CLI::App& app, CommandIo& io, Action& action);
 
 // One per subcommand (cmd_<name>.cc).
 void AddRunCommand(CLI::App& root, CommandIo& io, Action& action);
@@ -80,6 +88,7 @@ void AddAlarmsCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddMachinesCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddBaselineCommand(CLI::App& root, CommandIo& io, Action& action);
 void AddExportCommand(CLI::App& root, CommandIo& io, Action& action);
+void AddConfigCommand(CLI::App& root, CommandIo& io, Action& action);
 
 }  // namespace mh::app
 

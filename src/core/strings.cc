@@ -286,6 +286,18 @@ std::ptrdiff_t FindInvalidUtf8(std::string_view text) {
   return -1;
 }
 
+std::string ReplaceInvalidUtf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::ptrdiff_t bad = FindInvalidUtf8(text); bad >= 0; bad = FindInvalidUtf8(text)) {
+    out.append(text.substr(0, static_cast<std::size_t>(bad)));
+    out.append("\xEF\xBF\xBD");
+    text.remove_prefix(static_cast<std::size_t>(bad) + 1);
+  }
+  out.append(text);
+  return out;
+}
+
 std::string QuoteForMessage(std::string_view text, std::size_t max_bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

@@ -78,6 +78,9 @@ std::string QuoteForMessage(std::string_view text, std::size_t max_bytes = 80);
 // sequence (overlong forms and surrogates are invalid), or -1 when all of it
 // is valid UTF-8.
 std::ptrdiff_t FindInvalidUtf8(std::string_view text);
+// `text` with each byte that does not start a valid UTF-8 sequence (see
+// FindInvalidUtf8) replaced by U+FFFD, so that it can go into JSON or TOML.
+std::string ReplaceInvalidUtf8(std::string_view text);
 
 // Appends `bytes` in base64 (RFC 4648, standard alphabet, '=' padding): a
 // binary payload carried inside JSON (dead letters).
