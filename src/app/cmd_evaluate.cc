@@ -25,6 +25,7 @@
 #include "app/command.h"
 #include "app/output_options.h"
 #include "app/pipeline_options.h"
+#include "app/progress_option.h"
 #include "core/strings.h"
 #include "core/table.h"
 #include "features/feature_stage.h"
@@ -42,6 +43,7 @@ struct EvaluateArgs {
   std::string manifest;
   std::string json;
   PipelineArgs pipeline;
+  std::string progress = "auto";  // --progress
 };
 
 struct ManifestRow {
@@ -187,8 +189,9 @@ double Share(std::int64_t part, std::int64_t whole) {
   return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
 }
 
+// `progress` advances by one per file read.
 Result<MachineFigures> EvaluateMachine(const pipeline::PipelineOptions& options,
-                                       std::vector<const ManifestRow*> rows) {
+                                       std::vector<const ManifestRow*> rows, Progress& progress) {
   std::stable_sort(rows.begin(), rows.end(),
                    [](const ManifestRow* a, const ManifestRow* b) { return a->seq < b->seq; });
   const ManifestRow& first = *rows.front();
@@ -251,6 +254,7 @@ Result<MachineFigures> EvaluateMachine(const pipeline::PipelineOptions& options,
     Status s = replay::ParseSampleRange(r.sample_range, &so);
     if (!s.ok()) return s.WithContext(where);
     auto samples = replay::ReadSampleFile(r.file, so);
+    progress.Advance();
     if (!samples.ok()) return Status(samples.status()).WithContext(where);
     std::vector<std::span<const double>> spans(samples->samples.begin(), samples->samples.end());
     window::Block b;
@@ -437,11 +441,14 @@ int RunEvaluate(const EvaluateArgs& a, CommandIo& io) {
     list.push_back(&r);
   }
   std::vector<MachineFigures> figs;
+  const std::unique_ptr<Progress> progress =
+      StartProgress(a.progress, kCommand, static_cast<std::int64_t>(rows->size()), "files", io);
   for (const std::string& m : order) {
-    auto f = EvaluateMachine(*options, by_machine[m]);
+    auto f = EvaluateMachine(*options, by_machine[m], *progress);
     if (!f.ok()) return ReportError(io, kCommand, Status(f.status()).WithContext(a.manifest));
     figs.push_back(std::move(*f));
   }
+  progress->Finish();
   const pipeline::PipelineOptions& o = *options;
   const std::string rule =
       "window " + std::to_string(o.window.window_samples) + ", hop " +
@@ -472,6 +479,7 @@ void AddEvaluateCommand(CLI::App& root, CommandIo& io, Action& action) {
       ->required();
   sub->add_option("--json", args->json, "also write the figures as JSON to FILE (- for stdout)");
   AddPipelineOptions(*sub, args->pipeline, PipelineOptionSet{.learning = false});
+  AddProgressOption(*sub, &args->progress);
   sub->callback([&io, &action, args] { action = [&io, args] { return RunEvaluate(*args, io); }; });
 }
 

@@ -33,6 +33,7 @@
 
 #include "app/command.h"
 #include "app/feature_table.h"
+#include "app/progress_option.h"
 #include "core/strings.h"
 #include "core/time_util.h"
 #include "iforest/model_io.h"
@@ -58,7 +59,8 @@ struct TrainArgs {
   bool no_scaler = false;
   std::string granularity = "window";
   std::string out;
-  bool keep_going = false;  // folder/glob: skip a failing file, exit 1 at the end
+  bool keep_going = false;        // folder/glob: skip a failing file, exit 1 at the end
+  std::string progress = "auto";  // --progress
 };
 
 int DataError(CommandIo& io, const std::string& message) {
@@ -167,6 +169,8 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
   x.cols = names.size();
   const bool keep_going = args.keep_going && inputs->files.size() > 1;
   std::size_t failed = 0;
+  const std::unique_ptr<Progress> progress = StartProgress(
+      args.progress, kCommand, static_cast<std::int64_t>(inputs->files.size()), "files", io);
   for (std::size_t f = 0; f < inputs->files.size(); ++f) {
     Result<FeatureTableFile> other =
         f == 0 ? std::move(file) : FeatureTableFile::Open(inputs->files[f]);
@@ -187,6 +191,7 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
       status = read.status();
       if (read.ok()) table = std::move(*read);
     }
+    progress->Advance();
     if (!status.ok()) {
       if (!keep_going) {
         return DataError(
@@ -200,6 +205,7 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
     x.data.insert(x.data.end(), table->x.data.begin(), table->x.data.end());
     x.rows += table->x.rows;
   }
+  progress->Finish();
   if (x.rows == 0) return DataError(io, args.input + ": no data rows");
 
   iforest::TrainOptions options;
@@ -273,6 +279,7 @@ void AddTrainCommand(CLI::App& root, CommandIo& io, Action& action) {
   sub->add_flag("--keep-going", args->keep_going,
                 "folder or glob: a file that fails is reported and skipped; the model is trained "
                 "on the others and the exit code is 1");
+  AddProgressOption(*sub, &args->progress);
   sub->callback([&io, &action, args] { action = [&io, args] { return RunTrain(*args, io); }; });
 }
 
