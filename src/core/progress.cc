@@ -67,12 +67,19 @@ std::string FormatSecondsLeft(double seconds) {
   return std::to_string(s / 3600) + " h" + (min ? " " + std::to_string(min) + " min" : "");
 }
 
+std::string FormatElapsed(double seconds) {
+  if (seconds >= 10) return FormatSecondsLeft(seconds);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f s", std::max(0.0, seconds));
+  return buf;
+}
+
 std::string ProgressLine(const ProgressOptions& o, std::int64_t done, Seconds elapsed, bool final) {
   std::string s = o.label + ": " + Count(o, done);
   if (o.total > 0) s += " (" + FormatPercent(done, o.total) + ")";
   const double rate = Rate(done, elapsed);
   if (rate > 0) s += ", " + FormatRate(rate) + " " + o.unit + "/s";
-  if (final) return s + ", done in " + FormatSecondsLeft(elapsed.count());
+  if (final) return s + ", done in " + FormatElapsed(elapsed.count());
   if (rate > 0 && o.total > 0) {
     s += ", " +
          FormatSecondsLeft(static_cast<double>(std::max<std::int64_t>(0, o.total - done)) / rate) +

@@ -6,7 +6,7 @@
 //            features [#########...............]  42.8 %  1200/2803 files  310 files/s  4 s left
 //   lines  one plain line every 5 s (a log, a pipe), and a last one at Finish:
 //            features: 1200/2803 files (42.8 %), 310 files/s, 4 s left
-//            features: 2803/2803 files (100.0 %), 310 files/s, done in 9 s
+//            features: 2803/2803 files (100.0 %), 311 files/s, done in 9.0 s
 //   off    nothing.
 //
 // Rate = items done / seconds since the Progress was created; time left =
@@ -99,6 +99,8 @@ std::string ProgressBar(const ProgressOptions& options, std::int64_t done,
                         std::chrono::duration<double> elapsed);
 // Seconds as "4 s", "2 min 5 s", "3 h 12 min" (rounded up to whole seconds).
 std::string FormatSecondsLeft(double seconds);
+// Time taken: "0.4 s", "9.9 s" below 10 s, else as FormatSecondsLeft.
+std::string FormatElapsed(double seconds);
 
 }  // namespace mh
 

@@ -40,7 +40,7 @@ TEST(ProgressTest, LineShowsCountPercentRateAndTimeLeft) {
   EXPECT_EQ(ProgressLine(Options(ProgressMode::kLines, 2803), 1200, seconds(4), false),
             "features: 1200/2803 files (42.8 %), 300 files/s, 6 s left");
   EXPECT_EQ(ProgressLine(Options(ProgressMode::kLines, 2803), 2803, seconds(9), true),
-            "features: 2803/2803 files (100.0 %), 311 files/s, done in 9 s");
+            "features: 2803/2803 files (100.0 %), 311 files/s, done in 9.0 s");
   // Nothing done yet: no rate, no time left.
   EXPECT_EQ(ProgressLine(Options(ProgressMode::kLines, 10), 0, seconds(1), false),
             "features: 0/10 files (0.0 %)");
@@ -63,6 +63,9 @@ TEST(ProgressTest, TimeLeftIsRoundedUpAndSplitIntoUnits) {
   EXPECT_EQ(FormatSecondsLeft(125), "2 min 5 s");
   EXPECT_EQ(FormatSecondsLeft(3 * 3600 + 12 * 60 + 7), "3 h 12 min");
   EXPECT_EQ(FormatSecondsLeft(-3), "0 s");
+  EXPECT_EQ(FormatElapsed(0.42), "0.4 s");
+  EXPECT_EQ(FormatElapsed(9.94), "9.9 s");
+  EXPECT_EQ(FormatElapsed(12), "12 s");
 }
 
 TEST(ProgressTest, BarRedrawsInPlaceAtMostOncePerInterval) {
@@ -159,7 +162,7 @@ TEST(ProgressTest, QuickWorkCanStaySilentInLinesMode) {
   }
   EXPECT_EQ(out.str(),
             "features: 1/3 files (33.3 %), 0.20 files/s, 10 s left\n"
-            "features: 3/3 files (100.0 %), 0.50 files/s, done in 6 s\n");
+            "features: 3/3 files (100.0 %), 0.50 files/s, done in 6.0 s\n");
 }
 
 TEST(ProgressTest, OffWritesNothing) {
