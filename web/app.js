@@ -1,4 +1,4 @@
-// machine-health dashboard: loads the JSON API (docs/http-api.md), follows
+// machine-health dashboard: loads the JSON API (docs/api.md), follows
 // the live stream (web/live.js: new windows and state changes) and draws
 // machine cards and SVG charts; #/machine/ID opens the machine page
 // (web/machine.js, uPlot charts). While the stream is down it polls.

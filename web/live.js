@@ -1,5 +1,5 @@
 // machine-health dashboard: the live stream (GET api/stream, server-sent
-// events, docs/http-api.md "Live stream") shared by the overview (app.js) and
+// events, docs/api.md "Live stream") shared by the overview (app.js) and
 // the machine page (machine.js). One EventSource per page; on an error it is
 // closed and opened again after a delay that doubles up to 30 s (reset by a
 // successful connection), resuming after the last event seen.

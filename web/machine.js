@@ -3,7 +3,7 @@
 // score with threshold and alarm spans, chosen features, the alarm list with
 // acknowledgement, the baseline's model card, and the amplitude and envelope
 // spectra of a stored snapshot with shaft harmonics and bearing defect
-// frequencies marked. API: docs/http-api.md.
+// frequencies marked. API: docs/api.md.
 'use strict';
 
 window.MachinePage = (function () {

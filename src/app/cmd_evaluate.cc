@@ -31,6 +31,7 @@
 #include "app/command.h"
 #include "app/output_options.h"
 #include "app/pipeline_options.h"
+#include "app/progress_option.h"
 #include "app/report_files.h"
 #include "core/strings.h"
 #include "core/table.h"
@@ -51,6 +52,7 @@ struct EvaluateArgs {
   std::string json;
   std::string report;  // HTML
   PipelineArgs pipeline;
+  std::string progress = "auto";  // --progress
 };
 
 struct ManifestRow {
@@ -203,8 +205,9 @@ double Share(std::int64_t part, std::int64_t whole) {
   return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
 }
 
+// `progress` advances by one per file read.
 Result<MachineFigures> EvaluateMachine(const pipeline::PipelineOptions& options,
-                                       std::vector<const ManifestRow*> rows) {
+                                       std::vector<const ManifestRow*> rows, Progress& progress) {
   std::stable_sort(rows.begin(), rows.end(),
                    [](const ManifestRow* a, const ManifestRow* b) { return a->seq < b->seq; });
   const ManifestRow& first = *rows.front();
@@ -268,6 +271,7 @@ Result<MachineFigures> EvaluateMachine(const pipeline::PipelineOptions& options,
     Status s = replay::ParseSampleRange(r.sample_range, &so);
     if (!s.ok()) return s.WithContext(where);
     auto samples = replay::ReadSampleFile(r.file, so);
+    progress.Advance();
     if (!samples.ok()) return Status(samples.status()).WithContext(where);
     std::vector<std::span<const double>> spans(samples->samples.begin(), samples->samples.end());
     window::Block b;
@@ -577,11 +581,14 @@ int RunEvaluate(const EvaluateArgs& a, CommandIo& io) {
     list.push_back(&r);
   }
   std::vector<MachineFigures> figs;
+  const std::unique_ptr<Progress> progress =
+      StartProgress(a.progress, kCommand, static_cast<std::int64_t>(rows->size()), "files", io);
   for (const std::string& m : order) {
-    auto f = EvaluateMachine(*options, by_machine[m]);
+    auto f = EvaluateMachine(*options, by_machine[m], *progress);
     if (!f.ok()) return ReportError(io, kCommand, Status(f.status()).WithContext(a.manifest));
     figs.push_back(std::move(*f));
   }
+  progress->Finish();
   const pipeline::PipelineOptions& o = *options;
   const std::string rule =
       "window " + std::to_string(o.window.window_samples) + ", hop " +
@@ -623,6 +630,7 @@ void AddEvaluateCommand(CLI::App& root, CommandIo& io, Action& action) {
                   "threshold and alarms, detection, lead, ROC and precision-recall (opens "
                   "offline; the JSON then holds the same figures)");
   AddPipelineOptions(*sub, args->pipeline, PipelineOptionSet{.learning = false});
+  AddProgressOption(*sub, &args->progress);
   sub->callback([&io, &action, args] { action = [&io, args] { return RunEvaluate(*args, io); }; });
 }
 

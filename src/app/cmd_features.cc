@@ -42,6 +42,7 @@
 #include "app/command.h"
 #include "app/output_options.h"
 #include "app/pipeline_options.h"
+#include "app/progress_option.h"
 #include "core/strings.h"
 #include "core/table.h"
 #include "features/bearing.h"
@@ -78,6 +79,7 @@ struct FeaturesArgs {
   PipelineArgs pipeline = FeaturesPipelineDefaults();
   bool hop_given = false;  // pipeline.hop is used only when given
   OutputArgs output;
+  std::string progress = "auto";  // --progress
   std::string unit = "g";
   double rpm = 0;
   std::string bearing;
@@ -489,6 +491,8 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
   std::unique_ptr<features::WindowFeatureExtractor> ex;
   std::unique_ptr<FeatureRows> rows;
   features::FeatureOptions o = given;
+  const std::unique_ptr<Progress> progress = StartProgress(
+      a.progress, kCommand, static_cast<std::int64_t>(inputs.files.size()), "files", io);
   for (std::size_t f = 0; f < inputs.files.size(); ++f) {
     const std::string& file = inputs.files[f];
     const std::string shown = replay::RedactUrl(file);
@@ -534,6 +538,7 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
       MH_RETURN_IF_ERROR(read_rows);
       return rows->EndFile(shown);
     }();
+    progress->Advance();
     if (s.ok()) continue;
     if (!a.keep_going) {
       if (inputs.multiple && inputs.files.size() > 1) {
@@ -548,6 +553,7 @@ Status ComputeFeatures(const FeaturesArgs& a, const features::FeatureOptions& gi
     ++*failed;
     ReportError(io, kCommand, s);
   }
+  progress->Finish();
   if (rows == nullptr) {
     return Status::Corruption("all " + std::to_string(inputs.files.size()) + " files failed");
   }
@@ -594,6 +600,7 @@ void AddFeaturesCommand(CLI::App& root, CommandIo& io, Action& action) {
   sub->add_flag("--keep-going", args->keep_going,
                 "With several files: report a file that fails and go on with the others "
                 "(exit 1 if any failed)");
+  AddProgressOption(*sub, &args->progress);
   sub->add_flag("--no-mag", args->no_mag,
                 "Do not add the vector magnitude channel 'mag' (sqrt(ax^2+ay^2+az^2) per "
                 "sample: rms_mag, kurtosis_mag, ...), which is on by default with 2+ channels");

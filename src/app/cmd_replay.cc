@@ -23,6 +23,7 @@
 
 #include "app/builtin_plugins.h"
 #include "app/command.h"
+#include "app/progress_option.h"
 #include "core/epoch_time.h"
 #include "core/strings.h"
 #include "core/uri.h"
@@ -52,6 +53,7 @@ struct ReplayArgs {
   bool rate_given = false;  // --rate/--speed on the command line (0 given is an error)
   bool speed_given = false;
   std::int64_t limit = 0;
+  std::string progress = "auto";  // --progress
   std::string on_bad = "error";
   double retry_timeout_s = 60;
   std::string channels;
@@ -246,7 +248,12 @@ int RunReplay(CommandIo& io, const CLI::App& sub, ReplayArgs a) {
   if (!publisher_or.ok())
     return ReportOptionError(io, kCommand, publisher_or.status().WithContext("--to"));
   std::unique_ptr<transport::Publisher> publisher = std::move(publisher_or).value();
+  // Events out of --limit, else of an unknown total (count and rate only).
+  const std::unique_ptr<Progress> progress =
+      StartProgress(a.progress, kCommand, a.limit > 0 ? a.limit : 0, "events", io);
+  options.on_published = [&progress](std::int64_t n) { progress->Advance(n); };
   auto stats = replay::Replay(open, options, *publisher, replay::SystemReplayClock());
+  if (stats.ok()) progress->Finish();
   Status closed = publisher->Close();
   if (!stats.ok()) {
     const Status& e = stats.status();
@@ -295,6 +302,7 @@ void AddReplayCommand(CLI::App& root, CommandIo& io, Action& action) {
   sub->add_option("--rate", args->rate, "pace at EVENTS per second");
   sub->add_option("--speed", args->speed, "pace by the table's timestamps, X times faster");
   sub->add_option("--limit", args->limit, "stop after N events (0: no limit)");
+  AddProgressOption(*sub, &args->progress);
   sub->add_option("--on-bad", args->on_bad, "error or skip")->capture_default_str();
   sub->add_option("--retry-timeout", args->retry_timeout_s,
                   "seconds to keep retrying a target that is down (0: fail at once)")

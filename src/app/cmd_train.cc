@@ -45,6 +45,7 @@
 
 #include "app/command.h"
 #include "app/feature_table.h"
+#include "app/progress_option.h"
 #include "app/report_files.h"
 #include "core/strings.h"
 #include "core/time_util.h"
@@ -75,8 +76,9 @@ struct TrainArgs {
   bool keep_going = false;  // folder/glob: skip a failing file, exit 1 at the end
   double validation_fraction = 0;
   double test_fraction = 0;
-  std::string report;  // HTML
-  std::string json;    // the report's figures
+  std::string report;             // HTML
+  std::string json;               // the report's figures
+  std::string progress = "auto";  // --progress
 };
 
 // The split of row i of n: 0 train, 1 validation, 2 test.
@@ -391,6 +393,8 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
   x.cols = names.size();
   const bool keep_going = args.keep_going && inputs->files.size() > 1;
   std::size_t failed = 0;
+  const std::unique_ptr<Progress> progress = StartProgress(
+      args.progress, kCommand, static_cast<std::int64_t>(inputs->files.size()), "files", io);
   for (std::size_t f = 0; f < inputs->files.size(); ++f) {
     Result<FeatureTableFile> other =
         f == 0 ? std::move(file) : FeatureTableFile::Open(inputs->files[f]);
@@ -413,6 +417,7 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
       status = read.status();
       if (read.ok()) table = std::move(*read);
     }
+    progress->Advance();
     if (!status.ok()) {
       if (!keep_going) {
         return DataError(
@@ -446,6 +451,7 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
       }
     }
   }
+  progress->Finish();
   if (x.rows == 0) return DataError(io, args.input + ": no data rows");
 
   iforest::TrainOptions options;
@@ -560,6 +566,7 @@ void AddTrainCommand(CLI::App& root, CommandIo& io, Action& action) {
                   "also write a self-contained HTML report to FILE: data and gaps, feature "
                   "distributions, score histograms and anomaly rate per split (opens offline)");
   sub->add_option("--json", args->json, "also write the report's figures as JSON to FILE");
+  AddProgressOption(*sub, &args->progress);
   sub->callback([&io, &action, args] { action = [&io, args] { return RunTrain(*args, io); }; });
 }
 

@@ -221,8 +221,14 @@ int RunScoreStream(const std::string& model_path, const std::string& feature_key
                                                dead.get(), options);
   if (!scorer.ok()) return ReportOptionError(io, kCommand, scorer.status());
   pipeline::StreamScorer* sc = scorer.value().get();
-  registry->AddCollector([&, sc](metrics::Collection& c) {
+  registry->AddCollector([&, sc, src = source.value().get()](metrics::Collection& c) {
     pipeline::StreamScorer::Report(a.from, sc->stats(), c);
+    if (const std::optional<std::int64_t> lag = src->Lag()) {
+      c.Gauge("machine_health_source_lag",
+              "Messages of the source not yet consumed (Kafka, Event Hubs: summed over the "
+              "assigned partitions).",
+              {{"source", a.from}}, static_cast<double>(*lag));
+    }
     for (const auto& s : sinks) sink::ReportSinkMetrics(s->name(), s->metrics(), 0, c);
     c.Gauge("machine_health_model_loaded_timestamp_seconds", "Unix time the model was loaded.", {},
             model_loaded_s);

@@ -1,7 +1,7 @@
 // The dashboard's HTTP API as plain functions from a request's path and
 // parameters to a response, independent of the HTTP library (the server in
 // dashboard_server.cc only adapts). Endpoints are documented in
-// docs/http-api.md.
+// docs/api.md.
 //
 // Thread safety: the functions may run concurrently (SqliteReader is
 // thread-safe).
@@ -151,7 +151,7 @@ Response SnapshotsResponse(sink::SqliteReader& reader, const Params& params);
 // 400 for a bad id or view; 404 for an unknown snapshot.
 Response SnapshotResponse(sink::SqliteReader& reader, const std::string& id, const Params& params);
 
-// What GET /api/stream?since=T&last_event_id=ID asks for (docs/http-api.md,
+// What GET /api/stream?since=T&last_event_id=ID asks for (docs/api.md,
 // "Live stream"): the Last-Event-ID to resume after (the header, else the
 // `last_event_id` parameter for clients that cannot set headers) and the
 // event time to replay stored windows from (RFC 3339 or epoch ms).

@@ -1,4 +1,4 @@
-// DashboardServer: serves the web dashboard and its JSON API (docs/http-api.md)
+// DashboardServer: serves the web dashboard and its JSON API (docs/api.md)
 // over a machine-health SQLite database, which it opens read-only (only an
 // alarm acknowledgement and a baseline reset or retrain write, see
 // ServerOptions::allow_ack and allow_baseline_changes); a pipeline may write

@@ -1,4 +1,4 @@
-// LiveFeed: the server-sent events behind GET /api/stream (docs/http-api.md,
+// LiveFeed: the server-sent events behind GET /api/stream (docs/api.md,
 // "Live stream"). One poller thread per server reads the windows that reached
 // the store since its last look (one indexed range query per machine whose
 // latest window moved, every poll_interval), turns them into `window` and

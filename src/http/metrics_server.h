@@ -1,6 +1,6 @@
 // MetricsServer: GET /metrics, /healthz and /readyz alone, for a command
 // without a dashboard (`score --from ... --metrics-listen HOST:PORT`). The
-// same endpoints as DashboardServer's (docs/http-api.md), without a
+// same endpoints as DashboardServer's (docs/api.md), without a
 // database: /metrics is the registry's exposition, /readyz asks `readiness`;
 // any other path is 404.
 //

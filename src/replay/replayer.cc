@@ -316,6 +316,7 @@ class Emitter {
       backoff_ns = std::min<std::int64_t>(backoff_ns * 2, 5'000'000'000);
     }
     stats_->events += static_cast<std::int64_t>(n_);
+    if (o_.on_published) o_.on_published(static_cast<std::int64_t>(n_));
     n_ = 0;
     batch_due_ = -1;
     published_any_ = true;

@@ -83,6 +83,9 @@ struct ReplayOptions {
   double retry_timeout_s = 60;
   // Name of the input for messages (a path or a redacted URL).
   std::string source_name = "input";
+  // Called on the replaying thread after each batch the target acknowledged,
+  // with its number of events (progress); may be empty.
+  std::function<void(std::int64_t events)> on_published;
 };
 
 struct ReplayStats {

@@ -17,12 +17,16 @@
 // once (Publisher: flushes and waits for acknowledgements; Subscriber: leaves
 // its group without committing anything more); nothing is used after Close.
 // The destructor closes if Close was not called.
+//
+// Subscriber::Lag is the one exception to "one thread at a time": it may be
+// called from any thread (a metrics scrape) while another thread polls.
 #ifndef MH_TRANSPORT_TRANSPORT_H_
 #define MH_TRANSPORT_TRANSPORT_H_
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -93,6 +97,11 @@ class Subscriber {
   // True when a finite source (a file) has handed out everything it holds;
   // streams never end.
   virtual bool AtEnd() const { return false; }
+  // Messages of the source not yet handed out by Poll, summed over the
+  // partitions assigned to this subscriber (Kafka, Event Hubs: the high
+  // watermark minus the position), as of the last Poll; nullopt when the
+  // transport cannot tell or does not know yet. Thread-safe (see the top).
+  virtual std::optional<std::int64_t> Lag() const { return std::nullopt; }
 };
 
 }  // namespace mh::transport

@@ -267,6 +267,44 @@ TEST_F(FeaturesCmdTest, FailingFileStopsTheRunUnlessKeepGoing) {
   for (const auto& row : t.rows) EXPECT_THAT(row[Col(t, "source_file")], Not(HasSubstr("a_2")));
 }
 
+// Issue 17, progress: --progress lines ends with a line counting every file
+// (also the one that failed, with --keep-going); auto on a stream that is no
+// terminal says nothing for work shorter than a line's interval.
+TEST_F(FeaturesCmdTest, ProgressLinesCountEveryFile) {
+  std::ostringstream good;
+  good << "vib\n";
+  for (int i = 0; i < 8; ++i) good << Signal(i) << "\n";
+  for (int f = 1; f <= 12; ++f) Write("run/a_" + std::to_string(f) + ".csv", good.str());
+  Write("run/a_13.csv", "vib\n1\n2\n");  // fewer samples than one window
+  const std::vector<std::string> base = {"--input",  dir_ + "/run", "--fs",        "1000",
+                                         "--window", "4",           "--bands",     "0-250",
+                                         "--out",    "-",           "--keep-going"};
+  std::vector<std::string> lines = base;
+  lines.insert(lines.end(), {"--progress", "lines"});
+  EXPECT_EQ(Run(lines), 1) << err_;
+  EXPECT_EQ(ParseCsv(out_).rows.size(), 24u);
+  std::vector<std::string> progress;
+  for (const std::string& line : Split(err_, '\n')) {
+    if (line.rfind("features: ", 0) == 0 && line.find(" files (") != std::string::npos) {
+      progress.push_back(line);
+    }
+  }
+  ASSERT_FALSE(progress.empty()) << err_;
+  EXPECT_THAT(progress.back(), ::testing::StartsWith("features: 13/13 files (100.0 %), "));
+  EXPECT_THAT(progress.back(), HasSubstr(", done in "));
+
+  EXPECT_EQ(Run(base), 1);  // auto, not a terminal, quick: no progress line
+  EXPECT_THAT(err_, Not(HasSubstr("13/13 files")));
+  std::vector<std::string> off = base;
+  off.insert(off.end(), {"--progress", "off"});
+  EXPECT_EQ(Run(off), 1);
+  EXPECT_THAT(err_, Not(HasSubstr("13/13 files")));
+  std::vector<std::string> bad = base;
+  bad.insert(bad.end(), {"--progress", "sometimes"});
+  EXPECT_EQ(Run(bad), kExitUsage);
+  EXPECT_THAT(err_, HasSubstr("--progress"));
+}
+
 TEST_F(FeaturesCmdTest, WindowIsCheckedBeforeAllocation) {
   std::ostringstream csv;
   csv << "vib\n";

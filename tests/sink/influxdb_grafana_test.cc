@@ -1,4 +1,5 @@
-// The Grafana dashboards and provisioning files of deploy/grafana/ (issue 17).
+// The Grafana dashboards and provisioning files of deploy/grafana/ (issue 17);
+// the Prometheus dashboard's queries run in tests/integration/grafana_prometheus_test.cc.
 //
 // InfluxQL: every dashboard file is parsed, every query (panels and template
 // variables) is interpolated the way Grafana's InfluxDB data source does
@@ -60,6 +61,7 @@ const auto kNames = std::make_shared<const std::vector<std::string>>(
 
 const char kInfluxqlUid[] = "machine-health-influxql";
 const char kFluxUid[] = "machine-health-flux";
+const char kPrometheusUid[] = "machine-health-prometheus";
 
 std::string GrafanaDir() { return mh::testing::SourceDir() + "/deploy/grafana"; }
 
@@ -587,8 +589,9 @@ TEST(GrafanaDashboardsTest, EveryFileParsesAndEachInfluxqlDashboardHasAFluxTwin)
       files.insert(std::filesystem::relative(entry.path(), GrafanaDir() + "/dashboards"));
     }
   }
-  EXPECT_EQ(files, (std::set<std::string>{"flux/fleet.json", "flux/machine.json",
-                                          "influxql/fleet.json", "influxql/machine.json"}));
+  EXPECT_EQ(files,
+            (std::set<std::string>{"flux/fleet.json", "flux/machine.json", "influxql/fleet.json",
+                                   "influxql/machine.json", "prometheus/machine-health.json"}));
   std::set<std::string> uids;
   for (const std::string name : {"fleet", "machine"}) {
     const json influxql = LoadDashboard("influxql", name);
@@ -610,7 +613,33 @@ TEST(GrafanaDashboardsTest, EveryFileParsesAndEachInfluxqlDashboardHasAFluxTwin)
       }
     }
   }
-  EXPECT_EQ(uids.size(), 4u);
+  uids.insert(LoadDashboard("prometheus", "machine-health")["uid"].get<std::string>());
+  EXPECT_EQ(uids.size(), 5u);
+}
+
+// The Prometheus dashboard's structure; its queries are run against a real
+// Prometheus by tests/integration/grafana_prometheus_test.cc.
+TEST(GrafanaDashboardsTest, PrometheusDashboardNamesItsDataSourceEverywhere) {
+  const json d = LoadDashboard("prometheus", "machine-health");
+  EXPECT_EQ(d["uid"], "mh-prometheus");
+  std::set<int> ids;
+  int targets = 0;
+  for (const json& p : Panels(d)) {
+    EXPECT_TRUE(ids.insert(p["id"].get<int>()).second) << "duplicate id " << p["id"];
+    EXPECT_LE(p["gridPos"]["x"].get<int>() + p["gridPos"]["w"].get<int>(), 24) << p["title"];
+    if (p["type"] == "row") continue;
+    EXPECT_EQ(p["datasource"]["uid"], kPrometheusUid) << p["title"];
+    EXPECT_FALSE(p.value("description", "").empty()) << p["title"];
+    for (const json& t : p["targets"]) {
+      EXPECT_EQ(t["datasource"]["uid"], kPrometheusUid) << p["title"];
+      EXPECT_FALSE(t.value("expr", "").empty()) << p["title"];
+      ++targets;
+    }
+  }
+  EXPECT_GE(targets, 30);
+  for (const json& v : d["templating"]["list"]) {
+    EXPECT_EQ(v["datasource"]["uid"], kPrometheusUid) << v["name"];
+  }
 }
 
 TEST(GrafanaDashboardsTest, ProvisioningNamesTheDashboardsDataSourcesFromTheEnvironment) {
@@ -620,6 +649,8 @@ TEST(GrafanaDashboardsTest, ProvisioningNamesTheDashboardsDataSourcesFromTheEnvi
   EXPECT_THAT(datasources, HasSubstr(std::string("uid: ") + kInfluxqlUid));
   EXPECT_THAT(datasources, HasSubstr(std::string("uid: ") + kFluxUid));
   EXPECT_THAT(datasources, HasSubstr("version: Flux"));
+  EXPECT_THAT(datasources, HasSubstr(std::string("uid: ") + kPrometheusUid));
+  EXPECT_THAT(datasources, HasSubstr("type: prometheus"));
   // Every address, name and secret is an environment variable.
   const std::regex kSetting(R"((url|user|dbName|organization|defaultBucket|password|token): (.*))");
   int settings = 0;
@@ -629,11 +660,12 @@ TEST(GrafanaDashboardsTest, ProvisioningNamesTheDashboardsDataSourcesFromTheEnvi
         << (*it)[0].str();
     ++settings;
   }
-  EXPECT_EQ(settings, 8);
+  EXPECT_EQ(settings, 9);
   const std::string providers =
       ReadText(GrafanaDir() + "/provisioning/dashboards/machine-health.yaml");
   EXPECT_THAT(providers, HasSubstr("path: /var/lib/grafana/dashboards/machine-health/influxql"));
   EXPECT_THAT(providers, HasSubstr("path: /var/lib/grafana/dashboards/machine-health/flux"));
+  EXPECT_THAT(providers, HasSubstr("path: /var/lib/grafana/dashboards/machine-health/prometheus"));
 }
 
 // Every string `pattern` (one group) captures in `text`.

@@ -14,6 +14,7 @@
 #include <functional>
 #include <initializer_list>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -443,6 +444,51 @@ TEST_F(KafkaIntegrationTest, PollOnAnIdleTopicWaitsItsWholeTimeout) {
     }
   }
   EXPECT_TRUE(subscriber->Close().ok());
+}
+
+// Issue 18, consumer lag: the messages not yet handed out, summed over the
+// partitions, as the high watermarks of the fetches say.
+TEST_F(KafkaIntegrationTest, LagCountsTheMessagesNotYetConsumed) {
+  auto publisher = NewPublisher("?linger_ms=1");
+  ASSERT_NE(publisher, nullptr);
+  auto subscriber = NewSubscriber("lag");
+  ASSERT_NE(subscriber, nullptr);
+  EXPECT_EQ(subscriber->Lag(), std::nullopt);  // nothing handed out yet
+  PublishKeyed(*publisher, "first", 600, 30);  // 30 keys: every partition gets some
+  std::vector<Message> got;
+  ASSERT_TRUE(PollUntil(*subscriber, got, HasAtLeast(600), seconds(60)));
+  // Lag() is what the last Poll saw: poll for nothing until it settles.
+  auto lag_becomes = [&](std::int64_t expected) {
+    return mh::testing::WaitUntil(
+        [&] {
+          auto r = subscriber->Poll(0, milliseconds(0));
+          EXPECT_TRUE(r.ok()) << r.status().ToString();
+          return subscriber->Lag() == expected;
+        },
+        seconds(30));
+  };
+  EXPECT_TRUE(lag_becomes(0)) << subscriber->Lag().value_or(-1);
+
+  // N new messages arrive, k are consumed: the lag is N - k.
+  constexpr int kNew = 300;
+  constexpr int kConsumed = 100;
+  PublishKeyed(*publisher, "second", kNew, 30);
+  EXPECT_TRUE(lag_becomes(kNew)) << subscriber->Lag().value_or(-1);
+  std::vector<Message> some;
+  const auto deadline = Clock::now() + seconds(30);
+  while (some.size() < static_cast<std::size_t>(kConsumed) && Clock::now() < deadline) {
+    auto r = subscriber->Poll(kConsumed - some.size(), milliseconds(200));
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    some.insert(some.end(), r->begin(), r->end());
+  }
+  ASSERT_EQ(some.size(), static_cast<std::size_t>(kConsumed));
+  EXPECT_TRUE(lag_becomes(kNew - kConsumed)) << subscriber->Lag().value_or(-1);
+  // Poll(0) only looked: every message still arrives, once.
+  ASSERT_TRUE(PollUntil(*subscriber, some, HasAtLeast(kNew), seconds(30)));
+  EXPECT_EQ(some.size(), static_cast<std::size_t>(kNew));
+  EXPECT_TRUE(lag_becomes(0)) << subscriber->Lag().value_or(-1);
+  EXPECT_TRUE(subscriber->Close().ok());
+  EXPECT_EQ(subscriber->Lag(), std::nullopt);
 }
 
 TEST_F(KafkaIntegrationTest, TimestampsComeFromTheMessage) {

@@ -1,10 +1,12 @@
 #include "transport/kafka/kafka_transport.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -415,14 +417,18 @@ class KafkaSubscriber final : public Subscriber {
     std::vector<Message> out;
     const auto deadline = Clock::now() + timeout;
     if (max_messages == 0) {
-      rd_kafka_consumer_poll(rk_, 0);  // still serve rebalances and errors
+      // Still serve rebalances and errors; a message that comes with them
+      // is kept for the next Poll.
+      if (stash_ == nullptr) stash_ = rd_kafka_consumer_poll(rk_, 0);
+      UpdateLag();
       return out;
     }
     Status fatal;
     while (out.size() < max_messages) {
       // First wait up to the timeout, then take only what is already there.
       const int wait_ms = out.empty() ? RemainingMs(deadline) : 0;
-      rd_kafka_message_t* msg = rd_kafka_consumer_poll(rk_, wait_ms);
+      rd_kafka_message_t* msg = stash_ != nullptr ? stash_ : rd_kafka_consumer_poll(rk_, wait_ms);
+      stash_ = nullptr;
       if (msg == nullptr) {
         if (out.empty() && RemainingMs(deadline) > 0) continue;
         break;
@@ -436,9 +442,11 @@ class KafkaSubscriber final : public Subscriber {
       if (out.empty()) out.reserve(std::min<std::size_t>(max_messages, 4096));
       out.push_back(ToMessage(msg));
       pending_[msg->partition] = msg->offset;
+      next_offset_[msg->partition] = msg->offset + 1;
       ctx_.all_brokers_down = false;
       rd_kafka_message_destroy(msg);
     }
+    UpdateLag();
     if (!out.empty()) return out;
     if (!fatal.ok()) return fatal;
     if (ctx_.all_brokers_down) {
@@ -540,6 +548,12 @@ class KafkaSubscriber final : public Subscriber {
     }
   }
 
+  std::optional<std::int64_t> Lag() const override {
+    const std::int64_t lag = lag_.load(std::memory_order_relaxed);
+    if (lag < 0) return std::nullopt;
+    return lag;
+  }
+
   Status Close() override {
     if (closed_) return Status::OK();
     closed_ = true;
@@ -547,10 +561,16 @@ class KafkaSubscriber final : public Subscriber {
     // Leaves the group (the rebalance callback unassigns); commits nothing:
     // enable.auto.commit is off. Blocks up to session.timeout.ms only if a
     // commit that timed out (see Commit) is still waiting for a coordinator.
+    if (stash_ != nullptr) {
+      rd_kafka_message_destroy(stash_);  // not handed out: delivered again
+      stash_ = nullptr;
+    }
     const rd_kafka_resp_err_t err = rd_kafka_consumer_close(rk_);
     rd_kafka_destroy(rk_);
     rk_ = nullptr;
     pending_.clear();
+    next_offset_.clear();
+    lag_.store(-1, std::memory_order_relaxed);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return Status::Unavailable(Prefix() + "close: " + rd_kafka_err2str(err));
     }
@@ -560,6 +580,29 @@ class KafkaSubscriber final : public Subscriber {
  private:
   std::string Prefix() const {
     return config_.flavor + ": topic '" + config_.topic + "' group '" + config_.group + "': ";
+  }
+
+  // Recomputes lag_ (at every Poll): per assigned partition
+  // from which a message was handed out, the high watermark librdkafka last
+  // saw in a fetch response (a local read, no request) minus the offset
+  // after that message. Partitions with nothing handed out since they were
+  // assigned are not counted (their start offset is not known locally);
+  // unknown (-1) until one partition can be counted.
+  void UpdateLag() {
+    std::int64_t lag = 0;
+    bool known = false;
+    for (const auto& [partition, next] : next_offset_) {
+      if (assigned_.count(partition) == 0) continue;
+      std::int64_t low = 0, high = 0;
+      if (rd_kafka_get_watermark_offsets(rk_, config_.topic.c_str(), partition, &low, &high) !=
+              RD_KAFKA_RESP_ERR_NO_ERROR ||
+          high < 0) {
+        continue;
+      }
+      lag += std::max<std::int64_t>(0, high - next);
+      known = true;
+    }
+    lag_.store(known ? lag : -1, std::memory_order_relaxed);
   }
 
   Message ToMessage(const rd_kafka_message_t* msg) const {
@@ -620,6 +663,7 @@ class KafkaSubscriber final : public Subscriber {
       const bool lost = rd_kafka_assignment_lost(rk) != 0;
       for (std::int32_t p : changed) {
         assigned_.erase(p);
+        next_offset_.erase(p);
         // Not committed: the next owner delivers these messages again.
         pending_.erase(p);
       }
@@ -634,6 +678,7 @@ class KafkaSubscriber final : public Subscriber {
         if (e != RD_KAFKA_RESP_ERR_NO_ERROR) error = rd_kafka_error_new(e, "%s", "unassign");
         assigned_.clear();
         pending_.clear();
+        next_offset_.clear();
       }
       log::Write(lost ? log::Level::kWarn : log::Level::kInfo, ctx_.component,
                  "topic '" + config_.topic + "' group '" + config_.group +
@@ -654,6 +699,13 @@ class KafkaSubscriber final : public Subscriber {
   // Partition -> offset of the last message handed out and not committed.
   std::map<std::int32_t, std::int64_t> pending_;
   std::set<std::int32_t> assigned_;
+  // Partition -> offset after the last message handed out (the position).
+  std::map<std::int32_t, std::int64_t> next_offset_;
+  // Lag() as of the last UpdateLag; -1 unknown. Read from any thread.
+  std::atomic<std::int64_t> lag_{-1};
+  // A message rd_kafka_consumer_poll returned to Poll(0), handed out first
+  // by the next Poll (owned; destroyed by Close).
+  rd_kafka_message_t* stash_ = nullptr;
 };
 
 }  // namespace

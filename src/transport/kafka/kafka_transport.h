@@ -17,7 +17,10 @@
 // Publisher: acks=all, idempotent, batched (linger_ms), keyed by
 // OutgoingMessage::key; Publish returns after every delivery report.
 // Subscriber: consumer group (group= required), cooperative-sticky
-// assignment, offsets committed only by Commit() (at-least-once).
+// assignment, offsets committed only by Commit() (at-least-once). Lag():
+// per assigned partition from which a message was handed out since its
+// assignment, the high watermark of librdkafka's last fetch minus the offset
+// after that message, summed; recomputed by every Poll.
 #ifndef MH_TRANSPORT_KAFKA_KAFKA_TRANSPORT_H_
 #define MH_TRANSPORT_KAFKA_KAFKA_TRANSPORT_H_
 
