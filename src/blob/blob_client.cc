@@ -320,18 +320,34 @@ Result<Download> DownloadSource(const std::string& source, const BlobOptions& op
   } else {
     out.auth = "none";
   }
-  if (!if_changed.etag.empty()) get.headers.emplace_back("If-None-Match", if_changed.etag);
-  if (!if_changed.last_modified.empty()) {
-    get.headers.emplace_back("If-Modified-Since", if_changed.last_modified);
+  const bool conditional = !if_changed.etag.empty() || !if_changed.last_modified.empty();
+  Result<net::HttpResponse> res = net::HttpResponse{};
+  bool fetch = !conditional;
+  if (conditional) {
+    // Redirects not followed: cpp-httplib takes a 304 for a redirect
+    // without a Location and fails. Another 3xx is fetched again below
+    // unconditionally (redirects followed).
+    net::HttpGetOptions cond = get;
+    cond.follow_redirects = false;
+    if (!if_changed.etag.empty()) cond.headers.emplace_back("If-None-Match", if_changed.etag);
+    if (!if_changed.last_modified.empty()) {
+      cond.headers.emplace_back("If-Modified-Since", if_changed.last_modified);
+    }
+    res = net::HttpGet(url, cond);
+    if (res.ok() && res->status == 304) {
+      out.not_modified = true;
+      out.etag = if_changed.etag;
+      out.last_modified = if_changed.last_modified;
+      return out;
+    }
+    if (res.ok() && res->status >= 300 && res->status < 400) {
+      // A Shared Key signature covered the conditional headers: sign anew.
+      if (out.auth == "shared-key") return DownloadSource(source, options);
+      fetch = true;
+    }
   }
-  Result<net::HttpResponse> res = net::HttpGet(url, get);
+  if (fetch) res = net::HttpGet(url, get);
   if (!res.ok()) return res.status().WithContext(out.shown + " (" + out.auth + ")");
-  if (res->status == 304 && (!if_changed.etag.empty() || !if_changed.last_modified.empty())) {
-    out.not_modified = true;
-    out.etag = if_changed.etag;
-    out.last_modified = if_changed.last_modified;
-    return out;
-  }
   if (res->status != 200) {
     std::string detail = out.auth;
     if (auto it = res->headers.find("x-ms-error-code"); it != res->headers.end()) {
