@@ -411,6 +411,15 @@ TEST(TransportSink, RecordJsonRoundTripsNumbersAndOmitsScoresWhenUnscored) {
                       R"("score":-0.25,"score_samples":-0.75,"anomaly":true)"),
             std::string::npos)
       << json;
+  EXPECT_EQ(json.find("model_version"), std::string::npos);
+  auto p = std::make_shared<sink::ModelProvenance>();
+  p->version = "3f2a9c0d1e4b";
+  r.model = p;
+  json.clear();
+  sink::AppendRecordJson(r, &json);
+  EXPECT_NE(json.find(R"("anomaly":true,"model_version":"3f2a9c0d1e4b","features":)"),
+            std::string::npos)
+      << json;
 }
 
 }  // namespace
