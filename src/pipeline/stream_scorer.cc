@@ -27,6 +27,9 @@ struct StreamScorer::Impl {
   const iforest::Model* model;                              // null: learning mode
   std::shared_ptr<const iforest::Model> model_hold;         // a model swapped in (owns *model)
   std::shared_ptr<const sink::ModelProvenance> provenance;  // stamped on the records
+  // The provenance of each fixed baseline version (index: version - 1): a
+  // waveform machine that refused a swap still scores with its older one.
+  std::vector<std::shared_ptr<const sink::ModelProvenance>> baseline_models;
   transport::Subscriber& source;
   std::vector<sink::RunningSink*> sinks;
   transport::Publisher* dead_letters;
@@ -72,6 +75,7 @@ struct StreamScorer::Impl {
     waveform_options.features.set = options.feature_set;
     waveform_options.features.prototype_names = options.prototype_feature_names;
     provenance = options.model_provenance;
+    baseline_models.push_back(provenance);
     scorer = std::make_unique<iforest::Scorer>(*m);
     auto b = std::make_shared<score::Baseline>();
     b->version = 1;
@@ -112,6 +116,7 @@ struct StreamScorer::Impl {
     b->model = model_hold;
     b->origin = "--model " + (provenance != nullptr ? provenance->version : std::string());
     fixed_baseline = std::move(b);
+    baseline_models.push_back(provenance);
     for (auto& [key, core] : cores) {
       auto events =
           core->ApplyBaseline({core->spec().machine_id, fixed_baseline, fixed_baseline->version});
@@ -527,7 +532,13 @@ Status StreamScorer::Run(const std::atomic<bool>& stop) {
     for (const Message& m : batch) im.Process(m);
     im.ScoreRows();
     if (im.provenance != nullptr) {
-      for (sink::WindowRecord& r : im.records) r.model = im.provenance;
+      // Feature rows: the model of the batch; waveform windows: that of the
+      // baseline version that scored them.
+      for (sink::WindowRecord& r : im.records) {
+        const auto v = static_cast<std::size_t>(r.baseline_version);
+        r.model =
+            v >= 1 && v <= im.baseline_models.size() ? im.baseline_models[v - 1] : im.provenance;
+      }
     }
     if (im.options.scoring_seconds != nullptr) {
       im.options.scoring_seconds->Observe(
