@@ -9,6 +9,7 @@
 //                [--latency-batch 5000] [--latency-linger-ms 50]
 //                [--latency-fetch-wait-ms 10]
 //                [--prototype-events 2000] [--cpu 1] [--scrape-metrics false]
+//                [--feature-runs 4] [--model-swap-seconds 0]
 //
 // Scenarios (docs/benchmarks.md):
 //  1. feature events: N events pre-loaded into a 6-partition topic (the
@@ -41,6 +42,11 @@
 //  With --scrape-metrics true every scorer serves --metrics-listen on one
 //  loopback port and the bench GETs its /metrics every second throughout
 //  (what a Prometheus does), to show what exposition costs the scorer.
+//  With --model-swap-seconds S every scorer runs with --model-poll 1s and
+//  the bench rewrites its model file every S seconds, alternating two
+//  models of the same features: each rewrite is a hot reload (validated,
+//  swapped in between batches), to show what reloading costs the scorer.
+//  --feature-runs N (1 to 4) runs only the first N feature runs of 1.
 //  4. the prototype's pattern: one synchronous HTTP write per event.
 #include <algorithm>
 #include <atomic>
@@ -62,6 +68,7 @@
 #include <unistd.h>
 
 #include "codec/waveform_binary.h"
+#include "core/file_util.h"
 #include "core/time_util.h"
 #include "core/uri.h"
 #include "replay/event_json.h"
@@ -97,6 +104,8 @@ struct Args {
   long prototype_events = 2000;
   int cpu = 1;
   bool scrape_metrics = false;  // scorers serve /metrics, scraped every second
+  int feature_runs = 4;         // feature runs of scenario 1 (1 to 4)
+  int model_swap_s = 0;         // rewrite the model file this often (0: never)
 };
 
 // Thrown to end the run; unwinding stops the servers and scorers started.
@@ -154,6 +163,7 @@ class Bench {
     }
     TrainModels();
     if (a_.scrape_metrics) StartScraper();
+    if (a_.model_swap_s > 0) StartModelSwapper();
     std::printf(
         "stream-bench: %u cores; scorer pinned to cpu %d; influxd and the mock cluster "
         "unpinned\n\n",
@@ -162,9 +172,9 @@ class Bench {
     // Twice each, alternating: on 2 shared cores one run's figures vary by
     // +-15%, and the run after a pre-load tends to be the slowest.
     const double rate = FeatureEvents("telemetry", "features", "");
-    FeatureEvents("telemetry2", "features2", "?gzip=false");
-    FeatureEvents("telemetry3", "features3", "");
-    FeatureEvents("telemetry4", "features4", "?gzip=false");
+    if (a_.feature_runs > 1) FeatureEvents("telemetry2", "features2", "?gzip=false");
+    if (a_.feature_runs > 2) FeatureEvents("telemetry3", "features3", "");
+    if (a_.feature_runs > 3) FeatureEvents("telemetry4", "features4", "?gzip=false");
     if (a_.victoria) FeatureEventsToVictoriaMetrics("telemetry5");
     if (a_.waveform_events > 0) {
       Waveforms("wave", -1);
@@ -182,6 +192,12 @@ class Bench {
       }
     }
     if (a_.prototype_events > 0) Prototype(rate);
+    if (a_.model_swap_s > 0) {
+      swapping_.store(false);
+      swapper_.join();
+      std::printf("models: the model file rewritten %d times (every %d s)\n", swaps_.load(),
+                  a_.model_swap_s);
+    }
     if (a_.scrape_metrics) {
       scraping_.store(false);
       scraper_.join();
@@ -193,9 +209,37 @@ class Bench {
   ~Bench() {
     scraping_.store(false);
     if (scraper_.joinable()) scraper_.join();
+    swapping_.store(false);
+    if (swapper_.joinable()) swapper_.join();
   }
 
  private:
+  // Rewrites f.mhm every a_.model_swap_s seconds, alternating the two
+  // models (f1.mhm as trained, f2.mhm with another seed).
+  void StartModelSwapper() {
+    if (Sh("train --input train.csv --features f1,f2,f3,f4,f5,f6 --trees 100 --seed 7 --out "
+           "f2.mhm") != 0) {
+      Die("train: " + testing::ReadFileText(dir_ + "/sh.log"));
+    }
+    const std::string models[2] = {testing::ReadFileText(dir_ + "/f.mhm"),
+                                   testing::ReadFileText(dir_ + "/f2.mhm")};
+    swapping_.store(true);
+    swapper_ = std::thread([this, models] {
+      auto next = Clock::now() + seconds(a_.model_swap_s);
+      while (swapping_.load()) {
+        if (Clock::now() < next) {
+          std::this_thread::sleep_for(milliseconds(100));
+          continue;
+        }
+        next += seconds(a_.model_swap_s);
+        const int n = swaps_.fetch_add(1) + 1;
+        if (!WriteFileAtomic(dir_ + "/f.mhm", models[n % 2]).ok()) {
+          std::fprintf(stderr, "stream-bench: rewriting f.mhm failed\n");
+        }
+      }
+    });
+  }
+
   // GETs the scorers' /metrics every second (refused while none runs).
   void StartScraper() {
     metrics_port_ = testing::FreeTcpPort();
@@ -281,6 +325,10 @@ class Bench {
       argv.push_back(t);
     }
     argv.insert(argv.end(), extra.begin(), extra.end());
+    if (a_.model_swap_s > 0) {
+      argv.push_back("--model-poll");
+      argv.push_back("1s");
+    }
     if (a_.scrape_metrics) {
       argv.push_back("--metrics-listen");
       argv.push_back("127.0.0.1:" + std::to_string(metrics_port_));
@@ -423,6 +471,15 @@ class Bench {
           "per CPU-second (%.2f s CPU), %.0f events/s wall (publish start to last stored)\n",
           a_.feature_rounds - 1, a_.events, later_events / later_cpu, later_cpu,
           later_events / later_wall);
+    }
+    if (a_.model_swap_s > 0) {
+      const std::string text = testing::ReadFileText(dir_ + "/" + log);
+      int swapped = 0;
+      for (std::size_t at = 0; (at = text.find("now scoring with model", at)) != std::string::npos;
+           ++at) {
+        ++swapped;
+      }
+      std::printf("   models swapped in by this scorer: %d\n", swapped);
     }
     std::printf("\n");
     Check(pub->Close(), "close");
@@ -700,6 +757,9 @@ class Bench {
   int metrics_port_ = 0;    // --scrape-metrics: the scorers' --metrics-listen port
   std::atomic<bool> scraping_{false};
   std::atomic<int> scrapes_{0};
+  std::thread swapper_;
+  std::atomic<bool> swapping_{false};
+  std::atomic<int> swaps_{0};
   std::thread scraper_;
 };
 
@@ -740,6 +800,10 @@ int main(int argc, char** argv) {
       a.cpu = std::stoi(v);
     else if (k == "--scrape-metrics")
       a.scrape_metrics = v != "0" && v != "false";
+    else if (k == "--feature-runs")
+      a.feature_runs = std::stoi(v);
+    else if (k == "--model-swap-seconds")
+      a.model_swap_s = std::stoi(v);
     else
       mh::Die("unknown option " + k);
   }

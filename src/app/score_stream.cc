@@ -28,6 +28,7 @@
 #include "log/log.h"
 #include "metrics/metrics.h"
 #include "metrics/process_metrics.h"
+#include "pipeline/model_reloader.h"
 #include "pipeline/stream_scorer.h"
 #include "sink/influxdb/influxdb_sink.h"
 #include "sink/running_sink.h"
@@ -116,6 +117,15 @@ void AddScoreStreamOptions(CLI::App& score, ScoreStreamArgs& a) {
       .add_option("--stats-interval", a.stats_interval_s,
                   "Streaming: seconds between progress lines on stderr (0: off)")
       ->check(CLI::Range(0, 86400));
+  score.add_option("--model-poll", a.model_poll,
+                   "Streaming: check the --model source for a new model this often (e.g. 60s, "
+                   "500ms, 5m): remote sources with a conditional GET (ETag), files by "
+                   "mtime/size and SHA-256; a valid new model is swapped in between batches, a "
+                   "bad one refused (docs/operations.md#hot-model-reload); default: never");
+  score.add_option("--model-sha256", a.model_sha256,
+                   "Streaming: the model file's bytes must have this SHA-256 (64 hex digits): "
+                   "at start a mismatch is an error, on --model-poll a mismatching model is "
+                   "refused");
   score.add_option("--metrics-listen", a.metrics_listen,
                    "Streaming: serve GET /metrics (Prometheus), /healthz and /readyz on "
                    "HOST:PORT (docs/operations.md#metrics); default: none");
@@ -165,9 +175,32 @@ int RunScoreStream(const std::string& model_path, const std::string& feature_key
     metrics_listen = *addr;
   }
 
-  auto model = blob::LoadModelSource(model_path);
-  if (!model.ok()) return ReportError(io, kCommand, model.status());
-  const double model_loaded_s = static_cast<double>(WallNowNs()) * 1e-9;
+  pipeline::ModelReloaderOptions reload;
+  reload.source = model_path;
+  reload.feature_keys = options.feature_keys.size();
+  reload.blob.env = ProcessEnvironment();
+  if (!a.model_poll.empty()) {
+    auto every = ParseDuration(a.model_poll);
+    if (!every.ok())
+      return ReportOptionError(io, kCommand, every.status().WithContext("--model-poll"));
+    reload.poll = std::chrono::duration_cast<std::chrono::milliseconds>(*every);
+    if (reload.poll.count() < 1) {
+      return UsageError(io, kCommand, "--model-poll: at least 1ms");
+    }
+  }
+  if (!a.model_sha256.empty()) {
+    reload.sha256 = AsciiLower(a.model_sha256);
+    if (reload.sha256.size() != 64 ||
+        reload.sha256.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return UsageError(io, kCommand, "--model-sha256: expected 64 hex digits");
+    }
+  }
+  auto reloader = pipeline::ModelReloader::Create(std::move(reload));
+  if (!reloader.ok()) return ReportError(io, kCommand, reloader.status());
+  pipeline::ModelReloader& models = **reloader;
+  const iforest::Model& model = *models.initial().model;
+  options.model_provenance = models.initial().provenance;
+  if (!a.model_poll.empty()) options.take_new_model = [&models] { return models.TakePending(); };
 
   auto from_uri = ParseUri(a.from);
   if (!from_uri.ok())
@@ -217,8 +250,8 @@ int RunScoreStream(const std::string& model_path, const std::string& feature_key
 
   std::vector<sink::RunningSink*> sink_ptrs;
   for (auto& s : sinks) sink_ptrs.push_back(s.get());
-  auto scorer = pipeline::StreamScorer::Create(model.value(), *source.value(), sink_ptrs,
-                                               dead.get(), options);
+  auto scorer =
+      pipeline::StreamScorer::Create(model, *source.value(), sink_ptrs, dead.get(), options);
   if (!scorer.ok()) return ReportOptionError(io, kCommand, scorer.status());
   pipeline::StreamScorer* sc = scorer.value().get();
   registry->AddCollector([&, sc, src = source.value().get()](metrics::Collection& c) {
@@ -230,10 +263,22 @@ int RunScoreStream(const std::string& model_path, const std::string& feature_key
               {{"source", a.from}}, static_cast<double>(*lag));
     }
     for (const auto& s : sinks) sink::ReportSinkMetrics(s->name(), s->metrics(), 0, c);
-    c.Gauge("machine_health_model_loaded_timestamp_seconds", "Unix time the model was loaded.", {},
-            model_loaded_s);
+    const pipeline::ModelReloaderStats m = models.stats();
+    c.Gauge("machine_health_model_info",
+            "The model scoring now: version (first 12 hex digits of its SHA-256) and source.",
+            {{"version", m.serving->version}, {"source", m.serving->source}}, 1);
+    c.Gauge("machine_health_model_loaded_timestamp_seconds",
+            "Unix time the serving model was loaded (or swapped in).", {}, m.serving_since_s);
     c.Gauge("machine_health_model_features", "Features the model scores.", {},
-            static_cast<double>(model.value().feature_names.size()));
+            static_cast<double>(model.feature_names.size()));
+    c.Counter("machine_health_model_polls_total", "Checks of the model source (--model-poll).", {},
+              static_cast<double>(m.polls));
+    c.Counter("machine_health_model_reloads_total",
+              "New models from the model source, accepted (ok) or refused.", {{"result", "ok"}},
+              static_cast<double>(m.reloads_ok));
+    c.Counter("machine_health_model_reloads_total",
+              "New models from the model source, accepted (ok) or refused.",
+              {{"result", "refused"}}, static_cast<double>(m.reloads_refused));
   });
   std::atomic<bool> scoring{false};
   std::unique_ptr<http::MetricsServer> metrics_server;
@@ -282,9 +327,12 @@ int RunScoreStream(const std::string& model_path, const std::string& feature_key
     }
   });
   log::Info(kCommand, "scoring " + from_uri.value().text + " with " +
-                          std::to_string(model.value().feature_names.size()) + " features");
+                          std::to_string(model.feature_names.size()) + " features (model " +
+                          models.initial().provenance->version + ")");
   scoring.store(true);
+  models.Start();
   Status run = scorer.value()->Run(stop);
+  models.Stop();
   scoring.store(false);
   if (metrics_server) metrics_server->Stop();
   {

@@ -32,6 +32,11 @@ struct ScoreStreamArgs {
   // HOST:PORT of GET /metrics, /healthz, /readyz (http::MetricsServer);
   // empty: none.
   std::string metrics_listen;
+  // --model-poll: how often the model source is checked for a new model
+  // (a duration: 500ms, 60s, 5m); empty: loaded once.
+  std::string model_poll;
+  // --model-sha256: the model's bytes must have this SHA-256 (hex).
+  std::string model_sha256;
 };
 
 // Adds the streaming options to the `score` subcommand.

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "core/check.h"
 #include "core/strings.h"
 #include "net/http_get.h"
 
@@ -118,16 +119,33 @@ Result<std::string> HmacSha256Base64(std::string_view key, std::string_view text
   return out;
 }
 
+std::string Sha256Hex(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  MH_CHECK(EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr) == 1);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(2 * len);
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 15]);
+  }
+  return out;
+}
+
 std::string SharedKeyStringToSign(const SharedKeyRequest& r) {
   std::string s = r.method + "\n";
-  s += "\n";                     // Content-Encoding
-  s += "\n";                     // Content-Language
-  s += r.content_length + "\n";  // Content-Length ("" when zero)
-  s += "\n";                     // Content-MD5
-  s += r.content_type + "\n";    // Content-Type
-  s += "\n";                     // Date (x-ms-date is used)
-  s += "\n\n\n\n";               // If-Modified-Since, If-Match, If-None-Match, If-Unmodified-Since
-  s += "\n";                     // Range
+  s += "\n";                        // Content-Encoding
+  s += "\n";                        // Content-Language
+  s += r.content_length + "\n";     // Content-Length ("" when zero)
+  s += "\n";                        // Content-MD5
+  s += r.content_type + "\n";       // Content-Type
+  s += "\n";                        // Date (x-ms-date is used)
+  s += r.if_modified_since + "\n";  // If-Modified-Since
+  s += "\n";                        // If-Match
+  s += r.if_none_match + "\n";      // If-None-Match
+  s += "\n";                        // If-Unmodified-Since
+  s += "\n";                        // Range
   auto headers = r.ms_headers;
   for (auto& [name, value] : headers) name = AsciiLower(name);
   std::sort(headers.begin(), headers.end());
@@ -188,7 +206,8 @@ bool IsRemoteSource(std::string_view s) {
   return StartsWith(lower, "az://") || StartsWith(lower, "s3://") || net::IsHttpUrl(s);
 }
 
-Result<Download> DownloadSource(const std::string& source, const BlobOptions& options) {
+Result<Download> DownloadSource(const std::string& source, const BlobOptions& options,
+                                const IfChanged& if_changed) {
   const Environment& env = options.env;
   std::optional<ConnectionString> cs;
   const std::string cs_text = Env(env, "AZURE_STORAGE_CONNECTION_STRING");
@@ -284,6 +303,8 @@ Result<Download> DownloadSource(const std::string& source, const BlobOptions& op
       r.account = t.account;
       r.path = t.path;
       r.ms_headers = {{"x-ms-date", HttpDate(now)}, {"x-ms-version", kStorageApiVersion}};
+      r.if_modified_since = if_changed.last_modified;
+      r.if_none_match = if_changed.etag;
       Result<std::string> auth = SharedKeyAuthorization(r, key);
       if (!auth.ok()) return auth.status().WithContext(out.shown);
       get.headers.emplace_back("Authorization", *auth);
@@ -299,7 +320,33 @@ Result<Download> DownloadSource(const std::string& source, const BlobOptions& op
   } else {
     out.auth = "none";
   }
-  Result<net::HttpResponse> res = net::HttpGet(url, get);
+  const bool conditional = !if_changed.etag.empty() || !if_changed.last_modified.empty();
+  Result<net::HttpResponse> res = net::HttpResponse{};
+  bool fetch = !conditional;
+  if (conditional) {
+    // Redirects not followed: cpp-httplib takes a 304 for a redirect
+    // without a Location and fails. Another 3xx is fetched again below
+    // unconditionally (redirects followed).
+    net::HttpGetOptions cond = get;
+    cond.follow_redirects = false;
+    if (!if_changed.etag.empty()) cond.headers.emplace_back("If-None-Match", if_changed.etag);
+    if (!if_changed.last_modified.empty()) {
+      cond.headers.emplace_back("If-Modified-Since", if_changed.last_modified);
+    }
+    res = net::HttpGet(url, cond);
+    if (res.ok() && res->status == 304) {
+      out.not_modified = true;
+      out.etag = if_changed.etag;
+      out.last_modified = if_changed.last_modified;
+      return out;
+    }
+    if (res.ok() && res->status >= 300 && res->status < 400) {
+      // A Shared Key signature covered the conditional headers: sign anew.
+      if (out.auth == "shared-key") return DownloadSource(source, options);
+      fetch = true;
+    }
+  }
+  if (fetch) res = net::HttpGet(url, get);
   if (!res.ok()) return res.status().WithContext(out.shown + " (" + out.auth + ")");
   if (res->status != 200) {
     std::string detail = out.auth;
@@ -310,6 +357,9 @@ Result<Download> DownloadSource(const std::string& source, const BlobOptions& op
   }
   out.bytes = std::move(res->body);
   if (auto it = res->headers.find("etag"); it != res->headers.end()) out.etag = it->second;
+  if (auto it = res->headers.find("last-modified"); it != res->headers.end()) {
+    out.last_modified = it->second;
+  }
   return out;
 }
 

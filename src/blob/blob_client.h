@@ -61,6 +61,10 @@ Result<ConnectionString> ParseConnectionString(std::string_view text);
 // quoting the key) when the key is not base64.
 Result<std::string> HmacSha256Base64(std::string_view key, std::string_view text);
 
+// Lower-case hex SHA-256 of `bytes` (OpenSSL's libcrypto, as the HMAC): the
+// project's one SHA-256 (model versions and --model-sha256 pins).
+std::string Sha256Hex(std::string_view bytes);
+
 struct SharedKeyRequest {
   std::string method = "GET";
   std::string account;
@@ -72,6 +76,9 @@ struct SharedKeyRequest {
   std::vector<std::pair<std::string, std::string>> ms_headers;
   std::string content_length;  // "" for none or zero
   std::string content_type;
+  // Conditional request headers sent ("" for none); both are signed.
+  std::string if_modified_since;
+  std::string if_none_match;
 };
 // The Shared Key string-to-sign (version 2015-02-21 and later).
 std::string SharedKeyStringToSign(const SharedKeyRequest& request);
@@ -111,6 +118,17 @@ struct Download {
   std::string shown;  // the source for messages and model cards (no secrets)
   std::string auth;   // "none", "sas", "shared-key", "managed-identity"
   std::string etag;
+  std::string last_modified;  // the Last-Modified header, as sent
+  // A conditional download answered 304 Not Modified: `bytes` is empty and
+  // etag/last_modified are the validators that were sent.
+  bool not_modified = false;
+};
+
+// Validators of a conditional download (the previous Download's etag and
+// last_modified; "" for none): sent as If-None-Match / If-Modified-Since.
+struct IfChanged {
+  std::string etag;
+  std::string last_modified;
 };
 
 // True for "az://", "s3://", "http://" and "https://" sources.
@@ -120,7 +138,10 @@ bool IsRemoteSource(std::string_view source);
 // source: InvalidArgument for a malformed address or s3://, NotFound (404),
 // IOError naming the status and Azure's error code (403
 // AuthenticationFailed, ...), Unavailable, and the token provider's errors.
-Result<Download> DownloadSource(const std::string& source, const BlobOptions& options);
+// With `if_changed` (either validator set), a 304 answer is a Download with
+// not_modified set and nothing downloaded.
+Result<Download> DownloadSource(const std::string& source, const BlobOptions& options,
+                                const IfChanged& if_changed = {});
 
 }  // namespace mh::blob
 

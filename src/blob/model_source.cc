@@ -30,9 +30,17 @@ Result<std::string> ResolveModelSource(const std::string& flag, const Environmen
   return "az://" + values[0] + "/" + values[1] + "/" + path;
 }
 
+Result<Download> ReadModelSource(const std::string& source, const BlobOptions& options) {
+  if (IsRemoteSource(source)) return DownloadSource(source, options);
+  Download d;
+  MH_ASSIGN_OR_RETURN(d.bytes, iforest::ReadModelFile(source));
+  d.shown = source;
+  d.auth = "none";
+  return d;
+}
+
 Result<iforest::Model> LoadModelSource(const std::string& source, const BlobOptions& options) {
-  if (!IsRemoteSource(source)) return iforest::LoadAnyModel(source);
-  MH_ASSIGN_OR_RETURN(Download d, DownloadSource(source, options));
+  MH_ASSIGN_OR_RETURN(Download d, ReadModelSource(source, options));
   return iforest::LoadAnyModelBytes(d.bytes, d.shown);
 }
 

@@ -24,6 +24,11 @@ namespace mh::blob {
 // some are set.
 Result<std::string> ResolveModelSource(const std::string& flag, const Environment& env);
 
+// The bytes of a model source: a file's (shown = the path, auth "none"),
+// or a download's (DownloadSource: with its ETag and Last-Modified). Errors
+// as LoadModelSource's for reading.
+Result<Download> ReadModelSource(const std::string& source, const BlobOptions& options);
+
 // Loads a model from a path or remote source. The model card's source is
 // the shown (secret-free) source. Errors name it.
 Result<iforest::Model> LoadModelSource(const std::string& source, const BlobOptions& options);

@@ -375,7 +375,9 @@ Result<Model> Import(const PickleValue& root) {
   return m;
 }
 
-Result<std::string> ReadWholeFile(const std::string& path) {
+}  // namespace
+
+Result<std::string> ReadModelFile(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::exists(path, ec)) return Status::NotFound(path + ": no such file");
   const auto size = std::filesystem::file_size(path, ec);
@@ -403,8 +405,6 @@ Result<std::string> ReadWholeFile(const std::string& path) {
   return bytes;
 }
 
-}  // namespace
-
 Result<Model> ImportSklearnPickle(std::string_view bytes, const std::string& name,
                                   const PickleLimits& limits) {
   Result<PickleDocument> doc = ParsePickle(bytes, limits);
@@ -416,12 +416,12 @@ Result<Model> ImportSklearnPickle(std::string_view bytes, const std::string& nam
 }
 
 Result<Model> ImportSklearnFile(const std::string& path) {
-  MH_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
+  MH_ASSIGN_OR_RETURN(std::string bytes, ReadModelFile(path));
   return ImportSklearnPickle(bytes, path);
 }
 
 Result<Model> LoadAnyModel(const std::string& path) {
-  MH_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
+  MH_ASSIGN_OR_RETURN(std::string bytes, ReadModelFile(path));
   return LoadAnyModelBytes(bytes, path);
 }
 

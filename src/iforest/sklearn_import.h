@@ -44,6 +44,10 @@ Result<Model> ImportSklearnPickle(std::string_view bytes, const std::string& nam
 // IOError if it cannot be read, else as ImportSklearnPickle.
 Result<Model> ImportSklearnFile(const std::string& path);
 
+// The bytes of a model file (at most 1 GiB): NotFound if it does not exist,
+// IOError if it cannot be read, Corruption if it is larger.
+Result<std::string> ReadModelFile(const std::string& path);
+
 // Loads a machine-health model file or a scikit-learn pickle/joblib file,
 // chosen by content (the "MHIFORST" magic, a pickle PROTO opcode or a
 // compressed joblib file's magic: zlib, gzip, bz2, xz, lzma). Errors

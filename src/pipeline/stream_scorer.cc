@@ -24,7 +24,12 @@ using transport::OutgoingMessage;
 }  // namespace
 
 struct StreamScorer::Impl {
-  const iforest::Model* model;  // null: learning mode
+  const iforest::Model* model;                              // null: learning mode
+  std::shared_ptr<const iforest::Model> model_hold;         // a model swapped in (owns *model)
+  std::shared_ptr<const sink::ModelProvenance> provenance;  // stamped on the records
+  // The provenance of each fixed baseline version (index: version - 1): a
+  // waveform machine that refused a swap still scores with its older one.
+  std::vector<std::shared_ptr<const sink::ModelProvenance>> baseline_models;
   transport::Subscriber& source;
   std::vector<sink::RunningSink*> sinks;
   transport::Publisher* dead_letters;
@@ -69,6 +74,8 @@ struct StreamScorer::Impl {
     waveform_options.features.bands = options.bands;
     waveform_options.features.set = options.feature_set;
     waveform_options.features.prototype_names = options.prototype_feature_names;
+    provenance = options.model_provenance;
+    baseline_models.push_back(provenance);
     scorer = std::make_unique<iforest::Scorer>(*m);
     auto b = std::make_shared<score::Baseline>();
     b->version = 1;
@@ -77,11 +84,47 @@ struct StreamScorer::Impl {
     b->threshold = 0;
     b->origin = "--model";
     fixed_baseline = std::move(b);
-    model_names = std::make_shared<const std::vector<std::string>>(m->feature_names);
-    for (std::size_t i = 0; i < m->feature_names.size(); ++i) {
-      named_keys.push_back(options.feature_keys.empty() ? m->feature_names[i]
+    SetKeys();
+  }
+
+  // The record names and event keys of the model's features.
+  void SetKeys() {
+    model_names = std::make_shared<const std::vector<std::string>>(model->feature_names);
+    named_keys.clear();
+    positional_keys.clear();
+    for (std::size_t i = 0; i < model->feature_names.size(); ++i) {
+      named_keys.push_back(options.feature_keys.empty() ? model->feature_names[i]
                                                         : options.feature_keys[i]);
       positional_keys.push_back("feature_" + std::to_string(i + 1));
+    }
+  }
+
+  // Hot reload, between batches: `next` scores from now on (see
+  // StreamScorerOptions::take_new_model).
+  void SwapModel(ServedModel next) {
+    if (next.model == nullptr || next.model->feature_names.size() != model->feature_names.size()) {
+      log::Error("score", "new model ignored: its feature count differs from the serving model's");
+      return;
+    }
+    model_hold = std::move(next.model);
+    model = model_hold.get();
+    provenance = std::move(next.provenance);
+    scorer = std::make_unique<iforest::Scorer>(*model);
+    SetKeys();
+    auto b = std::make_shared<score::Baseline>(*fixed_baseline);
+    b->version = fixed_baseline->version + 1;
+    b->model = model_hold;
+    b->origin = "--model " + (provenance != nullptr ? provenance->version : std::string());
+    fixed_baseline = std::move(b);
+    baseline_models.push_back(provenance);
+    for (auto& [key, core] : cores) {
+      auto events =
+          core->ApplyBaseline({core->spec().machine_id, fixed_baseline, fixed_baseline->version});
+      if (!events.ok()) {
+        log::Error("score", events.status().message());
+        continue;
+      }
+      for (sink::AlarmEvent& e : *events) alarm_events.push_back(std::move(e));
     }
   }
 
@@ -480,8 +523,23 @@ Status StreamScorer::Run(const std::atomic<bool>& stop) {
     im.rows = iforest::Matrix{};
     im.row_record.clear();
     const auto t0 = std::chrono::steady_clock::now();
+    // A new model scores this whole batch (never part of one).
+    if (im.model != nullptr && im.options.take_new_model) {
+      if (std::optional<ServedModel> next = im.options.take_new_model()) {
+        im.SwapModel(std::move(*next));
+      }
+    }
     for (const Message& m : batch) im.Process(m);
     im.ScoreRows();
+    if (im.provenance != nullptr) {
+      // Feature rows: the model of the batch; waveform windows: that of the
+      // baseline version that scored them.
+      for (sink::WindowRecord& r : im.records) {
+        const auto v = static_cast<std::size_t>(r.baseline_version);
+        r.model =
+            v >= 1 && v <= im.baseline_models.size() ? im.baseline_models[v - 1] : im.provenance;
+      }
+    }
     if (im.options.scoring_seconds != nullptr) {
       im.options.scoring_seconds->Observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

@@ -39,6 +39,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -49,6 +50,7 @@
 #include "iforest/model.h"
 #include "metrics/metrics.h"
 #include "pipeline/machine_pipeline.h"
+#include "pipeline/model_reloader.h"
 #include "score/baseline.h"
 #include "sink/alarm_record.h"
 #include "sink/running_sink.h"
@@ -94,6 +96,18 @@ struct StreamScorerOptions {
   // refuses is logged; the scorer goes on. Optional.
   BaselinePoll poll_baselines;
   std::chrono::milliseconds baseline_poll_interval{1000};
+  // Fixed model: the model file's provenance, stamped on every record
+  // (WindowRecord::model). Optional.
+  std::shared_ptr<const sink::ModelProvenance> model_provenance;
+  // Fixed model, hot reload: asked at the top of every batch for a new model
+  // (ModelReloader::TakePending); one it returns scores that batch and the
+  // following ones, so each batch is scored wholly by one model and no event
+  // is dropped or scored twice. Its features must be the current model's
+  // (the same names; with feature_keys, the same count). Waveform machines
+  // take it as a new baseline version (an open alarm is closed, the alarm
+  // stage starts afresh: MachinePipeline::ApplyBaseline); feature-row
+  // machines keep their alarm state. Optional.
+  std::function<std::optional<ServedModel>()> take_new_model;
   // Observes, per batch, the seconds from having the batch in hand to its
   // records being ready for the sinks (decode, windows, features, scores,
   // alarm rule). Optional; owned by the caller's metrics::Registry.

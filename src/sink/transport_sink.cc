@@ -68,6 +68,10 @@ void AppendRecordJson(const WindowRecord& r, std::string* out) {
     AppendJsonNumber(r.score_samples, out);
     out->append(r.anomaly ? ",\"anomaly\":true" : ",\"anomaly\":false");
   }
+  if (r.model != nullptr && !r.model->version.empty()) {
+    out->append(",\"model_version\":");
+    AppendJsonString(r.model->version, out);
+  }
   if (r.feature_names != nullptr && !r.features.empty()) {
     out->append(",\"features\":{");
     for (std::size_t i = 0; i < r.features.size() && i < r.feature_names->size(); ++i) {

@@ -30,6 +30,15 @@ struct WaveformSnapshot {
   std::string blob;           // codec::EncodeSnapshot: zstd of a float32 waveform record
 };
 
+// Which model file scored a window (`score --from` with a fixed --model):
+// shared by the records of one model, replaced on a hot reload.
+struct ModelProvenance {
+  std::string version;         // the first 12 hex digits of sha256: the model version
+  std::string sha256;          // lower-case hex SHA-256 of the model file's bytes
+  std::string source;          // the --model source as shown (no secrets)
+  std::int64_t loaded_ns = 0;  // wall clock of its load, ns since the epoch
+};
+
 struct WindowRecord {
   std::string machine_id;            // e.g. "m1"
   std::int64_t window_start_ns = 0;  // event time of the window's first sample
@@ -49,6 +58,9 @@ struct WindowRecord {
   // Version of the machine's baseline that scored this window (score::Baseline::version);
   // 0 while learning.
   std::int64_t baseline_version = 0;
+  // The model file that scored this window; null when none is known (the
+  // machine's own learned baselines). Sinks store model->version.
+  std::shared_ptr<const ModelProvenance> model{};
   // Waveform snapshots this window yields (usually none; its own samples,
   // or an alarm's peak among the windows just before it).
   std::vector<std::shared_ptr<const WaveformSnapshot>> snapshots;

@@ -19,7 +19,10 @@
 #include "blob/model_source.h"
 #include "core/strings.h"
 #include "identity/token_provider.h"
+#include "iforest/model_io.h"
 #include "iforest/sklearn_import.h"
+#include "iforest/train.h"
+#include "pipeline/model_reloader.h"
 #include "testing/fake_environment.h"
 #include "testing/server_process.h"
 #include "testing/test_paths.h"
@@ -245,6 +248,81 @@ TEST_F(BlobTest, ServiceSasUrl) {
   auto m = blob::LoadModelSource(url, Options());
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->card.source.find("sig"), std::string::npos);
+}
+
+// Hot reload from a blob (--model-poll): a poll of an unchanged blob sends
+// If-None-Match and downloads nothing (Azurite answers 304), with Shared Key
+// (the conditional headers are signed) and with a SAS; a new blob uploaded
+// is picked up once.
+TEST_F(BlobTest, ReloadPollOfAnUnchangedBlobDownloadsNothing) {
+  env_.vars["AZURE_STORAGE_BLOB_ENDPOINT"] = azurite_ptr_->Endpoint();
+  env_.vars["AZURE_STORAGE_KEY"] = kKey;
+  const std::string name = "reload/model.joblib";
+  auto c = azurite_ptr_->Client();
+  const std::string bpath = std::string("/") + kAccount + "/" + kContainer + "/" + name;
+  ASSERT_EQ(SignedPut(*c, bpath, "", "", bytes_, true), 201);
+  const std::string source = std::string("az://") + kAccount + "/" + kContainer + "/" + name;
+
+  // The client: 304 for the ETag just seen, the bytes otherwise.
+  auto first = blob::DownloadSource(source, Options());
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_FALSE(first->etag.empty());
+  EXPECT_FALSE(first->last_modified.empty());
+  auto again = blob::DownloadSource(source, Options(), {first->etag, first->last_modified});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_TRUE(again->not_modified);
+  EXPECT_TRUE(again->bytes.empty());
+
+  pipeline::ModelReloaderOptions o;
+  o.source = source;
+  o.blob = Options();
+  auto r = pipeline::ModelReloader::Create(std::move(o));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ((*r)->initial().provenance->sha256, blob::Sha256Hex(bytes_));
+  using PollResult = pipeline::ModelReloader::PollResult;
+  EXPECT_EQ((*r)->PollOnce(), PollResult::kUnchanged);
+  EXPECT_EQ((*r)->PollOnce(), PollResult::kUnchanged);
+  EXPECT_EQ((*r)->stats().downloads, 0);
+  EXPECT_EQ((*r)->stats().unchanged, 2);
+
+  // A new model with the seed's features, uploaded over the blob.
+  iforest::Matrix x;
+  x.rows = 200;
+  x.cols = local_.feature_names.size();
+  for (std::size_t i = 0; i < x.rows * x.cols; ++i) x.data.push_back(static_cast<double>(i % 17));
+  iforest::TrainOptions t;
+  t.n_estimators = 10;
+  t.threads = 1;
+  auto trained = iforest::Train(x, local_.feature_names, t);
+  ASSERT_TRUE(trained.ok()) << trained.status().ToString();
+  const std::string next_bytes = iforest::SerializeModel(*trained);
+  ASSERT_EQ(SignedPut(*c, bpath, "", "", next_bytes, true), 201);
+  EXPECT_EQ((*r)->PollOnce(), PollResult::kAccepted);
+  EXPECT_EQ((*r)->stats().downloads, 1);
+  auto next = (*r)->TakePending();
+  ASSERT_TRUE(next.has_value());
+  EXPECT_EQ(next->provenance->version, blob::Sha256Hex(next_bytes).substr(0, 12));
+  EXPECT_EQ((*r)->PollOnce(), PollResult::kUnchanged);
+  EXPECT_EQ((*r)->stats().downloads, 1);
+
+  // The same with a SAS URL (nothing to sign: the headers go as they are).
+  blob::ServiceSasRequest sr;
+  sr.account = kAccount;
+  sr.container = kContainer;
+  sr.blob = name;
+  sr.start = blob::IsoDate(Now() - 300);
+  sr.expiry = blob::IsoDate(Now() + 3600);
+  auto sas = blob::MakeServiceSas(sr, kKey);
+  ASSERT_TRUE(sas.ok());
+  testing::FakeEnvironment bare;
+  pipeline::ModelReloaderOptions so;
+  so.source = azurite_ptr_->Endpoint() + "/" + kContainer + "/" + name + "?" + *sas;
+  so.blob.env = bare.Get();
+  auto rs = pipeline::ModelReloader::Create(std::move(so));
+  ASSERT_TRUE(rs.ok()) << rs.status().ToString();
+  EXPECT_EQ((*rs)->shown().find("sig="), std::string::npos);
+  EXPECT_EQ((*rs)->PollOnce(), PollResult::kUnchanged);
+  EXPECT_EQ((*rs)->stats().downloads, 0);
 }
 
 TEST_F(BlobTest, ExpiredSasFailsWithoutTheSignature) {

@@ -367,6 +367,69 @@ TEST(StreamScorer, WaveformEventsBecomeWindowFeaturesAsTheLibraryComputesThem) {
   EXPECT_EQ(scorer.value()->stats().dropped_samples, 0);
 }
 
+// Hot reload: a model handed over by take_new_model scores from the next
+// batch on, waveform windows (as a new baseline version) and feature rows
+// alike, and each record names the model that scored it.
+TEST(StreamScorer, NewModelScoresFromTheNextBatchAndRecordsNameIt) {
+  const std::size_t n = 512;
+  auto wave = [&](int ts) {
+    std::string ev = R"({"device_id":"m1","timestamp":)" + std::to_string(ts) + R"(,"fs":6400)";
+    for (int c = 0; c < 2; ++c) {
+      ev += c == 0 ? ",\"ax\":[" : ",\"ay\":[";
+      for (std::size_t i = 0; i < n; ++i) {
+        char buf[40];
+        std::snprintf(buf, sizeof buf, "%s%.17g", i ? "," : "",
+                      std::sin(0.05 * static_cast<double>(i * (c + 1) + ts)));
+        ev += buf;
+      }
+      ev += "]";
+    }
+    return ev + "}";
+  };
+  const iforest::Model a = TrainModel({"rms_ax", "bandE0_200_ay"});
+  iforest::Model b_model = TrainModel({"rms_ax", "bandE0_200_ay"});
+  b_model.offset = -0.25;  // another model: other decision_function values
+  auto b = std::make_shared<const iforest::Model>(b_model);
+  auto pa = std::make_shared<sink::ModelProvenance>();
+  pa->version = "aaaaaaaaaaaa";
+  auto pb = std::make_shared<sink::ModelProvenance>();
+  pb->version = "bbbbbbbbbbbb";
+  ListSource source({wave(100), FeatureEvent("f", 100, {0.1, 0.2}, "x"), wave(200),
+                     FeatureEvent("f", 200, {0.1, 0.2}, "x")});
+  auto capture = std::make_unique<CaptureSink>();
+  CaptureSink* cap = capture.get();
+  sink::RunningSink running("capture", std::move(capture));
+  StreamScorerOptions o;
+  o.max_batch = 2;  // two batches: the swap comes between them
+  o.feature_keys = {"x1", "x2"};
+  o.model_provenance = pa;
+  int asked = 0;
+  o.take_new_model = [&]() -> std::optional<ServedModel> {
+    if (++asked != 2) return std::nullopt;
+    return ServedModel{b, pb};
+  };
+  auto scorer = StreamScorer::Create(a, source, {&running}, nullptr, o);
+  ASSERT_TRUE(scorer.ok()) << scorer.status().ToString();
+  std::atomic<bool> stop{false};
+  ASSERT_TRUE(scorer.value()->Run(stop).ok());
+  EXPECT_EQ(asked, 2);
+  ASSERT_EQ(cap->records.size(), 4u);
+  const std::vector<double> row = {0.1, 0.2};
+  for (int i = 0; i < 4; ++i) {
+    const WindowRecord& r = cap->records[i];
+    ASSERT_NE(r.model, nullptr);
+    EXPECT_EQ(r.model->version, i < 2 ? "aaaaaaaaaaaa" : "bbbbbbbbbbbb") << i;
+    const iforest::Model& m = i < 2 ? a : b_model;
+    EXPECT_EQ(r.score, r.score_samples - m.offset) << i;
+    if (r.machine_id == "f") {
+      iforest::Scorer ref(m);
+      EXPECT_EQ(r.score, ref.DecisionFunction(row)) << i;
+    } else {
+      EXPECT_EQ(r.baseline_version, i < 2 ? 1 : 2) << i;
+    }
+  }
+}
+
 TEST(StreamScorer, InvalidOptions) {
   const iforest::Model model = TrainModel({"f1", "f2"});
   ListSource source({});
@@ -409,6 +472,15 @@ TEST(TransportSink, RecordJsonRoundTripsNumbersAndOmitsScoresWhenUnscored) {
   sink::AppendRecordJson(r, &json);
   EXPECT_NE(json.find(R"("timestamp":1761519890.000000001,"time":"2025-10-26T23:04:50.000000001Z",)"
                       R"("score":-0.25,"score_samples":-0.75,"anomaly":true)"),
+            std::string::npos)
+      << json;
+  EXPECT_EQ(json.find("model_version"), std::string::npos);
+  auto p = std::make_shared<sink::ModelProvenance>();
+  p->version = "3f2a9c0d1e4b";
+  r.model = p;
+  json.clear();
+  sink::AppendRecordJson(r, &json);
+  EXPECT_NE(json.find(R"("anomaly":true,"model_version":"3f2a9c0d1e4b","features":)"),
             std::string::npos)
       << json;
 }

@@ -287,6 +287,31 @@ TEST(WindowRecordLinesTest, GoldenLines) {
             "1761559200000000000\n");
 }
 
+// A record of a known model file tags its score line with model_version
+// (escaped as any tag value); the feature line is unchanged.
+TEST(WindowRecordLinesTest, ModelVersionTagOnTheScoreLine) {
+  WindowRecord r = Scored();
+  auto p = std::make_shared<ModelProvenance>();
+  p->version = "3f2a9c0d1e4b";
+  r.model = p;
+  std::string out;
+  ASSERT_TRUE(AppendWindowRecord(r, &out).ok());
+  EXPECT_EQ(out,
+            "anomaly_score,sensor_id=m1,model_version=3f2a9c0d1e4b score=-0.125,"
+            "score_samples=-0.625,anomaly=true,threshold=0 1761559200000000000\n"
+            "signal_features,device_id=m1 rms_ax=0.42,kurtosis_ax=3.25,bandE0_200_ax=1e-05 "
+            "1761559200000000000\n");
+  p->version = "a b,c=d";
+  out.clear();
+  ASSERT_TRUE(AppendWindowRecord(r, &out).ok());
+  EXPECT_EQ(out.substr(0, out.find(" score=")),
+            "anomaly_score,sensor_id=m1,model_version=a\\ b\\,c\\=d");
+  p->version.clear();  // no version: no tag (the prototype's schema)
+  out.clear();
+  ASSERT_TRUE(AppendWindowRecord(r, &out).ok());
+  EXPECT_EQ(out.find("model_version"), std::string::npos);
+}
+
 TEST(WindowRecordLinesTest, SameRecordGivesByteIdenticalLines) {
   std::string a;
   std::string b;

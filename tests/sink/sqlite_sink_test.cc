@@ -113,7 +113,7 @@ TEST_F(SqliteSinkTest, CreatesSchemaWithMetaAndWal) {
   EXPECT_EQ(names, (std::vector<std::string>{"alarm_outbox", "alarm_outbox_cursors", "alarms",
                                              "baseline_changes", "baselines", "feature_set_columns",
                                              "feature_sets", "machine_keys", "machines", "meta",
-                                             "rollups", "snapshots", "windows"}));
+                                             "models", "rollups", "snapshots", "windows"}));
   auto views = Query("SELECT name FROM sqlite_schema WHERE type = 'view' ORDER BY name");
   ASSERT_EQ(views.size(), 3u);
   EXPECT_EQ(views[0][0], "features");
@@ -170,6 +170,69 @@ TEST_F(SqliteSinkTest, WritesLearningAndScoredRecords) {
   ASSERT_EQ(series->t_ns, (std::vector<std::int64_t>{1000, 2000}));
   EXPECT_TRUE(std::isnan(series->v[0]));
   EXPECT_DOUBLE_EQ(series->v[1], -0.125);
+}
+
+// Records of a model file name it in `models` (once per SHA-256) and
+// scores.model_version; records of none have NULL there.
+TEST_F(SqliteSinkTest, StoresTheModelVersionOfEachWindow) {
+  auto sink = OpenOrDie();
+  ASSERT_NE(sink, nullptr);
+  auto a = std::make_shared<ModelProvenance>();
+  a->sha256 = std::string(64, 'a');
+  a->version = a->sha256.substr(0, 12);
+  a->source = "az://acct/models/m.joblib";
+  a->loaded_ns = 5;
+  auto b = std::make_shared<ModelProvenance>(*a);
+  b->sha256 = std::string(64, 'b');
+  b->version = b->sha256.substr(0, 12);
+  std::vector<WindowRecord> batch = {Scored("m1", 1000, -0.125, true),
+                                     Scored("m1", 2000, 0.25, false),
+                                     Scored("m2", 2000, 0.25, false), Learning("m3", 1000, 0.5)};
+  batch[0].model = a;
+  batch[1].model = b;
+  batch[2].model = std::make_shared<ModelProvenance>(*a);  // another copy of a
+  ASSERT_TRUE(sink->Write(batch).ok());
+  EXPECT_EQ(Query("SELECT machine_id, t_ns, ifnull(model_version, 'NULL') FROM scores ORDER BY "
+                  "machine_id, t_ns"),
+            (std::vector<std::vector<std::string>>{{"m1", "1000", "aaaaaaaaaaaa"},
+                                                   {"m1", "2000", "bbbbbbbbbbbb"},
+                                                   {"m2", "2000", "aaaaaaaaaaaa"},
+                                                   {"m3", "1000", "NULL"}}));
+  EXPECT_EQ(Query("SELECT count(*), min(source), min(loaded_ns) FROM models"),
+            (std::vector<std::vector<std::string>>{{"2", "az://acct/models/m.joblib", "5"}}));
+  EXPECT_TRUE(sink->Close().ok());
+}
+
+// A version-4 file made before model versions gets the models table, the
+// windows.model column and scores.model_version when a writer opens it;
+// its windows are kept (model_version NULL).
+TEST_F(SqliteSinkTest, OlderVersion4FileGainsModelVersions) {
+  {
+    auto sink = OpenOrDie();
+    ASSERT_NE(sink, nullptr);
+    std::vector<WindowRecord> batch = {Scored("m1", 1000, -0.125, true)};
+    ASSERT_TRUE(sink->Write(batch).ok());
+    ASSERT_TRUE(sink->Close().ok());
+  }
+  // Back to the shape of a file made before: no models, no windows.model.
+  Exec(
+      "DROP VIEW scores; DROP TABLE models; ALTER TABLE windows DROP COLUMN model; "
+      "CREATE VIEW scores AS SELECT k.id AS machine_id, w.t_ns, w.score, w.baseline_version "
+      "FROM windows w JOIN machine_keys k ON k.key = w.machine;");
+  ASSERT_EQ(Query("SELECT count(*) FROM sqlite_schema WHERE name = 'models'")[0][0], "0");
+  auto sink = OpenOrDie();
+  ASSERT_NE(sink, nullptr);
+  auto a = std::make_shared<ModelProvenance>();
+  a->sha256 = std::string(64, 'c');
+  a->version = a->sha256.substr(0, 12);
+  a->source = "model.mhm";
+  std::vector<WindowRecord> batch = {Scored("m1", 2000, 0.25, false)};
+  batch[0].model = a;
+  ASSERT_TRUE(sink->Write(batch).ok());
+  EXPECT_EQ(Query("SELECT t_ns, ifnull(model_version, 'NULL') FROM scores ORDER BY t_ns"),
+            (std::vector<std::vector<std::string>>{{"1000", "NULL"}, {"2000", "cccccccccccc"}}));
+  EXPECT_EQ(Query("SELECT value FROM meta WHERE key = 'schema_version'")[0][0], "4");
+  EXPECT_TRUE(sink->Close().ok());
 }
 
 TEST_F(SqliteSinkTest, ReopenAppendsAndCountsWindows) {

@@ -200,6 +200,9 @@ Result<EncodedLines> AppendWindowRecord(const WindowRecord& record, std::string*
   if (std::isfinite(record.score)) {
     encoder.Begin(kScoreMeasurement);
     encoder.AddTag(kScoreTag, record.machine_id);
+    if (record.model != nullptr && !record.model->version.empty()) {
+      encoder.AddTag(kModelVersionTag, record.model->version);
+    }
     encoder.AddFloat("score", record.score);
     encoder.AddFloat("score_samples", record.score_samples);
     encoder.AddBool("anomaly", record.anomaly);

@@ -82,6 +82,8 @@ inline constexpr std::string_view kScoreMeasurement = "anomaly_score";
 inline constexpr std::string_view kScoreTag = "sensor_id";
 inline constexpr std::string_view kFeatureMeasurement = "signal_features";
 inline constexpr std::string_view kFeatureTag = "device_id";
+// Tag of score lines scored by a known model file (WindowRecord::model).
+inline constexpr std::string_view kModelVersionTag = "model_version";
 
 struct EncodedLines {
   int written = 0;  // lines appended
@@ -90,8 +92,10 @@ struct EncodedLines {
 
 // Appends the lines of one record, both stamped with record.window_start_ns
 // (event time), the same record giving byte-identical lines:
-//   anomaly_score,sensor_id=<machine> score=..,score_samples=..,anomaly=..,threshold=.. <ns>
-//     (only when record.score is finite; non-finite fields skipped)
+//   anomaly_score,sensor_id=<machine>[,model_version=<v>] score=..,score_samples=..,
+//     anomaly=..,threshold=.. <ns>
+//     (only when record.score is finite; non-finite fields skipped; the
+//     model_version tag only when record.model has a version)
 //   signal_features,device_id=<machine> <feature>=<value>,... <ns>
 //     (one field per feature, non-finite values skipped; the line is skipped
 //     and counted when no feature value is finite)

@@ -38,14 +38,20 @@ class SqliteSink final : public Sink {
                         Stmt::Prepare(db_,
                                       "INSERT OR IGNORE INTO windows(machine, t_ns, score, "
                                       "score_samples, anomaly, state, state_score, rms, "
-                                      "baseline_version, feature_set, features) "
-                                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+                                      "baseline_version, feature_set, features, model) "
+                                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+                                      "?12)"));
     MH_ASSIGN_OR_RETURN(update_window_,
                         Stmt::Prepare(db_,
                                       "UPDATE windows SET score = ?3, score_samples = ?4, "
                                       "anomaly = ?5, state = ?6, state_score = ?7, rms = ?8, "
-                                      "baseline_version = ?9, feature_set = ?10, features = ?11 "
-                                      "WHERE machine = ?1 AND t_ns = ?2"));
+                                      "baseline_version = ?9, feature_set = ?10, features = ?11, "
+                                      "model = ?12 WHERE machine = ?1 AND t_ns = ?2"));
+    MH_ASSIGN_OR_RETURN(insert_model_,
+                        Stmt::Prepare(db_,
+                                      "INSERT INTO models(sha256, source, loaded_ns) "
+                                      "VALUES(?1, ?2, ?3) ON CONFLICT(sha256) DO NOTHING"));
+    MH_ASSIGN_OR_RETURN(find_model_, Stmt::Prepare(db_, "SELECT id FROM models WHERE sha256 = ?1"));
     MH_ASSIGN_OR_RETURN(
         upsert_machine_,
         Stmt::Prepare(db_,
@@ -79,6 +85,7 @@ class SqliteSink final : public Sink {
       // Keys created in the rolled-back transaction are gone with it.
       (void)Step(rollback_.get(), "rollback");
       keys_.Forget();
+      models_.clear();
       upkeep_->AfterRollback();
       return status;
     }
@@ -97,6 +104,8 @@ class SqliteSink final : public Sink {
     insert_window_ = Stmt();
     update_window_ = Stmt();
     upsert_machine_ = Stmt();
+    insert_model_ = Stmt();
+    find_model_ = Stmt();
     keys_ = internal::WindowKeys();
     snapshots_.Reset();
     upkeep_.reset();
@@ -146,7 +155,8 @@ class SqliteSink final : public Sink {
     for (const WindowRecord& r : batch) {
       MH_ASSIGN_OR_RETURN(const std::int64_t machine, keys_.Machine(db_, path_, r.machine_id));
       MH_ASSIGN_OR_RETURN(const std::int64_t set, keys_.FeatureSet(db_, path_, r.feature_names));
-      MH_ASSIGN_OR_RETURN(bool inserted, WriteWindow(r, machine, set));
+      MH_ASSIGN_OR_RETURN(const std::int64_t model, ModelId(r));
+      MH_ASSIGN_OR_RETURN(bool inserted, WriteWindow(r, machine, set, model));
       // ROLLUP HOOK: record r was written with machine key `machine`, feature
       // set `set`, replaced = !inserted (an existing (machine, t_ns) row was
       // overwritten). The rollup accumulator is called here, inside the write
@@ -181,9 +191,30 @@ class SqliteSink final : public Sink {
     return Status::OK();
   }
 
+  // The models.id of the record's model file (added on first sight, cached
+  // by its SHA-256); 0 for a record without one.
+  Result<std::int64_t> ModelId(const WindowRecord& r) {
+    if (r.model == nullptr || r.model->sha256.empty()) return 0;
+    auto it = models_.find(r.model->sha256);
+    if (it == models_.end()) {
+      BindText(insert_model_.get(), 1, r.model->sha256);
+      BindText(insert_model_.get(), 2, r.model->source);
+      sqlite3_bind_int64(insert_model_.get(), 3, r.model->loaded_ns);
+      MH_RETURN_IF_ERROR(Step(insert_model_.get(), "insert into models"));
+      sqlite3_stmt* f = find_model_.get();
+      StmtResetter reset(f);
+      BindText(f, 1, r.model->sha256);
+      const int rc = sqlite3_step(f);
+      if (rc != SQLITE_ROW) return SqliteError(db_.get(), rc, path_ + ": reading models");
+      it = models_.emplace(r.model->sha256, sqlite3_column_int64(f, 0)).first;
+    }
+    return it->second;
+  }
+
   // Inserts the windows row; replaces an existing one for the same window.
   // Returns whether the row is new.
-  Result<bool> WriteWindow(const WindowRecord& r, std::int64_t machine, std::int64_t set) {
+  Result<bool> WriteWindow(const WindowRecord& r, std::int64_t machine, std::int64_t set,
+                           std::int64_t model) {
     blob_.clear();
     internal::EncodeFeatures(r.features, &blob_);
     auto bind = [&](sqlite3_stmt* s) {
@@ -202,6 +233,11 @@ class SqliteSink final : public Sink {
       sqlite3_bind_int64(s, 9, r.baseline_version);
       sqlite3_bind_int64(s, 10, set);
       sqlite3_bind_blob(s, 11, blob_.data(), static_cast<int>(blob_.size()), SQLITE_STATIC);
+      if (model == 0) {
+        sqlite3_bind_null(s, 12);
+      } else {
+        sqlite3_bind_int64(s, 12, model);
+      }
     };
     bind(insert_window_.get());
     MH_RETURN_IF_ERROR(Step(insert_window_.get(), "insert into windows"));
@@ -216,7 +252,10 @@ class SqliteSink final : public Sink {
   Db db_;
   bool closed_ = false;
   Stmt begin_, commit_, rollback_;
-  Stmt insert_window_, update_window_, upsert_machine_;
+  Stmt insert_window_, update_window_, upsert_machine_, insert_model_, find_model_;
+  // models.id by SHA-256 (forgotten after a rollback: rows created in it
+  // are gone).
+  std::map<std::string, std::int64_t> models_;
   internal::WindowKeys keys_;                      // machine keys and feature-set ids
   std::string blob_;                               // the feature blob of the record being written
   internal::SnapshotWriter snapshots_;             // waveform snapshots of the records

@@ -253,7 +253,10 @@ Result<Db> OpenWritableFile(const std::string& path, bool created) {
 
 }  // namespace
 
-Status MigrateSchema(Db& db, const std::string& path) { return MigrateToV4(db, path); }
+Status MigrateSchema(Db& db, const std::string& path) {
+  MH_RETURN_IF_ERROR(MigrateToV4(db, path));
+  return AddModelVersions(db, path);
+}
 
 Result<Db> OpenWritable(const std::string& path) {
   if (path.empty()) return Status::InvalidArgument("sqlite: empty database path");

@@ -29,17 +29,34 @@ CREATE TABLE windows(
   baseline_version INTEGER NOT NULL DEFAULT 0,
   feature_set INTEGER NOT NULL,
   features BLOB NOT NULL,
+  model INTEGER,
   PRIMARY KEY(machine, t_ns)) WITHOUT ROWID;
+)sql"
+                                  "\n"
+                                  R"sql(
+CREATE TABLE models(
+  id INTEGER PRIMARY KEY,
+  sha256 TEXT NOT NULL UNIQUE,
+  source TEXT NOT NULL,
+  loaded_ns INTEGER NOT NULL);
 )sql";
 
 // `scores` names the state; `features` decodes the float32 at column idx of
 // the blob in plain SQL (DecodeIeeeSql, the same decoder as the rollup
 // views'), so that it works without SQLite's math functions.
+namespace {
+// `scores` names the model by its version (the first 12 hex digits of its
+// SHA-256), NULL for windows no model file scored.
+const char* const kScoresView =
+    "CREATE VIEW scores AS SELECT k.id AS machine_id, w.t_ns, w.score, w.score_samples, "
+    "w.anomaly, CASE w.state WHEN 0 THEN 'learning' WHEN 1 THEN 'normal' ELSE 'anomalous' "
+    "END AS state, w.state_score, w.rms, w.baseline_version, substr(m.sha256, 1, 12) AS "
+    "model_version FROM windows w JOIN machine_keys k ON k.key = w.machine LEFT JOIN models m "
+    "ON m.id = w.model;\n";
+}  // namespace
+
 std::string WindowViews() {
-  return "CREATE VIEW scores AS SELECT k.id AS machine_id, w.t_ns, w.score, w.score_samples, "
-         "w.anomaly, CASE w.state WHEN 0 THEN 'learning' WHEN 1 THEN 'normal' ELSE 'anomalous' "
-         "END AS state, w.state_score, w.rms, w.baseline_version FROM windows w JOIN "
-         "machine_keys k ON k.key = w.machine;\n"
+  return std::string(kScoresView) +
          "CREATE VIEW features AS SELECT k.id AS machine_id, w.t_ns, c.name, " +
          DecodeIeeeSql("w.features", "4 * c.idx + 1", 4) +
          " AS value FROM windows w JOIN machine_keys k ON k.key = w.machine JOIN "
@@ -395,6 +412,35 @@ Status FinishMigration(Db& db, const std::string& path, const std::string& conte
 }
 
 }  // namespace
+
+Status AddModelVersions(Db& db, const std::string& path) {
+  const char* const kHasModels =
+      "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'models'";
+  const std::string context = path + ": adding the models table";
+  bool found = false;
+  {
+    MH_ASSIGN_OR_RETURN(Stmt has, Stmt::Prepare(db, kHasModels));
+    MH_ASSIGN_OR_RETURN(std::int64_t n, StepInt(db, has.get(), context, &found));
+    if (n > 0) return Status::OK();
+  }
+  Transaction tx(db, context);
+  MH_RETURN_IF_ERROR(tx.Begin());
+  {
+    // Another process may have added it while we waited for the lock.
+    MH_ASSIGN_OR_RETURN(Stmt has, Stmt::Prepare(db, kHasModels));
+    MH_ASSIGN_OR_RETURN(std::int64_t n, StepInt(db, has.get(), context, &found));
+    if (n > 0) return Status::OK();
+  }
+  MH_RETURN_IF_ERROR(db.Exec(
+      "CREATE TABLE models(id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE, source TEXT NOT "
+      "NULL, loaded_ns INTEGER NOT NULL); ALTER TABLE windows ADD COLUMN model INTEGER; DROP "
+      "VIEW scores",
+      context));
+  MH_RETURN_IF_ERROR(db.Exec(kScoresView, context));
+  MH_RETURN_IF_ERROR(tx.Commit());
+  log::Info("sqlite", context + ": done (windows.model, scores.model_version)");
+  return Status::OK();
+}
 
 Status MigrateToV4(Db& db, const std::string& path, const MigrationOptions& options) {
   MH_ASSIGN_OR_RETURN(int version, CheckSchema(db, path));

@@ -101,6 +101,13 @@ Result<bool> MigrationInProgress(const Db& db, const std::string& path);
 // database at version 4 with no migration pending is left as is.
 Status MigrateToV4(Db& db, const std::string& path, const MigrationOptions& options = {});
 
+// Adds what version 4 gained with hot model reloads to a version-4 file
+// made before it, in one transaction: the `models` table, the nullable
+// windows.model column (models.id) and scores.model_version. Files that
+// have them are left as is; readers do not need them (old files stay
+// readable without it).
+Status AddModelVersions(Db& db, const std::string& path);
+
 }  // namespace mh::sink::internal
 
 #endif  // MH_SINK_SQLITE_INTERNAL_WINDOWS_V4_H_
