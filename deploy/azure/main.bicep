@@ -192,6 +192,40 @@ resource app 'Microsoft.App/containerApps@2024-03-01' = {
             'influxdb2s://${influxdbHost}/iiot_rms?org=${influxdbOrg}'
             '--stats-interval'
             '60'
+            '--metrics-listen'
+            '0.0.0.0:8080'
+            '--model-poll'
+            '60s'
+          ]
+          // As in containerapp.yaml: liveness /healthz, readiness /readyz.
+          probes: [
+            {
+              type: 'Liveness'
+              httpGet: {
+                path: '/healthz'
+                port: 8080
+              }
+              periodSeconds: 10
+              failureThreshold: 3
+            }
+            {
+              type: 'Readiness'
+              httpGet: {
+                path: '/readyz'
+                port: 8080
+              }
+              periodSeconds: 10
+              failureThreshold: 3
+            }
+            {
+              type: 'Startup'
+              httpGet: {
+                path: '/healthz'
+                port: 8080
+              }
+              periodSeconds: 5
+              failureThreshold: 24
+            }
           ]
           env: [
             {

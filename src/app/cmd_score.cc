@@ -539,6 +539,15 @@ void AddScoreCommand(CLI::App& root, CommandIo& io, Action& action) {
         return UsageError(io, kCommand,
                           "--input and --out are required (or --from to score a stream)");
       }
+      // A batch run loads its model once and exits: polling or pinning it
+      // would be silently ignored.
+      if (!stream->model_poll.empty() || !stream->model_sha256.empty()) {
+        return UsageError(
+            io, kCommand,
+            std::string(stream->model_poll.empty() ? "--model-sha256" : "--model-poll") +
+                " is for scoring a stream (--from); a batch run (--input) loads "
+                "the model once");
+      }
       return RunScore(*args, io);
     };
   });

@@ -91,11 +91,23 @@ Result<std::int64_t> ParseInstant(std::string_view text) {
     return Status::InvalidArgument("'" + std::string(text) +
                                    "' is not an instant (expected RFC 3339 or epoch milliseconds)");
   };
+  // Instants are int64 ns; the range leaves room for spans and offsets
+  // (to - from, from + an hour) without overflow.
+  auto out_of_range = [&] {
+    return Status::InvalidArgument("'" + std::string(text) +
+                                   "' is out of range (instants from 1897 to 2116)");
+  };
+  auto in_range = [&](std::int64_t ns) -> Result<std::int64_t> {
+    if (ns < kMinInstantNs || ns > kMaxInstantNs) return out_of_range();
+    return ns;
+  };
   if (text.empty()) return bad();
   if (text.find('T') == std::string_view::npos && text.find('-', 1) == std::string_view::npos) {
     auto ms = ParseInt(text);
     if (!ms.ok()) return bad();
-    return *ms * 1000000;
+    std::int64_t ns = 0;
+    if (__builtin_mul_overflow(*ms, std::int64_t{1000000}, &ns)) return out_of_range();
+    return in_range(ns);
   }
   int y, mo, d, h, mi, s;
   int consumed = 0;
@@ -140,8 +152,9 @@ Result<std::int64_t> ParseInstant(std::string_view text) {
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = s;
+  if (y < 1897 || y > 2116) return out_of_range();
   std::int64_t secs = static_cast<std::int64_t>(timegm(&tm)) - offset_s;
-  return secs * 1000000000 + frac_ns;
+  return in_range(secs * 1000000000 + frac_ns);
 }
 
 }  // namespace mh

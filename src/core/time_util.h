@@ -26,8 +26,16 @@ Result<Nanos> ParseDuration(std::string_view text);
 // with `fraction_digits` (0, 3, 6 or 9) digits after the second.
 std::string FormatRfc3339(std::int64_t ns, int fraction_digits = 3);
 
+// The instants ParseInstant accepts: -2^61 .. 2^62 ns (1896-12-13 to
+// 2116-02-20), so that a span between two of them, or one plus a day, fits
+// in int64.
+inline constexpr std::int64_t kMinInstantNs = -(std::int64_t{1} << 61);
+inline constexpr std::int64_t kMaxInstantNs = std::int64_t{1} << 62;
+
 // Parses an RFC 3339 instant ("2026-11-27T20:10:51Z", optional fraction,
 // "Z" or "+hh:mm") or integer epoch milliseconds into ns since the epoch.
+// InvalidArgument for anything else, and "out of range" outside
+// [kMinInstantNs, kMaxInstantNs].
 Result<std::int64_t> ParseInstant(std::string_view text);
 
 }  // namespace mh

@@ -154,7 +154,10 @@ Response SeriesResponse(sink::SqliteReader& reader, const Params& params) {
   auto summary = reader.Machine(*machine);
   if (!summary.ok()) return StatusResponse(summary.status());
   if (!to_ns) to_ns = summary->updated_ns + 1;
-  if (!from_ns) from_ns = *to_ns - kDefaultSeriesSpanNs;
+  if (!from_ns) {
+    from_ns = *to_ns >= kMinInstantNs + kDefaultSeriesSpanNs ? *to_ns - kDefaultSeriesSpanNs
+                                                             : kMinInstantNs;
+  }
   if (*from_ns > *to_ns) return ErrorResponse(400, "bad parameter 'from': after 'to'");
 
   auto series = reader.GetSeries(*machine, metric, *from_ns, *to_ns, max_points);

@@ -183,7 +183,8 @@ struct LiveFeed::State {
     for (const auto& q : queues) {
       std::lock_guard<std::mutex> lock(q->mu);
       if (q->dropped) continue;
-      if (q->items.size() + framed.size() > options.client_queue_events) {
+      // Dropped for what it left unread, not for the size of this burst.
+      if (q->items.size() > options.client_queue_events) {
         q->dropped = true;
         q->items.clear();
       } else {

@@ -9,7 +9,9 @@
 //
 // A subscriber that falls more than client_queue_events behind is dropped
 // (its stream ends; the browser resumes with Last-Event-ID); the poller never
-// waits for a client.
+// waits for a client. "Behind" is what it has not read when new events come:
+// one burst larger than client_queue_events (a bulk write, a poll after the
+// store was busy) reaches a client that has read everything, whole.
 //
 // Thread safety: Subscribe() and Stop() may be called from any thread; a
 // Subscription is used by one thread (the connection's).
@@ -36,7 +38,8 @@ struct LiveOptions {
   std::chrono::milliseconds keep_alive{15000};
   // Events kept for resuming with Last-Event-ID (about 300 bytes each).
   std::size_t history_events = 20000;
-  // Events queued for one client before it is dropped as too slow.
+  // Events a client may leave unread when new ones come before it is
+  // dropped as too slow.
   std::size_t client_queue_events = 5000;
   // Streams open at once; one more is answered 503.
   std::size_t max_clients = 16;

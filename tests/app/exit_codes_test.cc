@@ -178,6 +178,21 @@ TEST_F(ExitCodesTest, RunRejectsBadRetentionOptions) {
   EXPECT_FALSE(std::filesystem::exists(db));
 }
 
+// The stream-only model options are refused in a batch run, not ignored.
+TEST_F(ExitCodesTest, ScoreBatchRefusesStreamOnlyModelOptions) {
+  const std::string csv = Write("rows.csv", "a,b\n1,2\n");
+  for (const std::vector<std::string>& option :
+       {std::vector<std::string>{"--model-poll", "1s"},
+        std::vector<std::string>{"--model-sha256", std::string(64, 'a')}}) {
+    std::vector<std::string> args = {"score", "--model", dir_ + "/m.joblib", "--input",
+                                     csv,     "--out",   dir_ + "/s.csv"};
+    args.insert(args.end(), option.begin(), option.end());
+    EXPECT_EQ(Run(args), 2) << option[0];
+    EXPECT_THAT(err_, HasSubstr(option[0] + " is for scoring a stream (--from)"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/s.csv"));
+}
+
 // Every command that reads a data file: bad data is exit 1, not 2.
 // A 10 MB header quoted in a message (a missing feature column lists the
 // input's columns) is cut: every command's message is bounded.

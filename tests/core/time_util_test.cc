@@ -38,5 +38,25 @@ TEST(Rfc3339Test, FormatsAndParsesRoundTrip) {
   EXPECT_FALSE(ParseInstant("2026-13-01T00:00:00Z").ok());
 }
 
+// Instants that would overflow int64 ns, or leave no room for a span
+// between two of them, are refused, never wrapped (issue found by review:
+// /api/series?from=99999999999999 overflowed).
+TEST(Rfc3339Test, InstantsOutsideTheRangeAreErrorsNotWrapped) {
+  for (const char* text :
+       {"99999999999999", "-9223372036854", "9223372036854775807", "9999-01-01T00:00:00Z",
+        "0001-01-01T00:00:00Z", "2116-12-31T00:00:00Z", "1800-01-01T00:00:00Z"}) {
+    auto t = ParseInstant(text);
+    ASSERT_FALSE(t.ok()) << text << " -> " << *t;
+    EXPECT_NE(t.status().message().find("out of range"), std::string::npos) << text;
+  }
+  // The bounds themselves and everyday instants are accepted.
+  EXPECT_EQ(*ParseInstant(std::to_string(kMaxInstantNs / 1'000'000)),
+            kMaxInstantNs / 1'000'000 * 1'000'000);
+  EXPECT_EQ(*ParseInstant("2100-01-01T00:00:00Z"), 4'102'444'800'000'000'000);
+  EXPECT_EQ(*ParseInstant("1900-01-01T00:00:00Z"), -2'208'988'800'000'000'000);
+  // A span between any two accepted instants fits.
+  EXPECT_GT(kMaxInstantNs - kMinInstantNs, 0);
+}
+
 }  // namespace
 }  // namespace mh

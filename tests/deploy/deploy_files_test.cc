@@ -7,6 +7,7 @@
 // container engine only where one runs (skipped with the reason otherwise).
 #include <chrono>
 #include <filesystem>
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -883,6 +884,18 @@ TEST(AzureTest, ContainerAppYamlIsAcceptedByTheBinary) {
   const Env env = ContainerEnv(containers[0], secrets);
   EXPECT_EQ(env.at("AZURE_CLIENT_ID"), AzureSamples().at("IDENTITY_CLIENT_ID"));
   ExpectAccepted(args, env, "containerapp.yaml");
+  // The probes ask the port the scorer serves /healthz and /readyz on.
+  auto listen = std::find(args.begin(), args.end(), "--metrics-listen");
+  ASSERT_NE(listen, args.end());
+  ASSERT_NE(listen + 1, args.end());
+  const std::string port = (listen + 1)->substr((listen + 1)->rfind(':') + 1);
+  std::map<std::string, std::string> probe_paths;
+  for (const auto& probe : containers[0]["probes"]) {
+    EXPECT_EQ(std::to_string(probe["httpGet"]["port"].get<int>()), port) << probe.dump();
+    probe_paths[probe["type"]] = probe["httpGet"]["path"];
+  }
+  EXPECT_EQ(probe_paths["Liveness"], "/healthz");
+  EXPECT_EQ(probe_paths["Readiness"], "/readyz");
   ExpectScalerMatchesScorer(app["properties"]["template"]["scale"]["rules"], args, env, secrets);
 }
 
@@ -996,6 +1009,12 @@ TEST(AzureTest, BicepIsBalancedAndItsContainerIsAcceptedByTheBinary) {
   EXPECT_THAT(text, ::testing::HasSubstr("scope: modelContainer"));
   EXPECT_THAT(text, ::testing::HasSubstr("scope: hub"));
   EXPECT_THAT(text, ::testing::HasSubstr("type: 'UserAssigned'"));
+  // Probes on the --metrics-listen port, as in containerapp.yaml.
+  EXPECT_THAT(text, ::testing::HasSubstr("'0.0.0.0:8080'"));
+  EXPECT_THAT(text, ::testing::HasSubstr("type: 'Readiness'"));
+  EXPECT_THAT(text, ::testing::HasSubstr("path: '/readyz'"));
+  EXPECT_THAT(text, ::testing::HasSubstr("path: '/healthz'"));
+  EXPECT_THAT(text, ::testing::HasSubstr("port: 8080"));
 }
 
 // --- systemd units -----------------------------------------------------------

@@ -285,6 +285,9 @@ TEST_F(DashboardServerTest, ErrorCodes) {
   const Case cases[] = {
       {"/api/series?metric=score", 400, "machine"},
       {"/api/series?machine=m1&from=soon", 400, "from"},
+      {"/api/series?machine=m1&from=99999999999999", 400, "out of range"},
+      {"/api/series?machine=m1&from=-9223372036854&to=9223372036854", 400, "out of range"},
+      {"/api/series?machine=m1&to=-9223372036854", 400, "out of range"},
       {"/api/series?machine=m1&max=-1", 400, "max"},
       {"/api/series?machine=m1&metric=unknown_feature", 400, "unknown_feature"},
       {"/api/series?machine=m1&machine=m2", 400, "machine"},

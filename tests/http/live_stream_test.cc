@@ -416,5 +416,37 @@ TEST_F(LiveStreamTest, ASlowClientIsDroppedNotWaitedFor) {
   EXPECT_FALSE((*fast)->Next(&text));
 }
 
+// A client that has read everything gets a burst larger than
+// client_queue_events whole (review finding: one bulk poll used to drop
+// every client, idle ones too).
+TEST_F(LiveStreamTest, ABurstLargerThanTheQueueReachesAClientThatKeepsUp) {
+  auto reader = sink::SqliteReader::Open(db_);
+  ASSERT_TRUE(reader.ok());
+  LiveOptions options;
+  options.poll_interval = std::chrono::milliseconds(10);
+  options.client_queue_events = 3;
+  auto feed = LiveFeed::Start(reader->get(), options);
+  ASSERT_TRUE(feed.ok());
+  auto client = (*feed)->Subscribe("", std::nullopt);
+  ASSERT_TRUE(client.ok());
+  std::string text;
+  ASSERT_TRUE((*client)->Next(&text));  // the hello
+  std::vector<sink::WindowRecord> burst;
+  for (int i = 30; i < 40; ++i) burst.push_back(Window("m1", i));
+  Write(burst);
+  std::string seen;
+  const std::string last = "\"t\":" + std::to_string((kT0Ns + 39 * kStepNs) / 1'000'000);
+  while (seen.find(last) == std::string::npos) {
+    ASSERT_TRUE((*client)->Next(&text)) << "dropped after: " << seen;
+    seen += text;
+  }
+  for (int i = 30; i < 40; ++i) {
+    EXPECT_NE(seen.find("\"t\":" + std::to_string((kT0Ns + i * kStepNs) / 1'000'000)),
+              std::string::npos)
+        << i;
+  }
+  (*feed)->Stop();
+}
+
 }  // namespace
 }  // namespace mh::http
