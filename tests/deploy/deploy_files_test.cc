@@ -5,9 +5,9 @@
 // so that the files cannot rot when an option changes. Independent checkers:
 // Python's yaml (python3-yaml), systemd-analyze, apt-cache, ldd/dpkg -S; a
 // container engine only where one runs (skipped with the reason otherwise).
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
