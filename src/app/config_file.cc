@@ -11,6 +11,7 @@
 #include <toml++/toml.h>
 
 #include "core/strings.h"
+#include "core/toml_util.h"
 
 namespace mh::app {
 namespace {
@@ -58,33 +59,8 @@ CLI::App* FindPath(CLI::App& root, const std::vector<std::string>& path) {
 
 std::string TableName(const std::vector<std::string>& path) {
   std::string s;
-  for (const std::string& p : path) s += (s.empty() ? "" : ".") + p;
+  for (const std::string& p : path) s += (s.empty() ? "" : ".") + TomlKey(p);
   return s;
-}
-
-const char* TypeName(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::date:
-      return "a date";
-    case toml::node_type::time:
-      return "a time";
-    case toml::node_type::date_time:
-      return "a date-time";
-    default:
-      return "nothing";
-  }
 }
 
 // What an option takes, from CLI11's type name ("INT:INT in [1 - 1000]").
@@ -139,25 +115,6 @@ std::optional<ConfigScalar> ScalarFor(const toml::node& n, Want w) {
   return std::nullopt;
 }
 
-// A toml++ message with its control bytes made visible (one line).
-std::string OneLine(std::string_view text) {
-  std::string s;
-  for (char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\n') {
-      s += "\\n";
-    } else if (u < 0x20 || u == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      s += "\\x";
-      s += kHex[u >> 4];
-      s += kHex[u & 15];
-    } else {
-      s += c;
-    }
-  }
-  return s;
-}
-
 class Checker {
  public:
   Checker(std::string path, const CliBuilder& build) : path_(std::move(path)) {
@@ -171,7 +128,7 @@ class Checker {
     try {
       root = toml::parse(text, path_);
     } catch (const toml::parse_error& e) {
-      Add(e.source().begin.line, OneLine(e.description()), e.source().begin.column);
+      Add(e.source().begin.line, TomlMessage(e.description()), e.source().begin.column);
       return Finish(std::move(out));
     } catch (const std::exception& e) {
       Add(0, std::string("cannot parse: ") + e.what());
@@ -202,7 +159,7 @@ class Checker {
   // "config FILE:LINE: problem" (":LINE:COLUMN" for a syntax error; no
   // line for a file that cannot be read).
   void Add(std::uint32_t line, const std::string& problem, std::uint32_t column = 0) {
-    std::string where = "config " + OneLine(path_);
+    std::string where = "config " + EscapeControls(path_);
     if (line > 0) where += ":" + std::to_string(line);
     if (column > 0) where += ":" + std::to_string(column);
     std::string text = where + ": " + problem;
@@ -244,7 +201,7 @@ class Checker {
           Add(line, In(path) + key + ": is a command: its options go in a table [" +
                         TableName(path) + (path.empty() ? "" : ".") + key + "]");
         } else {
-          Add(line, In(path) + "unknown key \"" + key + "\"");
+          Add(line, In(path) + "unknown key \"" + EscapeControls(key) + "\"");
         }
         continue;
       }
@@ -261,6 +218,14 @@ class Checker {
     const Want want = WantOf(option);
     e.flag = want == Want::kFlag;
     const std::string what = In(path) + e.name + ": ";
+    // "model-poll" and "model_poll" are one option: given twice is an error,
+    // not a silent choice of one of them.
+    for (const ConfigEntry& earlier : entries_) {
+      if (earlier.table == path && earlier.name == e.name) {
+        Add(line, what + "given twice (also on line " + std::to_string(earlier.line) + ")");
+        return;
+      }
+    }
     if (const toml::array* a = node.as_array()) {
       if (!Multi(option)) {
         Add(line, what + "expected " + std::string(WantName(want)) + ", got an array");
@@ -271,7 +236,7 @@ class Checker {
         std::optional<ConfigScalar> s = ScalarFor(item, want);
         if (!s) {
           Add(item.source().begin.line,
-              what + "expected " + WantName(want) + " in the array, got " + TypeName(item));
+              what + "expected " + WantName(want) + " in the array, got " + TomlTypeName(item));
           return;
         }
         e.values.push_back(std::move(*s));
@@ -279,7 +244,7 @@ class Checker {
     } else {
       std::optional<ConfigScalar> s = ScalarFor(node, want);
       if (!s) {
-        Add(line, what + "expected " + std::string(WantName(want)) + ", got " + TypeName(node));
+        Add(line, what + "expected " + std::string(WantName(want)) + ", got " + TomlTypeName(node));
         return;
       }
       e.values.push_back(std::move(*s));
@@ -302,7 +267,7 @@ class Checker {
         o->clear();
       } catch (const CLI::Error& err) {
         o->clear();
-        Add(line, what + OneLine(err.what()));
+        Add(line, what + EscapeControls(err.what()));
         return;
       }
     }
@@ -532,7 +497,7 @@ std::string FormatEffectiveConfig(const ConfigFile& file, const CliBuilder& buil
   Action action;
   build(app, io, action);
   std::string out = "# effective configuration of ";
-  out += OneLine(file.path);
+  out += EscapeControls(file.path);
   out += " (file < environment < command line; secrets masked)\n";
   PrintTable(app, {}, file, env, &out);
   return out;

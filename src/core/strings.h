@@ -40,6 +40,10 @@ Result<std::uint64_t> ParseByteSize(std::string_view text);
 std::string_view TrimSpace(std::string_view text);
 // `text` with ASCII letters A-Z turned to a-z (other bytes unchanged).
 std::string AsciiLower(std::string_view text);
+// `text` on one line for a message: newline and tab as \n and \t, every
+// other control byte (0x00-0x1f, 0x7f) as \xNN (lower-case hex); all other
+// bytes unchanged.
+std::string EscapeControls(std::string_view text);
 // Whether `text` ends with `suffix` (byte for byte).
 constexpr bool EndsWith(std::string_view text, std::string_view suffix) {
   return text.size() >= suffix.size() && text.substr(text.size() - suffix.size()) == suffix;

@@ -253,6 +253,16 @@ TEST_F(ConfigFileTest, SyntaxErrorNamesLineAndColumn) {
   EXPECT_THAT(r.err, HasSubstr("missing.toml"));
 }
 
+TEST_F(ConfigFileTest, AnOptionSpelledTwiceIsAnErrorNotAChoice) {
+  // "model-poll" and "model_poll" are distinct TOML keys but one option.
+  const std::string config =
+      Write("mh.toml", "[score]\nmodel-poll = \"60s\"\nbatch = 10\nmodel_poll = \"30s\"\n");
+  auto r = mh::testing::RunCli({"config", "check", config});
+  EXPECT_EQ(r.code, kExitUsage);
+  EXPECT_THAT(r.err, HasSubstr("mh.toml:4: [score] model-poll: given twice (also on line 2)"));
+  EXPECT_THAT(r.out, ::testing::Not(HasSubstr("30s")));
+}
+
 TEST_F(ConfigFileTest, ASectionForAnotherCommandDoesNotTriggerIt) {
   MakeModelAndEvents();
   const std::string config = Write("mh.toml",

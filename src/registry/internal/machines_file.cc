@@ -12,6 +12,7 @@
 
 #include "core/strings.h"
 #include "core/time_util.h"
+#include "core/toml_util.h"
 #include "score/baseline.h"
 
 namespace mh::registry::internal {
@@ -92,52 +93,13 @@ class Problems {
   std::size_t dropped_ = 0;
 };
 
-// A key as TOML would write it: bare when it can be, else quoted.
-std::string TomlKey(std::string_view key) {
-  bool bare = !key.empty();
-  for (char c : key) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '-' || c == '_';
-    if (!ok) bare = false;
-  }
-  if (bare) return std::string(key);
-  std::string out;
-  AppendJsonString(key, &out);  // a TOML basic string escapes as JSON does
-  return out;
-}
-
-const char* TypeName(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::table:
-      return "a table";
-    case toml::node_type::array:
-      return "an array";
-    case toml::node_type::string:
-      return "a string";
-    case toml::node_type::integer:
-      return "an integer";
-    case toml::node_type::floating_point:
-      return "a float";
-    case toml::node_type::boolean:
-      return "a boolean";
-    case toml::node_type::date:
-      return "a date";
-    case toml::node_type::time:
-      return "a time";
-    case toml::node_type::date_time:
-      return "a date-time";
-    default:
-      return "nothing";
-  }
-}
-
 // The value as text for "got ..." (bounded).
 std::string Shown(const toml::node& n) {
   if (const auto* s = n.as_string()) return QuoteForMessage(s->get(), 40);
   if (const auto* i = n.as_integer()) return std::to_string(i->get());
   if (const auto* f = n.as_floating_point()) return FormatDouble(f->get());
   if (const auto* b = n.as_boolean()) return b->get() ? "true" : "false";
-  return TypeName(n);
+  return TomlTypeName(n);
 }
 
 std::size_t EditDistance(std::string_view a, std::string_view b) {
@@ -196,7 +158,8 @@ class TableReader {
     } else if (const auto* f = n.as_floating_point()) {
       v = f->get();
     } else {
-      p_->Add(PosOf(n.source()), key, std::string("expected a number, got ") + TypeName(n), hint);
+      p_->Add(PosOf(n.source()), key, std::string("expected a number, got ") + TomlTypeName(n),
+              hint);
       return std::nullopt;
     }
     if (!std::isfinite(v)) {
@@ -226,7 +189,8 @@ class TableReader {
     if (i == nullptr) {
       p_->Add(PosOf(n.source()), key,
               std::string("expected an integer in ") + std::to_string(lo) + ".." +
-                  std::to_string(hi) + ", got " + (n.is_floating_point() ? Shown(n) : TypeName(n)),
+                  std::to_string(hi) + ", got " +
+                  (n.is_floating_point() ? Shown(n) : TomlTypeName(n)),
               hint);
       return std::nullopt;
     }
@@ -244,7 +208,8 @@ class TableReader {
                                   const char* hint) {
     const auto* s = n.as_string();
     if (s == nullptr) {
-      p_->Add(PosOf(n.source()), key, std::string("expected a string, got ") + TypeName(n), hint);
+      p_->Add(PosOf(n.source()), key, std::string("expected a string, got ") + TomlTypeName(n),
+              hint);
       return std::nullopt;
     }
     const std::string& v = s->get();
@@ -267,7 +232,8 @@ class TableReader {
                 std::initializer_list<const char*> known, Fn&& on_key) {
     const auto* t = n.as_table();
     if (t == nullptr) {
-      p_->Add(PosOf(n.source()), key, std::string("expected a table, got ") + TypeName(n), hint);
+      p_->Add(PosOf(n.source()), key, std::string("expected a table, got ") + TomlTypeName(n),
+              hint);
       return;
     }
     for (auto&& [k, v] : *t) {
@@ -322,8 +288,8 @@ void ReadBearing(TableReader& r, const toml::node& n, const std::string& key,
     return;
   }
   if (!n.is_table()) {
-    p->Add(PosOf(n.source()), key, std::string("expected a string or a table, got ") + TypeName(n),
-           hint);
+    p->Add(PosOf(n.source()), key,
+           std::string("expected a string or a table, got ") + TomlTypeName(n), hint);
     return;
   }
   features::BearingGeometry g;
@@ -391,7 +357,7 @@ void ReadIsoGroup(TableReader& r, const toml::node& n, const std::string& key,
     if (t == "2" || t == "group2") g = 2;
   } else {
     r.problems()->Add(PosOf(n.source()), key,
-                      std::string("expected an integer or a string, got ") + TypeName(n), hint);
+                      std::string("expected an integer or a string, got ") + TomlTypeName(n), hint);
     return;
   }
   if (g == 0) {
@@ -427,7 +393,7 @@ void ReadLearning(TableReader& r, const toml::node& n, const std::string& key,
     l.duration = *d;
   } else {
     r.problems()->Add(PosOf(n.source()), key,
-                      std::string("expected an integer or a string, got ") + TypeName(n), hint);
+                      std::string("expected an integer or a string, got ") + TomlTypeName(n), hint);
     return;
   }
   *out = Given<Learning>{l, PosOf(n.source())};
@@ -501,7 +467,7 @@ Fields ReadFields(const toml::table& table, const std::string& prefix, bool is_d
       const char* hint = "the channel names, e.g. channels = [\"ax\", \"ay\", \"az\"]";
       const auto* a = v.as_array();
       if (a == nullptr) {
-        p->Add(pos, key, std::string("expected an array of strings, got ") + TypeName(v), hint);
+        p->Add(pos, key, std::string("expected an array of strings, got ") + TomlTypeName(v), hint);
         continue;
       }
       if (a->empty() || a->size() > kMaxChannels) {
@@ -706,29 +672,6 @@ std::uint32_t FirstDefinitionLine(std::string_view text, std::uint32_t error_lin
   }
 }
 
-// toml++'s description on one line, lowercase first: it quotes the byte it
-// saw, which may be a newline or another control byte.
-std::string TomlDescription(std::string_view desc) {
-  std::string s;
-  for (char c : desc) {
-    const auto u = static_cast<unsigned char>(c);
-    if (c == '\n') {
-      s += "\\n";
-    } else if (c == '\t') {
-      s += "\\t";
-    } else if (u < 0x20 || u == 0x7f) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      s += "\\x";
-      s += kHex[u >> 4];
-      s += kHex[u & 15];
-    } else {
-      s += c;
-    }
-  }
-  if (!s.empty() && s[0] >= 'A' && s[0] <= 'Z') s[0] = static_cast<char>(s[0] - 'A' + 'a');
-  return s;
-}
-
 // The keys of the table header on line `line` ("[machines.\"a.b\"]" ->
 // machines, a.b), read by toml++ itself; empty if that line is no header.
 std::vector<std::string> HeaderKeys(std::string_view text, std::uint32_t line) {
@@ -757,7 +700,7 @@ std::vector<std::string> HeaderKeys(std::string_view text, std::uint32_t line) {
 
 void ReportSyntax(const toml::parse_error& e, std::string_view text, Problems* p) {
   const Pos pos = PosOf(e.source());
-  const std::string desc = TomlDescription(e.description());
+  const std::string desc = TomlMessage(e.description());
   if (desc.find("cannot redefine existing table") != std::string::npos) {
     // A second [machines.<id>]: name the id (read from the header, as
     // toml++'s message may show a quoted id oddly) and where it came first.
@@ -804,7 +747,7 @@ Result<MachinesFile> ParseMachinesFile(std::string_view text, std::string_view f
     if (k.str() == "defaults" || k.str() == "machines") {
       if (!v.is_table()) {
         p.Add(PosOf(v.source()), std::string(k.str()),
-              std::string("expected a table, got ") + TypeName(v),
+              std::string("expected a table, got ") + TomlTypeName(v),
               k.str() == "defaults" ? "[defaults] holds the fields every machine inherits"
                                     : "each machine is a [machines.<id>] table");
         continue;
@@ -839,7 +782,7 @@ Result<MachinesFile> ParseMachinesFile(std::string_view text, std::string_view f
         continue;
       }
       if (!v.is_table()) {
-        p.Add(PosOf(v.source()), key, std::string("expected a table, got ") + TypeName(v),
+        p.Add(PosOf(v.source()), key, std::string("expected a table, got ") + TomlTypeName(v),
               "each machine is a [machines.<id>] table");
         continue;
       }
