@@ -22,8 +22,8 @@
 #include "core/file_util.h"
 #include "iforest/model_io.h"
 #include "iforest/scorer.h"
-#include "iforest/train.h"
 #include "testing/cli_run.h"
+#include "testing/gaussian_model.h"
 #include "testing/influxdb_service.h"
 #include "testing/process.h"
 #include "testing/sqlite_query.h"
@@ -36,19 +36,7 @@ namespace {
 const std::vector<std::string> kNames = {"rms", "kurtosis", "crest"};
 
 iforest::Model Train(std::uint64_t seed, double shift) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> g(shift, 1);
-  iforest::Matrix x;
-  x.rows = 400;
-  x.cols = kNames.size();
-  for (std::size_t i = 0; i < x.rows * x.cols; ++i) x.data.push_back(g(rng));
-  iforest::TrainOptions o;
-  o.n_estimators = 30;
-  o.threads = 1;
-  o.seed = seed;
-  auto m = iforest::Train(x, kNames, o);
-  EXPECT_TRUE(m.ok()) << m.status().ToString();
-  return std::move(*m);
+  return testing::GaussianModel(kNames, {.rows = 400, .trees = 30, .seed = seed, .mean = shift});
 }
 
 std::vector<std::string> Lines(const std::string& path) {

@@ -16,7 +16,7 @@
 #include "blob/blob_client.h"
 #include "core/file_util.h"
 #include "iforest/model_io.h"
-#include "iforest/train.h"
+#include "testing/gaussian_model.h"
 #include "testing/process.h"
 #include "testing/test_paths.h"
 
@@ -26,19 +26,8 @@ namespace {
 using PollResult = ModelReloader::PollResult;
 
 std::string ModelBytes(std::vector<std::string> names, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> g(0, 1);
-  iforest::Matrix x;
-  x.rows = 300;
-  x.cols = names.size();
-  for (std::size_t i = 0; i < x.rows * x.cols; ++i) x.data.push_back(g(rng));
-  iforest::TrainOptions o;
-  o.n_estimators = 20;
-  o.threads = 1;
-  o.seed = seed;
-  auto m = iforest::Train(x, std::move(names), o);
-  EXPECT_TRUE(m.ok()) << m.status().ToString();
-  return iforest::SerializeModel(*m);
+  return iforest::SerializeModel(
+      testing::GaussianModel(std::move(names), {.rows = 300, .trees = 20, .seed = seed}));
 }
 
 // Sets the file's modification time `seconds` after its present one (a

@@ -9,9 +9,9 @@
 
 #include "features/window_features.h"
 #include "iforest/scorer.h"
-#include "iforest/train.h"
 #include "metrics/metrics.h"
 #include "sink/transport_sink.h"
+#include "testing/gaussian_model.h"
 #include "transport/inproc_transport.h"
 
 namespace mh::pipeline {
@@ -21,18 +21,7 @@ using sink::WindowRecord;
 using transport::OutgoingMessage;
 
 iforest::Model TrainModel(std::vector<std::string> names) {
-  std::mt19937_64 rng(7);
-  std::normal_distribution<double> g(0, 1);
-  iforest::Matrix x;
-  x.rows = 500;
-  x.cols = names.size();
-  for (std::size_t i = 0; i < x.rows * x.cols; ++i) x.data.push_back(g(rng));
-  iforest::TrainOptions o;
-  o.n_estimators = 50;
-  o.threads = 1;
-  auto m = iforest::Train(x, std::move(names), o);
-  EXPECT_TRUE(m.ok()) << m.status().ToString();
-  return std::move(m).value();
+  return testing::GaussianModel(std::move(names), {.rows = 500, .trees = 50, .seed = 7});
 }
 
 // A sink that stores batches and can be told to fail.
