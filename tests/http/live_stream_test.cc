@@ -184,6 +184,13 @@ class LiveStreamTest : public ::testing::Test {
     return r;
   }
   void Write(std::vector<sink::WindowRecord> batch) { ASSERT_TRUE(sink_->Write(batch).ok()); }
+  // A feed of its own polling often, whose clients hold 3 events at most.
+  static LiveOptions SmallQueue() {
+    LiveOptions options;
+    options.poll_interval = std::chrono::milliseconds(10);
+    options.client_queue_events = 3;
+    return options;
+  }
 
   std::shared_ptr<const std::vector<std::string>> names_ =
       std::make_shared<const std::vector<std::string>>(
@@ -388,10 +395,7 @@ TEST_F(LiveStreamTest, TooManyStreamsIs503) {
 TEST_F(LiveStreamTest, ASlowClientIsDroppedNotWaitedFor) {
   auto reader = sink::SqliteReader::Open(db_);
   ASSERT_TRUE(reader.ok());
-  LiveOptions options;
-  options.poll_interval = std::chrono::milliseconds(10);
-  options.client_queue_events = 3;
-  auto feed = LiveFeed::Start(reader->get(), options);
+  auto feed = LiveFeed::Start(reader->get(), SmallQueue());
   ASSERT_TRUE(feed.ok());
   auto slow = (*feed)->Subscribe("", std::nullopt);
   auto fast = (*feed)->Subscribe("", std::nullopt);
@@ -422,10 +426,7 @@ TEST_F(LiveStreamTest, ASlowClientIsDroppedNotWaitedFor) {
 TEST_F(LiveStreamTest, ABurstLargerThanTheQueueReachesAClientThatKeepsUp) {
   auto reader = sink::SqliteReader::Open(db_);
   ASSERT_TRUE(reader.ok());
-  LiveOptions options;
-  options.poll_interval = std::chrono::milliseconds(10);
-  options.client_queue_events = 3;
-  auto feed = LiveFeed::Start(reader->get(), options);
+  auto feed = LiveFeed::Start(reader->get(), SmallQueue());
   ASSERT_TRUE(feed.ok());
   auto client = (*feed)->Subscribe("", std::nullopt);
   ASSERT_TRUE(client.ok());
