@@ -38,9 +38,9 @@ $(ASAN_BUILD)/build.ninja:
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DMH_WERROR=ON \
 	  -DMH_SANITIZE=address,undefined -DMH_BUILD_BENCHMARKS=OFF
 
-# The sanitizer build runs the unit tests (label "unit").
+# The sanitizer build builds and runs the unit tests (label "unit").
 asan: test-deps $(ASAN_BUILD)/build.ninja
-	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	cmake --build $(ASAN_BUILD) -j $(JOBS) --target unit-tests
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest -L unit --output-on-failure -j $(JOBS)
 

@@ -33,6 +33,9 @@ function(mh_add_test name)
   target_compile_options(${name} PRIVATE ${MH_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} mh_testing GTest::gtest
                                         GTest::gmock GTest::gtest_main)
+  if("unit" IN_LIST ARG_LABELS)
+    set_property(GLOBAL APPEND PROPERTY MH_UNIT_TESTS ${name})
+  endif()
   gtest_discover_tests(${name}
     WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}
     TEST_LIST ${name}_TESTS
