@@ -7,7 +7,18 @@
 // is what one poll costs (one query of the machines table, one range query
 // per machine, JSON and fan-out) plus the write, not the 500 ms wait of the
 // default interval. `events/s` is what one poller sustains.
+//
+// The dashboard's speed figures (issue 17), over one store filled once:
+// 500 machines with 100 windows each, and machine "day" with a full day at
+// 10 windows/s (864,000 windows, written by the SQLite sink, rollups and all).
+// BM_Overview: GET /api/machines of the 500 (+1) machines (http::
+// MachinesResponse, JSON included). BM_DaySeries: GET /api/series of "day"'s
+// score over the whole day with max=2000 (the chart's downsampled request).
+// MH_BENCH_DB=FILE keeps the store there (filled once, reused if present) for
+// `machine-health serve --db FILE` and tools/dashboard_timing.js.
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -15,6 +26,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "http/api.h"
 #include "http/live_feed.h"
 #include "sink/sqlite/sqlite_reader.h"
 #include "sink/sqlite/sqlite_sink.h"
@@ -90,6 +102,82 @@ void BM_LiveFanOut(benchmark::State& state) {
   std::filesystem::remove_all(dir);
 }
 BENCHMARK(BM_LiveFanOut)->Arg(500)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The store of BM_Overview and BM_DaySeries: its path, filled on first use.
+constexpr std::int64_t kDayWindows = 864'000;
+
+const std::string& DashboardDb() {
+  static const std::string path = [] {
+    const char* keep = std::getenv("MH_BENCH_DB");
+    std::string p = keep && *keep
+                        ? std::string(keep)
+                        : (std::filesystem::temp_directory_path() / "mh-dash-bench.db").string();
+    if (!(keep && *keep && std::filesystem::exists(p))) {
+      for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p + suffix);
+      auto names = std::make_shared<const std::vector<std::string>>(
+          std::vector<std::string>{"crest_ax", "rms_ax"});
+      auto sink = sink::OpenSqliteSink({p});
+      if (!sink.ok()) return std::string();
+      for (int i = 0; i < 100; ++i) {
+        std::vector<sink::WindowRecord> batch;
+        for (int m = 0; m < 500; ++m) batch.push_back(Window(m, i, names));
+        if (!(*sink)->Write(batch).ok()) return std::string();
+      }
+      std::vector<sink::WindowRecord> batch;
+      for (std::int64_t i = 0; i < kDayWindows; ++i) {
+        sink::WindowRecord r = Window(0, static_cast<int>(i), names);
+        r.machine_id = "day";
+        // A slow wave with a spike every 10,000 windows: min and max matter.
+        r.score = r.state_score =
+            0.1 * std::sin(static_cast<double>(i) / 5000.0) - (i % 10000 == 0 ? 0.5 : 0.0);
+        r.rms = 1 + 0.001 * static_cast<double>(i % 1000);
+        batch.push_back(std::move(r));
+        if (batch.size() == 10000) {
+          if (!(*sink)->Write(batch).ok()) return std::string();
+          batch.clear();
+        }
+      }
+      if (!(*sink)->Write(batch).ok() || !(*sink)->Close().ok()) return std::string();
+    }
+    return p;
+  }();
+  return path;
+}
+
+void BM_Overview(benchmark::State& state) {
+  if (DashboardDb().empty()) return state.SkipWithError("filling the store failed");
+  auto reader = sink::SqliteReader::Open(DashboardDb());
+  if (!reader.ok()) return state.SkipWithError(reader.status().ToString().c_str());
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    const Response r = MachinesResponse(**reader);
+    if (r.status != 200) return state.SkipWithError(r.body.c_str());
+    bytes = r.body.size();
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_Overview)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_DaySeries(benchmark::State& state) {
+  if (DashboardDb().empty()) return state.SkipWithError("filling the store failed");
+  auto reader = sink::SqliteReader::Open(DashboardDb());
+  if (!reader.ok()) return state.SkipWithError(reader.status().ToString().c_str());
+  Params params;
+  params.values = {{"machine", "day"},
+                   {"metric", state.range(0) == 0 ? "score" : "state_score"},
+                   {"from", std::to_string(kT0Ns / 1'000'000)},
+                   {"to", std::to_string((kT0Ns + kDayWindows * kStepNs) / 1'000'000)},
+                   {"max", "2000"}};
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    const Response r = SeriesResponse(**reader, params);
+    if (r.status != 200) return state.SkipWithError(r.body.c_str());
+    bytes = r.body.size();
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+// 0: score (has rollups), 1: state_score (no rollups: read from the windows).
+BENCHMARK(BM_DaySeries)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace mh::http

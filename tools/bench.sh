@@ -13,6 +13,30 @@ build="${1:-build}"
 bin="$build/machine-health"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
+# ---- dashboard speed (issue 17): `tools/bench.sh BUILD_DIR --dashboard` runs only this block.
+# The three figures: /api/machines of 500 machines and one day's score series
+# (864,000 windows at 10/s, max=2000) on the server (bench/http_bench), and the
+# machine page in headless Chromium (tools/dashboard_timing.js) over the same store.
+dashboard_bench() {
+  echo "== dashboard: overview of 500 machines, a day of one machine's series (http_bench)"
+  MH_BENCH_DB="$tmp/dash.db" "$build/bench/http_bench" \
+    --benchmark_filter='BM_Overview|BM_DaySeries' --benchmark_min_time=1
+  echo "== dashboard: machine page in headless Chromium (tools/dashboard_timing.js)"
+  port=18$(( $$ % 900 + 100 ))
+  "$bin" serve --db "$tmp/dash.db" --http "127.0.0.1:$port" >"$tmp/serve.log" 2>&1 &
+  serve_pid=$!
+  i=0
+  until curl -sf "http://127.0.0.1:$port/healthz" >/dev/null; do
+    i=$((i + 1)); [ "$i" -lt 100 ] || { kill "$serve_pid"; echo "serve did not start" >&2; return 1; }
+    sleep 0.1
+  done
+  rc=0
+  node "$(dirname "$0")/dashboard_timing.js" "http://127.0.0.1:$port/" day 24h 5 || rc=$?
+  kill "$serve_pid"; wait "$serve_pid" 2>/dev/null || true
+  return "$rc"
+}
+if [ "${2:-}" = "--dashboard" ]; then dashboard_bench; exit 0; fi
+# ---- end of the dashboard block
 for n in 4 100; do
   echo "== run: $n machines, 1 thread, 60 s simulated, speed 0 (max)"
   "$bin" run --machines "$n" --threads 1 --speed 0 --duration 60s --http off \

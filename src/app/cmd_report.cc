@@ -3,6 +3,7 @@
 //   machine-health report --scores FILE|FOLDER|GLOB [--json FILE|-] [--html FILE]
 //       [--alarm K/N[/M]]
 //   machine-health report --db FILE --machine M [--from T] [--to T] [--json F] [--html F]
+//   machine-health report --db FILE [--machine M] --alarm ID [--from T] [--to T] ...
 //
 // Input: the output of `score` (CSV, JSON lines are not read; CSV or Parquet),
 // one file, a folder or a glob (replay/input_files.h), read in natural order.
@@ -30,7 +31,13 @@
 // sqlite_reader.h): its stored windows with event time in [--from, --to),
 // their scores against the threshold of the baseline that scored each, the
 // stored alarms shaded, the RMS, the alarm list and the baselines' model
-// cards. Text to standard output as well.
+// cards. Text to standard output as well. --alarm ID (an id of `alarms
+// list`; --machine defaults to its machine) selects one stored alarm: the
+// range becomes its windows (start to end, or to the latest window while it
+// is open) unless --from/--to are given, only that alarm is shaded and
+// listed, its explanation is shown, and the spectrum and envelope spectrum of
+// its stored snapshot (the alarm's peak window) are drawn when one is stored.
+// An alarm rule K/N[/M] with --db is a usage error (it goes with --scores).
 //
 // Exit codes: 0 ok, 1 unreadable input or no score column, 2 usage error.
 #include <algorithm>
@@ -54,6 +61,7 @@
 #include "core/strings.h"
 #include "core/table.h"
 #include "core/time_util.h"
+#include "features/snapshot_spectrum.h"
 #include "parquet/table_text.h"
 #include "replay/input_files.h"
 #include "replay/table_file.h"
@@ -72,6 +80,7 @@ struct ReportArgs {
   std::string json;
   std::string html;
   std::string alarm = "3/5";
+  bool alarm_given = false;  // --alarm on the command line (with --db: an alarm id)
   std::string db;
   std::string machine;
   std::string from;
@@ -472,7 +481,13 @@ int RunReport(const ReportArgs& a, CommandIo& io) {
 // --db: one machine of a database.
 int RunDbReport(const ReportArgs& a, CommandIo& io) {
   if (!a.scores.empty()) return UsageError(io, kCommand, "give --scores or --db, not both");
-  if (a.machine.empty()) return UsageError(io, kCommand, "--db needs --machine");
+  if (a.alarm_given && ParseAlarmRule(a.alarm).ok()) {
+    return UsageError(io, kCommand,
+                      "--alarm " + a.alarm +
+                          ": an alarm rule goes with --scores; with --db give an alarm id "
+                          "(`machine-health alarms list --db FILE`)");
+  }
+  if (a.machine.empty() && !a.alarm_given) return UsageError(io, kCommand, "--db needs --machine");
   std::int64_t from_ns = std::numeric_limits<std::int64_t>::min();
   std::int64_t to_ns = std::numeric_limits<std::int64_t>::max();
   for (const auto& [text, target] : {std::pair{&a.from, &from_ns}, std::pair{&a.to, &to_ns}}) {
@@ -489,7 +504,25 @@ int RunDbReport(const ReportArgs& a, CommandIo& io) {
   auto opened = sink::SqliteReader::Open(a.db);
   if (!opened.ok()) return ReportError(io, kCommand, opened.status());
   sink::SqliteReader& reader = **opened;
-  auto machine = reader.Machine(a.machine);
+  // --alarm ID: that alarm, of --machine (default: its own machine).
+  std::optional<sink::AlarmRecord> chosen;
+  std::string machine_id = a.machine;
+  if (a.alarm_given) {
+    auto al = reader.Alarm(a.alarm);
+    if (!al.ok()) return ReportError(io, kCommand, Status(al.status()).WithContext(a.db));
+    if (machine_id.empty()) machine_id = al->machine_id;
+    if (al->machine_id != machine_id) {
+      return ReportError(
+          io, kCommand,
+          Status::InvalidArgument(a.db + ": alarm '" + a.alarm + "' is of machine '" +
+                                  al->machine_id + "', not '" + machine_id + "'"));
+    }
+    if (a.from.empty()) from_ns = al->start_ns;
+    if (a.to.empty() && al->end_ns != 0) to_ns = al->end_ns + 1;  // the closing window too
+    if (from_ns > to_ns) return UsageError(io, kCommand, "--from is after --to");
+    chosen = std::move(*al);
+  }
+  auto machine = reader.Machine(machine_id);
   if (!machine.ok()) {
     return ReportError(io, kCommand, Status(machine.status()).WithContext(a.db));
   }
@@ -497,7 +530,7 @@ int RunDbReport(const ReportArgs& a, CommandIo& io) {
   std::vector<double> t, score, threshold, rms;
   std::size_t scored = 0, anomalous = 0;
   for (std::int64_t cursor = from_ns;;) {
-    auto page = reader.Windows(a.machine, cursor, to_ns, 10000);
+    auto page = reader.Windows(machine_id, cursor, to_ns, 10000);
     if (!page.ok()) return ReportError(io, kCommand, Status(page.status()).WithContext(a.db));
     for (const sink::StoredWindow& w : *page) {
       t.push_back(static_cast<double>(w.t_ns));
@@ -513,20 +546,21 @@ int RunDbReport(const ReportArgs& a, CommandIo& io) {
   if (t.empty()) {
     return ReportError(
         io, kCommand,
-        Status::NotFound(a.db + ": machine '" + a.machine + "' has no windows in the range"));
+        Status::NotFound(a.db + ": machine '" + machine_id + "' has no windows in the range"));
   }
   sink::AlarmFilter filter;
-  filter.machine_id = a.machine;
+  filter.machine_id = machine_id;
   filter.from_ns = from_ns;
   filter.to_ns = to_ns;
   filter.limit = 100000;
   auto alarms = reader.Alarms(filter);
   if (!alarms.ok()) return ReportError(io, kCommand, Status(alarms.status()).WithContext(a.db));
+  if (chosen) *alarms = {*chosen};
   std::sort(alarms->begin(), alarms->end(),
             [](const sink::AlarmRecord& x, const sink::AlarmRecord& y) {
               return x.start_ns < y.start_ns;
             });
-  auto baselines = reader.Baselines(a.machine);
+  auto baselines = reader.Baselines(machine_id);
   if (!baselines.ok()) {
     return ReportError(io, kCommand, Status(baselines.status()).WithContext(a.db));
   }
@@ -552,12 +586,12 @@ int RunDbReport(const ReportArgs& a, CommandIo& io) {
   }
   const auto time_text = [](double ns) { return FormatRfc3339(static_cast<std::int64_t>(ns), 3); };
   report::Report r;
-  r.title = "machine-health report: " + a.machine;
+  r.title = "machine-health report: " + machine_id;
   r.command = a.command;
   report::Section s;
   s.id = SectionId(0);
-  s.title = a.machine;
-  s.text = "Stored windows of " + a.machine + " in " + a.db + " from " + time_text(t.front()) +
+  s.title = machine_id;
+  s.text = "Stored windows of " + machine_id + " in " + a.db + " from " + time_text(t.front()) +
            " to " + time_text(t.back()) +
            " (UTC): scores against the threshold of the latest baseline, alarms shaded.";
   const double n = static_cast<double>(t.size());
@@ -577,9 +611,9 @@ int RunDbReport(const ReportArgs& a, CommandIo& io) {
              report::TextStat("from", "first window", time_text(t.front())),
              report::TextStat("to", "last window", time_text(t.back()))};
   if (line) s.stats.push_back(report::NumberStat("threshold", "threshold", *line));
-  s.figures = report::ScoreFigures(s.id, a.machine, t, score, line, in_alarm, true, "time (UTC)");
+  s.figures = report::ScoreFigures(s.id, machine_id, t, score, line, in_alarm, true, "time (UTC)");
   s.figures.push_back(report::LineFigure(
-      s.id + "-rms", "Vector RMS of " + a.machine, "time (UTC)", "RMS (g)", {{"rms", t, rms}},
+      s.id + "-rms", "Vector RMS of " + machine_id, "time (UTC)", "RMS (g)", {{"rms", t, rms}},
       std::nullopt,
       report::SpansFromFlags(t, in_alarm, (t.back() - t.front()) / report::kPlotColumns), true));
   report::Table at{s.id + "-alarms", "Alarms", {"start", "end", "peak score", "explanation"}, {}};
@@ -600,14 +634,71 @@ int RunDbReport(const ReportArgs& a, CommandIo& io) {
                        std::to_string(b.rows), std::to_string(b.feature_names.size())});
   }
   s.tables = {std::move(at), std::move(bt)};
+  std::string alarm_text;
+  if (chosen) {
+    s.text = "Alarm " + chosen->alarm_id + " of " + machine_id + ": " + s.text;
+    s.stats.push_back(report::TextStat("alarm_id", "alarm", chosen->alarm_id));
+    s.stats.push_back(report::TextStat("alarm_start", "alarm opened", time_text(chosen->start_ns)));
+    s.stats.push_back(report::TextStat("alarm_end", "alarm closed",
+                                       chosen->end_ns == 0 ? "open" : time_text(chosen->end_ns)));
+    s.stats.push_back(report::NumberStat("alarm_peak_score", "peak score", chosen->peak_score));
+    s.stats.push_back(
+        report::TextStat("alarm_explanation", "explanation", chosen->explanation_text));
+    s.stats.push_back(report::TextStat("alarm_acked_by", "acknowledged by", chosen->acked_by));
+    alarm_text = "  alarm " + chosen->alarm_id + ": " + time_text(chosen->start_ns) + " to " +
+                 (chosen->end_ns == 0 ? std::string("open") : time_text(chosen->end_ns)) +
+                 ", peak score " + report::FormatShown(chosen->peak_score) + "\n  " +
+                 chosen->explanation_text + "\n";
+    // The alarm's snapshot (its peak window), when one is stored.
+    auto snaps = reader.Snapshots(
+        machine_id, chosen->start_ns,
+        chosen->end_ns == 0 ? std::numeric_limits<std::int64_t>::max() : chosen->end_ns + 1,
+        100000);
+    if (!snaps.ok()) return ReportError(io, kCommand, Status(snaps.status()).WithContext(a.db));
+    const sink::SnapshotInfo* info = nullptr;
+    for (const sink::SnapshotInfo& si : *snaps) {
+      if (si.kind == "alarm" && si.alarm_id == chosen->alarm_id) info = &si;
+    }
+    if (info) {
+      auto snap = reader.Snapshot(info->id);
+      if (!snap.ok()) return ReportError(io, kCommand, Status(snap.status()).WithContext(a.db));
+      auto spectra = features::ComputeSnapshotSpectra(snap->samples.samples, snap->samples.fs_hz);
+      if (!spectra.ok()) {
+        return ReportError(io, kCommand,
+                           Status::Corruption(a.db + ": snapshot " + std::to_string(info->id) +
+                                              ": " + spectra.status().message()));
+      }
+      std::vector<report::Series> amp, env;
+      for (std::size_t c = 0; c < spectra->amplitude.size(); ++c) {
+        const std::string name =
+            c < snap->samples.channels.size() ? snap->samples.channels[c] : std::to_string(c + 1);
+        amp.push_back({name, spectra->freq_hz, spectra->amplitude[c]});
+        env.push_back({name, spectra->freq_hz, spectra->envelope_amplitude[c]});
+      }
+      const std::string when = time_text(static_cast<double>(info->t_ns));
+      s.stats.push_back(report::TextStat("alarm_snapshot", "snapshot of the alarm", when));
+      s.figures.push_back(report::LineFigure(
+          s.id + "-spectrum", "Amplitude spectrum of the alarm's snapshot (" + when + ")",
+          "frequency (Hz)", "amplitude", std::move(amp)));
+      s.figures.push_back(
+          report::LineFigure(s.id + "-envelope",
+                             "Envelope spectrum of the alarm's snapshot (band " +
+                                 report::FormatShown(spectra->envelope_band.lo_hz) + "-" +
+                                 report::FormatShown(spectra->envelope_band.hi_hz) + " Hz)",
+                             "frequency (Hz)", "amplitude", std::move(env)));
+      alarm_text += "  snapshot of the alarm: " + when + " (spectrum and envelope in the HTML)\n";
+    } else {
+      alarm_text += "  no snapshot of the alarm is stored\n";
+    }
+  }
   r.sections.push_back(std::move(s));
 
-  std::string text = "report: " + a.machine + " in " + a.db + ": " + std::to_string(t.size()) +
+  std::string text = "report: " + machine_id + " in " + a.db + ": " + std::to_string(t.size()) +
                      " windows from " + time_text(t.front()) + " to " + time_text(t.back()) +
                      "\n  scored " + std::to_string(scored) + ", anomalous " +
                      std::to_string(anomalous) + ", alarms " + std::to_string(alarms->size()) +
                      ", in alarm " + Percent(static_cast<double>(windows_in_alarm) / n) +
-                     " of the windows, state " + machine->state + "\n";
+                     " of the windows, state " + machine->state + "\n" + alarm_text;
   io.out << text;
   io.out.flush();
   Status w = WriteReportFiles(r, a.html, a.json, io.out);
@@ -632,17 +723,23 @@ void AddReportCommand(CLI::App& root, CommandIo& io, Action& action) {
   sub->add_option("--json", args->json, "also write the figures as JSON to FILE (- for stdout)");
   sub->add_option("--html", args->html,
                   "also write a self-contained HTML report of the figures to FILE (opens offline)");
-  sub->add_option("--alarm", args->alarm,
-                  "alarm rule K/N[/M]: K of the last N windows anomalous opens an alarm, M "
-                  "normal in a row close it (M defaults to N; the pipeline's alarm stage, "
-                  "docs/alarms.md)")
-      ->capture_default_str();
-  sub->callback([&io, &action, args] {
-    args->command = "machine-health report" +
-                    (args->db.empty() ? " --scores " + args->scores
-                                      : " --db " + args->db + " --machine " + args->machine) +
-                    (args->from.empty() ? "" : " --from " + args->from) +
-                    (args->to.empty() ? "" : " --to " + args->to);
+  CLI::Option* alarm_option =
+      sub->add_option("--alarm", args->alarm,
+                      "--scores: alarm rule K/N[/M]: K of the last N windows anomalous opens an "
+                      "alarm, M normal in a row close it (M defaults to N; the pipeline's alarm "
+                      "stage, docs/alarms.md); --db: an alarm id (`alarms list`): report that "
+                      "alarm, its windows, explanation and snapshot spectrum")
+          ->capture_default_str();
+  sub->callback([&io, &action, args, alarm_option] {
+    args->alarm_given = alarm_option->count() > 0;
+    args->command =
+        "machine-health report" +
+        (args->db.empty()
+             ? " --scores " + args->scores
+             : " --db " + args->db + (args->machine.empty() ? "" : " --machine " + args->machine) +
+                   (args->alarm_given ? " --alarm " + args->alarm : "")) +
+        (args->from.empty() ? "" : " --from " + args->from) +
+        (args->to.empty() ? "" : " --to " + args->to);
     action = [&io, args] { return RunReport(*args, io); };
   });
 }

@@ -22,9 +22,15 @@
 // a row describes a window of samples (the default: `features` output) or one
 // sample.
 //
-// Splits: the rows in input order; the last T (--test-fraction) are the test
-// split, the V (--validation-fraction) before them the validation split, and
-// the model is trained on the rest (both 0 by default: every row trains).
+// Splits (--split): `position` (the default), the rows in input order; the
+// last T (--test-fraction) are the test split, the V (--validation-fraction)
+// before them the validation split, and the model is trained on the rest
+// (both 0 by default: every row trains). `time`: by event time (the
+// `timestamp` or `window_start` column, needed in every row): the rows of
+// the first 1 - V - T of the time span train, the next V validate, the last
+// T test, whatever the input order. `shuffle`: rows in a random order
+// (--seed), then as `position`: for data without time order only, it leaks
+// the future into training on run-to-failure data.
 // --report writes a self-contained HTML report (report/report.h) and --json
 // its figures: the data (rows, features, splits, the time column's range,
 // step and gaps), every feature's distribution per split, and the score
@@ -36,6 +42,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -76,9 +83,10 @@ struct TrainArgs {
   bool keep_going = false;  // folder/glob: skip a failing file, exit 1 at the end
   double validation_fraction = 0;
   double test_fraction = 0;
-  std::string report;             // HTML
-  std::string json;               // the report's figures
-  std::string progress = "auto";  // --progress
+  std::string split = "position";  // position, time or shuffle
+  std::string report;              // HTML
+  std::string json;                // the report's figures
+  std::string progress = "auto";   // --progress
 };
 
 // The split of row i of n: 0 train, 1 validation, 2 test.
@@ -191,14 +199,17 @@ report::Report TrainReport(const TrainArgs& args, const iforest::Matrix& x,
   r.title = "machine-health train: " + replay::RedactUrl(args.input);
   r.command = "machine-health train --input " + replay::RedactUrl(args.input) + " --out " +
               args.out + " --validation-fraction " + FormatDouble(args.validation_fraction) +
-              " --test-fraction " + FormatDouble(args.test_fraction);
+              " --test-fraction " + FormatDouble(args.test_fraction) +
+              (args.split == "position" ? "" : " --split " + args.split);
   report::Section data;
   data.id = "data";
   data.title = "Data";
-  data.text = "Rows in input order: the first " + std::to_string(splits.train) +
-              " train the model, the next " + std::to_string(splits.validation) +
-              " are the validation split and the last " + std::to_string(splits.test) +
-              " the test split.";
+  data.text = std::string(args.split == "time"      ? "Rows by event time"
+                          : args.split == "shuffle" ? "Rows in a random order (--seed)"
+                                                    : "Rows in input order") +
+              ": the first " + std::to_string(splits.train) + " train the model, the next " +
+              std::to_string(splits.validation) + " are the validation split and the last " +
+              std::to_string(splits.test) + " the test split.";
   data.stats = {report::NumberStat("rows", "rows", static_cast<double>(x.rows)),
                 report::NumberStat("features", "features", static_cast<double>(x.cols)),
                 report::NumberStat("files", "files", static_cast<double>(files)),
@@ -379,7 +390,12 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
   // The time column of the report: timestamp, else window_start.
   const bool want_report = !args.report.empty() || !args.json.empty();
   std::string time_column;
-  if (want_report) {
+  if (args.split != "position" && args.split != "time" && args.split != "shuffle") {
+    return UsageError(io, kCommand,
+                      "--split must be position, time or shuffle, got '" + args.split + "'");
+  }
+  const bool by_time = args.split == "time";
+  if (want_report || by_time) {
     if (file->Find("timestamp") >= 0) {
       time_column = "timestamp";
     } else if (file->Find("window_start") >= 0) {
@@ -466,6 +482,53 @@ int RunTrain(const TrainArgs& args, CommandIo& io) {
   splits.test = static_cast<std::size_t>(args.test_fraction * static_cast<double>(x.rows));
   splits.validation =
       static_cast<std::size_t>(args.validation_fraction * static_cast<double>(x.rows));
+  if (by_time || args.split == "shuffle") {
+    // Reorder the rows (by time, or at random) so that each split is a
+    // contiguous run; the report's time figures keep the input order.
+    std::vector<std::size_t> order(x.rows);
+    for (std::size_t i = 0; i < x.rows; ++i) order[i] = i;
+    if (by_time) {
+      if (!time_ok || times.size() != x.rows) {
+        return DataError(io, args.input +
+                                 ": --split time needs a timestamp or window_start column with a "
+                                 "time or an integer in every row of every file");
+      }
+      if (time_is_time) {
+        for (std::size_t i = 1; i < times.size(); ++i) {
+          if (times[i] < times[i - 1] && times[i - 1] < 86'400'000'000'000) {
+            return DataError(io, args.input + ": --split time: row " + std::to_string(i + 1) +
+                                     ": the time of day goes back (times of day of several "
+                                     "files or days do not order the rows; use --split position)");
+          }
+        }
+      }
+      std::stable_sort(order.begin(), order.end(),
+                       [&](std::size_t a, std::size_t b) { return times[a] < times[b]; });
+      // Cut the time span, not the row count: the first 1 - V - T of it trains.
+      const double t0 = static_cast<double>(times[order.front()]);
+      const double span = static_cast<double>(times[order.back()]) - t0;
+      const double cut_test = t0 + (1.0 - args.test_fraction) * span;
+      const double cut_val = t0 + (1.0 - args.test_fraction - args.validation_fraction) * span;
+      splits.test = splits.validation = 0;
+      for (std::size_t i : order) {
+        const double t = static_cast<double>(times[i]);
+        if (args.test_fraction > 0 && t >= cut_test) {
+          ++splits.test;
+        } else if (args.validation_fraction > 0 && t >= cut_val) {
+          ++splits.validation;
+        }
+      }
+    } else {
+      std::mt19937_64 rng(seed);
+      std::shuffle(order.begin(), order.end(), rng);
+    }
+    std::vector<double> data(x.data.size());
+    for (std::size_t i = 0; i < x.rows; ++i) {
+      std::copy_n(x.data.begin() + static_cast<std::ptrdiff_t>(order[i] * x.cols), x.cols,
+                  data.begin() + static_cast<std::ptrdiff_t>(i * x.cols));
+    }
+    x.data = std::move(data);
+  }
   splits.train = x.rows - splits.test - splits.validation;
   if (splits.train == 0) return DataError(io, args.input + ": no rows left to train on");
   iforest::Matrix train_x;
@@ -561,6 +624,12 @@ void AddTrainCommand(CLI::App& root, CommandIo& io, Action& action) {
       ->capture_default_str();
   sub->add_option("--test-fraction", args->test_fraction,
                   "hold out the last share of the rows as the test split")
+      ->capture_default_str();
+  sub->add_option("--split", args->split,
+                  "how rows are split: 'position' (input order: the last rows test), 'time' (by "
+                  "the timestamp/window_start column: the first share of the time span trains, "
+                  "the last tests) or 'shuffle' (random with --seed; leaks the future into "
+                  "training on run-to-failure data)")
       ->capture_default_str();
   sub->add_option("--report", args->report,
                   "also write a self-contained HTML report to FILE: data and gaps, feature "

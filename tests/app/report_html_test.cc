@@ -1,8 +1,10 @@
 // `report --html` in-process through RunMain: the HTML of a scored table and
 // of one machine of a database, checked against the JSON written beside it
 // (testing/report_check.h), and the figures against the input rows.
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <span>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -10,6 +12,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "codec/snapshot.h"
 #include "export_cli_test.h"
 #include "sink/sqlite/alarm_store.h"
 #include "testing/cli_run.h"
@@ -154,6 +157,89 @@ TEST_F(ReportDbTest, TimeRangeAndErrors) {
   EXPECT_EQ(mh::testing::RunCli({"report", "--db", db_}).code, 2);
   EXPECT_EQ(mh::testing::RunCli({"report"}).code, 2);
   EXPECT_EQ(mh::testing::RunCli({"report", "--db", db_, "--machine", "m1", "--from", "x"}).code, 2);
+}
+
+// Issue 17: --alarm ID with --db selects that alarm (its windows, its
+// explanation, the spectrum of its snapshot) instead of being ignored.
+TEST_F(ReportDbTest, OneAlarmWithItsSnapshot) {
+  // Window 110 (inside alarm m1-a) written again with the alarm's snapshot:
+  // a 1 kHz sine on ax at 25.6 kHz, 512 samples (bin 20 of 50 Hz).
+  {
+    constexpr double kFs = 25600;
+    std::vector<std::vector<double>> x(2, std::vector<double>(512));
+    for (std::size_t k = 0; k < 512; ++k) {
+      x[0][k] = 0.5 * std::sin(2 * 3.14159265358979323846 * 1000 * static_cast<double>(k) / kFs);
+      x[1][k] = 0.01;
+    }
+    std::vector<std::span<const double>> spans(x.begin(), x.end());
+    sink::WindowRecord r = M1(110);
+    const std::vector<std::string> channels = {"ax", "ay"};
+    auto blob = codec::EncodeSnapshot("m1", r.window_start_ns, kFs, channels, spans);
+    ASSERT_TRUE(blob.ok()) << blob.status().ToString();
+    auto snap = std::make_shared<sink::WaveformSnapshot>();
+    snap->window_start_ns = r.window_start_ns;
+    snap->periodic = false;
+    snap->alarm_id = "m1-a";
+    snap->score = r.score;
+    snap->fs_hz = kFs;
+    snap->samples = 512;
+    snap->blob = std::move(*blob);
+    r.snapshots.push_back(std::move(snap));
+    auto sink = sink::OpenSqliteSink({db_});
+    ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+    const std::vector<sink::WindowRecord> batch = {r};
+    ASSERT_TRUE((*sink)->Write(batch).ok());
+    ASSERT_TRUE((*sink)->Close().ok());
+  }
+  // No --machine: the alarm's own.
+  auto o = mh::testing::RunCli({"report", "--db", db_, "--alarm", "m1-a", "--html",
+                                dir_ + "/a.html", "--json", dir_ + "/a.json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("alarm m1-a"), std::string::npos) << o.out;
+  EXPECT_NE(o.out.find("21 windows"), std::string::npos) << o.out;  // 100..120
+  const std::string html = ReadText(dir_ + "/a.html");
+  const auto j = nlohmann::json::parse(ReadText(dir_ + "/a.json"));
+  EXPECT_EQ(mh::testing::ExpectHtmlMatchesJson(html, j), 5u);
+  const auto& s = j["sections"][0];
+  EXPECT_EQ(s["stats"]["windows"], 21);
+  EXPECT_EQ(s["stats"]["alarms"], 1);
+  EXPECT_EQ(s["stats"]["alarm_id"], "m1-a");
+  EXPECT_EQ(s["stats"]["alarm_explanation"], "kurtosis_ax <9.1> sd above baseline");
+  EXPECT_DOUBLE_EQ(s["stats"]["alarm_peak_score"].get<double>(), -0.25);
+  ASSERT_EQ(s["tables"][0]["rows"].size(), 1u);
+  ASSERT_EQ(s["figures"].size(), 5u);
+  const auto& spectrum = s["figures"][3];
+  EXPECT_EQ(spectrum["id"], "machine-1-spectrum");
+  // The ax channel peaks at 1 kHz with amplitude 0.5.
+  const auto& ax = spectrum["series"][0];
+  std::size_t peak = 0;
+  for (std::size_t k = 0; k < ax["y"].size(); ++k) {
+    if (ax["y"][k].get<double>() > ax["y"][peak].get<double>()) peak = k;
+  }
+  EXPECT_DOUBLE_EQ(ax["x"][peak].get<double>(), 1000.0);
+  EXPECT_NEAR(ax["y"][peak].get<double>(), 0.5, 1e-6);
+  EXPECT_EQ(s["figures"][4]["id"], "machine-1-envelope");
+
+  // The open alarm has no snapshot: said so, and its range reaches the end.
+  o = mh::testing::RunCli(
+      {"report", "--db", db_, "--machine", "m1", "--alarm", "m1-b", "--json", dir_ + "/b.json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("no snapshot of the alarm is stored"), std::string::npos) << o.out;
+  const auto b = nlohmann::json::parse(ReadText(dir_ + "/b.json"));
+  EXPECT_EQ(b["sections"][0]["stats"]["windows"], test::kWindows - 390);
+  EXPECT_EQ(b["sections"][0]["stats"]["alarm_end"], "open");
+  EXPECT_EQ(b["sections"][0]["figures"].size(), 3u);
+
+  // Errors: unknown alarm (1), another machine's alarm (1), a rule (2).
+  o = mh::testing::RunCli({"report", "--db", db_, "--alarm", "nope"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_NE(o.err.find("unknown alarm 'nope'"), std::string::npos) << o.err;
+  o = mh::testing::RunCli({"report", "--db", db_, "--machine", "m2", "--alarm", "m1-a"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_NE(o.err.find("is of machine 'm1', not 'm2'"), std::string::npos) << o.err;
+  o = mh::testing::RunCli({"report", "--db", db_, "--machine", "m1", "--alarm", "3/5"});
+  EXPECT_EQ(o.code, 2);
+  EXPECT_NE(o.err.find("an alarm rule goes with --scores"), std::string::npos) << o.err;
 }
 
 }  // namespace

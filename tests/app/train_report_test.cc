@@ -8,6 +8,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -96,6 +97,67 @@ TEST_F(TrainReportTest, BadFractionsAreUsageErrors) {
                              "--validation-fraction", v, "--test-fraction", t});
     EXPECT_EQ(o.code, 2) << v << " " << t << o.err;
   }
+}
+
+// --split time: the file's rows in reverse time order. By position the test
+// split would be the earliest (healthy) rows; by time it is the last 20% of
+// the time span (359 s with the gap: rows 228..299, 72 rows; validation rows
+// 156..227), which holds the shifted tail.
+TEST_F(TrainReportTest, SplitByTimeWhateverTheRowOrder) {
+  std::vector<std::string> lines;
+  {
+    std::ifstream in(dir_ + "/f.csv");
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+  }
+  {
+    std::ofstream out(dir_ + "/rev.csv");
+    out << lines[0] << "\n";
+    for (std::size_t i = lines.size(); i-- > 1;) out << lines[i] << "\n";
+  }
+  auto run = [&](const char* split) {
+    return mh::testing::RunCli({"train", "--input", dir_ + "/rev.csv", "--out", dir_ + "/m.mhm",
+                                "--validation-fraction", "0.2", "--test-fraction", "0.2", "--split",
+                                split, "--json", dir_ + "/r.json"});
+  };
+  auto o = run("time");
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(o.out.find("rows=156 "), std::string::npos) << o.out;
+  auto j = nlohmann::json::parse(ReadText(dir_ + "/r.json"));
+  EXPECT_EQ(j["sections"][0]["stats"]["train_rows"], 156);
+  EXPECT_EQ(j["sections"][0]["stats"]["validation_rows"], 72);
+  EXPECT_EQ(j["sections"][0]["stats"]["test_rows"], 72);
+  EXPECT_GT(j["sections"][1]["stats"]["anomaly_rate_test"].get<double>(), 0.75);  // 60 of 72
+  EXPECT_LT(j["sections"][1]["stats"]["anomaly_rate_validation"].get<double>(), 0.5);
+  // By position (the default) the reversed file's last rows, the earliest in
+  // time, are the test split: healthy, and the shifted rows are trained on.
+  o = run("position");
+  ASSERT_EQ(o.code, 0) << o.err;
+  j = nlohmann::json::parse(ReadText(dir_ + "/r.json"));
+  EXPECT_EQ(j["sections"][0]["stats"]["test_rows"], 60);
+  EXPECT_LT(j["sections"][1]["stats"]["anomaly_rate_test"].get<double>(), 0.5);
+  // Shuffled: the same seed gives the same splits and scores (the model
+  // file holds its creation time), another seed other ones.
+  ASSERT_EQ(run("shuffle").code, 0);
+  const auto first = nlohmann::json::parse(ReadText(dir_ + "/r.json"))["sections"][1];
+  EXPECT_EQ(first["stats"].size(), 3u);
+  ASSERT_EQ(run("shuffle").code, 0);
+  EXPECT_EQ(nlohmann::json::parse(ReadText(dir_ + "/r.json"))["sections"][1], first);
+  o = mh::testing::RunCli({"train", "--input", dir_ + "/rev.csv", "--out", dir_ + "/m.mhm",
+                           "--validation-fraction", "0.2", "--test-fraction", "0.2", "--split",
+                           "shuffle", "--seed", "7", "--json", dir_ + "/r.json"});
+  ASSERT_EQ(o.code, 0) << o.err;
+  EXPECT_NE(nlohmann::json::parse(ReadText(dir_ + "/r.json"))["sections"][1], first);
+  // Errors: an unknown split (2), --split time without a time column (1).
+  EXPECT_EQ(run("random").code, 2);
+  {
+    std::ofstream out(dir_ + "/nt.csv");
+    out << "a,b\n1,2\n3,4\n5,6\n";
+  }
+  o = mh::testing::RunCli({"train", "--input", dir_ + "/nt.csv", "--out", dir_ + "/m.mhm",
+                           "--test-fraction", "0.3", "--split", "time"});
+  EXPECT_EQ(o.code, 1);
+  EXPECT_NE(o.err.find("--split time needs a timestamp or window_start column"), std::string::npos)
+      << o.err;
 }
 
 }  // namespace
