@@ -516,7 +516,7 @@ int RunLive(const RunArgs& args, CommandIo& io) {
             "': " + (m->from_file ? "from the machines file" : "first seen, defaults") + ", " +
             FormatDouble(spec->shape.fs_hz) + " hz, " +
             (m->shaft.source == registry::ShaftSpeedSource::kEventField
-                 ? "rpm_field '" + m->shaft.field + "' not used yet (no shaft speed from events), "
+                 ? "shaft speed from event field '" + m->shaft.field + "', "
                  : std::string()) +
             (spec->baseline
                  ? "baseline v" + std::to_string(spec->baseline->version) + " (" +
