@@ -244,10 +244,10 @@ Status MachinePipeline::Add(window::Block block, const Output& out, double shaft
                                    FormatDouble(shaft_rpm) + ", expected rpm > 0");
   }
   if (shaft_rpm > max_shaft_rpm_) {
-    return Status::InvalidArgument(
-        "field '" + spec_.rpm_field + "' (shaft speed) is " + FormatDouble(shaft_rpm) +
-        " rpm, above the " + FormatDouble(max_shaft_rpm_) + " rpm at which order 3x" +
-        (spec_.shape.bearing ? " or 2 x BPFI" : "") + " reaches fs/2");
+    return Status::InvalidArgument("field '" + spec_.rpm_field + "' (shaft speed) is " +
+                                   FormatDouble(shaft_rpm) + " rpm, above the " +
+                                   FormatDouble(max_shaft_rpm_) + " rpm at which order 3x" +
+                                   (spec_.shape.bearing ? " or 2 x BPFI" : "") + " reaches fs/2");
   }
   const std::size_t n = block.channels.empty() ? 0 : block.channels[0].size();
   const std::uint64_t seq = next_seq_++;
@@ -255,11 +255,12 @@ Status MachinePipeline::Add(window::Block block, const Output& out, double shaft
   for (std::size_t i = 0; i < n; ++i) tags_[i] = seq << 32 | i;
   block.tags = tags_;
   speeds_.push_back({seq, n, shaft_rpm});
-  const std::int64_t dropped_before = windower_.total().out_of_order;
+  const window::WindowStats before = windower_.total();
   Status s = windower_.Add(block, [&](const window::Window& w) { return OnWindow(w, out); });
-  // A block the windower dropped (out of order) is in no window.
-  if (windower_.total().out_of_order != dropped_before && !speeds_.empty() &&
-      speeds_.back().seq == seq) {
+  // A block the windower refused or dropped (out of order) is in no window.
+  const window::WindowStats after = windower_.total();
+  if ((after.blocks == before.blocks || after.out_of_order != before.out_of_order) &&
+      !speeds_.empty() && speeds_.back().seq == seq) {
     speeds_.pop_back();
   }
   return s;

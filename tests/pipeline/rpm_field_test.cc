@@ -22,8 +22,9 @@ namespace mh::pipeline {
 namespace {
 
 constexpr double kFs = 12800;
-constexpr std::size_t kEventSamples = 2048;
-constexpr std::size_t kWindow = 4096;  // two events per window
+constexpr std::size_t kEventSamples = 4096;
+constexpr std::size_t kWindow = 4096;  // one event per window ...
+constexpr std::size_t kHop = 2048;     // ... or half of two
 constexpr double kCarrierHz = 2000;    // inside the envelope band fs/16..fs/4
 
 class CaptureSink final : public sink::Sink {
@@ -97,12 +98,12 @@ std::string RpmMember(double rpm) {
   return buf;
 }
 
-struct Run {
+struct RunResult {
   std::vector<sink::WindowRecord> records;
   std::vector<std::string> dead;
 };
 
-Run RunEvents(std::vector<std::string> events, const std::string& channel_name) {
+RunResult RunEvents(std::vector<std::string> events, const std::string& channel_name) {
   ListSource source(std::move(events));
   auto capture = std::make_unique<CaptureSink>();
   CaptureSink* cap = capture.get();
@@ -111,13 +112,16 @@ Run RunEvents(std::vector<std::string> events, const std::string& channel_name) 
   auto dead_sub = transport::NewInprocSubscriber(channel_name);
   StreamScorerOptions o;
   o.window_samples = kWindow;
+  o.hop_samples = kHop;
+  o.pipeline.window.window_samples = kWindow;
+  o.pipeline.window.hop_samples = kHop;
   o.configure_machine = [](MachineSpec* spec) {
     spec->rpm_field = "shaft_rpm";
     spec->shape.bearing = Bearing6205();
   };
   auto scorer = StreamScorer::CreateLearning(source, {&running}, dead_pub.get(), o);
   EXPECT_TRUE(scorer.ok()) << scorer.status().ToString();
-  Run out;
+  RunResult out;
   if (!scorer.ok()) return out;
   std::atomic<bool> stop{false};
   EXPECT_TRUE(scorer.value()->Run(stop).ok());
@@ -157,43 +161,37 @@ std::vector<double> FixedSpeedFeatures(const std::vector<double>& x, double rpm)
 }
 
 TEST(RpmField, BearingFeaturesFollowTheSpeedOfEachWindowsEvents) {
-  // Four windows of two events each; the events' speeds differ within a
-  // window, and the defect follows the window's mean speed (sample-weighted:
-  // both events have the same length).
-  const std::vector<std::pair<double, double>> speeds = {
-      {1100, 1300}, {1500, 1700}, {1900, 2100}, {2300, 2500}};
+  // Four events, each at its own speed with the defect at that speed's BPFO.
+  // Windows hop by half an event: every other window is one event, the
+  // others hold half of two events (their mean speed, sample-weighted).
+  const std::vector<double> rpm = {1200, 1600, 2000, 2400};
   std::vector<std::string> events;
-  std::vector<std::vector<double>> windows;
-  std::size_t first = 0;
-  for (const auto& [a, b] : speeds) {
-    const std::vector<double> x = Signal(first, kWindow, BpfoHz((a + b) / 2));
-    windows.push_back(x);
-    const std::vector<double> e0(x.begin(), x.begin() + kEventSamples);
-    const std::vector<double> e1(x.begin() + kEventSamples, x.end());
-    events.push_back(Event(100 + static_cast<double>(first) / kFs, e0, RpmMember(a)));
-    events.push_back(
-        Event(100 + static_cast<double>(first + kEventSamples) / kFs, e1, RpmMember(b)));
-    first += kWindow;
+  std::vector<double> stream;
+  for (std::size_t e = 0; e < rpm.size(); ++e) {
+    const std::size_t first = e * kEventSamples;
+    const std::vector<double> x = Signal(first, kEventSamples, BpfoHz(rpm[e]));
+    stream.insert(stream.end(), x.begin(), x.end());
+    events.push_back(Event(100 + static_cast<double>(first) / kFs, x, RpmMember(rpm[e])));
   }
-  const Run run = RunEvents(std::move(events), "dead-rpm-track");
+  const RunResult run = RunEvents(std::move(events), "dead-rpm-track");
   EXPECT_TRUE(run.dead.empty()) << run.dead[0];
-  ASSERT_EQ(run.records.size(), speeds.size());
+  const std::size_t windows = (stream.size() - kWindow) / kHop + 1;  // 7
+  ASSERT_EQ(run.records.size(), windows);
   const std::size_t bpfo = FeatureIndex(run.records[0], "env_bpfo_ax");
-  const std::size_t order1 = FeatureIndex(run.records[0], "order1x_ax");
-  for (std::size_t w = 0; w < speeds.size(); ++w) {
-    const double mean_rpm = (speeds[w].first + speeds[w].second) / 2;
-    const std::vector<double> expect = FixedSpeedFeatures(windows[w], mean_rpm);
-    ASSERT_EQ(expect.size(), run.records[w].features.size());
-    // Every feature as a machine configured with that speed computes it.
-    EXPECT_EQ(run.records[w].features, expect) << "window " << w;
+  for (std::size_t w = 0; w < windows; ++w) {
+    const std::vector<double> x(stream.begin() + static_cast<std::ptrdiff_t>(w * kHop),
+                                stream.begin() + static_cast<std::ptrdiff_t>(w * kHop + kWindow));
+    const double speed = w % 2 == 0 ? rpm[w / 2] : (rpm[w / 2] + rpm[w / 2 + 1]) / 2;
+    const std::vector<double> expect = FixedSpeedFeatures(x, speed);
+    // Every feature as a machine configured with that fixed speed has it.
+    EXPECT_EQ(run.records[w].features, expect) << "window " << w << " at " << speed << " rpm";
+    if (w % 2 != 0) continue;
+    // One event's window: the defect stands out at its speed; at another
+    // event's speed the envelope line misses it.
     const double env = run.records[w].features[bpfo];
-    // The defect stands out at the window's speed: at the speed of another
-    // window the envelope line misses it.
-    const double other_rpm = w == 0 ? 2400 : 1200;
-    const double off = FixedSpeedFeatures(windows[w], other_rpm)[bpfo];
+    const double off = FixedSpeedFeatures(x, w == 0 ? rpm[3] : rpm[0])[bpfo];
     EXPECT_GT(env, 0.2) << "window " << w;
     EXPECT_GT(env, 5 * off) << "window " << w;
-    EXPECT_GE(run.records[w].features[order1], 0);
   }
 }
 
@@ -211,17 +209,17 @@ TEST(RpmField, EventsWithoutAUsableSpeedAreDeadLettersNamingTheField) {
       codec::AppendWaveformBinary(h, names, channels, codec::kMaxWaveformSamples, &binary).ok());
   const double max_rpm = features::MaxShaftRpm(kFs, Bearing6205());
   std::vector<std::string> events = {
-      Event(100, x, RpmMember(1500)),         // good
-      Event(110, x, ""),                      // missing
+      Event(100, x, RpmMember(1500)),           // good
+      Event(110, x, ""),                        // missing
       Event(120, x, R"(,"shaft_rpm":"fast")"),  // not a number
-      Event(130, x, RpmMember(0)),            // zero
-      Event(140, x, RpmMember(-1500)),        // negative
-      Event(150, x, RpmMember(max_rpm * 2)),  // above what fs allows
-      binary,                                 // no room for the field
-      Event(200, x, RpmMember(1500)),         // good: these two make a window
+      Event(130, x, RpmMember(0)),              // zero
+      Event(140, x, RpmMember(-1500)),          // negative
+      Event(150, x, RpmMember(max_rpm * 2)),    // above what fs allows
+      binary,                                   // no room for the field
+      Event(200, x, RpmMember(1500)),           // good: these two follow each other
       Event(200 + static_cast<double>(kEventSamples) / kFs, x, RpmMember(1500)),
   };
-  const Run run = RunEvents(std::move(events), "dead-rpm-bad");
+  const RunResult run = RunEvents(std::move(events), "dead-rpm-bad");
   ASSERT_EQ(run.dead.size(), 6u);
   const std::vector<std::string> want = {
       "missing field 'shaft_rpm' (the machine's shaft speed, rpm_field)",
@@ -234,10 +232,13 @@ TEST(RpmField, EventsWithoutAUsableSpeedAreDeadLettersNamingTheField) {
     EXPECT_NE(run.dead[i].find(want[i]), std::string::npos) << run.dead[i];
   }
   EXPECT_NE(run.dead[4].find("or 2 x BPFI reaches fs/2"), std::string::npos) << run.dead[4];
-  // The good events still make their window (the first one alone is held
-  // back: the next good event comes after a gap).
-  ASSERT_EQ(run.records.size(), 1u);
-  EXPECT_EQ(run.records[0].window_start_ns, 200000000000);
+  // The good events still make their windows: one of the first (the
+  // rejected ones leave a gap), three of the last two, which follow each
+  // other.
+  ASSERT_EQ(run.records.size(), 4u);
+  EXPECT_EQ(run.records[0].window_start_ns, 100000000000);
+  EXPECT_EQ(run.records[1].window_start_ns, 200000000000);
+  EXPECT_EQ(run.records[3].window_start_ns, 200320000000);
 }
 
 }  // namespace
