@@ -510,18 +510,16 @@ int RunLive(const RunArgs& args, CommandIo& io) {
     const score::LearnOptions& learn = *spec->learn;
     if (!m->model.empty()) spec->baseline = assigned(m->model);
     baselines->Resume(spec, alarms->store.get());
-    log::Info(
-        cmd,
-        "machine '" + spec->machine_id +
-            "': " + (m->from_file ? "from the machines file" : "first seen, defaults") + ", " +
-            FormatDouble(spec->shape.fs_hz) + " hz, " +
-            (m->shaft.source == registry::ShaftSpeedSource::kEventField
-                 ? "rpm_field '" + m->shaft.field + "' not used yet (no shaft speed from events), "
-                 : std::string()) +
-            (spec->baseline
-                 ? "baseline v" + std::to_string(spec->baseline->version) + " (" +
-                       spec->baseline->origin + ")"
-                 : "learns from " + std::to_string(learn.learning_windows) + " windows"));
+    log::Info(cmd, "machine '" + spec->machine_id +
+                       "': " + (m->from_file ? "from the machines file" : "first seen, defaults") +
+                       ", " + FormatDouble(spec->shape.fs_hz) + " hz, " +
+                       (m->shaft.source == registry::ShaftSpeedSource::kEventField
+                            ? "shaft speed from event field '" + m->shaft.field + "', "
+                            : std::string()) +
+                       (spec->baseline ? "baseline v" + std::to_string(spec->baseline->version) +
+                                             " (" + spec->baseline->origin + ")"
+                                       : "learns from " + std::to_string(learn.learning_windows) +
+                                             " windows"));
   };
   so.on_new_baseline = [&baselines](const std::shared_ptr<const score::Baseline>& b) {
     return baselines->Save(b);

@@ -109,6 +109,19 @@ Result<FeatureOptions> MakeFeatureOptions(const FeatureStageOptions& o, const St
   return f;
 }
 
+double MaxShaftRpm(double fs_hz, const std::optional<BearingGeometry>& bearing) {
+  if (!(fs_hz > 0) || !std::isfinite(fs_hz)) return 0;
+  const double nyquist = fs_hz / 2;
+  double max_hz = nyquist / 3;  // order 3x
+  if (bearing.has_value()) {
+    // Defect frequencies are proportional to the shaft frequency.
+    auto per_hz = ComputeBearingFrequencies(*bearing, 1.0);
+    if (!per_hz.ok() || !(per_hz->bpfi_hz > 0)) return 0;
+    max_hz = std::min(max_hz, nyquist / (2 * per_hz->bpfi_hz));
+  }
+  return max_hz * 60 * (1 - 1e-9);
+}
+
 std::vector<std::string> DefaultModelFeatures(const std::vector<std::string>& names) {
   std::vector<std::string> out;
   for (const std::string& name : names) {

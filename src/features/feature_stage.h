@@ -76,6 +76,16 @@ struct StreamShape {
 Result<FeatureOptions> MakeFeatureOptions(const FeatureStageOptions& options,
                                           const StreamShape& shape);
 
+// A machine whose shaft speed comes with each event (the registry's
+// rpm_field): the largest speed at which MakeFeatureOptions keeps the order
+// features (3x below fs/2) and, with `bearing`, the envelope features
+// (2 x BPFI below fs/2); a hair below the exact limit so that rounding never
+// drops them. Create its features with this speed (the feature names do not
+// depend on the speed) and set each window's speed with
+// WindowFeatureExtractor::SetShaftRpm; an event faster than this is
+// refused. 0 for fs <= 0 or an invalid bearing.
+double MaxShaftRpm(double fs_hz, const std::optional<BearingGeometry>& bearing);
+
 // The features a per-machine model scores by default, from the extractor's
 // names: per channel the logarithm of the scale features (rms, rms_ac,
 // peak_to_peak, every band_rms) and of the shape features that are >= 1

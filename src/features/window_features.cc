@@ -297,6 +297,42 @@ Result<std::unique_ptr<WindowFeatureExtractor>> WindowFeatureExtractor::Create(
   return ex;
 }
 
+Status WindowFeatureExtractor::SetShaftRpm(double shaft_rpm) {
+  if (!(options_.shaft_rpm > 0)) {
+    return Status::InvalidArgument("no order or bearing features to set a shaft speed for");
+  }
+  if (!(shaft_rpm > 0) || !std::isfinite(shaft_rpm)) {
+    return Status::InvalidArgument("shaft speed must be a finite number of rpm > 0, got " +
+                                   FormatDouble(shaft_rpm));
+  }
+  const double shaft_hz = shaft_rpm / 60;
+  const double nyquist = options_.sample_rate_hz / 2;
+  if (3 * shaft_hz > nyquist) {
+    return Status::InvalidArgument("shaft speed " + FormatDouble(shaft_rpm) +
+                                   " rpm: order 3x above nyquist " + FormatDouble(nyquist) + " hz");
+  }
+  Scratch& s = *scratch_;
+  if (options_.bearing.has_value()) {
+    MH_ASSIGN_OR_RETURN(const BearingFrequencies f,
+                        ComputeBearingFrequencies(*options_.bearing, shaft_hz));
+    if (2 * f.bpfi_hz > nyquist) {
+      return Status::InvalidArgument("shaft speed " + FormatDouble(shaft_rpm) +
+                                     " rpm: 2 x BPFI above nyquist " + FormatDouble(nyquist) +
+                                     " hz");
+    }
+    const double defect[] = {f.bpfo_hz, f.bpfi_hz, f.bsf_hz, f.ftf_hz};
+    for (std::size_t i = 0; i < 4; ++i) {
+      s.defect_hz[i] = defect[i];
+      s.defect_hz[4 + i] = 2 * defect[i];
+    }
+  }
+  for (std::size_t h = 0; h < s.order_hz.size(); ++h) {
+    s.order_hz[h] = static_cast<double>(h + 1) * shaft_hz;
+  }
+  options_.shaft_rpm = shaft_rpm;
+  return Status::OK();
+}
+
 template <typename T>
 Status WindowFeatureExtractor::CheckShapes(std::span<const std::span<const T>> channels,
                                            std::span<double> out) const {

@@ -132,6 +132,15 @@ class WindowFeatureExtractor {
   // then kMagnitudeChannel when options().magnitude.
   const std::vector<std::string>& output_channels() const { return output_channels_; }
 
+  // Sets the shaft speed the order and bearing-frequency features of the
+  // next Compute calls use (a variable-speed drive: the speed of each
+  // window). The features themselves (names()) stay those of Create, so the
+  // extractor must have been created with a shaft speed > 0. Does not
+  // allocate. InvalidArgument, nothing changed, when it was created without
+  // a speed, for a speed that is not finite and > 0, or one that puts order
+  // 3x or 2 x BPFI above fs/2.
+  Status SetShaftRpm(double shaft_rpm);
+
   // Computes names().size() values into `out`, in names() order. Does not
   // allocate.
   // `channels[c]` is the window of options().channels[c]. InvalidArgument

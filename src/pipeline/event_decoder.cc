@@ -93,6 +93,7 @@ static_assert(kDecodePadding >= simdjson::SIMDJSON_PADDING);
 Status EventDecoder::Decode(std::string_view payload, std::size_t readable) {
   DecodedEvent& ev = event_;
   ev.kind = EventKind::kFeatures;
+  ev.binary = false;
   ev.sensor_id.clear();
   ev.has_timestamp = false;
   ev.timestamp_ns = 0;
@@ -253,6 +254,7 @@ Status EventDecoder::DecodeBinary(std::string_view payload) {
     pos += name.size();
   }
   ev.kind = EventKind::kWaveform;
+  ev.binary = true;
   ev.sensor_id = r.sensor_id;
   ev.has_timestamp = r.has_timestamp;
   ev.timestamp_ns = r.timestamp_ns;

@@ -58,6 +58,8 @@ enum class EventKind : std::uint8_t { kFeatures = 1, kWaveform = 2 };
 
 struct DecodedEvent {
   EventKind kind = EventKind::kFeatures;
+  // A binary waveform event (it has no other members than its channels).
+  bool binary = false;
   std::string sensor_id;
   bool has_timestamp = false;
   std::int64_t timestamp_ns = 0;  // valid when has_timestamp

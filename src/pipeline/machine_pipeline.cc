@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "alarm/explain.h"
+#include "core/check.h"
 #include "core/strings.h"
 #include "log/log.h"
 
@@ -27,7 +28,20 @@ Result<std::unique_ptr<MachinePipeline>> MachinePipeline::Create(const PipelineO
   }
   features::FeatureStageOptions fo = options.features;
   fo.window_samples = options.window.window_samples;
-  auto fopts = features::MakeFeatureOptions(fo, spec.shape);
+  features::StreamShape shape = spec.shape;
+  double max_rpm = 0;
+  if (!spec.rpm_field.empty()) {
+    // The features of the fastest speed the events may have: the same
+    // names at every speed (SetShaftRpm moves their frequencies per window).
+    max_rpm = features::MaxShaftRpm(shape.fs_hz, shape.bearing);
+    if (!(max_rpm > 0)) {
+      return Status::InvalidArgument("machine '" + spec.machine_id + "': rpm_field '" +
+                                     spec.rpm_field + "': no shaft speed fits " +
+                                     FormatDouble(shape.fs_hz) + " hz");
+    }
+    shape.shaft_rpm = max_rpm;
+  }
+  auto fopts = features::MakeFeatureOptions(fo, shape);
   if (!fopts.ok()) {
     return Status(fopts.status()).WithContext("machine '" + spec.machine_id + "'");
   }
@@ -102,6 +116,7 @@ Result<std::unique_ptr<MachinePipeline>> MachinePipeline::Create(const PipelineO
       new MachinePipeline(options, std::move(spec), std::move(extractor), std::move(model_columns),
                           std::move(tracker), std::move(scorer)));
   p->resume_events_ = std::move(resume_events);
+  p->max_shaft_rpm_ = max_rpm;
   return p;
 }
 
@@ -194,7 +209,7 @@ Status MachinePipeline::AddFeatureRow(std::span<const double> values, std::int64
   return ScoreAndAlarm(r, out);
 }
 
-Status MachinePipeline::Add(window::Block block, const Output& out) {
+Status MachinePipeline::Add(window::Block block, const Output& out, double shaft_rpm) {
   if (extractor_ == nullptr) {
     return Status::InvalidArgument("machine '" + spec_.machine_id +
                                    "': its events carry feature rows, not samples");
@@ -221,10 +236,61 @@ Status MachinePipeline::Add(window::Block block, const Output& out) {
     }
     block.channels = scaled_spans_;
   }
-  return windower_.Add(block, [&](const window::Window& w) { return OnWindow(w, out); });
+  if (spec_.rpm_field.empty()) {
+    return windower_.Add(block, [&](const window::Window& w) { return OnWindow(w, out); });
+  }
+  if (!(shaft_rpm > 0) || !std::isfinite(shaft_rpm)) {
+    return Status::InvalidArgument("field '" + spec_.rpm_field + "' (shaft speed) is " +
+                                   FormatDouble(shaft_rpm) + ", expected rpm > 0");
+  }
+  if (shaft_rpm > max_shaft_rpm_) {
+    return Status::InvalidArgument("field '" + spec_.rpm_field + "' (shaft speed) is " +
+                                   FormatDouble(shaft_rpm) + " rpm, above the " +
+                                   FormatDouble(max_shaft_rpm_) + " rpm at which order 3x" +
+                                   (spec_.shape.bearing ? " or 2 x BPFI" : "") + " reaches fs/2");
+  }
+  const std::size_t n = block.channels.empty() ? 0 : block.channels[0].size();
+  const std::uint64_t seq = next_seq_++;
+  tags_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) tags_[i] = seq << 32 | i;
+  block.tags = tags_;
+  speeds_.push_back({seq, n, shaft_rpm});
+  const window::WindowStats before = windower_.total();
+  Status s = windower_.Add(block, [&](const window::Window& w) { return OnWindow(w, out); });
+  // A block the windower refused or dropped (out of order) is in no window.
+  const window::WindowStats after = windower_.total();
+  if ((after.blocks == before.blocks || after.out_of_order != before.out_of_order) &&
+      !speeds_.empty() && speeds_.back().seq == seq) {
+    speeds_.pop_back();
+  }
+  return s;
 }
 
-void MachinePipeline::EndStream() { windower_.EndStream(spec_.machine_id); }
+void MachinePipeline::EndStream() {
+  windower_.EndStream(spec_.machine_id);
+  speeds_.clear();
+}
+
+Status MachinePipeline::SetWindowSpeed(const window::Window& w) {
+  const std::uint64_t seq = w.first_tag >> 32;
+  std::size_t offset = static_cast<std::size_t>(w.first_tag & 0xffffffffULL);
+  // Blocks before the window's first are in no later window either.
+  std::size_t first = 0;
+  while (first < speeds_.size() && speeds_[first].seq < seq) ++first;
+  speeds_.erase(speeds_.begin(), speeds_.begin() + static_cast<std::ptrdiff_t>(first));
+  const std::size_t n = windower_.window_samples();
+  std::size_t left = n;
+  double sum = 0;
+  for (std::size_t i = 0; i < speeds_.size() && left > 0; ++i) {
+    const SpeedSegment& g = speeds_[i];
+    const std::size_t take = std::min(left, g.samples > offset ? g.samples - offset : 0);
+    sum += static_cast<double>(take) * g.rpm;
+    left -= take;
+    offset = 0;
+  }
+  MH_CHECK(left == 0);  // the windower's samples are the blocks recorded here
+  return extractor_->SetShaftRpm(sum / static_cast<double>(n));
+}
 
 Status MachinePipeline::FinishLearning() {
   if (!scorer_->learning()) return Status::OK();
@@ -240,7 +306,8 @@ Status MachinePipeline::OnWindow(const window::Window& w, const Output& out) {
   rec.window_start_ns = w.start_ns;
   rec.feature_names = feature_names_;
   rec.features.resize(feature_names_->size());
-  Status s = extractor_->Compute(w.channels, rec.features);
+  Status s = spec_.rpm_field.empty() ? Status::OK() : SetWindowSpeed(w);
+  if (s.ok()) s = extractor_->Compute(w.channels, rec.features);
   if (!s.ok()) return s.WithContext("machine '" + spec_.machine_id + "'");
   double sum_sq = 0;
   for (std::size_t c : rms_columns_) sum_sq += rec.features[c] * rec.features[c];

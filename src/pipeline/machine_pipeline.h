@@ -49,6 +49,13 @@ Status ValidatePipelineOptions(const PipelineOptions& options);
 struct MachineSpec {
   std::string machine_id;
   features::StreamShape shape;  // fs, channels, rpm, bearing
+  // A variable-speed drive (the registry's rpm_field): the name of the
+  // event field that carries the shaft speed in rpm; empty for a fixed or
+  // unknown speed (shape.shaft_rpm). The order and bearing features are
+  // then computed for every window, at the sample-weighted mean speed of
+  // the events whose samples make up the window; each Add passes its
+  // event's speed. shape.shaft_rpm is ignored.
+  std::string rpm_field;
   // An assigned baseline (a `train` model, a .joblib, a stored baseline):
   // scoring starts at once, nothing is learned. A stored learned baseline
   // (origin "learned") whose features are not the pipeline's (the window or
@@ -137,7 +144,13 @@ class MachinePipeline {
   // used); calls `out` for every window it completes. The block's channels
   // are the spec's, in order, in the spec's unit (scaled to g here by
   // sample_scale); fs must be the spec's (InvalidArgument otherwise).
-  Status Add(window::Block block, const Output& out);
+  // `shaft_rpm`: the block's shaft speed, for a machine with an rpm_field
+  // (ignored otherwise); InvalidArgument naming the field, nothing added,
+  // unless it is finite, > 0 and at most max_shaft_rpm().
+  Status Add(window::Block block, const Output& out, double shaft_rpm = 0);
+  // The fastest shaft speed an rpm_field machine's features allow
+  // (features::MaxShaftRpm); 0 for other machines.
+  double max_shaft_rpm() const { return max_shaft_rpm_; }
   // End of a continuous stretch (a snapshot file): held samples are dropped.
   void EndStream();
   // Fits the baseline from the windows learned so far (evaluate: the end of
@@ -179,6 +192,9 @@ class MachinePipeline {
                   std::vector<features::ModelFeatureSource> model_columns,
                   alarm::AlarmTracker tracker, std::unique_ptr<score::MachineScorer> scorer);
   Status OnWindow(const window::Window& w, const Output& out);
+  // rpm_field machines: sets the extractor's speed to the sample-weighted
+  // mean speed of the blocks that make up `w`.
+  Status SetWindowSpeed(const window::Window& w);
   // Score and alarm stages for the window of `r` (features filled); `w`
   // (null for feature rows) gives the samples for the snapshot picker.
   Status ScoreAndAlarm(WindowResult& r, const Output& out, const window::Window* w = nullptr);
@@ -198,6 +214,19 @@ class MachinePipeline {
   std::vector<sink::AlarmEvent> resume_events_;
   std::optional<SnapshotPicker> snapshots_;  // machines with samples
   std::int64_t last_window_ns_ = 0;          // start of the last window scored or learned
+  // rpm_field machines: the blocks whose samples the windower may still
+  // hold, oldest first, each with its speed; a sample's Block::tag is its
+  // block's seq << 32 | its index in the block, so a window's first tag
+  // says where its samples begin.
+  struct SpeedSegment {
+    std::uint64_t seq = 0;
+    std::size_t samples = 0;
+    double rpm = 0;
+  };
+  double max_shaft_rpm_ = 0;
+  std::vector<SpeedSegment> speeds_;
+  std::uint64_t next_seq_ = 0;
+  std::vector<std::uint64_t> tags_;  // of the block being added
 };
 
 }  // namespace mh::pipeline

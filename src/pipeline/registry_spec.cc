@@ -11,6 +11,7 @@ void ApplyRegistryEntry(const registry::MachineConfig& m, const PipelineOptions&
   const features::StreamShape shape = registry::StreamShapeOf(m);
   if (shape.shaft_rpm > 0) spec->shape.shaft_rpm = shape.shaft_rpm;
   if (shape.bearing) spec->shape.bearing = shape.bearing;
+  if (m.shaft.source == registry::ShaftSpeedSource::kEventField) spec->rpm_field = m.shaft.field;
   const std::size_t hop_samples =
       options.window.hop_samples == 0 ? options.window.window_samples : options.window.hop_samples;
   const std::chrono::nanoseconds hop(

@@ -258,6 +258,23 @@ struct StreamScorer::Impl {
     return Status::OK();
   }
 
+  // The shaft speed a waveform event of a machine with an rpm_field carries
+  // (MachinePipeline::Add checks its value). InvalidArgument naming the
+  // field when it is missing or not a number.
+  static Result<double> ShaftSpeedOf(const DecodedEvent& ev, const std::string& field) {
+    if (ev.binary) {
+      return Status::InvalidArgument("binary waveform event has no field '" + field +
+                                     "' (the machine's shaft speed, rpm_field): send JSON events");
+    }
+    if (const double* v = ev.FindFeature(field)) return *v;
+    if (const char* type = ev.NonNumericType(field)) {
+      return Status::InvalidArgument("field '" + field + "' (shaft speed) is " + type +
+                                     ", expected rpm > 0");
+    }
+    return Status::InvalidArgument("missing field '" + field +
+                                   "' (the machine's shaft speed, rpm_field)");
+  }
+
   // Waveform event -> the machine's core: windows, features, score, alarm.
   Status AddWaveformEvent(std::int64_t event_time_ns) {
     const DecodedEvent& ev = decoder.event();
@@ -302,6 +319,10 @@ struct StreamScorer::Impl {
                                      " samples per channel, fewer than the window (" +
                                      std::to_string(core.window_samples()) + ")");
     }
+    double shaft_rpm = 0;
+    if (const std::string& field = core.spec().rpm_field; !field.empty()) {
+      MH_ASSIGN_OR_RETURN(shaft_rpm, ShaftSpeedOf(ev, field));
+    }
     spans.resize(ev.channel_names.size());
     for (std::size_t c = 0; c < spans.size(); ++c) spans[c] = ev.channels[c];
     window::Block b;
@@ -309,7 +330,8 @@ struct StreamScorer::Impl {
     b.channels = spans;
     b.t0_ns = event_time_ns;
     const window::WindowStats before = core.window_stats();
-    Status s = core.Add(b, [&](WindowResult& r) { return Keep(core, r); });
+    Status s = core.Add(
+        b, [&](WindowResult& r) { return Keep(core, r); }, shaft_rpm);
     if (event_window) core.EndStream();
     const window::WindowStats after = core.window_stats();
     std::lock_guard lock(stats_mu);

@@ -154,13 +154,15 @@ TEST(ApplyRegistryEntryTest, RegistryFactsBecomeTheSpec) {
   EXPECT_EQ(motor.alarm->n, 4);
   EXPECT_EQ(motor.alarm->m, 6);
 
-  // Defaults: g, group 2 rigid; rpm_field gives no shaft speed (not used yet).
+  // Defaults: g, group 2 rigid; rpm_field: the speed comes with each event.
   MachineSpec fan = Spec("fan");
   ApplyRegistryEntry(*(*reg)->Lookup("fan"), o, &fan);
   EXPECT_EQ(fan.sample_scale, 1.0);
   EXPECT_EQ(fan.iso_group, features::IsoGroup::kGroup2);
   EXPECT_EQ(fan.foundation, features::Foundation::kRigid);
   EXPECT_EQ(fan.shape.shaft_rpm, 0);
+  EXPECT_EQ(motor.rpm_field, "");
+  EXPECT_EQ(fan.rpm_field, "speed");
   // At least 16 windows are learned.
   auto short_learning = registry::Registry::Parse("[machines.m]\nlearning = 3\n", "m.toml");
   ASSERT_TRUE(short_learning.ok());
