@@ -27,6 +27,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/command.h"
+#include "app/time_range_option.h"
 #include "core/time_util.h"
 #include "sink/alarm_record.h"
 #include "sink/sqlite/alarm_store.h"
@@ -43,8 +44,7 @@ struct ListArgs {
   std::string db = kDefaultDb;
   std::string machine;
   bool open = false;
-  std::string from;
-  std::string to;
+  TimeRangeText range;
   std::size_t limit = 1000;
   bool json = false;
 };
@@ -67,17 +67,10 @@ int RunList(const ListArgs& a, CommandIo& io) {
   filter.machine_id = a.machine;
   filter.open_only = a.open;
   filter.limit = a.limit;
-  if (!a.from.empty()) {
-    auto t = ParseInstant(a.from);
-    if (!t.ok()) return UsageError(io, kList, "--from: " + t.status().message());
-    filter.from_ns = *t;
-  }
-  if (!a.to.empty()) {
-    auto t = ParseInstant(a.to);
-    if (!t.ok()) return UsageError(io, kList, "--to: " + t.status().message());
-    filter.to_ns = *t;
-  }
-  if (filter.from_ns > filter.to_ns) return UsageError(io, kList, "--from is after --to");
+  auto range = ParseTimeRange(a.range);
+  if (!range.ok()) return UsageError(io, kList, range.status().message());
+  filter.from_ns = range->from_ns;
+  filter.to_ns = range->to_ns;
   auto reader = sink::SqliteReader::Open(a.db);
   if (!reader.ok()) return ReportError(io, kList, reader.status());
   auto alarms = (*reader)->Alarms(filter);
@@ -141,9 +134,8 @@ void AddAlarmsCommand(CLI::App& root, CommandIo& io, Action& action) {
       ->capture_default_str();
   ls->add_option("--machine", list->machine, "only this machine");
   ls->add_flag("--open", list->open, "only alarms that are still open");
-  ls->add_option("--from", list->from,
-                 "only alarms overlapping [FROM, TO): RFC 3339 time or epoch milliseconds");
-  ls->add_option("--to", list->to, "see --from");
+  AddTimeRangeOptions(*ls, &list->range,
+                      "only alarms overlapping [FROM, TO): RFC 3339 time or epoch milliseconds");
   ls->add_option("--limit", list->limit, "at most this many (the newest)")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{1000000}));

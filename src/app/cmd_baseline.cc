@@ -28,6 +28,7 @@
 
 #include "app/command.h"
 #include "app/pipeline_options.h"
+#include "app/time_range_option.h"
 #include "baseline/baseline_ops.h"
 #include "core/time_util.h"
 #include "sink/sqlite/baseline_store.h"
@@ -42,8 +43,7 @@ struct Args {
   std::string db = kDefaultDb;
   std::string machine;
   std::int64_t version = 0;
-  std::string from;
-  std::string to;
+  TimeRangeText range;
   std::string model;
   bool json = false;
 };
@@ -169,17 +169,11 @@ int RunReset(const Args& a, CommandIo& io) {
 int RunRetrain(const Args& a, CommandIo& io) {
   const char* cmd = "baseline retrain";
   baseline::RetrainOptions options;
-  if (!a.from.empty()) {
-    auto t = ParseInstant(a.from);
-    if (!t.ok()) return UsageError(io, cmd, "--from: " + t.status().message());
-    options.from_ns = *t;
-    options.has_from = true;
-  }
-  if (!a.to.empty()) {
-    auto t = ParseInstant(a.to);
-    if (!t.ok()) return UsageError(io, cmd, "--to: " + t.status().message());
-    options.to_ns = *t;
-  }
+  auto range = ParseTimeRange(a.range);
+  if (!range.ok()) return UsageError(io, cmd, range.status().message());
+  options.has_from = range->has_from;
+  options.from_ns = range->from_ns;
+  options.to_ns = range->to_ns;
   if (options.from_ns >= options.to_ns) return UsageError(io, cmd, "--from is not before --to");
   auto pipeline = MakePipelineOptions(PipelineArgs{});
   if (!pipeline.ok()) return ReportError(io, cmd, pipeline.status());
@@ -262,10 +256,10 @@ void AddBaselineCommand(CLI::App& root, CommandIo& io, Action& action) {
   CLI::App* rt =
       Sub(sub, "retrain", "Train a new active baseline from the machine's stored windows", retrain,
           true);
-  rt->add_option("--from", retrain->from,
-                 "first window time (RFC 3339 or epoch milliseconds); default: the latest "
-                 "learning-window count of windows before --to");
-  rt->add_option("--to", retrain->to, "windows before this time (default: all)");
+  AddTimeRangeOptions(*rt, &retrain->range,
+                      "first window time (RFC 3339 or epoch milliseconds); default: the latest "
+                      "learning-window count of windows before --to",
+                      "windows before this time (default: all)");
   bind(rt, retrain, RunRetrain);
 
   auto assign = std::make_shared<Args>();

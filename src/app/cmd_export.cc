@@ -32,6 +32,7 @@
 
 #include "app/command.h"
 #include "app/output_options.h"
+#include "app/time_range_option.h"
 #include "core/time_util.h"
 #include "sink/sqlite/sqlite_reader.h"
 
@@ -44,8 +45,7 @@ constexpr const char* kDefaultDb = "machine-health.db";  // as `run`
 struct ExportArgs {
   std::string db = kDefaultDb;
   std::string machine;
-  std::string from;
-  std::string to;
+  TimeRangeText range;
   std::string what = "windows";
   std::string resolution = "1m";
   bool resolution_given = false;
@@ -384,20 +384,10 @@ int RunExport(const ExportArgs& args, CommandIo& io) {
   if (args.snapshot != 0 && args.what != "snapshots") {
     return UsageError(io, kCommand, "--snapshot is for --what snapshots");
   }
-  std::int64_t from_ns = std::numeric_limits<std::int64_t>::min();
-  std::int64_t to_ns = std::numeric_limits<std::int64_t>::max();
-  for (const auto& [text, target] :
-       {std::pair{&args.from, &from_ns}, std::pair{&args.to, &to_ns}}) {
-    if (text->empty()) continue;
-    auto t = ParseInstant(*text);
-    if (!t.ok()) {
-      return UsageError(
-          io, kCommand,
-          std::string(target == &from_ns ? "--from: " : "--to: ") + t.status().message());
-    }
-    *target = *t;
-  }
-  if (from_ns > to_ns) return UsageError(io, kCommand, "--from is after --to");
+  auto range = ParseTimeRange(args.range);
+  if (!range.ok()) return UsageError(io, kCommand, range.status().message());
+  const std::int64_t from_ns = range->from_ns;
+  const std::int64_t to_ns = range->to_ns;
   auto reader = sink::SqliteReader::Open(args.db);
   if (!reader.ok()) return Fail(io, reader.status().message());
   auto machine = (*reader)->Machine(args.machine);
@@ -421,9 +411,9 @@ void AddExportCommand(CLI::App& root, CommandIo& io, Action& action) {
   sub->add_option("--db", args->db, "SQLite database written by 'machine-health run'")
       ->capture_default_str();
   sub->add_option("--machine", args->machine, "the machine")->required();
-  sub->add_option("--from", args->from,
-                  "only [FROM, TO) (window or bucket start): RFC 3339 time or epoch milliseconds");
-  sub->add_option("--to", args->to, "see --from");
+  AddTimeRangeOptions(
+      *sub, &args->range,
+      "only [FROM, TO) (window or bucket start): RFC 3339 time or epoch milliseconds");
   sub->add_option("--what", args->what, "windows, rollups or snapshots")->capture_default_str();
   CLI::Option* resolution = sub->add_option("--resolution", args->resolution,
                                             "rollup resolution: 1m or 1h (--what rollups)")

@@ -58,6 +58,7 @@
 #include "app/command.h"
 #include "app/output_options.h"
 #include "app/report_files.h"
+#include "app/time_range_option.h"
 #include "core/strings.h"
 #include "core/table.h"
 #include "core/time_util.h"
@@ -83,8 +84,7 @@ struct ReportArgs {
   bool alarm_given = false;  // --alarm on the command line (with --db: an alarm id)
   std::string db;
   std::string machine;
-  std::string from;
-  std::string to;
+  TimeRangeText range;
   std::string command;  // as shown in the HTML
 };
 
@@ -410,7 +410,7 @@ int RunDbReport(const ReportArgs& a, CommandIo& io);
 int RunReport(const ReportArgs& a, CommandIo& io) {
   if (!a.db.empty()) return RunDbReport(a, io);
   if (a.scores.empty()) return UsageError(io, kCommand, "give --scores FILE or --db FILE");
-  if (!a.machine.empty() || !a.from.empty() || !a.to.empty()) {
+  if (!a.machine.empty() || !a.range.from.empty() || !a.range.to.empty()) {
     return UsageError(io, kCommand, "--machine, --from and --to go with --db");
   }
   auto parsed = ParseAlarmRule(a.alarm);
@@ -488,19 +488,10 @@ int RunDbReport(const ReportArgs& a, CommandIo& io) {
                           "(`machine-health alarms list --db FILE`)");
   }
   if (a.machine.empty() && !a.alarm_given) return UsageError(io, kCommand, "--db needs --machine");
-  std::int64_t from_ns = std::numeric_limits<std::int64_t>::min();
-  std::int64_t to_ns = std::numeric_limits<std::int64_t>::max();
-  for (const auto& [text, target] : {std::pair{&a.from, &from_ns}, std::pair{&a.to, &to_ns}}) {
-    if (text->empty()) continue;
-    auto t = ParseInstant(*text);
-    if (!t.ok()) {
-      return UsageError(
-          io, kCommand,
-          std::string(target == &from_ns ? "--from: " : "--to: ") + t.status().message());
-    }
-    *target = *t;
-  }
-  if (from_ns > to_ns) return UsageError(io, kCommand, "--from is after --to");
+  auto range = ParseTimeRange(a.range);
+  if (!range.ok()) return UsageError(io, kCommand, range.status().message());
+  std::int64_t from_ns = range->from_ns;
+  std::int64_t to_ns = range->to_ns;
   auto opened = sink::SqliteReader::Open(a.db);
   if (!opened.ok()) return ReportError(io, kCommand, opened.status());
   sink::SqliteReader& reader = **opened;
@@ -517,8 +508,8 @@ int RunDbReport(const ReportArgs& a, CommandIo& io) {
           Status::InvalidArgument(a.db + ": alarm '" + a.alarm + "' is of machine '" +
                                   al->machine_id + "', not '" + machine_id + "'"));
     }
-    if (a.from.empty()) from_ns = al->start_ns;
-    if (a.to.empty() && al->end_ns != 0) to_ns = al->end_ns + 1;  // the closing window too
+    if (!range->has_from) from_ns = al->start_ns;
+    if (!range->has_to && al->end_ns != 0) to_ns = al->end_ns + 1;  // the closing window too
     if (from_ns > to_ns) return UsageError(io, kCommand, "--from is after --to");
     chosen = std::move(*al);
   }
@@ -717,9 +708,8 @@ void AddReportCommand(CLI::App& root, CommandIo& io, Action& action) {
   sub->add_option("--db", args->db,
                   "instead of --scores: a database written by `run` (one --machine)");
   sub->add_option("--machine", args->machine, "--db: the machine");
-  sub->add_option("--from", args->from,
-                  "--db: only windows in [FROM, TO): RFC 3339 time or epoch milliseconds");
-  sub->add_option("--to", args->to, "see --from");
+  AddTimeRangeOptions(*sub, &args->range,
+                      "--db: only windows in [FROM, TO): RFC 3339 time or epoch milliseconds");
   sub->add_option("--json", args->json, "also write the figures as JSON to FILE (- for stdout)");
   sub->add_option("--html", args->html,
                   "also write a self-contained HTML report of the figures to FILE (opens offline)");
@@ -738,8 +728,8 @@ void AddReportCommand(CLI::App& root, CommandIo& io, Action& action) {
              ? " --scores " + args->scores
              : " --db " + args->db + (args->machine.empty() ? "" : " --machine " + args->machine) +
                    (args->alarm_given ? " --alarm " + args->alarm : "")) +
-        (args->from.empty() ? "" : " --from " + args->from) +
-        (args->to.empty() ? "" : " --to " + args->to);
+        (args->range.from.empty() ? "" : " --from " + args->range.from) +
+        (args->range.to.empty() ? "" : " --to " + args->range.to);
     action = [&io, args] { return RunReport(*args, io); };
   });
 }

@@ -22,6 +22,7 @@
 #include "core/time_util.h"
 #include "export_cli_test.h"
 #include "report/report.h"
+#include "report_inputs.h"
 #include "sink/sqlite/alarm_store.h"
 #include "testing/cli_run.h"
 #include "testing/test_paths.h"
@@ -143,13 +144,7 @@ TEST_F(ReportBrowserTest, DbReportOfAnAlarmOffline) {
   {
     auto store = sink::AlarmStore::Open({db_});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    sink::AlarmRecord a;
-    a.alarm_id = "m1-a";
-    a.machine_id = "m1";
-    a.start_ns = test::kT0 + 100 * test::kStep;
-    a.end_ns = test::kT0 + 220 * test::kStep;
-    a.peak_score = -0.25;
-    a.explanation_text = "kurtosis_ax <9.1> sd above baseline";
+    const sink::AlarmRecord a = test::AlarmOfM1(220);
     const std::vector<sink::AlarmEvent> events = {{sink::AlarmEventKind::kClosed, a, a.end_ns}};
     ASSERT_TRUE((*store)->Record(events).ok());
   }
@@ -160,18 +155,7 @@ TEST_F(ReportBrowserTest, DbReportOfAnAlarmOffline) {
 }
 
 TEST_F(ReportBrowserTest, TrainReportOffline) {
-  {
-    std::ofstream f(dir_ + "/f.csv");
-    f << "timestamp,a,b\n";
-    std::mt19937_64 rng(3);
-    std::normal_distribution<double> n(0, 1);
-    std::int64_t t = 1'790'000'000'000'000'000;
-    for (int i = 0; i < 300; ++i) {
-      t += (i == 100 ? 61 : 1) * 1'000'000'000LL;
-      const double shift = i >= 240 ? 8.0 : 0.0;
-      f << FormatRfc3339(t, 0) << "," << n(rng) + shift << "," << n(rng) - shift << "\n";
-    }
-  }
+  test::WriteTrainTable(dir_ + "/f.csv");
   const auto o = mh::testing::RunCli({"train", "--input", dir_ + "/f.csv", "--out", dir_ + "/m.mhm",
                                       "--validation-fraction", "0.2", "--test-fraction", "0.2",
                                       "--split", "time", "--report", dir_ + "/train.html", "--json",

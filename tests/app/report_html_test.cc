@@ -14,6 +14,7 @@
 
 #include "codec/snapshot.h"
 #include "export_cli_test.h"
+#include "report_inputs.h"
 #include "sink/sqlite/alarm_store.h"
 #include "testing/cli_run.h"
 #include "testing/report_check.h"
@@ -94,13 +95,7 @@ class ReportDbTest : public test::ExportCliTest {
     test::ExportCliTest::SetUp();
     auto store = sink::AlarmStore::Open({db_});
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    sink::AlarmRecord closed;
-    closed.alarm_id = "m1-a";
-    closed.machine_id = "m1";
-    closed.start_ns = test::kT0 + 100 * test::kStep;
-    closed.end_ns = test::kT0 + 120 * test::kStep;
-    closed.peak_score = -0.25;
-    closed.explanation_text = "kurtosis_ax <9.1> sd above baseline";
+    const sink::AlarmRecord closed = test::AlarmOfM1(120);
     sink::AlarmRecord open = closed;
     open.alarm_id = "m1-b";
     open.start_ns = test::kT0 + 390 * test::kStep;

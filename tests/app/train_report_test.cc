@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/time_util.h"
+#include "report_inputs.h"
 #include "testing/cli_run.h"
 #include "testing/report_check.h"
 #include "testing/test_paths.h"
@@ -32,18 +33,8 @@ class TrainReportTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = mh::testing::MakeTempDir("mh-train-report");
-    // 300 rows 1 s apart but one 61 s step after row 99; the last 60 rows
-    // (the test split below) shifted far from the rest.
-    std::ofstream f(dir_ + "/f.csv");
-    f << "timestamp,a,b\n";
-    std::mt19937_64 rng(3);
-    std::normal_distribution<double> n(0, 1);
-    std::int64_t t = 1'790'000'000'000'000'000;
-    for (int i = 0; i < 300; ++i) {
-      t += (i == 100 ? 61 : 1) * 1'000'000'000LL;
-      const double shift = i >= 240 ? 8.0 : 0.0;
-      f << FormatRfc3339(t, 0) << "," << n(rng) + shift << "," << n(rng) - shift << "\n";
-    }
+    // The last 60 rows of the table are the test split below.
+    test::WriteTrainTable(dir_ + "/f.csv");
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
   std::string dir_;

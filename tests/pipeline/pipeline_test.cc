@@ -9,44 +9,10 @@
 
 #include "pipeline/bounded_queue.h"
 #include "pipeline/plant_pipeline.h"
+#include "testing/memory_io.h"
 
 namespace mh::pipeline {
 namespace {
-
-// Keeps everything written; fails the first `unavailable` writes with
-// Unavailable (retryable) and, if `fail_after` >= 0, every write after that
-// many successful ones with `fail_status` (IOError "disk full" by default).
-class MemorySink : public sink::Sink {
- public:
-  int unavailable = 0;
-  int fail_after = -1;
-  Status fail_status = Status::IOError("injected: disk full");
-  std::vector<sink::WindowRecord> records;
-  int attempts = 0;
-  bool closed = false;
-
-  Status Write(std::span<const sink::WindowRecord> batch) override {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++attempts;
-    if (closed) return Status::Internal("write after close");
-    if (unavailable > 0) {
-      --unavailable;
-      return Status::Unavailable("injected: store down");
-    }
-    if (fail_after >= 0 && writes_ >= fail_after) return fail_status;
-    ++writes_;
-    records.insert(records.end(), batch.begin(), batch.end());
-    return Status::OK();
-  }
-  Status Close() override {
-    closed = true;
-    return Status::OK();
-  }
-
- private:
-  std::mutex mu_;
-  int writes_ = 0;
-};
 
 TEST(BoundedQueueTest, BlocksWhenFullAndDrainsAfterClose) {
   BoundedQueue<int> q(2);
@@ -87,8 +53,8 @@ PlantPipelineOptions SmallPlant() {
 }
 
 TEST(PlantPipelineTest, EveryWindowOfEveryMachineReachesTheSinkInEventTime) {
-  auto sink = std::make_unique<MemorySink>();
-  MemorySink* mem = sink.get();
+  auto sink = std::make_unique<testing::RecordingSink>();
+  testing::RecordingSink* mem = sink.get();
   auto options = SmallPlant();
   options.threads = 2;
   auto p = PlantPipeline::Create(options, std::move(sink));
@@ -134,8 +100,8 @@ TEST(PlantPipelineTest, EveryWindowOfEveryMachineReachesTheSinkInEventTime) {
 // next windows. The other machines are untouched. (TSan: the poller thread
 // and the workers share only the slots' pending updates.)
 TEST(PlantPipelineTest, BaselineChangesFromThePollerAreAppliedByTheOwningWorker) {
-  auto sink = std::make_unique<MemorySink>();
-  MemorySink* mem = sink.get();
+  auto sink = std::make_unique<testing::RecordingSink>();
+  testing::RecordingSink* mem = sink.get();
   auto options = SmallPlant();
   options.threads = 2;
   options.speed = 10;  // 6 s simulated in at least 0.6 s
@@ -191,9 +157,9 @@ TEST(PlantPipelineTest, BaselineChangesFromThePollerAreAppliedByTheOwningWorker)
 }
 
 TEST(PlantPipelineTest, UnavailableSinkIsRetriedAndNothingIsLost) {
-  auto sink = std::make_unique<MemorySink>();
-  MemorySink* mem = sink.get();
-  mem->unavailable = 3;
+  auto sink = std::make_unique<testing::RecordingSink>();
+  testing::RecordingSink* mem = sink.get();
+  mem->failures = 3;
   auto p = PlantPipeline::Create(SmallPlant(), std::move(sink));
   ASSERT_TRUE(p.ok());
   ASSERT_TRUE((*p)->Start().ok());
@@ -206,7 +172,7 @@ TEST(PlantPipelineTest, FailingSinkIsRetriedUntilStopThenStopsWithTheError) {
   // A full disk (IOError) is retried with backoff like every sink's error
   // that can pass (sink/retry.h); the batch is kept, nothing more is taken.
   // Stopping while it lasts ends the pipeline with the error.
-  auto sink = std::make_unique<MemorySink>();
+  auto sink = std::make_unique<testing::RecordingSink>();
   sink->fail_after = 2;
   auto p = PlantPipeline::Create(SmallPlant(), std::move(sink));
   ASSERT_TRUE(p.ok());
@@ -223,9 +189,9 @@ TEST(PlantPipelineTest, FailingSinkIsRetriedUntilStopThenStopsWithTheError) {
 }
 
 TEST(PlantPipelineTest, PermanentSinkErrorStopsAtOnce) {
-  auto sink = std::make_unique<MemorySink>();
+  auto sink = std::make_unique<testing::RecordingSink>();
   sink->fail_after = 2;
-  sink->fail_status = Status::Corruption("schema mismatch");
+  sink->late_failure = Status::Corruption("schema mismatch");
   auto p = PlantPipeline::Create(SmallPlant(), std::move(sink));
   ASSERT_TRUE(p.ok());
   ASSERT_TRUE((*p)->Start().ok());
@@ -237,20 +203,22 @@ TEST(PlantPipelineTest, PermanentSinkErrorStopsAtOnce) {
 TEST(PlantPipelineTest, RejectsBadOptions) {
   auto options = SmallPlant();
   options.threads = 0;
-  EXPECT_TRUE(
-      PlantPipeline::Create(options, std::make_unique<MemorySink>()).status().IsInvalidArgument());
+  EXPECT_TRUE(PlantPipeline::Create(options, std::make_unique<testing::RecordingSink>())
+                  .status()
+                  .IsInvalidArgument());
   options = SmallPlant();
   options.speed = -1;
-  EXPECT_TRUE(
-      PlantPipeline::Create(options, std::make_unique<MemorySink>()).status().IsInvalidArgument());
+  EXPECT_TRUE(PlantPipeline::Create(options, std::make_unique<testing::RecordingSink>())
+                  .status()
+                  .IsInvalidArgument());
   options = SmallPlant();
   options.plant.machines = 0;
-  EXPECT_FALSE(PlantPipeline::Create(options, std::make_unique<MemorySink>()).ok());
+  EXPECT_FALSE(PlantPipeline::Create(options, std::make_unique<testing::RecordingSink>()).ok());
 }
 
 TEST(PlantPipelineTest, StopRequestEndsAnUnboundedRun) {
-  auto sink = std::make_unique<MemorySink>();
-  MemorySink* mem = sink.get();
+  auto sink = std::make_unique<testing::RecordingSink>();
+  testing::RecordingSink* mem = sink.get();
   auto options = SmallPlant();
   options.duration = std::chrono::nanoseconds(0);
   options.speed = 50;

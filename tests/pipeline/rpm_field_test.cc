@@ -16,6 +16,7 @@
 #include "features/window_features.h"
 #include "pipeline/stream_scorer.h"
 #include "sink/running_sink.h"
+#include "testing/memory_io.h"
 #include "transport/inproc_transport.h"
 
 namespace mh::pipeline {
@@ -26,40 +27,6 @@ constexpr std::size_t kEventSamples = 4096;
 constexpr std::size_t kWindow = 4096;  // one event per window ...
 constexpr std::size_t kHop = 2048;     // ... or half of two
 constexpr double kCarrierHz = 2000;    // inside the envelope band fs/16..fs/4
-
-class CaptureSink final : public sink::Sink {
- public:
-  Status Write(std::span<const sink::WindowRecord> batch) override {
-    for (const auto& r : batch) records.push_back(r);
-    return Status::OK();
-  }
-  Status Close() override { return Status::OK(); }
-  std::vector<sink::WindowRecord> records;
-};
-
-class ListSource final : public transport::Subscriber {
- public:
-  explicit ListSource(std::vector<std::string> payloads) : payloads_(std::move(payloads)) {}
-  Result<std::vector<transport::Message>> Poll(std::size_t max,
-                                               std::chrono::milliseconds) override {
-    std::vector<transport::Message> out;
-    while (next_ < payloads_.size() && out.size() < max) {
-      transport::Message m;
-      m.payload = payloads_[next_];
-      m.origin = "list@" + std::to_string(next_);
-      out.push_back(std::move(m));
-      ++next_;
-    }
-    return out;
-  }
-  Status Commit() override { return Status::OK(); }
-  Status Close() override { return Status::OK(); }
-  bool AtEnd() const override { return next_ == payloads_.size(); }
-
- private:
-  std::vector<std::string> payloads_;
-  std::size_t next_ = 0;
-};
 
 features::BearingGeometry Bearing6205() { return features::LookupBearing("6205").value(); }
 
@@ -104,9 +71,9 @@ struct RunResult {
 };
 
 RunResult RunEvents(std::vector<std::string> events, const std::string& channel_name) {
-  ListSource source(std::move(events));
-  auto capture = std::make_unique<CaptureSink>();
-  CaptureSink* cap = capture.get();
+  testing::ListSubscriber source(std::move(events));
+  auto capture = std::make_unique<testing::RecordingSink>();
+  testing::RecordingSink* cap = capture.get();
   sink::RunningSink running("capture", std::move(capture));
   auto dead_pub = transport::NewInprocPublisher(channel_name);
   auto dead_sub = transport::NewInprocSubscriber(channel_name);

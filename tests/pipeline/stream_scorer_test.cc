@@ -12,6 +12,7 @@
 #include "metrics/metrics.h"
 #include "sink/transport_sink.h"
 #include "testing/gaussian_model.h"
+#include "testing/memory_io.h"
 #include "transport/inproc_transport.h"
 
 namespace mh::pipeline {
@@ -23,58 +24,6 @@ using transport::OutgoingMessage;
 iforest::Model TrainModel(std::vector<std::string> names) {
   return testing::GaussianModel(std::move(names), {.rows = 500, .trees = 50, .seed = 7});
 }
-
-// A sink that stores batches and can be told to fail.
-class CaptureSink final : public sink::Sink {
- public:
-  Status Write(std::span<const WindowRecord> batch) override {
-    ++attempts;
-    if (failures_left > 0) {
-      --failures_left;
-      return fail_with;
-    }
-    for (const auto& r : batch) records.push_back(r);
-    return Status::OK();
-  }
-  Status Close() override { return Status::OK(); }
-  int failures_left = 0;
-  Status fail_with = Status::Unavailable("down");
-  int attempts = 0;
-  std::vector<WindowRecord> records;
-};
-
-// A source over a fixed list that counts commits and knows what was committed.
-class ListSource final : public transport::Subscriber {
- public:
-  explicit ListSource(std::vector<std::string> payloads) : payloads_(std::move(payloads)) {}
-  Result<std::vector<transport::Message>> Poll(std::size_t max,
-                                               std::chrono::milliseconds) override {
-    std::vector<transport::Message> out;
-    while (next_ < payloads_.size() && out.size() < max) {
-      transport::Message m;
-      m.payload = payloads_[next_];
-      m.origin = "list@" + std::to_string(next_);
-      m.timestamp_ns = broker_time_ns;
-      out.push_back(std::move(m));
-      ++next_;
-    }
-    return out;
-  }
-  Status Commit() override {
-    ++commits;
-    committed = next_;
-    return Status::OK();
-  }
-  Status Close() override { return Status::OK(); }
-  bool AtEnd() const override { return next_ == payloads_.size(); }
-  std::int64_t broker_time_ns = 0;
-  int commits = 0;
-  std::size_t committed = 0;
-
- private:
-  std::vector<std::string> payloads_;
-  std::size_t next_ = 0;
-};
 
 std::string FeatureEvent(const std::string& id, double ts, const std::vector<double>& v,
                          const std::string& prefix = "feature_") {
@@ -97,9 +46,9 @@ TEST(StreamScorer, FeatureEventsScoreExactlyAsTheBatchScorer) {
     rows.push_back({g(rng), g(rng), g(rng)});
     events.push_back(FeatureEvent("s" + std::to_string(i % 4), 1761519890 + i, rows.back()));
   }
-  ListSource source(events);
-  auto capture = std::make_unique<CaptureSink>();
-  CaptureSink* cap = capture.get();
+  testing::ListSubscriber source(events);
+  auto capture = std::make_unique<testing::RecordingSink>();
+  testing::RecordingSink* cap = capture.get();
   sink::RunningSink running("capture", std::move(capture));
   StreamScorerOptions o;
   o.max_batch = 128;
@@ -140,9 +89,9 @@ TEST(StreamScorer, MatchesByNameByFeatureKeysOrPositionally) {
       R"({"sensor_id":"c","timestamp":3,"x_rms":0.3,"x_kurt":-1.2})",
   };
   for (int with_keys = 0; with_keys < 2; ++with_keys) {
-    ListSource source(events);
-    auto capture = std::make_unique<CaptureSink>();
-    CaptureSink* cap = capture.get();
+    testing::ListSubscriber source(events);
+    auto capture = std::make_unique<testing::RecordingSink>();
+    testing::RecordingSink* cap = capture.get();
     sink::RunningSink running("capture", std::move(capture));
     StreamScorerOptions o;
     if (with_keys) o.feature_keys = {"x_rms", "x_kurt"};
@@ -180,9 +129,9 @@ TEST(StreamScorer, BadEventsGoToDeadLettersWithReasonAndTheStreamGoesOn) {
       std::string("\x89MHW\x01", 5),                       // a truncated binary waveform
       FeatureEvent("ok", 13, {3, 4}),
   };
-  ListSource source(events);
-  auto capture = std::make_unique<CaptureSink>();
-  CaptureSink* cap = capture.get();
+  testing::ListSubscriber source(events);
+  auto capture = std::make_unique<testing::RecordingSink>();
+  testing::RecordingSink* cap = capture.get();
   sink::RunningSink running("capture", std::move(capture));
   auto dead_pub = transport::NewInprocPublisher("dead-bad");
   auto dead_sub = transport::NewInprocSubscriber("dead-bad");
@@ -228,10 +177,10 @@ TEST(StreamScorer, BadEventsGoToDeadLettersWithReasonAndTheStreamGoesOn) {
 
 TEST(StreamScorer, BrokerTimestampIsTheFallbackEventTime) {
   const iforest::Model model = TrainModel({"f1"});
-  ListSource source({R"({"sensor_id":"x","feature_1":1})"});
+  testing::ListSubscriber source({R"({"sensor_id":"x","feature_1":1})"});
   source.broker_time_ns = 1700000000123000000;
-  auto capture = std::make_unique<CaptureSink>();
-  CaptureSink* cap = capture.get();
+  auto capture = std::make_unique<testing::RecordingSink>();
+  testing::RecordingSink* cap = capture.get();
   sink::RunningSink running("capture", std::move(capture));
   auto scorer = StreamScorer::Create(model, source, {&running}, nullptr, {});
   std::atomic<bool> stop{false};
@@ -242,10 +191,10 @@ TEST(StreamScorer, BrokerTimestampIsTheFallbackEventTime) {
 
 TEST(StreamScorer, SinkOutageIsRetriedAndNothingIsCommittedBeforeAcceptance) {
   const iforest::Model model = TrainModel({"f1"});
-  ListSource source({FeatureEvent("a", 1, {0.5}), FeatureEvent("a", 2, {0.6})});
-  auto capture = std::make_unique<CaptureSink>();
-  CaptureSink* cap = capture.get();
-  cap->failures_left = 3;
+  testing::ListSubscriber source({FeatureEvent("a", 1, {0.5}), FeatureEvent("a", 2, {0.6})});
+  auto capture = std::make_unique<testing::RecordingSink>();
+  testing::RecordingSink* cap = capture.get();
+  cap->failures = 3;
   sink::RunningSink running("capture", std::move(capture),
                             {std::chrono::milliseconds(1), std::chrono::milliseconds(4)});
   auto scorer = StreamScorer::Create(model, source, {&running}, nullptr, {});
@@ -259,9 +208,9 @@ TEST(StreamScorer, SinkOutageIsRetriedAndNothingIsCommittedBeforeAcceptance) {
 
 TEST(StreamScorer, StopWhileASinkIsDownLeavesTheBatchUncommitted) {
   const iforest::Model model = TrainModel({"f1"});
-  ListSource source({FeatureEvent("a", 1, {0.5})});
-  auto capture = std::make_unique<CaptureSink>();
-  capture->failures_left = 1000000;
+  testing::ListSubscriber source({FeatureEvent("a", 1, {0.5})});
+  auto capture = std::make_unique<testing::RecordingSink>();
+  capture->failures = 1000000;
   sink::RunningSink running("capture", std::move(capture),
                             {std::chrono::milliseconds(1), std::chrono::milliseconds(2)});
   auto scorer = StreamScorer::Create(model, source, {&running}, nullptr, {});
@@ -279,10 +228,10 @@ TEST(StreamScorer, StopWhileASinkIsDownLeavesTheBatchUncommitted) {
 
 TEST(StreamScorer, PermanentSinkErrorStopsWithoutCommit) {
   const iforest::Model model = TrainModel({"f1"});
-  ListSource source({FeatureEvent("a", 1, {0.5})});
-  auto capture = std::make_unique<CaptureSink>();
-  capture->failures_left = 1;
-  capture->fail_with = Status::NotFound("database not found");
+  testing::ListSubscriber source({FeatureEvent("a", 1, {0.5})});
+  auto capture = std::make_unique<testing::RecordingSink>();
+  capture->failures = 1;
+  capture->failure = Status::NotFound("database not found");
   sink::RunningSink running("influx", std::move(capture));
   auto scorer = StreamScorer::Create(model, source, {&running}, nullptr, {});
   std::atomic<bool> stop{false};
@@ -311,9 +260,9 @@ TEST(StreamScorer, WaveformEventsBecomeWindowFeaturesAsTheLibraryComputesThem) {
   ev += "}";
   // A model over two of the prototype-named features: scorable.
   const iforest::Model model = TrainModel({"rms_ax", "bandE0_200_ay"});
-  ListSource source({ev});
-  auto capture = std::make_unique<CaptureSink>();
-  CaptureSink* cap = capture.get();
+  testing::ListSubscriber source({ev});
+  auto capture = std::make_unique<testing::RecordingSink>();
+  testing::RecordingSink* cap = capture.get();
   sink::RunningSink running("capture", std::move(capture));
   StreamScorerOptions o;
   o.window_samples = 512;
@@ -383,10 +332,10 @@ TEST(StreamScorer, NewModelScoresFromTheNextBatchAndRecordsNameIt) {
   pa->version = "aaaaaaaaaaaa";
   auto pb = std::make_shared<sink::ModelProvenance>();
   pb->version = "bbbbbbbbbbbb";
-  ListSource source({wave(100), FeatureEvent("f", 100, {0.1, 0.2}, "x"), wave(200),
-                     FeatureEvent("f", 200, {0.1, 0.2}, "x")});
-  auto capture = std::make_unique<CaptureSink>();
-  CaptureSink* cap = capture.get();
+  testing::ListSubscriber source({wave(100), FeatureEvent("f", 100, {0.1, 0.2}, "x"), wave(200),
+                                  FeatureEvent("f", 200, {0.1, 0.2}, "x")});
+  auto capture = std::make_unique<testing::RecordingSink>();
+  testing::RecordingSink* cap = capture.get();
   sink::RunningSink running("capture", std::move(capture));
   StreamScorerOptions o;
   o.max_batch = 2;  // two batches: the swap comes between them
@@ -421,8 +370,8 @@ TEST(StreamScorer, NewModelScoresFromTheNextBatchAndRecordsNameIt) {
 
 TEST(StreamScorer, InvalidOptions) {
   const iforest::Model model = TrainModel({"f1", "f2"});
-  ListSource source({});
-  sink::RunningSink running("capture", std::make_unique<CaptureSink>());
+  testing::ListSubscriber source({});
+  sink::RunningSink running("capture", std::make_unique<testing::RecordingSink>());
   StreamScorerOptions o;
   o.feature_keys = {"only_one"};
   EXPECT_TRUE(

@@ -24,6 +24,7 @@
 #include "pipeline/event_decoder.h"
 #include "pipeline/stream_scorer.h"
 #include "sink/running_sink.h"
+#include "testing/memory_io.h"
 #include "testing/test_paths.h"
 #include "transport/inproc_transport.h"
 
@@ -398,17 +399,6 @@ TEST(DirSource, EventTimeFromColumnThenTimeOfDayThenNameThenMtime) {
   fs::remove_all(dir, ec);
 }
 
-// A sink that keeps what it is given.
-class KeepSink final : public sink::Sink {
- public:
-  Status Write(std::span<const sink::WindowRecord> batch) override {
-    for (const auto& r : batch) records.push_back(r);
-    return Status::OK();
-  }
-  Status Close() override { return Status::OK(); }
-  std::vector<sink::WindowRecord> records;
-};
-
 // The source as `score --from dir:` uses it today: the streaming scorer
 // windows each file's exact samples, and a bad file is a dead letter naming
 // it; the good files after it are scored.
@@ -440,8 +430,8 @@ TEST(DirSource, TheStreamingScorerScoresFilesAndDeadLettersABadOne) {
   to.threads = 1;
   auto model = iforest::Train(train, {"rms_x"}, to);
   ASSERT_TRUE(model.ok());
-  auto keep = std::make_unique<KeepSink>();
-  KeepSink* kept = keep.get();
+  auto keep = std::make_unique<testing::RecordingSink>();
+  testing::RecordingSink* kept = keep.get();
   sink::RunningSink running("keep", std::move(keep));
   auto dead_pub = transport::NewInprocPublisher("dir-dead");
   auto dead_sub = transport::NewInprocSubscriber("dir-dead");
