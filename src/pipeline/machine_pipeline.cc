@@ -5,7 +5,6 @@
 #include <utility>
 
 #include "alarm/explain.h"
-#include "core/check.h"
 #include "core/strings.h"
 #include "log/log.h"
 
@@ -288,7 +287,12 @@ Status MachinePipeline::SetWindowSpeed(const window::Window& w) {
     left -= take;
     offset = 0;
   }
-  MH_CHECK(left == 0);  // the windower's samples are the blocks recorded here
+  if (left != 0) {
+    // The windower's samples are the blocks recorded here; a window they do
+    // not cover is a defect of this bookkeeping, reported, not a crash.
+    return Status::Internal("shaft speed of the window at " + FormatDouble(w.start_ns / 1e9) +
+                            " s: its samples are not in the blocks recorded");
+  }
   return extractor_->SetShaftRpm(sum / static_cast<double>(n));
 }
 
