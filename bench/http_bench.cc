@@ -103,7 +103,7 @@ void BM_LiveFanOut(benchmark::State& state) {
 }
 BENCHMARK(BM_LiveFanOut)->Arg(500)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// The store of BM_Overview and BM_DaySeries: its path, filled on first use.
+// The store of BM_Overview, BM_DaySeries and BM_DenseSeries: its path, filled on first use.
 constexpr std::int64_t kDayWindows = 864'000;
 
 const std::string& DashboardDb() {
@@ -178,6 +178,33 @@ void BM_DaySeries(benchmark::State& state) {
 }
 // 0: score (has rollups), 1: state_score (no rollups: read from the windows).
 BENCHMARK(BM_DaySeries)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// GET /api/series of 5 hours of "day" (180,000 windows, as an hour of a
+// machine at 50 windows/s) on 1,000 points: too fine for the 1-minute
+// rollups (under 2 minutes per pair of points), so every window is read and
+// each stretch drawn by its minimum and maximum. 0: score, 1: a feature
+// (crest_ax, from the windows' float32 blobs), 2: state_score.
+void BM_DenseSeries(benchmark::State& state) {
+  if (DashboardDb().empty()) return state.SkipWithError("filling the store failed");
+  auto reader = sink::SqliteReader::Open(DashboardDb());
+  if (!reader.ok()) return state.SkipWithError(reader.status().ToString().c_str());
+  const char* metrics[] = {"score", "crest_ax", "state_score"};
+  constexpr std::int64_t kWindows = 180'000;
+  Params params;
+  params.values = {{"machine", "day"},
+                   {"metric", metrics[state.range(0)]},
+                   {"from", std::to_string(kT0Ns / 1'000'000)},
+                   {"to", std::to_string((kT0Ns + kWindows * kStepNs) / 1'000'000)},
+                   {"max", "1000"}};
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    const Response r = SeriesResponse(**reader, params);
+    if (r.status != 200) return state.SkipWithError(r.body.c_str());
+    bytes = r.body.size();
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_DenseSeries)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 }  // namespace mh::http

@@ -144,28 +144,110 @@ TEST_F(RollupSeriesTest, GetSeriesPicksWindowsOrRollupsByRange) {
   EXPECT_EQ(state->t_ns.back(), from + 59 * kMinute);  // the latest kept
 }
 
-TEST_F(RollupSeriesTest, DenseShortRangesAreSampledByTime) {
-  // Machine 2: 20 windows a second for 20 minutes (24,000 windows).
-  std::vector<TestWindow> batch;
-  const std::int64_t from = kStart + 40 * kDay;
-  for (int i = 0; i < 24'000; ++i) {
+// Writes `n` windows of `machine` `step_ns` apart from `from`: score and
+// feature b noise with rare deep dips and high spikes; returns them.
+std::vector<TestWindow> WriteDense(V4TestDb& store, std::int64_t machine, std::int64_t from,
+                                   std::int64_t step_ns, int n) {
+  std::mt19937_64 rng(static_cast<std::uint64_t>(machine));
+  std::normal_distribution<double> normal(0, 1);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::vector<TestWindow> all, batch;
+  for (int i = 0; i < n; ++i) {
     TestWindow w;
-    w.machine = 2;
-    w.t_ns = from + i * 50'000'000LL;
-    w.score = i;
+    w.machine = machine;
+    w.t_ns = from + i * step_ns;
+    w.score = 0.1 + 0.01 * normal(rng) + (u(rng) < 0.001 ? -1 - u(rng) : 0);
     w.rms = 1;
-    w.features = {0, 0};
+    w.features = {0, static_cast<float>(normal(rng) + (u(rng) < 0.001 ? 40 * u(rng) : 0))};
+    all.push_back(w);
     batch.push_back(w);
+    if (batch.size() == 10'000) {
+      EXPECT_TRUE(store.WriteBatch(batch).ok());
+      batch.clear();
+    }
   }
-  ASSERT_TRUE(store_.WriteBatch(batch).ok());
-  auto s = ReadSeriesV4(store_.db(), "s.db", 2, "score", from, from + 20 * kMinute, 100);
+  EXPECT_TRUE(store.WriteBatch(batch).ok());
+  return all;
+}
+
+// Every stretch of time the series is drawn in ((max - 1) / 2 equal ones
+// from the first window to `to`) keeps its true minimum and maximum, at
+// their times, and the latest window ends the series.
+void ExpectExtremesOfEveryStretch(const Series& s, const std::vector<TestWindow>& w,
+                                  std::int64_t to, std::size_t max_points, bool feature) {
+  ASSERT_LE(s.t_ns.size(), max_points);
+  ASSERT_TRUE(std::is_sorted(s.t_ns.begin(), s.t_ns.end()));
+  const std::size_t groups = (max_points - 1) / 2;
+  const std::int64_t first = w.front().t_ns;
+  const std::int64_t width = (to - first) / static_cast<std::int64_t>(groups) + 1;
+  auto value = [&](const TestWindow& x) {
+    return feature ? static_cast<double>(x.features[1]) : x.score;
+  };
+  std::size_t checked = 0;
+  for (std::size_t g = 0; g < groups; ++g) {
+    const std::int64_t lo_t = first + static_cast<std::int64_t>(g) * width;
+    const TestWindow* lo = nullptr;
+    const TestWindow* hi = nullptr;
+    for (const TestWindow& x : w) {
+      if (x.t_ns < lo_t || x.t_ns >= lo_t + width) continue;
+      if (lo == nullptr || value(x) < value(*lo)) lo = &x;
+      if (hi == nullptr || value(x) > value(*hi)) hi = &x;
+    }
+    if (lo == nullptr) continue;
+    for (const TestWindow* x : {lo, hi}) {
+      const auto it = std::lower_bound(s.t_ns.begin(), s.t_ns.end(), x->t_ns);
+      ASSERT_TRUE(it != s.t_ns.end() && *it == x->t_ns) << "stretch " << g << " t " << x->t_ns;
+      EXPECT_EQ(s.v[static_cast<std::size_t>(it - s.t_ns.begin())], value(*x)) << "stretch " << g;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 2 * groups - 2);
+  EXPECT_EQ(s.t_ns.back(), w.back().t_ns);
+}
+
+TEST_F(RollupSeriesTest, DenseShortRangesKeepTheExtremesOfEveryStretch) {
+  // Machine 2: 50 windows a second for an hour (180,000 windows), drawn on
+  // 1,000 and on 201 points (under 2 minutes per pair of points, too fine
+  // for the 1-minute rollups): every window is read.
+  const std::int64_t from = kStart + 40 * kDay;
+  const std::int64_t to = from + 60 * kMinute;
+  const std::vector<TestWindow> w = WriteDense(store_, 2, from, 20'000'000, 180'000);
+  for (std::size_t max_points : {1000u, 201u}) {
+    for (const char* metric : {"score", "b"}) {
+      auto s = ReadSeriesV4(store_.db(), "s.db", 2, metric, from, to, max_points);
+      ASSERT_TRUE(s.ok()) << s.status().ToString();
+      SCOPED_TRACE(std::string(metric) + " on " + std::to_string(max_points));
+      ExpectExtremesOfEveryStretch(*s, w, to, max_points, metric[0] == 'b');
+      EXPECT_GT(s->t_ns.size(), max_points - 10);
+    }
+  }
+}
+
+TEST_F(RollupSeriesTest, RangesTooDenseToReadKeepEveryMinutesExtremesFromTheRollups) {
+  // Machine 3: 50 windows a second for 100 minutes (300,000 windows, more
+  // than kMaxScanRows) on 1,000 points: the 1-minute rollups, whose
+  // minimum and maximum of every minute are the windows' own.
+  static_assert(kMaxScanRows < 300'000);
+  const std::int64_t from = kStart + 41 * kDay;
+  const std::int64_t to = from + 100 * kMinute;
+  const std::vector<TestWindow> w = WriteDense(store_, 3, from, 20'000'000, 300'000);
+  auto s = ReadSeriesV4(store_.db(), "s.db", 3, "score", from, to, 1000);
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  ASSERT_EQ(s->t_ns.size(), 100u);
-  EXPECT_EQ(s->t_ns.front(), from);
-  EXPECT_EQ(s->v.back(), 23'999);  // the latest window
-  EXPECT_TRUE(std::is_sorted(s->t_ns.begin(), s->t_ns.end()));
-  // Evenly spaced in time: window i at 12 s steps.
-  EXPECT_EQ(s->v[50], std::ceil(50 * (24'000.0 / 99)));
+  ASSERT_EQ(s->t_ns.size(), 200u);  // 100 minutes, min and max each
+  for (int m = 0; m < 100; ++m) {
+    double lo = 1e9, hi = -1e9;
+    for (int i = m * 3000; i < (m + 1) * 3000; ++i) {
+      lo = std::min(lo, w[static_cast<std::size_t>(i)].score);
+      hi = std::max(hi, w[static_cast<std::size_t>(i)].score);
+    }
+    EXPECT_EQ(s->v[2 * static_cast<std::size_t>(m)], lo) << "minute " << m;
+    EXPECT_EQ(s->v[2 * static_cast<std::size_t>(m) + 1], hi) << "minute " << m;
+  }
+  // state_score has no rollups: sampled by time, the latest window last.
+  auto state = ReadSeriesV4(store_.db(), "s.db", 3, "state_score", from, to, 1000);
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->t_ns.size(), 1000u);
+  EXPECT_EQ(state->t_ns.back(), w.back().t_ns);
 }
 
 TEST_F(RollupSeriesTest, PrunedWindowsAreDrawnFromTheRollups) {
