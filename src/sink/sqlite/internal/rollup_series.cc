@@ -28,6 +28,33 @@ double FloatAt(sqlite3_stmt* s, int col, std::int64_t idx) {
   return DecodeFeature(data, static_cast<std::size_t>(idx));
 }
 
+// The index of feature `name` in each feature set that has it (set id,
+// index), looked up once per query: joining every row to its set's columns
+// by name scans them all per row (a dense hour of 180,000 windows took 1.7 s
+// that way, 0.1 s with this).
+using SetIndex = std::vector<std::pair<std::int64_t, std::int64_t>>;
+
+Result<SetIndex> FeatureIndexBySet(const Db& db, const std::string& path, const std::string& name) {
+  MH_ASSIGN_OR_RETURN(
+      Stmt sets, Stmt::Prepare(db, "SELECT set_id, idx FROM feature_set_columns WHERE name = ?1"));
+  sqlite3_bind_text(sets.get(), 1, name.data(), static_cast<int>(name.size()), SQLITE_STATIC);
+  SetIndex out;
+  int rc;
+  while ((rc = sqlite3_step(sets.get())) == SQLITE_ROW) {
+    out.emplace_back(sqlite3_column_int64(sets.get(), 0), sqlite3_column_int64(sets.get(), 1));
+  }
+  if (rc != SQLITE_DONE) return SqliteError(db.get(), rc, path + ": reading feature sets");
+  return out;
+}
+
+// The index of the feature in set `set`; -1 when the set has not got it.
+std::int64_t IndexIn(const SetIndex& index, std::int64_t set) {
+  for (const auto& [id, idx] : index) {
+    if (id == set) return idx;
+  }
+  return -1;
+}
+
 }  // namespace
 
 bool HasRollups(const std::string& metric) {
@@ -93,10 +120,13 @@ Result<Series> ReadRollupSeries(const Db& db, const std::string& path, std::int6
               "?2 AND bucket_ns >= ?3 AND bucket_ns < ?4 AND score_count > 0 ORDER BY bucket_ns"
       : rms ? "SELECT bucket_ns, rms_min, rms_max FROM rollups WHERE tier = ?1 AND machine = ?2 "
               "AND bucket_ns >= ?3 AND bucket_ns < ?4 AND rms_min IS NOT NULL ORDER BY bucket_ns"
-            : "SELECT r.bucket_ns, r.feat_min, r.feat_max, c.idx FROM rollups r JOIN "
-              "feature_set_columns c ON c.set_id = r.feature_set AND c.name = ?5 WHERE r.tier = "
-              "?1 AND r.machine = ?2 AND r.bucket_ns >= ?3 AND r.bucket_ns < ?4 ORDER BY "
-              "r.bucket_ns";
+            : "SELECT bucket_ns, feat_min, feat_max, feature_set FROM rollups WHERE tier = ?1 "
+              "AND machine = ?2 AND bucket_ns >= ?3 AND bucket_ns < ?4 AND feature_set IN "
+              "(SELECT set_id FROM feature_set_columns WHERE name = ?5) ORDER BY bucket_ns";
+  SetIndex index;
+  if (!score && !rms) {
+    MH_ASSIGN_OR_RETURN(index, FeatureIndexBySet(db, path, metric));
+  }
   MH_ASSIGN_OR_RETURN(Stmt stmt, Stmt::Prepare(db, sql));
   sqlite3_stmt* s = stmt.get();
   sqlite3_bind_int64(s, 1, tier);
@@ -114,7 +144,7 @@ Result<Series> ReadRollupSeries(const Db& db, const std::string& path, std::int6
       b.min = sqlite3_column_double(s, 1);
       b.max = sqlite3_column_double(s, 2);
     } else {
-      const std::int64_t idx = sqlite3_column_int64(s, 3);
+      const std::int64_t idx = IndexIn(index, sqlite3_column_int64(s, 3));
       b.min = FloatAt(s, 1, idx);
       b.max = FloatAt(s, 2, idx);
       if (std::isnan(b.min) || std::isnan(b.max)) continue;
@@ -169,10 +199,7 @@ struct RawQuery {
   Stmt first;  // ?1 machine, ?2 at or after, ?3 to [, ?5 feature]: one row
   Stmt last;   // ?1 machine, ?2 from, ?3 before [, ?5 feature]: one row
   bool feature = false;
-  // A feature: its index in each feature set that has it (set id, index).
-  // Looked up here once: a join per window scans the set's columns by name
-  // (a dense hour of 180,000 windows took 1.7 s that way, 0.1 s this way).
-  std::vector<std::pair<std::int64_t, std::int64_t>> index_of_set;
+  SetIndex index_of_set;  // a feature's (FeatureIndexBySet)
 };
 
 Result<RawQuery> PrepareRaw(const Db& db, const std::string& path, const std::string& metric) {
@@ -183,16 +210,7 @@ Result<RawQuery> PrepareRaw(const Db& db, const std::string& path, const std::st
     column = "w." + metric;
   } else {
     q.feature = true;
-    MH_ASSIGN_OR_RETURN(
-        Stmt sets,
-        Stmt::Prepare(db, "SELECT set_id, idx FROM feature_set_columns WHERE name = ?1"));
-    sqlite3_bind_text(sets.get(), 1, metric.data(), static_cast<int>(metric.size()), SQLITE_STATIC);
-    int rc;
-    while ((rc = sqlite3_step(sets.get())) == SQLITE_ROW) {
-      q.index_of_set.emplace_back(sqlite3_column_int64(sets.get(), 0),
-                                  sqlite3_column_int64(sets.get(), 1));
-    }
-    if (rc != SQLITE_DONE) return SqliteError(db.get(), rc, path + ": reading feature sets");
+    MH_ASSIGN_OR_RETURN(q.index_of_set, FeatureIndexBySet(db, path, metric));
   }
   const std::string select = q.feature ? "SELECT w.t_ns, w.features, w.feature_set FROM windows w "
                                        : "SELECT w.t_ns, " + column + " FROM windows w ";
@@ -220,13 +238,7 @@ void BindRaw(sqlite3_stmt* s, std::int64_t machine, std::int64_t from, std::int6
 }
 
 double RawValue(sqlite3_stmt* s, const RawQuery& q) {
-  if (q.feature) {
-    const std::int64_t set = sqlite3_column_int64(s, 2);
-    for (const auto& [id, idx] : q.index_of_set) {
-      if (id == set) return FloatAt(s, 1, idx);
-    }
-    return NAN;  // not reached: the query selects the sets that have it
-  }
+  if (q.feature) return FloatAt(s, 1, IndexIn(q.index_of_set, sqlite3_column_int64(s, 2)));
   return sqlite3_column_type(s, 1) == SQLITE_NULL ? NAN : sqlite3_column_double(s, 1);
 }
 
@@ -245,21 +257,23 @@ Status StepOne(const Db& db, const std::string& path, sqlite3_stmt* s, const Raw
 }
 
 // The minimum and the maximum window of each of `groups` equal stretches of
-// time from first_ns to to_ns (NaNs skipped; a group with no value: its first
-// window), in time order, then `latest` if given; at most kMaxScanRows rows
-// are read (nullopt beyond: the caller draws the range another way).
+// time from the first window (first_ns) to the latest (last_ns, in the last
+// stretch) of [first_ns, to_ns) (NaNs skipped; a stretch with no value: its
+// first window), in time order, then the latest window if `latest`; at most
+// kMaxScanRows rows are read (nullopt beyond: the caller draws the range
+// another way).
 Result<std::optional<Series>> ScanGroups(const Db& db, const std::string& path, RawQuery& q,
                                          std::int64_t machine_key, const std::string& metric,
-                                         std::int64_t first_ns, std::int64_t to_ns,
-                                         std::size_t groups, bool latest) {
+                                         std::int64_t first_ns, std::int64_t last_ns,
+                                         std::int64_t to_ns, std::size_t groups, bool latest) {
   struct Group {
     std::int64_t first_t = 0, lo_t = 0, hi_t = 0;
     double first_v = NAN, lo_v = NAN, hi_v = NAN;
     bool seen = false, valued = false;
   };
   std::vector<Group> g(groups);
-  const std::int64_t span = to_ns - first_ns;
-  const std::int64_t width = span / static_cast<std::int64_t>(groups) + 1;
+  const std::int64_t width =
+      std::max<std::int64_t>(1, (last_ns - first_ns) / static_cast<std::int64_t>(groups));
   std::int64_t last_t = 0;
   double last_v = NAN;
   std::size_t rows = 0;
@@ -272,7 +286,8 @@ Result<std::optional<Series>> ScanGroups(const Db& db, const std::string& path, 
     if (++rows > kMaxScanRows) return std::optional<Series>();
     const std::int64_t t = sqlite3_column_int64(s, 0);
     const double v = RawValue(s, q);
-    Group& gr = g[static_cast<std::size_t>((t - first_ns) / width)];
+    // (A window written since last_ns was read goes to the last stretch.)
+    Group& gr = g[std::min(groups - 1, static_cast<std::size_t>((t - first_ns) / width))];
     if (!gr.seen) {
       gr.seen = true;
       gr.first_t = t;
@@ -366,9 +381,13 @@ Result<Series> ReadSeriesV4(const Db& db, const std::string& path, std::int64_t 
   if (expected <= static_cast<double>(kMaxScanRows)) {
     const bool room_for_latest = max_points >= 3;
     const std::size_t groups = room_for_latest ? (max_points - 1) / 2 : 1;
-    MH_ASSIGN_OR_RETURN(
-        std::optional<Series> scanned,
-        ScanGroups(db, path, q, machine_key, metric, first_t, to_ns, groups, room_for_latest));
+    Series last;
+    BindRaw(q.last.get(), machine_key, from_ns, to_ns, metric, q.feature);
+    MH_RETURN_IF_ERROR(StepOne(db, path, q.last.get(), q, &last));
+    const std::int64_t last_t = last.t_ns.empty() ? first_t : last.t_ns.back();
+    MH_ASSIGN_OR_RETURN(std::optional<Series> scanned,
+                        ScanGroups(db, path, q, machine_key, metric, first_t, last_t, to_ns, groups,
+                                   room_for_latest));
     if (scanned) return std::move(*scanned);
   }
   // Too many windows to read: the rollups of whole minutes where the metric

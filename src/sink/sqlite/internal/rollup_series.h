@@ -63,7 +63,8 @@ inline constexpr std::size_t kMaxScanRows = 250'000;
 //   (min and max per group of buckets starting in the range);
 // - else, when the range holds at most kMaxScanRows windows (as the density
 //   of its first max_points + 1 predicts): (max_points - 1) / 2 equal
-//   stretches of time from the first window, each drawn by its minimum and
+//   stretches of time from its first to its latest window, each drawn by its
+//   minimum and
 //   its maximum window in time order (NaNs skipped; a stretch without a value
 //   by its first window), then the latest window (max_points 2: one stretch,
 //   no latest; 1: the latest window alone);
