@@ -1,9 +1,12 @@
 // machine-health serve: the web dashboard over a machine-health database.
 //
-//   machine-health serve --db FILE [--http ADDR:PORT] [--machines-file FILE]
+//   machine-health serve --db FILE | --influx URI [--http ADDR:PORT]
+//                        [--machines-file FILE]
 //
 // Serves until SIGINT or SIGTERM, then stops cleanly (exit 0). The database
 // may be written by `machine-health run` in another process meanwhile.
+// --influx reads the scores and features of InfluxDB instead
+// (sink/influxdb/influxdb_reader.h: no alarms, baselines or snapshots there).
 #include <ostream>
 #include <string>
 
@@ -12,16 +15,21 @@
 
 #include "app/command.h"
 #include "app/pipeline_options.h"
+#include "core/environment.h"
 #include "core/strings.h"
+#include "core/uri.h"
 #include "http/dashboard_server.h"
 #include "log/log.h"
 #include "registry/registry.h"
+#include "sink/influxdb/influxdb_config.h"
+#include "sink/influxdb/influxdb_reader.h"
 
 namespace mh::app {
 namespace {
 
 struct ServeOptions {
   std::string db;
+  std::string influx;
   std::string http = "127.0.0.1:8080";
   std::string machines_file;
 };
@@ -53,7 +61,21 @@ Result<http::ServerOptions> ParseHttpAddress(const std::string& text) {
 int Serve(const ServeOptions& opts, CommandIo& io) {
   auto server_options = ParseHttpAddress(opts.http);
   if (!server_options.ok()) return UsageError(io, "serve", server_options.status().message());
+  if (opts.db.empty() == opts.influx.empty()) {
+    return UsageError(io, "serve", "give --db FILE or --influx URI (one of them)");
+  }
   server_options->db_path = opts.db;
+  std::string source = opts.db;
+  if (!opts.influx.empty()) {
+    auto uri = ParseUri(opts.influx);
+    if (!uri.ok()) return UsageError(io, "serve", "--influx: " + uri.status().message());
+    auto config = sink::influxdb::ConfigFromUri(*uri, ProcessEnvironment());
+    if (!config.ok()) return UsageError(io, "serve", "--influx: " + config.status().message());
+    auto reader = sink::influxdb::InfluxdbReader::Open(*config);
+    if (!reader.ok()) return ReportError(io, "serve", reader.status());
+    server_options->reader = std::move(*reader);
+    source = config->Describe();
+  }
   // POST /api/baselines/{machine}/retrain trains as the pipeline learns.
   auto pipeline = MakePipelineOptions(PipelineArgs{});
   if (!pipeline.ok()) return ReportError(io, "serve", pipeline.status());
@@ -83,7 +105,7 @@ int Serve(const ServeOptions& opts, CommandIo& io) {
     return kExitFailure;
   }
   io.out << "dashboard: " << (*server)->url() << std::endl;
-  log::Info("serve", "serving " + opts.db + " at " + (*server)->url());
+  log::Info("serve", "serving " + source + " at " + (*server)->url());
 
   int signal_number = 0;
   while (sigwait(&stop_signals, &signal_number) != 0) {
@@ -101,7 +123,11 @@ void AddServeCommand(CLI::App& root, CommandIo& io, Action& action) {
   auto opts = std::make_shared<ServeOptions>();
   CLI::App* sub = root.add_subcommand(
       "serve", "Serve the web dashboard and JSON API over a machine-health database");
-  sub->add_option("--db", opts->db, "SQLite database written by 'machine-health run'")->required();
+  sub->add_option("--db", opts->db, "SQLite database written by 'machine-health run'");
+  sub->add_option("--influx", opts->influx,
+                  "instead of --db: InfluxDB holding the scores and features "
+                  "(influxdb://HOST:PORT/DB or influxdb2://...; docs/influxdb.md); no alarms, "
+                  "baselines or snapshots");
   sub->add_option("--http", opts->http, "Address to listen on, ADDR:PORT")->capture_default_str();
   sub->add_option("--machines-file", opts->machines_file,
                   "Machines file (docs/machines.md): /api/machines then shows each machine's "

@@ -70,7 +70,7 @@ Response PrometheusResponse(const metrics::Registry& registry) {
   return r;
 }
 
-int AddDatabaseCollector(metrics::Registry& registry, sink::SqliteReader& reader) {
+int AddDatabaseCollector(metrics::Registry& registry, sink::StoreReader& reader) {
   return registry.AddCollector([&reader](metrics::Collection& c) {
     auto machines = reader.Machines();
     if (machines.ok()) {
@@ -95,7 +95,7 @@ int AddDatabaseCollector(metrics::Registry& registry, sink::SqliteReader& reader
   });
 }
 
-Response MachinesResponse(sink::SqliteReader& reader, const registry::Registry* registry) {
+Response MachinesResponse(sink::StoreReader& reader, const registry::Registry* registry) {
   auto machines = reader.Machines();
   if (!machines.ok()) return StatusResponse(machines.status());
   json out = json::array();
@@ -118,7 +118,7 @@ Response MachinesResponse(sink::SqliteReader& reader, const registry::Registry* 
   return JsonResponse(200, out);
 }
 
-Response SeriesResponse(sink::SqliteReader& reader, const Params& params) {
+Response SeriesResponse(sink::StoreReader& reader, const Params& params) {
   if (!params.repeated.empty()) {
     return ErrorResponse(400, "parameter '" + params.repeated + "' given more than once");
   }
@@ -176,7 +176,7 @@ Response SeriesResponse(sink::SqliteReader& reader, const Params& params) {
                                 {"v", std::move(v)}});
 }
 
-Response MetricsResponse(sink::SqliteReader& reader, const Params& params) {
+Response MetricsResponse(sink::StoreReader& reader, const Params& params) {
   const std::string* machine = Param(params, "machine");
   if (machine == nullptr || machine->empty()) {
     return ErrorResponse(400, "missing parameter 'machine'");
@@ -188,7 +188,7 @@ Response MetricsResponse(sink::SqliteReader& reader, const Params& params) {
   return JsonResponse(200, json{{"machine", *machine}, {"metrics", std::move(metrics)}});
 }
 
-Response AlarmsResponse(sink::SqliteReader& reader, const Params& params) {
+Response AlarmsResponse(sink::StoreReader& reader, const Params& params) {
   if (!params.repeated.empty()) {
     return ErrorResponse(400, "parameter '" + params.repeated + "' given more than once");
   }
@@ -234,7 +234,7 @@ Response AlarmsResponse(sink::SqliteReader& reader, const Params& params) {
   return r;
 }
 
-Response AlarmResponse(sink::SqliteReader& reader, const std::string& alarm_id) {
+Response AlarmResponse(sink::StoreReader& reader, const std::string& alarm_id) {
   auto alarm = reader.Alarm(alarm_id);
   if (!alarm.ok()) return StatusResponse(alarm.status());
   Response r;
@@ -261,7 +261,7 @@ Response AckResponse(sink::AlarmStore* store, const std::string& alarm_id, std::
   return r;
 }
 
-Response BaselinesResponse(sink::SqliteReader& reader, const Params& params) {
+Response BaselinesResponse(sink::StoreReader& reader, const Params& params) {
   if (!params.repeated.empty()) {
     return ErrorResponse(400, "parameter '" + params.repeated + "' given more than once");
   }
@@ -273,7 +273,7 @@ Response BaselinesResponse(sink::SqliteReader& reader, const Params& params) {
   return JsonResponse(200, a);
 }
 
-Response BaselineResponse(sink::SqliteReader& reader, const std::string& machine,
+Response BaselineResponse(sink::StoreReader& reader, const std::string& machine,
                           const Params& params) {
   if (!params.repeated.empty()) {
     return ErrorResponse(400, "parameter '" + params.repeated + "' given more than once");
@@ -352,7 +352,7 @@ json SnapshotInfoJson(const sink::SnapshotInfo& s) {
 
 }  // namespace
 
-Response SnapshotsResponse(sink::SqliteReader& reader, const Params& params) {
+Response SnapshotsResponse(sink::StoreReader& reader, const Params& params) {
   if (!params.repeated.empty()) {
     return ErrorResponse(400, "parameter '" + params.repeated + "' given more than once");
   }
@@ -389,7 +389,7 @@ Response SnapshotsResponse(sink::SqliteReader& reader, const Params& params) {
   return JsonResponse(200, out);
 }
 
-Response SnapshotResponse(sink::SqliteReader& reader, const std::string& id_text,
+Response SnapshotResponse(sink::StoreReader& reader, const std::string& id_text,
                           const Params& params) {
   if (!params.repeated.empty()) {
     return ErrorResponse(400, "parameter '" + params.repeated + "' given more than once");

@@ -3,7 +3,7 @@
 // dashboard_server.cc only adapts). Endpoints are documented in
 // docs/api.md.
 //
-// Thread safety: the functions may run concurrently (SqliteReader is
+// Thread safety: the functions may run concurrently (StoreReader is
 // thread-safe).
 #ifndef MH_HTTP_API_H_
 #define MH_HTTP_API_H_
@@ -20,7 +20,7 @@
 #include "score/baseline.h"
 #include "sink/sqlite/alarm_store.h"
 #include "sink/sqlite/baseline_store.h"
-#include "sink/sqlite/sqlite_reader.h"
+#include "sink/store_reader.h"
 
 namespace mh::http {
 
@@ -61,24 +61,24 @@ Response PrometheusResponse(const metrics::Registry& registry);
 // state: learning, normal, anomalous) and machine_health_baseline_version
 // {machine} (the active baseline's version). A failing read reports
 // nothing. Returns the collector's id; remove it before `reader` goes.
-int AddDatabaseCollector(metrics::Registry& registry, sink::SqliteReader& reader);
+int AddDatabaseCollector(metrics::Registry& registry, sink::StoreReader& reader);
 
 // GET /api/machines: 200 with a JSON array of machines sorted by id; 500/503
 // {"error": ...} if the database cannot be read. With a registry, each
 // machine also carries "registry": its config as registry::MachineJson
 // gives it (from the machines file, else the defaults with from_file
 // false); the registry is only read (Peek), never added to.
-Response MachinesResponse(sink::SqliteReader& reader, const registry::Registry* registry = nullptr);
+Response MachinesResponse(sink::StoreReader& reader, const registry::Registry* registry = nullptr);
 
 // GET /api/series?machine=ID&metric=M&from=T&to=T&max=N: 200
 // {"machine","metric","from","to","t":[ms...],"v":[...]} (NaN as null);
 // 400 {"error"} naming a missing or bad parameter or an unknown metric; 404
 // for an unknown machine.
-Response SeriesResponse(sink::SqliteReader& reader, const Params& params);
+Response SeriesResponse(sink::StoreReader& reader, const Params& params);
 
 // GET /api/features?machine=ID: 200 {"machine","metrics":[...]} listing the
 // metrics GetSeries accepts for the machine; 400/404 as for series.
-Response MetricsResponse(sink::SqliteReader& reader, const Params& params);
+Response MetricsResponse(sink::StoreReader& reader, const Params& params);
 
 // Default and largest `limit` of /api/alarms.
 inline constexpr std::size_t kDefaultAlarmLimit = 100;
@@ -88,10 +88,10 @@ inline constexpr std::size_t kLargestAlarmLimit = 10000;
 // array of alarms (sink::AlarmRecordJson), newest first; `open` is
 // true/false/1/0; from/to as for /api/series (alarms overlapping
 // [from, to)). 400 {"error"} for a bad parameter.
-Response AlarmsResponse(sink::SqliteReader& reader, const Params& params);
+Response AlarmsResponse(sink::StoreReader& reader, const Params& params);
 
 // GET /api/alarms/{id}: 200 with the alarm; 404 for an unknown id.
-Response AlarmResponse(sink::SqliteReader& reader, const std::string& alarm_id);
+Response AlarmResponse(sink::StoreReader& reader, const std::string& alarm_id);
 
 // POST /api/alarms/{id}/ack with body {"by": "NAME"}: acknowledges the
 // alarm at `now_ns` through `store` (nullptr: 403, acknowledgement switched
@@ -104,13 +104,13 @@ Response AckResponse(sink::AlarmStore* store, const std::string& alarm_id, std::
 // GET /api/baselines?machine=ID: 200 with a JSON array of stored baselines
 // (baseline::BaselineInfoJson: card, threshold, rule; every version, by
 // machine then version; only `machine`'s if given). 400 for a bad parameter.
-Response BaselinesResponse(sink::SqliteReader& reader, const Params& params);
+Response BaselinesResponse(sink::StoreReader& reader, const Params& params);
 
 // GET /api/baselines/{machine}?version=V: 200 with the machine's active
 // baseline (or version V) with its feature statistics
 // (baseline::StoredBaselineJson); 404 if it has none (never learned, or
 // reset) or no such version; 400 for a bad version.
-Response BaselineResponse(sink::SqliteReader& reader, const std::string& machine,
+Response BaselineResponse(sink::StoreReader& reader, const std::string& machine,
                           const Params& params);
 
 // POST /api/baselines/{machine}/reset (no body): the machine has no active
@@ -140,7 +140,7 @@ inline constexpr std::size_t kLargestSnapshotLimit = 10000;
 // "machine", "t" (epoch ms), "t_ns", "kind" ("periodic" or "alarm"),
 // "alarm_id" (kind alarm), "score", "fs_hz", "samples", "bytes"}. 400 for a
 // missing machine or a bad parameter.
-Response SnapshotsResponse(sink::SqliteReader& reader, const Params& params);
+Response SnapshotsResponse(sink::StoreReader& reader, const Params& params);
 
 // GET /api/snapshots/{id}?view=spectrum|samples (default spectrum): 200
 // with the snapshot's fields as listed above plus "channels" (names) and,
@@ -149,7 +149,7 @@ Response SnapshotsResponse(sink::SqliteReader& reader, const Params& params);
 // "envelope": {"band_hz": [lo, hi], "amplitude": per channel}
 // (features/snapshot_spectrum.h); for view=samples, "samples" per channel.
 // 400 for a bad id or view; 404 for an unknown snapshot.
-Response SnapshotResponse(sink::SqliteReader& reader, const std::string& id, const Params& params);
+Response SnapshotResponse(sink::StoreReader& reader, const std::string& id, const Params& params);
 
 // What GET /api/stream?since=T&last_event_id=ID asks for (docs/api.md,
 // "Live stream"): the Last-Event-ID to resume after (the header, else the

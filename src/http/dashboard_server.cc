@@ -42,7 +42,7 @@ void Send(const Response& r, httplib::Response& res) {
 struct DashboardServer::Impl {
   std::string host;
   int port = 0;
-  std::unique_ptr<sink::SqliteReader> reader;
+  std::shared_ptr<sink::StoreReader> reader;
   std::shared_ptr<const registry::Registry> machine_registry;  // may be null
   std::string db_path;
   bool allow_ack = true;
@@ -163,7 +163,7 @@ struct DashboardServer::Impl {
   }
 
   void Routes() {
-    sink::SqliteReader* r = reader.get();
+    sink::StoreReader* r = reader.get();
     // Handlers never let an exception reach httplib: they answer 500.
     auto guard = [](auto handler) {
       return [handler](const httplib::Request& req, httplib::Response& res) {
@@ -243,12 +243,16 @@ Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const ServerOpti
   }
   auto impl = std::make_unique<Impl>();
   impl->host = options.host;
-  MH_ASSIGN_OR_RETURN(impl->reader, sink::SqliteReader::Open(options.db_path));
+  if (options.reader != nullptr) {
+    impl->reader = options.reader;
+  } else {
+    MH_ASSIGN_OR_RETURN(impl->reader, sink::SqliteReader::Open(options.db_path));
+  }
   impl->machine_registry = options.registry;
   impl->db_path = options.db_path;
-  impl->allow_ack = options.allow_ack;
+  impl->allow_ack = options.allow_ack && options.reader == nullptr;
   impl->on_alarm_event = options.on_alarm_event;
-  impl->allow_baseline_changes = options.allow_baseline_changes;
+  impl->allow_baseline_changes = options.allow_baseline_changes && options.reader == nullptr;
   impl->learn = options.learn;
   impl->readiness = options.readiness;
   impl->metrics_registry = options.metrics;

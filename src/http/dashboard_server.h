@@ -28,6 +28,10 @@ struct ServerOptions {
   int port = 8080;
   // The machine-health database to serve (see sink/sqlite/sqlite_reader.h).
   std::string db_path;
+  // Another store to read instead of db_path (e.g. sink::InfluxdbReader for
+  // `serve --influx`); acknowledgements and baseline changes are then off
+  // (they write the embedded database).
+  std::shared_ptr<sink::StoreReader> reader;
   // Whether POST /api/alarms/{id}/ack may acknowledge alarms. It is the
   // only request that writes: through a second, read-write connection
   // (sink::AlarmStore) opened on the first acknowledgement; everything else

@@ -83,7 +83,7 @@ using ThresholdCache = std::map<std::string, std::map<std::int64_t, double>>;
 // The threshold of the baseline version that scored a window: from the
 // stored baselines (read once per unknown version), else `current` (the
 // machine's present threshold; also while learning, version 0).
-double ThresholdOf(sink::SqliteReader& reader, ThresholdCache& cache, const std::string& machine,
+double ThresholdOf(sink::StoreReader& reader, ThresholdCache& cache, const std::string& machine,
                    std::int64_t version, double current) {
   if (version <= 0) return current;
   auto& known = cache[machine];
@@ -109,7 +109,7 @@ struct Queue {
 }  // namespace
 
 struct LiveFeed::State {
-  sink::SqliteReader* reader = nullptr;
+  sink::StoreReader* reader = nullptr;
   LiveOptions options;
   std::string epoch;  // tells this feed's event ids from another run's
 
@@ -307,7 +307,7 @@ LiveFeed::LiveFeed(std::shared_ptr<State> state) : state_(std::move(state)) {}
 
 LiveFeed::~LiveFeed() { Stop(); }
 
-Result<std::unique_ptr<LiveFeed>> LiveFeed::Start(sink::SqliteReader* reader,
+Result<std::unique_ptr<LiveFeed>> LiveFeed::Start(sink::StoreReader* reader,
                                                   const LiveOptions& options) {
   auto state = std::make_shared<State>();
   state->reader = reader;

@@ -26,7 +26,7 @@
 #include <string>
 
 #include "core/result.h"
-#include "sink/sqlite/sqlite_reader.h"
+#include "sink/store_reader.h"
 
 namespace mh::http {
 
@@ -71,7 +71,7 @@ class LiveFeed {
   // Starts the poller over `reader`, which must outlive the feed. The
   // machines' current windows are the starting point: only windows written
   // after Start() are streamed live.
-  static Result<std::unique_ptr<LiveFeed>> Start(sink::SqliteReader* reader,
+  static Result<std::unique_ptr<LiveFeed>> Start(sink::StoreReader* reader,
                                                  const LiveOptions& options);
 
   LiveFeed(const LiveFeed&) = delete;

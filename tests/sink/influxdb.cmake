@@ -11,3 +11,9 @@ mh_add_test(influxdb_integration_test
   SOURCES influxdb_integration_test.cc influxdb_rollup_test.cc influxdb_grafana_test.cc
   DEPS mh_sink_influxdb mh_testing_influxdb nlohmann_json::nlohmann_json
   LABELS integration influxdb)
+# The dashboard over InfluxDB (serve --influx): the reader and the API against
+# a real influxd 1.x.
+mh_add_test(influxdb_reader_test
+  SOURCES influxdb_reader_test.cc
+  DEPS mh_app mh_sink_influxdb mh_http mh_testing_influxdb nlohmann_json::nlohmann_json
+  LABELS integration influxdb)

@@ -19,42 +19,10 @@
 #include "sink/alarm_record.h"
 #include "sink/sqlite/baseline_store.h"
 #include "sink/sqlite/snapshot_record.h"
+#include "sink/store_reader.h"
 #include "sink/window_record.h"
 
 namespace mh::sink {
-
-// One row of the `machines` table: a machine's state after its latest window.
-struct MachineSummary {
-  std::string id;           // machine id, e.g. "m1"
-  std::string state;        // "learning", "normal" or "anomalous"
-  double score = 0;         // latest state_score (NaN while learning / unknown)
-  double threshold = 0;     // decision_function threshold (NaN if unknown)
-  std::int64_t updated_ns;  // event time (window start) of the latest window, ns since epoch
-  std::int64_t windows;     // number of windows stored for the machine
-};
-
-// One stored window as the live stream reports it (SqliteReader::WindowsAfter).
-struct WindowPoint {
-  std::int64_t t_ns = 0;              // event time (window start), ns since epoch
-  double score = 0;                   // decision_function (NaN while learning)
-  double state_score = 0;             // NaN if not stored
-  double rms = 0;                     // vector RMS, g (NaN if not stored)
-  std::string state;                  // "learning", "normal" or "anomalous"
-  std::int64_t baseline_version = 0;  // 0 while learning
-};
-
-// A stored waveform snapshot with its samples.
-struct StoredSnapshot {
-  SnapshotInfo info;
-  codec::SnapshotSamples samples;
-};
-
-// A time series: t_ns[i] (ns since epoch, increasing) and v[i] (NaN where the
-// stored value is NULL, e.g. the score of a window scored while learning).
-struct Series {
-  std::vector<std::int64_t> t_ns;
-  std::vector<double> v;
-};
 
 // One stored window of a machine (the `windows` row) with the threshold of
 // the baseline that scored it: what `machine-health export --what windows`
@@ -87,7 +55,7 @@ struct RollupPoint {
   std::int64_t anomalies = 0;         // "score": windows with anomaly = 1; else 0
 };
 
-class SqliteReader {
+class SqliteReader final : public StoreReader {
  public:
   // Opens the database at `path` read-only (schema version 4; a reader
   // never migrates). NotFound ("<path>: no such database") if the file does
@@ -99,13 +67,13 @@ class SqliteReader {
 
   SqliteReader(const SqliteReader&) = delete;
   SqliteReader& operator=(const SqliteReader&) = delete;
-  ~SqliteReader();
+  ~SqliteReader() override;
 
   // Every machine, sorted by id (byte order). IOError/Unavailable on failure.
-  Result<std::vector<MachineSummary>> Machines();
+  Result<std::vector<MachineSummary>> Machines() override;
 
   // One machine. NotFound if no machine has this id.
-  Result<MachineSummary> Machine(const std::string& id);
+  Result<MachineSummary> Machine(const std::string& id) override;
 
   // The points of `metric` for `machine` with from_ns <= t < to_ns, ordered
   // by time. metric: "score" (decision_function), "rms" (vector RMS, g),
@@ -124,18 +92,19 @@ class SqliteReader {
   // latest window), for max_points == 0 or from_ns > to_ns; IOError/Unavailable
   // if SQLite fails.
   Result<Series> GetSeries(const std::string& machine, const std::string& metric,
-                           std::int64_t from_ns, std::int64_t to_ns, std::size_t max_points);
+                           std::int64_t from_ns, std::int64_t to_ns,
+                           std::size_t max_points) override;
 
   // The windows of `machine` with t > after_ns, oldest first, at most
   // `limit` (one range seek on the windows' primary key). NotFound for an
   // unknown machine; IOError/Unavailable if SQLite fails.
   Result<std::vector<WindowPoint>> WindowsAfter(const std::string& machine, std::int64_t after_ns,
-                                                std::size_t limit);
+                                                std::size_t limit) override;
 
   // Names of the features of `machine`'s latest window (sorted; the
   // pipeline stores the same features for every window). NotFound for an
   // unknown machine.
-  Result<std::vector<std::string>> FeatureNames(const std::string& machine);
+  Result<std::vector<std::string>> FeatureNames(const std::string& machine) override;
 
   // The feature sets of `machine`'s windows with from_ns <= t < to_ns, in
   // the order of their first window in the range (reads every window of the
@@ -170,25 +139,26 @@ class SqliteReader {
   // Alarms matching `filter`, newest first (see AlarmFilter). A database of
   // schema version 1 (no alarm table yet) has none. IOError/Unavailable if
   // SQLite fails.
-  Result<std::vector<AlarmRecord>> Alarms(const AlarmFilter& filter);
+  Result<std::vector<AlarmRecord>> Alarms(const AlarmFilter& filter) override;
 
   // One alarm. NotFound "unknown alarm '<id>'".
-  Result<AlarmRecord> Alarm(const std::string& alarm_id);
+  Result<AlarmRecord> Alarm(const std::string& alarm_id) override;
 
   // As BaselineStore::List / Get, read-only. A database before schema
   // version 3 has no baselines.
-  Result<std::vector<BaselineInfo>> Baselines(const std::string& machine_id = "");
-  Result<StoredBaseline> Baseline(const std::string& machine_id, std::int64_t version = 0);
+  Result<std::vector<BaselineInfo>> Baselines(const std::string& machine_id = "") override;
+  Result<StoredBaseline> Baseline(const std::string& machine_id, std::int64_t version = 0) override;
 
   // The waveform snapshots of `machine_id` with from_ns <= t < to_ns
   // (docs/database.md, "Waveform snapshots"), oldest first, the newest
   // `limit` when more match; none before schema version 4. InvalidArgument
   // for from_ns > to_ns.
   Result<std::vector<SnapshotInfo>> Snapshots(const std::string& machine_id, std::int64_t from_ns,
-                                              std::int64_t to_ns, std::size_t limit = 1000);
+                                              std::int64_t to_ns,
+                                              std::size_t limit = 1000) override;
   // One snapshot with its samples decoded. NotFound "unknown snapshot N";
   // Corruption naming the file and snapshot for a damaged blob.
-  Result<StoredSnapshot> Snapshot(std::int64_t id);
+  Result<StoredSnapshot> Snapshot(std::int64_t id) override;
 
  private:
   struct Impl;
