@@ -662,9 +662,14 @@ window.MachinePage = (function () {
     }
   }
 
+  // Every request of the page at once (one round trip, not two): the alarm
+  // spans are drawn when both the alarms and the series are in.
   async function loadAll() {
-    await loadAlarms();
-    await Promise.all([loadSeries(), loadCard(), loadSnapshots()]);
+    const p = page;
+    await Promise.all([loadAlarms(), loadSeries(), loadCard(), loadSnapshots()]);
+    if (page !== p) return;
+    p.scoreChart.redraw();
+    describeScore();
     $('machine-page').dataset.loaded = String(Number($('machine-page').dataset.loaded || 0) + 1);
   }
 
