@@ -198,6 +198,10 @@ class MachinePipeline {
   // Score and alarm stages for the window of `r` (features filled); `w`
   // (null for feature rows) gives the samples for the snapshot picker.
   Status ScoreAndAlarm(WindowResult& r, const Output& out, const window::Window* w = nullptr);
+  // The features whose learning statistics the baseline keeps for the
+  // alarm explanation beside the model's (the envelope amplitudes env_* of
+  // the bearing evidence; score::MachineScorer::SetExplainFeatures).
+  void InitExplainFeatures();
 
   PipelineOptions options_;
   MachineSpec spec_;
@@ -209,6 +213,8 @@ class MachinePipeline {
   alarm::AlarmTracker tracker_;
   std::unique_ptr<score::MachineScorer> scorer_;
   std::vector<double> model_row_;
+  std::vector<std::size_t> explain_columns_;  // into the window's features
+  std::vector<double> explain_row_;
   std::vector<std::vector<double>> scaled_;            // the block in g (sample_scale != 1)
   std::vector<std::span<const double>> scaled_spans_;  // views of scaled_
   std::vector<sink::AlarmEvent> resume_events_;
