@@ -254,9 +254,9 @@ Result<Explanation> Explain(const std::vector<std::string>& names,
     }
   }
   if (e.bearing.empty()) {
-    const bool has_envelope =
-        std::any_of(names.begin(), names.end(),
-                    [](const std::string& n) { return features::IsEnvelopeFeature(n); });
+    const bool has_envelope = std::any_of(names.begin(), names.end(), [](const std::string& n) {
+      return features::IsEnvelopeFeature(n);
+    });
     e.bearing_unavailable = has_envelope ? kNoEnvelopeStatistics : kNoEnvelopeFeatures;
   }
   std::stable_sort(e.bearing.begin(), e.bearing.end(),

@@ -276,8 +276,8 @@ TEST_F(RunLiveTest, BearingEvidenceSurvivesARestartAndNamesBpfo) {
   EXPECT_THAT(a["explanation_text"].get<std::string>(), HasSubstr("BPFO stands out"));
 
   // Retraining from the stored windows keeps the envelope statistics.
-  auto retrain = RunCli({"baseline", "retrain", "pump-3", "--db", dir_ + "/live.db", "--to",
-                         "2026-01-01T00:00:03Z"});
+  auto retrain = RunCli(
+      {"baseline", "retrain", "pump-3", "--db", dir_ + "/live.db", "--to", "2026-01-01T00:00:03Z"});
   ASSERT_EQ(retrain.code, 0) << retrain.err;
   show = RunCli({"baseline", "show", "pump-3", "--db", dir_ + "/live.db", "--json"});
   ASSERT_EQ(show.code, 0) << show.err;

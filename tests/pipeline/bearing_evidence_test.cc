@@ -60,8 +60,7 @@ struct Outcome {
 
 // Feeds `windows` windows of a simulated machine whose `kind` of fault
 // starts (as a step) right after the learning windows.
-Outcome Simulate(MachinePipeline& p, sim::FaultKind kind, std::size_t windows,
-                 std::uint64_t seed) {
+Outcome Simulate(MachinePipeline& p, sim::FaultKind kind, std::size_t windows, std::uint64_t seed) {
   sim::MachineConfig config;
   config.machine_id = "m1";
   config.sample_rate_hz = kFs;
