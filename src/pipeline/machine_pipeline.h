@@ -175,9 +175,11 @@ class MachinePipeline {
   score::MachineScorer& scorer() { return *scorer_; }
   const alarm::AlarmTracker& alarm() const { return tracker_; }
   // The alarm record of a window's alarm event (opened or closed), with the
-  // explanation of an opened alarm: the model features that deviate most
-  // from the baseline, the ISO 20816 zone and the bearing evidence
-  // (alarm/explain.h) of that window. nullopt when the window has no event.
+  // explanation of an opened alarm: the features that deviate most from the
+  // baseline, the ISO 20816 zone and the bearing evidence (alarm/explain.h)
+  // of that window, against the baseline's statistics (the model features'
+  // and, learned beside them, the envelope amplitudes'). nullopt when the
+  // window has no event.
   // Call from the Output callback (it reads the window's model row).
   std::optional<sink::AlarmEvent> AlarmEventOf(const WindowResult& r) const;
   window::WindowStats window_stats() const { return windower_.total(); }
