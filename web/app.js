@@ -29,6 +29,7 @@
     selected: null,        // machine id shown in the detail panel (compact mode)
     cards: new Map(),      // id -> card element
     series: new Map(),     // "id|metric" -> {t, v}
+    overviewStale: false,  // the grid was not drawn while a machine page was shown
   };
 
   const $ = (id) => document.getElementById(id);
@@ -297,6 +298,12 @@
   }
 
   function renderMachines() {
+    // Behind a machine page the (hidden) grid is drawn when it is shown again.
+    if (/^#\/machine\//.test(location.hash)) {
+      state.overviewStale = true;
+      return;
+    }
+    state.overviewStale = false;
     const list = state.machines;
     const inline = list.length <= INLINE_CHARTS_MAX;
     document.body.classList.toggle('compact', !inline);
@@ -556,6 +563,7 @@
       window.MachinePage.open(decodeURIComponent(m[1]), state.machines);
     } else {
       window.MachinePage.close();
+      if (state.overviewStale) renderMachines();
       drawAllCharts();
       pollSeries();
     }
@@ -568,11 +576,16 @@
     if (location.hash.length > 1 && !location.hash.startsWith('#/')) {
       state.selected = decodeURIComponent(location.hash.slice(1));
     }
-    await pollAlarms();
+    // Both at once: the machine page opens as soon as the list is in; the
+    // overview is drawn again if the alarms ("since") come in after it.
+    let listed = false;
+    const alarmsIn = pollAlarms().then(() => { if (listed) renderMachines(); });
     await pollMachines();
+    listed = true;
     setInterval(pollAlarms, ALARMS_EVERY_MS);
     window.addEventListener('hashchange', route);
     route();
+    await alarmsIn;
     await pollSeries();
     setInterval(() => { if (!liveUp()) pollMachines(); }, MACHINES_EVERY_MS);
     setInterval(pollSeries, SERIES_EVERY_MS);

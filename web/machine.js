@@ -355,7 +355,7 @@ window.MachinePage = (function () {
     $('mp-to').value = new Date(t).toISOString().slice(0, 19);
     $('machine-page').dataset.from = String(f);
     $('machine-page').dataset.to = String(t);
-    loadAll();
+    return loadAll();
   }
 
   // Several series on one time axis (the union of their window times).
@@ -662,9 +662,14 @@ window.MachinePage = (function () {
     }
   }
 
+  // Every request of the page at once (one round trip, not two): the alarm
+  // spans are drawn when both the alarms and the series are in.
   async function loadAll() {
-    await loadAlarms();
-    await Promise.all([loadSeries(), loadCard(), loadSnapshots()]);
+    const p = page;
+    await Promise.all([loadAlarms(), loadSeries(), loadCard(), loadSnapshots()]);
+    if (page !== p) return;
+    p.scoreChart.redraw();
+    describeScore();
     $('machine-page').dataset.loaded = String(Number($('machine-page').dataset.loaded || 0) + 1);
   }
 
@@ -689,9 +694,11 @@ window.MachinePage = (function () {
     build(root);
     rebuildFeatureChart();
     update(machines);
-    getJson('api/metrics?machine=' + q(id)).then((r) => {
+    // The feature picker's names once the charts are in: the browser's six
+    // connections (one is the live stream) go to the charts' requests first.
+    setRange(page.range).then(() => getJson('api/metrics?machine=' + q(id))).then((r) => {
       const pick = $('mp-metrics');
-      if (!pick) return;
+      if (!pick || !page || page.id !== id) return;
       // The score and state score have their own chart.
       for (const name of r.metrics.filter((x) => x !== 'score' && x !== 'state_score')) {
         const o = el('option', '', name);
@@ -700,7 +707,6 @@ window.MachinePage = (function () {
         pick.appendChild(o);
       }
     }).catch(() => {});
-    setRange(page.range);
     // Relative ranges follow new windows (live events; polled while the
     // stream is down); a custom or zoomed range stays put.
     page.timer = setInterval(() => {

@@ -231,21 +231,33 @@ Result<Explanation> Explain(const std::vector<std::string>& names,
   }
 
   // Bearing defects: kEnvelopeFeatures lists the four defects, then twice
-  // each, in BearingDefect order.
+  // each, in BearingDefect order. A defect is ranked by its fundamental
+  // line; the 2x line is reported beside it but does not rank, since it can
+  // be another defect's harmonic (for the 6205, 2 x BPFI = 10.83 orders is
+  // within 0.7 % of 3 x BPFO = 10.76: an outer-race fault raises env_2bpfi
+  // nearly as much as env_bpfo).
   constexpr std::size_t kDefects = 4;
   static_assert(std::size(features::kEnvelopeFeatures) == 2 * kDefects);
-  std::optional<FeatureDeviation> strongest[kDefects];
+  std::optional<FeatureDeviation> strongest[kDefects], harmonic[kDefects];
   for (std::size_t c = 0; c < names.size(); ++c) {
     if (deviation_of[c] == kNone) continue;
     for (std::size_t f = 0; f < 2 * kDefects; ++f) {
       if (ChannelOf(names[c], features::kEnvelopeFeatures[f]).empty()) continue;
-      std::optional<FeatureDeviation>& best = strongest[f % kDefects];
+      std::optional<FeatureDeviation>& best = f < kDefects ? strongest[f] : harmonic[f % kDefects];
       const FeatureDeviation& d = deviations[deviation_of[c]];
       if (!best || d.sd > best->sd) best = d;
     }
   }
   for (std::size_t d = 0; d < kDefects; ++d) {
-    if (strongest[d]) e.bearing.push_back({static_cast<BearingDefect>(d), *strongest[d]});
+    if (strongest[d]) {
+      e.bearing.push_back({static_cast<BearingDefect>(d), *strongest[d], harmonic[d]});
+    }
+  }
+  if (e.bearing.empty()) {
+    const bool has_envelope = std::any_of(names.begin(), names.end(), [](const std::string& n) {
+      return features::IsEnvelopeFeature(n);
+    });
+    e.bearing_unavailable = has_envelope ? kNoEnvelopeStatistics : kNoEnvelopeFeatures;
   }
   std::stable_sort(e.bearing.begin(), e.bearing.end(),
                    [](const DefectEvidence& a, const DefectEvidence& b) {
@@ -280,6 +292,8 @@ Result<Explanation> Explain(const std::vector<std::string>& names,
     } else {
       e.sentence += "; no bearing defect frequency stands out";
     }
+  } else if (e.bearing_unavailable == kNoEnvelopeStatistics) {
+    e.sentence += std::string("; bearing evidence unavailable (") + kNoEnvelopeStatistics + ")";
   }
   if (e.iso) {
     char v[64];
@@ -329,9 +343,21 @@ std::string ExplanationJson(const Explanation& e) {
     AppendJsonString(BearingDefectName(e.bearing[i].defect), &j);
     j += ",\"evidence\":";
     AppendDeviationJson(e.bearing[i].strongest, &j);
+    j += ",\"harmonic\":";
+    if (e.bearing[i].harmonic) {
+      AppendDeviationJson(*e.bearing[i].harmonic, &j);
+    } else {
+      j += "null";
+    }
     j += '}';
   }
-  j += "]}}";
+  j += "],\"unavailable\":";
+  if (e.bearing_unavailable.empty()) {
+    j += "null";
+  } else {
+    AppendJsonString(e.bearing_unavailable, &j);
+  }
+  j += "}}";
   return j;
 }
 

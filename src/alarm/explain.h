@@ -55,11 +55,15 @@ enum class BearingDefect : std::uint8_t { kBpfo = 0, kBpfi = 1, kBsf = 2, kFtf =
 // "BPFO", "BPFI", "BSF", "FTF".
 const char* BearingDefectName(BearingDefect defect);
 
-// A defect's evidence: its strongest env_* feature (the defect frequency or
-// twice it, on any channel) against the baseline.
+// A defect's evidence against the baseline: its strongest fundamental line
+// env_<defect>_<ch> (any channel), which ranks the defects, and its
+// strongest 2x line env_2<defect>_<ch>, reported beside it only (a 2x line
+// may be another defect's harmonic: 2 x BPFI of the 6205 is within 0.7 % of
+// 3 x BPFO).
 struct DefectEvidence {
   BearingDefect defect = BearingDefect::kBpfo;
   FeatureDeviation strongest;
+  std::optional<FeatureDeviation> harmonic;
 };
 
 // The ISO 20816-3 zone of the largest velocity_rms_<channel> of the input
@@ -72,6 +76,11 @@ struct IsoEvidence {
   features::Foundation foundation = features::Foundation::kRigid;
 };
 
+inline constexpr const char* kNoEnvelopeFeatures =
+    "no envelope features (no bearing geometry or shaft speed configured)";
+inline constexpr const char* kNoEnvelopeStatistics =
+    "the baseline has no statistics of the envelope features (retrain or learn anew)";
+
 struct Explanation {
   // Largest |sd| first (ties: feature order), at most top_features.
   std::vector<FeatureDeviation> top;
@@ -81,10 +90,17 @@ struct Explanation {
   // env_* amplitudes (no bearing or shaft speed configured).
   std::vector<DefectEvidence> bearing;
   std::optional<BearingDefect> standing_out;
+  // Why `bearing` is empty ("" when it is not): kNoEnvelopeFeatures, or
+  // kNoEnvelopeStatistics when the windows have env_* features but the
+  // baseline has no statistics of them (a baseline stored before its
+  // statistics included them, or an assigned model): the evidence is then
+  // unavailable, not "no defect".
+  std::string bearing_unavailable;
   // "kurtosis_ay +8.1 sd, env_bpfo_ay +5.2 sd, rms_ay +3.0 sd; BPFO stands
   // out in the envelope spectrum (+5.2 sd); ISO 20816 zone C (velocity_rms_ay
   // 5.10 mm/s, group 2 rigid)"; a std_floored feature that moved is shown
-  // as "peak_freq_ay 4000 (constant 29.95 in training)".
+  // as "peak_freq_ay 4000 (constant 29.95 in training)". Without bearing
+  // statistics: "; bearing evidence unavailable (<kNoEnvelopeStatistics>)".
   std::string sentence;
 };
 

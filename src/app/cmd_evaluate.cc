@@ -191,6 +191,7 @@ struct MachineFigures {
   std::int64_t false_alarms = 0;  // opened on a normal file
   std::optional<std::int64_t> first_alarm_seq;
   std::optional<double> first_alarm_fraction;
+  std::string first_alarm_explanation;  // its explanation JSON ("" if none)
   std::optional<std::int64_t> first_fault_seq;
   // The alarm still open after the last watched window (sustained to the
   // end): the seq of the file it opened in, and the windows from its
@@ -299,6 +300,7 @@ Result<MachineFigures> EvaluateMachine(const pipeline::PipelineOptions& options,
         ++fig.alarms;
         if (!r.fault) ++fig.false_alarms;
         if (!fig.first_alarm_seq) {
+          if (auto e = p.AlarmEventOf(w)) fig.first_alarm_explanation = e->alarm.explanation_json;
           fig.first_alarm_seq = r.seq;
           fig.first_alarm_fraction =
               rows.size() > 1 ? static_cast<double>(i) / static_cast<double>(rows.size() - 1) : 0;
@@ -381,6 +383,9 @@ std::string Json(const std::vector<MachineFigures>& figs, const std::string& rul
     }
     j += ",\"first_fault_seq\":";
     AppendOptional(f.first_fault_seq, &j);
+    // The first alarm's explanation as `run` stores it (docs/alarms.md).
+    j += ",\"first_alarm_explanation\":";
+    j += f.first_alarm_explanation.empty() ? "null" : f.first_alarm_explanation;
     j += ",\"files\":[";
     for (std::size_t k = 0; k < f.files.size(); ++k) {
       const FileFigures& ff = f.files[k];

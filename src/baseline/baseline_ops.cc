@@ -78,15 +78,37 @@ Result<sink::StoredBaseline> Retrain(sink::BaselineStore& store, const std::stri
     MH_ASSIGN_OR_RETURN(features::ModelFeatureSource s, features::ResolveModelFeature(name, raw));
     sources.push_back(s);
   }
+  // The stored envelope amplitudes (a machine with a bearing and a shaft
+  // speed): their statistics go with the baseline for the alarm
+  // explanation's bearing evidence, as the pipeline's learning keeps them.
+  std::vector<std::string> explain_names;
+  const std::size_t first_explain = raw.size();
+  for (const std::string& name : stored) {
+    if (!features::IsEnvelopeFeature(name)) continue;
+    if (std::find(model_names.begin(), model_names.end(), name) != model_names.end()) continue;
+    if (std::find(raw.begin(), raw.end(), name) != raw.end()) continue;
+    explain_names.push_back(name);
+    raw.push_back(name);
+  }
   const std::int64_t latest =
       options.has_from ? 0 : static_cast<std::int64_t>(options.learn.learning_windows);
   MH_ASSIGN_OR_RETURN(
       sink::StoredWindows windows,
       sink::ReadStoredWindows(db_path, machine, raw, options.from_ns, options.to_ns, latest));
+  if (windows.skipped > 0 && !explain_names.empty()) {
+    // Some windows lack the envelope features (stored before the machine
+    // had a bearing): train on every window with the model features, and
+    // keep no bearing statistics rather than a partial picture.
+    raw.resize(first_explain);
+    explain_names.clear();
+    MH_ASSIGN_OR_RETURN(windows, sink::ReadStoredWindows(db_path, machine, raw, options.from_ns,
+                                                         options.to_ns, latest));
+  }
 
   score::LearnOptions learn = options.learn;
   learn.learning_windows = 0;  // fitted below, from every row
   score::MachineScorer scorer(machine, model_names, learn);
+  scorer.SetExplainFeatures(explain_names);
   std::vector<double> row(model_names.size());
   const std::size_t d = raw.size();
   std::size_t used = 0;
@@ -98,7 +120,9 @@ Result<sink::StoredBaseline> Retrain(sink::BaselineStore& store, const std::stri
       finite = finite && std::isfinite(row[j]);
     }
     if (!finite) continue;
-    MH_RETURN_IF_ERROR(scorer.Observe(row, windows.t_ns[i]).status());
+    MH_RETURN_IF_ERROR(
+        scorer.Observe(row, windows.t_ns[i], values.subspan(first_explain, explain_names.size()))
+            .status());
     ++used;
   }
   if (used == 0) {

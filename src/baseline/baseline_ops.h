@@ -37,7 +37,11 @@ struct RetrainOptions {
 // those of the machine's latest stored version, else
 // features::DefaultModelFeatures of its stored features; each is a stored
 // feature or "log_" and one (features::ResolveModelFeature). Windows
-// missing a feature, or whose model row is not finite, are skipped.
+// missing a feature, or whose model row is not finite, are skipped. The
+// baseline's statistics cover the model features and, as when the pipeline
+// learns, the stored envelope amplitudes env_* (the alarm explanation's
+// bearing evidence); when some window of the range lacks them (stored before
+// the machine had a bearing), the statistics are the model features' only.
 // Errors: NotFound (no such database; a machine without stored windows);
 // InvalidArgument (no usable window in the range, a model feature that is
 // not stored, a range with from >= to); errors of training and the store.

@@ -237,6 +237,30 @@ std::unique_ptr<Decoder> MakeDecoder(Compression c, const DecompressOptions& opt
   return nullptr;
 }
 
+// One gzip member (RFC 1952) of `input` at zlib `level` (1..9).
+Result<std::string> CompressGzip(std::string_view input, int level) {
+  if (level < 1 || level > 9) {
+    return Status::InvalidArgument("compress: gzip level " + std::to_string(level) +
+                                   " is not in 1..9");
+  }
+  z_stream z{};
+  // windowBits 15 + 16: a gzip header and trailer instead of zlib's.
+  if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+    return Status::Internal("gzip: cannot start the compressor");
+  }
+  std::string out(deflateBound(&z, static_cast<uLong>(input.size())), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+  z.avail_in = static_cast<uInt>(input.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  const int rc = deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  if (rc != Z_STREAM_END)
+    return Status::Internal("gzip: compression failed (" + std::to_string(rc) + ")");
+  return out;
+}
+
 }  // namespace
 
 std::string_view CompressionName(Compression compression) {
@@ -345,9 +369,10 @@ Result<std::string> Decompress(Compression compression, std::string_view input,
 }
 
 Result<std::string> Compress(Compression compression, std::string_view input, int level) {
+  if (compression == Compression::kGzip) return CompressGzip(input, level);
   if (compression != Compression::kZstd) {
     return Status::NotSupported("compress: " + std::string(CompressionName(compression)) +
-                                " is not written by machine-health (only zstd)");
+                                " is not written by machine-health (only gzip and zstd)");
   }
   std::string out(ZSTD_compressBound(input.size()), '\0');
   const std::size_t n = ZSTD_compress(out.data(), out.size(), input.data(), input.size(), level);

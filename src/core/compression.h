@@ -1,7 +1,8 @@
 // Decompression of whole in-memory buffers with Debian's zlib, libbz2 and
 // liblzma and libzstd: the one place machine-health decodes zlib, gzip, bz2,
 // xz, legacy .lzma and zstd data (compressed joblib models, Parquet GZIP and
-// ZSTD pages, waveform snapshots) and compresses zstd.
+// ZSTD pages, waveform snapshots) and compresses gzip (the dashboard's HTTP
+// responses) and zstd.
 //
 // The output is always bounded: a stream that would decompress to more than
 // the caller's limit (a "zip bomb") stops with Corruption as soon as the
@@ -71,9 +72,10 @@ struct DecompressOptions {
 Result<std::string> Decompress(Compression compression, std::string_view input,
                                const DecompressOptions& options = {});
 
-// Compresses `input` as one frame of `compression` at `level` (zstd: 1..19;
-// 3 is zstd's default). Only kZstd is written (NotSupported otherwise);
-// Internal if the library fails.
+// Compresses `input` as one frame of `compression` at `level` (zstd: 1..19,
+// 3 is zstd's default; gzip: 1..9, one RFC 1952 member, InvalidArgument
+// outside 1..9). Only kZstd and kGzip are written (NotSupported otherwise);
+// Internal if the library fails. Inputs above 4 GiB are not supported.
 Result<std::string> Compress(Compression compression, std::string_view input, int level = 3);
 
 }  // namespace mh

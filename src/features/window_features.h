@@ -42,6 +42,16 @@ inline constexpr std::string_view kMagnitudeChannel = "mag";
 inline constexpr std::string_view kVelocityRmsFeature = "velocity_rms";
 inline constexpr std::string_view kEnvelopeFeatures[] = {
     "env_bpfo", "env_bpfi", "env_bsf", "env_ftf", "env_2bpfo", "env_2bpfi", "env_2bsf", "env_2ftf"};
+// True for "<one of kEnvelopeFeatures>_<channel>" (a non-empty channel).
+constexpr bool IsEnvelopeFeature(std::string_view name) {
+  for (std::string_view prefix : kEnvelopeFeatures) {
+    if (name.size() > prefix.size() + 1 && name.substr(0, prefix.size()) == prefix &&
+        name[prefix.size()] == '_') {
+      return true;
+    }
+  }
+  return false;
+}
 
 // Largest FeatureOptions::window_samples accepted: 2^22 = 4,194,304 samples
 // (164 s at 25.6 kHz, 87 s at 48 kHz). The extractor holds a few buffers of N

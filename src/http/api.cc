@@ -1,13 +1,17 @@
 #include "http/api.h"
 
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <limits>
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "core/compression.h"
 #include "core/strings.h"
 #include "core/time_util.h"
 #include "features/snapshot_spectrum.h"
@@ -439,15 +443,54 @@ Result<StreamRequest> ParseStreamRequest(const Params& params, const std::string
   return r;
 }
 
+namespace {
+
+// An embedded asset with its validator and its gzip form.
+struct StaticAsset {
+  const EmbeddedFile* file = nullptr;
+  std::string etag{};
+  std::string gzip{};
+};
+
+// Every embedded asset, prepared at the first call (thread-safe static).
+const std::vector<StaticAsset>& StaticAssets() {
+  static const std::vector<StaticAsset> assets = [] {
+    std::vector<StaticAsset> out;
+    out.reserve(kEmbeddedFileCount);
+    for (std::size_t i = 0; i < kEmbeddedFileCount; ++i) {
+      StaticAsset a;
+      a.file = &kEmbeddedFiles[i];
+      const std::string_view bytes(a.file->data, a.file->size);
+      // FNV-1a 64 of the bytes: a new binary with a changed file has a new tag.
+      std::uint64_t h = 1469598103934665603ull;
+      for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
+      char tag[24];
+      std::snprintf(tag, sizeof tag, "\"%016llx\"", static_cast<unsigned long long>(h));
+      a.etag = tag;
+      auto packed = Compress(Compression::kGzip, bytes, 9);
+      if (packed.ok() && packed->size() < bytes.size()) a.gzip = std::move(packed).value();
+      out.push_back(std::move(a));
+    }
+    return out;
+  }();
+  return assets;
+}
+
+}  // namespace
+
 Response StaticResponse(std::string_view path) {
   if (path == "/") path = "/index.html";
   const EmbeddedFile* file = FindEmbeddedFile(path);
   if (file == nullptr) return NotFoundResponse(path);
+  const StaticAsset& asset = StaticAssets()[static_cast<std::size_t>(file - kEmbeddedFiles)];
   Response r;
   r.content_type = ContentTypeFor(path);
-  // Revalidate every time: a rebuilt binary must never serve a stale app.js.
+  // Revalidate every time: a rebuilt binary must never serve a stale app.js
+  // (the ETag makes the revalidation a 304 without the bytes).
   r.cache_control = "no-cache";
   r.body.assign(file->data, file->size);
+  r.etag = asset.etag;
+  r.gzip_body = asset.gzip;
   return r;
 }
 

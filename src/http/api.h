@@ -24,12 +24,20 @@
 
 namespace mh::http {
 
-// An HTTP response: status code, Content-Type, Cache-Control and body.
+// An HTTP response: status code, Content-Type, Cache-Control and body. The
+// servers (src/http/internal/send.h) gzip a body of 1 KiB or more for a
+// client that accepts gzip; a static asset carries its ETag and its gzip
+// form, made once per process (a request with a matching If-None-Match
+// gets 304).
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
   std::string cache_control = "no-store";
   std::string body;
+  std::string etag{};  // quoted entity tag ("\"...\""), or empty
+  // `body` gzipped, in storage that outlives every response (the static
+  // assets' table), or empty: then the server compresses when it should.
+  std::string_view gzip_body{};
 };
 
 // Query parameters; a parameter given more than once is marked by
@@ -165,6 +173,10 @@ struct StreamRequest {
 Result<StreamRequest> ParseStreamRequest(const Params& params, const std::string& last_event_id);
 
 // A static asset: "/" is "/index.html"; 404 for a path that is not embedded.
+// Cache-Control "no-cache" (revalidate), `etag` a hash of the bytes and
+// `gzip_body` the bytes gzipped at level 9; both are computed for every
+// asset at the first call (DashboardServer::Start makes it, so a browser's
+// first request does not wait for it).
 Response StaticResponse(std::string_view path);
 
 // 404 {"error": "not found: <path>"}.

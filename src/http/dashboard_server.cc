@@ -12,6 +12,7 @@
 #include "core/time_util.h"
 #include "http/api.h"
 #include "http/internal/json_values.h"
+#include "http/internal/send.h"
 #include "http/listener.h"
 #include "log/log.h"
 #include "metrics/process_metrics.h"
@@ -28,13 +29,6 @@ Params ToParams(const httplib::Request& req) {
     if (!p.values.emplace(key, value).second && p.repeated.empty()) p.repeated = key;
   }
   return p;
-}
-
-void Send(const Response& r, httplib::Response& res) {
-  res.status = r.status;
-  res.set_header("Cache-Control", r.cache_control);
-  res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_content(r.body, r.content_type.c_str());
 }
 
 }  // namespace
@@ -134,14 +128,14 @@ struct DashboardServer::Impl {
     if (!request.ok()) {
       err.status = 400;
       err.body = internal::Dump(nlohmann::json{{"error", request.status().message()}});
-      Send(err, res);
+      internal::Send(req, err, res);
       return;
     }
     auto sub = feed->Subscribe(request->last_event_id, request->since_ns);
     if (!sub.ok()) {
       err.status = 503;
       err.body = internal::Dump(nlohmann::json{{"error", sub.status().message()}});
-      Send(err, res);
+      internal::Send(req, err, res);
       res.set_header("Retry-After", "5");
       return;
     }
@@ -168,13 +162,13 @@ struct DashboardServer::Impl {
     auto guard = [](auto handler) {
       return [handler](const httplib::Request& req, httplib::Response& res) {
         try {
-          Send(handler(req), res);
+          internal::Send(req, handler(req), res);
         } catch (const std::exception& e) {
           log::Error("http", std::string("handler failed: ") + e.what());
           Response err;
           err.status = 500;
           err.body = R"({"error":"internal error"})";
-          Send(err, res);
+          internal::Send(req, err, res);
         }
       };
     };
@@ -269,8 +263,14 @@ Result<std::unique_ptr<DashboardServer>> DashboardServer::Start(const ServerOpti
   const std::size_t workers = CPPHTTPLIB_THREAD_POOL_COUNT + options.live.max_clients;
   impl->server.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
   impl->Routes();
+  // The static assets' ETags and gzip forms, made now rather than in a
+  // browser's first request.
+  (void)StaticResponse("/");
   impl->server.set_read_timeout(5, 0);
   impl->server.set_write_timeout(5, 0);
+  // A page's dozen requests on its browser's few connections (httplib
+  // closes a connection after 5 by default).
+  impl->server.set_keep_alive_max_count(100);
   MH_ASSIGN_OR_RETURN(impl->port,
                       BindAndListen(impl->server, options.host, options.port, &impl->thread));
   impl->db_collector = AddDatabaseCollector(*impl->metrics_registry, *impl->reader);

@@ -6,6 +6,7 @@
 #include <httplib.h>
 
 #include "http/api.h"
+#include "http/internal/send.h"
 #include "http/listener.h"
 
 namespace mh::http {
@@ -19,17 +20,6 @@ struct MetricsServer::Impl {
   bool stopped = false;  // guarded by stop_mu
 };
 
-namespace {
-
-void Send(const Response& r, httplib::Response& res) {
-  res.status = r.status;
-  res.set_header("Cache-Control", r.cache_control);
-  res.set_header("X-Content-Type-Options", "nosniff");
-  res.set_content(r.body, r.content_type.c_str());
-}
-
-}  // namespace
-
 MetricsServer::MetricsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 MetricsServer::~MetricsServer() { Stop(); }
@@ -39,17 +29,18 @@ Result<std::unique_ptr<MetricsServer>> MetricsServer::Start(const MetricsServerO
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   const Impl* im = impl.get();
-  impl->server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
-    Send(HealthResponse(), res);
+  impl->server.Get("/healthz", [](const httplib::Request& req, httplib::Response& res) {
+    internal::Send(req, HealthResponse(), res);
   });
-  impl->server.Get("/readyz", [im](const httplib::Request&, httplib::Response& res) {
-    Send(ReadyResponse(im->options.readiness ? im->options.readiness() : std::string()), res);
+  impl->server.Get("/readyz", [im](const httplib::Request& req, httplib::Response& res) {
+    internal::Send(
+        req, ReadyResponse(im->options.readiness ? im->options.readiness() : std::string()), res);
   });
-  impl->server.Get("/metrics", [im](const httplib::Request&, httplib::Response& res) {
-    Send(PrometheusResponse(*im->options.metrics), res);
+  impl->server.Get("/metrics", [im](const httplib::Request& req, httplib::Response& res) {
+    internal::Send(req, PrometheusResponse(*im->options.metrics), res);
   });
   impl->server.Get(".*", [](const httplib::Request& req, httplib::Response& res) {
-    Send(NotFoundResponse(req.path), res);
+    internal::Send(req, NotFoundResponse(req.path), res);
   });
   impl->server.set_payload_max_length(4096);
   impl->server.set_read_timeout(5, 0);

@@ -415,6 +415,14 @@ class ColumnReader {
 
   // `bytes` is the chunk (a view of the source's memory), or empty when
   // `storage` holds it.
+  // The previous chunk's buffer, for the next chunk's bytes to be read into
+  // without a new allocation (its pages are already faulted in). The
+  // current chunk is gone: StartChunk must follow.
+  std::string TakeChunkStorage() {
+    chunk_ = {};
+    return std::exchange(chunk_storage_, std::string());
+  }
+
   void StartChunk(std::string_view bytes, std::string storage, std::int64_t offset,
                   std::int32_t codec, std::int64_t rows) {
     chunk_storage_ = std::move(storage);
@@ -1387,6 +1395,7 @@ class ParquetTableReader : public TableReader {
     std::string bytes;
     if (view.size() != n || n == 0) {
       view = {};
+      bytes = r.TakeChunkStorage();
       MH_RETURN_IF_ERROR(file_->source->Read(start, n, &bytes));
     }
     r.StartChunk(view, std::move(bytes), start, m.codec, rg.num_rows);

@@ -144,6 +144,22 @@ MachinePipeline::MachinePipeline(const PipelineOptions& options, MachineSpec spe
     if (it != n.end()) rms_columns_.push_back(static_cast<std::size_t>(it - n.begin()));
   }
   snapshots_.emplace(options_.snapshots, spec_.machine_id, spec_.shape.channels);
+  InitExplainFeatures();
+}
+
+void MachinePipeline::InitExplainFeatures() {
+  std::vector<std::string> names;
+  explain_columns_.clear();
+  for (std::size_t i = 0; i < feature_names_->size(); ++i) {
+    const std::string& n = (*feature_names_)[i];
+    if (!features::IsEnvelopeFeature(n)) continue;
+    const auto& model = scorer_->feature_names();
+    if (std::find(model.begin(), model.end(), n) != model.end()) continue;
+    explain_columns_.push_back(i);
+    names.push_back(n);
+  }
+  explain_row_.resize(explain_columns_.size());
+  scorer_->SetExplainFeatures(std::move(names));
 }
 
 MachinePipeline::~MachinePipeline() = default;
@@ -187,6 +203,7 @@ Result<std::unique_ptr<MachinePipeline>> MachinePipeline::CreateForFeatureRows(
       new MachinePipeline(options, std::move(spec), nullptr, std::move(model_columns),
                           std::move(tracker), std::move(scorer)));
   p->feature_names_ = std::make_shared<const std::vector<std::string>>(std::move(names));
+  p->InitExplainFeatures();
   return p;
 }
 
@@ -325,7 +342,12 @@ Status MachinePipeline::OnWindow(const window::Window& w, const Output& out) {
 Status MachinePipeline::ScoreAndAlarm(WindowResult& r, const Output& out, const window::Window* w) {
   sink::WindowRecord& rec = r.record;
   last_window_ns_ = std::max(last_window_ns_, rec.window_start_ns);
-  MH_ASSIGN_OR_RETURN(r.scored, scorer_->Observe(model_row_, rec.window_start_ns));
+  if (scorer_->learning()) {
+    for (std::size_t i = 0; i < explain_columns_.size(); ++i) {
+      explain_row_[i] = rec.features[explain_columns_[i]];
+    }
+  }
+  MH_ASSIGN_OR_RETURN(r.scored, scorer_->Observe(model_row_, rec.window_start_ns, explain_row_));
   if (r.scored.learning) {
     rec.state = sink::MachineState::kLearning;
     if (!scorer_->learning()) r.new_baseline = scorer_->baseline();

@@ -175,9 +175,11 @@ class MachinePipeline {
   score::MachineScorer& scorer() { return *scorer_; }
   const alarm::AlarmTracker& alarm() const { return tracker_; }
   // The alarm record of a window's alarm event (opened or closed), with the
-  // explanation of an opened alarm: the model features that deviate most
-  // from the baseline, the ISO 20816 zone and the bearing evidence
-  // (alarm/explain.h) of that window. nullopt when the window has no event.
+  // explanation of an opened alarm: the features that deviate most from the
+  // baseline, the ISO 20816 zone and the bearing evidence (alarm/explain.h)
+  // of that window, against the baseline's statistics (the model features'
+  // and, learned beside them, the envelope amplitudes'). nullopt when the
+  // window has no event.
   // Call from the Output callback (it reads the window's model row).
   std::optional<sink::AlarmEvent> AlarmEventOf(const WindowResult& r) const;
   window::WindowStats window_stats() const { return windower_.total(); }
@@ -198,6 +200,10 @@ class MachinePipeline {
   // Score and alarm stages for the window of `r` (features filled); `w`
   // (null for feature rows) gives the samples for the snapshot picker.
   Status ScoreAndAlarm(WindowResult& r, const Output& out, const window::Window* w = nullptr);
+  // The features whose learning statistics the baseline keeps for the
+  // alarm explanation beside the model's (the envelope amplitudes env_* of
+  // the bearing evidence; score::MachineScorer::SetExplainFeatures).
+  void InitExplainFeatures();
 
   PipelineOptions options_;
   MachineSpec spec_;
@@ -209,6 +215,8 @@ class MachinePipeline {
   alarm::AlarmTracker tracker_;
   std::unique_ptr<score::MachineScorer> scorer_;
   std::vector<double> model_row_;
+  std::vector<std::size_t> explain_columns_;  // into the window's features
+  std::vector<double> explain_row_;
   std::vector<std::vector<double>> scaled_;            // the block in g (sample_scale != 1)
   std::vector<std::span<const double>> scaled_spans_;  // views of scaled_
   std::vector<sink::AlarmEvent> resume_events_;

@@ -113,24 +113,46 @@ FeatureStats ComputeFeatureStats(const iforest::Matrix& rows, std::vector<std::s
   st.min.assign(d, INFINITY);
   st.max.assign(d, -INFINITY);
   if (rows.rows == 0) return st;
+  std::vector<std::size_t> count(d, 0);
   for (std::size_t i = 0; i < rows.rows; ++i) {
     for (std::size_t j = 0; j < d; ++j) {
       const double x = rows.data[i * d + j];
+      if (!std::isfinite(x)) continue;
+      ++count[j];
       st.mean[j] += x;
       st.min[j] = std::min(st.min[j], x);
       st.max[j] = std::max(st.max[j], x);
     }
   }
-  const auto n = static_cast<double>(rows.rows);
-  for (double& m : st.mean) m /= n;
+  for (std::size_t j = 0; j < d; ++j) {
+    st.mean[j] = count[j] == 0 ? NAN : st.mean[j] / static_cast<double>(count[j]);
+  }
   for (std::size_t i = 0; i < rows.rows; ++i) {
     for (std::size_t j = 0; j < d; ++j) {
-      const double e = rows.data[i * d + j] - st.mean[j];
+      const double x = rows.data[i * d + j];
+      if (!std::isfinite(x)) continue;
+      const double e = x - st.mean[j];
       st.std[j] += e * e;
     }
   }
-  for (double& v : st.std) v = std::sqrt(v / n);
+  for (std::size_t j = 0; j < d; ++j) {
+    st.std[j] = count[j] == 0 ? NAN : std::sqrt(st.std[j] / static_cast<double>(count[j]));
+  }
   return st;
+}
+
+void AppendFeatureStats(const FeatureStats& more, FeatureStats* into) {
+  for (std::size_t j = 0; j < more.names.size(); ++j) {
+    if (!std::isfinite(more.mean[j]) || !std::isfinite(more.std[j])) continue;
+    if (std::find(into->names.begin(), into->names.end(), more.names[j]) != into->names.end()) {
+      continue;
+    }
+    into->names.push_back(more.names[j]);
+    into->mean.push_back(more.mean[j]);
+    into->std.push_back(more.std[j]);
+    into->min.push_back(more.min[j]);
+    into->max.push_back(more.max[j]);
+  }
 }
 
 MachineScorer::MachineScorer(std::string machine_id, std::vector<std::string> feature_names,
@@ -150,6 +172,17 @@ void MachineScorer::StartLearning(std::int64_t next_version) {
   scorer_.reset();
   learned_ = iforest::Matrix{};
   learned_.cols = names_.size();
+  learned_explain_ = iforest::Matrix{};
+  learned_explain_.cols = explain_names_.size();
+}
+
+void MachineScorer::SetExplainFeatures(std::vector<std::string> names) {
+  std::erase_if(names, [&](const std::string& n) {
+    return std::find(names_.begin(), names_.end(), n) != names_.end();
+  });
+  explain_names_ = std::move(names);
+  learned_explain_ = iforest::Matrix{};
+  learned_explain_.cols = explain_names_.size();
 }
 
 Status MachineScorer::Restore(std::shared_ptr<const Baseline> baseline) {
@@ -218,6 +251,9 @@ Status MachineScorer::FinishLearning() {
   b->model = std::make_shared<const iforest::Model>(std::move(*model));
   b->rule = options_.threshold;
   b->stats = ComputeFeatureStats(learned_, names_);
+  if (learned_explain_.rows > 0) {
+    AppendFeatureStats(ComputeFeatureStats(learned_explain_, explain_names_), &b->stats);
+  }
   b->trained_from_ns = learned_from_ns_;
   b->trained_to_ns = learned_to_ns_;
   b->rows = static_cast<std::int64_t>(learned_.rows);
@@ -226,10 +262,13 @@ Status MachineScorer::FinishLearning() {
   MH_ASSIGN_OR_RETURN(b->threshold, ComputeThreshold(s, b->model->offset, options_.threshold));
   learned_ = iforest::Matrix{};
   learned_.cols = names_.size();
+  learned_explain_ = iforest::Matrix{};
+  learned_explain_.cols = explain_names_.size();
   return Restore(std::move(b));
 }
 
-Result<Scored> MachineScorer::Observe(std::span<const double> row, std::int64_t t_ns) {
+Result<Scored> MachineScorer::Observe(std::span<const double> row, std::int64_t t_ns,
+                                      std::span<const double> explain) {
   if (row.size() != names_.size()) {
     return Status::InvalidArgument("machine '" + machine_id_ + "': " + std::to_string(row.size()) +
                                    " features, expected " + std::to_string(names_.size()));
@@ -246,6 +285,14 @@ Result<Scored> MachineScorer::Observe(std::span<const double> row, std::int64_t 
     learned_to_ns_ = t_ns;
     learned_.data.insert(learned_.data.end(), row.begin(), row.end());
     ++learned_.rows;
+    if (!explain_names_.empty()) {
+      if (explain.size() == explain_names_.size()) {
+        learned_explain_.data.insert(learned_explain_.data.end(), explain.begin(), explain.end());
+      } else {
+        learned_explain_.data.insert(learned_explain_.data.end(), explain_names_.size(), NAN);
+      }
+      ++learned_explain_.rows;
+    }
     if (options_.learning_windows > 0 && learned_.rows >= options_.learning_windows) {
       MH_RETURN_IF_ERROR(FinishLearning());
     }

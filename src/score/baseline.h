@@ -9,7 +9,10 @@
 //     more anomalous) from the machine's own training scores, by a rule
 //     (ThresholdRule; default and evidence in docs/evaluation.md);
 //   - the training rows' per-feature statistics (mean, std, min, max), which
-//     explain an alarm in standard deviations from normal;
+//     explain an alarm in standard deviations from normal: the model
+//     features', then those of the features kept for the explanation only
+//     (MachineScorer::SetExplainFeatures: the envelope amplitudes env_* of
+//     the bearing evidence, which are not model features);
 //   - a version (1, 2, ... per machine: every stored score names the
 //     baseline that produced it) and a card (training window, rows, rule).
 //
@@ -74,7 +77,12 @@ struct FeatureStats {
   std::vector<std::string> names;
   std::vector<double> mean, std, min, max;
 };
+// Non-finite values are left out of their column's statistics; a column
+// without a finite value has mean and std NaN (min +inf, max -inf).
 FeatureStats ComputeFeatureStats(const iforest::Matrix& rows, std::vector<std::string> names);
+// Appends the columns of `more` whose mean is finite and whose name `into`
+// does not have yet (the explanation's features after the model's).
+void AppendFeatureStats(const FeatureStats& more, FeatureStats* into);
 
 struct Baseline {
   std::string machine_id;
@@ -125,12 +133,25 @@ class MachineScorer {
                 LearnOptions options, std::int64_t first_version = 1);
   ~MachineScorer();
 
+  // Features that are not model features but whose statistics the learned
+  // baseline keeps too (Baseline::stats, after the model features'), for
+  // the alarm explanation: the pipeline passes the envelope amplitudes env_*
+  // of the bearing evidence. Their values come with each row (Observe's
+  // `explain`, in `names` order); names that are model features are
+  // ignored. Takes effect for rows observed from now on (call before
+  // learning starts); empty by default.
+  void SetExplainFeatures(std::vector<std::string> names);
+  const std::vector<std::string>& explain_feature_names() const { return explain_names_; }
+
   // Takes a window's model row (feature_names order) at event time t_ns:
   // while learning, keeps it (and fits the baseline when learning_windows
-  // are in; that window is still a learning one); else scores it. Errors: a
-  // non-finite value (InvalidArgument naming the feature), a failed fit
-  // (e.g. every learning row the same: message names the machine).
-  Result<Scored> Observe(std::span<const double> row, std::int64_t t_ns);
+  // are in; that window is still a learning one); else scores it. `explain`:
+  // the window's values of explain_feature_names() (ignored unless it has
+  // exactly that many; a non-finite one is left out of its statistics).
+  // Errors: a non-finite model value (InvalidArgument naming the feature), a
+  // failed fit (e.g. every learning row the same: message names the machine).
+  Result<Scored> Observe(std::span<const double> row, std::int64_t t_ns,
+                         std::span<const double> explain = {});
   // Fits the baseline from the rows kept so far. InvalidArgument when none.
   Status FinishLearning();
   // Uses `baseline` from now on (restart, or an assigned model): its model
@@ -154,6 +175,10 @@ class MachineScorer {
   LearnOptions options_;
   std::int64_t next_version_;
   iforest::Matrix learned_;
+  std::vector<std::string> explain_names_;
+  // The learning rows' explain values (explain_names_ columns; rows without
+  // them are NaN, left out of the statistics).
+  iforest::Matrix learned_explain_;
   std::int64_t learned_from_ns_ = 0, learned_to_ns_ = 0;
   std::shared_ptr<const Baseline> baseline_;
   std::unique_ptr<iforest::Scorer> scorer_;

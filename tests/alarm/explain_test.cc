@@ -185,14 +185,17 @@ Result<Explanation> ExplainEnv(const std::vector<double>& sd, const ExplainOptio
 }
 
 TEST(Explain, BearingDefectThatStandsOut) {
-  // ay's 2 x BPFI at +6 sd is the strongest; BPFO at most +2.
+  // ay's BPFI line at +6 sd is the strongest fundamental; BPFO at most +2.
   //                        bpfo bpfi bsf ftf 2bpfo 2bpfi 2bsf 2ftf
-  auto e = ExplainEnv({/*ax*/ 2, 1, 0, -1, 0, 3, 0, 0, /*ay*/ 1, 0.5, 0, 0, 1, 6, 1, 0});
+  auto e = ExplainEnv({/*ax*/ 2, 1, 0, -1, 0, 3, 0, 0, /*ay*/ 1, 6, 0, 0, 1, 4, 1, 0});
   ASSERT_TRUE(e.ok()) << e.status().ToString();
   ASSERT_EQ(e->bearing.size(), 4u);
   EXPECT_EQ(e->bearing[0].defect, BearingDefect::kBpfi);
-  EXPECT_EQ(e->bearing[0].strongest.feature, "env_2bpfi_ay");
+  EXPECT_EQ(e->bearing[0].strongest.feature, "env_bpfi_ay");
   EXPECT_EQ(e->bearing[0].strongest.sd, 6);
+  ASSERT_TRUE(e->bearing[0].harmonic.has_value());
+  EXPECT_EQ(e->bearing[0].harmonic->feature, "env_2bpfi_ay");
+  EXPECT_EQ(e->bearing[0].harmonic->sd, 4);
   EXPECT_EQ(e->bearing[1].defect, BearingDefect::kBpfo);
   EXPECT_EQ(e->bearing[1].strongest.sd, 2);
   EXPECT_EQ(e->bearing[2].defect, BearingDefect::kBsf);
@@ -201,8 +204,25 @@ TEST(Explain, BearingDefectThatStandsOut) {
   ASSERT_TRUE(e->standing_out.has_value());
   EXPECT_EQ(*e->standing_out, BearingDefect::kBpfi);
   EXPECT_EQ(e->sentence,
-            "env_2bpfi_ay +6.0 sd, env_2bpfi_ax +3.0 sd, env_bpfo_ax +2.0 sd; BPFI stands out in "
+            "env_bpfi_ay +6.0 sd, env_2bpfi_ay +4.0 sd, env_2bpfi_ax +3.0 sd; BPFI stands out in "
             "the envelope spectrum (+6.0 sd)");
+}
+
+// A 2x line alone does not rank its defect: 2 x BPFI of the 6205 is within
+// 0.7 % of 3 x BPFO, so an outer-race fault raises env_2bpfi as well.
+TEST(Explain, HarmonicLineAloneDoesNotRankADefect) {
+  //                        bpfo bpfi bsf ftf 2bpfo 2bpfi 2bsf 2ftf
+  auto e = ExplainEnv({/*ax*/ 9, 1, 1, 1, 7, 8, 0, 0, /*ay*/ 0, 0, 0, 0, 0, 0, 0, 0});
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  ASSERT_TRUE(e->standing_out.has_value());
+  EXPECT_EQ(*e->standing_out, BearingDefect::kBpfo);
+  EXPECT_EQ(e->bearing[1].strongest.sd, 1);
+  EXPECT_EQ(e->bearing[1].harmonic->sd, 8);
+  const auto j = nlohmann::json::parse(ExplanationJson(*e));
+  EXPECT_EQ(j["bearing"]["defects"][0]["harmonic"]["feature"], "env_2bpfo_ax");
+  e = ExplainEnv({0, 0, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
+  ASSERT_TRUE(e.ok());
+  EXPECT_FALSE(e->standing_out.has_value());
 }
 
 TEST(Explain, NoBearingDefectStandsOutWhenWeakOrAmbiguous) {
@@ -258,8 +278,10 @@ TEST(Explain, JsonHasStableKeys) {
   EXPECT_EQ(j["iso20816"]["foundation"], "rigid");
   std::vector<std::string> bearing_keys;
   for (const auto& [k, v] : j["bearing"].items()) bearing_keys.push_back(k);
-  EXPECT_EQ(bearing_keys, (std::vector<std::string>{"available", "standing_out", "defects"}));
+  EXPECT_EQ(bearing_keys,
+            (std::vector<std::string>{"available", "standing_out", "defects", "unavailable"}));
   EXPECT_EQ(j["bearing"]["available"], true);
+  EXPECT_TRUE(j["bearing"]["unavailable"].is_null());
   EXPECT_EQ(j["bearing"]["standing_out"], "BPFO");
   ASSERT_EQ(j["bearing"]["defects"].size(), 1u);  // only env_bpfo is present
   EXPECT_EQ(j["bearing"]["defects"][0]["defect"], "BPFO");
@@ -273,7 +295,26 @@ TEST(Explain, JsonHasStableKeys) {
   EXPECT_EQ(k["bearing"]["available"], false);
   EXPECT_TRUE(k["bearing"]["standing_out"].is_null());
   EXPECT_TRUE(k["bearing"]["defects"].empty());
+  EXPECT_EQ(k["bearing"]["unavailable"], kNoEnvelopeFeatures);
   EXPECT_EQ(k["sentence"], "kurtosis_ay +0.0 sd");
+}
+
+// Envelope features in the windows but not in the baseline (a baseline
+// stored before it kept their statistics): the evidence is unavailable,
+// and says so, rather than "no defect stands out".
+TEST(Explain, EnvelopeFeaturesWithoutBaselineStatisticsAreUnavailable) {
+  const std::vector<std::string> names = {"kurtosis_ay", "env_bpfo_ay", "env_bpfi_ay"};
+  auto e = ExplainOne(names, {7.05, 0.5, 0.01}, Stats({"kurtosis_ay"}, {3}, {0.5}));
+  ASSERT_TRUE(e.ok()) << e.status().ToString();
+  EXPECT_TRUE(e->bearing.empty());
+  EXPECT_FALSE(e->standing_out.has_value());
+  EXPECT_EQ(e->bearing_unavailable, kNoEnvelopeStatistics);
+  EXPECT_EQ(e->sentence, std::string("kurtosis_ay +8.1 sd; bearing evidence unavailable (") +
+                             kNoEnvelopeStatistics + ")");
+  const auto j = nlohmann::json::parse(ExplanationJson(*e));
+  EXPECT_EQ(j["bearing"]["available"], false);
+  EXPECT_TRUE(j["bearing"]["standing_out"].is_null());
+  EXPECT_EQ(j["bearing"]["unavailable"], kNoEnvelopeStatistics);
 }
 
 TEST(Explain, RejectsBadInputNamingIt) {

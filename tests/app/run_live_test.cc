@@ -234,5 +234,59 @@ TEST_F(RunLiveTest, ARestartedSimulationResumesToo) {
   EXPECT_THAT(second.err, ::testing::Not(HasSubstr("stored (")));
 }
 
+// A machine with a bearing and a shaft speed (machines file): its learned
+// baseline keeps the statistics of the envelope amplitudes (shown by
+// `baseline show`, stored, resumed after a restart, kept by `baseline
+// retrain`), so the alarm of its outer-race fault (impacts at 107 Hz, BPFO of
+// the 6205 at 1797 rpm) names BPFO.
+TEST_F(RunLiveTest, BearingEvidenceSurvivesARestartAndNamesBpfo) {
+  const std::string file = dir_ + "/machines.toml";
+  std::ofstream(file) << "[machines.pump-3]\nrpm = 1797\nbearing = \"6205\"\n";
+  auto run = [&](int from, int to) {
+    const std::string events = dir_ + "/events-" + std::to_string(from) + ".jsonl";
+    std::ofstream(events) << FanAndPumpEvents(from, to);
+    // 0.1 s windows (10 Hz lines: BPFO 107 Hz and BPFI 162 Hz apart; the
+    // default 512 samples, 50 Hz lines, do not tell them apart), every 25 ms.
+    return RunCli({"run", "--from", "jsonl:" + events, "--machines-file", file, "--http", "off",
+                   "--db", dir_ + "/live.db", "--learning", "2s", "--window", "2560", "--hop",
+                   "640", "--quiet"});
+  };
+  auto first = run(0, 30);  // healthy: learns (events 0..19) and scores
+  ASSERT_EQ(first.code, 0) << first.err;
+  auto show = RunCli({"baseline", "show", "pump-3", "--db", dir_ + "/live.db", "--json"});
+  ASSERT_EQ(show.code, 0) << show.err;
+  const nlohmann::json learned = nlohmann::json::parse(show.out);
+  std::vector<std::string> stats;
+  for (const auto& s : learned["stats"]) stats.push_back(s["feature"]);
+  EXPECT_THAT(stats, ::testing::Contains("env_bpfo_ax"));
+  EXPECT_THAT(stats, ::testing::Contains("env_bpfi_ay"));
+  EXPECT_THAT(stats, ::testing::Contains("log_rms_ax"));  // and the model features
+  auto text = RunCli({"baseline", "show", "pump-3", "--db", dir_ + "/live.db"});
+  EXPECT_THAT(text.out, HasSubstr("env_bpfo_ax"));
+  EXPECT_TRUE(Alarms().empty());
+
+  auto second = run(30, 60);  // the fault from event 40, scored by the stored baseline
+  ASSERT_EQ(second.code, 0) << second.err;
+  EXPECT_THAT(second.err, ::testing::Not(HasSubstr("stored (")));  // nothing learned again
+  const nlohmann::json alarms = Alarms();
+  ASSERT_GE(alarms.size(), 1u) << second.err;
+  const auto& a = alarms.back();
+  EXPECT_EQ(a["machine"], "pump-3");
+  EXPECT_EQ(a["explanation"]["bearing"]["standing_out"], "BPFO") << a["explanation_text"];
+  EXPECT_THAT(a["explanation_text"].get<std::string>(), HasSubstr("BPFO stands out"));
+
+  // Retraining from the stored windows keeps the envelope statistics.
+  auto retrain = RunCli(
+      {"baseline", "retrain", "pump-3", "--db", dir_ + "/live.db", "--to", "2026-01-01T00:00:03Z"});
+  ASSERT_EQ(retrain.code, 0) << retrain.err;
+  show = RunCli({"baseline", "show", "pump-3", "--db", dir_ + "/live.db", "--json"});
+  ASSERT_EQ(show.code, 0) << show.err;
+  const nlohmann::json retrained = nlohmann::json::parse(show.out);
+  EXPECT_EQ(retrained["version"], 2);
+  stats.clear();
+  for (const auto& s : retrained["stats"]) stats.push_back(s["feature"]);
+  EXPECT_THAT(stats, ::testing::Contains("env_bpfo_ax"));
+}
+
 }  // namespace
 }  // namespace mh::app

@@ -206,8 +206,35 @@ TEST_F(CompressionTest, ZstdWeWriteIsReadByTheZstdTool) {
   Result<std::string> back = Decompress(Compression::kZstd, *packed);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(*back, File("plain"));
-  // Only zstd is written.
-  EXPECT_TRUE(Compress(Compression::kGzip, "abc").status().IsNotSupported());
+  // Only zstd and gzip are written.
+  EXPECT_TRUE(Compress(Compression::kBzip2, "abc").status().IsNotSupported());
+}
+
+TEST_F(CompressionTest, GzipWeWriteIsReadByGunzip) {
+  Result<std::string> packed = Compress(Compression::kGzip, File("plain"), 6);
+  ASSERT_TRUE(packed.ok()) << packed.status().ToString();
+  EXPECT_LT(packed->size(), File("plain").size());
+  EXPECT_EQ(DetectCompression(*packed), Compression::kGzip);
+  const std::string dir = mh::testing::MakeTempDir("core-compression-gzip");
+  std::ofstream(dir + "/ours.gz", std::ios::binary) << *packed;
+  std::string ignored;
+  ASSERT_EQ(
+      mh::testing::RunCommand("gzip -d -c " + dir + "/ours.gz > " + dir + "/ours.out", &ignored),
+      0);
+  std::ifstream in(dir + "/ours.out", std::ios::binary);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  EXPECT_EQ(buf.str(), File("plain"));
+  std::filesystem::remove_all(dir);
+  Result<std::string> back = Decompress(Compression::kGzip, *packed);
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(*back, File("plain"));
+  // An empty input is a valid (empty) member; a level outside 1..9 is refused.
+  Result<std::string> empty = Compress(Compression::kGzip, "", 1);
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ(Decompress(Compression::kGzip, *empty).value(), "");
+  EXPECT_TRUE(Compress(Compression::kGzip, "abc", 0).status().IsInvalidArgument());
+  EXPECT_TRUE(Compress(Compression::kGzip, "abc", 10).status().IsInvalidArgument());
 }
 
 }  // namespace

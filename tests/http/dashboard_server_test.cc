@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <time.h>
 
+#include "core/compression.h"
 #include "core/time_util.h"
 #include "http/metrics_server.h"
 #include "score/baseline.h"
@@ -320,6 +321,96 @@ TEST_F(DashboardServerTest, StaticFiles) {
   auto css = Get("/style.css");
   ASSERT_TRUE(css);
   EXPECT_EQ(css->get_header_value("Content-Type"), "text/css; charset=utf-8");
+}
+
+// Issue 17 (docs/benchmarks.md "Dashboard speed"): the servers gzip what a
+// browser gets themselves, never with httplib's slow brotli, even when "br"
+// is offered first, and a static asset revalidates to 304 by its ETag.
+TEST_F(DashboardServerTest, GzipsForABrowserAndNeverBrotli) {
+  client_->set_decompress(false);  // see the bytes on the wire
+  const httplib::Headers browser = {{"Accept-Encoding", "gzip, deflate, br"}};
+  int api_packed = 0;  // API answers compressed per request
+  std::vector<std::string> paths = {"/vendor/uPlot.iife.min.js", "/", "/api/machines",
+                                    "/api/series?machine=m1&metric=score"};
+  ASSERT_EQ(testing::AddTestSnapshots(db_), "");
+  json snaps = GetJson("/api/snapshots?machine=m2");
+  ASSERT_TRUE(snaps.is_array() && !snaps.empty()) << snaps.dump();
+  paths.push_back("/api/snapshots/" + snaps[0]["id"].dump() + "?view=spectrum");
+  for (const std::string& path : paths) {
+    auto plain = client_->Get(path, httplib::Headers{{"Accept-Encoding", "identity"}});
+    ASSERT_TRUE(plain) << path;
+    ASSERT_EQ(plain->status, 200) << path;
+    EXPECT_FALSE(plain->has_header("Content-Encoding")) << path;
+    auto packed = client_->Get(path, browser);
+    ASSERT_TRUE(packed) << path;
+    EXPECT_EQ(packed->status, 200) << path;
+    EXPECT_EQ(packed->get_header_value("Vary"), "Accept-Encoding") << path;
+    if (plain->body.size() < 1024) {
+      EXPECT_FALSE(packed->has_header("Content-Encoding")) << path << " is small";
+      EXPECT_EQ(packed->body, plain->body) << path;
+      continue;
+    }
+    EXPECT_EQ(packed->get_header_value("Content-Encoding"), "gzip") << path;
+    EXPECT_LT(packed->body.size(), plain->body.size()) << path;
+    auto back = Decompress(Compression::kGzip, packed->body);
+    ASSERT_TRUE(back.ok()) << path << ": " << back.status().ToString();
+    EXPECT_EQ(*back, plain->body) << path;
+    if (path.rfind("/api/", 0) == 0) ++api_packed;
+  }
+  EXPECT_GE(api_packed, 1);  // the spectrum is over 1 KiB
+  auto js = client_->Get("/vendor/uPlot.iife.min.js", browser);
+  ASSERT_TRUE(js);
+  EXPECT_EQ(js->get_header_value("Content-Encoding"), "gzip");
+  // Brotli alone, or gzip refused: the bytes as they are.
+  for (const char* accept : {"br", "gzip;q=0, br", "identity", "*;q=0"}) {
+    auto res =
+        client_->Get("/vendor/uPlot.iife.min.js", httplib::Headers{{"Accept-Encoding", accept}});
+    ASSERT_TRUE(res) << accept;
+    EXPECT_EQ(res->status, 200) << accept;
+    EXPECT_FALSE(res->has_header("Content-Encoding")) << accept;
+    EXPECT_GT(res->body.size(), 40000u) << accept;
+  }
+  // "*" and an upper-case name accept gzip.
+  for (const char* accept : {"*", "GZIP;q=0.5", "br;q=1.0, x-gzip"}) {
+    auto res =
+        client_->Get("/vendor/uPlot.iife.min.js", httplib::Headers{{"Accept-Encoding", accept}});
+    ASSERT_TRUE(res) << accept;
+    EXPECT_EQ(res->get_header_value("Content-Encoding"), "gzip") << accept;
+  }
+}
+
+TEST_F(DashboardServerTest, StaticFilesRevalidateByEtag) {
+  auto first = Get("/app.js");
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 200);
+  const std::string tag = first->get_header_value("ETag");
+  ASSERT_EQ(tag.size(), 18u) << tag;  // a quoted 64-bit hash
+  EXPECT_EQ(tag.front(), '"');
+  EXPECT_EQ(first->get_header_value("Cache-Control"), "no-cache");
+  // Each asset has its own tag, the same on every request.
+  auto css = Get("/style.css");
+  ASSERT_TRUE(css);
+  EXPECT_NE(css->get_header_value("ETag"), tag);
+  EXPECT_EQ(Get("/app.js")->get_header_value("ETag"), tag);
+  for (const std::string& match : {tag, "W/" + tag, "\"x\", " + tag, std::string("*")}) {
+    auto again = client_->Get("/app.js", httplib::Headers{{"If-None-Match", match}});
+    ASSERT_TRUE(again) << match;
+    EXPECT_EQ(again->status, 304) << match;
+    EXPECT_TRUE(again->body.empty()) << match;
+    EXPECT_EQ(again->get_header_value("ETag"), tag) << match;
+  }
+  for (const std::string& other :
+       {std::string("\"0000000000000000\""), css->get_header_value("ETag")}) {
+    auto changed = client_->Get("/app.js", httplib::Headers{{"If-None-Match", other}});
+    ASSERT_TRUE(changed) << other;
+    EXPECT_EQ(changed->status, 200) << other;
+    EXPECT_EQ(changed->body, first->body) << other;
+  }
+  // The API has no validator: always the data.
+  auto api = Get("/api/machines");
+  ASSERT_TRUE(api);
+  EXPECT_FALSE(api->has_header("ETag"));
+  EXPECT_EQ(api->get_header_value("Cache-Control"), "no-store");
 }
 
 TEST_F(DashboardServerTest, SeesWindowsWrittenWhileServing) {

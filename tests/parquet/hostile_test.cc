@@ -1,6 +1,7 @@
 // Hostile input: truncated files at every offset, flipped bytes and forged
 // footers must fail with an error (never crash, hang or allocate without
 // bound; run under ASan/UBSan in CI).
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -50,6 +51,66 @@ Status ReadAll(std::string bytes, std::int64_t* rows = nullptr) {
   }
   if (rows) *rows = n;
   return Status::OK();
+}
+
+// A file truncated after it was opened (a data logger rewriting a file of a
+// `run --from dir:` folder): an IOError naming the file and the offset, never
+// SIGBUS (the reader once memory-mapped its input).
+TEST(HostileTest, FileTruncatedWhileReadIsAnErrorNotACrash) {
+  const std::string dir = testing::MakeTempDir("mh-parquet-truncated");
+  const std::string path = dir + "/t.parquet";
+  ParquetWriteOptions wo;
+  wo.row_group_rows = 40;
+  wo.page_rows = 16;
+  {
+    auto w = ParquetWriter::Create(path, testutil::Schema(), wo);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    ASSERT_TRUE((*w)->Write(testutil::MakeBatch(0, 1000)).ok());
+    ASSERT_TRUE((*w)->Close().ok());
+  }
+  const auto full = static_cast<std::int64_t>(std::filesystem::file_size(path));
+  // Truncated after the first batch (to half), and at once after opening (to
+  // nothing).
+  for (const std::int64_t keep : {full / 2, std::int64_t{0}}) {
+    SCOPED_TRACE(keep);
+    std::filesystem::copy_file(path, dir + "/r.parquet",
+                               std::filesystem::copy_options::overwrite_existing);
+    const std::string read_path = dir + "/r.parquet";
+    ParquetReadOptions o;
+    o.batch_rows = 40;
+    auto r = OpenParquetTable(read_path, o);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    TableBatch b;
+    std::int64_t rows = 0;
+    if (keep > 0) {
+      auto first = (*r)->Next(&b);
+      ASSERT_TRUE(first.ok()) << first.status().ToString();
+      rows += static_cast<std::int64_t>(b.rows);
+      ASSERT_EQ(rows, 40);
+    }
+    std::filesystem::resize_file(read_path, static_cast<std::uintmax_t>(keep));
+    Status failed = Status::OK();
+    while (true) {
+      auto more = (*r)->Next(&b);
+      if (!more.ok()) {
+        failed = more.status();
+        break;
+      }
+      if (b.rows == 0) break;
+      rows += static_cast<std::int64_t>(b.rows);
+    }
+    ASSERT_FALSE(failed.ok()) << rows << " rows read from a truncated file";
+    EXPECT_TRUE(failed.IsIOError()) << failed.ToString();
+    const std::string& m = failed.message();
+    EXPECT_NE(m.find(read_path + ": read at offset "), std::string::npos) << m;
+    EXPECT_NE(
+        m.find("end of file (the file was " + std::to_string(full) + " bytes when opened, now " +
+               std::to_string(keep) + " bytes: truncated while being read)"),
+        std::string::npos)
+        << m;
+    EXPECT_LT(rows, 1000);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(HostileTest, IntactFileReads) {

@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,24 +13,17 @@ namespace mh::parquet::internal {
 
 namespace {
 
+// Read with pread only, never memory-mapped: a mapped file that shrinks
+// while it is read (a data logger rewriting a file of a `run --from dir:`
+// folder) kills the process with SIGBUS on the first access past the new
+// end; pread instead returns end of file, an IOError naming the file and the
+// offset.
 class FileSource : public Source {
  public:
   FileSource(int fd, std::int64_t size, std::string name)
-      : fd_(fd), size_(size), name_(std::move(name)) {
-    if (size_ > 0) {
-      void* map = ::mmap(nullptr, static_cast<std::size_t>(size_), PROT_READ, MAP_PRIVATE, fd_, 0);
-      if (map != MAP_FAILED) map_ = static_cast<const char*>(map);
-    }
-  }
-  ~FileSource() override {
-    if (map_ != nullptr) ::munmap(const_cast<char*>(map_), static_cast<std::size_t>(size_));
-    ::close(fd_);
-  }
+      : fd_(fd), size_(size), name_(std::move(name)) {}
+  ~FileSource() override { ::close(fd_); }
   std::int64_t size() const override { return size_; }
-  std::string_view View(std::int64_t offset, std::size_t n) const override {
-    if (map_ == nullptr) return {};
-    return std::string_view(map_ + offset, n);
-  }
   const std::string& name() const override { return name_; }
   Status Read(std::int64_t offset, std::size_t n, std::string* out) override {
     if (out->capacity() < n) {
@@ -43,20 +35,31 @@ class FileSource : public Source {
     while (done < n) {
       ssize_t got = ::pread(fd_, out->data() + done, n - done, static_cast<off_t>(offset + done));
       if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) {
+      if (got < 0) {
         return Status::IOError(name_ + ": read at offset " + std::to_string(offset + done) +
-                               " failed: " + (got < 0 ? std::strerror(errno) : "end of file"));
+                               " failed: " + std::strerror(errno));
       }
+      if (got == 0) return EndOfFile(offset + static_cast<std::int64_t>(done));
       done += static_cast<std::size_t>(got);
     }
     return Status::OK();
   }
 
  private:
+  // End of file at `at`, inside the size the file had when it was opened:
+  // it was truncated (or replaced in place) since.
+  Status EndOfFile(std::int64_t at) const {
+    std::string now;
+    struct stat st {};
+    if (::fstat(fd_, &st) == 0) now = ", now " + std::to_string(st.st_size) + " bytes";
+    return Status::IOError(name_ + ": read at offset " + std::to_string(at) +
+                           " failed: end of file (the file was " + std::to_string(size_) +
+                           " bytes when opened" + now + ": truncated while being read)");
+  }
+
   int fd_;
   std::int64_t size_;
   std::string name_;
-  const char* map_ = nullptr;  // the whole file, or null
 };
 
 class BufferSource : public Source {

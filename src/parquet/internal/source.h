@@ -25,17 +25,16 @@ class Source {
   virtual Status Read(std::int64_t offset, std::size_t n, std::string* out) = 0;
   // The n bytes at offset (the caller checked the range lies inside the
   // source) without a copy, valid as long as the source, when the source
-  // holds them in memory (a buffer, a memory-mapped file); else empty, and
-  // Read is used.
+  // holds them in memory (a buffer); else empty, and Read is used.
   virtual std::string_view View(std::int64_t /*offset*/, std::size_t /*n*/) const { return {}; }
   // The name used in messages (path or source name).
   virtual const std::string& name() const = 0;
 };
 
-// NotFound when the file does not exist, IOError otherwise. The file is
-// memory-mapped when it can be (View); else read with pread. Parquet files
-// are written whole and renamed into place (never changed in place), so the
-// mapping stays valid.
+// NotFound when the file does not exist, IOError otherwise. The file is read
+// with pread, never memory-mapped (View is empty): a file truncated while it
+// is read gives IOError "<path>: read at offset N failed: end of file (...
+// truncated while being read)", where a mapping would die of SIGBUS.
 Result<std::unique_ptr<Source>> OpenFileSource(const std::string& path);
 std::unique_ptr<Source> MakeBufferSource(std::string bytes, std::string name);
 
