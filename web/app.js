@@ -231,7 +231,8 @@
     stats.innerHTML =
       '<div><span class="k">score</span><span class="v score"></span></div>' +
       '<div><span class="k">threshold</span><span class="v threshold"></span></div>' +
-      '<div><span class="k">windows</span><span class="v windows"></span></div>';
+      '<div><span class="k">windows</span><span class="v windows"></span></div>' +
+      '<div class="iso" hidden><span class="k">ISO 20816</span><span class="v iso-zone"></span></div>';
     card.appendChild(stats);
     const meter = el('div', 'meter');
     meter.appendChild(el('div', 'meter-fill'));
@@ -268,6 +269,16 @@
     card.querySelector('.score').textContent = fmt(m.score);
     card.querySelector('.threshold').textContent = fmt(m.threshold);
     card.querySelector('.windows').textContent = m.windows.toLocaleString('en');
+    // The zone of the latest window where the machine has velocity features.
+    const iso = card.querySelector('.iso');
+    iso.hidden = !m.iso;
+    card.dataset.isoZone = m.iso ? m.iso.zone : '';
+    if (m.iso) {
+      const zone = card.querySelector('.iso-zone');
+      zone.textContent = m.iso.zone + ' · ' + fmt(m.iso.velocity_mm_s, 2) + ' mm/s';
+      zone.dataset.zone = m.iso.zone;
+      iso.title = m.iso.feature + ', group ' + m.iso.group + ', ' + m.iso.foundation;
+    }
     card.querySelector('.updated').textContent = inline
       ? 'updated ' + m.updated.replace('T', ' ').replace('Z', ' UTC')
       : m.updated.slice(11, 19);

@@ -15,6 +15,8 @@
 #include "core/strings.h"
 #include "core/time_util.h"
 #include "features/snapshot_spectrum.h"
+#include "features/velocity.h"
+#include "features/window_features.h"
 #include "http/embedded_files.h"
 #include "http/internal/json_values.h"
 
@@ -99,6 +101,37 @@ int AddDatabaseCollector(metrics::Registry& registry, sink::StoreReader& reader)
   });
 }
 
+namespace {
+
+// The ISO 20816 zone of the machine's latest window: its largest velocity
+// RMS of a measurement direction (the full feature set has them), judged by
+// the machine's group and foundation (the registry's, or its defaults);
+// null without velocity features.
+json IsoOfLatestWindow(sink::StoreReader& reader, const std::string& machine,
+                       const registry::MachinePtr& config) {
+  auto latest = reader.LatestFeatures(machine, std::string(features::kVelocityRmsFeature));
+  if (!latest.ok()) return nullptr;
+  const std::string magnitude =
+      std::string(features::kVelocityRmsFeature) + "_" + std::string(features::kMagnitudeChannel);
+  const std::pair<std::string, double>* top = nullptr;
+  for (const auto& f : *latest) {
+    if (f.first == magnitude || !std::isfinite(f.second) || f.second < 0) continue;
+    if (top == nullptr || f.second > top->second) top = &f;
+  }
+  if (top == nullptr) return nullptr;
+  const registry::MachineConfig defaults;
+  const registry::MachineConfig& c = config != nullptr ? *config : defaults;
+  auto zone = features::Iso20816Zone(top->second, c.iso_group, c.foundation);
+  if (!zone.ok()) return nullptr;
+  return json{{"zone", features::IsoZoneName(*zone)},
+              {"velocity_mm_s", top->second},
+              {"feature", top->first},
+              {"group", static_cast<int>(c.iso_group)},
+              {"foundation", c.foundation == features::Foundation::kRigid ? "rigid" : "flexible"}};
+}
+
+}  // namespace
+
 Response MachinesResponse(sink::StoreReader& reader, const registry::Registry* registry) {
   auto machines = reader.Machines();
   if (!machines.ok()) return StatusResponse(machines.status());
@@ -111,12 +144,14 @@ Response MachinesResponse(sink::StoreReader& reader, const registry::Registry* r
               {"updated", FormatRfc3339(m.updated_ns, 3)},
               {"updated_ms", FloorMs(m.updated_ns)},
               {"windows", m.windows}};
-    if (registry != nullptr) {
+    registry::MachinePtr config = registry != nullptr ? registry->Peek(m.id) : nullptr;
+    if (config != nullptr) {
       // One writer of the config's JSON (registry/machine_config.h); an id
       // that is not valid UTF-8 makes it unparsable: null then.
-      json config = json::parse(registry::MachineJson(*registry->Peek(m.id)), nullptr, false);
-      item["registry"] = config.is_discarded() ? json(nullptr) : std::move(config);
+      json j = json::parse(registry::MachineJson(*config), nullptr, false);
+      item["registry"] = j.is_discarded() ? json(nullptr) : std::move(j);
     }
+    item["iso"] = IsoOfLatestWindow(reader, m.id, config);
     out.push_back(std::move(item));
   }
   return JsonResponse(200, out);

@@ -71,7 +71,7 @@ struct ServerOptions {
 class DashboardServer {
  public:
   // Opens the database, binds and starts serving in background threads.
-  // Errors: those of SqliteReader::Open (NotFound "<path>: no such
+  // Errors: those of SqliteReader::Open without options.reader (NotFound "<path>: no such
   // database", Corruption); InvalidArgument for a port outside [0, 65535];
   // IOError "cannot listen on 127.0.0.1:8080: address already in use" (the
   // system's reason) if binding fails.

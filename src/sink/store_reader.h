@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "codec/snapshot.h"
@@ -68,6 +69,12 @@ class StoreReader {
                                                         std::int64_t after_ns,
                                                         std::size_t limit) = 0;
   virtual Result<std::vector<std::string>> FeatureNames(const std::string& machine) = 0;
+  // The features of `machine`'s latest window named `prefix` + '_' +
+  // channel (e.g. "velocity_rms": velocity_rms_ax, ...), name and value, in
+  // the window's order; none when it has no such feature. NotFound for an
+  // unknown machine.
+  virtual Result<std::vector<std::pair<std::string, double>>> LatestFeatures(
+      const std::string& machine, const std::string& prefix) = 0;
   virtual Result<std::vector<AlarmRecord>> Alarms(const AlarmFilter& filter) = 0;
   virtual Result<AlarmRecord> Alarm(const std::string& alarm_id) = 0;
   virtual Result<std::vector<BaselineInfo>> Baselines(const std::string& machine_id = "") = 0;

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "http/embedded_files.h"
+#include "sink/sqlite/sqlite_reader.h"
+#include "sink/sqlite/sqlite_sink.h"
 #include "test_db.h"
 #include "testing/test_paths.h"
 
@@ -102,6 +104,44 @@ TEST_F(ApiTest, MachinesCarryTheirRegistryConfig) {
   EXPECT_TRUE(m1["bearing"].is_null());
   // Serving registers nothing.
   EXPECT_EQ((*reg)->List().size(), 1u);
+}
+
+TEST_F(ApiTest, MachinesCarryTheIsoZoneOfTheirLatestVelocity) {
+  // "v": two windows with velocity features; the latest one's largest
+  // direction (ay 3.1 mm/s; the magnitude is not a direction) is zone C for
+  // group 2 rigid (the defaults: C from 2.8), B for group 1 (B up to 4.5).
+  {
+    auto names = std::make_shared<const std::vector<std::string>>(std::vector<std::string>{
+        "rms_ax", "velocity_rms_ax", "velocity_rms_ay", "velocity_rms_mag"});
+    std::vector<sink::WindowRecord> batch;
+    for (int i = 0; i < 2; ++i) {
+      sink::WindowRecord r;
+      r.machine_id = "v";
+      r.window_start_ns = kT0Ns + i * kStepNs;
+      r.feature_names = names;
+      r.features = {0.5, 1.0, i == 0 ? 9.0 : 3.1, 9.5};
+      batch.push_back(r);
+    }
+    auto sink = sink::OpenSqliteSink({dir_ + "/m.db"});
+    ASSERT_TRUE(sink.ok());
+    ASSERT_TRUE((*sink)->Write(batch).ok());
+    ASSERT_TRUE((*sink)->Close().ok());
+  }
+  json j = json::parse(MachinesResponse(*reader_).body);
+  ASSERT_EQ(j.size(), 4u);
+  for (int k = 0; k < 3; ++k) EXPECT_TRUE(j[k]["iso"].is_null()) << j[k].dump();
+  const json& iso = j[3]["iso"];
+  ASSERT_TRUE(iso.is_object()) << j[3].dump();
+  EXPECT_EQ(iso["zone"], "C");
+  EXPECT_NEAR(iso["velocity_mm_s"].get<double>(), 3.1, 1e-6);  // stored as float32
+  EXPECT_EQ(iso["feature"], "velocity_rms_ay");
+  EXPECT_EQ(iso["group"], 2);
+  EXPECT_EQ(iso["foundation"], "rigid");
+  auto reg = registry::Registry::Parse("[machines.v]\niso_group = 1\n", "machines.toml");
+  ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+  json g1 = json::parse(MachinesResponse(*reader_, reg->get()).body);
+  EXPECT_EQ(g1[3]["iso"]["zone"], "B");
+  EXPECT_EQ(g1[3]["iso"]["group"], 1);
 }
 
 TEST_F(ApiTest, SeriesDefaultsToTenMinutesBeforeLatest) {

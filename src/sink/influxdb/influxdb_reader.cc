@@ -395,6 +395,33 @@ Result<std::vector<std::string>> InfluxdbReader::FeatureNames(const std::string&
   return impl_->FeatureFields();
 }
 
+Result<std::vector<std::pair<std::string, double>>> InfluxdbReader::LatestFeatures(
+    const std::string& machine, const std::string& prefix) {
+  MH_ASSIGN_OR_RETURN(std::vector<std::string> fields, impl_->FeatureFields());
+  std::vector<std::pair<std::string, double>> out;
+  std::vector<std::string> names;
+  for (const std::string& f : fields) {
+    if (f.size() > prefix.size() + 1 && f.compare(0, prefix.size(), prefix) == 0 &&
+        f[prefix.size()] == '_') {
+      names.push_back(f);
+    }
+  }
+  if (names.empty()) return out;
+  // One statement per field: several selectors in one would not be of one point.
+  std::string q;
+  for (const std::string& f : names) {
+    q += (q.empty() ? "" : "; ") + std::string("SELECT last(") + Ident(f) +
+         ") FROM \"signal_features\" WHERE \"device_id\" = " + Literal(machine);
+  }
+  MH_ASSIGN_OR_RETURN(auto results, impl_->Query(q));
+  for (std::size_t i = 0; i < names.size() && i < results.size(); ++i) {
+    if (results[i].empty() || results[i][0].values.empty()) continue;
+    const json& row = results[i][0].values[0];
+    if (row.size() >= 2 && row[1].is_number()) out.emplace_back(names[i], row[1].get<double>());
+  }
+  return out;
+}
+
 Result<std::vector<AlarmRecord>> InfluxdbReader::Alarms(const AlarmFilter&) {
   return std::vector<AlarmRecord>{};
 }

@@ -21,6 +21,7 @@
 //              and "baseline_version" are not stored there (InvalidArgument)
 //   WindowsAfter the score points after a time (state from anomaly)
 //   FeatureNames the field keys of signal_features (of every machine)
+//   LatestFeatures the latest value of each field `prefix`_*
 //   Alarms, Baselines, Snapshots: none (only the embedded database keeps
 //              them); Alarm, Baseline, Snapshot: NotFound
 // Errors: Unavailable when the server cannot be reached or answers 5xx;
@@ -57,6 +58,8 @@ class InfluxdbReader final : public StoreReader {
   Result<std::vector<WindowPoint>> WindowsAfter(const std::string& machine, std::int64_t after_ns,
                                                 std::size_t limit) override;
   Result<std::vector<std::string>> FeatureNames(const std::string& machine) override;
+  Result<std::vector<std::pair<std::string, double>>> LatestFeatures(
+      const std::string& machine, const std::string& prefix) override;
   Result<std::vector<AlarmRecord>> Alarms(const AlarmFilter& filter) override;
   Result<AlarmRecord> Alarm(const std::string& alarm_id) override;
   Result<std::vector<BaselineInfo>> Baselines(const std::string& machine_id = "") override;

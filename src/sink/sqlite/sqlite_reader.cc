@@ -47,11 +47,11 @@ struct SqliteReader::Impl {
                                                "updated_ns, windows FROM machines WHERE id = ?1"));
     MH_ASSIGN_OR_RETURN(machine_key,
                         Stmt::Prepare(db, "SELECT key FROM machine_keys WHERE id = ?1"));
-    // The feature set of the machine's latest window: one seek at the end of
-    // the machine's primary-key range.
+    // The feature set (and values) of the machine's latest window: one seek
+    // at the end of the machine's primary-key range.
     MH_ASSIGN_OR_RETURN(latest_set, Stmt::Prepare(db,
-                                                  "SELECT feature_set FROM windows WHERE machine "
-                                                  "= ?1 ORDER BY t_ns DESC LIMIT 1"));
+                                                  "SELECT feature_set, features FROM windows WHERE "
+                                                  "machine = ?1 ORDER BY t_ns DESC LIMIT 1"));
     MH_ASSIGN_OR_RETURN(windows_after,
                         Stmt::Prepare(db,
                                       "SELECT t_ns, score, state_score, rms, state, "
@@ -206,6 +206,33 @@ Result<std::vector<std::string>> SqliteReader::FeatureNames(const std::string& m
   MH_ASSIGN_OR_RETURN(std::vector<std::string> names, impl_->LatestNamesLocked(key));
   std::sort(names.begin(), names.end());
   return names;
+}
+
+Result<std::vector<std::pair<std::string, double>>> SqliteReader::LatestFeatures(
+    const std::string& machine, const std::string& prefix) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  MH_RETURN_IF_ERROR(impl_->MachineLocked(machine).status());
+  MH_ASSIGN_OR_RETURN(const std::int64_t key, impl_->KeyLocked(machine));
+  std::vector<std::pair<std::string, double>> out;
+  if (key < 0) return out;
+  sqlite3_stmt* s = impl_->latest_set.get();
+  StmtResetter reset(s);
+  sqlite3_bind_int64(s, 1, key);
+  const int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return out;
+  if (rc != SQLITE_ROW) return SqliteError(impl_->db.get(), rc, impl_->path + ": reading windows");
+  MH_ASSIGN_OR_RETURN(const std::vector<std::string>* names,
+                      impl_->sets.Get(impl_->db, impl_->path, sqlite3_column_int64(s, 0)));
+  const void* blob = sqlite3_column_blob(s, 1);
+  const std::size_t floats = static_cast<std::size_t>(sqlite3_column_bytes(s, 1)) / 4;
+  for (std::size_t i = 0; i < names->size() && i < floats && blob != nullptr; ++i) {
+    const std::string& name = (*names)[i];
+    if (name.size() > prefix.size() + 1 && name.compare(0, prefix.size(), prefix) == 0 &&
+        name[prefix.size()] == '_') {
+      out.emplace_back(name, internal::DecodeFeature(blob, i));
+    }
+  }
+  return out;
 }
 
 Result<std::vector<std::int64_t>> SqliteReader::WindowFeatureSets(const std::string& machine,

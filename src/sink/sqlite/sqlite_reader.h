@@ -106,6 +106,10 @@ class SqliteReader final : public StoreReader {
   // unknown machine.
   Result<std::vector<std::string>> FeatureNames(const std::string& machine) override;
 
+  // See StoreReader: one primary-key seek of the latest window.
+  Result<std::vector<std::pair<std::string, double>>> LatestFeatures(
+      const std::string& machine, const std::string& prefix) override;
+
   // The feature sets of `machine`'s windows with from_ns <= t < to_ns, in
   // the order of their first window in the range (reads every window of the
   // range, without decoding).
