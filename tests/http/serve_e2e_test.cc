@@ -207,6 +207,23 @@ TEST_F(ServeE2eTest, ChromiumRendersMachineStates) {
     GTEST_SKIP() << "chromium is not installed (Debian package 'chromium'); skipping the "
                     "rendered-dashboard test";
   }
+  // m1's latest window with velocity features (the full set has them):
+  // 3.1 mm/s in ay is ISO 20816 zone C for group 2 rigid, shown on its card.
+  {
+    sink::WindowRecord r;
+    r.machine_id = "m1";
+    r.window_start_ns = testing::kT0Ns + 20 * testing::kStepNs;
+    r.feature_names = std::make_shared<const std::vector<std::string>>(
+        std::vector<std::string>{"velocity_rms_ax", "velocity_rms_ay"});
+    r.features = {1.0, 3.1};
+    r.score = r.state_score = 20 / 16.0;
+    r.threshold = 0;
+    r.state = sink::MachineState::kNormal;
+    auto sink = sink::OpenSqliteSink({db_});
+    ASSERT_TRUE(sink.ok());
+    ASSERT_TRUE((*sink)->Write(std::vector<sink::WindowRecord>{r}).ok());
+    ASSERT_TRUE((*sink)->Close().ok());
+  }
   ServeProcess serve(dir_, {"--db", db_, "--http", "127.0.0.1:0"});
   std::string url = serve.WaitForUrl(std::chrono::seconds(20));
   ASSERT_FALSE(url.empty()) << serve.err();
@@ -225,6 +242,13 @@ TEST_F(ServeE2eTest, ChromiumRendersMachineStates) {
     EXPECT_TRUE(std::regex_search(dom, card)) << id << " " << state << "\n" << dom.substr(0, 4000);
   }
   EXPECT_NE(dom.find("machine-health"), std::string::npos);
+  std::regex zone("data-machine=\"m1\"[^>]*data-iso-zone=\"C\"[\\s\\S]*?C · 3\\.10 mm/s");
+  EXPECT_TRUE(std::regex_search(dom, zone)) << dom.substr(0, 4000);
+  for (const char* other : {"m2", "m3"}) {
+    EXPECT_TRUE(std::regex_search(
+        dom, std::regex(std::string("data-machine=\"") + other + "\"[^>]*data-iso-zone=\"\"")))
+        << other;
+  }
   // Worst first: the anomalous m2, the normal m1, the learning m3; none stale
   // (their latest windows are within a minute of each other).
   std::size_t m2 = dom.find("data-machine=\"m2\""), m1 = dom.find("data-machine=\"m1\""),
