@@ -311,7 +311,8 @@ void PlantPipeline::Impl::WriterLoop() {
   batch.reserve(options.batch_max);
   while (true) {
     batch.clear();
-    const bool more = queue.PopBatch(&batch, options.batch_max, std::chrono::milliseconds(200));
+    const bool more = queue.PopBatch(&batch, options.batch_max, std::chrono::milliseconds(200),
+                                     options.batch_linger);
     if (!batch.empty()) {
       // RunningSink retries Unavailable and IOError with backoff while the
       // batch is kept; anything else, or a stop while the sink is still
