@@ -89,6 +89,10 @@ struct PipelineStats {
   std::size_t queue_high_water = 0;
   sink::SinkMetrics sink;       // the sink's own counts (sink::RunningSink)
   std::int64_t lagging_ms = 0;  // how far the slowest worker is behind real time
+  // CPU time the simulators took (MachineSimulator::Generate, summed over
+  // the workers; estimated from every 8th pass): `run` without a simulator,
+  // fed by real sensors, would need the process CPU minus this.
+  double simulator_cpu_seconds = 0;
 };
 
 class PlantPipeline {

@@ -69,9 +69,10 @@ MachineSimulator::MachineSimulator(MachineConfig config)
     const double phase = params.Uniform(0.0, kTwoPi);
     loose_[k] = {kLooseOrders[k] * std::cos(phase), kLooseOrders[k] * std::sin(phase)};
   }
-  {
+  if (config_.fault.kind == FaultKind::kLooseness) {
     // Truncation level and mean of the truncated unit waveform over its
-    // period (two shaft revolutions), numerically.
+    // period (two shaft revolutions), numerically; only a loose machine uses
+    // them (loose_amp_ is 0 otherwise), and the table costs 64 k sin/cos.
     constexpr int kPoints = 4096;
     double wave[kPoints];
     double peak = 0;
