@@ -1,6 +1,8 @@
 // RealFft's two backends (features/real_fft.h): FFTW against KissFFT (the
 // previous implementation) on random input, both against a direct DFT in
 // long double, and the argument checks.
+#include "features/real_fft.h"
+
 #include <cmath>
 #include <complex>
 #include <numbers>
@@ -8,8 +10,6 @@
 #include <vector>
 
 #include <gtest/gtest.h>
-
-#include "features/real_fft.h"
 
 namespace mh::features {
 namespace {
