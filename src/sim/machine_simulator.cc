@@ -23,6 +23,24 @@ inline double RoundToInt(double x) {
 }
 inline double Quantise(double g) { return RoundToInt(g * 1e6) / 1e6; }
 
+// Run's per-sample arrays (about 30 KB): one set per thread rather than on
+// the stack, so that profilers' stack copies still reach the callers.
+struct RunScratch {
+  static constexpr int kN = MachineSimulator::kBlock;
+  alignas(64) double zr[4][kN];  // z_k = h^(2k), k = 1..4
+  alignas(64) double zi[4][kN];
+  alignas(64) double hr[kN];  // h
+  alignas(64) double hi[kN];
+  alignas(64) double noise[3][kN];
+  alignas(64) double ring[3][kN];
+  alignas(64) double excitation[kN];
+  alignas(64) double loose[kN];
+};
+RunScratch& Scratch() {
+  thread_local RunScratch scratch;
+  return scratch;
+}
+
 }  // namespace
 
 MachineSimulator::MachineSimulator(MachineConfig config)
@@ -171,8 +189,12 @@ void MachineSimulator::Run(std::size_t n, double* ax, double* ay, double* az) {
   MH_CHECK(n <= static_cast<std::size_t>(kBlock));
   // Powers of the half-order phasor h: z_k = h^(2k) is the k-th shaft
   // harmonic (k = 1..4); h itself for the half orders.
-  alignas(64) double zr[kHarmonics][kBlock], zi[kHarmonics][kBlock];
-  alignas(64) double hr_at[kLoose ? kBlock : 1], hi_at[kLoose ? kBlock : 1];
+  static_assert(kHarmonics == 4 && kAxes == 3, "RunScratch's sizes");
+  RunScratch& scratch = Scratch();
+  auto& zr = scratch.zr;
+  auto& zi = scratch.zi;
+  auto& hr_at = scratch.hr;
+  auto& hi_at = scratch.hi;
   {
     double hr = h_.re, hi = h_.im;
     const double rr = rot_.re, ri = rot_.im;
@@ -199,14 +221,14 @@ void MachineSimulator::Run(std::size_t n, double* ax, double* ay, double* az) {
     h_ = {hr, hi};
   }
   // The noise, drawn sample by sample, axis by axis.
-  alignas(64) double noise[kAxes][kBlock];
+  auto& noise = scratch.noise;
   for (std::size_t i = 0; i < n; ++i) {
     for (int a = 0; a < kAxes; ++a) noise[a][i] = rng_.Gaussian();
   }
   // Bearing impacts through each axis' resonance.
-  alignas(64) double ring[kAxes][kBearing ? kBlock : 1];
+  auto& ring = scratch.ring;
   if constexpr (kBearing) {
-    alignas(64) double excitation[kBlock];
+    auto& excitation = scratch.excitation;
     double cycles = impact_cycles_;
     for (std::size_t i = 0; i < n; ++i) {
       double e = 0;
@@ -237,7 +259,7 @@ void MachineSimulator::Run(std::size_t n, double* ax, double* ay, double* az) {
     }
   }
   // Looseness: the truncated half-order waveform.
-  alignas(64) double loose[kLoose ? kBlock : 1];
+  auto& loose = scratch.loose;
   if constexpr (kLoose) {
     for (std::size_t i = 0; i < n; ++i) {
       const double hr = hr_at[i], hi = hi_at[i];
