@@ -4,7 +4,8 @@
 # For 4 and 100 machines: `run` on ONE worker thread as fast as possible
 # (--speed 0) for 60 simulated seconds with learning, storage and no HTTP.
 # "machine-seconds per second" is how many 25.6 kHz tri-axial machines one
-# core keeps up with in real time; the same with 2 threads and with the full
+# core keeps up with in real time (run also prints it without the simulators'
+# own CPU time: what real sensors would cost); the same with 2 threads and with the full
 # feature set; the split of run's CPU time by stage (tools/stage_split.sh,
 # needs perf). Then the Google Benchmark micro benchmarks,
 # and batch `score` against scikit-learn (tools/score_bench.sh).

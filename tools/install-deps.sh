@@ -7,7 +7,7 @@ set -eu
 mode="${1:-build}"
 pkgs="g++ cmake ninja-build pkg-config make tzdata
   libcpp-httplib-dev libssl-dev zlib1g-dev libbrotli-dev
-  nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libkissfft-dev libsqlite3-dev
+  nlohmann-json3-dev libcli11-dev libtomlplusplus-dev libkissfft-dev libfftw3-dev libsqlite3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libsnappy-dev libzstd-dev liblz4-dev libbz2-dev liblzma-dev
   libsimdjson-dev libcurl4-openssl-dev libisal-dev librdkafka-dev libmosquitto-dev"

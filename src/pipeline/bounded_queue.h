@@ -27,17 +27,25 @@ class BoundedQueue {
     if (closed_) return false;
     items_.push_back(std::move(item));
     high_water_ = std::max(high_water_, items_.size());
-    not_empty_.notify_one();
+    if (items_.size() >= wake_at_) not_empty_.notify_one();
     return true;
   }
 
   // Moves up to `max_items` items into `out` (appending), waiting up to
-  // `timeout` for the first one. Returns false when the queue is closed and
-  // empty (the consumer is done).
-  bool PopBatch(std::vector<T>* out, std::size_t max_items, std::chrono::milliseconds timeout) {
+  // `timeout` for the first one and then up to `linger` more for `max_items`
+  // (or the capacity) to be queued, so that batches are larger when items
+  // come quickly; Close() ends the wait. Returns false when the queue is
+  // closed and empty (the consumer is done).
+  bool PopBatch(std::vector<T>* out, std::size_t max_items, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds linger = std::chrono::milliseconds(0)) {
     std::unique_lock<std::mutex> lock(mu_);
     not_empty_.wait_for(lock, timeout, [&] { return closed_ || !items_.empty(); });
     if (items_.empty()) return !closed_;
+    if (linger.count() > 0 && !closed_ && items_.size() < max_items) {
+      wake_at_ = std::max<std::size_t>(1, std::min(max_items, capacity_));
+      not_empty_.wait_for(lock, linger, [&] { return closed_ || items_.size() >= wake_at_; });
+      wake_at_ = 1;
+    }
     while (!items_.empty() && max_items-- > 0) {
       out->push_back(std::move(items_.front()));
       items_.pop_front();
@@ -71,6 +79,7 @@ class BoundedQueue {
   std::condition_variable not_empty_;
   std::deque<T> items_;
   std::size_t high_water_ = 0;
+  std::size_t wake_at_ = 1;  // Push wakes the consumer from this many items
   bool closed_ = false;
 };
 

@@ -23,6 +23,24 @@ inline double RoundToInt(double x) {
 }
 inline double Quantise(double g) { return RoundToInt(g * 1e6) / 1e6; }
 
+// Run's per-sample arrays (about 30 KB): one set per thread rather than on
+// the stack, so that profilers' stack copies still reach the callers.
+struct RunScratch {
+  static constexpr int kN = MachineSimulator::kBlock;
+  alignas(64) double zr[4][kN];  // z_k = h^(2k), k = 1..4
+  alignas(64) double zi[4][kN];
+  alignas(64) double hr[kN];  // h
+  alignas(64) double hi[kN];
+  alignas(64) double noise[3][kN];
+  alignas(64) double ring[3][kN];
+  alignas(64) double excitation[kN];
+  alignas(64) double loose[kN];
+};
+RunScratch& Scratch() {
+  thread_local RunScratch scratch;
+  return scratch;
+}
+
 }  // namespace
 
 MachineSimulator::MachineSimulator(MachineConfig config)
@@ -69,9 +87,10 @@ MachineSimulator::MachineSimulator(MachineConfig config)
     const double phase = params.Uniform(0.0, kTwoPi);
     loose_[k] = {kLooseOrders[k] * std::cos(phase), kLooseOrders[k] * std::sin(phase)};
   }
-  {
+  if (config_.fault.kind == FaultKind::kLooseness) {
     // Truncation level and mean of the truncated unit waveform over its
-    // period (two shaft revolutions), numerically.
+    // period (two shaft revolutions), numerically; only a loose machine uses
+    // them (loose_amp_ is 0 otherwise), and the table costs 64 k sin/cos.
     constexpr int kPoints = 4096;
     double wave[kPoints];
     double peak = 0;
@@ -161,42 +180,91 @@ void MachineSimulator::StartBlock() {
 
 template <bool kBearing, bool kLoose>
 void MachineSimulator::Run(std::size_t n, double* ax, double* ay, double* az) {
-  // Locals for the hot loop (the compiler cannot keep members in registers
-  // across the stores to ax/ay/az).
-  double hr = h_.re, hi = h_.im;
-  const double rr = rot_.re, ri = rot_.im;
-  Complex c[kAxes][kHarmonics];
-  for (int a = 0; a < kAxes; ++a) {
-    for (int k = 0; k < kHarmonics; ++k) c[a][k] = coef_[a][k];
+  // In passes over the (at most kBlock) samples, so that the per-axis sums
+  // vectorise: the serial recurrences (the phasor, the random streams, the
+  // resonances) get loops of their own. Every sample is computed with the
+  // same operations in the same order as one loop over the samples would,
+  // and the random streams are drawn in the same order: the output is the
+  // same to the bit.
+  MH_CHECK(n <= static_cast<std::size_t>(kBlock));
+  // Powers of the half-order phasor h: z_k = h^(2k) is the k-th shaft
+  // harmonic (k = 1..4); h itself for the half orders.
+  static_assert(kHarmonics == 4 && kAxes == 3, "RunScratch's sizes");
+  RunScratch& scratch = Scratch();
+  auto& zr = scratch.zr;
+  auto& zi = scratch.zi;
+  auto& hr_at = scratch.hr;
+  auto& hi_at = scratch.hi;
+  {
+    double hr = h_.re, hi = h_.im;
+    const double rr = rot_.re, ri = rot_.im;
+    for (std::size_t i = 0; i < n; ++i) {
+      const double z1r = hr * hr - hi * hi, z1i = 2.0 * hr * hi;
+      const double z2r = z1r * z1r - z1i * z1i, z2i = 2.0 * z1r * z1i;
+      zr[0][i] = z1r;
+      zi[0][i] = z1i;
+      zr[1][i] = z2r;
+      zi[1][i] = z2i;
+      zr[2][i] = z2r * z1r - z2i * z1i;
+      zi[2][i] = z2r * z1i + z2i * z1r;
+      zr[3][i] = z2r * z2r - z2i * z2i;
+      zi[3][i] = 2.0 * z2r * z2i;
+      if constexpr (kLoose) {
+        hr_at[i] = hr;
+        hi_at[i] = hi;
+      }
+      // Advance the phasor.
+      const double nr = hr * rr - hi * ri;
+      hi = hr * ri + hi * rr;
+      hr = nr;
+    }
+    h_ = {hr, hi};
   }
-  double y1[kAxes], y2[kAxes];
-  for (int a = 0; a < kAxes; ++a) {
-    y1[a] = res_y1_[a];
-    y2[a] = res_y2_[a];
-  }
-  double cycles = impact_cycles_;
-  double* out[kAxes] = {ax, ay, az};
+  // The noise, drawn sample by sample, axis by axis.
+  auto& noise = scratch.noise;
   for (std::size_t i = 0; i < n; ++i) {
-    // Powers of the half-order phasor: z_k = h^(2k) is the k-th shaft harmonic.
-    const double z1r = hr * hr - hi * hi, z1i = 2.0 * hr * hi;
-    const double z2r = z1r * z1r - z1i * z1i, z2i = 2.0 * z1r * z1i;
-    const double z3r = z2r * z1r - z2i * z1i, z3i = z2r * z1i + z2i * z1r;
-    const double z4r = z2r * z2r - z2i * z2i, z4i = 2.0 * z2r * z2i;
-    double excitation = 0;
-    if constexpr (kBearing) {
+    for (int a = 0; a < kAxes; ++a) noise[a][i] = rng_.Gaussian();
+  }
+  // Bearing impacts through each axis' resonance.
+  auto& ring = scratch.ring;
+  if constexpr (kBearing) {
+    auto& excitation = scratch.excitation;
+    double cycles = impact_cycles_;
+    for (std::size_t i = 0; i < n; ++i) {
+      double e = 0;
       cycles -= impact_step_;
       if (cycles <= 0) {
         double amp = impact_amp_ * (1.0 + kImpactAmpJitter * fault_rng_.Gaussian());
         if (modulation_depth_ != 0) {
           // Load-zone modulation once per shaft revolution (inner race).
-          amp *= 1.0 + modulation_depth_ * (z1r * load_zone_.re - z1i * load_zone_.im);
+          amp *= 1.0 + modulation_depth_ * (zr[0][i] * load_zone_.re - zi[0][i] * load_zone_.im);
         }
-        excitation = amp;
+        e = amp;
         cycles += std::max(0.5, 1.0 + kImpactJitter * fault_rng_.Gaussian());
       }
+      excitation[i] = e;
     }
-    double loose = 0;
-    if constexpr (kLoose) {
+    impact_cycles_ = cycles;
+    for (int a = 0; a < kAxes; ++a) {
+      double y1 = res_y1_[a], y2 = res_y2_[a];
+      const double b0 = res_b0_[a], gain = impact_gain_[a], a1 = res_a1_[a], a2 = res_a2_[a];
+      for (std::size_t i = 0; i < n; ++i) {
+        const double y = b0 * gain * excitation[i] + a1 * y1 - a2 * y2;
+        y2 = y1;
+        y1 = y;
+        ring[a][i] = y;
+      }
+      res_y1_[a] = y1;
+      res_y2_[a] = y2;
+    }
+  }
+  // Looseness: the truncated half-order waveform.
+  auto& loose = scratch.loose;
+  if constexpr (kLoose) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const double hr = hr_at[i], hi = hi_at[i];
+      const double z1r = zr[0][i], z1i = zi[0][i], z2r = zr[1][i], z2i = zi[1][i];
+      const double z3r = zr[2][i], z3i = zi[2][i], z4r = zr[3][i], z4i = zi[3][i];
       const double h3r = z1r * hr - z1i * hi, h3i = z1r * hi + z1i * hr;
       const double h5r = z2r * hr - z2i * hi, h5i = z2r * hi + z2i * hr;
       const double h7r = z3r * hr - z3i * hi, h7i = z3r * hi + z3i * hr;
@@ -205,33 +273,24 @@ void MachineSimulator::Run(std::size_t n, double* ax, double* ay, double* az) {
           (loose_[2].re * h3r - loose_[2].im * h3i) + (loose_[3].re * z2r - loose_[3].im * z2i) +
           (loose_[4].re * h5r - loose_[4].im * h5i) + (loose_[5].re * z3r - loose_[5].im * z3i) +
           (loose_[6].re * h7r - loose_[6].im * h7i) + (loose_[7].re * z4r - loose_[7].im * z4i);
-      loose = loose_amp_ * (std::min(raw, loose_clip_) - loose_mean_);
+      loose[i] = loose_amp_ * (std::min(raw, loose_clip_) - loose_mean_);
     }
-    for (int a = 0; a < kAxes; ++a) {
-      double v = (c[a][0].re * z1r - c[a][0].im * z1i) + (c[a][1].re * z2r - c[a][1].im * z2i) +
-                 (c[a][2].re * z3r - c[a][2].im * z3i) + (c[a][3].re * z4r - c[a][3].im * z4i);
-      v += noise_sigma_[a] * rng_.Gaussian();
-      if constexpr (kBearing) {
-        const double y =
-            res_b0_[a] * impact_gain_[a] * excitation + res_a1_[a] * y1[a] - res_a2_[a] * y2[a];
-        y2[a] = y1[a];
-        y1[a] = y;
-        v += y;
-      }
-      if constexpr (kLoose) v += loose_gain_[a] * loose;
-      out[a][i] = Quantise(v);
-    }
-    // Advance the phasor.
-    const double nr = hr * rr - hi * ri;
-    hi = hr * ri + hi * rr;
-    hr = nr;
   }
-  h_ = {hr, hi};
+  double* out[kAxes] = {ax, ay, az};
   for (int a = 0; a < kAxes; ++a) {
-    res_y1_[a] = y1[a];
-    res_y2_[a] = y2[a];
+    const Complex c0 = coef_[a][0], c1 = coef_[a][1], c2 = coef_[a][2], c3 = coef_[a][3];
+    const double sigma = noise_sigma_[a];
+    const double lg = loose_gain_[a];
+    double* o = out[a];
+    for (std::size_t i = 0; i < n; ++i) {
+      double v = (c0.re * zr[0][i] - c0.im * zi[0][i]) + (c1.re * zr[1][i] - c1.im * zi[1][i]) +
+                 (c2.re * zr[2][i] - c2.im * zi[2][i]) + (c3.re * zr[3][i] - c3.im * zi[3][i]);
+      v += sigma * noise[a][i];
+      if constexpr (kBearing) v += ring[a][i];
+      if constexpr (kLoose) v += lg * loose[i];
+      o[i] = Quantise(v);
+    }
   }
-  impact_cycles_ = cycles;
 }
 
 void MachineSimulator::Generate(std::size_t n, double* ax, double* ay, double* az) {

@@ -37,6 +37,46 @@ TEST(BoundedQueueTest, BlocksWhenFullAndDrainsAfterClose) {
   EXPECT_EQ(q.high_water(), 2u);
 }
 
+TEST(BoundedQueueTest, LingerWaitsForMoreItemsUntilClose) {
+  // One item queued: with a long linger PopBatch keeps waiting for max_items
+  // and takes what came meanwhile when the queue is closed.
+  BoundedQueue<int> q(16);
+  ASSERT_TRUE(q.Push(1));
+  std::vector<int> got;
+  std::atomic<bool> returned{false};
+  const auto t0 = std::chrono::steady_clock::now();
+  std::thread consumer([&] {
+    q.PopBatch(&got, 3, std::chrono::seconds(60), std::chrono::seconds(60));
+    returned = true;
+  });
+  ASSERT_TRUE(q.Push(2));
+  q.Close();
+  consumer.join();
+  EXPECT_TRUE(returned.load());
+  EXPECT_EQ(got, (std::vector<int>{1, 2}));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+}
+
+TEST(BoundedQueueTest, LingerEndsWhenTheBatchIsFullOrTheTimeIsUp) {
+  BoundedQueue<int> q(16);
+  // Full: returns as soon as max_items are queued, long before the linger.
+  std::vector<int> got;
+  std::thread consumer(
+      [&] { q.PopBatch(&got, 3, std::chrono::seconds(60), std::chrono::seconds(60)); });
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 1; i <= 3; ++i) ASSERT_TRUE(q.Push(i));
+  consumer.join();
+  EXPECT_EQ(got, (std::vector<int>{1, 2, 3}));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(30));
+  // Not full: returns what is there once the linger is over.
+  got.clear();
+  ASSERT_TRUE(q.Push(4));
+  const auto t1 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(q.PopBatch(&got, 3, std::chrono::seconds(1), std::chrono::milliseconds(50)));
+  EXPECT_GE(std::chrono::steady_clock::now() - t1, std::chrono::milliseconds(50));
+  EXPECT_EQ(got, (std::vector<int>{4}));
+}
+
 PlantPipelineOptions SmallPlant() {
   PlantPipelineOptions options;
   options.plant.machines = 3;
@@ -50,6 +90,22 @@ PlantPipelineOptions SmallPlant() {
   options.start_ns = 1'700'000'000'000'000'000;
   options.batch_max = 16;
   return options;
+}
+
+TEST(PlantPipelineTest, MeasuresTheSimulatorsCpuTime) {
+  auto sink = std::make_unique<MemorySink>();
+  auto options = SmallPlant();
+  options.threads = 1;
+  auto p = PlantPipeline::Create(options, std::move(sink));
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ((*p)->stats().simulator_cpu_seconds, 0.0);
+  ASSERT_TRUE((*p)->Start().ok());
+  ASSERT_TRUE((*p)->Wait().ok());
+  const PipelineStats st = (*p)->stats();
+  // Some CPU, and (one worker thread) no more than its wall time allows,
+  // with room for the estimate from every 8th pass.
+  EXPECT_GT(st.simulator_cpu_seconds, 0.0);
+  EXPECT_LT(st.simulator_cpu_seconds, 1.5 * st.wall_seconds + 0.01);
 }
 
 TEST(PlantPipelineTest, EveryWindowOfEveryMachineReachesTheSinkInEventTime) {
