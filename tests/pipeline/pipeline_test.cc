@@ -93,7 +93,7 @@ PlantPipelineOptions SmallPlant() {
 }
 
 TEST(PlantPipelineTest, MeasuresTheSimulatorsCpuTime) {
-  auto sink = std::make_unique<MemorySink>();
+  auto sink = std::make_unique<testing::RecordingSink>();
   auto options = SmallPlant();
   options.threads = 1;
   auto p = PlantPipeline::Create(options, std::move(sink));
