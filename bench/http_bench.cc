@@ -158,16 +158,18 @@ void BM_Overview(benchmark::State& state) {
 }
 BENCHMARK(BM_Overview)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-void BM_DaySeries(benchmark::State& state) {
+// GET /api/series of `metric` over the first `windows` windows of "day" on
+// `max` points, JSON included.
+void SeriesBench(benchmark::State& state, const char* metric, std::int64_t windows, int max) {
   if (DashboardDb().empty()) return state.SkipWithError("filling the store failed");
   auto reader = sink::SqliteReader::Open(DashboardDb());
   if (!reader.ok()) return state.SkipWithError(reader.status().ToString().c_str());
   Params params;
   params.values = {{"machine", "day"},
-                   {"metric", state.range(0) == 0 ? "score" : "state_score"},
+                   {"metric", metric},
                    {"from", std::to_string(kT0Ns / 1'000'000)},
-                   {"to", std::to_string((kT0Ns + kDayWindows * kStepNs) / 1'000'000)},
-                   {"max", "2000"}};
+                   {"to", std::to_string((kT0Ns + windows * kStepNs) / 1'000'000)},
+                   {"max", std::to_string(max)}};
   std::size_t bytes = 0;
   for (auto _ : state) {
     const Response r = SeriesResponse(**reader, params);
@@ -176,33 +178,22 @@ void BM_DaySeries(benchmark::State& state) {
   }
   state.counters["bytes"] = static_cast<double>(bytes);
 }
-// 0: score (has rollups), 1: state_score (no rollups: read from the windows).
+
+// The whole day on 2,000 points. 0: score (has rollups), 1: state_score (no
+// rollups: read from the windows).
+void BM_DaySeries(benchmark::State& state) {
+  SeriesBench(state, state.range(0) == 0 ? "score" : "state_score", kDayWindows, 2000);
+}
 BENCHMARK(BM_DaySeries)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// GET /api/series of 5 hours of "day" (180,000 windows, as an hour of a
-// machine at 50 windows/s) on 1,000 points: too fine for the 1-minute
-// rollups (under 2 minutes per pair of points), so every window is read and
-// each stretch drawn by its minimum and maximum. 0: score, 1: a feature
-// (crest_ax, from the windows' float32 blobs), 2: state_score.
+// 5 hours of "day" (180,000 windows, as an hour of a machine at 50
+// windows/s) on 1,000 points: too fine for the 1-minute rollups (under 2
+// minutes per pair of points), so every window is read and each stretch
+// drawn by its minimum and maximum. 0: score, 1: a feature (crest_ax, from
+// the windows' float32 blobs), 2: state_score.
 void BM_DenseSeries(benchmark::State& state) {
-  if (DashboardDb().empty()) return state.SkipWithError("filling the store failed");
-  auto reader = sink::SqliteReader::Open(DashboardDb());
-  if (!reader.ok()) return state.SkipWithError(reader.status().ToString().c_str());
   const char* metrics[] = {"score", "crest_ax", "state_score"};
-  constexpr std::int64_t kWindows = 180'000;
-  Params params;
-  params.values = {{"machine", "day"},
-                   {"metric", metrics[state.range(0)]},
-                   {"from", std::to_string(kT0Ns / 1'000'000)},
-                   {"to", std::to_string((kT0Ns + kWindows * kStepNs) / 1'000'000)},
-                   {"max", "1000"}};
-  std::size_t bytes = 0;
-  for (auto _ : state) {
-    const Response r = SeriesResponse(**reader, params);
-    if (r.status != 200) return state.SkipWithError(r.body.c_str());
-    bytes = r.body.size();
-  }
-  state.counters["bytes"] = static_cast<double>(bytes);
+  SeriesBench(state, metrics[state.range(0)], 180'000, 1000);
 }
 BENCHMARK(BM_DenseSeries)->DenseRange(0, 2)->Unit(benchmark::kMillisecond)->UseRealTime();
 

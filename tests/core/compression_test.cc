@@ -18,6 +18,22 @@
 namespace mh {
 namespace {
 
+// `packed` decompressed by the command `decompress` (e.g. "gzip -d -c"),
+// which reads a file in `dir` and writes stdout; "" when it fails.
+std::string DecompressedBy(const std::string& decompress, const std::string& dir,
+                           const std::string& packed) {
+  std::ofstream(dir + "/ours.packed", std::ios::binary) << packed;
+  std::string ignored;
+  if (mh::testing::RunCommand(decompress + " < " + dir + "/ours.packed > " + dir + "/ours.out",
+                              &ignored) != 0) {
+    return "";
+  }
+  std::ifstream in(dir + "/ours.out", std::ios::binary);
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
 // What the reference python wrote into a temp dir: "plain" (the data), one
 // file per codec, and the special cases named below.
 class CompressionTest : public ::testing::Test {
@@ -192,15 +208,7 @@ TEST_F(CompressionTest, ZstdWeWriteIsReadByTheZstdTool) {
   ASSERT_TRUE(packed.ok()) << packed.status().ToString();
   EXPECT_LT(packed->size(), File("plain").size());
   const std::string dir = mh::testing::MakeTempDir("core-compression-write");
-  std::ofstream(dir + "/ours.zst", std::ios::binary) << *packed;
-  std::string ignored;
-  ASSERT_EQ(mh::testing::RunCommand("zstd -q -d -c " + dir + "/ours.zst > " + dir + "/ours.out",
-                                    &ignored),
-            0);
-  std::ifstream in(dir + "/ours.out", std::ios::binary);
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  EXPECT_EQ(buf.str(), File("plain"));
+  EXPECT_EQ(DecompressedBy("zstd -q -d -c", dir, *packed), File("plain"));
   std::filesystem::remove_all(dir);
   // And by us.
   Result<std::string> back = Decompress(Compression::kZstd, *packed);
@@ -216,15 +224,7 @@ TEST_F(CompressionTest, GzipWeWriteIsReadByGunzip) {
   EXPECT_LT(packed->size(), File("plain").size());
   EXPECT_EQ(DetectCompression(*packed), Compression::kGzip);
   const std::string dir = mh::testing::MakeTempDir("core-compression-gzip");
-  std::ofstream(dir + "/ours.gz", std::ios::binary) << *packed;
-  std::string ignored;
-  ASSERT_EQ(
-      mh::testing::RunCommand("gzip -d -c " + dir + "/ours.gz > " + dir + "/ours.out", &ignored),
-      0);
-  std::ifstream in(dir + "/ours.out", std::ios::binary);
-  std::ostringstream buf;
-  buf << in.rdbuf();
-  EXPECT_EQ(buf.str(), File("plain"));
+  EXPECT_EQ(DecompressedBy("gzip -d -c", dir, *packed), File("plain"));
   std::filesystem::remove_all(dir);
   Result<std::string> back = Decompress(Compression::kGzip, *packed);
   ASSERT_TRUE(back.ok()) << back.status().ToString();
