@@ -17,6 +17,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include <fcntl.h>
@@ -650,7 +652,7 @@ TEST_F(KafkaIntegrationTest, SaslPlainHandshakeIsAttemptedAndThePasswordIsNotSho
       dir.path() + "/stderr.log");
 
   EXPECT_TRUE(a.publish.IsUnavailable()) << a.publish.ToString();
-  EXPECT_LT(a.publish_time, seconds(5));
+  EXPECT_LT(a.publish_time, seconds(60));  // returned (a hang check, not a figure)
   EXPECT_FALSE(LinesWith(a.log, {"librdkafka", "SASL", "PLAIN"}).empty()) << a.log;
   // The password was among the settings; the settings line shows it masked.
   EXPECT_THAT(a.log, HasSubstr("sasl.password=***"));
@@ -690,8 +692,22 @@ Result<std::unique_ptr<mh::testing::ChildProcess>> StartTlsServer(const std::str
 }
 
 // Lines of the TLS messages that server NAME received so far.
-std::vector<std::string> TlsMessagesReceived(const std::string& dir, const std::string& name) {
-  return LinesWith(mh::testing::ReadFileText(dir + "/" + name + ".log"), {"<<< "});
+// The TLS messages s_server `name` logged ("<<< ..." lines), once one of
+// them holds `awaited`: the server logs what it received on its own
+// schedule, after the client has gone. Waits up to 20 s (a deadline, not a
+// figure), then returns what is there.
+std::vector<std::string> TlsMessagesReceived(const std::string& dir, const std::string& name,
+                                             std::string_view awaited) {
+  const auto deadline = Clock::now() + seconds(20);
+  while (true) {
+    std::vector<std::string> lines =
+        LinesWith(mh::testing::ReadFileText(dir + "/" + name + ".log"), {"<<< "});
+    const bool seen = std::any_of(lines.begin(), lines.end(), [&](const std::string& l) {
+      return l.find(awaited) != std::string::npos;
+    });
+    if (seen || Clock::now() > deadline) return lines;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
 }
 
 class KafkaTlsTest : public ::testing::Test {
@@ -711,8 +727,8 @@ class KafkaTlsTest : public ::testing::Test {
            "?security_protocol=ssl&timeout_ms=3000" + query;
   }
 
-  std::vector<std::string> ReceivedByServer() const {
-    return TlsMessagesReceived(dir_.path(), "s_server");
+  std::vector<std::string> ReceivedByServer(std::string_view awaited) const {
+    return TlsMessagesReceived(dir_.path(), "s_server", awaited);
   }
 
   ScopedTempDir dir_{"mh-kafka-tls"};
@@ -728,13 +744,13 @@ bool AnyContains(const std::vector<std::string>& lines, std::string_view part) {
 TEST_F(KafkaTlsTest, WithoutCaTheServerCertificateIsRejected) {
   const PublishAttempt a = PublishOneMessage(Address(""), dir_.path() + "/stderr.log");
   EXPECT_TRUE(a.publish.IsUnavailable()) << a.publish.ToString();
-  EXPECT_LT(a.publish_time, seconds(5));
+  EXPECT_LT(a.publish_time, seconds(60));  // returned (a hang check, not a figure)
   EXPECT_THAT(a.publish.message(), HasSubstr("certificate verify failed"));
   EXPECT_FALSE(
       LinesWith(a.log, {"librdkafka", "certificate verify failed", "SSL_HANDSHAKE"}).empty())
       << a.log;
   // The server saw librdkafka refuse its certificate, not finish the handshake.
-  const std::vector<std::string> received = ReceivedByServer();
+  const std::vector<std::string> received = ReceivedByServer("unknown_ca");
   EXPECT_TRUE(AnyContains(received, "unknown_ca")) << ::testing::PrintToString(received);
   EXPECT_FALSE(AnyContains(received, "Finished")) << ::testing::PrintToString(received);
 }
@@ -744,7 +760,7 @@ TEST_F(KafkaTlsTest, WithCaTheHandshakeSucceeds) {
   const PublishAttempt a = PublishOneMessage(Address("&ca=" + ca), dir_.path() + "/stderr.log");
   // s_server is no Kafka broker: nothing can be delivered.
   EXPECT_TRUE(a.publish.IsUnavailable()) << a.publish.ToString();
-  EXPECT_LT(a.publish_time, seconds(5));
+  EXPECT_LT(a.publish_time, seconds(60));  // returned (a hang check, not a figure)
   EXPECT_THAT(a.log, HasSubstr("ssl.ca.location=" + ca));
   EXPECT_THAT(a.log, Not(HasSubstr("certificate verify failed")));
   EXPECT_THAT(a.log, Not(HasSubstr("SSL_HANDSHAKE")));  // no failure in that state
@@ -752,7 +768,7 @@ TEST_F(KafkaTlsTest, WithCaTheHandshakeSucceeds) {
   // The server received librdkafka's Finished: the client verified the
   // certificate chain and the host (127.0.0.1 is in the SAN) and completed
   // the handshake.
-  const std::vector<std::string> received = ReceivedByServer();
+  const std::vector<std::string> received = ReceivedByServer("Finished");
   EXPECT_TRUE(AnyContains(received, "Finished")) << ::testing::PrintToString(received);
   EXPECT_FALSE(AnyContains(received, "fatal")) << ::testing::PrintToString(received);
 }
@@ -773,7 +789,8 @@ TEST_F(KafkaTlsTest, WithCaACertificateForAnotherHostIsRejected) {
       LinesWith(a.log, {"librdkafka", "certificate verify failed", "SSL_HANDSHAKE"}).empty())
       << a.log;
   // The chain was trusted (no unknown_ca); the certificate was refused.
-  const std::vector<std::string> received = TlsMessagesReceived(dir_.path(), "other_host");
+  const std::vector<std::string> received =
+      TlsMessagesReceived(dir_.path(), "other_host", "bad_certificate");
   EXPECT_TRUE(AnyContains(received, "bad_certificate")) << ::testing::PrintToString(received);
   EXPECT_FALSE(AnyContains(received, "unknown_ca")) << ::testing::PrintToString(received);
   EXPECT_FALSE(AnyContains(received, "Finished")) << ::testing::PrintToString(received);
