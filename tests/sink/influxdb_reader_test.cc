@@ -200,6 +200,33 @@ TEST_F(InfluxdbReaderTest, TheDashboardApiServesIt) {
   (*server)->Stop();
 }
 
+TEST(InfluxdbReaderAuth, PasswordIsSentAndARefusalIsNotAuthorised) {
+  mh::testing::InfluxdbServiceOptions options;
+  options.auth_enabled = true;
+  auto influx = mh::testing::InfluxdbService::Launch(options);
+  ASSERT_TRUE(influx.ok()) << influx.status().ToString();
+  ASSERT_TRUE((*influx)->CreateAdmin("reader", "Rd-secret-93").ok());
+  ASSERT_TRUE((*influx)->CreateDatabase("iiot").ok());
+  InfluxdbConfig c;
+  c.host = "127.0.0.1";
+  c.port = (*influx)->port();
+  c.database = "iiot";
+  c.user = "reader";
+  c.secret = "Rd-secret-93";
+  auto good = InfluxdbReader::Open(c);
+  ASSERT_TRUE(good.ok());
+  auto none = (*good)->Machines();
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+  c.secret = "wrong";
+  auto bad = InfluxdbReader::Open(c);
+  ASSERT_TRUE(bad.ok());
+  auto refused = (*bad)->Machines();
+  ASSERT_TRUE(refused.status().IsInvalidArgument()) << refused.status().ToString();
+  EXPECT_NE(refused.status().message().find("not authorised"), std::string::npos);
+  EXPECT_EQ(refused.status().message().find("wrong"), std::string::npos);
+}
+
 TEST(InfluxdbReaderErrors, ServeTakesOneStoreAndAValidAddress) {
   const auto neither = mh::testing::RunCli({"serve"});
   EXPECT_EQ(neither.code, 2);

@@ -5,12 +5,13 @@
 #include <cstdint>
 #include <limits>
 #include <map>
-#include <mutex>
 #include <set>
 #include <utility>
 
-#include <curl/curl.h>
 #include <nlohmann/json.hpp>
+
+#include "core/strings.h"
+#include "net/http_get.h"
 
 namespace mh::sink::influxdb {
 namespace {
@@ -22,13 +23,6 @@ constexpr std::size_t kMaxAnswerBytes = 256u << 20;  // a larger answer is an er
 // into it.
 constexpr std::int64_t kMinTime = -(std::int64_t{1} << 62);
 constexpr std::int64_t kMaxTime = std::int64_t{1} << 62;
-
-std::size_t Collect(char* data, std::size_t size, std::size_t count, void* user) {
-  auto* answer = static_cast<std::string*>(user);
-  if (answer->size() + size * count > kMaxAnswerBytes) return 0;
-  answer->append(data, size * count);
-  return size * count;
-}
 
 // An InfluxQL identifier: "name" with " and \ escaped.
 std::string Ident(const std::string& name) {
@@ -69,65 +63,40 @@ struct SeriesRows {
 struct InfluxdbReader::Impl {
   InfluxdbConfig config;
   std::string base;  // BaseUrl(), for messages
-  std::mutex mu;
-  CURL* curl = nullptr;
-  curl_slist* headers = nullptr;
-
-  ~Impl() {
-    if (curl != nullptr) curl_easy_cleanup(curl);
-    if (headers != nullptr) curl_slist_free_all(headers);
-  }
+  net::HttpGetOptions http;
 
   // Runs `statements` (';'-separated) and returns each statement's series.
   Result<std::vector<std::vector<SeriesRows>>> Query(const std::string& statements) {
-    std::lock_guard<std::mutex> lock(mu);
-    char* q = curl_easy_escape(curl, statements.c_str(), static_cast<int>(statements.size()));
-    if (q == nullptr) return Status::Internal("influxdb: " + base + ": cannot escape a query");
-    const std::string db = config.api == ApiVersion::kV2 ? config.bucket : config.database;
-    char* d = curl_easy_escape(curl, db.c_str(), static_cast<int>(db.size()));
-    std::string url = base + "/query?epoch=ns&db=" + (d ? d : "") + "&q=" + q;
-    if (!config.retention_policy.empty()) {
-      char* rp = curl_easy_escape(curl, config.retention_policy.c_str(),
-                                  static_cast<int>(config.retention_policy.size()));
-      url += std::string("&rp=") + (rp ? rp : "");
-      curl_free(rp);
-    }
-    curl_free(q);
-    curl_free(d);
-    std::string answer;
-    char error[CURL_ERROR_SIZE] = {0};
-    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &answer);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-    const CURLcode code = curl_easy_perform(curl);
-    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
-    if (code != CURLE_OK) {
-      const std::string why = error[0] != '\0' ? error : curl_easy_strerror(code);
-      if (code == CURLE_WRITE_ERROR) {
-        return Status::InvalidArgument("influxdb: " + base + ": answer larger than " +
-                                       std::to_string(kMaxAnswerBytes >> 20) + " MiB");
+    const std::string& db = config.api == ApiVersion::kV2 ? config.bucket : config.database;
+    std::string url =
+        base + "/query?epoch=ns&db=" + PercentEncode(db) + "&q=" + PercentEncode(statements);
+    if (!config.retention_policy.empty()) url += "&rp=" + PercentEncode(config.retention_policy);
+    // net::HttpGet names the URL without its query (the statements) in errors.
+    auto answer = net::HttpGet(url, http);
+    if (!answer.ok()) {
+      if (answer.status().IsUnavailable()) {
+        return Status::Unavailable("influxdb: " + answer.status().message());
       }
-      return Status::Unavailable("influxdb: " + base + ": " + why);
+      return Status(answer.status()).WithContext("influxdb");
     }
-    long http = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
-    json doc = json::parse(answer, nullptr, /*allow_exceptions=*/false);
+    const int http_status = answer->status;
+    json doc = json::parse(answer->body, nullptr, /*allow_exceptions=*/false);
     std::string server_error;
     if (doc.is_object() && doc.contains("error") && doc["error"].is_string()) {
       server_error = doc["error"].get<std::string>();
     }
-    if (http == 401 || http == 403) {
+    if (http_status == 401 || http_status == 403) {
       return Status::InvalidArgument("influxdb: " + base + ": not authorised (HTTP " +
-                                     std::to_string(http) + ")");
+                                     std::to_string(http_status) + ")");
     }
-    if (http >= 500 || http == 429 || http == 408) {
+    if (http_status >= 500 || http_status == 429 || http_status == 408) {
       return Status::Unavailable("influxdb: " + base + ": server error (HTTP " +
-                                 std::to_string(http) + ")" +
+                                 std::to_string(http_status) + ")" +
                                  (server_error.empty() ? "" : ": " + server_error));
     }
-    if (http != 200) {
+    if (http_status != 200) {
       return Status::InvalidArgument("influxdb: " + base + ": query refused (HTTP " +
-                                     std::to_string(http) + ")" +
+                                     std::to_string(http_status) + ")" +
                                      (server_error.empty() ? "" : ": " + server_error));
     }
     if (!doc.is_object() || !doc.contains("results") || !doc["results"].is_array()) {
@@ -184,39 +153,20 @@ Result<std::unique_ptr<InfluxdbReader>> InfluxdbReader::Open(const InfluxdbConfi
   if (config.api == ApiVersion::kV1 ? config.database.empty() : config.bucket.empty()) {
     return Status::InvalidArgument("influxdb: no database or bucket to read");
   }
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   auto impl = std::make_unique<Impl>();
   impl->config = config;
   impl->base = config.BaseUrl();
-  impl->curl = curl_easy_init();
-  if (impl->curl == nullptr) return Status::Internal("influxdb: curl_easy_init failed");
-  impl->headers = curl_slist_append(nullptr, "Accept: application/json");
+  impl->http.timeout = config.timeout;
+  impl->http.ca_file = config.ca_file;
+  impl->http.max_body_bytes = kMaxAnswerBytes;
+  impl->http.follow_redirects = false;
+  impl->http.headers.emplace_back("Accept", "application/json");
   if (config.api == ApiVersion::kV2 && !config.secret.empty()) {
-    impl->headers =
-        curl_slist_append(impl->headers, ("Authorization: Token " + config.secret).c_str());
-  }
-  CURL* c = impl->curl;
-  const long timeout_ms = static_cast<long>(config.timeout.count());
-  bool ok = curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK;
-  ok &= curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) == CURLE_OK;
-  ok &= curl_easy_setopt(c, CURLOPT_HTTPGET, 1L) == CURLE_OK;
-  ok &= curl_easy_setopt(c, CURLOPT_HTTPHEADER, impl->headers) == CURLE_OK;
-  ok &= curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms) == CURLE_OK;
-  ok &= curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "") == CURLE_OK;
-  ok &= curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &Collect) == CURLE_OK;
-  ok &= curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK;
-  ok &= curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK;
-  if (!config.ca_file.empty()) {
-    ok &= curl_easy_setopt(c, CURLOPT_CAINFO, config.ca_file.c_str()) == CURLE_OK;
-  }
-  if (config.api == ApiVersion::kV1 && !config.user.empty()) {
-    ok &= curl_easy_setopt(c, CURLOPT_HTTPAUTH, static_cast<long>(CURLAUTH_BASIC)) == CURLE_OK;
-    ok &= curl_easy_setopt(c, CURLOPT_USERNAME, config.user.c_str()) == CURLE_OK;
-    ok &= curl_easy_setopt(c, CURLOPT_PASSWORD, config.secret.c_str()) == CURLE_OK;
-  }
-  if (!ok || impl->headers == nullptr) {
-    return Status::Internal("influxdb: libcurl refused an option");
+    impl->http.headers.emplace_back("Authorization", "Token " + config.secret);
+  } else if (config.api == ApiVersion::kV1 && !config.user.empty()) {
+    std::string basic;
+    AppendBase64(config.user + ":" + config.secret, &basic);
+    impl->http.headers.emplace_back("Authorization", "Basic " + basic);
   }
   return std::unique_ptr<InfluxdbReader>(new InfluxdbReader(std::move(impl)));
 }

@@ -29,7 +29,7 @@
 // never a password or token.
 //
 // Thread safety: every method may be called from several threads at once
-// (requests are serialised on one keep-alive connection).
+// (each request is its own net::HttpGet, the project's one GET client).
 #ifndef MH_SINK_INFLUXDB_INFLUXDB_READER_H_
 #define MH_SINK_INFLUXDB_INFLUXDB_READER_H_
 
