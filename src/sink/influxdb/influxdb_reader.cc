@@ -130,6 +130,25 @@ struct InfluxdbReader::Impl {
     return out;
   }
 
+  // NotFound unless `machine` is a sensor_id of anomaly_score or a device_id
+  // of signal_features: two metadata queries (the index), not the
+  // aggregates over every point that Machines() runs.
+  Status CheckKnown(const std::string& machine) {
+    MH_ASSIGN_OR_RETURN(auto results,
+                        Query("SHOW TAG VALUES FROM \"anomaly_score\" WITH KEY = \"sensor_id\" "
+                              "WHERE \"sensor_id\" = " +
+                              Literal(machine) +
+                              "; SHOW TAG VALUES FROM \"signal_features\" WITH KEY = "
+                              "\"device_id\" WHERE \"device_id\" = " +
+                              Literal(machine)));
+    for (const auto& statement : results) {
+      for (const SeriesRows& s : statement) {
+        if (!s.values.empty()) return Status::OK();
+      }
+    }
+    return Status::NotFound("unknown machine '" + machine + "'");
+  }
+
   // The field keys of signal_features.
   Result<std::vector<std::string>> FeatureFields() {
     MH_ASSIGN_OR_RETURN(auto results, Query("SHOW FIELD KEYS FROM \"signal_features\""));
@@ -245,7 +264,7 @@ Result<Series> InfluxdbReader::GetSeries(const std::string& machine, const std::
     return Status::InvalidArgument("metric '" + metric +
                                    "' is not stored in InfluxDB (only score and the features)");
   }
-  MH_RETURN_IF_ERROR(Machine(machine).status());
+  MH_RETURN_IF_ERROR(impl_->CheckKnown(machine));
   const bool score = metric == "score";
   if (!score) {
     MH_ASSIGN_OR_RETURN(std::vector<std::string> fields, impl_->FeatureFields());
@@ -341,7 +360,7 @@ Result<std::vector<WindowPoint>> InfluxdbReader::WindowsAfter(const std::string&
 }
 
 Result<std::vector<std::string>> InfluxdbReader::FeatureNames(const std::string& machine) {
-  MH_RETURN_IF_ERROR(Machine(machine).status());
+  MH_RETURN_IF_ERROR(impl_->CheckKnown(machine));
   return impl_->FeatureFields();
 }
 
